@@ -1,0 +1,80 @@
+# Norðurbúð: the two commands a newcomer needs are `make run` and `make test`.
+#
+# Everything runs from a virtualenv in .venv, created with python3 when it is missing.
+# Requirements are installed again only when requirements*.txt change (a stamp file records
+# the last install), so the targets are quick to run over and over.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed-requirements
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run run-no test lint format messages migrate seed worker beat clean
+
+help:
+	@echo "make run      serve the demo shop at http://$(HOST):$(PORT) (SQLite, tasks in-process, e-mail to the console)"
+	@echo "make run-no   the Norwegian demo: prices in NOK (kroner and øre), its own database db-no.sqlite3"
+	@echo "make test     run the whole test suite"
+	@echo "make lint     ruff and a check for missing migrations"
+	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)"
+	@echo "make beat     the Celery beat scheduler (same)"
+	@echo "make clean    remove the virtualenv, the local database and uploaded media"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# Compiled translations; skipped (with a note) when there are none or gettext is not installed.
+messages: $(INSTALLED)
+	@if [ -d locale ] && command -v msgfmt >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages --verbosity 0 --ignore "$(VENV)"; \
+	elif [ -d locale ]; then \
+		echo "gettext's msgfmt is not installed: pages stay in English (apt-get install gettext)"; \
+	fi
+
+migrate: $(INSTALLED)
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	DEBUG=true $(PY) manage.py seed_demo
+
+# The embedded defaults: no DATABASE_URL (SQLite in db.sqlite3), no CELERY_BROKER_URL (tasks run
+# in-process), no EMAIL_URL (e-mails are printed here). DEBUG=true is for this target only.
+run: export DEBUG = true
+run: seed messages
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The Norwegian demo: SHOP_CURRENCY=NOK (seed_demo then seeds Norwegian prices) in a database of
+# its own, so it never mixes with the Icelandic demo's krónur in db.sqlite3.
+run-no: export SHOP_CURRENCY = NOK
+run-no: export DATABASE_URL = sqlite:///$(CURDIR)/db-no.sqlite3
+run-no: run
+
+test: $(INSTALLED) messages
+	$(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+worker: $(INSTALLED)
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) and DATABASE_URL first: without a broker tasks already run inside the web process." >&2; exit 1; }
+	$(BIN)/celery -A o2o_site worker --loglevel INFO
+
+beat: $(INSTALLED)
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) first." >&2; exit 1; }
+	$(BIN)/celery -A o2o_site beat --loglevel INFO --schedule $(VENV)/celerybeat-schedule
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles

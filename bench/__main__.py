@@ -1,0 +1,493 @@
+"""bench/run: seed a chain-sized shop, serve it like production, measure it. See README, "Benchmark"."""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+REPORT_LUA = BASE_DIR / "bench" / "report.lua"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/o2o_bench"
+# Redis database numbers of their own, so a run never touches the shop's or the tests' data.
+REDIS_CACHE_DB, REDIS_BROKER_DB, REDIS_MAIL_DB = 13, 14, 15
+# Where Reykjavík's centre is: the store locator's point.
+LOCATOR_POINT = (64.1466, -21.9426)
+
+TARGETS = {
+    "ratio_to_bare_min": 0.5,
+    "page_p95_ms_max": 50.0,
+    "locator_p95_ms_max": 20.0,
+    "checkout_p95_ms_max": 300.0,
+    "notification_p95_s_max": 2.0,
+}
+TARGETED_PAGES = ("product list: category", "product list: deep page", "search", "product page")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--small", action="store_true", help="1 000 products and 30 stores, shorter runs")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
+    parser.add_argument("--duration", type=int, help="seconds of wrk per page (default 10, --small 5)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (the report's load level)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (2 × cores)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--reuse", action="store_true", help="keep the seeded database of the last run")
+    parser.add_argument("--shoppers", type=int, default=200)
+    parser.add_argument("--rush-rounds", type=int, default=3)
+    parser.add_argument("--notifications", type=int, default=500)
+    parser.add_argument("--notify-rate", type=float, default=25.0, help="orders marked ready per second")
+    parser.add_argument("--locator-stores", type=int, default=10_000, help="stores in the second locator run")
+    parser.add_argument("--only", help="comma-separated parts: pages,locator,rush,notify")
+    parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument("--compare", type=Path, help="an earlier results JSON to compare with")
+    args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 5 if args.small else 10
+    args.parts = set((args.only or "pages,locator,rush,notify").split(","))
+    return args
+
+
+def environment(args):
+    redis = args.redis_url.rstrip("/")
+    return {
+        "DJANGO_SETTINGS_MODULE": "o2o_site.settings",
+        "DATABASE_URL": args.database_url,
+        "CONN_MAX_AGE": "600",
+        "CACHE_URL": f"{redis}/{REDIS_CACHE_DB}",
+        "CELERY_BROKER_URL": f"{redis}/{REDIS_BROKER_DB}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "BENCH_MAIL_REDIS_URL": f"{redis}/{REDIS_MAIL_DB}",
+        "EMAIL_BACKEND": "bench.mail.TimestampingBackend",
+        "DEBUG": "false",
+        "HTTPS": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdefghijklmnop",
+        "SITE_URL": f"http://127.0.0.1:{args.port}",
+        "BENCH_BARE_VIEW": "true",
+        "SERVE_MEDIA": "false",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(BASE_DIR),
+    }
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    print("wrk is missing: installing Debian's package", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], check=True)
+
+
+def recreate_database(url):
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def flush_redis(args):
+    import redis
+
+    for number in (REDIS_CACHE_DB, REDIS_BROKER_DB, REDIS_MAIL_DB):
+        redis.Redis.from_url(f"{args.redis_url.rstrip('/')}/{number}").flushdb()
+
+
+class Server:
+    """gunicorn with the production settings, on 127.0.0.1."""
+
+    def __init__(self, args, env):
+        self.url = f"http://127.0.0.1:{args.port}"
+        self.process = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "o2o_site.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env={**os.environ, **env},
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/bench/bare/", timeout=2).read()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise SystemExit("gunicorn did not come up") from None
+                time.sleep(0.3)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+class Worker:
+    """A real Celery worker on Redis, as `make worker` runs it."""
+
+    def __init__(self, env):
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "celery"), "-A", "o2o_site", "worker", "--loglevel", "WARNING", "--concurrency", "2"],
+            cwd=BASE_DIR,
+            env={**os.environ, **env},
+        )
+        time.sleep(4)  # connect, fork the pool; the first tasks would only wait in the queue meanwhile
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+def run_wrk(url, args):
+    completed = subprocess.run(
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--latency",
+            "-s",
+            str(REPORT_LUA),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("BENCH-JSON "))
+    figures = json.loads(line.removeprefix("BENCH-JSON "))
+    figures["requests_per_second"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def check_page(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        if response.status != 200:
+            raise SystemExit(f"{url} answered {response.status}")
+        return response.read()
+
+
+def measure_pages(args, server, seeded):
+    from catalog.selectors import PRODUCTS_PER_PAGE
+
+    deep_page = max(1, math.ceil(seeded.size.products / PRODUCTS_PER_PAGE) - 3)
+    pages = {
+        "bare view": "/bench/bare/",
+        "home": "/",
+        "product list: category": f"/?category={seeded.category_slug}",
+        "product list: deep page": f"/?page={deep_page}",
+        "search": "/?q=wool+sweater",
+        "product page": f"/products/{seeded.product_slug}/",
+        "store locator": "/stores/?lat={}&lon={}".format(*LOCATOR_POINT),
+        "availability JSON": f"/api/products/{seeded.product_sku}/availability.json",
+    }
+    results = {}
+    for name, path in pages.items():
+        check_page(server.url + path)
+        figures = run_wrk(server.url + path, args)
+        figures["path"] = path
+        results[name] = figures
+        print(f"  {name:<26} {figures['requests_per_second']:8.0f} req/s  p95 {figures['p95_ms']:7.2f} ms", flush=True)
+    bare = results["bare view"]["requests_per_second"]
+    for figures in results.values():
+        figures["ratio_to_bare"] = figures["requests_per_second"] / bare
+    return results
+
+
+def measure_locator_with_many_stores(args, server, total_stores):
+    import random
+
+    from stores.models import Store
+
+    from .seed import add_stores
+
+    extra = total_stores - Store.objects.count()
+    if extra <= 0:
+        return None
+    add_stores(extra, random.Random(7), prefix="extra")
+    try:
+        path = "/stores/?lat={}&lon={}".format(*LOCATOR_POINT)
+        check_page(server.url + path)
+        figures = run_wrk(server.url + path, args)
+        figures["stores"] = total_stores
+        figures["path"] = path
+        return figures
+    finally:
+        Store.objects.filter(slug__startswith="bench-extra-").delete()
+
+
+def measure_rush(args, server, seeded):
+    from django.db.models import Count
+
+    from catalog.models import Product
+    from orders.models import Order
+
+    from . import rush
+    from .seed import HOT_UNITS
+
+    products = [{"id": p.pk, "slug": p.slug} for p in Product.objects.filter(pk__in=seeded.hot_product_ids)]
+    rounds = []
+    for round_number in range(args.rush_rounds):
+        if round_number:
+            rush.top_up_hot_stock(store_ids=seeded.hot_store_ids, product_ids=seeded.hot_product_ids, units=HOT_UNITS)
+        before = rush.stock_snapshot(store_ids=seeded.hot_store_ids, product_ids=seeded.hot_product_ids)
+        last_order = Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        deadlocks_before = rush.deadlocks_so_far()
+        result = rush.run_rush(
+            host="127.0.0.1", port=args.port, products=products, store_ids=seeded.hot_store_ids, shoppers=args.shoppers
+        )
+        oversold, mismatches, orders = rush.reconcile(
+            before=before,
+            store_ids=seeded.hot_store_ids,
+            product_ids=seeded.hot_product_ids,
+            since_order_pk=last_order,
+        )
+        duplicates = (
+            Order.objects.filter(pk__gt=last_order, contact_email__startswith="rush-")
+            .values("contact_email")
+            .order_by()
+            .annotate(count=Count("pk"))
+            .filter(count__gt=1)
+            .count()
+        )
+        timed = sorted(attempt.seconds for attempt in result.attempts)
+        placed = sum(attempt.placed for attempt in result.attempts)
+        statuses = {}
+        for attempt in result.attempts:
+            statuses[str(attempt.status)] = statuses.get(str(attempt.status), 0) + 1
+        figures = {
+            "shoppers": result.shoppers,
+            "orders": orders,
+            "placed_responses": placed,
+            "refused_sold_out": sum(1 for a in result.attempts if a.status == 200),
+            "statuses": statuses,
+            "orders_per_second": orders / result.wall_seconds,
+            "wall_seconds": result.wall_seconds,
+            "p50_ms": percentile(timed, 50) * 1000,
+            "p95_ms": percentile(timed, 95) * 1000,
+            "p99_ms": percentile(timed, 99) * 1000,
+            "oversold_units": oversold,
+            "stock_mismatches": mismatches,
+            "double_submits_with_two_orders": duplicates,
+            "deadlocks": rush.deadlocks_so_far() - deadlocks_before,
+            "client_errors": result.errors[:10],
+        }
+        rounds.append(figures)
+        print(
+            f"  rush round {round_number + 1}: {orders} orders, {figures['orders_per_second']:.0f}/s, "
+            f"p95 {figures['p95_ms']:.0f} ms, oversold {oversold}, deadlocks {figures['deadlocks']}, "
+            f"statuses {statuses}",
+            flush=True,
+        )
+    return rounds
+
+
+def measure_notifications(args, env, seeded):
+    from django.db.models import F
+
+    from stores.models import StockLevel, Store
+
+    from . import notify
+
+    store = Store.objects.exclude(pk__in=seeded.hot_store_ids).order_by("pk").first()
+    # A delivery before the rush of pickups (bench only): enough units for every order.
+    StockLevel.objects.filter(store=store, product_id__in=seeded.cold_product_ids).update(on_hand=F("reserved") + 1000)
+    orders = notify.place_orders(count=args.notifications, store=store, product_ids=seeded.cold_product_ids)
+    worker = Worker(env)
+    try:
+        latencies, missing = notify.measure(orders=orders, rate_per_second=args.notify_rate)
+    finally:
+        worker.stop()
+    return {
+        "orders": len(orders),
+        "rate_per_second": args.notify_rate,
+        "missing": missing,
+        "p50_s": percentile(latencies, 50),
+        "p95_s": percentile(latencies, 95),
+        "max_s": latencies[-1] if latencies else None,
+    }
+
+
+def git_revision():
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BASE_DIR)
+    return found.stdout.strip()
+
+
+def percentile(sorted_values, pct):
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, math.ceil(pct / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def verdicts(report):
+    found = {}
+    pages = report.get("pages", {})
+    for name in TARGETED_PAGES:
+        if name in pages:
+            page = pages[name]
+            found[name] = (
+                page["ratio_to_bare"] >= TARGETS["ratio_to_bare_min"] and page["p95_ms"] <= TARGETS["page_p95_ms_max"]
+            )
+    if "store locator" in pages:
+        found["store locator"] = pages["store locator"]["p95_ms"] <= TARGETS["locator_p95_ms_max"]
+    if report.get("locator_many_stores"):
+        found["store locator, many stores"] = report["locator_many_stores"]["p95_ms"] <= TARGETS["locator_p95_ms_max"]
+    for number, round_ in enumerate(report.get("rush", []), start=1):
+        found[f"checkout rush round {number}"] = (
+            round_["p95_ms"] <= TARGETS["checkout_p95_ms_max"]
+            and round_["oversold_units"] == 0
+            and not round_["stock_mismatches"]
+            and round_["deadlocks"] == 0
+            and round_["double_submits_with_two_orders"] == 0
+        )
+    if report.get("notifications"):
+        notes = report["notifications"]
+        found["notification latency"] = notes["missing"] == 0 and notes["p95_s"] <= TARGETS["notification_p95_s_max"]
+    return found
+
+
+def print_report(report, previous=None):
+    old_pages = (previous or {}).get("pages", {})
+    print()
+    print(
+        f"Norðurbúð benchmark — {report['size']['products']} products, {report['size']['stores']} stores, "
+        f"{report['stock_rows']} stock rows; wrk -t{report['load']['threads']} -c{report['load']['connections']} "
+        f"-d{report['load']['duration']}s against gunicorn ({report['load']['workers']} workers)"
+    )
+    header = f"{'page':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'× bare':>8}{'errors':>8}"
+    if old_pages:
+        header += f"{'before':>9}{'change':>9}"
+    print(header)
+    print("-" * len(header))
+    rows = dict(report.get("pages", {}))
+    if report.get("locator_many_stores"):
+        rows[f"store locator, {report['locator_many_stores']['stores']} stores"] = report["locator_many_stores"]
+    bare = report.get("pages", {}).get("bare view", {}).get("requests_per_second")
+    for name, page in rows.items():
+        ratio = page["requests_per_second"] / bare if bare else float("nan")
+        line = (
+            f"{name:<28}{page['requests_per_second']:>9.0f}{page['p50_ms']:>9.2f}{page['p95_ms']:>9.2f}"
+            f"{page['p99_ms']:>9.2f}{ratio:>8.2f}{page['socket_errors'] + page['non_2xx_3xx']:>8}"
+        )
+        if name in old_pages:
+            before = old_pages[name]["requests_per_second"]
+            line += f"{before:>9.0f}{(page['requests_per_second'] / before - 1) * 100:>+8.0f}%"
+        print(line)
+    for number, round_ in enumerate(report.get("rush", []), start=1):
+        print(
+            f"checkout rush {number}: {round_['shoppers']} shoppers, {round_['orders']} orders "
+            f"({round_['orders_per_second']:.1f}/s), p50 {round_['p50_ms']:.0f} ms, p95 {round_['p95_ms']:.0f} ms, "
+            f"{round_['refused_sold_out']} told sold out, oversold {round_['oversold_units']}, "
+            f"deadlocks {round_['deadlocks']}, "
+            f"double submits with two orders {round_['double_submits_with_two_orders']}"
+        )
+    if report.get("notifications"):
+        notes = report["notifications"]
+        print(
+            f"notification latency: {notes['orders']} orders marked ready at {notes['rate_per_second']:.0f}/s, "
+            f"p50 {notes['p50_s']:.2f} s, p95 {notes['p95_s']:.2f} s, max {notes['max_s']:.2f} s, "
+            f"missing {notes['missing']}"
+        )
+    print()
+    for name, ok in report["verdicts"].items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    env = environment(args)
+    os.environ.update(env)
+    ensure_wrk()
+    previous = json.loads(args.compare.read_text()) if args.compare else None
+
+    started = datetime.datetime.now(datetime.UTC)
+    if not args.reuse:
+        recreate_database(args.database_url)
+    flush_redis(args)
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from . import seed as seeding
+
+    size = seeding.Size.small() if args.small else seeding.Size.full()
+
+    if not args.reuse:
+        call_command("migrate", verbosity=0, interactive=False)
+        print(f"seeding {size} …", flush=True)
+        seeded = seeding.seed(size)
+        print(f"  seeded in {seeded.seconds:.0f} s ({seeded.stock_rows} stock rows)", flush=True)
+    else:
+        seeded = seeding.seeded_already(size)
+    call_command("collectstatic", verbosity=0, interactive=False)
+
+    report = {
+        "started": started.isoformat(),
+        "label": args.label,
+        "git": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BASE_DIR
+        ).stdout.strip(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "node": platform.node()},
+        "size": size.__dict__,
+        "seed_seconds": seeded.seconds,
+        "stock_rows": seeded.stock_rows,
+        "load": {
+            "threads": args.threads,
+            "connections": args.connections,
+            "duration": args.duration,
+            "workers": args.workers,
+        },
+        "targets": TARGETS,
+    }
+    server = Server(args, env)
+    try:
+        if "pages" in args.parts:
+            print("pages:", flush=True)
+            report["pages"] = measure_pages(args, server, seeded)
+        if "locator" in args.parts:
+            report["locator_many_stores"] = measure_locator_with_many_stores(args, server, args.locator_stores)
+        if "rush" in args.parts:
+            print("checkout rush:", flush=True)
+            report["rush"] = measure_rush(args, server, seeded)
+    finally:
+        server.stop()
+    if "notify" in args.parts:
+        print("notification latency:", flush=True)
+        report["notifications"] = measure_notifications(args, env, seeded)
+
+    report["verdicts"] = verdicts(report)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"{started:%Y%m%dT%H%M%SZ}{'-small' if args.small else ''}.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print_report(report, previous)
+    print(f"\nresults: {out.relative_to(BASE_DIR)}")
+    return 0 if all(report["verdicts"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""An e-mail backend for the benchmark's Celery worker: records when each message was handed
+over (recipient, subject, time) in a Redis list, and sends nothing."""
+
+import json
+import os
+import time
+
+import redis
+from django.core.mail.backends.base import BaseEmailBackend
+
+MAIL_LOG_KEY = "bench:mail"
+
+
+def mail_log():
+    return redis.Redis.from_url(os.environ["BENCH_MAIL_REDIS_URL"])
+
+
+class TimestampingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        handed_over = time.time()
+        log = mail_log()
+        for message in email_messages:
+            for recipient in message.to:
+                log.rpush(MAIL_LOG_KEY, json.dumps({"to": recipient, "subject": message.subject, "at": handed_over}))
+        return len(email_messages)

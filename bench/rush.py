@@ -1,0 +1,208 @@
+"""Checkout rush: many shoppers at once, each in their own browser session, buying a few hot
+products for pickup at a few hot stores; then stock and orders are reconciled.
+
+Each shopper opens a hot product's page, adds one or two hot products to the cart, opens the
+checkout and places the order, with a short human pause (THINK_SECONDS) between steps, all
+shoppers at the same time. Only the final POST (placing the order) is timed. Some shoppers
+double-submit: the same checkout page posted twice at once must give one order.
+"""
+
+import http.client
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import F, Sum
+
+from orders.models import Order, OrderLine, OrderStatus
+from stores.models import StockLevel
+
+THINK_SECONDS = (0.2, 1.0)
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CHECKOUT_TOKEN_FIELD = re.compile(r'name="checkout_token" value="([^"]+)"')
+
+
+class Browser:
+    """One shopper's session: cookies kept, one keep-alive connection."""
+
+    def __init__(self, host, port):
+        self.connection = http.client.HTTPConnection(host, port, timeout=60)
+        self.cookies = {}
+
+    def request(self, method, path, form=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://{self.connection.host}:{self.connection.port}{path}"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, response.headers, text
+
+
+@dataclass
+class Attempt:
+    seconds: float
+    status: int
+    placed: bool
+    double_submit: bool = False
+
+
+@dataclass
+class RushResult:
+    shoppers: int
+    attempts: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def _think(rng):
+    time.sleep(rng.uniform(*THINK_SECONDS))
+
+
+def _shopper(number, *, host, port, products, store_ids, result, lock, start, double_submit):
+    rng = random.Random(number)
+    browser = Browser(host, port)
+    try:
+        start.wait()
+        time.sleep(rng.uniform(0, THINK_SECONDS[1]))
+        chosen = rng.sample(products, rng.randint(1, 2))
+        status, _headers, page = browser.request("GET", f"/products/{chosen[0]['slug']}/")
+        csrf = CSRF_FIELD.search(page).group(1)
+        for product in chosen:
+            _think(rng)
+            form = {"csrfmiddlewaretoken": csrf, "product_id": product["id"], "quantity": rng.randint(1, 3)}
+            browser.request("POST", "/cart/add/", form)
+        _think(rng)
+        status, _headers, page = browser.request("GET", "/checkout/")
+        token = CHECKOUT_TOKEN_FIELD.search(page).group(1)
+        csrf = CSRF_FIELD.search(page).group(1)
+        _think(rng)
+        form = {
+            "csrfmiddlewaretoken": csrf,
+            "checkout_token": token,
+            "store": rng.choice(store_ids),
+            "name": f"Rush shopper {number}",
+            "email": f"rush-{number}@bench.example",
+            "phone": "+354 555 1234",
+        }
+        if double_submit:
+            _post_twice(browser, form, result, lock, host, port)
+            return
+        began = time.perf_counter()
+        status, headers, _page = browser.request("POST", "/checkout/", form)
+        seconds = time.perf_counter() - began
+        placed = status == 302 and "/orders/" in headers.get("Location", "")
+        with lock:
+            result.attempts.append(Attempt(seconds=seconds, status=status, placed=placed))
+    except Exception as error:  # a shopper whose browser broke is reported, not hidden
+        with lock:
+            result.errors.append(f"shopper {number}: {error!r}")
+
+
+def _post_twice(browser, form, result, lock, host, port):
+    """The same checkout page submitted twice at once (a double click), from the same session."""
+    twin = Browser(host, port)
+    twin.cookies = dict(browser.cookies)
+    outcomes = []
+
+    def post(client):
+        began = time.perf_counter()
+        status, headers, _page = client.request("POST", "/checkout/", form)
+        outcomes.append(
+            Attempt(
+                seconds=time.perf_counter() - began,
+                status=status,
+                placed=status == 302 and "/orders/" in headers.get("Location", ""),
+                double_submit=True,
+            )
+        )
+
+    threads = [threading.Thread(target=post, args=(client,)) for client in (browser, twin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with lock:
+        result.attempts.extend(outcomes)
+
+
+def run_rush(*, host, port, products, store_ids, shoppers=200, double_submitters=10) -> RushResult:
+    result = RushResult(shoppers=shoppers)
+    lock, start = threading.Lock(), threading.Event()
+    threads = [
+        threading.Thread(
+            target=_shopper,
+            args=(number,),
+            kwargs=dict(
+                host=host,
+                port=port,
+                products=products,
+                store_ids=store_ids,
+                result=result,
+                lock=lock,
+                start=start,
+                double_submit=number < double_submitters,
+            ),
+        )
+        for number in range(shoppers)
+    ]
+    for thread in threads:
+        thread.start()
+    began = time.perf_counter()
+    start.set()
+    for thread in threads:
+        thread.join()
+    result.wall_seconds = time.perf_counter() - began
+    return result
+
+
+def stock_snapshot(*, store_ids, product_ids):
+    return {
+        (level.store_id, level.product_id): (level.on_hand, level.reserved)
+        for level in StockLevel.objects.filter(store_id__in=store_ids, product_id__in=product_ids)
+    }
+
+
+def deadlocks_so_far():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def reconcile(*, before, store_ids, product_ids, since_order_pk):
+    """Units reserved by the rush must equal units on the rush's orders, store by product, and
+    no row may have more reserved than on hand. Returns (oversold units, mismatches, orders)."""
+    after = stock_snapshot(store_ids=store_ids, product_ids=product_ids)
+    ordered = {
+        (row["order__store_id"], row["product_id"]): row["units"]
+        for row in OrderLine.objects.filter(
+            order__pk__gt=since_order_pk, order__status=OrderStatus.PLACED, product_id__in=product_ids
+        )
+        .values("order__store_id", "product_id")
+        .annotate(units=Sum("quantity"))
+    }
+    oversold, mismatches = 0, []
+    for key, (on_hand, reserved) in after.items():
+        reserved_by_rush = reserved - before[key][1]
+        units = ordered.get(key, 0)
+        if reserved_by_rush != units:
+            mismatches.append({"store_product": key, "reserved": reserved_by_rush, "ordered": units})
+        oversold += max(0, reserved - on_hand) + max(0, units - (before[key][0] - before[key][1]))
+    orders = Order.objects.filter(pk__gt=since_order_pk).count()
+    return oversold, mismatches, orders
+
+
+def top_up_hot_stock(*, store_ids, product_ids, units):
+    """Between rounds, the stores get a delivery: `units` more for sale on every hot row (bench only)."""
+    StockLevel.objects.filter(store_id__in=store_ids, product_id__in=product_ids).update(on_hand=F("reserved") + units)

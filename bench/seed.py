@@ -1,0 +1,311 @@
+"""A chain-sized shop, fast: categories, stores and orders with bulk_create, the stock table
+(every store × product) with PostgreSQL's COPY.
+
+Run inside the bench process after django.setup() against the (empty, migrated) bench database.
+"""
+
+import datetime
+import random
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import Category, Product
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from stores.models import OpeningHours, StockLevel, Store
+
+WORDS = [
+    "wool",
+    "lopi",
+    "knitted",
+    "rain",
+    "warm",
+    "arctic",
+    "fjord",
+    "lava",
+    "birch",
+    "moss",
+    "puffin",
+    "herring",
+    "salt",
+    "smoked",
+    "skyr",
+    "oat",
+    "rye",
+    "linen",
+    "cotton",
+    "waxed",
+    "leather",
+    "glacier",
+    "aurora",
+    "midnight",
+    "sun",
+    "harbour",
+    "stone",
+    "oak",
+    "pine",
+    "copper",
+    "enamel",
+    "ceramic",
+    "wooden",
+    "heavy",
+    "light",
+    "travel",
+    "kitchen",
+    "garden",
+    "winter",
+    "summer",
+]
+NOUNS = [
+    "sweater",
+    "mittens",
+    "hat",
+    "scarf",
+    "jacket",
+    "boots",
+    "socks",
+    "blanket",
+    "mug",
+    "bowl",
+    "kettle",
+    "lamp",
+    "candle",
+    "rug",
+    "backpack",
+    "tent",
+    "map",
+    "knife",
+    "spoon",
+    "plate",
+    "jam",
+    "tea",
+    "coffee",
+    "chocolate",
+    "soap",
+    "towel",
+]
+# Where the chain's stores are scattered: Iceland and southern Norway.
+REGIONS = ((63.3, 66.5, -24.0, -13.5), (58.0, 63.5, 5.0, 12.0))
+HOT_PRODUCTS = 5
+HOT_STORES = 3
+HOT_UNITS = 40
+
+
+@dataclass
+class Size:
+    products: int
+    categories: int
+    stores: int
+    past_orders: int
+
+    @classmethod
+    def full(cls):
+        return cls(products=10_000, categories=50, stores=300, past_orders=5_000)
+
+    @classmethod
+    def small(cls):
+        return cls(products=1_000, categories=50, stores=30, past_orders=500)
+
+
+@dataclass
+class Seeded:
+    size: Size
+    seconds: float
+    stock_rows: int
+    category_slug: str
+    product_slug: str
+    product_sku: str
+    hot_product_ids: list
+    hot_store_ids: list
+    cold_product_ids: list
+
+
+def seed(size: Size, *, rng=None) -> Seeded:
+    rng = rng or random.Random(20261123)
+    started = time.monotonic()
+    with transaction.atomic():
+        categories = _categories(size.categories)
+        products = _products(size.products, categories, rng)
+        stores = add_stores(size.stores, rng, prefix="store")
+    stock_rows = _stock(stores, products, rng)
+    hot_products, hot_stores = products[:HOT_PRODUCTS], stores[:HOT_STORES]
+    _past_orders(size.past_orders, stores, products, rng)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    middle = products[len(products) // 2]
+    return Seeded(
+        size=size,
+        seconds=time.monotonic() - started,
+        stock_rows=stock_rows,
+        category_slug=categories[len(categories) // 2].slug,
+        product_slug=middle.slug,
+        product_sku=middle.sku,
+        hot_product_ids=[product.pk for product in hot_products],
+        hot_store_ids=[store.pk for store in hot_stores],
+        cold_product_ids=[product.pk for product in products[-50:]],
+    )
+
+
+def seeded_already(size: Size) -> Seeded:
+    """What seed() returned, found again in a database seeded by an earlier run (--reuse)."""
+    products = list(Product.objects.order_by("pk"))
+    stores = list(Store.objects.filter(slug__startswith="bench-store-").order_by("pk"))
+    categories = list(Category.objects.order_by("pk"))
+    middle = products[len(products) // 2]
+    return Seeded(
+        size=Size(products=len(products), categories=len(categories), stores=len(stores), past_orders=size.past_orders),
+        seconds=0.0,
+        stock_rows=StockLevel.objects.count(),
+        category_slug=categories[len(categories) // 2].slug,
+        product_slug=middle.slug,
+        product_sku=middle.sku,
+        hot_product_ids=[product.pk for product in products[:HOT_PRODUCTS]],
+        hot_store_ids=[store.pk for store in stores[:HOT_STORES]],
+        cold_product_ids=[product.pk for product in products[-50:]],
+    )
+
+
+def _categories(count):
+    # A two-level tree: a root for every fifth category, the others its children.
+    roots, categories = [], []
+    for number in range(count):
+        parent = None if number % 5 == 0 else roots[-1]
+        category = Category.objects.create(
+            name=f"Department {number:02d}" if parent is None else f"Aisle {number:02d}",
+            slug=f"bench-category-{number:02d}",
+            parent=parent,
+            position=number,
+        )
+        categories.append(category)
+        if parent is None:
+            roots.append(category)
+    return categories
+
+
+def _products(count, categories, rng):
+    products = []
+    for number in range(count):
+        name = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} {rng.choice(NOUNS)} {number:05d}"
+        products.append(
+            Product(
+                category=categories[number % len(categories)],
+                name=name,
+                slug=slugify(name),
+                sku=f"BEN-{number:05d}",
+                description=" ".join(rng.choice(WORDS) for _ in range(30)),
+                price=Decimal(rng.randrange(500, 50_000, 100)),
+                is_active=True,
+            )
+        )
+    return Product.objects.bulk_create(products, batch_size=2000)
+
+
+def add_stores(count, rng, *, prefix):
+    """`count` active pickup stores with opening hours, scattered over the chain's regions."""
+    stores = []
+    for number in range(count):
+        south, north, west, east = REGIONS[number % len(REGIONS)]
+        norway = number % len(REGIONS) == 1
+        stores.append(
+            Store(
+                name=f"Bench {prefix} {number:05d}",
+                slug=f"bench-{prefix}-{number:05d}",
+                address=f"Aðalgata {number}",
+                postcode=f"{100 + number % 900}",
+                city="Oslo" if norway else "Reykjavík",
+                country="NO" if norway else "IS",
+                latitude=Decimal(f"{rng.uniform(south, north):.6f}"),
+                longitude=Decimal(f"{rng.uniform(west, east):.6f}"),
+                time_zone="Europe/Oslo" if norway else "Atlantic/Reykjavik",
+                offers_pickup=True,
+                is_active=True,
+            )
+        )
+    stores = Store.objects.bulk_create(stores, batch_size=2000)
+    OpeningHours.objects.bulk_create(
+        (
+            OpeningHours(store=store, weekday=day, opens=datetime.time(9), closes=datetime.time(21))
+            for store in stores
+            for day in range(7)
+        ),
+        batch_size=5000,
+    )
+    return stores
+
+
+def _stock(stores, products, rng) -> int:
+    """Every store carries every product: COPY is an order of magnitude faster than INSERTs."""
+    table = StockLevel._meta.db_table
+    now = timezone.now().isoformat()
+    hot_stores = {store.pk for store in stores[:HOT_STORES]}
+    hot_products = {product.pk for product in products[:HOT_PRODUCTS]}
+    rows = 0
+    with connection.cursor() as cursor:
+        raw = cursor.connection  # the psycopg 3 connection under Django's wrapper
+        with (
+            raw.cursor() as copy_cursor,
+            copy_cursor.copy(f"COPY {table} (store_id, product_id, on_hand, reserved, updated_at) FROM STDIN") as copy,
+        ):
+            for store in stores:
+                lines = []
+                for product in products:
+                    if store.pk in hot_stores and product.pk in hot_products:
+                        on_hand = HOT_UNITS
+                    else:
+                        on_hand = 0 if rng.random() < 0.15 else rng.randrange(1, 40)
+                    lines.append(f"{store.pk}\t{product.pk}\t{on_hand}\t0\t{now}\n")
+                copy.write("".join(lines))
+                rows += len(lines)
+    return rows
+
+
+def _past_orders(count, stores, products, rng):
+    """Collected orders from the past months, so order tables are not empty."""
+    now = timezone.now()
+    orders, lines_by_number = [], {}
+    for number in range(count):
+        chosen = rng.sample(products, rng.randint(1, 3))
+        lines = [
+            OrderLine(
+                product=product,
+                product_name=product.name,
+                sku=product.sku,
+                unit_price=product.price,
+                quantity=(units := rng.randint(1, 3)),
+                line_total=product.price * units,
+            )
+            for product in chosen
+        ]
+        order_number = f"P{number:07d}"
+        orders.append(
+            Order(
+                number=order_number,
+                contact_name=f"Past shopper {number}",
+                contact_email=f"past-{number}@bench.example",
+                contact_phone="+354 555 0000",
+                store=rng.choice(stores),
+                status=OrderStatus.COLLECTED,
+                currency="ISK",
+                total=sum((line.line_total for line in lines), Decimal("0")),
+                pickup_code=f"{rng.randrange(10**6):06d}",
+                collected_at=now - datetime.timedelta(days=rng.randint(1, 120)),
+            )
+        )
+        lines_by_number[order_number] = lines
+    with transaction.atomic():
+        orders = Order.objects.bulk_create(orders, batch_size=2000)
+        all_lines, events = [], []
+        for order in orders:
+            for line in lines_by_number[order.number]:
+                line.order = order
+                all_lines.append(line)
+            events.append(OrderEvent(order=order, from_status="", to_status=OrderStatus.PLACED))
+            events.append(
+                OrderEvent(order=order, from_status=OrderStatus.READY_FOR_PICKUP, to_status=OrderStatus.COLLECTED)
+            )
+        OrderLine.objects.bulk_create(all_lines, batch_size=5000)
+        OrderEvent.objects.bulk_create(events, batch_size=5000)

@@ -1,0 +1,126 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        related_name="children",
+        on_delete=models.PROTECT,
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("catalog:product_list") + f"?category={self.slug}"
+
+    def descendant_ids(self):
+        """This category's id and all its descendants', from one query over the (small) tree."""
+        children = {}
+        for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
+        found, pending = [], [self.pk]
+        while pending:
+            pk = pending.pop()
+            found.append(pk)
+            pending.extend(children.get(pk, []))
+        return found
+
+
+def _search_languages():
+    active = translation.get_language() or settings.LANGUAGE_CODE
+    languages = [code for code, _name in settings.LANGUAGES]
+    base = active.split("-")[0]
+    ordered = [base] if base in languages else []
+    return ordered + [code for code in settings.MODELTRANSLATION_FALLBACK_LANGUAGES if code not in ordered]
+
+
+class ProductQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def search(self, text):
+        text = (text or "").strip()
+        if not text:
+            return self
+        # Names and descriptions in the shopper's language and in English, which shows where a
+        # translation is missing (catalog/translation.py).
+        matches = models.Q(sku__iexact=text) | models.Q(sku__istartswith=text)
+        for language in _search_languages():
+            matches |= models.Q(**{f"name_{language}__icontains": text})
+            matches |= models.Q(**{f"description_{language}__icontains": text})
+        return self.filter(matches)
+
+    def in_category_tree(self, category):
+        """Products in the category or any of its descendants."""
+        return self.filter(category_id__in=category.descendant_ids())
+
+
+class Product(models.Model):
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), related_name="products", on_delete=models.PROTECT
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=220, unique=True)
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        indexes = [models.Index(fields=["is_active", "name"], name="product_active_name_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sku})"
+
+    def get_absolute_url(self):
+        return reverse("catalog:product_detail", kwargs={"slug": self.slug})
+
+
+def product_image_path(instance, filename):
+    return f"products/{instance.product_id}/{filename}"
+
+
+def product_thumbnail_path(instance, filename):
+    return f"products/{instance.product_id}/thumbs/{filename}"
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, verbose_name=_("product"), related_name="images", on_delete=models.CASCADE)
+    image = models.ImageField(_("image"), upload_to=product_image_path)
+    # Made once when the image is added (catalog.services.add_product_image), never per request.
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=product_thumbnail_path, blank=True)
+    alt_text = models.CharField(_("alternative text"), max_length=200, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+
+    def __str__(self):
+        return self.alt_text or self.image.name

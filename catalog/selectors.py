@@ -1,0 +1,139 @@
+"""Reads for the shopper's catalog pages. Each page's queries are decided here, so the count
+stays the same whether a page shows 10 products or 200."""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import Paginator
+from django.db.models import IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from stores.models import StockLevel
+
+from . import fragment_cache
+from .models import Category, Product, ProductImage
+
+PRODUCTS_PER_PAGE = 24
+
+
+@dataclass
+class CategoryNode:
+    category: Category
+    children: list["CategoryNode"] = field(default_factory=list)
+
+
+class CategoryTree:
+    """The whole (small) category tree from one query; ancestors and descendants are then free."""
+
+    def __init__(self, categories):
+        self._by_pk = {category.pk: category for category in categories}
+        self._by_slug = {category.slug: category for category in categories}
+        nodes = {pk: CategoryNode(category) for pk, category in self._by_pk.items()}
+        self.roots = []
+        for category in categories:  # already in (position, name) order
+            node = nodes[category.pk]
+            parent = nodes.get(category.parent_id)
+            (parent.children if parent else self.roots).append(node)
+        self._nodes = nodes
+
+    def get(self, slug):
+        return self._by_slug.get(slug)
+
+    def descendant_ids(self, category) -> list[int]:
+        """The category's id and all its descendants' ids."""
+        found, pending = [], [self._nodes[category.pk]]
+        while pending:
+            node = pending.pop()
+            found.append(node.category.pk)
+            pending.extend(node.children)
+        return found
+
+    def ancestors(self, category) -> list[Category]:
+        """Root first, down to and including `category` (for breadcrumbs)."""
+        chain, seen = [], set()
+        current = self._by_pk.get(category.pk)
+        while current is not None and current.pk not in seen:  # a cycle would be a data error
+            seen.add(current.pk)
+            chain.append(current)
+            current = self._by_pk.get(current.parent_id)
+        return list(reversed(chain))
+
+
+def category_tree(catalog_version=None) -> CategoryTree:
+    """The tree; with the catalog's version stamp, from the cache (no query) while it holds."""
+    if catalog_version is None:
+        return CategoryTree(list(Category.objects.order_by("position", "name", "pk")))
+    key = f"catalog:tree:{catalog_version}"
+    tree = fragment_cache.fragments().get(key)
+    if tree is None:
+        tree = category_tree()
+        fragment_cache.fragments().set(key, tree, fragment_cache.VERSION_SECONDS)
+    return tree
+
+
+class CachedCountPaginator(Paginator):
+    """A Paginator whose count (a COUNT over the filtered catalog) is cached under `count_key`,
+    a key that carries the version stamps of what it counts."""
+
+    def __init__(self, object_list, per_page, *, count_key, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._count_key = count_key
+
+    @property
+    def count(self):
+        if "_cached_count" not in self.__dict__:
+            found = fragment_cache.fragments().get(self._count_key)
+            if found is None:
+                found = self.object_list.count()
+                fragment_cache.fragments().set(self._count_key, found, fragment_cache.FRAGMENT_SECONDS)
+            self.__dict__["_cached_count"] = found
+        return self.__dict__["_cached_count"]
+
+
+def _first_image():
+    # A sliced Prefetch: one query for the first image of every product on the page.
+    return Prefetch(
+        "images",
+        queryset=ProductImage.objects.order_by("position", "pk")[:1],
+        to_attr="first_images",
+    )
+
+
+def _available_at(store):
+    units = StockLevel.objects.filter(store=store, product=OuterRef("pk")).with_available().values("available_quantity")
+    return Coalesce(Subquery(units[:1], output_field=IntegerField()), Value(0))
+
+
+def product_listing(*, search="", category_ids=None, store=None, only_available=False):
+    """Active products for the list page, each with `first_images` and, when a store is given,
+    `available_here` (units a shopper can buy at that store).
+
+    `only_available` keeps products with at least one unit at `store` (ignored without a store).
+    """
+    products = Product.objects.active().search(search).prefetch_related(_first_image())
+    if category_ids is not None:
+        products = products.filter(category_id__in=category_ids)
+    if store is not None:
+        products = products.annotate(available_here=_available_at(store))
+        if only_available:
+            products = products.filter(available_here__gt=0)
+    return products.order_by("name", "pk")
+
+
+def product_for_page(slug, *, catalog_version=None):
+    """An active product by slug with its category and all its images, or None; with the
+    catalog's version stamp, from the cache while it holds."""
+    if catalog_version is not None:
+        key = f"catalog:product:{catalog_version}:{slug}"
+        product = fragment_cache.fragments().get(key)
+        if product is None:
+            product = product_for_page(slug)
+            if product is not None:
+                fragment_cache.fragments().set(key, product, fragment_cache.FRAGMENT_SECONDS)
+        return product
+    return (
+        Product.objects.active()
+        .select_related("category")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")))
+        .filter(slug=slug)
+        .first()
+    )

@@ -1,0 +1,236 @@
+"""What catalog pages cost, and that what they cache is never stale where it matters.
+
+Pages keep the same number of queries whatever the catalog's size, the number of stores and
+the page number; a second visit is served from cached fragments; any stock or catalog change
+made through the services shows at once; checkout never trusts the cache.
+"""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.sites import site
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Product
+from catalog.money import format_money
+from catalog.selectors import PRODUCTS_PER_PAGE
+from catalog.tests.factories import CategoryFactory, ProductFactory
+from orders.cart import SESSION_KEY
+from orders.models import Order
+from stores import services as stock
+from stores.models import StockLevel, Store
+from stores.selectors import MY_STORE_SESSION_KEY, _availability_rows
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("catalog:product_list")
+# A first visit: session, my store, categories, count, the page of products, their first images.
+PRODUCT_LIST_QUERIES = 6
+# A second visit of the same page: session and my store only; the rest is cached.
+PRODUCT_LIST_CACHED_QUERIES = 2
+# A first visit: session, my store, the product with its category, its images, the stores with
+# their available units, their opening hours, categories.
+PRODUCT_PAGE_QUERIES = 7
+# A second visit: session and my store; the product, tree and availability are cached.
+PRODUCT_PAGE_CACHED_QUERIES = 2
+# The JSON: the product, the stores with their units, their opening hours; cached: the product.
+AVAILABILITY_JSON_QUERIES = 3
+AVAILABILITY_JSON_CACHED_QUERIES = 1
+
+
+def remember_store(client, store):
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = store.pk
+    session.save()
+
+
+@pytest.fixture
+def reykjavik():
+    return StoreFactory(name="Laugavegur", latitude=Decimal("64.145800"), longitude=Decimal("-21.929000"))
+
+
+@pytest.mark.parametrize("product_count", [30, 300])
+@pytest.mark.parametrize("page", [1, 2, "last"])
+def test_every_page_of_the_list_costs_the_same_queries_however_large_the_catalog(
+    client, django_assert_num_queries, reykjavik, product_count, page
+):
+    # given a catalog of 30 or 300 products, all stocked at my store
+    knitwear = CategoryFactory(slug="knitwear")
+    for product in ProductFactory.create_batch(product_count, category=knitwear):
+        StockLevelFactory(store=reykjavik, product=product, on_hand=2)
+    remember_store(client, reykjavik)
+    number = -(-product_count // PRODUCTS_PER_PAGE) if page == "last" else page
+
+    # when / then: a first and a second visit of page 1, 2 or the last one
+    with django_assert_num_queries(PRODUCT_LIST_QUERIES):
+        first = client.get(LIST_URL, {"category": "knitwear", "page": number})
+    with django_assert_num_queries(PRODUCT_LIST_CACHED_QUERIES):
+        again = client.get(LIST_URL, {"category": "knitwear", "page": number})
+    assert first.context["page"].number == number
+    assert first.content.count(b'data-testid="product-card"') == again.content.count(b'data-testid="product-card"') > 0
+
+
+@pytest.mark.parametrize("store_count", [10, 200])
+def test_the_product_page_costs_the_same_queries_first_and_again(client, django_assert_num_queries, store_count):
+    # given a product stocked in 10 or 200 stores
+    mittens = ProductFactory(slug="mittens")
+    stores = StoreFactory.create_batch(store_count)
+    for store in stores:
+        StockLevelFactory(store=store, product=mittens, on_hand=4)
+    remember_store(client, stores[0])
+
+    # when / then
+    with django_assert_num_queries(PRODUCT_PAGE_QUERIES):
+        client.get(mittens.get_absolute_url())
+    with django_assert_num_queries(PRODUCT_PAGE_CACHED_QUERIES):
+        response = client.get(mittens.get_absolute_url())
+    assert response.status_code == 200
+    assert "4 in stock at" in response.content.decode()
+
+
+def test_a_reservation_shows_on_the_product_page_at_once(client, django_capture_on_commit_callbacks, reykjavik):
+    # given a product page seen (and cached) with 3 mittens at my store
+    mittens = ProductFactory(slug="mittens")
+    StockLevelFactory(store=reykjavik, product=mittens, on_hand=3)
+    remember_store(client, reykjavik)
+    assert "3 in stock at Laugavegur" in client.get(mittens.get_absolute_url()).content.decode()
+
+    # when another shopper reserves 2 through the stock service
+    with django_capture_on_commit_callbacks(execute=True):
+        stock.reserve_stock(store=reykjavik, quantities={mittens.pk: 2})
+
+    # then the page, the list and the JSON show 1 left
+    assert "1 in stock at Laugavegur" in client.get(mittens.get_absolute_url()).content.decode()
+    assert "1 in stock at Laugavegur" in client.get(LIST_URL).content.decode()
+    body = json.loads(client.get(reverse("catalog:availability_json", args=[mittens.sku])).content)
+    assert body["stores"][0]["available"] == 1
+
+
+def test_a_stock_count_shows_in_other_stores_rows_too(client, django_capture_on_commit_callbacks, reykjavik):
+    # given the product page of a shopper without a store lists every store's units
+    mittens = ProductFactory(slug="mittens")
+    StockLevelFactory(store=reykjavik, product=mittens, on_hand=3)
+    client.get(mittens.get_absolute_url())
+
+    # when the store counts 9
+    with django_capture_on_commit_callbacks(execute=True):
+        stock.set_on_hand(store=reykjavik, product=mittens, on_hand=9)
+
+    # then
+    assert "9 available" in client.get(mittens.get_absolute_url()).content.decode()
+
+
+def test_a_price_changed_in_the_admin_shows_at_once(client, admin_user, django_capture_on_commit_callbacks):
+    # given the list and the product page seen (and cached) at the old price
+    mittens = ProductFactory(slug="mittens", name="Lopi mittens", price=Decimal("4990"))
+    client.get(LIST_URL)
+    client.get(mittens.get_absolute_url())
+
+    # when a manager saves a new price in the admin
+    request = RequestFactory().post("/admin/")
+    request.user = admin_user
+    mittens.price = Decimal("3990")
+    with django_capture_on_commit_callbacks(execute=True):
+        site._registry[Product].save_model(request, mittens, form=None, change=True)
+
+    # then both pages show the new price
+    new_price = format_money(Decimal("3990"))
+    assert new_price in client.get(LIST_URL).content.decode()
+    assert new_price in client.get(mittens.get_absolute_url()).content.decode()
+
+
+def test_checkout_never_trusts_a_stale_in_stock(client, reykjavik):
+    # given the product page cached while one unit was left
+    mittens = ProductFactory(slug="mittens", name="Lopi mittens")
+    StockLevelFactory(store=reykjavik, product=mittens, on_hand=1)
+    remember_store(client, reykjavik)
+    assert "1 in stock at Laugavegur" in client.get(mittens.get_absolute_url()).content.decode()
+    # and the last unit then leaves by a path that tells no cache (so the page is stale on purpose)
+    StockLevel.objects.filter(store=reykjavik, product=mittens).update(on_hand=0)
+    assert "1 in stock at Laugavegur" in client.get(mittens.get_absolute_url()).content.decode()
+
+    # when the shopper checks out
+    session = client.session
+    session[SESSION_KEY] = {str(mittens.pk): 1}
+    session.save()
+    page = client.get(reverse("orders:checkout")).content.decode()
+    token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        reverse("orders:checkout"),
+        {
+            "name": "Anna",
+            "email": "anna@example.com",
+            "phone": "+354 555 1234",
+            "store": reykjavik.pk,
+            "checkout_token": token,
+        },
+    )
+
+    # then checkout read the stock row itself: sold out, no order, nothing reserved
+    assert response.status_code == 200
+    assert "sold out at Laugavegur" in response.content.decode()
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(store=reykjavik, product=mittens).reserved == 0
+
+
+@pytest.mark.parametrize("store_count", [10, 200])
+def test_the_availability_json_lists_every_store_in_fixed_queries(client, django_assert_num_queries, store_count):
+    # given
+    mittens = ProductFactory(sku="MIT-1", name="Lopi mittens")
+    for number, store in enumerate(StoreFactory.create_batch(store_count)):
+        StockLevelFactory(store=store, product=mittens, on_hand=number % 3)
+    url = reverse("catalog:availability_json", args=["MIT-1"])
+
+    # when / then
+    with django_assert_num_queries(AVAILABILITY_JSON_QUERIES):
+        first = client.get(url)
+    with django_assert_num_queries(AVAILABILITY_JSON_CACHED_QUERIES):
+        again = client.get(url)
+    assert first["Content-Type"] == "application/json"
+    body = json.loads(first.content)
+    assert body["sku"] == "MIT-1" and body["name"] == "Lopi mittens"
+    assert len(body["stores"]) == store_count
+    assert {row["slug"] for row in body["stores"]} == set(Store.objects.values_list("slug", flat=True))
+    assert sum(row["available"] for row in body["stores"]) == sum(number % 3 for number in range(store_count))
+    assert set(body["stores"][0]) == {"slug", "name", "city", "available", "open_now"}
+    assert again.content == first.content
+
+
+def test_the_availability_json_of_a_product_not_for_sale_is_not_found(client):
+    # given
+    ProductFactory(sku="OLD-1", is_active=False)
+
+    # when / then
+    assert client.get(reverse("catalog:availability_json", args=["OLD-1"])).status_code == 404
+    assert client.get(reverse("catalog:availability_json", args=["NOPE"])).status_code == 404
+
+
+def test_the_product_page_reads_stock_by_index_not_the_whole_stock_table(require_postgres):
+    # given 40 stores × 300 products of stock, analysed
+    products = ProductFactory.create_batch(300)
+    stores = StoreFactory.create_batch(40, open_every_day=False)
+    StockLevel.objects.bulk_create(
+        StockLevel(store=store, product=product, on_hand=3) for store in stores for product in products
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    # when the product page's availability query is explained
+    with CaptureQueriesContext(connection) as captured:
+        _availability_rows(product=products[150], now=timezone.now())
+    availability_sql = next(query["sql"] for query in captured.captured_queries if "stocklevel" in query["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + availability_sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # then stock rows are found through an index, never by scanning the table
+    assert "stores_stocklevel" in plan
+    assert "Seq Scan on stores_stocklevel" not in plan
+    assert "Index" in plan

@@ -1,0 +1,153 @@
+"""The shopper's catalog: the product list and a product's page."""
+
+import hashlib
+import json
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+
+from stores.selectors import cached_product_availability, my_store
+
+from . import fragment_cache
+from .models import Product
+from .selectors import PRODUCTS_PER_PAGE, CachedCountPaginator, category_tree, product_for_page, product_listing
+
+# With a store chosen, the product page lists that many other stores, nearest first.
+NEARBY_STORES_SHOWN = 10
+SEARCH_MAX_LENGTH = 200
+
+
+def product_list(request):
+    store = my_store(request)
+    stamps = _stamps(store)
+    tree = category_tree(stamps["catalog"])
+    category = None
+    if slug := request.GET.get("category", "").strip():
+        category = tree.get(slug)
+        if category is None:
+            raise Http404(_("There is no such category."))
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    wants_available = request.GET.get("available") == "1"
+    products = product_listing(
+        search=search,
+        category_ids=tree.descendant_ids(category) if category else None,
+        store=store,
+        only_available=wants_available,
+    )
+    # The filters without the page: what the category menu's links and the count depend on.
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    filters = filters.urlencode()
+    count_key = f"catalog:count:{stamps['catalog']}:{stamps['store']}:{store.pk if store else '-'}:{_digest(filters)}"
+    # get_page: a missing or malformed number is page 1, a number past the end the last page.
+    page = CachedCountPaginator(products, PRODUCTS_PER_PAGE, count_key=count_key).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/product_list.html",
+        {
+            "page": page,
+            # Evaluated only when the cached grid is missing (templates/catalog/product_list.html).
+            "products": page.object_list,
+            "category": category,
+            "breadcrumb": tree.ancestors(category) if category else [],
+            "category_roots": tree.roots,
+            "search": search,
+            "store": store,
+            "wants_available": wants_available,
+            "filtering_available": wants_available and store is not None,
+            "fragment_seconds": fragment_cache.FRAGMENT_SECONDS,
+            "catalog_version": stamps["catalog"],
+            "stock_version": stamps["store"],
+            "filters_digest": _digest(filters),
+            "page_number": page.number,
+        },
+    )
+
+
+def _stamps(store):
+    keys = [fragment_cache.CATALOG]
+    if store is not None:
+        keys.append(fragment_cache.store_stock_key(store.pk))
+    found = fragment_cache.versions(*keys)
+    return {
+        "catalog": found[fragment_cache.CATALOG],
+        "store": found[fragment_cache.store_stock_key(store.pk)] if store is not None else "-",
+    }
+
+
+def _digest(text):
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def product_detail(request, slug):
+    catalog_stamp = fragment_cache.versions(fragment_cache.CATALOG)[fragment_cache.CATALOG]
+    product = product_for_page(slug, catalog_version=catalog_stamp)
+    if product is None:
+        raise Http404(_("This product is not for sale."))
+    store = my_store(request)
+    stock_key = fragment_cache.product_stock_key(product.pk)
+    stock_stamp = fragment_cache.versions(stock_key)[stock_key]
+
+    def availability():
+        return cached_product_availability(product=product, my_store=store, stock_stamp=stock_stamp)
+
+    def other_stores():
+        rows = [row for row in availability() if not row.is_my_store]
+        return rows[:NEARBY_STORES_SHOWN] if store is not None else rows
+
+    at_my_store = next((row for row in availability() if row.is_my_store), None) if store is not None else None
+    return render(
+        request,
+        "catalog/product_detail.html",
+        {
+            "product": product,
+            "images": list(product.images.all()),
+            "breadcrumb": category_tree(catalog_stamp).ancestors(product.category),
+            "store": store,
+            "at_my_store": at_my_store,
+            # Lazy: read only when the cached availability table is missing.
+            "elsewhere": SimpleLazyObject(other_stores),
+            "fragment_seconds": fragment_cache.FRAGMENT_SECONDS,
+            "stock_version": stock_stamp,
+            "minute": fragment_cache.minute_bucket(),
+        },
+    )
+
+
+def product_availability_json(request, sku):
+    """One product's units for sale in every active store, for store apps and the shop's own
+    scripts: {"sku", "name", "stores": [{"slug", "name", "city", "available", "open_now"}]}.
+
+    Two queries at most whatever the number of stores, one (the product) while the body is
+    cached under the product's stock version stamp and the minute."""
+    product = Product.objects.active().filter(sku=sku).only("pk", "sku", "name").first()
+    if product is None:
+        raise Http404(_("This product is not for sale."))
+    stock_key = fragment_cache.product_stock_key(product.pk)
+    stamps = fragment_cache.versions(stock_key, fragment_cache.CATALOG)
+    key = f"catalog:availability-json:{product.pk}:{stamps[stock_key]}:{stamps[fragment_cache.CATALOG]}:" + str(
+        fragment_cache.minute_bucket()
+    )
+    body = fragment_cache.fragments().get(key)
+    if body is None:
+        rows = cached_product_availability(product=product, stock_stamp=stamps[stock_key])
+        body = json.dumps(
+            {
+                "sku": product.sku,
+                "name": product.name,
+                "stores": [
+                    {
+                        "slug": row.store.slug,
+                        "name": row.store.name,
+                        "city": row.store.city,
+                        "available": row.available,
+                        "open_now": row.is_open,
+                    }
+                    for row in rows
+                ],
+            }
+        )
+        fragment_cache.fragments().set(key, body, fragment_cache.FRAGMENT_SECONDS)
+    return HttpResponse(body, content_type="application/json")

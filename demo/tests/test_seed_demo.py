@@ -1,0 +1,142 @@
+import io
+import re
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.http import HttpRequest
+
+from catalog.models import Category, Product, ProductImage
+from demo import data
+from demo.services import ADMIN_PASSWORD, MANAGER_PASSWORD, SHOPPER_PASSWORD, seed_demo
+from orders.models import Order
+from orders.tests.factories import place_order
+from stores.models import PostcodeLocation, StockLevel, Store
+from stores.services import set_on_hand
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    # The demo hashes a handful of passwords and the tests log in with them; keep that fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_the_demo_shop_has_stores_in_both_cities_a_catalogue_stock_and_logins(client, settings):
+    # when the demo is seeded through the command, as `make run` does
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+
+    # then Reykjavík and Oslo each have at least three stores in their own time zone, with hours
+    stores = list(Store.objects.prefetch_related("opening_hours"))
+    by_zone = Counter(store.time_zone for store in stores)
+    assert by_zone["Atlantic/Reykjavik"] >= 3 and by_zone["Europe/Oslo"] >= 3
+    for store in stores:
+        assert store.offers_pickup and store.is_active
+        assert store.address and store.postcode and store.city
+        assert len({hours.weekday for hours in store.opening_hours.all()}) >= 6, store
+
+    # and 200+ products with unique SKUs, prices, descriptions and a picture with its thumbnail
+    products = list(Product.objects.prefetch_related("images"))
+    assert len(products) >= 200
+    assert len({product.sku for product in products}) == len(products)
+    for product in products:
+        assert product.price > 0 and product.description
+        pictures = list(product.images.all())
+        assert pictures and all(picture.image and picture.thumbnail for picture in pictures), product
+    assert ProductImage.objects.filter(position=1).exists(), "some products have a second picture"
+
+    # and nested categories, with every product in a sub-category
+    assert Category.objects.filter(parent__isnull=True).count() == 4
+    assert not Product.objects.filter(category__parent__isnull=True).exists()
+
+    # and a stock count for every store and product, some of them sold out
+    assert StockLevel.objects.count() == len(stores) * len(products)
+    assert StockLevel.objects.filter(on_hand=0).exists()
+    assert StockLevel.objects.filter(on_hand__gte=3).count() > StockLevel.objects.count() // 2
+
+    # and the postcode table for both countries
+    assert PostcodeLocation.objects.filter(country="IS", postcode="101").exists()
+    assert PostcodeLocation.objects.filter(country="NO", postcode="0150").exists()
+
+    # and one manager per store, running exactly that store, plus a superuser and a shopper
+    User = get_user_model()
+    for store in stores:
+        manager = User.objects.get(username=f"manager-{store.slug}")
+        assert manager.is_staff and not manager.is_superuser
+        assert list(manager.managed_stores.all()) == [store]
+        # django-axes needs a request to count login attempts against
+        assert client.login(request=HttpRequest(), username=manager.username, password=MANAGER_PASSWORD)
+    assert User.objects.get(username="admin").is_superuser
+    assert client.login(request=HttpRequest(), username="admin", password=ADMIN_PASSWORD)
+    assert client.login(request=HttpRequest(), username="shopper", password=SHOPPER_PASSWORD)
+
+    # and the passwords are printed, marked as demo-only
+    printed = out.getvalue()
+    assert "DEMO ONLY" in printed
+    assert f"manager-laugavegur        {MANAGER_PASSWORD}" in printed
+    assert ADMIN_PASSWORD in printed
+
+
+def test_seeding_again_keeps_what_happened_in_the_shop_and_reset_starts_over():
+    # given the demo shop, where a shopper reserved a sweater and staff recounted a scarf
+    seed_demo()
+    counts = {model: model.objects.count() for model in (Store, Category, Product, ProductImage, StockLevel)}
+    store = Store.objects.get(slug="laugavegur")
+    sweater, scarf = StockLevel.objects.filter(store=store, on_hand__gte=3).select_related("product").order_by("pk")[:2]
+    place_order(store=store, products_and_quantities=[(sweater.product, 2)])
+    set_on_hand(store=store, product=scarf.product, on_hand=99)
+    skus = [sweater.product.sku, scarf.product.sku]
+
+    # when the demo is seeded again
+    report = seed_demo()
+
+    # then nothing was added and the shop's own changes are still there
+    assert (report.stores_created, report.products_created, report.images_created) == (0, 0, 0)
+    assert report.stock_levels_created == 0
+    assert {model: model.objects.count() for model in counts} == counts
+    sweater.refresh_from_db()
+    scarf.refresh_from_db()
+    assert (sweater.reserved, scarf.on_hand) == (2, 99)
+
+    # when it is seeded with reset
+    report = seed_demo(reset=True)
+
+    # then the order is gone and the demo is back as it was first seeded
+    assert not Order.objects.exists()
+    assert (report.stores_created, report.products_created) == (len(data.STORES), len(data.generate_products()))
+    assert {model: model.objects.count() for model in counts} == counts
+    expected = data.stock_counts(
+        store_slugs=[spec.slug for spec in data.STORES], skus=[spec.sku for spec in data.generate_products()]
+    )
+    for level in StockLevel.objects.filter(product__sku__in=skus).select_related("store", "product"):
+        assert (level.on_hand, level.reserved) == (expected[level.store.slug, level.product.sku], 0)
+
+
+def test_the_demo_refuses_to_run_on_a_production_configuration(settings):
+    # given DEBUG is off, as in production
+    settings.DEBUG = False
+
+    # when seed_demo runs without --force
+    with pytest.raises(CommandError, match="DEBUG=true"):
+        call_command("seed_demo")
+
+    # then no login with a published password was created
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_the_catalogue_is_the_same_every_time_and_reads_naturally():
+    # when the catalogue is generated twice
+    first, second = data.generate_products(), data.generate_products()
+
+    # then it is identical, names are unique, and they read like products
+    assert first == second
+    assert len({product.name for product in first}) == len(first)
+    names = {product.name for product in first}
+    assert any(re.fullmatch(r"[A-ZÆÞ]\w+ lopapeysa wool sweater, [a-z ]+", name) for name in names)
+    assert any(re.fullmatch(r"[A-ZÆÞ]\w+ merino base layer top, [a-z ]+", name) for name in names)
+    assert "Crowberry jam" in names
+    assert all(name[0].isupper() and "{" not in name for name in names)

@@ -1,0 +1,272 @@
+"""Settings for the O2O storefront.
+
+Everything comes from the environment (django-environ). With no environment at all the
+shop runs on embedded defaults: SQLite, Celery tasks run in-process, e-mail to the console.
+Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL and
+HTTPS=true (see .env.example).
+"""
+
+import datetime
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env(
+    "SECRET_KEY",
+    default="django-insecure-embedded-default-only-for-local-development",
+)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "modeltranslation",  # before the admin: product and category texts per language
+    "o2o_site.apps.ShopAdminConfig",  # django.contrib.admin with a scoped "view on site"
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",  # login brute-force limits (shopper and admin logins)
+    "csp",  # Content-Security-Policy header
+    "accounts",
+    "catalog",
+    "stores",
+    "orders",
+    "pickup",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A deadlock or lock timeout that survived the services' retries: "please try again" (503).
+    "o2o_site.middleware.BusyDatabaseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "o2o_site.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "orders.context_processors.cart_summary",
+                "stores.context_processors.my_store",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "o2o_site.wsgi.application"
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# How long a checkout waits for another transaction's row locks (PostgreSQL lock_timeout) before
+# the shopper is asked to try again.
+CHECKOUT_LOCK_TIMEOUT_MS = env.int("CHECKOUT_LOCK_TIMEOUT_MS", default=3000)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite allows one writer; waiting for the lock beats failing a checkout.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:orders"
+LOGOUT_REDIRECT_URL = "catalog:product_list"
+
+# AxesStandaloneBackend first: it refuses a locked-out username+IP before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login brute force (django-axes): 5 wrong passwords for one username from one IP lock that
+# pair out for AXES_COOLOFF_MINUTES; failures are rows in the database (visible in the admin).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    # Catalog fragments ({% cache %} and catalog/fragment_cache.py) live in each process's memory:
+    # their keys carry version stamps read from "default" (Redis in production), so a key's
+    # content never changes and no process can serve an old version. One round trip a page.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "catalog-fragments",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+}
+
+# Internationalisation: English is the default; Icelandic and Norwegian Bokmål are the
+# languages of the shop's first stores.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("is", _("Icelandic")),
+    ("nb", _("Norwegian Bokmål")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Product and category names and descriptions are stored per language (django-modeltranslation:
+# name_en, name_is, name_nb); an empty translation shows the English text.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "is", "nb")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# Dates and times as Icelandic and Norwegian write them (o2o_site/formats/).
+FORMAT_MODULE_PATH = ["o2o_site.formats"]
+# The language a shopper picks in the switcher is remembered for a year (not just the browser session).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# The shop's currency; prices are stored as Decimal in this currency.
+SHOP_CURRENCY = env("SHOP_CURRENCY", default="ISK")
+SHOP_NAME = env("SHOP_NAME", default="Norðurbúð")
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env(
+            "STATICFILES_BACKEND",
+            default="whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage",
+        )
+    },
+}
+# bench/run's ceiling: a bare view at /bench/bare/ through the same middleware. Never in production.
+BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
+# Media is served by Django only on the embedded defaults; production puts it behind
+# the web server or object storage.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+
+# E-mail: console on the embedded defaults; EMAIL_URL (smtp://user:pass@host:587) in production.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# EMAIL_BACKEND, when set, wins over EMAIL_URL's (the worker tests select a test backend this way).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 (set by EMAIL_URL above)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Norðurbúð <shop@example.com>")
+# Absolute links in e-mails (the order page) are built from this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Celery: with no broker configured, tasks run in-process so a newcomer needs no services.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://"))
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_TIME_LIMIT = 60
+CELERY_TASK_SOFT_TIME_LIMIT = 45
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request must never hang on a broker that is down or unreachable (kombu retries forever
+# by default): give up after a short connect/socket timeout; pickup.notifications keeps the
+# notification in the database and the relay queues it once the broker is back.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+
+# Notifications (pickup.notifications): the outbox relay, retries with backoff, lost workers.
+NOTIFICATION_RELAY_INTERVAL = env.float("NOTIFICATION_RELAY_INTERVAL", default=15)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+NOTIFICATION_RETRY_BACKOFF = env.float("NOTIFICATION_RETRY_BACKOFF", default=30)  # seconds, doubling
+NOTIFICATION_RETRY_BACKOFF_MAX = env.float("NOTIFICATION_RETRY_BACKOFF_MAX", default=30 * 60)
+# A "sending" claim older than this belongs to a dead worker (the hard time limit ended the task).
+NOTIFICATION_CLAIM_TIMEOUT = env.float("NOTIFICATION_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 30)
+CELERY_BEAT_SCHEDULE = {
+    "relay-notifications": {"task": "pickup.tasks.relay_notifications", "schedule": NOTIFICATION_RELAY_INTERVAL},
+}
+# Reminders for ready orders not collected, and cancellation after the store's days (pickup/reminders.py;
+# each run is idempotent, so the interval only decides how soon after the due time they happen).
+PICKUP_SCHEDULE_INTERVAL = env.int("PICKUP_SCHEDULE_INTERVAL", default=300)
+CELERY_BEAT_SCHEDULE["send-pickup-reminders"] = {
+    "task": "pickup.scheduled.send_pickup_reminders",
+    "schedule": PICKUP_SCHEDULE_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["expire-uncollected-orders"] = {
+    "task": "pickup.scheduled.expire_uncollected_orders",
+    "schedule": PICKUP_SCHEDULE_INTERVAL,
+}
+CELERY_TIMEZONE = "UTC"
+
+# Production hardening, switched on together by HTTPS=true.
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): only our own scripts, styles and fonts, no inline code;
+# images also as data: URIs (the order page's QR code). Pages may not be framed anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,83 @@
+"""The admin screens we added, in Icelandic and Norwegian: our own labels, actions, messages and
+pages (the collect screen, the cancel confirmation, the pickup settings) carry no English."""
+
+import html
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from accounts.tests.factories import StoreManagerFactory
+from catalog.tests.factories import ProductFactory
+from o2o_site.tests.po import english_left_in
+from orders.tests.factories import place_order
+from pickup.models import Notification
+from pickup.services import mark_ready_for_pickup
+from stores.models import StockLevel
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    store = StoreFactory(name="Laugavegur")
+    mittens = ProductFactory(name_en="Wool mittens", name_is="Lopavettlingar", name_nb="Ullvotter")
+    StockLevelFactory(store=store, product=mittens, on_hand=5)
+    ready = mark_ready_for_pickup(order=place_order(store=store, products_and_quantities=[(mittens, 1)]))
+    placed = place_order(store=store, products_and_quantities=[(mittens, 1)])
+    return {"store": store, "product": mittens, "ready": ready, "placed": placed}
+
+
+def admin_pages(shop):
+    return {
+        "orders": reverse("admin:orders_order_changelist"),
+        "order": reverse("admin:orders_order_change", args=[shop["ready"].pk]),
+        "collect": reverse("admin:orders_order_collect", args=[shop["ready"].pk]),
+        "notifications": reverse("admin:pickup_notification_changelist"),
+        "notification": reverse(
+            "admin:pickup_notification_change", args=[Notification.objects.get(order=shop["ready"]).pk]
+        ),
+        "stock": reverse("admin:stores_stocklevel_changelist"),
+        "stock level": reverse(
+            "admin:stores_stocklevel_change", args=[StockLevel.objects.get(product=shop["product"]).pk]
+        ),
+        "store": reverse("admin:stores_store_change", args=[shop["store"].pk]),
+        "products": reverse("admin:catalog_product_changelist"),
+        "product": reverse("admin:catalog_product_change", args=[shop["product"].pk]),
+        "category": reverse("admin:catalog_category_change", args=[shop["product"].category_id]),
+    }
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_admin_screens_we_added_are_translated(client, shop, language):
+    # given a manager of the store who reads Icelandic or Norwegian
+    manager = StoreManagerFactory(stores=[shop["store"]], is_superuser=True)
+    client.force_login(manager)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    untranslated = {}
+    for name, url in admin_pages(shop).items():
+        # when they open each screen
+        response = client.get(url)
+        assert response.status_code == 200, name
+        # then none of our English is left on it
+        if left := english_left_in(html.unescape(response.content.decode()), language):
+            untranslated[name] = left
+
+    # and the cancel confirmation, reached through the order list's action, is translated too
+    response = client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "cancel_orders", "_selected_action": [shop["placed"].pk]},
+    )
+    assert response.status_code == 200
+    if left := english_left_in(html.unescape(response.content.decode()), language):
+        untranslated["cancel confirmation"] = left
+    assert untranslated == {}
+
+
+def test_the_product_admin_has_a_name_and_description_field_per_language(admin_client, shop):
+    html_page = admin_client.get(reverse("admin:catalog_product_change", args=[shop["product"].pk])).content.decode()
+    for field in ("name_en", "name_is", "name_nb", "description_en", "description_is", "description_nb"):
+        assert f'name="{field}"' in html_page
+    assert 'value="Lopavettlingar"' in html_page

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+urlpatterns = [
+    path("", include("catalog.urls")),
+    path("stores/", include("stores.urls")),
+    path("", include("orders.urls")),
+    path("pickup/", include("pickup.urls")),
+    path("account/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
+
+if settings.BENCH_BARE_VIEW:
+    from .bench_views import bare
+
+    urlpatterns += [path("bench/bare/", bare, name="bench_bare")]

@@ -1,0 +1,77 @@
+"""The shopper's cart, kept in the session so guests can shop without an account."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from catalog.models import Product
+
+SESSION_KEY = "cart"
+
+
+@dataclass
+class CartLine:
+    product: Product
+    quantity: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+
+class Cart:
+    def __init__(self, session):
+        self.session = session
+        raw = session.get(SESSION_KEY) or {}
+        # Session data is JSON: keys are strings. Anything malformed is dropped, not trusted.
+        self._quantities = {}
+        for key, value in raw.items():
+            try:
+                product_id, quantity = int(key), int(value)
+            except (TypeError, ValueError):
+                continue
+            if quantity >= 1:
+                self._quantities[product_id] = quantity
+
+    def _save(self):
+        self.session[SESSION_KEY] = {str(pk): qty for pk, qty in self._quantities.items()}
+        self.session.modified = True
+
+    @property
+    def quantities(self) -> dict[int, int]:
+        return dict(self._quantities)
+
+    def quantity_of(self, product_id) -> int:
+        return self._quantities.get(product_id, 0)
+
+    def set(self, product_id: int, quantity: int) -> None:
+        if quantity < 1:
+            self._quantities.pop(product_id, None)
+        else:
+            self._quantities[product_id] = quantity
+        self._save()
+
+    def remove(self, product_id: int) -> None:
+        self.set(product_id, 0)
+
+    def clear(self) -> None:
+        self._quantities = {}
+        self._save()
+
+    def __len__(self):
+        return sum(self._quantities.values())
+
+    def __bool__(self):
+        return bool(self._quantities)
+
+    def lines(self) -> list[CartLine]:
+        """Lines with their products (one query); products no longer sold are left out."""
+        products = Product.objects.active().in_bulk(list(self._quantities))
+        return [
+            CartLine(product=products[pk], quantity=qty)
+            for pk, qty in sorted(self._quantities.items())
+            if pk in products
+        ]
+
+    @staticmethod
+    def total(lines) -> Decimal:
+        return sum((line.line_total for line in lines), Decimal("0"))

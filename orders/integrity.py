@@ -1,0 +1,107 @@
+"""Reconciliation: do stock, reservations, orders and notifications agree? (read-only)
+
+Used by `manage.py check_integrity` (operators, and the end of every soak run). Each check is a
+few aggregate queries whatever the size of the shop, and returns plain findings; nothing here
+changes data.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from orders.models import STATUSES_HOLDING_STOCK, Order, OrderLine, OrderStatus
+from pickup.models import Notification, NotificationKind, NotificationStatus
+from stores.models import StockLevel
+
+
+@dataclass
+class IntegrityReport:
+    stock_levels: int = 0
+    open_orders: int = 0
+    notifications: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_integrity(*, stuck_after=datetime.timedelta(minutes=15), now=None) -> IntegrityReport:
+    now = now or timezone.now()
+    report = IntegrityReport()
+    _check_stock(report)
+    _check_ready_notifications(report)
+    _check_notifications_moving(report, stuck_before=now - stuck_after)
+    return report
+
+
+def _check_stock(report):
+    # Units the open orders hold, per (store, product); lines of deleted products hold nothing.
+    held = {
+        (row["order__store_id"], row["product_id"]): row["units"]
+        for row in OrderLine.objects.filter(order__status__in=STATUSES_HOLDING_STOCK, product__isnull=False)
+        .values("order__store_id", "product_id")
+        .annotate(units=Sum("quantity"))
+    }
+    report.open_orders = Order.objects.filter(status__in=STATUSES_HOLDING_STOCK).count()
+    seen = set()
+    for level in StockLevel.objects.values("store_id", "product_id", "on_hand", "reserved").iterator():
+        report.stock_levels += 1
+        key = (level["store_id"], level["product_id"])
+        seen.add(key)
+        expected = held.get(key, 0)
+        where = f"store {key[0]}, product {key[1]}"
+        if level["reserved"] != expected:
+            report.problems.append(f"stock: {where}: reserved {level['reserved']}, but open orders hold {expected}")
+        if level["reserved"] < 0 or level["on_hand"] < level["reserved"]:
+            report.problems.append(
+                f"stock: {where}: on hand {level['on_hand']}, reserved {level['reserved']} "
+                "(needs on hand >= reserved >= 0)"
+            )
+    for key in sorted(set(held) - seen):
+        report.problems.append(
+            f"stock: store {key[0]}, product {key[1]}: open orders hold {held[key]} but there is no stock record"
+        )
+
+
+def _check_ready_notifications(report):
+    missing = (
+        Order.objects.filter(status__in=(OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED))
+        .exclude(notifications__kind=NotificationKind.READY_FOR_PICKUP)
+        .values_list("number", flat=True)
+        .order_by("number")
+    )
+    for number in missing:
+        report.problems.append(f"notifications: order {number} was made ready but has no ready-for-pickup e-mail")
+
+
+def _check_notifications_moving(report, *, stuck_before):
+    report.notifications = Notification.objects.count()
+    stuck = (
+        Notification.objects.filter(
+            Q(status=NotificationStatus.PENDING, created_at__lt=stuck_before)
+            & (Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stuck_before))
+            | Q(status=NotificationStatus.SENDING, claimed_at__lt=stuck_before)
+        )
+        .select_related("order")
+        .order_by("pk")
+    )
+    for notification in stuck:
+        report.problems.append(
+            f"notifications: {notification.kind} for order {notification.order.number} is {notification.status} "
+            f"since {notification.created_at:%Y-%m-%d %H:%M} UTC (attempts {notification.attempts})"
+        )
+    for notification in (
+        Notification.objects.filter(status__in=(NotificationStatus.FAILED, NotificationStatus.UNCONFIRMED))
+        .select_related("order")
+        .order_by("pk")
+    ):
+        report.problems.append(
+            f"notifications: {notification.kind} for order {notification.order.number} is {notification.status} "
+            f"and needs a person (resend it in the admin): {notification.last_error[:200]}"
+        )
+    sent_without_time = Notification.objects.filter(status=NotificationStatus.SENT, sent_at__isnull=True).count()
+    if sent_without_time:
+        report.problems.append(f"notifications: {sent_without_time} marked sent without a sending time")

@@ -1,0 +1,109 @@
+"""Reads for the cart, the checkout and the shopper's order pages.
+
+Each page's query count is decided here: a fixed number of queries whatever the number of
+lines, stores or orders.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, Sum
+
+from stores.models import OpeningHours, StockLevel, Store
+
+from .models import Order
+
+
+def stores_able_to_supply(quantities: dict[int, int]):
+    """Active stores offering pickup that hold enough units of EVERY line ({product_id: units}).
+
+    One query for the stores (the stock check is a subquery) and one for their opening hours,
+    however many stores or lines there are.
+    """
+    if not quantities:
+        return Store.objects.none()
+    enough = Q()
+    for product_id, units in quantities.items():
+        enough |= Q(product_id=product_id, on_hand__gte=F("reserved") + units)
+    supplying = (
+        StockLevel.objects.filter(enough)
+        .values("store_id")
+        .annotate(lines_in_stock=Count("pk"))
+        .filter(lines_in_stock=len(quantities))
+        .values("store_id")
+    )
+    return (
+        Store.objects.offering_pickup()
+        .filter(pk__in=supplying)
+        .select_related("pickup_settings")
+        .prefetch_related("opening_hours")
+    )
+
+
+def available_units_at(store, product_ids) -> dict[int, int]:
+    """Units a shopper can still buy at `store`, per product (0 when the store has none)."""
+    product_ids = list(product_ids)
+    if store is None or not product_ids:
+        return {}
+    found = dict(
+        StockLevel.objects.at_store(store)
+        .filter(product_id__in=product_ids)
+        .with_available()
+        .values_list("product_id", "available_quantity")
+    )
+    return {product_id: max(found.get(product_id, 0), 0) for product_id in product_ids}
+
+
+@dataclass(frozen=True)
+class Availability:
+    store: Store | None
+    units: int
+
+
+def best_pickup_availability(product_id) -> Availability:
+    """The pickup store with the most units of the product, for shoppers who chose no store."""
+    level = (
+        StockLevel.objects.filter(product_id=product_id, store__in=Store.objects.offering_pickup())
+        .with_available()
+        .select_related("store")
+        .order_by("-available_quantity", "store__name")
+        .first()
+    )
+    if level is None:
+        return Availability(store=None, units=0)
+    return Availability(store=level.store, units=max(level.available_quantity, 0))
+
+
+def order_for_page(number):
+    """An order with everything its page shows: lines, timeline, store and its hours."""
+    return (
+        Order.objects.select_related("store", "store__pickup_settings", "curbside_visit")
+        .prefetch_related("lines", "events", "store__opening_hours")
+        .filter(number=number)
+        .first()
+    )
+
+
+def order_history(user):
+    """A shopper's own orders, newest first, with their store and number of items: one query."""
+    return Order.objects.for_customer(user).select_related("store").annotate(item_count=Sum("lines__quantity"))
+
+
+@dataclass(frozen=True)
+class OpeningDay:
+    weekday: int
+    label: str
+    intervals: list
+
+
+def opening_week(store) -> list[OpeningDay]:
+    """Monday to Sunday with the store's opening intervals (in its own local time); none = closed.
+
+    Uses the prefetched opening hours when there are any.
+    """
+    by_day = {}
+    for interval in store.opening_hours.all():
+        by_day.setdefault(interval.weekday, []).append(interval)
+    return [
+        OpeningDay(weekday=day, label=label, intervals=sorted(by_day.get(day, []), key=lambda i: i.opens))
+        for day, label in OpeningHours.Weekday.choices
+    ]

@@ -1,0 +1,268 @@
+"""Placing orders and moving them through their states. Views and admin actions call these."""
+
+import secrets
+import string
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from catalog.money import round_to_minor_unit
+from o2o_site.database_errors import limit_lock_wait, retry_on_conflict
+from stores import services as stock
+
+from .models import ORDER_TRANSITIONS, Fulfilment, Order, OrderActivity, OrderEvent, OrderLine, OrderStatus
+
+# No 0/O or 1/I: order numbers are read aloud at the counter.
+ORDER_NUMBER_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
+PICKUP_CODE_DIGITS = 6
+
+
+class OrderError(Exception):
+    """A shopper-facing reason why an order cannot be placed."""
+
+
+class _AlreadyPlaced(Exception):
+    def __init__(self, order):
+        self.order = order
+
+
+class IllegalTransition(Exception):
+    def __init__(self, order, to_status):
+        self.order, self.to_status = order, to_status
+        super().__init__(f"order {order.number} cannot go from {order.status} to {to_status}")
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str
+
+
+def new_order_number() -> str:
+    return "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+
+
+def new_pickup_code() -> str:
+    return f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
+
+
+def place_pickup_order(
+    *,
+    quantities: dict[int, int],
+    store,
+    contact: Contact,
+    customer=None,
+    language="en",
+    checkout_token: str | None = None,
+    fulfilment: str = Fulfilment.IN_STORE,
+    vehicle_description: str = "",
+    collector_name: str = "",
+    pickup_slot=None,
+) -> Order:
+    """Reserve every line at `store` and create the order, all in one transaction.
+
+    Prices come from the catalog as it is now, never from the shopper. Raises
+    stores.services.InsufficientStock (nothing reserved) or OrderError. Given the same
+    `checkout_token` twice (a double submit), returns the order the first call placed.
+    `pickup_slot` (an aware datetime, a slot start from pickup.slots) is booked under the slot's
+    lock in the same transaction; a full or no longer offered slot is an OrderError.
+    """
+    if checkout_token:
+        placed = Order.objects.filter(checkout_token=checkout_token).first()
+        if placed is not None:
+            return placed
+    try:
+        return _place_pickup_order(
+            quantities=quantities,
+            store=store,
+            contact=contact,
+            customer=customer,
+            language=language,
+            checkout_token=checkout_token or None,
+            fulfilment=fulfilment,
+            vehicle_description=vehicle_description,
+            collector_name=collector_name,
+            pickup_slot=pickup_slot,
+        )
+    except _AlreadyPlaced as duplicate:
+        return duplicate.order
+
+
+# Deadlocks and serialization failures are repeated (the whole transaction, up to 3 times);
+# a lock wait is bounded by CHECKOUT_LOCK_TIMEOUT_MS, then the shopper is asked to try again.
+@retry_on_conflict(attempts=3)
+def _place_pickup_order(
+    *,
+    quantities,
+    store,
+    contact,
+    customer,
+    language,
+    checkout_token,
+    fulfilment,
+    vehicle_description,
+    collector_name,
+    pickup_slot,
+):
+    # Imported here: pickup builds on orders, and its modules import this one.
+    from pickup.models import PickupSettings
+    from pickup.slots import SlotUnavailable, book_slot
+
+    if not quantities:
+        raise OrderError(_("Your cart is empty."))
+    if not (store.is_active and store.offers_pickup):
+        raise OrderError(_("%(store)s does not offer pickup.") % {"store": store.name})
+    if fulfilment == Fulfilment.CURBSIDE and not PickupSettings.for_store(store).offers_curbside:
+        raise OrderError(_("%(store)s does not offer curbside pickup.") % {"store": store.name})
+    with transaction.atomic():
+        limit_lock_wait()
+        products = Product.objects.active().in_bulk(list(quantities))
+        missing = set(quantities) - set(products)
+        if missing:
+            raise OrderError(_("Some products in your cart are no longer sold. Please remove them."))
+        # The slot first, then the stock: every checkout takes its locks in this order.
+        slot = None
+        if pickup_slot is not None:
+            try:
+                slot = book_slot(store=store, starts_at=pickup_slot)
+            except SlotUnavailable as refused:
+                raise OrderError(str(refused)) from refused
+        stock.reserve_stock(store=store, quantities=quantities)
+        lines = [
+            OrderLine(
+                product=products[product_id],
+                product_name=products[product_id].name,
+                sku=products[product_id].sku,
+                unit_price=products[product_id].price,
+                quantity=units,
+                line_total=products[product_id].price * units,
+            )
+            for product_id, units in sorted(quantities.items())
+        ]
+        order = _create_order_with_unique_number(
+            customer=customer if customer is not None and customer.is_authenticated else None,
+            contact_name=contact.name,
+            contact_email=contact.email,
+            contact_phone=contact.phone,
+            store=store,
+            currency=settings.SHOP_CURRENCY,
+            total=round_to_minor_unit(sum((line.line_total for line in lines), Decimal("0")), settings.SHOP_CURRENCY),
+            pickup_code=new_pickup_code(),
+            language=language,
+            checkout_token=checkout_token,
+            fulfilment=fulfilment,
+            vehicle_description=vehicle_description if fulfilment == Fulfilment.CURBSIDE else "",
+            collector_name=collector_name,
+            pickup_slot_start=slot.starts_at if slot else None,
+            pickup_slot_end=slot.ends_at if slot else None,
+        )
+        for line in lines:
+            line.order = order
+        OrderLine.objects.bulk_create(lines)
+        OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PLACED, actor=order.customer)
+    return order
+
+
+def _create_order_with_unique_number(**fields):
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=new_order_number(), **fields)
+        except IntegrityError:
+            # The same checkout page was submitted twice at once and the other request won:
+            # roll this one back (its reservation too) and hand back the order it placed.
+            token = fields.get("checkout_token")
+            placed = Order.objects.filter(checkout_token=token).first() if token else None
+            if placed is not None:
+                raise _AlreadyPlaced(placed) from None
+    raise OrderError(_("We could not place your order. Please try again."))
+
+
+def transition_order(*, order, to_status, by=None, note="") -> Order:
+    """Move `order` to `to_status` if the transition table allows it, and record the event.
+
+    The order row is locked so two members of staff acting at once cannot both move it.
+    """
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to_status not in ORDER_TRANSITIONS[OrderStatus(locked.status)]:
+            raise IllegalTransition(locked, to_status)
+        from_status = locked.status
+        locked.status = to_status
+        locked.save(update_fields=["status"])
+        if to_status == OrderStatus.COLLECTED and not note:
+            # Who handed over is the event's actor; to whom is worth keeping in the history too.
+            note = _("Handed over to %(name)s.") % {"name": locked.collector}
+        OrderEvent.objects.create(
+            order=locked,
+            from_status=from_status,
+            to_status=to_status,
+            actor=by if by is not None and by.is_authenticated else None,
+            note=note,
+        )
+    order.status = locked.status
+    return locked
+
+
+def line_quantities(order) -> dict[int, int]:
+    quantities = {}
+    for line in order.lines.all():
+        if line.product_id is not None:
+            quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+    return quantities
+
+
+def cancel_order(*, order, by=None, note="") -> Order:
+    """Cancel an open order and give its reserved units back to sale at the store."""
+    with transaction.atomic():
+        cancelled = transition_order(order=order, to_status=OrderStatus.CANCELLED, by=by, note=note)
+        stock.release_stock(store=cancelled.store, quantities=line_quantities(cancelled))
+    return cancelled
+
+
+def record_order_activity(*, order, kind, by=None, note="") -> OrderEvent:
+    """Write an event that is not a status change (on the way, checked in, collector changed).
+
+    The row carries the order's status at that moment as both from and to.
+    """
+    return OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        from_status=order.status,
+        to_status=order.status,
+        actor=by if by is not None and by.is_authenticated else None,
+        note=note[:255],
+    )
+
+
+class CollectorLocked(OrderError):
+    pass
+
+
+def set_collector(*, order, name: str, by=None) -> Order:
+    """Name who will collect the order (blank: the shopper). Allowed until the order is closed."""
+    name = " ".join((name or "").split())[:150]
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if not locked.is_open:
+            raise CollectorLocked(
+                _("Order %(number)s is “%(status)s”: who collects it can no longer be changed.")
+                % {"number": locked.number, "status": OrderStatus(locked.status).label}
+            )
+        if locked.collector_name == name:
+            return locked
+        locked.collector_name = name
+        locked.save(update_fields=["collector_name"])
+        note = (
+            _("%(name)s will collect the order.") % {"name": name}
+            if name
+            else _("The shopper will collect the order themselves.")
+        )
+        record_order_activity(order=locked, kind=OrderActivity.COLLECTOR_CHANGED, by=by, note=note)
+    order.collector_name = locked.collector_name
+    return locked

@@ -1,0 +1,14 @@
+from orders.services import Contact, place_pickup_order
+
+
+def place_order(*, store, products_and_quantities, customer=None, email="anna@example.com", **extra):
+    """A real order, placed through the checkout service (stock must be there).
+
+    `extra` goes to place_pickup_order as it is (pickup_slot, collector_name, fulfilment…)."""
+    return place_pickup_order(
+        quantities={product.pk: quantity for product, quantity in products_and_quantities},
+        store=store,
+        contact=Contact(name="Anna Jónsdóttir", email=email, phone="+354 555 1234"),
+        customer=customer,
+        **extra,
+    )

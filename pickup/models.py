@@ -1,0 +1,276 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    PICKUP_REMINDER = "pickup_reminder", _("Pickup reminder")
+    ORDER_EXPIRED = "order_expired", _("Cancelled, not collected")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    # A worker died while handing the e-mail to the mail server and the server cannot tell
+    # whether it arrived: a person decides (resend or mark sent), so it is never sent twice by us.
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed (check and resend)")
+
+
+class Notification(models.Model):
+    """One message to a shopper about an order, unique per (order, kind).
+
+    The row is written in the same transaction as the status change that causes it (a
+    transactional outbox); pickup.notifications delivers it: a task claims the row (sending, with a
+    claim token), sends, and marks it sent, so a duplicate or retried task sends nothing, and a
+    relay re-queues rows whose task never ran or whose worker died.
+    """
+
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), related_name="notifications", on_delete=models.CASCADE
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    recipient = models.EmailField(_("recipient"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When a task for this row was last handed to the broker (or is due, for a retry); empty
+    # while the broker was unreachable, which is what the relay looks for.
+    dispatched_at = models.DateTimeField(_("queued for the worker at"), null=True, blank=True)
+    # The delivery that owns the row while it is "sending": who (the task id) and since when.
+    claim_token = models.CharField(_("claimed by"), max_length=64, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Set, and committed, just before the message is handed to the mail server: a claim that
+    # died without it certainly sent nothing; one that died with it may have.
+    send_started_at = models.DateTimeField(_("handed to the mail server at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="notification_unique_per_order_kind"),
+        ]
+        indexes = [models.Index(fields=["status", "dispatched_at"], name="notification_relay_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.order}"
+
+
+class PickupCodeAttemptQuerySet(models.QuerySet):
+    def failures_counting_towards_lock(self):
+        """Wrong codes typed since the order's lock was last reset."""
+        return self.filter(succeeded=False, refused_as_locked=False, cleared_at__isnull=True)
+
+
+class PickupCodeAttempt(models.Model):
+    """One pickup code typed at a hand-over, right or wrong: the brute-force limits count these.
+
+    Wrong codes lock the order's hand-over after pickup.services.MAX_FAILURES_PER_ORDER until a
+    manager resets it (which clears, not deletes, the failures), and lock a member of staff out
+    of collecting for a while after MAX_FAILURES_PER_USER wrong codes across orders.
+    """
+
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), related_name="pickup_code_attempts", on_delete=models.CASCADE
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("typed by"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    succeeded = models.BooleanField(_("code matched"))
+    # Typed while the order or the user was locked: refused without looking at the code.
+    refused_as_locked = models.BooleanField(_("refused (locked)"), default=False)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    cleared_at = models.DateTimeField(_("lock reset at"), null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lock reset by"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+
+    objects = PickupCodeAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("pickup code attempt")
+        verbose_name_plural = _("pickup code attempts")
+        indexes = [
+            models.Index(fields=["order", "succeeded"], name="pickup_attempt_order_idx"),
+            models.Index(fields=["user", "at"], name="pickup_attempt_user_at_idx"),
+        ]
+        permissions = [("reset_pickup_code_lock", _("Can reset a pickup-code lock"))]
+
+    def __str__(self):
+        outcome = _("right code") if self.succeeded else _("wrong code")
+        return f"{self.order} — {outcome} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class PickupSettings(models.Model):
+    """How a store runs pickup: curbside, pickup time slots, reminders and expiry.
+
+    A row of its own in pickup/, not more columns on Store: the store app describes the shop
+    (address, hours, stock), this describes the pickup service, and a store without a row simply
+    runs on the defaults below (see PickupSettings.for_store).
+    """
+
+    store = models.OneToOneField(
+        "stores.Store",
+        verbose_name=_("store"),
+        primary_key=True,
+        related_name="pickup_settings",
+        on_delete=models.CASCADE,
+    )
+    offers_curbside = models.BooleanField(_("offers curbside pickup"), default=False)
+    curbside_instructions = models.TextField(
+        _("curbside instructions"),
+        blank=True,
+        help_text=_("How shoppers find the pickup spots, e.g. “Park in the marked bays by the side entrance.”"),
+    )
+    curbside_bays = models.PositiveSmallIntegerField(
+        _("numbered curbside bays"), default=0, help_text=_("0 if the spots are not numbered.")
+    )
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("slot length (minutes)"), default=30, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    orders_per_slot = models.PositiveSmallIntegerField(
+        _("orders per slot"), default=10, validators=[MinValueValidator(1)]
+    )
+    lead_time_minutes = models.PositiveSmallIntegerField(
+        _("preparation lead time (minutes)"),
+        default=60,
+        help_text=_("The earliest slot offered starts at least this long after the order is placed."),
+    )
+    days_ahead = models.PositiveSmallIntegerField(
+        _("days ahead offered"), default=7, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    remind_after_hours = models.PositiveSmallIntegerField(
+        _("remind after (hours)"),
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text=_("E-mail a reminder when a ready order has not been collected after this many hours."),
+    )
+    expire_after_days = models.PositiveSmallIntegerField(
+        _("cancel after (days)"),
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text=_("Cancel a ready order not collected after this many days; its units go back on sale."),
+    )
+
+    class Meta:
+        verbose_name = _("pickup settings")
+        verbose_name_plural = _("pickup settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(slot_minutes__gte=10), name="pickup_slot_minutes_min"),
+            models.CheckConstraint(condition=Q(orders_per_slot__gte=1), name="pickup_orders_per_slot_min"),
+            models.CheckConstraint(condition=Q(days_ahead__gte=1), name="pickup_days_ahead_min"),
+            models.CheckConstraint(condition=Q(remind_after_hours__gte=1), name="pickup_remind_after_min"),
+            models.CheckConstraint(condition=Q(expire_after_days__gte=1), name="pickup_expire_after_min"),
+        ]
+
+    def __str__(self):
+        return str(self.store)
+
+    @classmethod
+    def for_store(cls, store):
+        """The store's settings, or the defaults (unsaved) when it has none."""
+        try:
+            return store.pickup_settings
+        except cls.DoesNotExist:
+            return cls(store=store)
+
+
+class PickupSlot(models.Model):
+    """One (store, slot start) that has been booked at least once: the row checkouts lock.
+
+    The number of orders in a slot is counted from the orders themselves; this row only gives
+    concurrent checkouts of the same slot one thing to queue on (select_for_update), so the
+    count and the new order are decided one checkout at a time.
+    """
+
+    store = models.ForeignKey("stores.Store", verbose_name=_("store"), related_name="+", on_delete=models.CASCADE)
+    starts_at = models.DateTimeField(_("starts at"))
+
+    class Meta:
+        ordering = ["store", "starts_at"]
+        verbose_name = _("pickup slot")
+        verbose_name_plural = _("pickup slots")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "starts_at"], name="pickup_slot_unique_store_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.store} {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+class CurbsideState(models.TextChoices):
+    ON_THE_WAY = "on_the_way", _("On the way")
+    ARRIVED = "arrived", _("Checked in")
+    HANDED_OVER = "handed_over", _("Handed over")
+
+
+class CurbsideVisitQuerySet(models.QuerySet):
+    def waiting(self):
+        """Shoppers on the way or at the curb whose order is still to be handed over."""
+        return self.filter(
+            state__in=(CurbsideState.ON_THE_WAY, CurbsideState.ARRIVED), order__status="ready_for_pickup"
+        )
+
+
+class CurbsideVisit(models.Model):
+    """A curbside shopper's trip to the store: on the way, checked in, handed over.
+
+    One per order (the primary key is the order), so checking in twice can never put a shopper in
+    the queue twice. Written only by pickup.curbside.
+    """
+
+    order = models.OneToOneField(
+        "orders.Order",
+        verbose_name=_("order"),
+        primary_key=True,
+        related_name="curbside_visit",
+        on_delete=models.CASCADE,
+    )
+    state = models.CharField(_("state"), max_length=16, choices=CurbsideState.choices)
+    on_the_way_at = models.DateTimeField(_("on the way since"), null=True, blank=True)
+    eta = models.DateTimeField(_("expected at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    bay = models.PositiveSmallIntegerField(_("bay"), null=True, blank=True)
+    vehicle = models.CharField(_("vehicle"), max_length=120, blank=True)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handed over by"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    wait_seconds = models.PositiveIntegerField(_("wait (seconds)"), null=True, blank=True)
+
+    objects = CurbsideVisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("curbside visit")
+        verbose_name_plural = _("curbside visits")
+        indexes = [models.Index(fields=["state", "arrived_at"], name="curbside_state_idx")]
+
+    def __str__(self):
+        return f"{self.order} ({self.get_state_display()})"

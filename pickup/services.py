@@ -1,0 +1,157 @@
+"""Pickup: getting an order ready, telling the shopper, and handing it over."""
+
+import datetime
+import hmac
+from functools import partial
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from orders.models import Order, OrderStatus
+from orders.services import IllegalTransition, line_quantities, transition_order
+from stores import services as stock
+from stores.models import Store
+
+from . import notifications
+from .models import NotificationKind, PickupCodeAttempt
+from .notifications import deliver_notification, mark_notification_failed  # noqa: F401 (moved)
+
+# Brute-force limits for pickup codes (6 random digits: a million possibilities).
+MAX_FAILURES_PER_ORDER = 5
+MAX_FAILURES_PER_USER = 20
+USER_FAILURE_WINDOW = datetime.timedelta(hours=1)
+
+
+class WrongPickupCode(Exception):
+    pass
+
+
+class PickupCodeLocked(WrongPickupCode):
+    """Too many wrong codes: the order (or the member of staff) may not collect for now."""
+
+
+def mark_ready_for_pickup(*, order, by=None) -> Order:
+    """The store has put the order aside: record it and queue the shopper's e-mail after commit."""
+    with transaction.atomic():
+        ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
+        notifications.notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
+    return ready
+
+
+def pickup_code_matches(order, code) -> bool:
+    return hmac.compare_digest(order.pickup_code.encode(), (code or "").strip().encode())
+
+
+def collect_order(*, order, code, by, ip_address=None) -> Order:
+    """Hand the order over: the code must match; reserved units leave the store's stock.
+
+    Every code typed is recorded (PickupCodeAttempt), and guessing is bounded: after
+    MAX_FAILURES_PER_ORDER wrong codes the order cannot be collected until a manager resets its
+    lock, and after MAX_FAILURES_PER_USER wrong codes within USER_FAILURE_WINDOW a member of
+    staff cannot collect any order until the window has passed. Attempts on one order are
+    serialised by locking its row, so parallel guesses cannot slip past the limit.
+    """
+    failure = None
+    with transaction.atomic():
+        _lock_order_row(order)
+        attempt = partial(PickupCodeAttempt.objects.create, order=order, user=_staff(by), ip_address=ip_address or None)
+        locked = pickup_lock_reason(order=order, user=by)
+        if locked:
+            attempt(succeeded=False, refused_as_locked=True)
+            failure = PickupCodeLocked(locked)
+        elif not pickup_code_matches(order, code):
+            attempt(succeeded=False)
+            failure = WrongPickupCode(_wrong_code_message(order))
+        else:
+            attempt(succeeded=True)
+            try:
+                with transaction.atomic():
+                    collected = transition_order(order=order, to_status=OrderStatus.COLLECTED, by=by)
+                    stock.consume_reserved_stock(store=collected.store, quantities=line_quantities(collected))
+                    collected.collected_at = timezone.now()
+                    collected.collected_by = by
+                    collected.save(update_fields=["collected_at", "collected_by"])
+            except IllegalTransition as error:
+                failure = error
+    # Raised after the block, so the attempt is committed even though the hand-over failed.
+    if failure is not None:
+        raise failure
+    return collected
+
+
+def _lock_order_row(order):
+    list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
+
+
+def _staff(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def failed_code_attempts(*, order) -> int:
+    """Wrong codes typed for `order` since its lock was last reset."""
+    return PickupCodeAttempt.objects.filter(order=order).failures_counting_towards_lock().count()
+
+
+def pickup_lock_reason(*, order, user) -> str:
+    """Why the order cannot be collected by `user` right now because of wrong codes ("" if it can)."""
+    if failed_code_attempts(order=order) >= MAX_FAILURES_PER_ORDER:
+        return _(
+            "Order %(number)s is locked after %(count)s wrong pickup codes. A manager must reset the lock "
+            "before it can be handed over; check the shopper's ID and order page."
+        ) % {"number": order.number, "count": MAX_FAILURES_PER_ORDER}
+    staff = _staff(user)
+    if staff is not None:
+        since = timezone.now() - USER_FAILURE_WINDOW
+        recent = PickupCodeAttempt.objects.filter(
+            user=staff, succeeded=False, refused_as_locked=False, at__gte=since
+        ).count()
+        if recent >= MAX_FAILURES_PER_USER:
+            return _(
+                "You typed %(count)s wrong pickup codes within an hour, so you cannot hand over orders for "
+                "a while. Ask another member of staff or a manager."
+            ) % {"count": MAX_FAILURES_PER_USER}
+    return ""
+
+
+def _wrong_code_message(order):
+    left = MAX_FAILURES_PER_ORDER - failed_code_attempts(order=order)
+    if left <= 0:
+        return _("The pickup code does not match this order. The order is now locked until a manager resets it.")
+    return ngettext(
+        "The pickup code does not match this order. %(left)s try left before the order is locked.",
+        "The pickup code does not match this order. %(left)s tries left before the order is locked.",
+        left,
+    ) % {"left": left}
+
+
+def can_reset_pickup_code_lock(*, order, user) -> bool:
+    """A superuser, or a manager of the order's store given the dedicated permission."""
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        user.has_perm("pickup.reset_pickup_code_lock")
+        and Store.objects.managed_by(user).filter(pk=order.store_id).exists()
+    )
+
+
+def reset_pickup_code_lock(*, order, by) -> int:
+    """Let the order be collected again after wrong codes; the attempts stay on record, cleared.
+
+    Returns how many failed attempts were cleared.
+    """
+    if not can_reset_pickup_code_lock(order=order, user=by):
+        raise PermissionDenied(
+            _("You may not reset the pickup-code lock of order %(number)s.") % {"number": order.number}
+        )
+    with transaction.atomic():
+        _lock_order_row(order)
+        return (
+            PickupCodeAttempt.objects.filter(order=order)
+            .failures_counting_towards_lock()
+            .update(cleared_at=timezone.now(), cleared_by=by)
+        )

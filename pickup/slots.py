@@ -1,0 +1,187 @@
+"""Pickup time slots: which ones a store offers, and booking one at checkout.
+
+Slots are laid out in the store's own time zone from its opening hours (zoneinfo, so a DST change
+moves nothing: 10:00 local stays 10:00 local), every `slot_minutes`, each ending by closing time.
+A slot is offered when it starts at least `lead_time_minutes` from now, lies within `days_ahead`
+days and still has room. Its capacity is counted from the orders holding it (not cancelled).
+
+Booking (inside the checkout's transaction) locks one PickupSlot row per (store, start): two
+checkouts of the same slot take turns, so the count and the new order are decided one at a time
+and a slot can never take more orders than its capacity, however many shoppers press at once.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import Order, OrderStatus
+from stores.models import OpeningHours
+
+from .models import PickupSettings, PickupSlot
+
+
+class SlotUnavailable(Exception):
+    """A shopper-facing reason why a slot cannot be booked (full, past, outside opening hours)."""
+
+
+class SlotFull(SlotUnavailable):
+    pass
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime.datetime  # aware, UTC
+    ends_at: datetime.datetime
+    capacity: int
+    booked: int
+
+    @property
+    def remaining(self):
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def key(self):
+        """The value a form posts for this slot: its start as an ISO 8601 UTC timestamp."""
+        return self.starts_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def parse_slot_key(value) -> datetime.datetime | None:
+    try:
+        parsed = datetime.datetime.strptime((value or "").strip(), "%Y-%m-%dT%H:%MZ")
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=datetime.UTC)
+
+
+def _local(zone, day, at):
+    """`day` at wall-clock time `at` in `zone`, or None when that time does not exist (DST gap)."""
+    moment = datetime.datetime.combine(day, at, tzinfo=zone)
+    round_trip = moment.astimezone(datetime.UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        return None
+    return moment
+
+
+def _opening_hours(store):
+    """The store's hours: the prefetched ones when the caller prefetched them, else one query."""
+    if "opening_hours" in getattr(store, "_prefetched_objects_cache", {}):
+        return list(store.opening_hours.all())
+    return list(OpeningHours.objects.filter(store_id=store.pk))
+
+
+def slot_grid(store, *, now=None, rules=None, hours=None):
+    """Every slot the rules lay out from now on (start, end), ignoring capacity, in time order."""
+    now = now or timezone.now()
+    rules = rules or PickupSettings.for_store(store)
+    hours = _opening_hours(store) if hours is None else hours
+    zone = store.zone
+    earliest = now + datetime.timedelta(minutes=rules.lead_time_minutes)
+    length = datetime.timedelta(minutes=rules.slot_minutes)
+    today = now.astimezone(zone).date()
+    found = {}
+    for offset in range(rules.days_ahead):
+        day = today + datetime.timedelta(days=offset)
+        for interval in hours:
+            if interval.weekday != day.weekday():
+                continue
+            # Walk the wall clock, not UTC: slots start at the same local times every day.
+            wall = datetime.datetime.combine(day, interval.opens)
+            closes = datetime.datetime.combine(day, interval.closes)
+            while wall + length <= closes:
+                starts = _local(zone, day, wall.time())
+                if starts is not None and starts >= earliest:
+                    # The length in real time: a slot over a DST change still lasts slot_minutes.
+                    starts = starts.astimezone(datetime.UTC)
+                    found.setdefault(starts, starts + length)
+                wall += length
+    return sorted(found.items())
+
+
+def _booked_counts(store, starts):
+    if not starts:
+        return {}
+    return dict(
+        Order.objects.filter(store=store, pickup_slot_start__in=starts)
+        .exclude(status=OrderStatus.CANCELLED)
+        .values("pickup_slot_start")
+        .annotate(n=Count("pk"))
+        .values_list("pickup_slot_start", "n")
+    )
+
+
+def available_slots(store, *, now=None, rules=None) -> list[Slot]:
+    """The slots a shopper may choose at `store`: in opening hours, after the lead time, not full.
+
+    Two queries (opening hours, when not prefetched, and the booked counts), however many slots.
+    """
+    rules = rules or PickupSettings.for_store(store)
+    grid = slot_grid(store, now=now, rules=rules)
+    booked = _booked_counts(store, [starts for starts, _ends in grid])
+    slots = [
+        Slot(starts_at=starts, ends_at=ends, capacity=rules.orders_per_slot, booked=booked.get(starts, 0))
+        for starts, ends in grid
+    ]
+    return [slot for slot in slots if slot.remaining > 0]
+
+
+def available_slots_by_store(stores, *, now=None) -> dict[int, list[Slot]]:
+    """available_slots for several stores (the checkout page) with one query for the counts.
+
+    Opening hours and pickup settings should be prefetched/selected with the stores.
+    """
+    grids, rules_of = {}, {}
+    for store in stores:
+        rules_of[store.pk] = PickupSettings.for_store(store)
+        grids[store.pk] = slot_grid(store, now=now, rules=rules_of[store.pk])
+    starts = {starts for grid in grids.values() for starts, _ends in grid}
+    booked = {}
+    if starts:
+        rows = (
+            Order.objects.filter(store__in=list(grids), pickup_slot_start__in=starts)
+            .exclude(status=OrderStatus.CANCELLED)
+            .values("store_id", "pickup_slot_start")
+            .annotate(n=Count("pk"))
+            .values_list("store_id", "pickup_slot_start", "n")
+        )
+        booked = {(store_id, start): n for store_id, start, n in rows}
+    found = {}
+    for store_id, grid in grids.items():
+        capacity = rules_of[store_id].orders_per_slot
+        slots = (
+            Slot(starts_at=starts, ends_at=ends, capacity=capacity, booked=booked.get((store_id, starts), 0))
+            for starts, ends in grid
+        )
+        found[store_id] = [slot for slot in slots if slot.remaining > 0]
+    return found
+
+
+def book_slot(*, store, starts_at, now=None) -> Slot:
+    """Hold a place in the slot for the order about to be created in the caller's transaction.
+
+    Must run inside transaction.atomic (the checkout's): the slot row stays locked until the order
+    is committed, so the next checkout of this slot counts it. Raises SlotUnavailable / SlotFull.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("book_slot must run inside the checkout's transaction")
+    rules = PickupSettings.for_store(store)
+    grid = dict(slot_grid(store, now=now, rules=rules))
+    if starts_at not in grid:
+        raise SlotUnavailable(
+            _("That pickup time is no longer offered at %(store)s. Please choose another time.") % {"store": store.name}
+        )
+    PickupSlot.objects.bulk_create([PickupSlot(store=store, starts_at=starts_at)], ignore_conflicts=True)
+    PickupSlot.objects.select_for_update().get(store=store, starts_at=starts_at)
+    booked = _booked_counts(store, [starts_at]).get(starts_at, 0)
+    if booked >= rules.orders_per_slot:
+        raise SlotFull(
+            _(
+                "Sorry, the pickup time you chose at %(store)s has just been fully booked. Nothing was "
+                "reserved and your cart is unchanged. Please choose another time."
+            )
+            % {"store": store.name}
+        )
+    return Slot(starts_at=starts_at, ends_at=grid[starts_at], capacity=rules.orders_per_slot, booked=booked + 1)

@@ -1,0 +1,369 @@
+"""The notification outbox against real faults: Redis stopped and started, a worker SIGKILLed.
+
+Each test starts a redis-server of its own on a free port (so stopping it harms nobody else) and
+real `celery worker -B` processes (beat embedded, running the relay every second) on the test's
+PostgreSQL database. E-mails go to pickup.tests.mail_backends.RecordingBackend, which writes one
+file per message and can pause inside a send, so the test can kill the worker right there.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+import redis
+from django.test import Client
+from django.urls import reverse
+
+from accounts.tests.factories import StoreManagerFactory
+from catalog.tests.factories import ProductFactory
+from conftest import _missing
+from orders.models import Order
+from orders.tests.factories import place_order
+from orders.tests.test_checkout_busy_database import checkout_form
+from pickup.models import Notification, NotificationStatus
+from pickup.notifications import resend_notifications
+from pickup.services import mark_ready_for_pickup
+from pickup.tests.test_worker import REPO_ROOT, database_url_of_this_test_run, sending_to
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+START_TIMEOUT = 30
+RECOVERY_TIMEOUT = 60  # "within a minute of Redis coming back"
+REQUEST_LIMIT = 2.0  # seconds, with the broker down
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server this test owns: no persistence, its own port, stopped and started at will."""
+
+    def __init__(self, *, directory):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+        self.process = None
+
+    def start(self):
+        self._log = open(self.directory / f"redis-{self.port}.log", "ab")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        pytest.fail(f"redis-server on port {self.port} did not start")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self._log.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path, monkeypatch):
+    if shutil.which("redis-server") is None:
+        _missing("needs redis-server (apt-get install redis-server) to stop and start a broker of its own")
+    server = RedisServer(directory=tmp_path)
+    server.start()
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration, so this
+    # process sends to the test's own server only with the variable pointing there too.
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
+    yield server
+    server.stop()
+
+
+class Worker:
+    """`celery worker -B` (solo pool, so a SIGKILL kills the task too) with its log in a file."""
+
+    def __init__(self, *, broker_url, queue, mail_dir, log_path, beat=True, **extra_env):
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "o2o_site.settings",
+            "DATABASE_URL": database_url_of_this_test_run(),
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "EMAIL_BACKEND": "pickup.tests.mail_backends.RecordingBackend",
+            "MAIL_DIR": str(mail_dir),
+            "NOTIFICATION_RELAY_INTERVAL": "1",
+            "PYTHONUNBUFFERED": "1",
+            **extra_env,
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "o2o_site",
+            "worker",
+            # Embedded beat runs in a child process; a worker about to be SIGKILLed runs none,
+            # so no orphan is left behind.
+            *(["--beat", f"--schedule={log_path.with_suffix('.beat')}"] if beat else []),
+            "--pool=solo",
+            f"--queues={queue}",
+            f"--hostname={queue}-{uuid.uuid4().hex[:6]}@%h",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.wait_until(lambda: " ready." in self.log(), timeout=START_TIMEOUT, what="worker start-up")
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until(self, condition, *, timeout, what):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return time.monotonic() - (deadline - timeout)
+            if self.process.poll() is not None:
+                pytest.fail(f"the worker exited with {self.process.returncode} while waiting for {what}:\n{self.log()}")
+            time.sleep(0.2)
+        pytest.fail(f"no {what} within {timeout} s; worker log:\n{self.log()}")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._log.close()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if not self._log.closed:
+            self._log.close()
+
+
+def emails_in(mail_dir):
+    return sorted(mail_dir.glob("*.eml"))
+
+
+def status_of(order):
+    return Notification.objects.filter(order=order).values_list("status", flat=True).get()
+
+
+@pytest.fixture
+def laugavegur(require_postgres, transactional_db):
+    store = StoreFactory(name="Laugavegur")
+    return store
+
+
+@pytest.fixture
+def mittens(laugavegur):
+    product = ProductFactory(name="Lopi mittens", price=Decimal("4990"))
+    StockLevelFactory(store=laugavegur, product=product, on_hand=10)
+    return product
+
+
+@pytest.fixture
+def mail_dir(tmp_path):
+    directory = tmp_path / "mail"
+    directory.mkdir()
+    return directory
+
+
+def test_with_redis_stopped_the_shop_keeps_working_and_every_email_goes_out_once_it_is_back(
+    own_redis, laugavegur, mittens, mail_dir, tmp_path
+):
+    # given a worker (with the relay on beat) and an order placed at Laugavegur
+    queue = f"o2o-test-{uuid.uuid4().hex[:12]}"
+    order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], email="anna@example.com")
+    manager = StoreManagerFactory(stores=[laugavegur])
+    worker = Worker(broker_url=own_redis.url, queue=queue, mail_dir=mail_dir, log_path=tmp_path / "worker.log")
+    staff, shopper = Client(), Client()
+    staff.force_login(manager)
+    try:
+        with sending_to(broker_url=own_redis.url, queue=queue):
+            # when Redis stops
+            own_redis.stop()
+
+            # then the manager marks the order ready within 2 seconds and is told the e-mail is queued
+            started = time.monotonic()
+            response = staff.post(
+                reverse("admin:orders_order_changelist"),
+                {"action": "mark_ready_for_pickup", "_selected_action": [order.pk]},
+                follow=True,
+            )
+            marking_took = time.monotonic() - started
+            assert response.status_code == 200
+            assert "The e-mail is queued" in response.content.decode()
+            assert marking_took < REQUEST_LIMIT, f"marking ready took {marking_took:.2f} s with Redis down"
+            assert Order.objects.get(pk=order.pk).status == "ready_for_pickup"
+
+            # and a shopper checks out within 2 seconds
+            shopper.post(reverse("orders:cart_add"), {"product_id": mittens.pk, "quantity": "1"})
+            form = checkout_form(shopper, store=laugavegur)
+            started = time.monotonic()
+            placed = shopper.post(reverse("orders:checkout"), form)
+            checkout_took = time.monotonic() - started
+            assert placed.status_code == 302
+            assert checkout_took < REQUEST_LIMIT, f"checkout took {checkout_took:.2f} s with Redis down"
+            assert Order.objects.count() == 2
+
+            # and the notification waits in the database; nothing was sent
+            time.sleep(2)
+            assert status_of(order) == NotificationStatus.PENDING
+            assert emails_in(mail_dir) == []
+
+            # when Redis comes back
+            own_redis.start()
+            back = time.monotonic()
+
+            # then within a minute the e-mail has gone out, exactly once
+            worker.wait_until(
+                lambda: emails_in(mail_dir) and status_of(order) == NotificationStatus.SENT,
+                timeout=RECOVERY_TIMEOUT,
+                what="the queued e-mail after Redis came back",
+            )
+            assert time.monotonic() - back < RECOVERY_TIMEOUT
+            time.sleep(3)  # a few more relay passes: still one
+            [sent] = emails_in(mail_dir)
+            assert order.number in sent.read_text(errors="replace")
+    finally:
+        worker.stop()
+
+
+@pytest.mark.parametrize("killed", ["before", "after"])
+def test_a_worker_killed_while_sending_ends_with_exactly_one_email(
+    own_redis, laugavegur, mittens, mail_dir, tmp_path, killed
+):
+    # given a worker whose mail server hangs right before (or right after) accepting the message
+    queue = f"o2o-test-{uuid.uuid4().hex[:12]}"
+    order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], email="anna@example.com")
+    first = Worker(
+        broker_url=own_redis.url,
+        queue=queue,
+        mail_dir=mail_dir,
+        log_path=tmp_path / "first.log",
+        beat=False,
+        MAIL_PAUSE=killed,
+    )
+    second = None
+    try:
+        with sending_to(broker_url=own_redis.url, queue=queue):
+            mark_ready_for_pickup(order=order)
+            first.wait_until(
+                lambda: (mail_dir / f"paused-{killed}").exists(), timeout=START_TIMEOUT, what="the send to start"
+            )
+
+            # when the worker is SIGKILLed in the middle of the send
+            first.kill()
+
+            # then the row shows a claim that was handed to the mail server
+            notification = Notification.objects.get(order=order)
+            assert notification.status == NotificationStatus.SENDING
+            assert notification.send_started_at is not None
+            assert len(emails_in(mail_dir)) == (1 if killed == "after" else 0)
+
+            # when a new worker runs (its relay treats claims older than 2 s as abandoned)
+            second = Worker(
+                broker_url=own_redis.url,
+                queue=queue,
+                mail_dir=mail_dir,
+                log_path=tmp_path / "second.log",
+                NOTIFICATION_CLAIM_TIMEOUT="2",
+            )
+
+            # then the notification ends sent, and exactly one e-mail exists
+            second.wait_until(
+                lambda: status_of(order) == NotificationStatus.SENT,
+                timeout=RECOVERY_TIMEOUT,
+                what="the notification to be settled",
+            )
+            time.sleep(3)  # more relay passes change nothing
+            assert len(emails_in(mail_dir)) == 1
+            notification.refresh_from_db()
+            assert notification.status == NotificationStatus.SENT
+            assert notification.attempts == (2 if killed == "before" else 1)
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                worker.stop()
+
+
+def test_a_failing_mail_server_is_retried_with_backoff_then_failed_and_a_manager_resends_it(
+    own_redis, laugavegur, mittens, mail_dir, tmp_path
+):
+    # given a worker whose mail server refuses everything, with 3 tries 0.5 s, 1 s apart
+    queue = f"o2o-test-{uuid.uuid4().hex[:12]}"
+    order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], email="anna@example.com")
+    manager = StoreManagerFactory(stores=[laugavegur])
+    failing = Worker(
+        broker_url=own_redis.url,
+        queue=queue,
+        mail_dir=mail_dir,
+        log_path=tmp_path / "failing.log",
+        EMAIL_BACKEND="pickup.tests.mail_backends.FailingBackend",
+        NOTIFICATION_MAX_ATTEMPTS="3",
+        NOTIFICATION_RETRY_BACKOFF="0.5",
+    )
+    working = None
+    try:
+        with sending_to(broker_url=own_redis.url, queue=queue):
+            # when the order is marked ready
+            mark_ready_for_pickup(order=order, by=manager)
+
+            # then the worker tries 3 times, retrying the task, and marks the notification failed
+            failing.wait_until(
+                lambda: status_of(order) == NotificationStatus.FAILED, timeout=RECOVERY_TIMEOUT, what="failed"
+            )
+            notification = Notification.objects.get(order=order)
+            assert notification.attempts == 3
+            assert "SMTPServerDisconnected" in notification.last_error
+            assert failing.log().count("Retry in") == 2
+            failing.stop()
+
+            # when the mail server works again and the manager resends it
+            working = Worker(broker_url=own_redis.url, queue=queue, mail_dir=mail_dir, log_path=tmp_path / "ok.log")
+            assert resend_notifications(notifications=[notification], by=manager) == 1
+
+            # then it goes out, once
+            working.wait_until(
+                lambda: status_of(order) == NotificationStatus.SENT, timeout=RECOVERY_TIMEOUT, what="the resent e-mail"
+            )
+            assert len(emails_in(mail_dir)) == 1
+    finally:
+        failing.stop()
+        if working is not None:
+            working.stop()

@@ -1,0 +1,141 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from pickup.admin import PickupSettingsInline
+
+from . import services
+from .admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
+from .models import OpeningHours, PostcodeLocation, StockLevel, Store
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+@admin.register(Store)
+class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_path = "pk"
+    list_display = ("name", "city", "country", "offers_pickup", "is_active")
+    list_filter = ("country", "offers_pickup", "is_active")
+    search_fields = ("name", "city", "postcode")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("managers",)
+    inlines = (OpeningHoursInline, PickupSettingsInline)
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "is_active", "offers_pickup", "phone")}),
+        (_("Address"), {"fields": ("address", "postcode", "city", "country", "latitude", "longitude", "time_zone")}),
+        (_("Staff"), {"fields": ("managers",)}),
+    )
+
+    def store_id_of(self, store):
+        return store.pk
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return ()
+        # Who runs a store is decided above the store: a manager cannot add or remove managers.
+        return ("managers",)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "managers":
+            kwargs["queryset"] = db_field.related_model.objects.filter(is_active=True).order_by("username")
+            kwargs["help_text"] = _(
+                "Managers see and run this store's orders and stock in the admin; "
+                "saving makes them staff in the “Store managers” group."
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        # Managers go through the service, which also makes them staff in the managers group.
+        chosen = form.cleaned_data.pop("managers", None)
+        super().save_related(request, form, formsets, change)
+        if chosen is None:
+            return
+        store = form.instance
+        current = set(store.managers.all())
+        for user in set(chosen) - current:
+            services.add_store_manager(store=store, user=user)
+        for user in current - set(chosen):
+            services.remove_store_manager(store=store, user=user)
+
+
+class StockCountForm(forms.ModelForm):
+    """A stock count, checked against the units reserved for open orders (the service's rule)."""
+
+    class Meta:
+        model = StockLevel
+        fields = ("store", "product", "on_hand")
+
+    def clean_on_hand(self):
+        on_hand = self.cleaned_data["on_hand"]
+        if self.instance.pk is not None:
+            try:
+                services.check_count_covers_reserved(on_hand=on_hand, reserved=self.instance.reserved)
+            except services.StockError as error:
+                raise ValidationError(str(error), code="below_reserved") from error
+        return on_hand
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    form = StockCountForm
+    list_display = ("product", "store", "on_hand", "reserved", "available_display")
+    list_editable = ("on_hand",)
+    list_filter = (("store", ManagedStoreListFilter),)
+    search_fields = ("product__name", "product__sku")
+    list_select_related = ("store", "product")
+    autocomplete_fields = ("product",)
+    list_per_page = 100
+    list_max_show_all = 500
+
+    def get_fields(self, request, obj=None):
+        return ("store", "product", "on_hand", "reserved", "available_display", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("reserved", "available_display", "updated_at")
+        # A row is one product at one store for good; only the count changes.
+        return ("store", "product", "reserved", "available_display", "updated_at")
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=StockCountForm, **kwargs)
+
+    @admin.display(description=_("available"))
+    def available_display(self, level):
+        return level.available if level.pk else "—"
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: the row is locked and the rule is checked again against the
+        # reserved units as they are now, not as they were when the form was shown.
+        try:
+            level = services.set_on_hand(store=obj.store, product=obj.product, on_hand=form.cleaned_data["on_hand"])
+        except services.StockError as error:
+            request._stock_counts_refused = obj._count_refused = True
+            self.message_user(
+                request,
+                _("%(level)s was not changed: %(reason)s") % {"level": obj, "reason": error},
+                messages.ERROR,
+            )
+            obj.refresh_from_db()
+            return
+        obj.pk, obj.on_hand, obj.reserved, obj.updated_at = level.pk, level.on_hand, level.reserved, level.updated_at
+
+    def log_change(self, request, obj, message):
+        if not getattr(obj, "_count_refused", False):
+            super().log_change(request, obj, message)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        # Django reports "changed successfully" after save_model; not when the count was refused.
+        if level == messages.SUCCESS and getattr(request, "_stock_counts_refused", False):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
+
+
+@admin.register(PostcodeLocation)
+class PostcodeLocationAdmin(admin.ModelAdmin):
+    list_display = ("postcode", "place_name", "country", "latitude", "longitude")
+    list_filter = ("country",)
+    search_fields = ("postcode", "place_name")

@@ -1,0 +1,197 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class StoreQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def offering_pickup(self):
+        return self.active().filter(offers_pickup=True)
+
+    def managed_by(self, user):
+        """The stores a member of staff may see and act on: all for a superuser."""
+        if user.is_superuser:
+            return self
+        return self.filter(managers=user)
+
+
+class Store(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
+    address = models.CharField(_("street address"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=16)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country code"), max_length=2, help_text=_("ISO 3166 code, e.g. IS or NO."))
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Atlantic/Reykjavik", validators=[validate_time_zone]
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    offers_pickup = models.BooleanField(_("offers pickup"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("managers"),
+        related_name="managed_stores",
+        blank=True,
+    )
+
+    objects = StoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["city", "name"]
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="store_coordinates_valid",
+            ),
+        ]
+        # The store locator's bounding box (stores.selectors.nearest_stores).
+        indexes = [models.Index(fields=["latitude", "longitude"], name="store_lat_lon_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("stores:store_detail", kwargs={"slug": self.slug})
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_now(self, now=None):
+        return (now or timezone.now()).astimezone(self.zone)
+
+    def directions_url(self):
+        return (
+            "https://www.openstreetmap.org/directions?to="
+            f"{self.latitude}%2C{self.longitude}#map=16/{self.latitude}/{self.longitude}"
+        )
+
+    def is_open_at(self, moment, hours=None):
+        """Whether the store is open at `moment` (aware datetime), in the store's own time zone.
+
+        `hours` may be passed in when they were prefetched, to avoid a query per store.
+        """
+        local = moment.astimezone(self.zone)
+        hours = self.opening_hours.all() if hours is None else hours
+        return any(interval.weekday == local.weekday() and interval.contains(local.time()) for interval in hours)
+
+    def is_open_now(self):
+        return self.is_open_at(timezone.now())
+
+
+class OpeningHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    store = models.ForeignKey(Store, verbose_name=_("store"), related_name="opening_hours", on_delete=models.CASCADE)
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "weekday", "opens"], name="opening_hours_unique_start"),
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="opening_hours_closes_after_opens"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def contains(self, local_time):
+        return self.opens <= local_time < self.closes
+
+
+class StockLevelQuerySet(models.QuerySet):
+    def at_store(self, store):
+        return self.filter(store=store)
+
+    def for_product(self, product):
+        return self.filter(product=product)
+
+    def with_available(self):
+        return self.annotate(available_quantity=F("on_hand") - F("reserved"))
+
+    def available(self):
+        """Rows with at least one unit a shopper can buy."""
+        return self.filter(on_hand__gt=F("reserved"))
+
+
+class StockLevel(models.Model):
+    """Units of one product at one store. Changed only through stores.services."""
+
+    store = models.ForeignKey(Store, verbose_name=_("store"), related_name="stock_levels", on_delete=models.CASCADE)
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), related_name="stock_levels", on_delete=models.CASCADE
+    )
+    on_hand = models.PositiveIntegerField(_("on hand"), default=0)
+    reserved = models.PositiveIntegerField(_("reserved"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = StockLevelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["store", "product"]
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="stock_level_unique_store_product"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
+        ]
+        indexes = [models.Index(fields=["product", "store"], name="stock_product_store_idx")]
+
+    def __str__(self):
+        return f"{self.product} @ {self.store}"
+
+    @property
+    def available(self):
+        return self.on_hand - self.reserved
+
+
+class PostcodeLocation(models.Model):
+    """Where a postcode lies, so shoppers can find the stores nearest to them without GPS."""
+
+    country = models.CharField(_("country code"), max_length=2)
+    postcode = models.CharField(_("postcode"), max_length=16)
+    place_name = models.CharField(_("place"), max_length=120, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
+
+    class Meta:
+        ordering = ["country", "postcode"]
+        verbose_name = _("postcode location")
+        verbose_name_plural = _("postcode locations")
+        constraints = [
+            models.UniqueConstraint(fields=["country", "postcode"], name="postcode_unique_per_country"),
+        ]
+
+    def __str__(self):
+        return f"{self.postcode} {self.place_name} ({self.country})"

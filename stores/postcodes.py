@@ -1,0 +1,225 @@
+"""Importing the postcode → coordinates table that "stores near me" looks postcodes up in.
+
+An import is all or nothing: every row is checked before anything is written, and one bad row
+(a missing value, a number that is not a number, a latitude of 640, the same postcode twice)
+rejects the whole file with every problem listed, so a half-imported table never reaches
+shoppers. A good file is upserted in one transaction: new postcodes are added, known ones
+get the file's place name and coordinates; postcodes missing from the file are left alone.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import PostcodeLocation
+
+COLUMNS = ("country", "postcode", "place_name", "latitude", "longitude")
+REQUIRED_COLUMNS = ("country", "postcode", "latitude", "longitude")
+COORDINATE_PLACES = Decimal("0.000001")
+PLACE_NAME_MAX_LENGTH = PostcodeLocation._meta.get_field("place_name").max_length
+
+# Countries whose postcode format we know; a spreadsheet that dropped Oslo's leading zero
+# ("150" for "0150") is caught here instead of placing shoppers in the wrong district.
+POSTCODE_FORMATS = {
+    "IS": re.compile(r"\d{3}"),
+    "NO": re.compile(r"\d{4}"),
+}
+ANY_POSTCODE = re.compile(r"[A-Z0-9-]{2,16}")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self):
+        return _("line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
+
+
+class PostcodeImportError(Exception):
+    """The file was rejected; `errors` lists every bad row. Nothing was written."""
+
+    def __init__(self, errors: Iterable[RowError]):
+        self.errors = list(errors)
+        super().__init__("; ".join(str(error) for error in self.errors))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self):
+        return self.created + self.updated + self.unchanged
+
+
+def normalise_postcode(value: str) -> str:
+    """The form postcodes are stored and looked up in (stores.selectors.locate_postcode)."""
+    return (value or "").strip().replace(" ", "").upper()
+
+
+def _coordinate(raw, *, name, limit, problems):
+    try:
+        value = Decimal((raw or "").strip().replace(",", "."))
+    except InvalidOperation:
+        problems.append(_("%(name)s %(value)r is not a number") % {"name": name, "value": raw})
+        return None
+    if not value.is_finite() or not -limit <= value <= limit:
+        problems.append(
+            _("%(name)s %(value)s is outside -%(limit)s…%(limit)s") % {"name": name, "value": raw, "limit": limit}
+        )
+        return None
+    return value.quantize(COORDINATE_PLACES)
+
+
+def _checked_row(row: Mapping) -> tuple[dict | None, list[str]]:
+    """The row as model field values, or None with the reasons it cannot be imported."""
+    problems = []
+    if row.get(None):
+        # csv.DictReader puts values beyond the header under the key None.
+        problems.append(_("more values than columns"))
+    missing = [column for column in REQUIRED_COLUMNS if not (row.get(column) or "").strip()]
+    if missing:
+        problems.append(_("missing %(columns)s") % {"columns": ", ".join(missing)})
+        return None, problems
+
+    country = row["country"].strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        problems.append(_("country %(value)r is not a two-letter ISO code") % {"value": row["country"]})
+    postcode = normalise_postcode(row["postcode"])
+    if not POSTCODE_FORMATS.get(country, ANY_POSTCODE).fullmatch(postcode):
+        problems.append(
+            _("postcode %(value)r is not a valid postcode for %(country)s")
+            % {"value": row["postcode"], "country": country}
+        )
+    place_name = (row.get("place_name") or "").strip()
+    if len(place_name) > PLACE_NAME_MAX_LENGTH:
+        problems.append(_("place name is longer than %(max)s characters") % {"max": PLACE_NAME_MAX_LENGTH})
+    latitude = _coordinate(row["latitude"], name=_("latitude"), limit=90, problems=problems)
+    longitude = _coordinate(row["longitude"], name=_("longitude"), limit=180, problems=problems)
+    if problems:
+        return None, problems
+    return {
+        "country": country,
+        "postcode": postcode,
+        "place_name": place_name,
+        "latitude": latitude,
+        "longitude": longitude,
+    }, []
+
+
+def validate_postcode_rows(rows: Iterable[Mapping], *, start_line=2) -> list[dict]:
+    """Every row checked; returns them as field values or raises with all the bad rows at once.
+
+    Rows are numbered from `start_line` (2: the first line after a CSV header).
+    """
+    errors, checked, first_seen = [], [], {}
+    for line, row in enumerate(rows, start=start_line):
+        values, problems = _checked_row(row)
+        key = ((row.get("country") or "").strip().upper(), normalise_postcode(row.get("postcode")))
+        if all(key):
+            if key in first_seen:
+                problems.append(
+                    _("%(country)s %(postcode)s appears twice (first on line %(first)s)")
+                    % {"country": key[0], "postcode": key[1], "first": first_seen[key]}
+                )
+            else:
+                first_seen[key] = line
+        errors.extend(RowError(line=line, message=problem) for problem in problems)
+        if not problems:
+            checked.append(values)
+    if errors:
+        raise PostcodeImportError(errors)
+    return checked
+
+
+def import_postcodes(*, rows: Iterable[Mapping], start_line=2, progress=None) -> ImportResult:
+    """Validate every row, then upsert them all in one transaction (or raise and write nothing).
+
+    `progress(done, total)` is called as batches are written (the command's progress line).
+    """
+    checked = validate_postcode_rows(rows, start_line=start_line)
+    progress = progress or (lambda done, total: None)
+    with transaction.atomic():
+        countries = {values["country"] for values in checked}
+        existing = {
+            (location.country, location.postcode): location
+            for location in PostcodeLocation.objects.select_for_update().filter(country__in=countries)
+        }
+        new, changed, unchanged = [], [], 0
+        for values in checked:
+            location = existing.get((values["country"], values["postcode"]))
+            if location is None:
+                new.append(PostcodeLocation(**values))
+            elif (location.place_name, location.latitude, location.longitude) != (
+                values["place_name"],
+                values["latitude"],
+                values["longitude"],
+            ):
+                location.place_name = values["place_name"]
+                location.latitude = values["latitude"]
+                location.longitude = values["longitude"]
+                changed.append(location)
+            else:
+                unchanged += 1
+        total, done = len(new) + len(changed), 0
+        progress(0, total)
+        for start in range(0, len(new), 500):
+            # A postcode another import added meanwhile is updated rather than failing the file.
+            PostcodeLocation.objects.bulk_create(
+                new[start : start + 500],
+                update_conflicts=True,
+                unique_fields=["country", "postcode"],
+                update_fields=["place_name", "latitude", "longitude"],
+            )
+            done += len(new[start : start + 500])
+            progress(done, total)
+        for start in range(0, len(changed), 500):
+            PostcodeLocation.objects.bulk_update(changed[start : start + 500], ["place_name", "latitude", "longitude"])
+            done += len(changed[start : start + 500])
+            progress(done, total)
+    return ImportResult(created=len(new), updated=len(changed), unchanged=unchanged)
+
+
+def read_postcode_csv(text: str) -> list[dict]:
+    """Rows of a CSV file with the header country,postcode,place_name,latitude,longitude."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise PostcodeImportError(
+            [RowError(line=1, message=_("the header lacks %(columns)s") % {"columns": ", ".join(missing)})]
+        )
+    reader.fieldnames = header
+    return list(reader)
+
+
+def decode_postcode_file(data: bytes) -> str:
+    """The file as text: UTF-8 (a byte-order mark is allowed), else an error naming the line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise PostcodeImportError(
+            [
+                RowError(
+                    line=line,
+                    message=_("byte 0x%(byte)02x is not UTF-8; save the file as UTF-8") % {"byte": data[error.start]},
+                )
+            ]
+        ) from error
+
+
+def import_postcode_file(*, path: str | Path, progress=None) -> ImportResult:
+    """Import a UTF-8 CSV file (see read_postcode_csv), all or nothing."""
+    text = decode_postcode_file(Path(path).read_bytes())
+    return import_postcodes(rows=read_postcode_csv(text), progress=progress)

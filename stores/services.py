@@ -1,0 +1,273 @@
+"""Every change to per-store stock, and to who manages a store, happens here.
+
+Rules: inside transaction.atomic, rows locked in primary-key order (so two checkouts touching
+the same products can never deadlock), counters written with F() expressions, and the database
+constraints on StockLevel as the last line of defence.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog import fragment_cache
+
+from .models import StockLevel
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    product_id: int
+    requested: int
+    available: int
+
+
+class InsufficientStock(Exception):
+    """Raised with every short line at once, so the shopper learns all of them in one go."""
+
+    def __init__(self, shortfalls):
+        self.shortfalls = list(shortfalls)
+        super().__init__(", ".join(f"product {s.product_id}: {s.available}/{s.requested}" for s in self.shortfalls))
+
+
+class StockError(Exception):
+    pass
+
+
+def _stock_changed(*, store, product_ids) -> None:
+    """Cached availability that showed these rows is out of date once this commits."""
+    fragment_cache.bump(
+        fragment_cache.store_stock_key(store.pk),
+        *(fragment_cache.product_stock_key(product_id) for product_id in sorted(product_ids)),
+    )
+
+
+def _locked_levels(*, store, product_ids):
+    return {
+        level.product_id: level
+        for level in StockLevel.objects.select_for_update(of=("self",))
+        .filter(store=store, product_id__in=product_ids)
+        .order_by("pk")
+    }
+
+
+def reserve_stock(*, store, quantities: dict[int, int]) -> None:
+    """Reserve `quantities` ({product_id: units}) at `store`, all or nothing."""
+    if any(units < 1 for units in quantities.values()):
+        raise ValueError("quantities must be positive")
+    with transaction.atomic():
+        levels = _locked_levels(store=store, product_ids=quantities.keys())
+        shortfalls = []
+        for product_id, units in sorted(quantities.items()):
+            level = levels.get(product_id)
+            available = level.available if level else 0
+            if units > available:
+                shortfalls.append(Shortfall(product_id=product_id, requested=units, available=available))
+        if shortfalls:
+            raise InsufficientStock(shortfalls)
+        for product_id, units in sorted(quantities.items()):
+            StockLevel.objects.filter(pk=levels[product_id].pk).update(reserved=F("reserved") + units)
+        _stock_changed(store=store, product_ids=quantities)
+
+
+def release_stock(*, store, quantities: dict[int, int]) -> None:
+    """Give reserved units back to sale (an order was cancelled)."""
+    _take_from_reserved(store=store, quantities=quantities, also_from_on_hand=False)
+
+
+def consume_reserved_stock(*, store, quantities: dict[int, int]) -> None:
+    """Reserved units left the store with the shopper: they are neither reserved nor on hand."""
+    _take_from_reserved(store=store, quantities=quantities, also_from_on_hand=True)
+
+
+def _take_from_reserved(*, store, quantities, also_from_on_hand):
+    with transaction.atomic():
+        levels = _locked_levels(store=store, product_ids=quantities.keys())
+        for product_id, units in sorted(quantities.items()):
+            level = levels.get(product_id)
+            if level is None or level.reserved < units:
+                raise StockError(f"store {store.pk} has fewer than {units} units of product {product_id} reserved")
+            changes = {"reserved": F("reserved") - units}
+            if also_from_on_hand:
+                changes["on_hand"] = F("on_hand") - units
+            StockLevel.objects.filter(pk=level.pk).update(**changes)
+        _stock_changed(store=store, product_ids=quantities)
+
+
+def check_count_covers_reserved(*, on_hand: int, reserved: int) -> None:
+    """The rule for a stock count; the admin's form checks it too, so staff see it as a form error."""
+    if on_hand < reserved:
+        raise StockError(
+            _("%(reserved)s units are reserved for open orders; on hand cannot be less than that.")
+            % {"reserved": reserved}
+        )
+
+
+def set_on_hand(*, store, product, on_hand: int) -> StockLevel:
+    """Record a stock count. Units reserved for open orders cannot be counted away."""
+    if on_hand < 0:
+        raise StockError(_("A stock count cannot be negative."))
+    with transaction.atomic():
+        level, _created = StockLevel.objects.select_for_update().get_or_create(store=store, product=product)
+        check_count_covers_reserved(on_hand=on_hand, reserved=level.reserved)
+        StockLevel.objects.filter(pk=level.pk).update(on_hand=on_hand, updated_at=timezone.now())
+        _stock_changed(store=store, product_ids=[product.pk])
+        level.refresh_from_db()
+        return level
+
+
+def record_opening_stock(*, store, counts: dict[int, int]) -> int:
+    """First counts ({product_id: on hand}) for products `store` has no stock record of yet.
+
+    For a new store's opening delivery or a first stocktake import, many rows at once. Products
+    that already have a count are left alone (changing a count is set_on_hand's job). Returns
+    how many counts were recorded.
+    """
+    if any(units < 0 for units in counts.values()):
+        raise StockError(_("A stock count cannot be negative."))
+    with transaction.atomic():
+        known = set(StockLevel.objects.filter(store=store, product_id__in=counts).values_list("product_id", flat=True))
+        new = [
+            StockLevel(store=store, product_id=product_id, on_hand=units)
+            for product_id, units in sorted(counts.items())
+            if product_id not in known
+        ]
+        # A count recorded meanwhile by someone else wins; it is not overwritten.
+        StockLevel.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+        _stock_changed(store=store, product_ids=[level.product_id for level in new])
+    return len(new)
+
+
+# What a store manager may do in the admin, and nothing more: run their stores' orders and stock,
+# and look up the catalog. Which stores they see is decided by Store.managers, not by these.
+STORE_MANAGER_GROUP = "Store managers"
+STORE_MANAGER_PERMISSIONS = (
+    ("orders", "view_order"),
+    ("orders", "change_order"),
+    ("orders", "view_orderline"),
+    ("orders", "view_orderevent"),
+    ("pickup", "view_notification"),
+    ("pickup", "view_pickupcodeattempt"),
+    ("stores", "view_stocklevel"),
+    ("stores", "change_stocklevel"),
+    ("stores", "view_store"),
+    ("stores", "view_openinghours"),
+    ("catalog", "view_product"),
+    ("catalog", "view_category"),
+)
+
+
+def store_manager_group() -> Group:
+    """The "Store managers" group with exactly STORE_MANAGER_PERMISSIONS; safe to call again."""
+    wanted = Q()
+    for app_label, codename in STORE_MANAGER_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    permissions = list(Permission.objects.filter(wanted))
+    if len(permissions) != len(STORE_MANAGER_PERMISSIONS):
+        raise ImproperlyConfigured("store manager permissions are missing: run manage.py migrate first")
+    with transaction.atomic():
+        group, _created = Group.objects.get_or_create(name=STORE_MANAGER_GROUP)
+        group.permissions.set(permissions)
+    return group
+
+
+def add_store_manager(*, store, user) -> None:
+    """Let `user` run `store` in the admin: staff, in the managers group, linked to the store."""
+    with transaction.atomic():
+        group = store_manager_group()
+        store.managers.add(user)
+        if not user.is_staff:
+            type(user).objects.filter(pk=user.pk).update(is_staff=True)
+            user.is_staff = True
+        user.groups.add(group)
+    _forget_cached_permissions(user)
+
+
+def remove_store_manager(*, store, user) -> None:
+    """Take `store` away from `user`; with no store left they leave the managers group too."""
+    with transaction.atomic():
+        store.managers.remove(user)
+        if not user.managed_stores.exists():
+            user.groups.remove(*Group.objects.filter(name=STORE_MANAGER_GROUP))
+    _forget_cached_permissions(user)
+
+
+def _forget_cached_permissions(user):
+    # ModelBackend caches permissions on the user object; the caller may keep using it.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+@dataclass(frozen=True)
+class CountBelowReserved:
+    store_id: int
+    product_id: int
+    on_hand: int
+    reserved: int
+
+
+class StockCountsRefused(StockError):
+    """Counts that would leave fewer units on hand than are reserved; nothing was written."""
+
+    def __init__(self, refused):
+        self.refused = list(refused)
+        super().__init__(
+            ", ".join(f"store {r.store_id} product {r.product_id}: {r.on_hand} < {r.reserved}" for r in self.refused)
+        )
+
+
+def set_stock_counts(*, counts: dict[tuple[int, int], int], progress=None, batch_size=500) -> tuple[int, int]:
+    """A stocktake: {(store_id, product_id): on hand} for many rows at once, all or nothing.
+
+    Existing rows are locked in primary-key order and checked against their reserved units
+    (every count below reserved is reported at once in StockCountsRefused); then the counts are
+    written in bulk and missing rows created. Returns (updated, created).
+    """
+    if any(units < 0 for units in counts.values()):
+        raise StockError(_("A stock count cannot be negative."))
+    progress = progress or (lambda done, total: None)
+    store_ids = {store_id for store_id, _product_id in counts}
+    product_ids = {product_id for _store_id, product_id in counts}
+    with transaction.atomic():
+        levels = {
+            (level.store_id, level.product_id): level
+            for level in StockLevel.objects.select_for_update(of=("self",))
+            .filter(store_id__in=store_ids, product_id__in=product_ids)
+            .order_by("pk")
+            if (level.store_id, level.product_id) in counts
+        }
+        refused = [
+            CountBelowReserved(store_id=key[0], product_id=key[1], on_hand=counts[key], reserved=level.reserved)
+            for key, level in sorted(levels.items())
+            if counts[key] < level.reserved
+        ]
+        if refused:
+            raise StockCountsRefused(refused)
+        now = timezone.now()
+        changed = []
+        for key, level in levels.items():
+            level.on_hand, level.updated_at = counts[key], now
+            changed.append(level)
+        new = [
+            StockLevel(store_id=store_id, product_id=product_id, on_hand=units)
+            for (store_id, product_id), units in sorted(counts.items())
+            if (store_id, product_id) not in levels
+        ]
+        total, done = len(changed) + len(new), 0
+        progress(0, total)
+        for start in range(0, len(changed), batch_size):
+            StockLevel.objects.bulk_update(changed[start : start + batch_size], ["on_hand", "updated_at"])
+            done += len(changed[start : start + batch_size])
+            progress(done, total)
+        for start in range(0, len(new), batch_size):
+            StockLevel.objects.bulk_create(new[start : start + batch_size])
+            done += len(new[start : start + batch_size])
+            progress(done, total)
+        for store_id in store_ids:
+            fragment_cache.bump(fragment_cache.store_stock_key(store_id))
+        fragment_cache.bump(*(fragment_cache.product_stock_key(product_id) for product_id in sorted(product_ids)))
+    return len(changed), len(new)

@@ -1,0 +1,107 @@
+"""Who may run a store in the admin: the "Store managers" group and Store.managers."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.tests.factories import StoreManagerFactory, UserFactory
+from stores.services import STORE_MANAGER_GROUP, add_store_manager, remove_store_manager
+from stores.tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_PERMISSIONS = {
+    "orders.view_order",
+    "orders.change_order",
+    "orders.view_orderline",
+    "orders.view_orderevent",
+    "pickup.view_notification",
+    "pickup.view_pickupcodeattempt",
+    "stores.view_stocklevel",
+    "stores.change_stocklevel",
+    "stores.view_store",
+    "stores.view_openinghours",
+    "catalog.view_product",
+    "catalog.view_category",
+}
+
+
+def test_a_new_manager_becomes_staff_in_the_managers_group_with_exactly_the_managers_permissions():
+    # given a shop assistant with an ordinary account and the Laugavegur store
+    store = StoreFactory(name="Laugavegur")
+    assistant = UserFactory(username="gudrun")
+
+    # when she is made a manager of the store
+    add_store_manager(store=store, user=assistant)
+
+    # then she is staff, in the group, linked to the store, and may do what a manager does and no more
+    assistant.refresh_from_db()
+    assert assistant.is_staff and not assistant.is_superuser
+    assert list(assistant.managed_stores.all()) == [store]
+    assert list(assistant.groups.values_list("name", flat=True)) == [STORE_MANAGER_GROUP]
+    assert assistant.get_all_permissions() == EXPECTED_PERMISSIONS
+
+
+def test_adding_managers_again_keeps_one_group_with_the_same_permissions():
+    # given two stores and a manager of the first
+    first, second = StoreFactory(), StoreFactory()
+    manager = StoreManagerFactory(stores=[first])
+
+    # when the same manager is added again and to a second store
+    add_store_manager(store=first, user=manager)
+    add_store_manager(store=second, user=manager)
+
+    # then there is still one group, and the manager runs both stores
+    assert Group.objects.filter(name=STORE_MANAGER_GROUP).count() == 1
+    assert set(manager.managed_stores.all()) == {first, second}
+    assert manager.get_all_permissions() == EXPECTED_PERMISSIONS
+
+
+def test_a_manager_who_loses_their_last_store_leaves_the_group():
+    # given a manager of two stores
+    first, second = StoreFactory(), StoreFactory()
+    manager = StoreManagerFactory(stores=[first, second])
+
+    # when one store is taken away, then the other
+    remove_store_manager(store=first, user=manager)
+    still_in_group = manager.groups.filter(name=STORE_MANAGER_GROUP).exists()
+    remove_store_manager(store=second, user=manager)
+
+    # then they keep the group while they run a store, and lose its permissions after
+    assert still_in_group
+    assert not manager.managed_stores.exists()
+    assert manager.get_all_permissions() == set()
+
+
+def test_a_superuser_choosing_managers_on_the_store_page_sets_them_up_through_the_service(admin_client):
+    # given a store run by one manager, and an assistant who will take over
+    store = StoreFactory(name="Laugavegur", open_every_day=False)
+    leaving = StoreManagerFactory(stores=[store])
+    arriving = UserFactory(username="sigrun")
+    url = reverse("admin:stores_store_change", args=[store.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(
+        {
+            "managers": [arriving.pk],
+            "opening_hours-TOTAL_FORMS": "0",
+            "opening_hours-INITIAL_FORMS": "0",
+            "opening_hours-MIN_NUM_FORMS": "0",
+            "opening_hours-MAX_NUM_FORMS": "1000",
+            # the store's pickup settings (curbside, slots) are an inline too; none added here
+            "pickup_settings-TOTAL_FORMS": "0",
+            "pickup_settings-INITIAL_FORMS": "0",
+            "pickup_settings-MIN_NUM_FORMS": "0",
+            "pickup_settings-MAX_NUM_FORMS": "1",
+        }
+    )
+
+    # when the superuser saves the store with the new manager chosen
+    response = admin_client.post(url, data)
+
+    # then the newcomer is a staff manager in the group, and the one who left is out of it
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    arriving.refresh_from_db()
+    assert list(store.managers.all()) == [arriving]
+    assert arriving.is_staff and arriving.groups.filter(name=STORE_MANAGER_GROUP).exists()
+    assert not leaving.groups.filter(name=STORE_MANAGER_GROUP).exists()

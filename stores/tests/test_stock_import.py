@@ -1,0 +1,151 @@
+"""Importing stock counts from CSV: all or nothing, reserved units respected, every bad row named."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.tests.factories import ProductFactory
+from o2o_site.csv_import import ImportRejected
+from stores import services
+from stores.models import StockLevel
+from stores.stock_import import import_stock_file
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "store,sku,on_hand\n"
+
+
+@pytest.fixture
+def shop():
+    laugavegur = StoreFactory(slug="laugavegur")
+    oslo = StoreFactory(slug="grunerlokka", city="Oslo", country="NO")
+    mittens, hat = ProductFactory(sku="LOPI-1"), ProductFactory(sku="HAT-1")
+    StockLevelFactory(store=laugavegur, product=mittens, on_hand=10, reserved=4)
+    return {"laugavegur": laugavegur, "oslo": oslo, "mittens": mittens, "hat": hat}
+
+
+def csv_file(tmp_path, text, encoding="utf-8"):
+    path = tmp_path / "stock.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def counts():
+    return sorted(StockLevel.objects.values_list("store__slug", "product__sku", "on_hand", "reserved"))
+
+
+def test_a_good_file_sets_counts_and_creates_missing_rows(tmp_path, shop):
+    path = csv_file(tmp_path, HEADER + "laugavegur,LOPI-1,7\nlaugavegur,HAT-1,3\ngrunerlokka,LOPI-1,0\n")
+
+    result = import_stock_file(path=path)
+
+    assert (result.updated, result.created) == (1, 2)
+    assert counts() == [
+        ("grunerlokka", "LOPI-1", 0, 0),
+        ("laugavegur", "HAT-1", 3, 0),
+        ("laugavegur", "LOPI-1", 7, 4),
+    ]
+
+
+def test_a_file_with_bad_rows_is_rejected_whole_with_every_problem(tmp_path, shop):
+    before = counts()
+    path = csv_file(
+        tmp_path,
+        HEADER + "laugavegur,HAT-1,5\n"  # 2: fine
+        "laugavegur,LOPI-1,-1\n"  # 3: negative
+        "laugavegur,LOPI-1,2.5\n"  # 4: not whole
+        "nowhere,LOPI-1,1\n"  # 5: unknown store
+        "laugavegur,NOPE-9,1\n"  # 6: unknown SKU
+        "laugavegur,HAT-1,6\n"  # 7: duplicate of line 2
+        "laugavegur,,1\n"  # 8: missing sku
+        "grunerlokka,HAT-1,lots\n",  # 9: not a number
+    )
+
+    with pytest.raises(ImportRejected) as rejected:
+        import_stock_file(path=path)
+
+    by_line = {error.line: error.message for error in rejected.value.errors}
+    assert sorted(by_line) == [3, 4, 5, 6, 7, 8, 9]
+    assert "cannot be negative" in by_line[3]
+    assert "not a whole number" in by_line[4]
+    assert "unknown store 'nowhere'" in by_line[5]
+    assert "unknown SKU 'NOPE-9'" in by_line[6]
+    assert "appears twice (first on line 2)" in by_line[7]
+    assert "missing sku" in by_line[8]
+    assert "not a whole number" in by_line[9]
+    assert counts() == before
+
+
+def test_a_count_below_the_reserved_units_rejects_the_file(tmp_path, shop):
+    # given 4 mittens reserved for open orders at Laugavegur
+    before = counts()
+    path = csv_file(tmp_path, HEADER + "laugavegur,HAT-1,5\nlaugavegur,LOPI-1,3\n")
+
+    # when a stocktake says there are 3
+    with pytest.raises(ImportRejected) as rejected:
+        import_stock_file(path=path)
+
+    # then line 3 says why, and not even the hat's count was written
+    assert [(e.line, e.message) for e in rejected.value.errors] == [
+        (3, "on hand 3 is less than the 4 units reserved for open orders")
+    ]
+    assert counts() == before
+
+
+def test_wrong_encoding_and_missing_columns_are_reported(tmp_path, shop):
+    with pytest.raises(ImportRejected) as header:
+        import_stock_file(path=csv_file(tmp_path, "store,sku\nlaugavegur,LOPI-1\n"))
+    assert str(header.value.errors[0]) == "line 1: the header lacks on_hand"
+
+    with pytest.raises(ImportRejected) as encoding:
+        import_stock_file(path=csv_file(tmp_path, HEADER + "laugavegur,LOPI-1,5\nlaugavegur,HÚFA,1\n", "latin-1"))
+    assert encoding.value.errors[0].line == 3
+
+
+def test_the_service_reports_every_count_below_reserved_at_once(shop):
+    oslo_level = StockLevelFactory(store=shop["oslo"], product=shop["hat"], on_hand=5, reserved=2)
+    mittens_key = (shop["laugavegur"].pk, shop["mittens"].pk)
+    hat_key = (shop["oslo"].pk, shop["hat"].pk)
+
+    with pytest.raises(services.StockCountsRefused) as refused:
+        services.set_stock_counts(counts={mittens_key: 1, hat_key: 0})
+
+    assert {(r.store_id, r.product_id, r.reserved) for r in refused.value.refused} == {(*mittens_key, 4), (*hat_key, 2)}
+    oslo_level.refresh_from_db()
+    assert oslo_level.on_hand == 5
+
+
+def test_stock_import_runs_in_a_fixed_number_of_queries(tmp_path, shop, django_assert_max_num_queries):
+    products = ProductFactory.create_batch(200)
+    rows = "".join(f"laugavegur,{product.sku},{n}\n" for n, product in enumerate(products))
+
+    with django_assert_max_num_queries(12):
+        result = import_stock_file(path=csv_file(tmp_path, HEADER + rows))
+
+    assert result.created == 200
+
+
+def test_the_command_lists_problems_and_writes_nothing(tmp_path, shop):
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_stock", str(csv_file(tmp_path, HEADER + "laugavegur,LOPI-1,-3\n")), stderr=err)
+    assert "line 2: on hand -3 cannot be negative" in err.getvalue()
+
+    out = io.StringIO()
+    call_command("import_stock", str(csv_file(tmp_path, HEADER + "laugavegur,LOPI-1,8\n")), stdout=out)
+    assert "1 updated" in out.getvalue()
+
+
+def test_the_postcode_import_reports_progress_too(tmp_path):
+    from stores.postcodes import import_postcode_file
+
+    rows = "".join(f"IS,{100 + n},Place {n},64.1,-21.9\n" for n in range(600))
+    path = tmp_path / "postcodes.csv"
+    path.write_text("country,postcode,place_name,latitude,longitude\n" + rows, encoding="utf-8")
+    seen = []
+
+    import_postcode_file(path=path, progress=lambda done, total: seen.append((done, total)))
+
+    assert seen == [(0, 600), (500, 600), (600, 600)]
