@@ -85,7 +85,13 @@ def order_for_page(number):
 
 def order_history(user):
     """A shopper's own orders, newest first, with their store and number of items: one query."""
-    return Order.objects.for_customer(user).select_related("store").annotate(item_count=Sum("lines__quantity"))
+    # Explicit: an aggregate's GROUP BY query does not apply Meta.ordering.
+    return (
+        Order.objects.for_customer(user)
+        .select_related("store")
+        .annotate(item_count=Sum("lines__quantity"))
+        .order_by("-created_at", "-pk")
+    )
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,8 @@ def test_a_shopper_sees_only_their_own_orders_each_linking_to_its_page(client, s
     assert karis.number not in html
     assert guests.number not in html
     assert html.count('data-testid="order-history-row"') == 2
+    # newest first
+    assert html.index(annas[1].number) < html.index(annas[0].number)
 
 
 @pytest.mark.parametrize("order_count", [10, 200])
