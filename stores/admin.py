@@ -15,6 +15,21 @@ class OpeningHoursInline(admin.TabularInline):
     extra = 0
 
 
+MANAGED_BY_HEAD_OFFICE = (
+    "name",
+    "slug",
+    "is_active",
+    "address",
+    "postcode",
+    "city",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "managers",
+)
+
+
 @admin.register(Store)
 class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_path = "pk"
@@ -36,8 +51,13 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
             return ()
-        # Who runs a store is decided above the store: a manager cannot add or remove managers.
-        return ("managers",)
+        # A manager keeps the store's phone, opening hours and pickup settings. Who runs the store,
+        # its name, address and place (what shoppers' links and the store locator rest on) are
+        # decided above the store.
+        return MANAGED_BY_HEAD_OFFICE
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if request.user.is_superuser else {}
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "managers":

@@ -143,7 +143,8 @@ def record_opening_stock(*, store, counts: dict[int, int]) -> int:
 
 
 # What a store manager may do in the admin, and nothing more: run their stores' orders and stock,
-# and look up the catalog. Which stores they see is decided by Store.managers, not by these.
+# keep their stores' opening hours and pickup settings (curbside, slots, reminders, expiry), and
+# look up the catalog. Which stores they see is decided by Store.managers, not by these.
 STORE_MANAGER_GROUP = "Store managers"
 STORE_MANAGER_PERMISSIONS = (
     ("orders", "view_order"),
@@ -155,7 +156,15 @@ STORE_MANAGER_PERMISSIONS = (
     ("stores", "view_stocklevel"),
     ("stores", "change_stocklevel"),
     ("stores", "view_store"),
+    ("stores", "change_store"),
     ("stores", "view_openinghours"),
+    ("stores", "add_openinghours"),
+    ("stores", "change_openinghours"),
+    ("stores", "delete_openinghours"),
+    ("pickup", "view_pickupsettings"),
+    ("pickup", "add_pickupsettings"),
+    ("pickup", "change_pickupsettings"),
+    ("pickup", "view_curbsidevisit"),
     ("catalog", "view_product"),
     ("catalog", "view_category"),
 )
@@ -163,16 +172,32 @@ STORE_MANAGER_PERMISSIONS = (
 
 def store_manager_group() -> Group:
     """The "Store managers" group with exactly STORE_MANAGER_PERMISSIONS; safe to call again."""
-    wanted = Q()
-    for app_label, codename in STORE_MANAGER_PERMISSIONS:
-        wanted |= Q(content_type__app_label=app_label, codename=codename)
-    permissions = list(Permission.objects.filter(wanted))
+    permissions = _store_manager_permissions()
     if len(permissions) != len(STORE_MANAGER_PERMISSIONS):
         raise ImproperlyConfigured("store manager permissions are missing: run manage.py migrate first")
     with transaction.atomic():
         group, _created = Group.objects.get_or_create(name=STORE_MANAGER_GROUP)
         group.permissions.set(permissions)
     return group
+
+
+def refresh_store_manager_group() -> bool:
+    """Give an existing "Store managers" group today's STORE_MANAGER_PERMISSIONS (run after every
+    migrate, so a release that changes them reaches the managers already set up). Does nothing
+    while the group or one of the permissions does not exist yet."""
+    group = Group.objects.filter(name=STORE_MANAGER_GROUP).first()
+    permissions = _store_manager_permissions()
+    if group is None or len(permissions) != len(STORE_MANAGER_PERMISSIONS):
+        return False
+    group.permissions.set(permissions)
+    return True
+
+
+def _store_manager_permissions() -> list[Permission]:
+    wanted = Q()
+    for app_label, codename in STORE_MANAGER_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    return list(Permission.objects.filter(wanted))
 
 
 def add_store_manager(*, store, user) -> None:

@@ -5,7 +5,12 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.tests.factories import StoreManagerFactory, UserFactory
-from stores.services import STORE_MANAGER_GROUP, add_store_manager, remove_store_manager
+from stores.services import (
+    STORE_MANAGER_GROUP,
+    add_store_manager,
+    refresh_store_manager_group,
+    remove_store_manager,
+)
 from stores.tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +25,15 @@ EXPECTED_PERMISSIONS = {
     "stores.view_stocklevel",
     "stores.change_stocklevel",
     "stores.view_store",
+    "stores.change_store",
     "stores.view_openinghours",
+    "stores.add_openinghours",
+    "stores.change_openinghours",
+    "stores.delete_openinghours",
+    "pickup.view_pickupsettings",
+    "pickup.add_pickupsettings",
+    "pickup.change_pickupsettings",
+    "pickup.view_curbsidevisit",
     "catalog.view_product",
     "catalog.view_category",
 }
@@ -105,3 +118,17 @@ def test_a_superuser_choosing_managers_on_the_store_page_sets_them_up_through_th
     assert list(store.managers.all()) == [arriving]
     assert arriving.is_staff and arriving.groups.filter(name=STORE_MANAGER_GROUP).exists()
     assert not leaving.groups.filter(name=STORE_MANAGER_GROUP).exists()
+
+
+def test_a_release_that_changes_what_managers_may_do_reaches_the_existing_group():
+    # given a group set up by an earlier release, with fewer permissions than today
+    add_store_manager(store=StoreFactory(), user=UserFactory(username="gudrun"))
+    group = Group.objects.get(name=STORE_MANAGER_GROUP)
+    group.permissions.remove(*group.permissions.filter(codename="change_pickupsettings"))
+
+    # when the new release migrates
+    refresh_store_manager_group()
+
+    # then the managers may do what the release says
+    permissions = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+    assert permissions == EXPECTED_PERMISSIONS
