@@ -168,25 +168,32 @@ def check_in(*, order, bay=None, vehicle="", now=None) -> CurbsideVisit:
 
 
 def hand_over(*, order, code, by, ip_address=None, now=None) -> Order:
-    """Staff bring the order to the car: the pickup code is checked and the order collected by
-    pickup.services.collect_order (the counter's service, with its code-attempt limits); then the
-    visit records when, by whom and how long the shopper waited since checking in."""
+    """Staff bring the order to the car: pickup.services.collect_order checks the code (with its
+    attempt limits), collects the order and closes the visit (record_hand_over)."""
     from . import services  # pickup.services imports the task module; keep this module light
 
-    collected = services.collect_order(order=order, code=code, by=by, ip_address=ip_address)
-    now = now or timezone.now()
-    with transaction.atomic():
-        visit, _created = CurbsideVisit.objects.select_for_update().get_or_create(
-            order=collected, defaults={"state": CurbsideState.HANDED_OVER}
-        )
-        visit.state = CurbsideState.HANDED_OVER
-        visit.handed_over_at = now
-        visit.handed_over_by = by if by is not None and by.is_authenticated else None
-        if visit.arrived_at is not None:
-            visit.wait_seconds = max(int((now - visit.arrived_at).total_seconds()), 0)
-        visit.save(update_fields=["state", "handed_over_at", "handed_over_by", "wait_seconds"])
-    collected.curbside_visit = visit
+    collected = services.collect_order(order=order, code=code, by=by, ip_address=ip_address, now=now)
+    collected.curbside_visit = visit_of(collected)
     return collected
+
+
+def record_hand_over(*, order, by, now) -> CurbsideVisit | None:
+    """Close a curbside order's visit as it is collected, at the car or at the counter: when, by
+    whom, and how long the shopper waited since checking in. Called inside the collect's
+    transaction (pickup.services.collect_order), so a collected curbside order never stays in the
+    queue as "arrived"."""
+    if not order.is_curbside:
+        return None
+    visit, _created = CurbsideVisit.objects.select_for_update().get_or_create(
+        order=order, defaults={"state": CurbsideState.HANDED_OVER}
+    )
+    visit.state = CurbsideState.HANDED_OVER
+    visit.handed_over_at = now
+    visit.handed_over_by = by if by is not None and by.is_authenticated else None
+    if visit.arrived_at is not None:
+        visit.wait_seconds = max(int((now - visit.arrived_at).total_seconds()), 0)
+    visit.save(update_fields=["state", "handed_over_at", "handed_over_by", "wait_seconds"])
+    return visit
 
 
 def curbside_step(order) -> str:

@@ -15,7 +15,7 @@ from orders.services import IllegalTransition, line_quantities, transition_order
 from stores import services as stock
 from stores.models import Store
 
-from . import notifications
+from . import curbside, notifications
 from .models import NotificationKind, PickupCodeAttempt
 from .notifications import deliver_notification, mark_notification_failed  # noqa: F401 (moved)
 
@@ -45,14 +45,15 @@ def pickup_code_matches(order, code) -> bool:
     return hmac.compare_digest(order.pickup_code.encode(), (code or "").strip().encode())
 
 
-def collect_order(*, order, code, by, ip_address=None) -> Order:
+def collect_order(*, order, code, by, ip_address=None, now=None) -> Order:
     """Hand the order over: the code must match; reserved units leave the store's stock.
 
     Every code typed is recorded (PickupCodeAttempt), and guessing is bounded: after
     MAX_FAILURES_PER_ORDER wrong codes the order cannot be collected until a manager resets its
     lock, and after MAX_FAILURES_PER_USER wrong codes within USER_FAILURE_WINDOW a member of
     staff cannot collect any order until the window has passed. Attempts on one order are
-    serialised by locking its row, so parallel guesses cannot slip past the limit.
+    serialised by locking its row, so parallel guesses cannot slip past the limit. A curbside
+    order's visit is closed in the same transaction, wherever it is handed over.
     """
     failure = None
     with transaction.atomic():
@@ -71,9 +72,10 @@ def collect_order(*, order, code, by, ip_address=None) -> Order:
                 with transaction.atomic():
                     collected = transition_order(order=order, to_status=OrderStatus.COLLECTED, by=by)
                     stock.consume_reserved_stock(store=collected.store, quantities=line_quantities(collected))
-                    collected.collected_at = timezone.now()
+                    collected.collected_at = now or timezone.now()
                     collected.collected_by = by
                     collected.save(update_fields=["collected_at", "collected_by"])
+                    curbside.record_hand_over(order=collected, by=by, now=collected.collected_at)
             except IllegalTransition as error:
                 failure = error
     # Raised after the block, so the attempt is committed even though the hand-over failed.

@@ -14,7 +14,7 @@ from catalog.tests.factories import ProductFactory
 from orders.models import OrderActivity, OrderEvent, OrderStatus
 from pickup import curbside
 from pickup.models import CurbsideState, CurbsideVisit
-from pickup.services import mark_ready_for_pickup
+from pickup.services import collect_order, mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -236,6 +236,23 @@ def test_staff_hand_over_at_the_curb_with_the_code_and_the_wait_is_recorded(
     assert 4 * 60 <= visit.wait_seconds < 5 * 60
     level = StockLevel.objects.get(store=store, product=mittens)
     assert (level.on_hand, level.reserved) == (48, 0)
+    assert f'data-order="{ready_order.number}"' not in client.get(reverse("pickup:queue_rows")).content.decode()
+
+
+def test_a_curbside_shopper_who_walks_in_to_the_counter_leaves_the_queue_with_the_wait_on_record(
+    client, ready_order, manager
+):
+    # given a shopper who checked in at the curb 6 minutes ago, then walked in to the counter
+    curbside.check_in(order=ready_order, bay=3, now=timezone.now() - timedelta(minutes=6))
+
+    # when staff collect the order at the counter, as for any in-store pickup
+    collect_order(order=ready_order, code=ready_order.pickup_code, by=manager)
+
+    # then the visit is closed too: handed over by them, the wait recorded, gone from the queue
+    visit = CurbsideVisit.objects.get(order=ready_order)
+    assert visit.state == CurbsideState.HANDED_OVER and visit.handed_over_by == manager
+    assert 6 * 60 <= visit.wait_seconds < 7 * 60
+    client.force_login(manager)
     assert f'data-order="{ready_order.number}"' not in client.get(reverse("pickup:queue_rows")).content.decode()
 
 
