@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
@@ -197,7 +198,8 @@ def transition_order(*, order, to_status, by=None, note="") -> Order:
         locked.save(update_fields=["status"])
         if to_status == OrderStatus.COLLECTED and not note:
             # Who handed over is the event's actor; to whom is worth keeping in the history too.
-            note = _("Handed over to %(name)s.") % {"name": locked.collector}
+            with translation.override(locked.language):  # the shopper's history: see record_order_activity
+                note = _("Handed over to %(name)s.") % {"name": locked.collector}
         OrderEvent.objects.create(
             order=locked,
             from_status=from_status,
@@ -228,7 +230,9 @@ def cancel_order(*, order, by=None, note="") -> Order:
 def record_order_activity(*, order, kind, by=None, note="") -> OrderEvent:
     """Write an event that is not a status change (on the way, checked in, collector changed).
 
-    The row carries the order's status at that moment as both from and to.
+    The row carries the order's status at that moment as both from and to. A note is shown on the
+    shopper's order page as it is stored, so callers write it in the order's language
+    (`translation.override(order.language)`), whoever acts: a worker, staff in the admin.
     """
     return OrderEvent.objects.create(
         order=order,
@@ -258,11 +262,12 @@ def set_collector(*, order, name: str, by=None) -> Order:
             return locked
         locked.collector_name = name
         locked.save(update_fields=["collector_name"])
-        note = (
-            _("%(name)s will collect the order.") % {"name": name}
-            if name
-            else _("The shopper will collect the order themselves.")
-        )
+        with translation.override(locked.language):
+            note = (
+                _("%(name)s will collect the order.") % {"name": name}
+                if name
+                else _("The shopper will collect the order themselves.")
+            )
         record_order_activity(order=locked, kind=OrderActivity.COLLECTOR_CHANGED, by=by, note=note)
     order.collector_name = locked.collector_name
     return locked

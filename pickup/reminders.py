@@ -104,12 +104,14 @@ def send_pickup_reminders(*, now=None) -> RunReport:
                 report.skipped += 1
                 continue
             notify(order=locked, kind=NotificationKind.PICKUP_REMINDER)
-            record_order_activity(
-                order=locked,
-                kind=OrderActivity.REMINDED,
-                note=_("Not collected after %(hours)s hours: reminder e-mailed.")
-                % {"hours": _rules(order).remind_after_hours},
-            )
+            hours = _rules(order).remind_after_hours
+            with translation.override(locked.language):  # the shopper's history, not the worker's language
+                note = ngettext(
+                    "Not collected after %(hours)s hour: reminder e-mailed.",
+                    "Not collected after %(hours)s hours: reminder e-mailed.",
+                    hours,
+                ) % {"hours": hours}
+            record_order_activity(order=locked, kind=OrderActivity.REMINDED, note=note)
         report.done.append(order.number)
     if report.done:
         logger.info("pickup reminders sent for %s", ", ".join(report.done))
@@ -123,17 +125,15 @@ def expire_uncollected_orders(*, now=None) -> RunReport:
     report = RunReport()
     for order in orders_due_to_expire(now=now):
         days = _rules(order).expire_after_days
+        with translation.override(order.language):  # the shopper's history, not the worker's language
+            note = ngettext(
+                "Not collected within %(days)s day: cancelled automatically.",
+                "Not collected within %(days)s days: cancelled automatically.",
+                days,
+            ) % {"days": days}
         try:
             with transaction.atomic():
-                cancelled = cancel_order(
-                    order=order,
-                    note=ngettext(
-                        "Not collected within %(days)s day: cancelled automatically.",
-                        "Not collected within %(days)s days: cancelled automatically.",
-                        days,
-                    )
-                    % {"days": days},
-                )
+                cancelled = cancel_order(order=order, note=note)
                 notify(order=cancelled, kind=NotificationKind.ORDER_EXPIRED)
         except IllegalTransition:
             report.skipped += 1  # collected or cancelled meanwhile (or by an overlapping run)
