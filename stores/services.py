@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog import fragment_cache
 
@@ -102,7 +103,11 @@ def check_count_covers_reserved(*, on_hand: int, reserved: int) -> None:
     """The rule for a stock count; the admin's form checks it too, so staff see it as a form error."""
     if on_hand < reserved:
         raise StockError(
-            _("%(reserved)s units are reserved for open orders; on hand cannot be less than that.")
+            ngettext(
+                "%(reserved)s unit is reserved for open orders; on hand cannot be less than that.",
+                "%(reserved)s units are reserved for open orders; on hand cannot be less than that.",
+                reserved,
+            )
             % {"reserved": reserved}
         )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Product
 from o2o_site.csv_import import ImportRejected, RowError, decode_csv, extra_values_problem, read_csv
@@ -96,7 +97,11 @@ def import_stock(*, rows: Iterable[Mapping], progress: Callable[[int, int], None
         raise ImportRejected(
             RowError(
                 line=checked[(below.store_id, below.product_id)][1],
-                message=_("on hand %(on_hand)s is less than the %(reserved)s units reserved for open orders")
+                message=ngettext(
+                    "on hand %(on_hand)s is less than the %(reserved)s unit reserved for open orders",
+                    "on hand %(on_hand)s is less than the %(reserved)s units reserved for open orders",
+                    below.reserved,
+                )
                 % {"on_hand": below.on_hand, "reserved": below.reserved},
             )
             for below in refused.refused

@@ -1,6 +1,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import translation
 
 from catalog.tests.factories import ProductFactory
 from stores.models import StockLevel
@@ -159,6 +160,26 @@ def test_a_stock_count_below_what_is_reserved_is_refused(store):
 
     # then the count stays as it was
     assert counts(level) == (5, 3)
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("en", "1 unit is reserved for open orders"),
+        ("nb", "1 enhet er reservert for åpne bestillinger"),
+        ("is", "Frátekið fyrir opnar pantanir: 1 stk."),
+    ],
+)
+def test_one_reserved_unit_is_told_in_the_singular(store, language, refusal):
+    # given a single unit reserved
+    level = StockLevelFactory(store=store, on_hand=1, reserved=1)
+
+    # when staff reading the admin in `language` count none
+    with translation.override(language), pytest.raises(StockError) as refused:
+        set_on_hand(store=store, product=level.product, on_hand=0)
+
+    # then the refusal speaks of one unit, not "1 units"
+    assert refusal in str(refused.value)
 
 
 def test_a_negative_stock_count_is_refused(store):
