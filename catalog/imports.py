@@ -9,6 +9,7 @@ are matched by SKU; new ones are created, known ones get the file's values. Pric
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 
 from django.db import transaction
@@ -16,7 +17,14 @@ from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from o2o_site.csv_import import ImportRejected, RowError, decode_csv, extra_values_problem, read_csv
+from o2o_site.csv_import import (
+    ImportRejected,
+    RowError,
+    decode_csv,
+    extra_values_problem,
+    read_csv,
+    write_in_batches,
+)
 
 from .models import Category, Product
 from .services import catalog_changed
@@ -27,7 +35,6 @@ SKU_MAX = Product._meta.get_field("sku").max_length
 NAME_MAX = Product._meta.get_field("name").max_length
 PRICE_MAX = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
 TRUE_VALUES, FALSE_VALUES = {"", "1", "true", "yes", "y"}, {"0", "false", "no", "n"}
-BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,6 @@ def import_catalog(
 ) -> CatalogImportResult:
     """Validate every row, then create or update the products in one transaction (or write nothing)."""
     checked = validate_catalog_rows(rows)
-    progress = progress or (lambda done, total: None)
     # The file's names and descriptions are the shop's English (default-language) texts.
     with translation.override("en"), transaction.atomic():
         existing = {
@@ -140,16 +146,13 @@ def import_catalog(
                 changed.append(product)
             else:
                 unchanged += 1
-        total, done = len(new) + len(changed), 0
-        progress(0, total)
-        for start in range(0, len(new), BATCH):
-            Product.objects.bulk_create(new[start : start + BATCH])
-            done += len(new[start : start + BATCH])
-            progress(done, total)
-        for start in range(0, len(changed), BATCH):
-            Product.objects.bulk_update(changed[start : start + BATCH], [*FIELDS, "name_en", "description_en"])
-            done += len(changed[start : start + BATCH])
-            progress(done, total)
+        write_in_batches(
+            [
+                (new, Product.objects.bulk_create),
+                (changed, partial(Product.objects.bulk_update, fields=[*FIELDS, "name_en", "description_en"])),
+            ],
+            progress=progress,
+        )
         catalog_changed()
     return CatalogImportResult(created=len(new), updated=len(changed), unchanged=unchanged)
 

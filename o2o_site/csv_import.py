@@ -1,17 +1,23 @@
-"""What every all-or-nothing CSV import shares (catalog, stock; postcodes follow the same rules).
+"""What every all-or-nothing CSV import shares: the catalog, stock counts and the postcode table.
 
 A file is decoded as UTF-8 (a byte-order mark is fine), its header checked, and each row
 validated before anything is written; problems are collected per line so the whole file is
-rejected at once with every reason. Commands show a progress line while a good file is applied.
+rejected at once with every reason. A good file is written in one transaction, in batches that
+report their progress; CsvImportCommand is the management command around it (import_catalog,
+import_stock, import_postcodes), with a progress line on the terminal.
 """
 
 import csv
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
+
+BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -84,3 +90,63 @@ class ProgressLine:
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
+
+
+def write_in_batches(
+    writes: Sequence[tuple[Sequence, Callable[[Sequence], object]]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> None:
+    """Run each `(rows, write)` on slices of `batch_size` rows, calling `progress(done, total)`
+    before the first and after every batch. Call it inside the import's transaction."""
+    progress = progress or (lambda done, total: None)
+    total, done = sum(len(rows) for rows, _write in writes), 0
+    progress(0, total)
+    for rows, write in writes:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            write(batch)
+            done += len(batch)
+            progress(done, total)
+
+
+class CsvImportCommand(BaseCommand):
+    """`manage.py import_<what> FILE`: all or nothing, every bad row listed, progress on a terminal.
+
+    Subclasses set `what` ("products") and implement import_file() and summary().
+    """
+
+    what = "rows"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path to the CSV file")
+
+    def import_file(self, *, path, progress):
+        """Import the file (raising ImportRejected for bad rows); returns a result with `.total`."""
+        raise NotImplementedError
+
+    def summary(self, result) -> str:
+        """What changed, e.g. "2 created, 1 updated, 0 unchanged"."""
+        raise NotImplementedError
+
+    def handle(self, *args, file, **options):
+        # The progress line redraws itself with "\r"; the command's wrapper would end each write
+        # with a newline, so it writes to the stream underneath.
+        progress = ProgressLine(f"Importing {self.what}", self.stderr._out)
+        try:
+            result = self.import_file(path=file, progress=progress)
+        except OSError as error:
+            raise CommandError(f"cannot read {file}: {error.strerror or error}") from error
+        except ImportRejected as rejected:
+            for row_error in rejected.errors:
+                self.stderr.write(f"{file}: {row_error}")
+            raise CommandError(
+                f"{len(rejected.errors)} problem(s) found in {file}; nothing was imported."
+            ) from rejected
+        except DatabaseError as error:
+            # The writes share one transaction, which the error rolled back.
+            raise CommandError(f"the database refused the import of {file} ({error}); nothing was imported.") from error
+        self.stdout.write(
+            self.style.SUCCESS(f"Imported {result.total} {self.what} from {file}: {self.summary(result)}.")
+        )

@@ -2,21 +2,30 @@
 
 An import is all or nothing: every row is checked before anything is written, and one bad row
 (a missing value, a number that is not a number, a latitude of 640, the same postcode twice)
-rejects the whole file with every problem listed, so a half-imported table never reaches
-shoppers. A good file is upserted in one transaction: new postcodes are added, known ones
-get the file's place name and coordinates; postcodes missing from the file are left alone.
+rejects the whole file with every problem listed (o2o_site.csv_import.ImportRejected), so a
+half-imported table never reaches shoppers. A good file is upserted in one transaction: new
+postcodes are added, known ones get the file's place name and coordinates; postcodes missing
+from the file are left alone.
 """
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from o2o_site.csv_import import (
+    ImportRejected,
+    RowError,
+    decode_csv,
+    extra_values_problem,
+    read_csv,
+    write_in_batches,
+)
 
 from .models import PostcodeLocation
 
@@ -32,23 +41,6 @@ POSTCODE_FORMATS = {
     "NO": re.compile(r"\d{4}"),
 }
 ANY_POSTCODE = re.compile(r"[A-Z0-9-]{2,16}")
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
-
-    def __str__(self):
-        return _("line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
-
-
-class PostcodeImportError(Exception):
-    """The file was rejected; `errors` lists every bad row. Nothing was written."""
-
-    def __init__(self, errors: Iterable[RowError]):
-        self.errors = list(errors)
-        super().__init__("; ".join(str(error) for error in self.errors))
 
 
 @dataclass(frozen=True)
@@ -83,10 +75,7 @@ def _coordinate(raw, *, name, limit, problems):
 
 def _checked_row(row: Mapping) -> tuple[dict | None, list[str]]:
     """The row as model field values, or None with the reasons it cannot be imported."""
-    problems = []
-    if row.get(None):
-        # csv.DictReader puts values beyond the header under the key None.
-        problems.append(_("more values than columns"))
+    problems = extra_values_problem(row)
     missing = [column for column in REQUIRED_COLUMNS if not (row.get(column) or "").strip()]
     if missing:
         problems.append(_("missing %(columns)s") % {"columns": ", ".join(missing)})
@@ -138,7 +127,7 @@ def validate_postcode_rows(rows: Iterable[Mapping], *, start_line=2) -> list[dic
         if not problems:
             checked.append(values)
     if errors:
-        raise PostcodeImportError(errors)
+        raise ImportRejected(errors)
     return checked
 
 
@@ -148,7 +137,6 @@ def import_postcodes(*, rows: Iterable[Mapping], start_line=2, progress=None) ->
     `progress(done, total)` is called as batches are written (the command's progress line).
     """
     checked = validate_postcode_rows(rows, start_line=start_line)
-    progress = progress or (lambda done, total: None)
     with transaction.atomic():
         countries = {values["country"] for values in checked}
         existing = {
@@ -171,55 +159,29 @@ def import_postcodes(*, rows: Iterable[Mapping], start_line=2, progress=None) ->
                 changed.append(location)
             else:
                 unchanged += 1
-        total, done = len(new) + len(changed), 0
-        progress(0, total)
-        for start in range(0, len(new), 500):
-            # A postcode another import added meanwhile is updated rather than failing the file.
-            PostcodeLocation.objects.bulk_create(
-                new[start : start + 500],
-                update_conflicts=True,
-                unique_fields=["country", "postcode"],
-                update_fields=["place_name", "latitude", "longitude"],
-            )
-            done += len(new[start : start + 500])
-            progress(done, total)
-        for start in range(0, len(changed), 500):
-            PostcodeLocation.objects.bulk_update(changed[start : start + 500], ["place_name", "latitude", "longitude"])
-            done += len(changed[start : start + 500])
-            progress(done, total)
+        write_in_batches(
+            [
+                # A postcode another import added meanwhile is updated rather than failing the file.
+                (
+                    new,
+                    partial(
+                        PostcodeLocation.objects.bulk_create,
+                        update_conflicts=True,
+                        unique_fields=["country", "postcode"],
+                        update_fields=["place_name", "latitude", "longitude"],
+                    ),
+                ),
+                (
+                    changed,
+                    partial(PostcodeLocation.objects.bulk_update, fields=["place_name", "latitude", "longitude"]),
+                ),
+            ],
+            progress=progress,
+        )
     return ImportResult(created=len(new), updated=len(changed), unchanged=unchanged)
 
 
-def read_postcode_csv(text: str) -> list[dict]:
-    """Rows of a CSV file with the header country,postcode,place_name,latitude,longitude."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise PostcodeImportError(
-            [RowError(line=1, message=_("the header lacks %(columns)s") % {"columns": ", ".join(missing)})]
-        )
-    reader.fieldnames = header
-    return list(reader)
-
-
-def decode_postcode_file(data: bytes) -> str:
-    """The file as text: UTF-8 (a byte-order mark is allowed), else an error naming the line."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise PostcodeImportError(
-            [
-                RowError(
-                    line=line,
-                    message=_("byte 0x%(byte)02x is not UTF-8; save the file as UTF-8") % {"byte": data[error.start]},
-                )
-            ]
-        ) from error
-
-
 def import_postcode_file(*, path: str | Path, progress=None) -> ImportResult:
-    """Import a UTF-8 CSV file (see read_postcode_csv), all or nothing."""
-    text = decode_postcode_file(Path(path).read_bytes())
-    return import_postcodes(rows=read_postcode_csv(text), progress=progress)
+    """Import a UTF-8 CSV file with the header country,postcode,place_name,latitude,longitude."""
+    text = decode_csv(Path(path).read_bytes())
+    return import_postcodes(rows=read_csv(text, required=REQUIRED_COLUMNS), progress=progress)

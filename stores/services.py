@@ -6,6 +6,7 @@ constraints on StockLevel as the last line of defence.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog import fragment_cache
+from o2o_site.csv_import import write_in_batches
 
 from .models import StockLevel
 
@@ -259,7 +261,6 @@ def set_stock_counts(*, counts: dict[tuple[int, int], int], progress=None, batch
     """
     if any(units < 0 for units in counts.values()):
         raise StockError(_("A stock count cannot be negative."))
-    progress = progress or (lambda done, total: None)
     store_ids = {store_id for store_id, _product_id in counts}
     product_ids = {product_id for _store_id, product_id in counts}
     with transaction.atomic():
@@ -287,16 +288,14 @@ def set_stock_counts(*, counts: dict[tuple[int, int], int], progress=None, batch
             for (store_id, product_id), units in sorted(counts.items())
             if (store_id, product_id) not in levels
         ]
-        total, done = len(changed) + len(new), 0
-        progress(0, total)
-        for start in range(0, len(changed), batch_size):
-            StockLevel.objects.bulk_update(changed[start : start + batch_size], ["on_hand", "updated_at"])
-            done += len(changed[start : start + batch_size])
-            progress(done, total)
-        for start in range(0, len(new), batch_size):
-            StockLevel.objects.bulk_create(new[start : start + batch_size])
-            done += len(new[start : start + batch_size])
-            progress(done, total)
+        write_in_batches(
+            [
+                (changed, partial(StockLevel.objects.bulk_update, fields=["on_hand", "updated_at"])),
+                (new, StockLevel.objects.bulk_create),
+            ],
+            progress=progress,
+            batch_size=batch_size,
+        )
         for store_id in store_ids:
             fragment_cache.bump(fragment_cache.store_stock_key(store_id))
         fragment_cache.bump(*(fragment_cache.product_stock_key(product_id) for product_id in sorted(product_ids)))

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from o2o_site.csv_import import ImportRejected
 from stores.models import PostcodeLocation
-from stores.postcodes import PostcodeImportError, import_postcode_file, import_postcodes
+from stores.postcodes import import_postcode_file, import_postcodes
 from stores.selectors import locate_postcode
 from stores.tests.factories import PostcodeLocationFactory
 
@@ -117,7 +118,7 @@ def test_a_bad_row_rejects_the_whole_file_and_says_why(overrides, reason):
 
     # when a file whose third data row is bad is imported
     rows = [row(), row(postcode="105"), {**row(postcode="108"), **overrides}, row(postcode="107")]
-    with pytest.raises(PostcodeImportError) as raised:
+    with pytest.raises(ImportRejected) as raised:
         import_postcodes(rows=rows)
 
     # then the bad row is named by its line in the file (header is line 1) and nothing changed
@@ -128,7 +129,7 @@ def test_a_bad_row_rejects_the_whole_file_and_says_why(overrides, reason):
 def test_every_bad_row_is_reported_at_once():
     # when several rows are bad, one of them twice over
     rows = [row(latitude="x"), row(postcode="105"), row(postcode="107", latitude="95", longitude="200")]
-    with pytest.raises(PostcodeImportError) as raised:
+    with pytest.raises(ImportRejected) as raised:
         import_postcodes(rows=rows)
 
     # then each problem is listed, in file order
@@ -143,7 +144,7 @@ def test_every_bad_row_is_reported_at_once():
 def test_the_same_postcode_twice_in_a_file_is_refused():
     # when 101 appears twice (once written with a space)
     rows = [row(), row(postcode="105"), row(postcode="10 1", place_name="Miðborg")]
-    with pytest.raises(PostcodeImportError) as raised:
+    with pytest.raises(ImportRejected) as raised:
         import_postcodes(rows=rows)
 
     # then the second one is reported against the first
