@@ -5,12 +5,14 @@ a real worker and a real Redis that is stopped, started and killed under it.
 """
 
 import datetime
+import time
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -18,6 +20,7 @@ from kombu.exceptions import OperationalError
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
+from orders.tests.test_checkout_busy_database import other_connection
 from pickup import notifications, tasks
 from pickup.models import Notification, NotificationKind, NotificationStatus
 from pickup.notifications import (
@@ -66,10 +69,7 @@ def manager(laugavegur):
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    def unreachable(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(tasks.send_notification, "apply_async", unreachable)
+    monkeypatch.setattr(tasks.send_notification, "apply_async", _unreachable)
 
 
 def ready_without_sending(order, django_capture_on_commit_callbacks):
@@ -140,6 +140,54 @@ def test_the_relay_leaves_fresh_and_recently_queued_rows_to_their_task(
     # then the relay queues it again and it is sent once
     assert relay_notifications().queued == 1
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.postgres
+def test_the_relay_skips_a_row_another_relay_holds_and_does_not_wait_for_it(
+    require_postgres, transactional_db, laugavegur, mittens, mailoutbox, monkeypatch
+):
+    # given two orders marked ready a minute ago while the broker was down
+    orders = [place_order(store=laugavegur, products_and_quantities=[(mittens, 1)]) for _ in range(2)]
+    with monkeypatch.context() as down:
+        down.setattr(tasks.send_notification, "apply_async", _unreachable)
+        for order in orders:
+            mark_ready_for_pickup(order=order)
+    held, free = (Notification.objects.get(order=order) for order in orders)
+    Notification.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=1))
+
+    # and another relay (another process) has locked the first row and is queuing it right now
+    other_relay = other_connection()
+    other_relay.execute(f"SELECT id FROM {Notification._meta.db_table} WHERE id = %s FOR UPDATE", [held.pk])
+    try:
+        # when this relay runs (were it to wait for that lock, it would fail after 3 s)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        started = time.monotonic()
+        report = relay_notifications()
+        took = time.monotonic() - started
+    finally:
+        other_relay.rollback()
+        other_relay.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    # then it queued the free row at once and left the held one to its holder
+    assert (report.queued, report.broker_down) == (1, False)
+    assert took < 1
+    held.refresh_from_db()
+    free.refresh_from_db()
+    assert (held.status, held.dispatched_at) == (NotificationStatus.PENDING, None)
+    assert free.status == NotificationStatus.SENT
+    assert [message.to for message in mailoutbox] == [[free.recipient]]
+
+    # when the other relay let go without queuing it, then the next pass sends it, once
+    assert relay_notifications().queued == 1
+    assert len(mailoutbox) == 2
+    assert relay_notifications().queued == 0
+
+
+def _unreachable(*args, **kwargs):
+    raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
 def test_an_email_backend_that_keeps_failing_ends_failed_after_bounded_retries_with_backoff(
