@@ -1,0 +1,66 @@
+"""A shopper who follows a dead link (a product no longer sold, a mistyped address) or meets a
+server error gets the shop's own page in their language, not Django's English "Not Found"."""
+
+import html
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import include, path, reverse
+
+from o2o_site.tests.po import english_left_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "home"),
+    [
+        ("en", "Page not found", "Go to the front page"),
+        ("is", "Síðan fannst ekki", "Fara á forsíðuna"),
+        ("nb", "Fant ikke siden", "Gå til forsiden"),
+    ],
+)
+def test_a_missing_page_is_the_shops_own_in_the_shoppers_language(client, language, heading, home):
+    # when a shopper reading the shop in `language` opens a product that is not for sale
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(reverse("catalog:product_detail", args=["no-such-sweater"]))
+
+    # then the shop says so in their language, with a way back
+    assert response.status_code == 404
+    page = html.unescape(response.content.decode())
+    assert f'<html lang="{language}">' in page
+    assert f"<h1>{heading}</h1>" in page and home in page
+    assert f'href="{reverse("catalog:product_list")}"' in page
+    if language != "en":
+        assert english_left_in(page, language) == []
+        assert "Not Found" not in page
+
+
+def broken(request):
+    raise RuntimeError("the database went away")
+
+
+# The shop's own URLs, and one page that fails on the server.
+urlpatterns = [path("broken/", broken), path("", include("o2o_site.urls"))]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("en", "Something went wrong"), ("is", "Eitthvað fór úrskeiðis"), ("nb", "Noe gikk galt")],
+)
+def test_a_server_error_is_told_in_the_shoppers_language(language, heading):
+    # when a shopper reading the shop in `language` opens a page that fails on the server
+    client = Client(raise_request_exception=False)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get("/broken/")
+
+    # then the error page is the shop's, in their language, with a way back
+    assert response.status_code == 500
+    page = html.unescape(response.content.decode())
+    assert f'<html lang="{language}">' in page
+    assert f"<h1>{heading}</h1>" in page
+    assert f'href="{reverse("catalog:product_list")}"' in page
+    if language != "en":
+        assert english_left_in(page, language) == []
