@@ -64,3 +64,23 @@ def test_a_server_error_is_told_in_the_shoppers_language(language, heading):
     assert f'href="{reverse("catalog:product_list")}"' in page
     if language != "en":
         assert english_left_in(page, language) == []
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_shops_refusals_are_in_the_shoppers_language_too(client, language):
+    # given a shopper reading the shop in Icelandic or Norwegian
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    # when they choose a store that is not there, and open a curbside check-in link that is not valid
+    refusals = {
+        "store choice": client.post(reverse("stores:choose_store"), {"store_id": "999999", "next": "/"}),
+        "check-in link": client.get(reverse("pickup:check_in", args=["NORD-XXXX", "not-a-signature"])),
+    }
+
+    # then each refusal is a page of the shop in their language, with the switcher, and no English
+    for name, response in refusals.items():
+        assert response.status_code in (400, 404), name
+        page = html.unescape(response.content.decode())
+        assert f'<html lang="{language}">' in page, name
+        assert f'action="{reverse("set_language")}"' in page, name
+        assert english_left_in(page, language) == [], name
