@@ -144,3 +144,41 @@ def test_the_order_page_and_the_ready_email_give_oslo_times(
     email = next(message for message in mailoutbox if order.number in message.subject)
     assert "10:00–10:30" in email.body
     assert "Monday 30 March" in email.body
+
+
+@pytest.mark.parametrize(
+    ("language", "until"),
+    [
+        ("en", "Please collect it by Monday 26 October, 11:00 (store time)."),
+        ("nb", "26. oktober kl. 11:00"),
+        ("is", "26. október kl. 11:00"),
+    ],
+)
+def test_the_reminder_gives_the_last_pickup_time_on_oslos_clock_after_the_autumn_change(
+    monkeypatch, oslo, settings, django_capture_on_commit_callbacks, language, until
+):
+    # given an Oslo order marked ready on Saturday 24 October at 12:00 Oslo time (CEST, 10:00 UTC),
+    # at a store that cancels ready orders after two days
+    from pickup.reminders import pickup_reminder_email
+    from pickup.tests.factories import PickupSettingsFactory
+
+    PickupSettingsFactory(store=oslo, expire_after_days=2)
+    mittens = ProductFactory(price=Decimal("299"))
+    StockLevelFactory(store=oslo, product=mittens, on_hand=3)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at(2026, 10, 24, 10, 0))
+    order = place_pickup_order(
+        quantities={mittens.pk: 1},
+        store=oslo,
+        contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
+        language=language,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        mark_ready_for_pickup(order=order)
+
+    # when the reminder is written (the server keeps New York time)
+    email = pickup_reminder_email(order)
+
+    # then the last moment to collect, 48 hours on (10:00 UTC on Monday 26 October), is given as
+    # Oslo's clock reads it after the change back to CET: 11:00, not 12:00 (CEST) nor 06:00 (New York)
+    assert until in email.body
+    assert until in email.alternatives[0][0]
