@@ -68,3 +68,33 @@ def test_the_shopper_switches_the_product_page_to_icelandic_and_norwegian(browse
     page.goto(live_server.url + "/stores/")
     assert page.locator("html").get_attribute("lang") == "nb"
     assert page.locator("h1").inner_text() == "Butikkene våre"
+
+
+def test_a_norwegian_shopper_sees_kroner_and_ore_and_switches_to_english(browser, live_server, settings):
+    # given the Norwegian shop (NOK) and a shopper whose browser asks for Norwegian Bokmål
+    settings.SHOP_CURRENCY = "NOK"
+    jam = ProductFactory(
+        slug="tyttebaersyltetoy",
+        name_en="Lingonberry jam",
+        name_is="Týtuberjasulta",
+        name_nb="Tyttebærsyltetøy",
+        price=Decimal("1299"),
+    )
+    page = browser.new_context(locale="nb-NO").new_page()
+    page.goto(live_server.url + jam.get_absolute_url())
+
+    # then the first visit is in Norwegian, in kroner and øre with a space between the thousands
+    assert page.locator("html").get_attribute("lang") == "nb"
+    assert page.get_by_test_id("product-name").inner_text() == "Tyttebærsyltetøy"
+    assert page.get_by_test_id("price").inner_text() == f"1{NBSP}299,00{NBSP}kr"
+
+    # when they switch to English, and then to Icelandic
+    switch_language(page, "en")
+    english = (page.get_by_test_id("product-name").inner_text(), page.get_by_test_id("price").inner_text())
+    switch_language(page, "is")
+    icelandic = (page.get_by_test_id("product-name").inner_text(), page.get_by_test_id("price").inner_text())
+
+    # then each language writes the same price its own way, with the currency's code
+    assert english == ("Lingonberry jam", f"NOK{NBSP}1,299.00")
+    assert icelandic == ("Týtuberjasulta", f"1.299,00{NBSP}NOK")
+    assert page.get_by_test_id("add-to-cart").inner_text() == "Setja í körfu"
