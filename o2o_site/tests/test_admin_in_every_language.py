@@ -81,3 +81,33 @@ def test_the_product_admin_has_a_name_and_description_field_per_language(admin_c
     for field in ("name_en", "name_is", "name_nb", "description_en", "description_is", "description_nb"):
         assert f'name="{field}"' in html_page
     assert 'value="Lopavettlingar"' in html_page
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_curbside_queue_is_translated(client, language):
+    # given a store with one curbside shopper at the curb and one on the way
+    from pickup.curbside import announce_on_the_way, check_in
+    from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
+
+    store = StoreFactory(name="Laugavegur")
+    PickupSettingsFactory(store=store)
+    mittens = ProductFactory(name_en="Wool mittens", name_is="Lopavettlingar", name_nb="Ullvotter")
+    StockLevelFactory(store=store, product=mittens, on_hand=5)
+    waiting, coming = (
+        mark_ready_for_pickup(order=place_curbside_order(store=store, products_and_quantities=[(mittens, 1)]))
+        for _ in range(2)
+    )
+    check_in(order=waiting, bay=2, vehicle="Red Toyota Yaris")
+    announce_on_the_way(order=coming, eta_minutes=10)
+
+    # when the store's manager, reading Icelandic or Norwegian, opens the queue (and its live rows)
+    client.force_login(StoreManagerFactory(stores=[store]))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    pages = {name: client.get(reverse(name)) for name in ("pickup:queue", "pickup:queue_rows")}
+
+    # then both show the two shoppers, with none of our English left
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        text = html.unescape(response.content.decode())
+        assert waiting.number in text and coming.number in text, name
+        assert english_left_in(text, language) == [], name
