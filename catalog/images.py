@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -37,7 +38,11 @@ def validate_product_image(image_file) -> str:
     if size > MAX_IMAGE_BYTES:
         _reject(
             _("The picture is %(size)s MB; pictures may be at most %(limit)s MB.")
-            % {"size": round(size / 1024 / 1024, 1), "limit": MAX_IMAGE_BYTES // 1024 // 1024},
+            % {
+                # "9,5" in Icelandic and Norwegian, "9.5" in English
+                "size": number_format(round(size / 1024 / 1024, 1), decimal_pos=1),
+                "limit": MAX_IMAGE_BYTES // 1024 // 1024,
+            },
             "too_large",
         )
     extension = Path(getattr(image_file, "name", "") or "").suffix.lower()

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image
 
 from catalog.images import MAX_IMAGE_BYTES, validate_product_image
@@ -82,6 +83,16 @@ def test_a_file_over_8_mb_is_refused_before_it_is_read():
         validate_product_image(upload("huge.jpg", b"\xff\xd8" + b"\x00" * MAX_IMAGE_BYTES))
     assert refused.value.code == "too_large"
     assert "at most 8 MB" in refused.value.messages[0]
+
+
+def test_the_size_of_a_refused_picture_is_written_the_staffs_way():
+    # when staff reading the admin in Icelandic upload a 9.5 MB picture
+    nine_and_a_half_mb = MAX_IMAGE_BYTES + MAX_IMAGE_BYTES * 3 // 16
+    with translation.override("is"), pytest.raises(ValidationError) as refused:
+        validate_product_image(upload("huge.jpg", b"\xff\xd8" + b"\x00" * nine_and_a_half_mb))
+
+    # then the size has an Icelandic decimal comma
+    assert "Myndin er 9,5 MB" in refused.value.messages[0]
 
 
 def test_a_decompression_bomb_is_refused_on_its_declared_size():
