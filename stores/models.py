@@ -14,6 +14,18 @@ def validate_time_zone(value):
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+# Paths under /stores/ that are pages of their own, not a store (stores/urls.py).
+RESERVED_STORE_SLUGS = frozenset({"choose"})
+
+
+def validate_store_slug_is_free(value):
+    if value in RESERVED_STORE_SLUGS:
+        raise ValidationError(
+            _("“%(value)s” is the address of another page of the shop; choose another slug."),
+            params={"value": value},
+        )
+
+
 class StoreQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -30,7 +42,7 @@ class StoreQuerySet(models.QuerySet):
 
 class Store(models.Model):
     name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("slug"), max_length=140, unique=True)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True, validators=[validate_store_slug_is_free])
     address = models.CharField(_("street address"), max_length=200)
     postcode = models.CharField(_("postcode"), max_length=16)
     city = models.CharField(_("city"), max_length=100)

@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import translation
@@ -243,3 +244,13 @@ def test_there_is_one_stock_row_per_store_and_product(store):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         StockLevel.objects.create(store=store, product=level.product, on_hand=1)
+
+
+def test_a_store_cannot_take_the_address_of_another_page_of_the_shop():
+    # /stores/choose/ is where shoppers pick their store: a store with that slug could never be opened
+    store = StoreFactory.build(slug="choose")
+
+    with pytest.raises(ValidationError) as refused:
+        store.full_clean(exclude=["managers"])
+
+    assert "address of another page" in str(refused.value.message_dict["slug"])
