@@ -16,9 +16,10 @@ from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from o2o_site.tests.po import english_left_in
 from orders.tests.factories import place_order
+from pickup import curbside
 from pickup.reminders import expire_uncollected_orders, send_pickup_reminders
 from pickup.services import mark_ready_for_pickup
-from pickup.tests.factories import PickupSettingsFactory
+from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,27 @@ def test_the_reminder_note_counts_hours_in_english_too(client, store, mittens, d
     # then the history says "1 hour", not "1 hours"
     page = order_page(client, order, "en")
     assert "Not collected after 1 hour:" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "on_the_way", "waiting"),
+    [
+        ("is", "Kemur eftir 5 mínútur", "Bíður við stæði 2"),
+        ("nb", "Ventes om 5 minutter", "Venter ved plass 2"),
+    ],
+)
+def test_curbside_steps_are_noted_in_the_orders_language_whatever_the_phone_shows(
+    client, store, mittens, language, on_the_way, waiting
+):
+    # given a curbside order placed in Icelandic or Norwegian, ready, and a phone set to English
+    order = place_curbside_order(store=store, products_and_quantities=[(mittens, 1)], language=language)
+    mark_ready_for_pickup(order=order)
+
+    # when the shopper taps "On my way" and "I'm here" from the English page
+    with translation.override("en"):
+        curbside.announce_on_the_way(order=order, eta_minutes=5)
+        curbside.check_in(order=order, bay=2)
+
+    # then the order's history notes both steps in the order's language
+    page = order_page(client, order, language)
+    assert on_the_way in page and waiting in page
