@@ -5,6 +5,7 @@ import html
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.test import Client
 from django.urls import include, path, reverse
 
@@ -84,3 +85,56 @@ def test_the_shops_refusals_are_in_the_shoppers_language_too(client, language):
         assert f'<html lang="{language}">' in page, name
         assert f'action="{reverse("set_language")}"' in page, name
         assert english_left_in(page, language) == [], name
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("en", "Please try again"), ("is", "Vinsamlegast reyndu aftur"), ("nb", "Prøv igjen")],
+)
+def test_a_form_sent_without_a_valid_csrf_token_is_refused_in_the_shoppers_language(language, heading):
+    # given a shopper whose form lost its CSRF token (left open past the session, cookies off)
+    client = Client(enforce_csrf_checks=True)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    # when they send it
+    response = client.post(reverse("stores:choose_store"), {"store_id": "1", "next": "/"})
+
+    # then it is refused with the shop's page, in their language, telling them what to do
+    assert response.status_code == 403
+    page = html.unescape(response.content.decode())
+    assert f'<html lang="{language}">' in page and f"<h1>{heading}</h1>" in page
+    assert "CSRF" not in page
+    if language != "en":
+        assert english_left_in(page, language) == []
+
+
+def forbidden(request):
+    raise PermissionDenied
+
+
+def bad(request):
+    raise SuspiciousOperation("a tampered request")
+
+
+urlpatterns += [path("forbidden/", forbidden), path("bad/", bad)]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("language", ["en", "is", "nb"])
+@pytest.mark.parametrize(
+    ("url", "status", "headings"),
+    [
+        ("/forbidden/", 403, {"en": "Not allowed", "is": "Ekki leyfilegt", "nb": "Ikke tillatt"}),
+        ("/bad/", 400, {"en": "Bad request", "is": "Ógild beiðni", "nb": "Ugyldig forespørsel"}),
+    ],
+)
+def test_refused_and_bad_requests_are_the_shops_own_pages(client, language, url, status, headings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    response = client.get(url)
+
+    assert response.status_code == status
+    page = html.unescape(response.content.decode())
+    assert f"<h1>{headings[language]}</h1>" in page
+    if language != "en":
+        assert english_left_in(page, language) == []
