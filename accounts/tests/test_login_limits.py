@@ -1,5 +1,8 @@
 """Guessing passwords: five wrong tries for one username from one address lock that pair out."""
 
+import datetime
+import html
+
 import pytest
 from django.urls import reverse
 
@@ -79,3 +82,27 @@ def test_guessing_on_the_shop_login_also_locks_the_admin_login(client):
     # then the admin refuses too
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("language", "minutes", "told"),
+    [
+        ("en", 30, "Please wait 30 minutes and try again."),
+        ("en", 1, "Please wait 1 minute and try again."),
+        ("is", 21, "Vinsamlegast bíddu í 21 mínútu og reyndu svo aftur."),
+        ("nb", 45, "Vent 45 minutter og prøv igjen."),
+    ],
+)
+def test_the_lockout_page_says_how_long_to_wait_as_configured(client, settings, language, minutes, told):
+    # given a shop that locks out for `minutes`
+    settings.AXES_COOLOFF_TIME = datetime.timedelta(minutes=minutes)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    UserFactory(username="anna")
+
+    # when Anna's password is guessed at five times
+    for n in range(5):
+        locked = try_password(client, SHOPPER_LOGIN, "anna", f"guess-{n}")
+
+    # then the page says how long to wait, in her language
+    assert locked.status_code == 429
+    assert told in html.unescape(locked.content.decode())
