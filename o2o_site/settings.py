@@ -211,6 +211,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
     "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+    # Redis hands a task that was never acknowledged (acks_late: its worker died) to a worker
+    # again after this many seconds. Longer than any retry countdown (NOTIFICATION_RETRY_BACKOFF_MAX
+    # + 25 %), or a waiting retry would be delivered twice; the relay takes over a dead worker's
+    # claim sooner anyway (NOTIFICATION_CLAIM_TIMEOUT).
+    "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
 }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 

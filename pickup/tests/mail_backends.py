@@ -3,8 +3,9 @@
 - FailingBackend: the mail server refuses every message (smtplib.SMTPServerDisconnected).
 - RecordingBackend: writes each message to MAIL_DIR/<Message-ID>.eml and can say afterwards
   whether it accepted a message (delivery_status), like a transactional mail API. With
-  MAIL_PAUSE=before or MAIL_PAUSE=after it writes MAIL_DIR/paused-<when> and waits (up to a
-  minute) before or after accepting the message, so a test can SIGKILL the worker right there.
+  MAIL_PAUSE=before or MAIL_PAUSE=after, the first send writes MAIL_DIR/paused-<when> (holding
+  the id of the process sending) and waits (up to a minute) before or after accepting the
+  message, so a test can SIGKILL that process right there; later sends do not pause.
 """
 
 import os
@@ -44,9 +45,10 @@ class RecordingBackend(BaseEmailBackend):
         return any(self.directory.glob(f"{_file_name(message_id)}*.eml"))
 
     def _pause_if(self, when):
-        if self.pause != when:
+        marker = self.directory / f"paused-{when}"
+        if self.pause != when or marker.exists():
             return
-        (self.directory / f"paused-{when}").touch()
+        marker.write_text(str(os.getpid()))
         deadline = time.monotonic() + PAUSE_LIMIT
         while time.monotonic() < deadline:
             time.sleep(0.1)

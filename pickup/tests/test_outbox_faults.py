@@ -6,6 +6,7 @@ PostgreSQL database. E-mails go to pickup.tests.mail_backends.RecordingBackend, 
 file per message and can pause inside a send, so the test can kill the worker right there.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -106,9 +107,13 @@ def own_redis(tmp_path, monkeypatch):
 
 
 class Worker:
-    """`celery worker -B` (solo pool, so a SIGKILL kills the task too) with its log in a file."""
+    """`celery worker -B` with its log in a file, in a process group of its own.
 
-    def __init__(self, *, broker_url, queue, mail_dir, log_path, beat=True, **extra_env):
+    The solo pool runs tasks in the worker's own process (a SIGKILL kills the task too); the
+    prefork pool, as in production, runs them in a child process the worker replaces if it dies.
+    """
+
+    def __init__(self, *, broker_url, queue, mail_dir, log_path, beat=True, pool="solo", **extra_env):
         self.log_path = log_path
         env = {
             **os.environ,
@@ -133,7 +138,8 @@ class Worker:
             # Embedded beat runs in a child process; a worker about to be SIGKILLed runs none,
             # so no orphan is left behind.
             *(["--beat", f"--schedule={log_path.with_suffix('.beat')}"] if beat else []),
-            "--pool=solo",
+            f"--pool={pool}",
+            *(["--concurrency=1"] if pool == "prefork" else []),
             f"--queues={queue}",
             f"--hostname={queue}-{uuid.uuid4().hex[:6]}@%h",
             "--loglevel=INFO",
@@ -142,7 +148,9 @@ class Worker:
             "--without-heartbeat",
         ]
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.wait_until(lambda: " ready." in self.log(), timeout=START_TIMEOUT, what="worker start-up")
 
     def log(self):
@@ -163,6 +171,12 @@ class Worker:
         self.process.wait(timeout=10)
         self._log.close()
 
+    def kill_everything(self):
+        """SIGKILL the worker and every process it started (a lost machine, a killed container)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._log.close()
+
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
@@ -171,6 +185,8 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # a pool or beat process left behind
         if not self._log.closed:
             self._log.close()
 
@@ -320,6 +336,74 @@ def test_a_worker_killed_while_sending_ends_with_exactly_one_email(
         for worker in (first, second):
             if worker is not None:
                 worker.stop()
+
+
+@pytest.mark.parametrize(
+    ("killed", "when"),
+    [("the process sending", "before"), ("the whole worker", "after")],
+)
+def test_the_broker_delivers_a_killed_task_again_and_it_settles_its_own_claim_once(
+    own_redis, laugavegur, mittens, mail_dir, tmp_path, killed, when
+):
+    # given a worker as in production (prefork) and no relay; the mail server hangs right
+    # before (or right after) accepting the first message
+    queue = f"o2o-test-{uuid.uuid4().hex[:12]}"
+    order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], email="anna@example.com")
+    workers = [
+        Worker(
+            broker_url=own_redis.url,
+            queue=queue,
+            mail_dir=mail_dir,
+            log_path=tmp_path / "first.log",
+            beat=False,
+            pool="prefork",
+            MAIL_PAUSE=when,
+        )
+    ]
+    try:
+        with sending_to(broker_url=own_redis.url, queue=queue):
+            mark_ready_for_pickup(order=order)
+            paused = mail_dir / f"paused-{when}"
+            workers[0].wait_until(paused.exists, timeout=START_TIMEOUT, what="the send to start")
+            task_id = Notification.objects.get(order=order).claim_token
+            assert task_id
+
+            if killed == "the process sending":
+                # when the pool process doing the send is SIGKILLed (the kernel's OOM killer, say):
+                # the worker sees it lost and gives the task back to the queue (reject_on_worker_lost)
+                os.kill(int(paused.read_text()), signal.SIGKILL)
+            else:
+                # when the whole worker is SIGKILLed, the task unacknowledged (acks_late), and another
+                # worker starts once Redis counts it as lost (visibility timeout 1 s)
+                workers[0].kill_everything()
+                time.sleep(2)
+                workers.append(
+                    Worker(
+                        broker_url=own_redis.url,
+                        queue=queue,
+                        mail_dir=mail_dir,
+                        log_path=tmp_path / "second.log",
+                        beat=False,
+                        pool="prefork",
+                        CELERY_BROKER_VISIBILITY_TIMEOUT="1",
+                    )
+                )
+
+            # then the same task is delivered again, recognises its own claim, and the notification
+            # ends sent with exactly one e-mail (no relay ran, and no claim was old enough for one)
+            workers[-1].wait_until(
+                lambda: status_of(order) == NotificationStatus.SENT,
+                timeout=RECOVERY_TIMEOUT,
+                what="the task delivered again to settle the notification",
+            )
+            deliveries = sum(worker.log().count(f"[{task_id}] received") for worker in workers)
+            assert deliveries == 2
+            time.sleep(2)
+            assert len(emails_in(mail_dir)) == 1
+            assert Notification.objects.get(order=order).attempts == (2 if when == "before" else 1)
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 def test_a_failing_mail_server_is_retried_with_backoff_then_failed_and_a_manager_resends_it(
