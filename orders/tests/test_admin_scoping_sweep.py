@@ -18,15 +18,18 @@ from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
-from pickup.models import Notification, PickupCodeAttempt
+from pickup import curbside
+from pickup.models import CurbsideVisit, Notification, PickupCodeAttempt, PickupSettings
 from pickup.services import WrongPickupCode, collect_order, mark_ready_for_pickup
-from stores.models import StockLevel, Store
+from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
+from stores.models import OpeningHours, StockLevel, Store
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
 OSLO_NAME = "Grünerløkka"
 OSLO_ONLY_SKU = "OSLO-ONLY-77"
+OSLO_CAR = "Blå Tesla EL 98765"
 
 
 @pytest.fixture
@@ -48,6 +51,14 @@ def world():
     oslo_manager = StoreManagerFactory(username="kari", stores=[oslo])
     with pytest.raises(WrongPickupCode):
         collect_order(order=oslo_orders[1], code="not-the-code", by=oslo_manager)
+    # and a curbside shopper waiting in bay 3 at Grünerløkka
+    PickupSettingsFactory(store=oslo, curbside_bays=4)
+    at_the_curb = place_curbside_order(
+        store=oslo, products_and_quantities=[(oslo_only, 1)], vehicle=OSLO_CAR, email="ola-curb@example.no"
+    )
+    mark_ready_for_pickup(order=at_the_curb)
+    curbside.check_in(order=at_the_curb, bay=3, vehicle=OSLO_CAR)
+    oslo_orders.append(at_the_curb)
     return {"own_store": laugavegur, "oslo": oslo, "own_order": own, "oslo_orders": oslo_orders}
 
 
@@ -59,7 +70,7 @@ def manager(client, world):
 
 
 def secrets_of_oslo(world):
-    secrets = {OSLO_NAME, OSLO_ONLY_SKU}
+    secrets = {OSLO_NAME, OSLO_ONLY_SKU, OSLO_CAR}
     for order in world["oslo_orders"]:
         secrets |= {order.number, order.contact_email, order.pickup_code}
     return secrets
@@ -83,6 +94,7 @@ def oslo_rows(world):
         StockLevel: list(StockLevel.objects.filter(store=oslo)),
         Notification: list(Notification.objects.filter(order__store=oslo)),
         PickupCodeAttempt: list(PickupCodeAttempt.objects.filter(order__store=oslo)),
+        CurbsideVisit: list(CurbsideVisit.objects.filter(order__store=oslo)),
     }
 
 
@@ -101,6 +113,8 @@ def test_no_list_search_or_filter_shows_the_other_store(client, manager, world):
         {"q": "ola0@example.no"},
         {"q": OSLO_NAME},
         {"q": OSLO_ONLY_SKU},
+        {"q": "Tesla"},
+        {"state__exact": "arrived"},
         {"store__id__exact": oslo.pk},
         {"order__store__id__exact": oslo.pk},
         {"store": oslo.pk},
@@ -166,6 +180,65 @@ def test_no_add_or_change_form_offers_the_other_store_in_a_dropdown(client, mana
             assert leaks(response, world) == [], url
 
 
+def test_the_own_stores_page_cannot_reach_the_other_stores_hours_or_pickup_settings(client, manager, world):
+    # given Grünerløkka's opening hours and pickup settings as they are
+    oslo, own = world["oslo"], world["own_store"]
+
+    def oslo_settings():
+        return (
+            sorted(OpeningHours.objects.filter(store=oslo).values_list("pk", "weekday", "opens", "closes")),
+            list(PickupSettings.objects.filter(store=oslo).values()),
+        )
+
+    before = oslo_settings()
+
+    # when the manager posts their own store's page with Grünerløkka's hours in the hours inline
+    # (to change it, then to delete it), and with Grünerløkka's pickup settings in the settings inline
+    url = reverse("admin:stores_store_change", args=[own.pk])
+    form = client.get(url).context["adminform"].form
+    page = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    hours_of_oslo = OpeningHours.objects.filter(store=oslo).order_by("pk").first()
+    hours = {
+        "opening_hours-TOTAL_FORMS": "1",
+        "opening_hours-INITIAL_FORMS": "1",
+        "opening_hours-MIN_NUM_FORMS": "0",
+        "opening_hours-MAX_NUM_FORMS": "1000",
+        "opening_hours-0-id": str(hours_of_oslo.pk),
+        "opening_hours-0-store": str(own.pk),
+        "opening_hours-0-weekday": str(hours_of_oslo.weekday),
+        "opening_hours-0-opens": "03:00",
+        "opening_hours-0-closes": "04:00",
+    }
+    settings_form = {
+        "pickup_settings-MIN_NUM_FORMS": "0",
+        "pickup_settings-MAX_NUM_FORMS": "1",
+        "pickup_settings-0-curbside_instructions_en": "Closed for good.",
+        "pickup_settings-0-curbside_bays": "1",
+        "pickup_settings-0-slot_minutes": "30",
+        "pickup_settings-0-orders_per_slot": "1",
+        "pickup_settings-0-lead_time_minutes": "60",
+        "pickup_settings-0-days_ahead": "1",
+        "pickup_settings-0-remind_after_hours": "1",
+        "pickup_settings-0-expire_after_days": "1",
+    }
+    own_settings = {"pickup_settings-TOTAL_FORMS": "1", "pickup_settings-INITIAL_FORMS": "0", **settings_form}
+    oslos_settings = {
+        "pickup_settings-TOTAL_FORMS": "1",
+        "pickup_settings-INITIAL_FORMS": "1",
+        "pickup_settings-0-store": str(oslo.pk),
+        **settings_form,
+    }
+    responses = [
+        client.post(url, page | hours | own_settings),
+        client.post(url, page | hours | {"opening_hours-0-DELETE": "on"} | own_settings),
+        client.post(url, page | oslos_settings),
+    ]
+
+    # then nothing of Grünerløkka changed, and nothing of it is shown
+    assert oslo_settings() == before
+    assert [leaks(response, world) for response in responses] == [[], [], []]
+
+
 def test_every_row_of_the_other_store_is_closed_by_its_address(client, manager, world):
     for model, rows in oslo_rows(world).items():
         for row in rows:
@@ -177,7 +250,7 @@ def test_every_row_of_the_other_store_is_closed_by_its_address(client, manager, 
                     if response.status_code == 302:
                         assert response["Location"] == reverse("admin:index")
     # and nothing was deleted or changed
-    assert Order.objects.filter(store=world["oslo"]).count() == 3
+    assert Order.objects.filter(store=world["oslo"]).count() == 4
     assert StockLevel.objects.filter(store=world["oslo"]).count() == 2
 
 
@@ -189,6 +262,7 @@ def test_every_action_posted_with_the_other_stores_ids_does_nothing(client, mana
         sorted(StockLevel.objects.filter(store=world["oslo"]).values_list("pk", "on_hand", "reserved")),
         OrderEvent.objects.count(),
         PickupCodeAttempt.objects.filter(cleared_at__isnull=False).count(),
+        sorted(CurbsideVisit.objects.filter(order__store=world["oslo"]).values_list("pk", "state", "bay")),
     )
 
     # when every action of every admin is posted with the Oslo rows' ids
@@ -209,14 +283,22 @@ def test_every_action_posted_with_the_other_stores_ids_does_nothing(client, mana
         sorted(StockLevel.objects.filter(store=world["oslo"]).values_list("pk", "on_hand", "reserved")),
         OrderEvent.objects.count(),
         PickupCodeAttempt.objects.filter(cleared_at__isnull=False).count(),
+        sorted(CurbsideVisit.objects.filter(order__store=world["oslo"]).values_list("pk", "state", "bay")),
     )
     assert after == before
     assert Order.objects.get(pk=world["oslo_orders"][0].pk).status == OrderStatus.READY_FOR_PICKUP
 
 
 def test_the_custom_screens_refuse_the_other_stores_orders(client, manager, world):
-    ready = world["oslo_orders"][0]
+    ready, at_the_curb = world["oslo_orders"][0], world["oslo_orders"][-1]
     screens = [
+        ("get", reverse("pickup:queue"), {}),
+        ("get", reverse("pickup:queue_rows"), {}),
+        (
+            "post",
+            reverse("pickup:hand_over", args=[at_the_curb.number]),
+            {"code": at_the_curb.pickup_code, "store": "grunerlokka"},
+        ),
         ("get", reverse("admin:orders_order_collect", args=[ready.pk]), {}),
         ("post", reverse("admin:orders_order_collect", args=[ready.pk]), {"code": ready.pickup_code}),
         ("get", reverse("pickup:queue"), {"store": "grunerlokka"}),
@@ -227,5 +309,6 @@ def test_the_custom_screens_refuse_the_other_stores_orders(client, manager, worl
     for method, url, data in screens:
         response = getattr(client, method)(url, data)
         assert leaks(response, world) == [], url
-    ready.refresh_from_db()
-    assert ready.status == OrderStatus.READY_FOR_PICKUP
+    for order in (ready, at_the_curb):
+        order.refresh_from_db()
+        assert order.status == OrderStatus.READY_FOR_PICKUP
