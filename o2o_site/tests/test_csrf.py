@@ -17,7 +17,10 @@ from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
 from o2o_site.tests.test_security_headers import inline_code
 from orders.tests.factories import place_order
+from pickup import curbside
+from pickup.models import CurbsideVisit
 from pickup.services import mark_ready_for_pickup
+from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +185,27 @@ def test_admin_actions_and_the_collect_screen_refuse_a_post_without_the_token(sh
     order.refresh_from_db()
     ready.refresh_from_db()
     assert (order.status, ready.status) == ("placed", "ready_for_pickup")
+
+
+def test_the_curbside_check_in_and_the_curb_hand_over_refuse_a_post_without_the_token(shop):
+    # given a curbside order ready at Laugavegur, the shopper's check-in link, and a signed-in manager
+    PickupSettingsFactory(store=shop["store"])
+    order = mark_ready_for_pickup(
+        order=place_curbside_order(store=shop["store"], products_and_quantities=[(shop["product"], 1)])
+    )
+    shopper_browser = Client(enforce_csrf_checks=True)
+    manager_browser = Client(enforce_csrf_checks=True)
+    manager_browser.force_login(StoreManagerFactory(username="gudrun", stores=[shop["store"]]))
+
+    # when another site posts "I'm here" to the shopper's link, and a hand-over for the manager
+    arrived = shopper_browser.post(curbside.check_in_path(order), {"action": "arrived", "bay": "1"})
+    on_the_way = shopper_browser.post(curbside.check_in_path(order), {"action": "on_the_way", "eta_minutes": "5"})
+    handed_over = manager_browser.post(
+        reverse("pickup:hand_over", args=[order.number]), {"code": order.pickup_code, "store": shop["store"].slug}
+    )
+
+    # then all are refused and nothing happened
+    assert (arrived.status_code, on_the_way.status_code, handed_over.status_code) == (403, 403, 403)
+    assert not CurbsideVisit.objects.filter(order=order).exists()
+    order.refresh_from_db()
+    assert order.status == "ready_for_pickup"
