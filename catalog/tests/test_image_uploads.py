@@ -106,6 +106,17 @@ def test_a_decompression_bomb_is_refused_on_its_declared_size():
     assert refused.value.code == "too_many_pixels"
 
 
+def test_a_picture_over_40_megapixels_is_refused_though_pillow_would_open_it():
+    # given an 8,000 × 6,000 PNG: 48 megapixels, under the ~89 at which Pillow itself warns
+    big = picture_bytes("PNG", size=(8_000, 6_000), mode="1")
+
+    # then the shop's own limit refuses it
+    with pytest.raises(ValidationError) as refused:
+        validate_product_image(upload("big.png", big))
+    assert refused.value.code == "too_many_pixels"
+    assert "8000 × 6000 pixels; at most 40 megapixels" in refused.value.messages[0]
+
+
 def test_the_service_refuses_a_disguised_file_and_stores_nothing():
     product = ProductFactory()
     with pytest.raises(ValidationError):
@@ -122,14 +133,20 @@ def test_the_service_names_the_file_after_what_it_really_is():
     assert picture.image.name.endswith(".png")
 
 
-def test_the_admin_refuses_an_svg_smuggled_in_as_a_jpeg(admin_client):
-    # given a product, and a "photo" that is really an SVG with a script
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("photo.jpg", SVG), ("photo.gif", picture_bytes("GIF") + HTML)],
+    ids=["svg-named-jpg", "gif-with-html-appended"],
+)
+def test_the_admin_refuses_a_script_smuggled_in_as_a_picture(admin_client, name, content):
+    # given a product, and a "photo" that is really an SVG with a script, or a real GIF with a
+    # web page after it (Pillow, and so Django's own image field, would take that one)
     product = ProductFactory(name="Lopi mittens")
 
     # when the superuser uploads it on the product page
     response = admin_client.post(
         reverse("admin:catalog_product_change", args=[product.pk]),
-        product_form_data(product, **{"images-0-image": upload("photo.jpg", SVG), "images-0-position": "0"}),
+        product_form_data(product, **{"images-0-image": upload(name, content), "images-0-position": "0"}),
     )
 
     # then the form shows why, and nothing is stored
