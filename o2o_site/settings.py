@@ -209,8 +209,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # notification in the database and the relay queues it once the broker is back.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
-    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
-    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+    # A hung broker costs a publish up to three of these (pickup.notifications), within the 2 s
+    # a request may take; Redis answers a healthy publish in well under a millisecond.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.3),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=0.3),
     # Redis hands a task that was never acknowledged (acks_late: its worker died) to a worker
     # again after this many seconds. Longer than any retry countdown (NOTIFICATION_RETRY_BACKOFF_MAX
     # + 25 %), or a waiting retry would be delivered twice; the relay takes over a dead worker's

@@ -2,11 +2,13 @@
 
 The outbox. `notify(order=…, kind=…)` writes a Notification row in the caller's transaction (the
 status change that causes it) and, after commit, hands a delivery task to the broker, bounded:
-a broker that is down or unreachable costs the request about a second, never a hang, and the
-row simply stays pending. The relay (`relay_notifications`, run by Celery beat every
-NOTIFICATION_RELAY_INTERVAL seconds and by `manage.py relay_notifications`) picks pending rows
-that were never queued, or whose task got lost, with SELECT … FOR UPDATE SKIP LOCKED and queues
-them again; so every committed notification goes out once the broker is back.
+a broker that is down, unreachable or hung costs the request under a second, never a hang, and
+the row simply stays pending; for BROKER_RETRY_AFTER seconds after such a failure the process
+does not try again (an action marking twenty orders ready pays once, not twenty times). The
+relay (`relay_notifications`, run by Celery beat every NOTIFICATION_RELAY_INTERVAL seconds and by
+`manage.py relay_notifications`) picks pending rows that were never queued, or whose task got
+lost, with SELECT … FOR UPDATE SKIP LOCKED and queues them again; so every committed
+notification goes out once the broker is back.
 
 Delivery, at most once per (order, kind). A task first *claims* the row in a committed
 transaction (status "sending", a claim token, claimed_at, one more attempt); then, in another
@@ -37,6 +39,7 @@ the row is "failed", visible to managers, who can resend it (`resend_notificatio
 import datetime
 import logging
 import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +71,9 @@ REDISPATCH_AFTER = datetime.timedelta(seconds=30)
 # Publishing from a web request: one quick reconnect (a pooled connection may be stale after a
 # broker restart), then give up; the row stays pending for the relay.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+# A broker that hangs rather than refuses costs a publish up to three socket timeouts
+# (CELERY_BROKER_SOCKET_TIMEOUT); after one failure, requests leave their rows to the relay for a while.
+BROKER_RETRY_AFTER = 10.0  # seconds
 ERROR_LENGTH = 2000
 
 # Finished states: nothing more happens to the row without a person.
@@ -113,13 +119,36 @@ def notify(*, order, kind) -> Notification:
     return notification
 
 
-def dispatch(*, notification_id, countdown=None) -> bool:
+class _BrokerOutage:
+    """When this process last found the broker unavailable; requests skip it until `until`."""
+
+    until = 0.0
+
+    def noticed(self):
+        self.until = time.monotonic() + BROKER_RETRY_AFTER
+
+    def over(self):
+        self.until = 0.0
+
+    @property
+    def ongoing(self) -> bool:
+        return time.monotonic() < self.until
+
+
+broker_outage = _BrokerOutage()
+
+
+def dispatch(*, notification_id, countdown=None, during_outage=False) -> bool:
     """Hand the delivery task to the broker, bounded in time. Returns whether it was queued.
 
     Never raises for an unreachable broker: the notification stays pending and the relay queues
     it once the broker is back. (Without CELERY_TASK_ALWAYS_EAGER the bound comes from the
-    broker's connect and socket timeouts in settings and PUBLISH_RETRY_POLICY.)
+    broker's connect and socket timeouts in settings and PUBLISH_RETRY_POLICY.) Within
+    BROKER_RETRY_AFTER of a failure it does not try at all, unless `during_outage` (the relay).
     """
+    if broker_outage.ongoing and not during_outage:
+        logger.info("notification %s stays queued in the database: the broker was unavailable", notification_id)
+        return False
     try:
         tasks.send_notification.apply_async(
             kwargs={"notification_id": notification_id},
@@ -128,8 +157,10 @@ def dispatch(*, notification_id, countdown=None) -> bool:
             retry_policy=PUBLISH_RETRY_POLICY,
         )
     except (BrokerUnavailable, OSError) as error:
+        broker_outage.noticed()
         logger.warning("notification %s stays queued in the database: broker unavailable (%s)", notification_id, error)
         return False
+    broker_outage.over()
     due = timezone.now() + datetime.timedelta(seconds=countdown or 0)
     Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(dispatched_at=due)
     return True
@@ -317,7 +348,7 @@ def relay_notifications(*, limit=500) -> RelayReport:
         for notification_id in due:
             # The row stays locked until commit: a worker picking the task up meanwhile waits
             # for the lock, then claims the row as usual.
-            if not dispatch(notification_id=notification_id):
+            if not dispatch(notification_id=notification_id, during_outage=True):
                 broker_down = True
                 break
             queued.append(notification_id)
