@@ -4,20 +4,27 @@ Each page's query count is decided here: a fixed number of queries whatever the 
 lines, stores or orders.
 """
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value, When
 
 from stores.models import OpeningHours, StockLevel, Store
 
 from .models import Order
 
+# A chain has hundreds of stores able to supply a cart; the checkout lists this many of them,
+# each with its pickup times, not every one (the form still accepts any pickup store).
+CHECKOUT_STORES_SHOWN = 10
 
-def stores_able_to_supply(quantities: dict[int, int]):
+
+def stores_able_to_supply(quantities: dict[int, int], *, near=None, limit=None):
     """Active stores offering pickup that hold enough units of EVERY line ({product_id: units}).
 
-    One query for the stores (the stock check is a subquery) and one for their opening hours,
-    however many stores or lines there are.
+    With `near` (the shopper's store): that store first, then the others nearest to it; else by
+    city and name. `limit` keeps the first so many. One query for the stores (the stock check is
+    a subquery) and one for their opening hours, however many stores or lines there are.
     """
     if not quantities:
         return Store.objects.none()
@@ -31,12 +38,25 @@ def stores_able_to_supply(quantities: dict[int, int]):
         .filter(lines_in_stock=len(quantities))
         .values("store_id")
     )
-    return (
+    stores = (
         Store.objects.offering_pickup()
         .filter(pk__in=supplying)
         .select_related("pickup_settings")
         .prefetch_related("opening_hours")
     )
+    if near is not None:
+        stores = stores.annotate(mine=Case(When(pk=near.pk, then=0), default=1), nearness=_nearness_to(near))
+        stores = stores.order_by("mine", "nearness", "city", "name", "pk")
+    return stores[:limit] if limit is not None else stores
+
+
+def _nearness_to(store):
+    """Squared distance in degrees of latitude on a flat map around `store` (equirectangular):
+    ranks stores by distance like the haversine does at the scale of a country, in SQL."""
+    squeeze = Decimal(str(round(math.cos(math.radians(float(store.latitude))), 6)))
+    north = F("latitude") - Value(store.latitude)
+    east = (F("longitude") - Value(store.longitude)) * Value(squeeze)
+    return ExpressionWrapper(north * north + east * east, output_field=DecimalField())
 
 
 def available_units_at(store, product_ids) -> dict[int, int]:

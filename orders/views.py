@@ -18,14 +18,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.models import Product
 from pickup.curbside import curbside_step
 from pickup.models import PickupSettings
-from pickup.slots import available_slots, available_slots_by_store
+from pickup.slots import available_slots, available_slots_by_store, slot_options
 from stores.selectors import my_store
 from stores.services import InsufficientStock
 
 from .cart import Cart
 from .forms import CartLineForm, CheckoutForm, CollectorForm
 from .models import Order
-from .selectors import available_units_at, opening_week, order_for_page, stores_able_to_supply
+from .selectors import (
+    CHECKOUT_STORES_SHOWN,
+    available_units_at,
+    opening_week,
+    order_for_page,
+    stores_able_to_supply,
+)
 from .services import Contact, OrderError, place_pickup_order, set_collector
 
 # Each checkout page carries a one-time token; the session remembers the ones it issued, and
@@ -135,7 +141,7 @@ def checkout(request):
 
     stores = None
     if request.method == "GET":
-        stores = list(stores_able_to_supply(quantities))
+        stores, more_stores = _stores_to_offer(request, quantities)
         form = CheckoutForm(initial=_initial(request, stores))
     elif token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
         form = _expired_form(request)
@@ -164,7 +170,7 @@ def checkout(request):
                 return redirect(order.get_absolute_url())
 
     if stores is None:
-        stores = list(stores_able_to_supply(quantities))
+        stores, more_stores = _stores_to_offer(request, quantities)
     slots = available_slots_by_store(stores)
     return render(
         request,
@@ -178,15 +184,24 @@ def checkout(request):
                     "store": store,
                     "week": opening_week(store),
                     "rules": PickupSettings.for_store(store),
-                    "slots": slots.get(store.pk, []),
-                    "chosen_slot": request.POST.get(f"slot-{store.pk}", ""),
+                    "slot_options": slot_options(
+                        slots.get(store.pk, []), zone=store.zone, chosen=request.POST.get(f"slot-{store.pk}", "")
+                    ),
                 }
                 for store in stores
             ],
+            "more_stores": more_stores,
             "chosen_store_id": str(form["store"].value() or ""),
             "offers_curbside": any(PickupSettings.for_store(store).offers_curbside for store in stores),
         },
     )
+
+
+def _stores_to_offer(request, quantities):
+    """The stores the checkout lists (my store first, then the nearest to it) and whether more
+    stores could supply the cart."""
+    found = list(stores_able_to_supply(quantities, near=my_store(request), limit=CHECKOUT_STORES_SHOWN + 1))
+    return found[:CHECKOUT_STORES_SHOWN], len(found) > CHECKOUT_STORES_SHOWN
 
 
 def _expired_form(request):

@@ -10,7 +10,7 @@ from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
 from orders.cart import SESSION_KEY
 from orders.models import Order, OrderStatus
-from orders.selectors import stores_able_to_supply
+from orders.selectors import CHECKOUT_STORES_SHOWN, stores_able_to_supply
 from orders.views import CHECKOUT_TOKENS_KEY
 from stores import services as stock
 from stores.models import StockLevel
@@ -123,6 +123,34 @@ def test_the_checkout_offers_only_stores_that_have_every_line_and_preselects_min
     assert "10:00–18:00" in html
     assert "Grünerløkka" not in html
     assert "Warehouse" not in html
+
+
+def test_a_chain_checkout_lists_my_store_and_the_nearest_others_not_every_store(client, laugavegur, mittens):
+    # given my store in Reykjavík, 12 more stores with mittens from there up the coast, and Oslo
+    laugavegur.latitude, laugavegur.longitude = Decimal("64.145800"), Decimal("-21.929000")
+    laugavegur.save()
+    coast = [
+        StoreFactory(name=f"Coast {number:02d}", latitude=Decimal(64.15 + number / 10), longitude=Decimal("-21.9"))
+        for number in range(1, 13)
+    ]
+    oslo = StoreFactory(name="Grünerløkka", city="Oslo", latitude=Decimal("59.92"), longitude=Decimal("10.76"))
+    for store in [*coast, oslo]:
+        StockLevelFactory(store=store, product=mittens, on_hand=5)
+    choose_store(client, laugavegur)
+    fill_cart(client, {mittens: 1})
+
+    # when they open the checkout
+    html = client.get(reverse("orders:checkout")).content.decode()
+
+    # then my store comes first and checked, then the nearest, up to the limit, and a note says there are more
+    offered = re.findall(r'<label for="pickup-store-\d+">([^<]+)</label>', html)
+    assert offered == ["Laugavegur", *[f"Coast {number:02d}" for number in range(1, CHECKOUT_STORES_SHOWN)]]
+    assert f'value="{laugavegur.pk}" checked' in html
+    assert 'data-testid="more-stores"' in html and "these are the nearest to Laugavegur" in html
+    # and a store further away can still be chosen by a shopper who posts it
+    response = place(client, oslo)
+    assert response.status_code == 302
+    assert Order.objects.get().store == oslo
 
 
 def test_no_store_with_everything_means_no_order_button(client, laugavegur, mittens):
@@ -341,15 +369,19 @@ class TestStoresAbleToSupply:
         assert list(stores_able_to_supply({})) == []
 
     @pytest.mark.parametrize("store_count", [3, 40])
-    def test_two_queries_however_many_stores(self, django_assert_num_queries, store_count):
+    @pytest.mark.parametrize("near_mine", [False, True], ids=["by name", "nearest to mine"])
+    def test_two_queries_however_many_stores(self, django_assert_num_queries, store_count, near_mine):
         products = ProductFactory.create_batch(3)
-        for store in StoreFactory.create_batch(store_count):
+        stores = StoreFactory.create_batch(store_count)
+        for store in stores:
             for product in products:
                 StockLevelFactory(store=store, product=product, on_hand=5)
+        near = stores[-1] if near_mine else None
 
         with django_assert_num_queries(2):
-            stores = list(stores_able_to_supply({product.pk: 2 for product in products}))
-            hours = [list(store.opening_hours.all()) for store in stores]
+            found = list(stores_able_to_supply({product.pk: 2 for product in products}, near=near, limit=10))
+            hours = [list(store.opening_hours.all()) for store in found]
 
-        assert len(stores) == store_count
+        assert len(found) == min(store_count, 10)
         assert all(len(week) == 7 for week in hours)
+        assert (found[0] == near) if near_mine else found == sorted(found, key=lambda s: (s.city, s.name, s.pk))
