@@ -9,10 +9,11 @@ after their transaction commits:
 - the catalog (products, prices, categories, images): catalog.services.catalog_changed()
 - a product's stock anywhere, and a store's stock: stores.services (every stock change)
 
-Checkout never reads any of this: it reserves against locked stock rows (stores.services).
-The stamps live in the default cache, shared by every process (Redis via CACHE_URL in
-production, local memory on the embedded default); the fragments, whose keys carry the stamps
-and so never change, in each process's own memory.
+Whole pages are cached the same way (catalog/page_cache.py). Checkout never reads any of this:
+it reserves against locked stock rows (stores.services). The stamps live in the default cache,
+the fragments (whose keys carry the stamps, so a key's content never changes) in the
+"template_fragments" cache: both in Redis in production (CACHE_URL), shared by every process,
+and in each process's memory on the embedded defaults.
 """
 
 import time
@@ -31,8 +32,8 @@ CATALOG = "v:catalog"
 
 
 def fragments():
-    """Where fragments are kept: this process's memory (settings.CACHES["template_fragments"],
-    also what {% cache %} uses). Only their version stamps are shared, in the default cache."""
+    """Where fragments and shared pages are kept (settings.CACHES["template_fragments"], also
+    what {% cache %} uses): Redis in production, this process's memory on the embedded defaults."""
     return caches["template_fragments"]
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from functools import partial
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from stores.selectors import cached_product_availability, my_store
 
 from . import fragment_cache
 from .models import Product
+from .page_cache import shared_page
 from .selectors import PRODUCTS_PER_PAGE, CachedCountPaginator, category_tree, product_for_page, product_listing
 
 # With a store chosen, the product page lists that many other stores, nearest first.
@@ -22,6 +24,15 @@ SEARCH_MAX_LENGTH = 200
 def product_list(request):
     store = my_store(request)
     stamps = _stamps(store)
+    return shared_page(
+        request,
+        store=store,
+        stamps=("catalog:list", stamps["catalog"], stamps["store"]),
+        build=partial(_product_list_page, request, store, stamps),
+    )
+
+
+def _product_list_page(request, store, stamps, extra_context):
     tree = category_tree(stamps["catalog"])
     category = None
     if slug := request.GET.get("category", "").strip():
@@ -62,6 +73,7 @@ def product_list(request):
             "stock_version": stamps["store"],
             "filters_digest": _digest(filters),
             "page_number": page.number,
+            **extra_context,
         },
     )
 
@@ -89,7 +101,16 @@ def product_detail(request, slug):
     store = my_store(request)
     stock_key = fragment_cache.product_stock_key(product.pk)
     stock_stamp = fragment_cache.versions(stock_key)[stock_key]
+    minute = fragment_cache.minute_bucket()  # "open now"
+    return shared_page(
+        request,
+        store=store,
+        stamps=("catalog:product", catalog_stamp, stock_stamp, minute),
+        build=partial(_product_page, request, product, store, catalog_stamp, stock_stamp, minute),
+    )
 
+
+def _product_page(request, product, store, catalog_stamp, stock_stamp, minute, extra_context):
     def availability():
         return cached_product_availability(product=product, my_store=store, stock_stamp=stock_stamp)
 
@@ -111,7 +132,8 @@ def product_detail(request, slug):
             "elsewhere": SimpleLazyObject(other_stores),
             "fragment_seconds": fragment_cache.FRAGMENT_SECONDS,
             "stock_version": stock_stamp,
-            "minute": fragment_cache.minute_bucket(),
+            "minute": minute,
+            **extra_context,
         },
     )
 

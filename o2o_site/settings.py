@@ -122,18 +122,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-CACHES = {
-    "default": env.cache("CACHE_URL", default="locmemcache://"),
-    # Catalog fragments ({% cache %} and catalog/fragment_cache.py) live in each process's memory:
-    # their keys carry version stamps read from "default" (Redis in production), so a key's
-    # content never changes and no process can serve an old version. One round trip a page.
-    "template_fragments": {
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Catalog fragments ({% cache %}, catalog/fragment_cache.py) and shared pages (catalog/page_cache.py):
+# in Redis beside their version stamps when CACHE_URL is Redis, so every process and server
+# shares one copy and Redis bounds their memory; in each process's memory on the embedded
+# defaults. Their keys carry the version stamps, so a key's content never changes.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same backend, keeping its redis-py client (o2o_site/redis_cache.py explains why).
+    CACHES["default"]["BACKEND"] = "o2o_site.redis_cache.RedisCache"
+    CACHES["template_fragments"] = {**CACHES["default"], "KEY_PREFIX": "fragments", "TIMEOUT": 300}
+else:
+    CACHES["template_fragments"] = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "catalog-fragments",
         "TIMEOUT": 300,
-        "OPTIONS": {"MAX_ENTRIES": 20000},
-    },
-}
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
 
 # Internationalisation: English is the default; Icelandic and Norwegian Bokmål are the
 # languages of the shop's first stores.

@@ -58,21 +58,22 @@ def reykjavik():
 
 @pytest.mark.parametrize("product_count", [30, 300])
 @pytest.mark.parametrize("page", [1, 2, "last"])
+@pytest.mark.parametrize("filters", [{"category": "knitwear"}, {"q": "mittens"}], ids=["category", "search"])
 def test_every_page_of_the_list_costs_the_same_queries_however_large_the_catalog(
-    client, django_assert_num_queries, reykjavik, product_count, page
+    client, django_assert_num_queries, reykjavik, product_count, page, filters
 ):
-    # given a catalog of 30 or 300 products, all stocked at my store
+    # given a catalog of 30 or 300 mittens, all stocked at my store
     knitwear = CategoryFactory(slug="knitwear")
     for product in ProductFactory.create_batch(product_count, category=knitwear):
         StockLevelFactory(store=reykjavik, product=product, on_hand=2)
     remember_store(client, reykjavik)
     number = -(-product_count // PRODUCTS_PER_PAGE) if page == "last" else page
 
-    # when / then: a first and a second visit of page 1, 2 or the last one
+    # when / then: a first and a second visit of page 1, 2 or the last one of a category or a search
     with django_assert_num_queries(PRODUCT_LIST_QUERIES):
-        first = client.get(LIST_URL, {"category": "knitwear", "page": number})
+        first = client.get(LIST_URL, {**filters, "page": number})
     with django_assert_num_queries(PRODUCT_LIST_CACHED_QUERIES):
-        again = client.get(LIST_URL, {"category": "knitwear", "page": number})
+        again = client.get(LIST_URL, {**filters, "page": number})
     assert first.context["page"].number == number
     assert first.content.count(b'data-testid="product-card"') == again.content.count(b'data-testid="product-card"') > 0
 
