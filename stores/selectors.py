@@ -39,7 +39,7 @@ def nearest_stores(*, latitude, longitude, limit=10, queryset=None) -> list[Stor
     A bounding box around the point (an indexed range on latitude, then longitude) picks the
     candidates; haversine ranks them. The box holds the whole circle of its radius, so once at
     least `limit` candidates lie within the radius, no store outside the box can be nearer; with
-    too few, the radius grows fourfold. Opening hours are then read for the chosen stores only.
+    too few, the radius grows fourfold. Then one query reads the chosen stores.
     """
     stores = queryset if queryset is not None else Store.objects.active()
     latitude, longitude = float(latitude), float(longitude)
@@ -51,7 +51,9 @@ def nearest_stores(*, latitude, longitude, limit=10, queryset=None) -> list[Stor
         ranked = sorted(
             (
                 (distance_km(latitude, longitude, store_latitude, store_longitude), pk)
-                for pk, store_latitude, store_longitude in candidates.values_list("pk", "latitude", "longitude")
+                for pk, store_latitude, store_longitude in candidates.order_by().values_list(
+                    "pk", "latitude", "longitude"
+                )
             ),
         )
         within = [item for item in ranked if item[0] <= radius]
@@ -59,7 +61,7 @@ def nearest_stores(*, latitude, longitude, limit=10, queryset=None) -> list[Stor
             chosen = (ranked if whole_earth else within)[:limit]
             break
         radius *= 4
-    by_pk = Store.objects.prefetch_related("opening_hours").in_bulk([pk for _distance, pk in chosen])
+    by_pk = Store.objects.in_bulk([pk for _distance, pk in chosen])
     return [StoreDistance(by_pk[pk], distance) for distance, pk in chosen]
 
 
@@ -118,19 +120,36 @@ class StoreListing:
 def store_listings(*, latitude=None, longitude=None, limit=None, now=None) -> list[StoreListing]:
     """Active stores with "open now": nearest first when a location is given, else by city and name.
 
-    Two queries whatever the number of stores: the stores, then all their opening hours.
+    Two queries whatever the number of stores (the stores, then all their opening hours), and the
+    locator's box before them when a location is given.
     """
     now = now or timezone.now()
     if latitude is not None and longitude is not None:
         ranked = nearest_stores(latitude=latitude, longitude=longitude, limit=limit)
+        open_now = open_store_ids([item.store for item in ranked], now)
         return [
-            StoreListing(store=item.store, is_open=_is_open(item.store, now), distance_km=item.distance_km)
+            StoreListing(store=item.store, is_open=item.store.pk in open_now, distance_km=item.distance_km)
             for item in ranked
         ]
-    stores = Store.objects.active().order_by("city", "name", "pk").prefetch_related("opening_hours")
-    if limit is not None:
-        stores = stores[:limit]
-    return [StoreListing(store=store, is_open=_is_open(store, now)) for store in stores]
+    stores = Store.objects.active().order_by("city", "name", "pk")
+    stores = list(stores[:limit] if limit is not None else stores)
+    open_now = open_store_ids(stores, now)
+    return [StoreListing(store=store, is_open=store.pk in open_now) for store in stores]
+
+
+def open_store_ids(stores, now) -> set[int]:
+    """The ids of those of `stores` open at `now`, each judged in its own time zone, as
+    Store.is_open_at does: one query reading their opening hours as plain values (a chain's
+    thousands of OpeningHours instances would cost milliseconds to build)."""
+    local_now = {store.pk: now.astimezone(store.zone) for store in stores}
+    hours = OpeningHours.objects.filter(store_id__in=list(local_now)).values_list(
+        "store_id", "weekday", "opens", "closes"
+    )
+    return {
+        store_id
+        for store_id, weekday, opens, closes in hours
+        if weekday == local_now[store_id].weekday() and opens <= local_now[store_id].time() < closes
+    }
 
 
 def store_with_hours(slug):
@@ -208,14 +227,14 @@ def _availability_rows(*, product, now):
     available = (
         StockLevel.objects.filter(store=OuterRef("pk"), product=product).with_available().values("available_quantity")
     )
-    stores = (
+    stores = list(
         Store.objects.active()
         .annotate(available_units=Coalesce(Subquery(available[:1], output_field=IntegerField()), Value(0)))
         .order_by("city", "name", "pk")
-        .prefetch_related("opening_hours")
     )
+    open_now = open_store_ids(stores, now)
     return [
-        StoreAvailability(store=store, available=max(store.available_units, 0), is_open=_is_open(store, now))
+        StoreAvailability(store=store, available=max(store.available_units, 0), is_open=store.pk in open_now)
         for store in stores
     ]
 
@@ -235,7 +254,3 @@ def _arranged(rows, my_store):
     # Stable sort: ties in distance keep the city/name order from the database.
     arranged.sort(key=lambda row: (not row.is_my_store, row.distance_km))
     return arranged
-
-
-def _is_open(store, now):
-    return store.is_open_at(now, hours=store.opening_hours.all())

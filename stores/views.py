@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.services import set_preferred_store
+from catalog.page_cache import shared_page
 
 from .forms import ChooseStoreForm, NearestStoresForm
-from .selectors import MY_STORE_SESSION_KEY, store_listings, store_with_hours, weekly_hours
+from .selectors import MY_STORE_SESSION_KEY, my_store, store_listings, store_with_hours, weekly_hours
 
 NEAREST_STORES_SHOWN = 10
 
@@ -27,10 +28,17 @@ def store_list(request):
         listings = store_listings(latitude=latitude, longitude=longitude, limit=NEAREST_STORES_SHOWN)
     else:
         listings = store_listings()
-    return render(
+    context = {"form": form, "listings": listings, "location_label": location_label}
+    if form.errors:
+        return render(request, "stores/store_list.html", context)
+    # The stores are found afresh for every request; the page showing them is rendered once
+    # for everyone who gets the same stores, distances and "open now" (catalog/page_cache.py).
+    shown = tuple((row.store.pk, row.is_open, row.distance_km) for row in listings)
+    return shared_page(
         request,
-        "stores/store_list.html",
-        {"form": form, "listings": listings, "location_label": location_label},
+        store=my_store(request),
+        stamps=("stores:list", shown),
+        build=lambda extra_context: render(request, "stores/store_list.html", {**context, **extra_context}),
     )
 
 
