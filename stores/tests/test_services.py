@@ -1,7 +1,10 @@
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from catalog.tests.factories import ProductFactory
@@ -254,3 +257,26 @@ def test_a_store_cannot_take_the_address_of_another_page_of_the_shop():
         store.full_clean(exclude=["managers"])
 
     assert "address of another page" in str(refused.value.message_dict["slug"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [reserve_stock, release_stock, consume_reserved_stock],
+    ids=["reserve", "release", "consume"],
+)
+def test_every_stock_change_locks_its_rows_at_once_in_primary_key_order(require_postgres, store, change):
+    # given three products whose stock rows were created in the opposite order of the products
+    # (django-oscar locked line by line in basket order, and two baskets deadlocked)
+    products = ProductFactory.create_batch(3)
+    levels = [StockLevelFactory(store=store, product=product, on_hand=9, reserved=3) for product in reversed(products)]
+    assert [level.pk for level in levels] == sorted(level.pk for level in levels)
+    cart = {products[1].pk: 1, products[0].pk: 1, products[2].pk: 1}
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        change(store=store, quantities=cart)
+
+    # then one SELECT … FOR UPDATE took every row, ordered by primary key, whatever the cart's order
+    locks = [query["sql"] for query in captured.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert len(locks) == 1
+    assert re.search(r'ORDER BY "stores_stocklevel"\."id" ASC\s+FOR UPDATE', locks[0])
