@@ -8,6 +8,7 @@ after their transaction commits:
 
 - the catalog (products, prices, categories, images): catalog.services.catalog_changed()
 - a product's stock anywhere, and a store's stock: stores.services (every stock change)
+- the stores and their opening hours: stores.services.stores_changed()
 
 Whole pages are cached the same way (catalog/page_cache.py). Checkout never reads any of this:
 it reserves against locked stock rows (stores.services). The stamps live in the default cache,
@@ -29,6 +30,8 @@ FRAGMENT_SECONDS = 60
 VERSION_SECONDS = 60 * 60 * 24 * 7
 
 CATALOG = "v:catalog"
+# The stores and their opening hours (stores.selectors.store_directory).
+STORES = "v:stores"
 
 
 def fragments():

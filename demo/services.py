@@ -27,7 +27,7 @@ from orders.models import Order
 from pickup.models import PickupSettings
 from stores.models import OpeningHours, Store
 from stores.postcodes import ImportResult, import_postcode_file
-from stores.services import add_store_manager, record_opening_stock
+from stores.services import add_store_manager, record_opening_stock, stores_changed
 
 from . import data
 from .images import product_card
@@ -95,6 +95,7 @@ def seed_demo(*, reset: bool = False, country: str | None = None) -> SeedReport:
     # Model translation fields are written explicitly per language; English is the default.
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         stores = _seed_stores(report)
+        stores_changed()
         categories = _seed_categories(report)
         products = _seed_products(report, categories, currency)
         _seed_stock(report, stores, products)
@@ -302,6 +303,7 @@ def reset_demo() -> None:
     with transaction.atomic():
         Order.objects.filter(store__slug__in=store_slugs).delete()
         Store.objects.filter(slug__in=store_slugs).delete()
+        stores_changed()
         images = list(ProductImage.objects.filter(product__sku__in=skus))
         Product.objects.filter(sku__in=skus).delete()
         # Children before parents; a category that also holds products of the shop's own stays.

@@ -68,7 +68,21 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.stores_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.stores_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.stores_changed()
+
     def save_related(self, request, form, formsets, change):
+        # The opening hours are an inline: saved here, after save_model.
+        services.stores_changed()
         # Managers go through the service, which also makes them staff in the managers group.
         chosen = form.cleaned_data.pop("managers", None)
         super().save_related(request, form, formsets, change)

@@ -1,9 +1,11 @@
 """Reads about stores: the shopper's store, nearest stores, availability across stores."""
 
 import math
+import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 
-from django.db.models import IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,55 +35,119 @@ FIRST_SEARCH_RADIUS_KM = 50.0
 KM_PER_DEGREE_LATITUDE = 111.19
 
 
-def nearest_stores(*, latitude, longitude, limit=10, queryset=None) -> list[StoreDistance]:
-    """The `limit` stores nearest to a point, exactly, without reading every store.
+def nearest_stores(*, latitude, longitude, limit=10, directory=None) -> list[StoreDistance]:
+    """The `limit` stores nearest to a point, exactly, without looking at every store.
 
-    A bounding box around the point (an indexed range on latitude, then longitude) picks the
-    candidates; haversine ranks them. The box holds the whole circle of its radius, so once at
-    least `limit` candidates lie within the radius, no store outside the box can be nearer; with
-    too few, the radius grows fourfold. Then one query reads the chosen stores.
+    A bounding box around the point (a range of the directory's stores sorted by latitude, then
+    longitude) picks the candidates; haversine ranks them. The box holds the whole circle of its
+    radius, so once at least `limit` candidates lie within the radius, no store outside the box
+    can be nearer; with too few, the radius grows fourfold. No query: the stores come from the
+    store directory.
     """
-    stores = queryset if queryset is not None else Store.objects.active()
+    directory = directory or store_directory()
     latitude, longitude = float(latitude), float(longitude)
     radius = FIRST_SEARCH_RADIUS_KM if limit is not None else math.pi * EARTH_RADIUS_KM
     while True:
         whole_earth = radius >= math.pi * EARTH_RADIUS_KM
-        candidates = stores if whole_earth else stores.filter(_bounding_box(latitude, longitude, radius))
-        # Only the coordinates of the candidates: ranking needs no more.
+        candidates = (
+            directory.everywhere() if whole_earth else directory.in_box(*_bounding_box(latitude, longitude, radius))
+        )
         ranked = sorted(
-            (
-                (distance_km(latitude, longitude, store_latitude, store_longitude), pk)
-                for pk, store_latitude, store_longitude in candidates.order_by().values_list(
-                    "pk", "latitude", "longitude"
-                )
-            ),
+            (distance_km(latitude, longitude, store_latitude, store_longitude), store.pk, store)
+            for store_latitude, store_longitude, store in candidates
         )
         within = [item for item in ranked if item[0] <= radius]
         if whole_earth or len(within) >= limit:
             chosen = (ranked if whole_earth else within)[:limit]
             break
         radius *= 4
-    by_pk = Store.objects.in_bulk([pk for _distance, pk in chosen])
-    return [StoreDistance(by_pk[pk], distance) for distance, pk in chosen]
+    return [StoreDistance(store, distance) for distance, _pk, store in chosen]
 
 
-def _bounding_box(latitude, longitude, radius_km) -> Q:
+def _bounding_box(latitude, longitude, radius_km):
+    """(south, north, longitude ranges) of a box holding the circle; no ranges: every longitude."""
     delta_latitude = radius_km / KM_PER_DEGREE_LATITUDE
     south, north = latitude - delta_latitude, latitude + delta_latitude
-    box = Q(latitude__gte=max(south, -90), latitude__lte=min(north, 90))
     if south <= -90 or north >= 90:  # the box holds a pole: every longitude
-        return box
+        return max(south, -90), min(north, 90), None
     # A degree of longitude is shortest at the box's edge furthest from the equator.
     narrowest = math.cos(math.radians(max(abs(south), abs(north))))
     delta_longitude = radius_km / (KM_PER_DEGREE_LATITUDE * narrowest)
     if delta_longitude >= 180:
-        return box
+        return south, north, None
     west, east = longitude - delta_longitude, longitude + delta_longitude
     if west < -180:  # across the date line: two longitude ranges
-        return box & (Q(longitude__gte=west + 360) | Q(longitude__lte=east))
+        return south, north, ((west + 360, 180), (-180, east))
     if east > 180:
-        return box & (Q(longitude__gte=west) | Q(longitude__lte=east - 360))
-    return box & Q(longitude__gte=west, longitude__lte=east)
+        return south, north, ((west, 180), (-180, east - 360))
+    return south, north, ((west, east),)
+
+
+# --- the store directory ----------------------------------------------------------------------
+
+# A store changed without stores.services.stores_changed() (a shell, a data migration) shows in
+# the locator within this long.
+DIRECTORY_SECONDS = 60
+_directory = {"stamp": None, "directory": None}
+
+
+class StoreDirectory:
+    """Every active store with its opening hours, in this process's memory, sorted by latitude.
+
+    A chain's stores change a few times a day and the locator reads them on every visit, so it
+    ranks and shows them from here without a query. Built from two queries once per version of
+    the stores (stores.services.stores_changed stamps a new one: the admin's saves, the demo
+    seeding) and at most DIRECTORY_SECONDS old.
+    """
+
+    def __init__(self, stores, hours, *, stamp=None):
+        self.stamp, self.built_at = stamp, time.monotonic()
+        self._by_latitude = sorted(
+            ((float(store.latitude), float(store.longitude), store) for store in stores),
+            key=lambda entry: (entry[0], entry[2].pk),
+        )
+        self._latitudes = [entry[0] for entry in self._by_latitude]
+        self.by_city_and_name = sorted(stores, key=lambda store: (store.city, store.name, store.pk))
+        self._hours = {}
+        for store_id, weekday, opens, closes in hours:
+            self._hours.setdefault(store_id, []).append((weekday, opens, closes))
+        self._zones = {store.pk: store.zone for store in stores}
+
+    def everywhere(self):
+        return self._by_latitude
+
+    def in_box(self, south, north, longitude_ranges):
+        """(latitude, longitude, store) of the stores in the box."""
+        entries = self._by_latitude[bisect_left(self._latitudes, south) : bisect_right(self._latitudes, north)]
+        if longitude_ranges is None:
+            return entries
+        return [entry for entry in entries if any(west <= entry[1] <= east for west, east in longitude_ranges)]
+
+    def open_ids(self, store_ids, now) -> set[int]:
+        """Those of `store_ids` open at `now`, each judged in its own time zone as
+        Store.is_open_at does."""
+        found = set()
+        for store_id in store_ids:
+            zone = self._zones.get(store_id)
+            if zone is None:
+                continue
+            local = now.astimezone(zone)
+            weekday, at = local.weekday(), local.time()
+            if any(day == weekday and opens <= at < closes for day, opens, closes in self._hours.get(store_id, ())):
+                found.add(store_id)
+        return found
+
+
+def store_directory() -> StoreDirectory:
+    """This process's directory of the current stores, built again when they changed."""
+    stamp = fragment_cache.versions(fragment_cache.STORES)[fragment_cache.STORES]
+    directory = _directory["directory"]
+    if _directory["stamp"] != stamp or time.monotonic() - directory.built_at > DIRECTORY_SECONDS:
+        stores = list(Store.objects.active())
+        hours = OpeningHours.objects.filter(store__is_active=True).values_list("store_id", "weekday", "opens", "closes")
+        directory = StoreDirectory(stores, hours, stamp=stamp)
+        _directory.update(stamp=stamp, directory=directory)
+    return directory
 
 
 def locate_postcode(postcode, country=None):
@@ -117,39 +183,21 @@ class StoreListing:
     distance_km: float | None = None
 
 
-def store_listings(*, latitude=None, longitude=None, limit=None, now=None) -> list[StoreListing]:
-    """Active stores with "open now": nearest first when a location is given, else by city and name.
-
-    Two queries whatever the number of stores (the stores, then all their opening hours), and the
-    locator's box before them when a location is given.
-    """
+def store_listings(*, latitude=None, longitude=None, limit=None, now=None, directory=None) -> list[StoreListing]:
+    """Active stores with "open now": nearest first when a location is given, else by city and
+    name. No query: from the store directory."""
     now = now or timezone.now()
+    directory = directory or store_directory()
     if latitude is not None and longitude is not None:
-        ranked = nearest_stores(latitude=latitude, longitude=longitude, limit=limit)
-        open_now = open_store_ids([item.store for item in ranked], now)
+        ranked = nearest_stores(latitude=latitude, longitude=longitude, limit=limit, directory=directory)
+        open_now = directory.open_ids([item.store.pk for item in ranked], now)
         return [
             StoreListing(store=item.store, is_open=item.store.pk in open_now, distance_km=item.distance_km)
             for item in ranked
         ]
-    stores = Store.objects.active().order_by("city", "name", "pk")
-    stores = list(stores[:limit] if limit is not None else stores)
-    open_now = open_store_ids(stores, now)
+    stores = directory.by_city_and_name[:limit] if limit is not None else directory.by_city_and_name
+    open_now = directory.open_ids([store.pk for store in stores], now)
     return [StoreListing(store=store, is_open=store.pk in open_now) for store in stores]
-
-
-def open_store_ids(stores, now) -> set[int]:
-    """The ids of those of `stores` open at `now`, each judged in its own time zone, as
-    Store.is_open_at does: one query reading their opening hours as plain values (a chain's
-    thousands of OpeningHours instances would cost milliseconds to build)."""
-    local_now = {store.pk: now.astimezone(store.zone) for store in stores}
-    hours = OpeningHours.objects.filter(store_id__in=list(local_now)).values_list(
-        "store_id", "weekday", "opens", "closes"
-    )
-    return {
-        store_id
-        for store_id, weekday, opens, closes in hours
-        if weekday == local_now[store_id].weekday() and opens <= local_now[store_id].time() < closes
-    }
 
 
 def store_with_hours(slug):
@@ -202,8 +250,8 @@ def product_availability(*, product, my_store=None, now=None) -> list[StoreAvail
     """The product's availability in every active store, "my store" first, then the others
     nearest to my store (or by city and name when no store is chosen).
 
-    Two queries whatever the number of stores: stores annotated with the available units
-    (a subquery on StockLevel, by its (product, store) index), then all their opening hours.
+    One query whatever the number of stores: stores annotated with the available units (a
+    subquery on StockLevel, by its (product, store) index); "open now" from the store directory.
     """
     return _arranged(_availability_rows(product=product, now=now or timezone.now()), my_store)
 
@@ -232,7 +280,7 @@ def _availability_rows(*, product, now):
         .annotate(available_units=Coalesce(Subquery(available[:1], output_field=IntegerField()), Value(0)))
         .order_by("city", "name", "pk")
     )
-    open_now = open_store_ids(stores, now)
+    open_now = store_directory().open_ids([store.pk for store in stores], now)
     return [
         StoreAvailability(store=store, available=max(store.available_units, 0), is_open=store.pk in open_now)
         for store in stores

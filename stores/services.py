@@ -49,6 +49,13 @@ def _stock_changed(*, store, product_ids) -> None:
     )
 
 
+def stores_changed() -> None:
+    """Stores or their opening hours changed (added, moved, renamed, closed): the store directory
+    (stores.selectors) and the pages listing stores are out of date once this transaction
+    commits. The admin's saves and the demo seeding call this."""
+    fragment_cache.bump(fragment_cache.STORES)
+
+
 def _locked_levels(*, store, product_ids):
     return {
         level.product_id: level

@@ -12,7 +12,7 @@ from accounts.services import set_preferred_store
 from catalog.page_cache import shared_page
 
 from .forms import ChooseStoreForm, NearestStoresForm
-from .selectors import MY_STORE_SESSION_KEY, my_store, store_listings, store_with_hours, weekly_hours
+from .selectors import MY_STORE_SESSION_KEY, my_store, store_directory, store_listings, store_with_hours, weekly_hours
 
 NEAREST_STORES_SHOWN = 10
 
@@ -22,12 +22,15 @@ def store_list(request):
     wants_nearest = any(name in request.GET for name in NearestStoresForm.FIELDS)
     form = NearestStoresForm(request.GET if wants_nearest else None)
     location_label = None
+    directory = store_directory()
     if form.is_bound and form.is_valid():
         latitude, longitude = form.location
         location_label = form.location_label
-        listings = store_listings(latitude=latitude, longitude=longitude, limit=NEAREST_STORES_SHOWN)
+        listings = store_listings(
+            latitude=latitude, longitude=longitude, limit=NEAREST_STORES_SHOWN, directory=directory
+        )
     else:
-        listings = store_listings()
+        listings = store_listings(directory=directory)
     context = {"form": form, "listings": listings, "location_label": location_label}
     if form.errors:
         return render(request, "stores/store_list.html", context)
@@ -37,7 +40,7 @@ def store_list(request):
     return shared_page(
         request,
         store=my_store(request),
-        stamps=("stores:list", shown),
+        stamps=("stores:list", directory.stamp, shown),
         build=lambda extra_context: render(request, "stores/store_list.html", {**context, **extra_context}),
     )
 

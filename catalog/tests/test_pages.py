@@ -24,8 +24,9 @@ LIST_URL = reverse("catalog:product_list")
 # count, the page of products (with availability at my store as a subquery), their first images.
 PRODUCT_LIST_QUERIES = 6
 # The whole product page, whatever the number of stores: session, my store, the product with its
-# category, its images, the stores with their available units, their opening hours, categories.
-PRODUCT_PAGE_QUERIES = 7
+# category, its images, the stores with their available units, categories, and the store
+# directory for "open now" (the stores and their opening hours, once per process).
+PRODUCT_PAGE_QUERIES = 8
 
 
 def remember_store(client, store):

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import factory
 import pytest
+from django.contrib.admin.sites import site
+from django.test import RequestFactory
 
 from stores.models import Store
 from stores.selectors import distance_km, nearest_stores
@@ -54,16 +56,37 @@ def test_the_nearest_stores_are_exactly_those_every_store_would_give(point):
     assert [item.distance_km for item in found] == sorted(item.distance_km for item in found)
 
 
-def test_with_enough_stores_nearby_the_locator_reads_only_the_box_then_the_chosen_stores(django_assert_num_queries):
+def test_the_locator_reads_the_stores_once_then_finds_the_nearest_without_a_query(django_assert_num_queries):
     # given 200 stores in Reykjavík and 200 in Oslo
     rng = random.Random(9)
     scatter(200, rng=rng, south=64.10, north=64.16, west=-22.0, east=-21.8)
     scatter(200, rng=rng, south=59.90, north=59.95, west=10.7, east=10.8)
 
-    # when / then: the coordinates in the box, then the ten stores
-    with django_assert_num_queries(2) as captured:
+    # when / then: the store directory is read once (the stores, their opening hours), then no query
+    with django_assert_num_queries(2):
+        nearest_stores(latitude=59.91, longitude=10.75, limit=10)
+    with django_assert_num_queries(0):
         found = nearest_stores(latitude=64.1466, longitude=-21.9426, limit=10)
     assert len(found) == 10
     assert all(store.latitude < 65 for store in (item.store for item in found))
-    box_query = captured.captured_queries[0]["sql"]
-    assert '"latitude" >=' in box_query and '"longitude" <=' in box_query
+
+
+def test_a_store_closed_or_opened_in_the_admin_shows_in_the_locator_at_once(
+    admin_user, django_capture_on_commit_callbacks
+):
+    # given the locator found the store on Laugavegur nearest
+    laugavegur = StoreFactory(latitude=Decimal("64.145800"), longitude=Decimal("-21.929000"))
+    StoreFactory(latitude=Decimal("65.683300"), longitude=Decimal("-18.100000"))
+    assert nearest_stores(latitude=64.1466, longitude=-21.9426, limit=1)[0].store == laugavegur
+    request = RequestFactory().post("/admin/")
+    request.user = admin_user
+
+    # when head office closes it in the admin and opens one in Kringlan
+    laugavegur.is_active = False
+    kringlan = StoreFactory.build(name="Kringlan", latitude=Decimal("64.130000"), longitude=Decimal("-21.896000"))
+    with django_capture_on_commit_callbacks(execute=True):
+        site._registry[Store].save_model(request, laugavegur, form=None, change=True)
+        site._registry[Store].save_model(request, kringlan, form=None, change=False)
+
+    # then
+    assert nearest_stores(latitude=64.1466, longitude=-21.9426, limit=1)[0].store == kringlan
