@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from functools import partial
+from functools import cache, partial
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -16,8 +16,8 @@ from .models import Product
 from .page_cache import shared_page
 from .selectors import PRODUCTS_PER_PAGE, CachedCountPaginator, category_tree, product_for_page, product_listing
 
-# With a store chosen, the product page lists that many other stores, nearest first.
-NEARBY_STORES_SHOWN = 10
+# The product page lists that many other stores: the nearest to mine, else the first by city and name.
+OTHER_STORES_SHOWN = 10
 SEARCH_MAX_LENGTH = 200
 
 
@@ -111,12 +111,14 @@ def product_detail(request, slug):
 
 
 def _product_page(request, product, store, catalog_stamp, stock_stamp, minute, extra_context):
+    # Read only when the cached availability table (or my store's line) is missing.
+    @cache
     def availability():
         return cached_product_availability(product=product, my_store=store, stock_stamp=stock_stamp)
 
+    @cache
     def other_stores():
-        rows = [row for row in availability() if not row.is_my_store]
-        return rows[:NEARBY_STORES_SHOWN] if store is not None else rows
+        return [row for row in availability() if not row.is_my_store]
 
     at_my_store = next((row for row in availability() if row.is_my_store), None) if store is not None else None
     return render(
@@ -128,8 +130,10 @@ def _product_page(request, product, store, catalog_stamp, stock_stamp, minute, e
             "breadcrumb": category_tree(catalog_stamp).ancestors(product.category),
             "store": store,
             "at_my_store": at_my_store,
-            # Lazy: read only when the cached availability table is missing.
-            "elsewhere": SimpleLazyObject(other_stores),
+            # A chain has hundreds of stores: the nearest to mine (else the first by city and
+            # name), and how many more there are.
+            "elsewhere": SimpleLazyObject(lambda: other_stores()[:OTHER_STORES_SHOWN]),
+            "more_elsewhere": lambda: max(len(other_stores()) - OTHER_STORES_SHOWN, 0),
             "fragment_seconds": fragment_cache.FRAGMENT_SECONDS,
             "stock_version": stock_stamp,
             "minute": minute,

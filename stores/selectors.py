@@ -5,8 +5,6 @@ import time
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 
-from django.db.models import IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog import fragment_cache
@@ -250,39 +248,40 @@ def product_availability(*, product, my_store=None, now=None) -> list[StoreAvail
     """The product's availability in every active store, "my store" first, then the others
     nearest to my store (or by city and name when no store is chosen).
 
-    One query whatever the number of stores: stores annotated with the available units (a
-    subquery on StockLevel, by its (product, store) index); "open now" from the store directory.
+    One query whatever the number of stores: the product's stock rows, by the (product, store)
+    index; the stores and "open now" come from the store directory.
     """
-    return _arranged(_availability_rows(product=product, now=now or timezone.now()), my_store)
+    return _arranged(_availability_rows(units=_units_per_store(product), now=now or timezone.now()), my_store)
 
 
 def cached_product_availability(*, product, my_store=None, stock_stamp=None) -> list[StoreAvailability]:
-    """product_availability from the cache while the product's stock version stamp holds (any
-    stock change of the product, anywhere, makes a new one) and within the minute ("open now").
-    For shop pages only: checkout reserves against the locked stock rows, never this."""
+    """product_availability with the units from the cache while the product's stock version stamp
+    holds (any stock change of the product, anywhere, makes a new one); "open now" is judged
+    afresh. For shop pages only: checkout reserves against the locked stock rows, never this."""
     if stock_stamp is None:
         stock_key = fragment_cache.product_stock_key(product.pk)
         stock_stamp = fragment_cache.versions(stock_key)[stock_key]
-    key = f"stores:availability:{product.pk}:{stock_stamp}:{fragment_cache.minute_bucket()}"
-    rows = fragment_cache.fragments().get(key)
-    if rows is None:
-        rows = _availability_rows(product=product, now=timezone.now())
-        fragment_cache.fragments().set(key, rows, fragment_cache.FRAGMENT_SECONDS)
-    return _arranged(rows, my_store)
+    key = f"stores:units:{product.pk}:{stock_stamp}"
+    units = fragment_cache.fragments().get(key)
+    if units is None:
+        units = _units_per_store(product)
+        fragment_cache.fragments().set(key, units, fragment_cache.FRAGMENT_SECONDS)
+    return _arranged(_availability_rows(units=units, now=timezone.now()), my_store)
 
 
-def _availability_rows(*, product, now):
-    available = (
-        StockLevel.objects.filter(store=OuterRef("pk"), product=product).with_available().values("available_quantity")
+def _units_per_store(product) -> dict[int, int]:
+    """{store id: units a shopper can buy} for the product, from its stock rows only."""
+    return dict(
+        StockLevel.objects.filter(product=product).with_available().values_list("store_id", "available_quantity")
     )
-    stores = list(
-        Store.objects.active()
-        .annotate(available_units=Coalesce(Subquery(available[:1], output_field=IntegerField()), Value(0)))
-        .order_by("city", "name", "pk")
-    )
-    open_now = store_directory().open_ids([store.pk for store in stores], now)
+
+
+def _availability_rows(*, units, now):
+    directory = store_directory()
+    stores = directory.by_city_and_name
+    open_now = directory.open_ids([store.pk for store in stores], now)
     return [
-        StoreAvailability(store=store, available=max(store.available_units, 0), is_open=store.pk in open_now)
+        StoreAvailability(store=store, available=max(units.get(store.pk, 0), 0), is_open=store.pk in open_now)
         for store in stores
     ]
 

@@ -15,7 +15,6 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from catalog.models import Product
 from catalog.money import format_money
@@ -25,7 +24,7 @@ from orders.cart import SESSION_KEY
 from orders.models import Order
 from stores import services as stock
 from stores.models import StockLevel, Store
-from stores.selectors import MY_STORE_SESSION_KEY, _availability_rows
+from stores.selectors import MY_STORE_SESSION_KEY, product_availability
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -227,7 +226,7 @@ def test_the_product_page_reads_stock_by_index_not_the_whole_stock_table(require
 
     # when the product page's availability query is explained
     with CaptureQueriesContext(connection) as captured:
-        _availability_rows(product=products[150], now=timezone.now())
+        product_availability(product=products[150])
     availability_sql = next(query["sql"] for query in captured.captured_queries if "stocklevel" in query["sql"])
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + availability_sql)

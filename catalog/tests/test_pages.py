@@ -352,6 +352,25 @@ def test_without_a_store_the_product_page_lists_stores_by_city_and_name(client):
     assert 'data-testid="choose-store-notice"' in response.content.decode()
 
 
+def test_a_chain_product_page_lists_ten_other_stores_and_says_how_many_more_there_are(client):
+    # given a product in a chain of 13 stores along the coast north of my store
+    product = ProductFactory()
+    mine, *others = [
+        StoreFactory(name=f"Coast {number:02d}", latitude=Decimal(64.1 + number / 10)) for number in range(13)
+    ]
+
+    # when a shopper without a store, then one with Coast 00 as their store, open the page
+    without = client.get(product.get_absolute_url())
+    remember_store(client, mine)
+    with_mine = client.get(product.get_absolute_url())
+
+    # then both see ten other stores (by name, else the nearest) and how many more there are
+    assert [row.store.name for row in without.context["elsewhere"]] == [f"Coast {n:02d}" for n in range(10)]
+    assert "3 more stores are not listed." in without.content.decode()
+    assert [row.store for row in with_mine.context["elsewhere"]] == others[:10]
+    assert "2 more stores are further away." in with_mine.content.decode()
+
+
 def test_the_product_page_says_whether_each_store_is_open_now(client, monkeypatch):
     # given: Monday 09:30 UTC is 09:30 in Reykjavík (opens at 10) and 10:30 in Oslo
     monkeypatch.setattr("django.utils.timezone.now", lambda: datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.UTC))
