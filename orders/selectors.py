@@ -16,7 +16,7 @@ from .models import Order
 
 # A chain has hundreds of stores able to supply a cart; the checkout lists this many of them,
 # each with its pickup times, not every one (the form still accepts any pickup store).
-CHECKOUT_STORES_SHOWN = 10
+CHECKOUT_STORES_SHOWN = 5
 
 
 def stores_able_to_supply(quantities: dict[int, int], *, near=None, limit=None):
