@@ -119,6 +119,34 @@ def product_listing(*, search="", category_ids=None, store=None, only_available=
     return products.order_by("name", "pk")
 
 
+# {slug: (catalog version, product id)} as this process last saw them: see product_page_stamps.
+_product_ids = {}
+PRODUCT_IDS_KEPT = 20_000
+
+
+def product_page_stamps(slug) -> tuple[str, int | None, str | None]:
+    """(the catalog's version, the product's id, its stock version) for a product page; the id and
+    stock version are None when no active product has the slug.
+
+    A page needs the product's id for its stock version. Once this process has seen the slug
+    under the current catalog version, both versions come in one cache round trip, and the
+    product itself is read only if the page has to be rendered."""
+    remembered = _product_ids.get(slug)
+    stock_key = fragment_cache.product_stock_key(remembered[1]) if remembered else None
+    found = fragment_cache.versions(fragment_cache.CATALOG, *([stock_key] if stock_key else []))
+    catalog_version = found[fragment_cache.CATALOG]
+    if remembered and remembered[0] == catalog_version:
+        return catalog_version, remembered[1], found[stock_key]
+    product = product_for_page(slug, catalog_version=catalog_version)
+    if product is None:
+        return catalog_version, None, None
+    if len(_product_ids) >= PRODUCT_IDS_KEPT:
+        _product_ids.clear()
+    _product_ids[slug] = (catalog_version, product.pk)
+    stock_key = fragment_cache.product_stock_key(product.pk)
+    return catalog_version, product.pk, fragment_cache.versions(stock_key)[stock_key]
+
+
 def product_for_page(slug, *, catalog_version=None):
     """An active product by slug with its category and all its images, or None; with the
     catalog's version stamp, from the cache while it holds."""

@@ -14,7 +14,14 @@ from stores.selectors import cached_product_availability, my_store
 from . import fragment_cache
 from .models import Product
 from .page_cache import shared_page
-from .selectors import PRODUCTS_PER_PAGE, CachedCountPaginator, category_tree, product_for_page, product_listing
+from .selectors import (
+    PRODUCTS_PER_PAGE,
+    CachedCountPaginator,
+    category_tree,
+    product_for_page,
+    product_listing,
+    product_page_stamps,
+)
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
 OTHER_STORES_SHOWN = 10
@@ -94,23 +101,24 @@ def _digest(text):
 
 
 def product_detail(request, slug):
-    catalog_stamp = fragment_cache.versions(fragment_cache.CATALOG)[fragment_cache.CATALOG]
-    product = product_for_page(slug, catalog_version=catalog_stamp)
-    if product is None:
+    catalog_stamp, product_id, stock_stamp = product_page_stamps(slug)
+    if product_id is None:
         raise Http404(_("This product is not for sale."))
     store = my_store(request)
-    stock_key = fragment_cache.product_stock_key(product.pk)
-    stock_stamp = fragment_cache.versions(stock_key)[stock_key]
     minute = fragment_cache.minute_bucket()  # "open now"
     return shared_page(
         request,
         store=store,
-        stamps=("catalog:product", catalog_stamp, stock_stamp, minute),
-        build=partial(_product_page, request, product, store, catalog_stamp, stock_stamp, minute),
+        stamps=("catalog:product", catalog_stamp, product_id, stock_stamp, minute),
+        build=partial(_product_page, request, slug, store, catalog_stamp, stock_stamp, minute),
     )
 
 
-def _product_page(request, product, store, catalog_stamp, stock_stamp, minute, extra_context):
+def _product_page(request, slug, store, catalog_stamp, stock_stamp, minute, extra_context):
+    product = product_for_page(slug, catalog_version=catalog_stamp)
+    if product is None:  # taken off sale since the stamps were read
+        raise Http404(_("This product is not for sale."))
+
     # Read only when the cached availability table (or my store's line) is missing.
     @cache
     def availability():

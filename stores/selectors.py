@@ -119,6 +119,9 @@ class StoreDirectory:
         entries = self._by_latitude[bisect_left(self._latitudes, south) : bisect_right(self._latitudes, north)]
         if longitude_ranges is None:
             return entries
+        if len(longitude_ranges) == 1:  # a chain's latitude band holds thousands of stores: keep this loop tight
+            ((west, east),) = longitude_ranges
+            return [entry for entry in entries if west <= entry[1] <= east]
         return [entry for entry in entries if any(west <= entry[1] <= east for west, east in longitude_ranges)]
 
     def open_ids(self, store_ids, now) -> set[int]:
