@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -40,6 +41,12 @@ def parse_args(argv=None):
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
     parser.add_argument("--duration", type=int, help="seconds of wrk per page (default 10, --small 5)")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="each page's seconds are cut into this many runs, each after a run of the bare view",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (the report's load level)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (2 × cores)")
@@ -161,13 +168,13 @@ class Worker:
             self.process.wait(timeout=60)
 
 
-def run_wrk(url, args):
+def run_wrk(url, args, *, seconds):
     completed = subprocess.run(
         [
             "wrk",
             f"-t{args.threads}",
             f"-c{args.connections}",
-            f"-d{args.duration}s",
+            f"-d{seconds}s",
             "--latency",
             "-s",
             str(REPORT_LUA),
@@ -180,6 +187,42 @@ def run_wrk(url, args):
     line = next(line for line in completed.stdout.splitlines() if line.startswith("BENCH-JSON "))
     figures = json.loads(line.removeprefix("BENCH-JSON "))
     figures["requests_per_second"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+SUMMED = ("requests", "duration_us", "socket_errors", "non_2xx_3xx")
+
+
+def measure_beside_bare(url, bare_url, args):
+    """wrk on `url` in args.slices runs, each right after a run of the bare view as long.
+
+    The machine is shared (other processes come and go), so a page and the ceiling are measured
+    side by side, slice by slice: a page's figures are the medians over its slices (counts are
+    summed) and its ratio to the bare view is the median of the ratios of each slice to the bare
+    run just before it. Returns (page figures, the bare runs)."""
+    seconds = max(1, round(args.duration / args.slices))
+    pages, bares = [], []
+    for _slice in range(args.slices):
+        bares.append(run_wrk(bare_url, args, seconds=seconds))
+        pages.append(run_wrk(url, args, seconds=seconds))
+    figures = combine(pages)
+    figures["ratio_to_bare"] = statistics.median(
+        page["requests_per_second"] / bare["requests_per_second"] for page, bare in zip(pages, bares, strict=True)
+    )
+    figures["slices"] = [
+        {
+            "requests_per_second": page["requests_per_second"],
+            "p95_ms": page["p95_ms"],
+            "bare": bare["requests_per_second"],
+        }
+        for page, bare in zip(pages, bares, strict=True)
+    ]
+    return figures, bares
+
+
+def combine(runs):
+    figures = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key not in SUMMED}
+    figures.update({key: sum(run[key] for run in runs) for key in SUMMED})
     return figures
 
 
@@ -204,23 +247,30 @@ def measure_pages(args, server, seeded):
         "store locator": "/stores/?lat={}&lon={}".format(*LOCATOR_POINT),
         "availability JSON": f"/api/products/{seeded.product_sku}/availability.json",
     }
-    results = {}
+    bare_url = server.url + pages.pop("bare view")
+    check_page(bare_url)
+    results, bare_runs = {}, []
     for name, path in pages.items():
         check_page(server.url + path)
-        figures = run_wrk(server.url + path, args)
+        figures, bares = measure_beside_bare(server.url + path, bare_url, args)
         figures["path"] = path
         results[name] = figures
-        print(f"  {name:<26} {figures['requests_per_second']:8.0f} req/s  p95 {figures['p95_ms']:7.2f} ms", flush=True)
-    bare = results["bare view"]["requests_per_second"]
-    for figures in results.values():
-        figures["ratio_to_bare"] = figures["requests_per_second"] / bare
-    return results
+        bare_runs.extend(bares)
+        print(
+            f"  {name:<26} {figures['requests_per_second']:8.0f} req/s  p95 {figures['p95_ms']:7.2f} ms  "
+            f"{figures['ratio_to_bare']:.2f} × bare",
+            flush=True,
+        )
+    bare = combine(bare_runs)
+    bare.update(path="/bench/bare/", ratio_to_bare=1.0)
+    return {"bare view": bare, **results}
 
 
 def measure_locator_with_many_stores(args, server, total_stores):
     import random
 
     from stores.models import Store
+    from stores.services import stores_changed
 
     from .seed import add_stores
 
@@ -231,12 +281,13 @@ def measure_locator_with_many_stores(args, server, total_stores):
     try:
         path = "/stores/?lat={}&lon={}".format(*LOCATOR_POINT)
         check_page(server.url + path)
-        figures = run_wrk(server.url + path, args)
+        figures, _bares = measure_beside_bare(server.url + path, server.url + "/bench/bare/", args)
         figures["stores"] = total_stores
         figures["path"] = path
         return figures
     finally:
         Store.objects.filter(slug__startswith="bench-extra-").delete()
+        stores_changed()
 
 
 def measure_rush(args, server, seeded):
@@ -251,8 +302,8 @@ def measure_rush(args, server, seeded):
     products = [{"id": p.pk, "slug": p.slug} for p in Product.objects.filter(pk__in=seeded.hot_product_ids)]
     rounds = []
     for round_number in range(args.rush_rounds):
-        if round_number:
-            rush.top_up_hot_stock(store_ids=seeded.hot_store_ids, product_ids=seeded.hot_product_ids, units=HOT_UNITS)
+        # Every round starts with the same units for sale (a reused database too).
+        rush.top_up_hot_stock(store_ids=seeded.hot_store_ids, product_ids=seeded.hot_product_ids, units=HOT_UNITS)
         before = rush.stock_snapshot(store_ids=seeded.hot_store_ids, product_ids=seeded.hot_product_ids)
         last_order = Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         deadlocks_before = rush.deadlocks_so_far()
@@ -378,6 +429,12 @@ def print_report(report, previous=None):
         f"{report['stock_rows']} stock rows; wrk -t{report['load']['threads']} -c{report['load']['connections']} "
         f"-d{report['load']['duration']}s against gunicorn ({report['load']['workers']} workers)"
     )
+    slices = report["load"].get("slices")
+    if slices:
+        print(
+            f"each page in {slices} slices, each right after the bare view as long: medians over the slices, "
+            "× bare = median of the slices' ratios"
+        )
     header = f"{'page':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'× bare':>8}{'errors':>8}"
     if old_pages:
         header += f"{'before':>9}{'change':>9}"
@@ -388,7 +445,7 @@ def print_report(report, previous=None):
         rows[f"store locator, {report['locator_many_stores']['stores']} stores"] = report["locator_many_stores"]
     bare = report.get("pages", {}).get("bare view", {}).get("requests_per_second")
     for name, page in rows.items():
-        ratio = page["requests_per_second"] / bare if bare else float("nan")
+        ratio = page.get("ratio_to_bare", page["requests_per_second"] / bare if bare else float("nan"))
         line = (
             f"{name:<28}{page['requests_per_second']:>9.0f}{page['p50_ms']:>9.2f}{page['p95_ms']:>9.2f}"
             f"{page['p99_ms']:>9.2f}{ratio:>8.2f}{page['socket_errors'] + page['non_2xx_3xx']:>8}"
@@ -449,9 +506,7 @@ def main(argv=None):
     report = {
         "started": started.isoformat(),
         "label": args.label,
-        "git": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BASE_DIR
-        ).stdout.strip(),
+        "git": git_revision(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "node": platform.node()},
         "size": size.__dict__,
         "seed_seconds": seeded.seconds,
@@ -460,6 +515,7 @@ def main(argv=None):
             "threads": args.threads,
             "connections": args.connections,
             "duration": args.duration,
+            "slices": args.slices,
             "workers": args.workers,
         },
         "targets": TARGETS,

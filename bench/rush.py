@@ -1,10 +1,13 @@
 """Checkout rush: many shoppers at once, each in their own browser session, buying a few hot
 products for pickup at a few hot stores; then stock and orders are reconciled.
 
-Each shopper opens a hot product's page, adds one or two hot products to the cart, opens the
-checkout and places the order, with a short human pause (THINK_SECONDS) between steps, all
-shoppers at the same time. Only the final POST (placing the order) is timed. Some shoppers
-double-submit: the same checkout page posted twice at once must give one order.
+All shoppers arrive within a second. Each opens a hot product's page, adds one or two hot
+products to the cart, opens the checkout and places the order, pausing like a person between
+steps: THINK_SECONDS to look at a page (between 1 and 5 s, as in Locust's examples), and
+FORM_SECONDS to type name, e-mail and phone into the checkout form. So the 200 orders arrive
+over some 20 seconds, four gunicorn workers at a time against the same 15 stock rows. Only the
+final POST (placing the order) is timed. Some shoppers double-submit: the same checkout page
+posted twice at once must give one order.
 """
 
 import http.client
@@ -22,7 +25,8 @@ from django.db.models import F, Sum
 from orders.models import Order, OrderLine, OrderStatus
 from stores.models import StockLevel
 
-THINK_SECONDS = (0.2, 1.0)
+THINK_SECONDS = (1.0, 5.0)
+FORM_SECONDS = (5.0, 15.0)
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CHECKOUT_TOKEN_FIELD = re.compile(r'name="checkout_token" value="([^"]+)"')
 
@@ -75,7 +79,7 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
     browser = Browser(host, port)
     try:
         start.wait()
-        time.sleep(rng.uniform(0, THINK_SECONDS[1]))
+        time.sleep(rng.uniform(0, 1))
         chosen = rng.sample(products, rng.randint(1, 2))
         status, _headers, page = browser.request("GET", f"/products/{chosen[0]['slug']}/")
         csrf = CSRF_FIELD.search(page).group(1)
@@ -87,7 +91,7 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
         status, _headers, page = browser.request("GET", "/checkout/")
         token = CHECKOUT_TOKEN_FIELD.search(page).group(1)
         csrf = CSRF_FIELD.search(page).group(1)
-        _think(rng)
+        time.sleep(rng.uniform(*FORM_SECONDS))
         form = {
             "csrfmiddlewaretoken": csrf,
             "checkout_token": token,

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from catalog.models import Category, Product
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from stores.models import OpeningHours, StockLevel, Store
+from stores.services import stores_changed
 
 WORDS = [
     "wool",
@@ -234,6 +235,7 @@ def add_stores(count, rng, *, prefix):
         ),
         batch_size=5000,
     )
+    stores_changed()  # the locator's store directory (stores.selectors) is built again
     return stores
 
 
