@@ -51,14 +51,15 @@ def nearest_stores(*, latitude, longitude, limit=10, directory=None) -> list[Sto
             directory.everywhere() if whole_earth else directory.in_box(*_bounding_box(latitude, longitude, radius))
         )
         ranked = sorted(
-            (distance_km(latitude, longitude, store_latitude, store_longitude), store.pk, store)
-            for store_latitude, store_longitude, store in candidates
+            (distance_km(latitude, longitude, store_latitude, store_longitude), pk, store)
+            for store_latitude, store_longitude, pk, store in candidates
         )
         within = [item for item in ranked if item[0] <= radius]
         if whole_earth or len(within) >= limit:
             chosen = (ranked if whole_earth else within)[:limit]
             break
-        radius *= 4
+        # Grow the circle to about the area that should hold enough stores at the density seen.
+        radius *= min(4.0, max(1.5, 1.3 * math.sqrt(limit / max(len(within), 1))))
     return [StoreDistance(store, distance) for distance, _pk, store in chosen]
 
 
@@ -100,10 +101,7 @@ class StoreDirectory:
 
     def __init__(self, stores, hours, *, stamp=None):
         self.stamp, self.built_at = stamp, time.monotonic()
-        self._by_latitude = sorted(
-            ((float(store.latitude), float(store.longitude), store) for store in stores),
-            key=lambda entry: (entry[0], entry[2].pk),
-        )
+        self._by_latitude = sorted((float(store.latitude), float(store.longitude), store.pk, store) for store in stores)
         self._latitudes = [entry[0] for entry in self._by_latitude]
         self.by_city_and_name = sorted(stores, key=lambda store: (store.city, store.name, store.pk))
         self._hours = {}
@@ -115,7 +113,7 @@ class StoreDirectory:
         return self._by_latitude
 
     def in_box(self, south, north, longitude_ranges):
-        """(latitude, longitude, store) of the stores in the box."""
+        """(latitude, longitude, pk, store) of the stores in the box."""
         entries = self._by_latitude[bisect_left(self._latitudes, south) : bisect_right(self._latitudes, north)]
         if longitude_ranges is None:
             return entries
