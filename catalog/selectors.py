@@ -4,8 +4,7 @@ stays the same whether a page shows 10 products or 200."""
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import IntegerField, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Prefetch
 
 from stores.models import StockLevel
 
@@ -98,25 +97,37 @@ def _first_image():
     )
 
 
-def _available_at(store):
-    units = StockLevel.objects.filter(store=store, product=OuterRef("pk")).with_available().values("available_quantity")
-    return Coalesce(Subquery(units[:1], output_field=IntegerField()), Value(0))
-
-
 def product_listing(*, search="", category_ids=None, store=None, only_available=False):
-    """Active products for the list page, each with `first_images` and, when a store is given,
-    `available_here` (units a shopper can buy at that store).
+    """Active products for the list page, in name order, each with `first_images`.
 
     `only_available` keeps products with at least one unit at `store` (ignored without a store).
+    The units themselves are read for the page shown only (with_units_at): a subquery per row
+    would run for every row an OFFSET skips, ten thousand of them on a deep page.
     """
     products = Product.objects.active().search(search).prefetch_related(_first_image())
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
-    if store is not None:
-        products = products.annotate(available_here=_available_at(store))
-        if only_available:
-            products = products.filter(available_here__gt=0)
+    if store is not None and only_available:
+        products = products.filter(
+            Exists(StockLevel.objects.filter(store=store, product=OuterRef("pk")).available().order_by())
+        )
     return products.order_by("name", "pk")
+
+
+def with_units_at(store, products) -> list[Product]:
+    """`products` (a page of the list) as a list, each with `available_here`, the units a shopper
+    can buy at `store` (no attribute without a store): one query by the (store, product) index."""
+    products = list(products)
+    if store is not None:
+        units = dict(
+            StockLevel.objects.filter(store=store, product__in=products)
+            .order_by()
+            .with_available()
+            .values_list("product_id", "available_quantity")
+        )
+        for product in products:
+            product.available_here = max(units.get(product.pk, 0), 0)
+    return products
 
 
 # {slug: (catalog version, product id)} as this process last saw them: see product_page_stamps.

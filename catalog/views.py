@@ -21,6 +21,7 @@ from .selectors import (
     product_for_page,
     product_listing,
     product_page_stamps,
+    with_units_at,
 )
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
@@ -66,8 +67,8 @@ def _product_list_page(request, store, stamps, extra_context):
         "catalog/product_list.html",
         {
             "page": page,
-            # Evaluated only when the cached grid is missing (templates/catalog/product_list.html).
-            "products": page.object_list,
+            # Read only when the cached grid is missing (templates/catalog/product_list.html).
+            "products": SimpleLazyObject(lambda: with_units_at(store, page.object_list)),
             "category": category,
             "breadcrumb": tree.ancestors(category) if category else [],
             "category_roots": tree.roots,

@@ -273,7 +273,10 @@ def cached_product_availability(*, product, my_store=None, stock_stamp=None) -> 
 def _units_per_store(product) -> dict[int, int]:
     """{store id: units a shopper can buy} for the product, from its stock rows only."""
     return dict(
-        StockLevel.objects.filter(product=product).with_available().values_list("store_id", "available_quantity")
+        StockLevel.objects.filter(product=product)
+        .order_by()  # Meta.ordering would join the stores and products only to sort
+        .with_available()
+        .values_list("store_id", "available_quantity")
     )
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from catalog.models import Product
 from catalog.money import format_money
-from catalog.selectors import PRODUCTS_PER_PAGE
+from catalog.selectors import PRODUCTS_PER_PAGE, product_listing
 from catalog.tests.factories import CategoryFactory, ProductFactory
 from orders.cart import SESSION_KEY
 from orders.models import Order
@@ -30,8 +30,9 @@ from stores.tests.factories import StockLevelFactory, StoreFactory
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("catalog:product_list")
-# A first visit: session, my store, categories, count, the page of products, their first images.
-PRODUCT_LIST_QUERIES = 6
+# A first visit: session, my store, categories, count, the page of products, their first images,
+# their units at my store.
+PRODUCT_LIST_QUERIES = 7
 # A second visit of the same page: session and my store only; the rest is cached.
 PRODUCT_LIST_CACHED_QUERIES = 2
 # A first visit: session, my store, the product with its category, its images, the stores with
@@ -236,3 +237,40 @@ def test_the_product_page_reads_stock_by_index_not_the_whole_stock_table(require
     assert "stores_stocklevel" in plan
     assert "Seq Scan on stores_stocklevel" not in plan
     assert "Index" in plan
+
+
+def test_a_search_reads_the_trigram_indexes_not_the_whole_catalog(require_postgres):
+    # given a catalog of 5 000 products with a paragraph each, one of them a lopapeysa, analysed
+    knitwear = CategoryFactory()
+    paragraph = "A sturdy enamel mug for coffee by the fjord, warm in the hand on a cold morning. " * 3
+    Product.objects.bulk_create(
+        Product(
+            category=knitwear,
+            name=f"Enamel mug {n}",
+            slug=f"mug-{n}",
+            sku=f"MUG-{n:05d}",
+            description=paragraph,
+            price=Decimal("1990"),
+        )
+        for n in range(5000)
+    )
+    ProductFactory(name="Lopapeysa from Álafoss", category=knitwear)
+    with connection.cursor() as cursor:
+        # What autovacuum does to a live catalog: new rows leave GIN's pending list for the index.
+        cursor.execute(
+            "SELECT gin_clean_pending_list(indexname::regclass) FROM pg_indexes WHERE indexname LIKE 'product_%_trgm'"
+        )
+        cursor.execute("ANALYZE catalog_product")
+
+    # when the search page's product query is explained
+    with CaptureQueriesContext(connection) as captured:
+        found = list(product_listing(search="lopapeysa")[:PRODUCTS_PER_PAGE])
+    listing_sql = next(query["sql"] for query in captured.captured_queries if "catalog_product" in query["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + listing_sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # then the words are looked up in the trigram indexes (catalog/migrations/0003)
+    assert [product.name for product in found] == ["Lopapeysa from Álafoss"]
+    assert "product_name_en_trgm" in plan and "product_description_en_trgm" in plan
+    assert "Seq Scan on catalog_product" not in plan

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 LIST_URL = reverse("catalog:product_list")
 
 # The whole product list page, whatever the number of products: session, my store, categories,
-# count, the page of products (with availability at my store as a subquery), their first images.
-PRODUCT_LIST_QUERIES = 6
+# count, the page of products, their first images, their units at my store.
+PRODUCT_LIST_QUERIES = 7
 # The whole product page, whatever the number of stores: session, my store, the product with its
 # category, its images, the stores with their available units, categories, and the store
 # directory for "open now" (the stores and their opening hours, once per process).
