@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run run-no test lint format messages migrate seed worker beat clean
+.PHONY: help run run-no test lint format messages migrate seed worker beat bench clean
 
 help:
 	@echo "make run      serve the demo shop at http://$(HOST):$(PORT) (SQLite, tasks in-process, e-mail to the console)"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint     ruff and a check for missing migrations"
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)"
 	@echo "make beat     the Celery beat scheduler (same)"
+	@echo "make bench    the chain-scale benchmark (PostgreSQL and Redis; README, Benchmark); ARGS=--small for a quick run"
 	@echo "make clean    remove the virtualenv, the local database and uploaded media"
 
 $(PY):
@@ -75,6 +76,10 @@ worker: $(INSTALLED)
 beat: $(INSTALLED)
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) first." >&2; exit 1; }
 	$(BIN)/celery -A o2o_site beat --loglevel INFO --schedule $(VENV)/celerybeat-schedule
+
+# The chain-scale benchmark: its own database o2o_bench and Redis databases 13-15 (README, "Benchmark").
+bench: $(INSTALLED)
+	bench/run $(ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles
