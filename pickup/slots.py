@@ -110,11 +110,13 @@ def slot_grid(store, *, now=None, rules=None, hours=None):
 def _booked_counts(store, starts):
     if not starts:
         return {}
+    # A range on the (store, pickup_slot_start) index rather than a list of a week's starts.
     return dict(
-        Order.objects.filter(store=store, pickup_slot_start__in=starts)
+        Order.objects.filter(store=store, pickup_slot_start__gte=min(starts), pickup_slot_start__lte=max(starts))
         .exclude(status=OrderStatus.CANCELLED)
         .values("pickup_slot_start")
         .annotate(n=Count("pk"))
+        .order_by()
         .values_list("pickup_slot_start", "n")
     )
 
@@ -147,10 +149,13 @@ def available_slots_by_store(stores, *, now=None) -> dict[int, list[Slot]]:
     booked = {}
     if starts:
         rows = (
-            Order.objects.filter(store__in=list(grids), pickup_slot_start__in=starts)
+            Order.objects.filter(
+                store__in=list(grids), pickup_slot_start__gte=min(starts), pickup_slot_start__lte=max(starts)
+            )
             .exclude(status=OrderStatus.CANCELLED)
             .values("store_id", "pickup_slot_start")
             .annotate(n=Count("pk"))
+            .order_by()
             .values_list("store_id", "pickup_slot_start", "n")
         )
         booked = {(store_id, start): n for store_id, start, n in rows}
