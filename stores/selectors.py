@@ -28,8 +28,8 @@ class StoreDistance:
     distance_km: float
 
 
-# The locator's first box reaches this far; it grows fourfold until it holds enough stores.
-FIRST_SEARCH_RADIUS_KM = 50.0
+# The locator's first circle reaches this far (a city's stores); it grows until it holds enough.
+FIRST_SEARCH_RADIUS_KM = 10.0
 KM_PER_DEGREE_LATITUDE = 111.19
 
 
