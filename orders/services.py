@@ -64,6 +64,7 @@ def place_pickup_order(
     vehicle_description: str = "",
     collector_name: str = "",
     pickup_slot=None,
+    pickup_slot_choices=(),
 ) -> Order:
     """Reserve every line at `store` and create the order, all in one transaction.
 
@@ -71,7 +72,9 @@ def place_pickup_order(
     stores.services.InsufficientStock (nothing reserved) or OrderError. Given the same
     `checkout_token` twice (a double submit), returns the order the first call placed.
     `pickup_slot` (an aware datetime, a slot start from pickup.slots) is booked under the slot's
-    lock in the same transaction; a full or no longer offered slot is an OrderError.
+    lock in the same transaction; a full or no longer offered slot is an OrderError. Without one,
+    `pickup_slot_choices` (slot starts, earliest first) are tried in turn and the first with
+    room is booked: a shopper who chose no time is not refused because one filled meanwhile.
     """
     if checkout_token:
         placed = Order.objects.filter(checkout_token=checkout_token).first()
@@ -88,7 +91,7 @@ def place_pickup_order(
             fulfilment=fulfilment,
             vehicle_description=vehicle_description,
             collector_name=collector_name,
-            pickup_slot=pickup_slot,
+            pickup_slots=[pickup_slot] if pickup_slot is not None else list(pickup_slot_choices),
         )
     except _AlreadyPlaced as duplicate:
         return duplicate.order
@@ -108,11 +111,11 @@ def _place_pickup_order(
     fulfilment,
     vehicle_description,
     collector_name,
-    pickup_slot,
+    pickup_slots,
 ):
     # Imported here: pickup builds on orders, and its modules import this one.
     from pickup.models import PickupSettings
-    from pickup.slots import SlotUnavailable, book_slot
+    from pickup.slots import SlotUnavailable, book_first_free_slot
 
     if not quantities:
         raise OrderError(_("Your cart is empty."))
@@ -128,9 +131,9 @@ def _place_pickup_order(
             raise OrderError(_("Some products in your cart are no longer sold. Please remove them."))
         # The slot first, then the stock: every checkout takes its locks in this order.
         slot = None
-        if pickup_slot is not None:
+        if pickup_slots:
             try:
-                slot = book_slot(store=store, starts_at=pickup_slot)
+                slot = book_first_free_slot(store=store, starts=pickup_slots)
             except SlotUnavailable as refused:
                 raise OrderError(str(refused)) from refused
         stock.reserve_stock(store=store, quantities=quantities)

@@ -38,6 +38,8 @@ from .services import Contact, OrderError, place_pickup_order, set_collector
 # the order stores the one that placed it (unique), so a double submit finds the first order.
 CHECKOUT_TOKENS_KEY = "checkout_tokens"
 OPEN_TOKENS_KEPT = 5
+# A checkout without a chosen pickup time tries this many of the earliest free ones.
+FREE_SLOTS_TRIED = 5
 
 
 def _next_url(request, fallback):
@@ -229,8 +231,9 @@ def _initial(request, stores):
 def _place_order(request, form, quantities, token):
     data = form.cleaned_data
     store = data["store"]
-    # No time chosen (an old page, a script): the earliest time with room, as the page preselects.
-    slot = data["pickup_slot"]
+    # No time chosen (an old page, a script): the earliest time with room, as the page preselects,
+    # or the next ones if it fills up meanwhile.
+    slot, choices = data["pickup_slot"], ()
     if slot is None:
         offered = available_slots(store)
         if not offered:
@@ -238,7 +241,7 @@ def _place_order(request, form, quantities, token):
                 gettext("%(store)s has no free pickup times in the coming days. Please choose another store.")
                 % {"store": store.name}
             )
-        slot = offered[0].starts_at
+        choices = [free.starts_at for free in offered[:FREE_SLOTS_TRIED]]
     return place_pickup_order(
         quantities=quantities,
         store=store,
@@ -250,6 +253,7 @@ def _place_order(request, form, quantities, token):
         vehicle_description=data["vehicle_description"],
         collector_name=data["collector_name"],
         pickup_slot=slot,
+        pickup_slot_choices=choices,
     )
 
 

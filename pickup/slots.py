@@ -202,23 +202,42 @@ def book_slot(*, store, starts_at, now=None) -> Slot:
     Must run inside transaction.atomic (the checkout's): the slot row stays locked until the order
     is committed, so the next checkout of this slot counts it. Raises SlotUnavailable / SlotFull.
     """
+    return book_first_free_slot(store=store, starts=[starts_at], now=now)
+
+
+def book_first_free_slot(*, store, starts, now=None) -> Slot:
+    """book_slot for the first of `starts` (slot starts, earliest first) that still has room.
+
+    Their rows are locked together, in time order, then counted in one query; a checkout without
+    a chosen time passes the earliest free ones, so it is not refused because one filled up while
+    it was being placed. Raises SlotUnavailable when none is offered, SlotFull when none has room.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("book_slot must run inside the checkout's transaction")
     rules = PickupSettings.for_store(store)
     grid = dict(slot_grid(store, now=now, rules=rules))
-    if starts_at not in grid:
+    offered = sorted(starts_at for starts_at in set(starts) if starts_at in grid)
+    if not offered:
         raise SlotUnavailable(
             _("That pickup time is no longer offered at %(store)s. Please choose another time.") % {"store": store.name}
         )
-    PickupSlot.objects.bulk_create([PickupSlot(store=store, starts_at=starts_at)], ignore_conflicts=True)
-    PickupSlot.objects.select_for_update().get(store=store, starts_at=starts_at)
-    booked = _booked_counts(store, [starts_at]).get(starts_at, 0)
-    if booked >= rules.orders_per_slot:
-        raise SlotFull(
-            _(
-                "Sorry, the pickup time you chose at %(store)s has just been fully booked. Nothing was "
-                "reserved and your cart is unchanged. Please choose another time."
+    PickupSlot.objects.bulk_create(
+        [PickupSlot(store=store, starts_at=starts_at) for starts_at in offered], ignore_conflicts=True
+    )
+    list(PickupSlot.objects.select_for_update().filter(store=store, starts_at__in=offered).order_by("starts_at"))
+    booked = _booked_counts(store, offered)
+    for starts_at in offered:
+        if booked.get(starts_at, 0) < rules.orders_per_slot:
+            return Slot(
+                starts_at=starts_at,
+                ends_at=grid[starts_at],
+                capacity=rules.orders_per_slot,
+                booked=booked.get(starts_at, 0) + 1,
             )
-            % {"store": store.name}
+    raise SlotFull(
+        _(
+            "Sorry, the pickup time you chose at %(store)s has just been fully booked. Nothing was "
+            "reserved and your cart is unchanged. Please choose another time."
         )
-    return Slot(starts_at=starts_at, ends_at=grid[starts_at], capacity=rules.orders_per_slot, booked=booked + 1)
+        % {"store": store.name}
+    )

@@ -133,6 +133,24 @@ def test_without_a_chosen_time_the_earliest_free_slot_is_booked(client, laugaveg
     assert Order.objects.get().pickup_slot_start == earliest.starts_at
 
 
+def test_without_a_chosen_time_a_slot_filled_meanwhile_gives_the_next_one(client, laugavegur, mittens, monkeypatch):
+    # given a checkout posted without a time (a script, an old page), the earliest free time read
+    # a moment before another shopper took it (the store takes one order per slot)
+    fill_cart(client, mittens)
+    _html, token = checkout_page(client)
+    first, second = available_slots(laugavegur)[:2]
+    monkeypatch.setattr("orders.views.available_slots", lambda store, **kwargs: [first, second])
+    place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], pickup_slot=first.starts_at)
+
+    # when
+    response = client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+
+    # then the order is placed for the next time rather than refused, and the first slot holds one order
+    assert response.status_code == 302
+    assert Order.objects.get(checkout_token=token).pickup_slot_start == second.starts_at
+    assert Order.objects.filter(pickup_slot_start=first.starts_at).count() == 1
+
+
 def test_the_shopper_names_and_changes_the_collector_until_collected(client, laugavegur, mittens):
     # given a placed order
     order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)])
