@@ -299,6 +299,8 @@ def measure_locator_with_many_stores(args, server, total_stores):
 
 
 def measure_rush(args, server, seeded):
+    from collections import Counter
+
     from django.db.models import Count
 
     from catalog.models import Product
@@ -341,7 +343,8 @@ def measure_rush(args, server, seeded):
             "shoppers": result.shoppers,
             "orders": orders,
             "placed_responses": placed,
-            "refused_sold_out": sum(1 for a in result.attempts if a.status == 200),
+            "refused_sold_out": sum(1 for a in result.attempts if a.refusal == "sold out"),
+            "refusals": dict(Counter(a.refusal for a in result.attempts if a.refusal)),
             "statuses": statuses,
             "orders_per_second": orders / result.wall_seconds,
             "wall_seconds": result.wall_seconds,
@@ -358,7 +361,7 @@ def measure_rush(args, server, seeded):
         print(
             f"  rush round {round_number + 1}: {orders} orders, {figures['orders_per_second']:.0f}/s, "
             f"p95 {figures['p95_ms']:.0f} ms, oversold {oversold}, deadlocks {figures['deadlocks']}, "
-            f"statuses {statuses}",
+            f"statuses {statuses}, refused {figures['refusals']}",
             flush=True,
         )
     return rounds
@@ -466,7 +469,7 @@ def print_report(report, previous=None):
         print(
             f"checkout rush {number}: {round_['shoppers']} shoppers, {round_['orders']} orders "
             f"({round_['orders_per_second']:.1f}/s), p50 {round_['p50_ms']:.0f} ms, p95 {round_['p95_ms']:.0f} ms, "
-            f"{round_['refused_sold_out']} told sold out, oversold {round_['oversold_units']}, "
+            f"refused: {round_.get('refusals', {})}, oversold {round_['oversold_units']}, "
             f"deadlocks {round_['deadlocks']}, "
             f"double submits with two orders {round_['double_submits_with_two_orders']}"
         )

@@ -60,6 +60,22 @@ class Attempt:
     status: int
     placed: bool
     double_submit: bool = False
+    refusal: str = ""  # why a checkout page came back instead of an order (see refusal_of)
+
+
+# What the checkout page says when it places nothing (orders.views, pickup.slots; in English).
+REFUSALS = {
+    "sold out": re.compile(r"is sold out at|Only \d+ of .* left at"),
+    "pickup time full": re.compile(r"has just been fully booked|no free pickup times|no longer offered"),
+    "page expired": re.compile(r"checkout page had expired"),
+    "try again": re.compile(r"try again", re.IGNORECASE),
+}
+
+
+def refusal_of(status, page):
+    if status != 200:
+        return ""
+    return next((reason for reason, pattern in REFUSALS.items() if pattern.search(page)), "other")
 
 
 @dataclass
@@ -104,11 +120,13 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
             _post_twice(browser, form, result, lock, host, port)
             return
         began = time.perf_counter()
-        status, headers, _page = browser.request("POST", "/checkout/", form)
+        status, headers, page = browser.request("POST", "/checkout/", form)
         seconds = time.perf_counter() - began
         placed = status == 302 and "/orders/" in headers.get("Location", "")
         with lock:
-            result.attempts.append(Attempt(seconds=seconds, status=status, placed=placed))
+            result.attempts.append(
+                Attempt(seconds=seconds, status=status, placed=placed, refusal=refusal_of(status, page))
+            )
     except Exception as error:  # a shopper whose browser broke is reported, not hidden
         with lock:
             result.errors.append(f"shopper {number}: {error!r}")
@@ -122,13 +140,14 @@ def _post_twice(browser, form, result, lock, host, port):
 
     def post(client):
         began = time.perf_counter()
-        status, headers, _page = client.request("POST", "/checkout/", form)
+        status, headers, page = client.request("POST", "/checkout/", form)
         outcomes.append(
             Attempt(
                 seconds=time.perf_counter() - began,
                 status=status,
                 placed=status == 302 and "/orders/" in headers.get("Location", ""),
                 double_submit=True,
+                refusal=refusal_of(status, page),
             )
         )
 
