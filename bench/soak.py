@@ -7,7 +7,7 @@ exactly) and a check that no e-mail went out twice.
         .venv/bin/python bench/soak.py --minutes 10
 
 It (re)creates that database, migrates it and seeds the demo shop unless --reuse is given.
-The test suite runs a short version (orders/tests/test_soak.py).
+The test suite runs a short version (o2o_site/tests/test_soak.py).
 """
 
 import argparse
