@@ -13,7 +13,7 @@ from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -85,12 +85,6 @@ class OrderEventInline(ReadOnlyInline):
 def _item_count():
     units = OrderLine.objects.filter(order=OuterRef("pk")).values("order").annotate(units=Sum("quantity"))
     return Subquery(units.values("units"), output_field=IntegerField())
-
-
-def _cancelled_by_the_store(order) -> str:
-    # The note is in the shopper's order history: in the order's language, not the staff's.
-    with translation.override(order.language):
-        return gettext("Cancelled by the store")
 
 
 @admin.register(Order)
@@ -260,7 +254,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             lambda order: order_services.cancel_order(
-                order=order, by=request.user, note=_cancelled_by_the_store(order)
+                order=order, by=request.user, note=lambda: gettext("Cancelled by the store")
             ),
             refused=_("Order %(number)s was not cancelled: it is “%(status)s”."),
         )

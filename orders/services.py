@@ -187,8 +187,20 @@ def _create_order_with_unique_number(**fields):
     raise OrderError(_("We could not place your order. Please try again."))
 
 
+def note_in_order_language(order, note) -> str:
+    """The text of a history note. The shopper's order page shows notes as stored, so a note is
+    written in the order's language whoever writes it (a worker, staff in the admin): callers pass
+    it as a callable, `lambda: _("…")`, which is translated here under that language."""
+    if callable(note):
+        with translation.override(order.language):
+            return note()
+    return note
+
+
 def transition_order(*, order, to_status, by=None, note="") -> Order:
     """Move `order` to `to_status` if the transition table allows it, and record the event.
+
+    `note` is a string or a callable giving one (see note_in_order_language).
 
     The order row is locked so two members of staff acting at once cannot both move it.
     """
@@ -201,14 +213,15 @@ def transition_order(*, order, to_status, by=None, note="") -> Order:
         locked.save(update_fields=["status"])
         if to_status == OrderStatus.COLLECTED and not note:
             # Who handed over is the event's actor; to whom is worth keeping in the history too.
-            with translation.override(locked.language):  # the shopper's history: see record_order_activity
-                note = _("Handed over to %(name)s.") % {"name": locked.collector}
+            def note():
+                return _("Handed over to %(name)s.") % {"name": locked.collector}
+
         OrderEvent.objects.create(
             order=locked,
             from_status=from_status,
             to_status=to_status,
             actor=by if by is not None and by.is_authenticated else None,
-            note=note,
+            note=note_in_order_language(locked, note),
         )
     order.status = locked.status
     return locked
@@ -233,9 +246,8 @@ def cancel_order(*, order, by=None, note="") -> Order:
 def record_order_activity(*, order, kind, by=None, note="") -> OrderEvent:
     """Write an event that is not a status change (on the way, checked in, collector changed).
 
-    The row carries the order's status at that moment as both from and to. A note is shown on the
-    shopper's order page as it is stored, so callers write it in the order's language
-    (`translation.override(order.language)`), whoever acts: a worker, staff in the admin.
+    The row carries the order's status at that moment as both from and to. `note` is a string or
+    a callable giving one, written in the order's language (note_in_order_language).
     """
     return OrderEvent.objects.create(
         order=order,
@@ -243,7 +255,7 @@ def record_order_activity(*, order, kind, by=None, note="") -> OrderEvent:
         from_status=order.status,
         to_status=order.status,
         actor=by if by is not None and by.is_authenticated else None,
-        note=note[:255],
+        note=note_in_order_language(order, note)[:255],
     )
 
 
@@ -265,12 +277,15 @@ def set_collector(*, order, name: str, by=None) -> Order:
             return locked
         locked.collector_name = name
         locked.save(update_fields=["collector_name"])
-        with translation.override(locked.language):
-            note = (
+        record_order_activity(
+            order=locked,
+            kind=OrderActivity.COLLECTOR_CHANGED,
+            by=by,
+            note=lambda: (
                 _("%(name)s will collect the order.") % {"name": name}
                 if name
                 else _("The shopper will collect the order themselves.")
-            )
-        record_order_activity(order=locked, kind=OrderActivity.COLLECTOR_CHANGED, by=by, note=note)
+            ),
+        )
     order.collector_name = locked.collector_name
     return locked

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -126,11 +126,14 @@ def announce_on_the_way(*, order, eta_minutes: int, now=None) -> CurbsideVisit:
         visit.eta = now + datetime.timedelta(minutes=eta_minutes)
         visit.on_the_way_at = visit.on_the_way_at or now
         visit.save(update_fields=["eta", "on_the_way_at"])
-        with translation.override(locked.language):  # the order's history: see record_order_activity
-            note = ngettext("Expected in %(minutes)s minute.", "Expected in %(minutes)s minutes.", eta_minutes) % {
-                "minutes": eta_minutes
-            }
-        record_order_activity(order=locked, kind=OrderActivity.ON_THE_WAY, note=note)
+        record_order_activity(
+            order=locked,
+            kind=OrderActivity.ON_THE_WAY,
+            note=lambda: (
+                ngettext("Expected in %(minutes)s minute.", "Expected in %(minutes)s minutes.", eta_minutes)
+                % {"minutes": eta_minutes}
+            ),
+        )
     return visit
 
 
@@ -156,11 +159,17 @@ def check_in(*, order, bay=None, vehicle="", now=None) -> CurbsideVisit:
         visit.arrived_at = now
         visit.bay, visit.vehicle = bay, vehicle
         visit.save(update_fields=["state", "arrived_at", "bay", "vehicle"])
-        with translation.override(locked.language):  # the order's history: see record_order_activity
-            where = _("bay %(bay)s") % {"bay": bay} if bay else _("the pickup spots")
-            vehicle_note = f" ({vehicle})" if vehicle else ""
-            note = _("Waiting at %(where)s%(vehicle)s.") % {"where": where, "vehicle": vehicle_note}
-        record_order_activity(order=locked, kind=OrderActivity.ARRIVED, note=note)
+        record_order_activity(
+            order=locked,
+            kind=OrderActivity.ARRIVED,
+            note=lambda: (
+                _("Waiting at %(where)s%(vehicle)s.")
+                % {
+                    "where": _("bay %(bay)s") % {"bay": bay} if bay else _("the pickup spots"),
+                    "vehicle": f" ({vehicle})" if vehicle else "",
+                }
+            ),
+        )
     return visit
 
 

@@ -105,13 +105,16 @@ def send_pickup_reminders(*, now=None) -> RunReport:
                 continue
             notify(order=locked, kind=NotificationKind.PICKUP_REMINDER)
             hours = _rules(order).remind_after_hours
-            with translation.override(locked.language):  # the shopper's history, not the worker's language
-                note = ngettext(
+            record_order_activity(
+                order=locked,
+                kind=OrderActivity.REMINDED,
+                note=lambda hours=hours: ngettext(
                     "Not collected after %(hours)s hour: reminder e-mailed.",
                     "Not collected after %(hours)s hours: reminder e-mailed.",
                     hours,
-                ) % {"hours": hours}
-            record_order_activity(order=locked, kind=OrderActivity.REMINDED, note=note)
+                )
+                % {"hours": hours},
+            )
         report.done.append(order.number)
     if report.done:
         logger.info("pickup reminders sent for %s", ", ".join(report.done))
@@ -125,12 +128,14 @@ def expire_uncollected_orders(*, now=None) -> RunReport:
     report = RunReport()
     for order in orders_due_to_expire(now=now):
         days = _rules(order).expire_after_days
-        with translation.override(order.language):  # the shopper's history, not the worker's language
-            note = ngettext(
+
+        def note(days=days):  # written in the order's language by cancel_order
+            return ngettext(
                 "Not collected within %(days)s day: cancelled automatically.",
                 "Not collected within %(days)s days: cancelled automatically.",
                 days,
             ) % {"days": days}
+
         try:
             with transaction.atomic():
                 cancelled = cancel_order(order=order, note=note)
