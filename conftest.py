@@ -148,7 +148,7 @@ def _tasks_run_in_process(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     from o2o_site.celery import app
-    from pickup.notifications import broker_outage
+    from orders.notifications.outbox import broker_outage
 
     app.conf.task_always_eager = True
     broker_outage.over()  # a broker "down" in an earlier test is not down in this one

@@ -380,6 +380,7 @@ def measure_notifications(args, env, seeded):
     orders = notify.place_orders(count=args.notifications, store=store, product_ids=seeded.cold_product_ids)
     worker = Worker(env)
     try:
+        notify.settle_received(orders=orders)
         latencies, missing = notify.measure(orders=orders, rate_per_second=args.notify_rate)
     finally:
         worker.stop()

@@ -200,7 +200,7 @@ def staff(*, stop, stats, manager_id, rng_seed=0):
     from django.db import connection
 
     from accounts.models import User
-    from orders.models import Order, OrderStatus
+    from orders.models import CancelReason, Order, OrderStatus
     from orders.services import IllegalTransition, cancel_order
     from pickup.services import collect_order, mark_ready_for_pickup
     from stores.models import StockLevel
@@ -213,7 +213,7 @@ def staff(*, stop, stats, manager_id, rng_seed=0):
             for order in Order.objects.filter(status=OrderStatus.PLACED).order_by("?")[:5]:
                 try:
                     if rng.random() < 0.15:
-                        cancel_order(order=order, by=manager, note="soak")
+                        cancel_order(order=order, reason=CancelReason.STORE, by=manager, note="soak")
                         stats.count("cancelled")
                     else:
                         mark_ready_for_pickup(order=order, by=manager)
@@ -389,7 +389,7 @@ def run_soak(*, seconds, shoppers, database_url, broker_url, work_dir, manager_i
     from django.db import connection
 
     from catalog.models import Category, Product
-    from pickup.models import Notification, NotificationStatus
+    from orders.models import Notification, NotificationStatus
     from stores.models import StockLevel, Store
 
     queue = queue or f"o2o-soak-{uuid.uuid4().hex[:10]}"

@@ -209,11 +209,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request must never hang on a broker that is down or unreachable (kombu retries forever
-# by default): give up after a short connect/socket timeout; pickup.notifications keeps the
+# by default): give up after a short connect/socket timeout; orders.notifications keeps the
 # notification in the database and the relay queues it once the broker is back.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
-    # A hung broker costs a publish up to three of these (pickup.notifications), within the 2 s
+    # A hung broker costs a publish up to three of these (orders.notifications.outbox), within the 2 s
     # a request may take; Redis answers a healthy publish in well under a millisecond.
     "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.3),
     "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=0.3),
@@ -225,7 +225,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
-# Notifications (pickup.notifications): the outbox relay, retries with backoff, lost workers.
+# The beat jobs' modules, which the worker imports at start (the tasks modules it finds itself).
+CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled")
+
+# E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
+# dotted path of a callable taking the order and returning an EmailMessage, as EMAIL_BACKEND names
+# a class. Imported once by orders.notifications.messages; the system check orders.E001-E003 stops
+# the shop at start-up when a kind has no builder or a path does not import.
+O2O_NOTIFICATION_EMAILS = {
+    "order_received": "orders.emails.order_received_email",
+    "ready_for_pickup": "pickup.emails.ready_for_pickup_email",
+    "pickup_reminder": "pickup.emails.pickup_reminder_email",
+    "order_cancelled": "orders.emails.order_cancelled_email",
+}
+
+# Notifications (orders.notifications): the outbox relay, retries with backoff, lost workers.
 NOTIFICATION_RELAY_INTERVAL = env.float("NOTIFICATION_RELAY_INTERVAL", default=15)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 NOTIFICATION_RETRY_BACKOFF = env.float("NOTIFICATION_RETRY_BACKOFF", default=30)  # seconds, doubling
@@ -233,7 +247,7 @@ NOTIFICATION_RETRY_BACKOFF_MAX = env.float("NOTIFICATION_RETRY_BACKOFF_MAX", def
 # A "sending" claim older than this belongs to a dead worker (the hard time limit ended the task).
 NOTIFICATION_CLAIM_TIMEOUT = env.float("NOTIFICATION_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 30)
 CELERY_BEAT_SCHEDULE = {
-    "relay-notifications": {"task": "pickup.tasks.relay_notifications", "schedule": NOTIFICATION_RELAY_INTERVAL},
+    "relay-notifications": {"task": "orders.scheduled.relay_notifications", "schedule": NOTIFICATION_RELAY_INTERVAL},
 }
 # Reminders for ready orders not collected, and cancellation after the store's days (pickup/reminders.py;
 # each run is idempotent, so the interval only decides how soon after the due time they happen).

@@ -19,16 +19,24 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.money import format_money
-from pickup import notifications as pickup_notifications
 from pickup import services as pickup_services
-from pickup.models import Notification
 from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
 from stores.services import StockError
 
 from . import services as order_services
 from .admin_filters import PickupSlotListFilter
 from .admin_forms import CollectOrderForm
-from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
+from .models import (
+    ORDER_TRANSITIONS,
+    CancelReason,
+    Notification,
+    NotificationKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
+from .notifications import decisions, outbox
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -68,6 +76,10 @@ class NotificationInline(ReadOnlyInline):
     model = Notification
     fields = ("kind", "status", "recipient", "attempts", "created_at", "sent_at", "last_error")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The row's title (Notification.__str__) names the order.
+        return super().get_queryset(request).select_related("order")
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -111,7 +123,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     # The shopper's page shows the pickup code; staff must get the code from the shopper.
     view_on_site = False
     fieldsets = (
-        (None, {"fields": ("number", "status", "store", "created_at", "total_display", "items")}),
+        (None, {"fields": ("number", "status", "cancel_reason", "store", "created_at", "total_display", "items")}),
         (_("Shopper"), {"fields": ("contact_name", "contact_email", "contact_phone", "customer", "language")}),
         (
             _("Pickup"),
@@ -122,6 +134,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = (
         "number",
         "status",
+        "cancel_reason",
         "store",
         "created_at",
         "total_display",
@@ -222,7 +235,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 % {"count": done},
                 messages.SUCCESS,
             )
-        waiting = pickup_notifications.waiting_for_the_broker(orders=queryset)
+        waiting = outbox.waiting_for_the_broker(orders=queryset, kind=NotificationKind.READY_FOR_PICKUP)
         if waiting:
             self.message_user(
                 request,
@@ -253,9 +266,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         done = self._for_each_order(
             request,
             queryset,
-            lambda order: order_services.cancel_order(
-                order=order, by=request.user, note=lambda: gettext("Cancelled by the store")
-            ),
+            lambda order: order_services.cancel_order(order=order, reason=CancelReason.STORE, by=request.user),
             refused=_("Order %(number)s was not cancelled: it is “%(status)s”."),
         )
         if done:
@@ -395,3 +406,76 @@ def _not_collectable_message(order):
         "number": order.number,
         "status": OrderStatus(order.status).label,
     }
+
+
+# --- the notification outbox: what was e-mailed to shoppers -----------------------------------
+
+
+@admin.register(Notification)
+class NotificationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: what was sent to whom and when, for the stores the user manages.
+
+    Rows are written by orders.notifications (and the Celery task), never by hand. A failed or
+    unconfirmed e-mail can be resent (or, unconfirmed, marked sent) by the store's managers.
+    """
+
+    store_path = "order__store"
+    list_display = ("order", "kind", "status", "recipient", "attempts", "created_at", "sent_at", "last_error")
+    list_filter = ("status", "kind", ("order__store", ManagedStoreListFilter))
+    search_fields = ("order__number", "recipient")
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    fields = (
+        "order",
+        "kind",
+        "status",
+        "recipient",
+        "attempts",
+        "created_at",
+        "dispatched_at",
+        "claimed_at",
+        "send_started_at",
+        "sent_at",
+        "last_error",
+    )
+    readonly_fields = fields
+    actions = ("resend", "confirm_sent")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
+
+    def has_resend_permission(self, request):
+        # Whoever may act on the store's orders may resend their e-mails (rows are scoped above).
+        return request.user.has_perm("orders.change_order")
+
+    @admin.action(description=_("Resend (failed or unconfirmed e-mails)"), permissions=["resend"])
+    def resend(self, request, queryset):
+        count = decisions.resend_notifications(notifications=list(queryset), by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d e-mail queued again.",
+                "%(count)d e-mails queued again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    @admin.action(description=_("Mark unconfirmed e-mails as sent (the shopper got it)"), permissions=["resend"])
+    def confirm_sent(self, request, queryset):
+        count = decisions.confirm_notifications_sent(notifications=list(queryset), by=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail marked sent.", "%(count)d e-mails marked sent.", count) % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from orders.models import STATUSES_HOLDING_STOCK, Order, OrderLine, OrderStatus
-from pickup.models import Notification, NotificationKind, NotificationStatus
+from orders.models import (
+    STATUSES_HOLDING_STOCK,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from stores.models import StockLevel
 
 

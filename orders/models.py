@@ -40,6 +40,15 @@ class OrderActivity(models.TextChoices):
     ARRIVED = "arrived", _("Checked in at the store")
     COLLECTOR_CHANGED = "collector_changed", _("Collector changed")
     REMINDED = "reminded", _("Pickup reminder sent")
+    EMAILED = "emailed", _("E-mail sent")
+
+
+class CancelReason(models.TextChoices):
+    """Why an order was cancelled: on the order, its page and the shopper's e-mail."""
+
+    STORE = "store", _("Cancelled by the store")
+    NOT_COLLECTED = "not_collected", _("Not collected in time")
+    SHOPPER = "shopper", _("Cancelled by the shopper")
 
 
 class OrderQuerySet(models.QuerySet):
@@ -100,6 +109,10 @@ class Order(models.Model):
         related_name="+",
         on_delete=models.SET_NULL,
         editable=False,
+    )
+    # Set by orders.services.cancel_order; blank unless cancelled.
+    cancel_reason = models.CharField(
+        _("cancelled because"), max_length=16, choices=CancelReason.choices, blank=True, editable=False
     )
 
     objects = OrderQuerySet.as_manager()
@@ -219,3 +232,68 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order}: {self.from_status or '—'} → {self.to_status}"
+
+
+# --- the notification outbox (orders.notifications) ---------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    """The e-mails a shopper gets about an order; each has a builder in O2O_NOTIFICATION_EMAILS."""
+
+    ORDER_RECEIVED = "order_received", _("Order received")
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    PICKUP_REMINDER = "pickup_reminder", _("Pickup reminder")
+    ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    # A worker died while handing the e-mail to the mail server and the server cannot tell
+    # whether it arrived: a person decides (resend or mark sent), so it is never sent twice by us.
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed (check and resend)")
+
+
+class Notification(models.Model):
+    """One message to a shopper about an order, unique per (order, kind).
+
+    The row is written in the same transaction as the change that causes it (a transactional
+    outbox, orders.notifications.outbox); orders.notifications.delivery sends it: a task claims the
+    row (sending, with a claim token), sends, and marks it sent, so a duplicate or retried task
+    sends nothing, and the relay (orders.notifications.relay) re-queues rows whose task never ran
+    or whose worker died.
+    """
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), related_name="notifications", on_delete=models.CASCADE)
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    recipient = models.EmailField(_("recipient"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When a task for this row was last handed to the broker (or is due, for a retry); empty
+    # while the broker was unreachable, which is what the relay looks for.
+    dispatched_at = models.DateTimeField(_("queued for the worker at"), null=True, blank=True)
+    # The delivery that owns the row while it is "sending": who (the task id) and since when.
+    claim_token = models.CharField(_("claimed by"), max_length=64, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Set, and committed, just before the message is handed to the mail server: a claim that
+    # died without it certainly sent nothing; one that died with it may have.
+    send_started_at = models.DateTimeField(_("handed to the mail server at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="notification_unique_per_order_kind"),
+        ]
+        indexes = [models.Index(fields=["status", "dispatched_at"], name="notification_relay_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.order}"

@@ -15,7 +15,18 @@ from catalog.money import round_to_minor_unit
 from o2o_site.database_errors import limit_lock_wait, retry_on_conflict
 from stores import services as stock
 
-from .models import ORDER_TRANSITIONS, Fulfilment, Order, OrderActivity, OrderEvent, OrderLine, OrderStatus
+from .models import (
+    ORDER_TRANSITIONS,
+    CancelReason,
+    Fulfilment,
+    NotificationKind,
+    Order,
+    OrderActivity,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
+from .notifications.outbox import notify
 
 # No 0/O or 1/I: order numbers are read aloud at the counter.
 ORDER_NUMBER_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
@@ -169,6 +180,8 @@ def _place_pickup_order(
             line.order = order
         OrderLine.objects.bulk_create(lines)
         OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PLACED, actor=order.customer)
+        # The shopper's "order received" e-mail: written with the order, sent after commit, once.
+        notify(order=order, kind=NotificationKind.ORDER_RECEIVED)
     return order
 
 
@@ -235,11 +248,23 @@ def line_quantities(order) -> dict[int, int]:
     return quantities
 
 
-def cancel_order(*, order, by=None, note="") -> Order:
-    """Cancel an open order and give its reserved units back to sale at the store."""
+def cancel_order(*, order: Order, reason: CancelReason, by=None, note="") -> Order:
+    """Cancel an open order, give its reserved units back to sale at the store, and e-mail the
+    shopper why (every way of cancelling comes here, so the e-mail goes out for each, once).
+
+    `reason` is kept on the order (its page and the e-mail say it); the history note is `note`
+    (a string or a callable, see note_in_order_language), or else the reason itself.
+    """
+    reason = CancelReason(reason)
     with transaction.atomic():
-        cancelled = transition_order(order=order, to_status=OrderStatus.CANCELLED, by=by, note=note)
+        cancelled = transition_order(
+            order=order, to_status=OrderStatus.CANCELLED, by=by, note=note or (lambda: str(reason.label))
+        )
+        cancelled.cancel_reason = reason
+        cancelled.save(update_fields=["cancel_reason"])
         stock.release_stock(store=cancelled.store, quantities=line_quantities(cancelled))
+        notify(order=cancelled, kind=NotificationKind.ORDER_CANCELLED)
+    order.cancel_reason = reason
     return cancelled
 
 

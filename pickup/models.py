@@ -6,66 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class NotificationKind(models.TextChoices):
-    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
-    PICKUP_REMINDER = "pickup_reminder", _("Pickup reminder")
-    ORDER_EXPIRED = "order_expired", _("Cancelled, not collected")
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    # A worker died while handing the e-mail to the mail server and the server cannot tell
-    # whether it arrived: a person decides (resend or mark sent), so it is never sent twice by us.
-    UNCONFIRMED = "unconfirmed", _("Unconfirmed (check and resend)")
-
-
-class Notification(models.Model):
-    """One message to a shopper about an order, unique per (order, kind).
-
-    The row is written in the same transaction as the status change that causes it (a
-    transactional outbox); pickup.notifications delivers it: a task claims the row (sending, with a
-    claim token), sends, and marks it sent, so a duplicate or retried task sends nothing, and a
-    relay re-queues rows whose task never ran or whose worker died.
-    """
-
-    order = models.ForeignKey(
-        "orders.Order", verbose_name=_("order"), related_name="notifications", on_delete=models.CASCADE
-    )
-    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
-    status = models.CharField(
-        _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
-    )
-    recipient = models.EmailField(_("recipient"))
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    # When a task for this row was last handed to the broker (or is due, for a retry); empty
-    # while the broker was unreachable, which is what the relay looks for.
-    dispatched_at = models.DateTimeField(_("queued for the worker at"), null=True, blank=True)
-    # The delivery that owns the row while it is "sending": who (the task id) and since when.
-    claim_token = models.CharField(_("claimed by"), max_length=64, blank=True)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    # Set, and committed, just before the message is handed to the mail server: a claim that
-    # died without it certainly sent nothing; one that died with it may have.
-    send_started_at = models.DateTimeField(_("handed to the mail server at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        constraints = [
-            models.UniqueConstraint(fields=["order", "kind"], name="notification_unique_per_order_kind"),
-        ]
-        indexes = [models.Index(fields=["status", "dispatched_at"], name="notification_relay_idx")]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} — {self.order}"
-
-
 class PickupCodeAttemptQuerySet(models.QuerySet):
     def failures_counting_towards_lock(self):
         """Wrong codes typed since the order's lock was last reset."""

@@ -10,14 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from orders.models import Order, OrderStatus
+from orders.models import NotificationKind, Order, OrderStatus
+from orders.notifications.outbox import notify
 from orders.services import IllegalTransition, line_quantities, transition_order
 from stores import services as stock
 from stores.models import Store
 
-from . import curbside, notifications
-from .models import NotificationKind, PickupCodeAttempt
-from .notifications import deliver_notification, mark_notification_failed  # noqa: F401 (moved)
+from . import curbside
+from .models import PickupCodeAttempt
 
 # Brute-force limits for pickup codes (6 random digits: a million possibilities).
 MAX_FAILURES_PER_ORDER = 5
@@ -37,7 +37,7 @@ def mark_ready_for_pickup(*, order, by=None) -> Order:
     """The store has put the order aside: record it and queue the shopper's e-mail after commit."""
     with transaction.atomic():
         ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
-        notifications.notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
+        notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
     return ready
 
 

@@ -165,7 +165,7 @@ STORE_MANAGER_PERMISSIONS = (
     ("orders", "change_order"),
     ("orders", "view_orderline"),
     ("orders", "view_orderevent"),
-    ("pickup", "view_notification"),
+    ("orders", "view_notification"),
     ("pickup", "view_pickupcodeattempt"),
     ("stores", "view_stocklevel"),
     ("stores", "change_stocklevel"),

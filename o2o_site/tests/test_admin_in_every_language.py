@@ -10,8 +10,8 @@ from django.urls import reverse
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from o2o_site.tests.po import english_left_in
+from orders.models import Notification, NotificationKind
 from orders.tests.factories import place_order
-from pickup.models import Notification
 from pickup.services import mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -34,9 +34,10 @@ def admin_pages(shop):
         "orders": reverse("admin:orders_order_changelist"),
         "order": reverse("admin:orders_order_change", args=[shop["ready"].pk]),
         "collect": reverse("admin:orders_order_collect", args=[shop["ready"].pk]),
-        "notifications": reverse("admin:pickup_notification_changelist"),
+        "notifications": reverse("admin:orders_notification_changelist"),
         "notification": reverse(
-            "admin:pickup_notification_change", args=[Notification.objects.get(order=shop["ready"]).pk]
+            "admin:orders_notification_change",
+            args=[Notification.objects.get(order=shop["ready"], kind=NotificationKind.READY_FOR_PICKUP).pk],
         ),
         "stock": reverse("admin:stores_stocklevel_changelist"),
         "stock level": reverse(

@@ -11,9 +11,10 @@ from zeal import zeal_ignore
 
 from catalog.tests.factories import ProductFactory
 from o2o_site.tests.po import english_left_in
-from orders.models import Order
+from orders.emails import order_cancelled_email, order_received_email
+from orders.models import CancelReason, Order
 from orders.services import Contact, place_pickup_order
-from pickup.reminders import order_expired_email, pickup_reminder_email
+from pickup.emails import pickup_reminder_email
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -130,7 +131,7 @@ def test_an_order_placed_in_norwegian_keeps_norwegian_for_its_record_and_its_ema
 
 
 @pytest.mark.parametrize(("language", "greeting"), [("is", "Hæ Kari Nordmann,"), ("nb", "Hei Kari Nordmann,")])
-def test_the_reminder_and_the_cancellation_emails_are_in_the_language_of_the_order(
+def test_the_received_reminder_and_cancellation_emails_are_in_the_language_of_the_order(
     oslo_mittens, settings, mailoutbox, django_capture_on_commit_callbacks, language, greeting
 ):
     # given a ready order placed in Icelandic or Norwegian
@@ -138,10 +139,13 @@ def test_the_reminder_and_the_cancellation_emails_are_in_the_language_of_the_ord
     store, mittens = oslo_mittens
     order, _ready = ready_email(store, mittens, language, mailoutbox, django_capture_on_commit_callbacks)
 
-    # when the reminder and the cancellation e-mails are written for it (two separate jobs in the
-    # shop, one after the other here: not an N+1)
+    # when the order received, reminder and cancellation e-mails (for each reason) are written for
+    # it (separate jobs in the shop, one after the other here: not an N+1)
     with zeal_ignore():
-        emails = [pickup_reminder_email(order), order_expired_email(order)]
+        emails = [order_received_email(order), pickup_reminder_email(order)]
+        for reason in CancelReason:
+            order.cancel_reason = reason
+            emails.append(order_cancelled_email(order))
 
     # then both are wholly in the order's language
     for email in emails:

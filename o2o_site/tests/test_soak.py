@@ -10,7 +10,7 @@ from accounts.tests.factories import UserFactory
 from bench.soak import run_soak
 from catalog.tests.factories import ProductFactory
 from orders.models import Order
-from pickup.tests.test_worker import database_url_of_this_test_run, delete_queue, sending_to
+from orders.tests.test_worker import database_url_of_this_test_run, delete_queue, sending_to
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]

@@ -159,7 +159,7 @@ def test_the_reminder_gives_the_last_pickup_time_on_oslos_clock_after_the_autumn
 ):
     # given an Oslo order marked ready on Saturday 24 October at 12:00 Oslo time (CEST, 10:00 UTC),
     # at a store that cancels ready orders after two days
-    from pickup.reminders import pickup_reminder_email
+    from pickup.emails import pickup_reminder_email
     from pickup.tests.factories import PickupSettingsFactory
 
     PickupSettingsFactory(store=oslo, expire_after_days=2)

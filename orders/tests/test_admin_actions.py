@@ -7,10 +7,17 @@ from django.urls import reverse
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
-from orders.models import OrderEvent, OrderStatus
+from orders.models import (
+    CancelReason,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    OrderActivity,
+    OrderEvent,
+    OrderStatus,
+)
 from orders.services import cancel_order
 from orders.tests.factories import place_order
-from pickup.models import Notification, NotificationStatus
 from pickup.services import mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -77,10 +84,12 @@ def test_marking_an_order_ready_records_it_and_emails_the_shopper_once(
     # then the order is ready, the event names the manager, and one e-mail went out and is recorded
     order.refresh_from_db()
     assert order.status == OrderStatus.READY_FOR_PICKUP
-    event = OrderEvent.objects.filter(order=order).last()
+    event = OrderEvent.objects.filter(order=order, kind=OrderActivity.STATUS).last()
     assert (event.from_status, event.to_status, event.actor) == ("placed", "ready_for_pickup", manager)
+    emailed = OrderEvent.objects.get(order=order, kind=OrderActivity.EMAILED)
+    assert (emailed.note, emailed.actor) == ("Ready for pickup", None)
     assert len(callbacks) == 1
-    notification = Notification.objects.get(order=order)
+    notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
     assert notification.status == NotificationStatus.SENT and notification.sent_at is not None
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [order.contact_email]
@@ -93,7 +102,7 @@ def test_an_order_that_cannot_move_is_reported_and_the_others_still_go_through(
 ):
     # given a second order that the shopper cancelled meanwhile
     cancelled = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)])
-    cancel_order(order=cancelled)
+    cancel_order(order=cancelled, reason=CancelReason.STORE)
 
     # when the manager marks both ready
     with django_capture_on_commit_callbacks(execute=True):

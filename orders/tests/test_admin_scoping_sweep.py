@@ -16,10 +16,10 @@ from django.urls import NoReverseMatch, reverse
 from accounts.tests.factories import StoreManagerFactory
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import Notification, Order, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
 from pickup import curbside
-from pickup.models import CurbsideVisit, Notification, PickupCodeAttempt, PickupSettings
+from pickup.models import CurbsideVisit, PickupCodeAttempt, PickupSettings
 from pickup.services import WrongPickupCode, collect_order, mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.models import OpeningHours, StockLevel, Store

@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import Notification, NotificationKind, Order, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
-from pickup.models import Notification
 from pickup.services import mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -140,7 +139,7 @@ def test_a_manager_cannot_mark_another_stores_order_ready(client, reykjavik_mana
     oslo_order.refresh_from_db()
     assert oslo_order.status == OrderStatus.PLACED
     assert list(OrderEvent.objects.filter(order=oslo_order).values_list("to_status", flat=True)) == ["placed"]
-    assert not Notification.objects.filter(order=oslo_order).exists()
+    assert not Notification.objects.filter(order=oslo_order, kind=NotificationKind.READY_FOR_PICKUP).exists()
     assert mailoutbox == []
 
 

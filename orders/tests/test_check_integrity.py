@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from catalog.tests.factories import ProductFactory
+from orders.models import CancelReason, Notification, NotificationKind, NotificationStatus
 from orders.services import cancel_order
 from orders.tests.factories import place_order
-from pickup.models import Notification, NotificationStatus
 from pickup.services import collect_order, mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -36,7 +36,7 @@ def shop(django_capture_on_commit_callbacks):
         mark_ready_for_pickup(order=ready)
         mark_ready_for_pickup(order=collected)
     collect_order(order=collected, code=collected.pickup_code, by=None)
-    cancel_order(order=cancelled)
+    cancel_order(order=cancelled, reason=CancelReason.STORE)
     return {"laugavegur": laugavegur, "mittens": mittens, "placed": placed, "ready": ready, "collected": collected}
 
 
@@ -53,7 +53,8 @@ def test_a_shop_whose_books_agree_passes(shop):
     error, out = run_check()
 
     assert error is None
-    assert "Checked 4 stock records, 2 open orders, 2 notifications." in out
+    # four "order received", two "ready for pickup" and one "order cancelled"
+    assert "Checked 4 stock records, 2 open orders, 7 notifications." in out
     assert "Everything reconciles." in out
 
 
@@ -80,7 +81,10 @@ def test_a_ready_order_without_its_email_is_reported(shop):
 
 def test_stuck_failed_and_unconfirmed_notifications_are_reported(shop):
     # given one e-mail pending for an hour (never queued), one failed, one unconfirmed
-    ready, collected = Notification.objects.get(order=shop["ready"]), Notification.objects.get(order=shop["collected"])
+    ready, collected = (
+        Notification.objects.get(order=shop["ready"], kind=NotificationKind.READY_FOR_PICKUP),
+        Notification.objects.get(order=shop["collected"], kind=NotificationKind.READY_FOR_PICKUP),
+    )
     an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
     Notification.objects.filter(pk=ready.pk).update(
         status=NotificationStatus.PENDING, created_at=an_hour_ago, sent_at=None

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
-from orders.models import ORDER_LINK_SALT, OrderEvent
+from orders.models import ORDER_LINK_SALT, CancelReason, OrderEvent
 from orders.services import cancel_order
 from orders.tests.factories import place_order
 from pickup.services import collect_order, mark_ready_for_pickup
@@ -93,7 +93,7 @@ def test_a_collected_order_no_longer_shows_the_code(client, order):
 
 
 def test_a_cancelled_order_no_longer_shows_the_code(client, order):
-    cancel_order(order=order)
+    cancel_order(order=order, reason=CancelReason.STORE)
 
     html = client.get(order.get_absolute_url()).content.decode()
 

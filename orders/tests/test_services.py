@@ -8,7 +8,7 @@ from django.conf import settings
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
 from orders import services
-from orders.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import ORDER_TRANSITIONS, CancelReason, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services import Contact, IllegalTransition, OrderError, cancel_order, place_pickup_order, transition_order
 from orders.tests.factories import place_order
 from stores.models import StockLevel
@@ -230,7 +230,7 @@ def test_an_illegal_transition_raises_and_writes_nothing(laugavegur, sweater, so
 def test_a_stale_copy_of_an_order_cannot_move_it(laugavegur, sweater):
     # given staff opened an order while it was placed, and the shopper cancelled it meanwhile
     seen_by_staff = place_order(store=laugavegur, products_and_quantities=[(sweater, 1)])
-    cancel_order(order=Order.objects.get(pk=seen_by_staff.pk))
+    cancel_order(order=Order.objects.get(pk=seen_by_staff.pk), reason=CancelReason.STORE)
 
     # when staff mark their (stale) copy ready
     with pytest.raises(IllegalTransition):
@@ -249,7 +249,7 @@ def test_cancelling_gives_the_units_back_exactly_once(laugavegur, sweater, mitte
     staff = UserFactory(username="gunnar", is_staff=True)
 
     # when staff cancel it
-    cancelled = cancel_order(order=order, by=staff, note="shopper called")
+    cancelled = cancel_order(order=order, reason=CancelReason.STORE, by=staff, note="shopper called")
 
     # then the units are for sale again and the timeline says who cancelled it and why
     assert cancelled.status == OrderStatus.CANCELLED
@@ -265,7 +265,7 @@ def test_cancelling_gives_the_units_back_exactly_once(laugavegur, sweater, mitte
 
     # when someone cancels it a second time
     with pytest.raises(IllegalTransition):
-        cancel_order(order=order, by=staff)
+        cancel_order(order=order, reason=CancelReason.STORE, by=staff)
 
     # then nothing is released twice and no event is added
     assert stock(laugavegur, sweater) == (4, 0)
@@ -278,7 +278,7 @@ def test_cancelling_one_order_leaves_other_orders_reservations_alone(laugavegur,
     place_order(store=laugavegur, products_and_quantities=[(sweater, 2)], email="bjorn@example.com")
 
     # when the first is cancelled
-    cancel_order(order=first)
+    cancel_order(order=first, reason=CancelReason.STORE)
 
     # then the second one's 2 units stay reserved
     assert stock(laugavegur, sweater) == (4, 2)
@@ -291,7 +291,7 @@ def test_a_collected_order_cannot_be_cancelled(laugavegur, sweater):
 
     # when someone cancels it
     with pytest.raises(IllegalTransition):
-        cancel_order(order=order)
+        cancel_order(order=order, reason=CancelReason.STORE)
 
     # then no stock comes back from an order that left the store
     assert stock(laugavegur, sweater) == reserved_before

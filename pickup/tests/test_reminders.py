@@ -1,6 +1,6 @@
 """Ready orders nobody collects: one reminder after the store's hours, cancellation after its days."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -10,10 +10,9 @@ from django.utils import timezone
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from o2o_site.celery import app
-from orders.models import OrderActivity, OrderEvent, OrderStatus
+from orders.models import CancelReason, Notification, NotificationKind, Order, OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
-from pickup.models import Notification, NotificationKind
-from pickup.reminders import expire_uncollected_orders, send_pickup_reminders
+from pickup.reminders import expire_uncollected_orders, send_pickup_reminders, uncollected_deadlines
 from pickup.services import mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.models import StockLevel
@@ -126,9 +125,11 @@ def test_an_order_left_past_the_stores_days_is_cancelled_once_and_its_stock_rele
     assert level(store, sweater) == (5, 0)
     [email] = mailoutbox
     assert "cancelled" in email.subject and order.number in email.subject
-    assert "5 days" in email.body
-    cancelled = OrderEvent.objects.get(order=order, to_status=OrderStatus.CANCELLED)
+    assert "was not collected in time" in email.body
+    cancelled = OrderEvent.objects.get(order=order, to_status=OrderStatus.CANCELLED, kind=OrderActivity.STATUS)
     assert cancelled.actor is None and "Not collected within 5 days" in cancelled.note
+    assert order.cancel_reason == CancelReason.NOT_COLLECTED
+    assert Notification.objects.filter(order=order, kind=NotificationKind.ORDER_CANCELLED).count() == 1
 
 
 def test_orders_not_yet_ready_or_collected_are_left_alone(store, sweater, manager, mailoutbox):
@@ -187,3 +188,57 @@ def test_celery_beat_runs_both_jobs_every_few_minutes():
         assert 0 < schedule[task] <= 15 * 60
         app.loader.import_default_modules()
         assert task in app.tasks
+
+
+def test_times_count_from_the_booked_pickup_when_the_order_is_ready_before_it(
+    sweater, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a store that offers pickup times 14 days ahead, reminds after 24 hours and cancels
+    # after 7 days, and an order booked for 10 December 12:00-12:30 that is ready on 30 November
+    store = StoreFactory(name="Kringlan")
+    PickupSettingsFactory(store=store, days_ahead=14, remind_after_hours=24, expire_after_days=7)
+    StockLevelFactory(store=store, product=sweater, on_hand=5)
+    order = place_order(store=store, products_and_quantities=[(sweater, 1)])
+    booked = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)  # Reykjavík is on UTC
+    Order.objects.filter(pk=order.pk).update(pickup_slot_start=booked, pickup_slot_end=booked + timedelta(minutes=30))
+    mark_ready_for_pickup(order=order, by=manager)
+    OrderEvent.objects.filter(order=order, to_status=OrderStatus.READY_FOR_PICKUP).update(
+        created_at=datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    )
+    mailoutbox.clear()
+
+    def run_jobs(now):
+        with django_capture_on_commit_callbacks(execute=True):
+            return send_pickup_reminders(now=now).done, expire_uncollected_orders(now=now).done
+
+    # when the jobs run on 1 December and on 7 December (a week after "ready"),
+    # then nobody is reminded and nothing is cancelled: the booked time has not even come
+    assert run_jobs(datetime(2026, 12, 1, 12, 0, tzinfo=UTC)) == ([], [])
+    assert run_jobs(datetime(2026, 12, 7, 10, 1, tzinfo=UTC)) == ([], [])
+    assert mailoutbox == []
+
+    # when they run a day after the booked time ended
+    assert run_jobs(datetime(2026, 12, 11, 12, 31, tzinfo=UTC)) == ([order.number], [])
+
+    # then the reminder says to collect it by a week after the booked time
+    [reminder] = mailoutbox
+    assert "Please collect it by Thursday 17 December, 12:30 (store time)." in reminder.body
+
+    # and the order is cancelled at that very time, not before
+    assert run_jobs(datetime(2026, 12, 17, 12, 29, tzinfo=UTC)) == ([], [])
+    assert run_jobs(datetime(2026, 12, 17, 12, 30, tzinfo=UTC)) == ([], [order.number])
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (OrderStatus.CANCELLED, CancelReason.NOT_COLLECTED)
+
+
+def test_an_order_ready_after_its_booked_time_counts_from_ready(sweater, manager, store):
+    # given an order booked for 10 December 12:00-12:30, made ready only on 12 December at 9:00
+    order = place_order(store=store, products_and_quantities=[(sweater, 1)])
+    booked = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+    Order.objects.filter(pk=order.pk).update(pickup_slot_start=booked, pickup_slot_end=booked + timedelta(minutes=30))
+    order.refresh_from_db()
+    ready_at = datetime(2026, 12, 12, 9, 0, tzinfo=UTC)
+
+    # then its reminder (after 24 hours) and cancellation (after 5 days) count from "ready"
+    deadlines = uncollected_deadlines(order=order, ready_at=ready_at)
+    assert (deadlines.remind_at, deadlines.collect_by) == (ready_at + timedelta(hours=24), ready_at + timedelta(days=5))

@@ -12,13 +12,9 @@ from django.utils import timezone
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
-from orders.models import OrderEvent, OrderStatus
+from orders.models import Notification, NotificationKind, NotificationStatus, OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
-from pickup import scheduled
-from pickup.models import Notification, NotificationKind, NotificationStatus
-from pickup.services import mark_ready_for_pickup
-from pickup.tests.factories import PickupSettingsFactory
-from pickup.tests.test_worker import (
+from orders.tests.test_worker import (
     DELIVERY_TIMEOUT,
     WORKER_START_TIMEOUT,
     Worker,
@@ -27,6 +23,9 @@ from pickup.tests.test_worker import (
     sending_to,
     text_of,
 )
+from pickup import scheduled
+from pickup.services import mark_ready_for_pickup
+from pickup.tests.factories import PickupSettingsFactory
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -90,7 +89,7 @@ def test_beat_jobs_through_a_real_worker_remind_once_and_cancel_once(
                 lambda: (
                     len(delivered_emails(mail_dir)) >= 2
                     and Notification.objects.filter(
-                        kind__in=[NotificationKind.PICKUP_REMINDER, NotificationKind.ORDER_EXPIRED],
+                        kind__in=[NotificationKind.PICKUP_REMINDER, NotificationKind.ORDER_CANCELLED],
                         status=NotificationStatus.SENT,
                     ).count()
                     == 2
@@ -112,6 +111,9 @@ def test_beat_jobs_through_a_real_worker_remind_once_and_cancel_once(
     forgotten.refresh_from_db()
     late.refresh_from_db()
     assert (forgotten.status, late.status) == (OrderStatus.CANCELLED, OrderStatus.READY_FOR_PICKUP)
-    assert OrderEvent.objects.filter(order=forgotten, to_status=OrderStatus.CANCELLED).count() == 1
+    assert (
+        OrderEvent.objects.filter(order=forgotten, to_status=OrderStatus.CANCELLED, kind=OrderActivity.STATUS).count()
+        == 1
+    )
     level = StockLevel.objects.get(store=store, product=sweater)
     assert (level.on_hand, level.reserved) == (5, 1)

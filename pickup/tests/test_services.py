@@ -8,13 +8,12 @@ from django.utils import timezone
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
-from orders.models import Order, OrderStatus
+from orders import tasks
+from orders.models import Notification, NotificationKind, NotificationStatus, Order, OrderStatus
+from orders.notifications.delivery import DeliveryFailed, deliver_notification
 from orders.services import IllegalTransition
 from orders.tests.factories import place_order
-from pickup import tasks
-from pickup.models import Notification, NotificationKind, NotificationStatus
-from pickup.notifications import DeliveryFailed
-from pickup.services import WrongPickupCode, collect_order, deliver_notification, mark_ready_for_pickup
+from pickup.services import WrongPickupCode, collect_order, mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -57,7 +56,7 @@ def test_marking_ready_writes_the_notification_and_emails_only_after_commit(
 
         # then the order is ready and a pending notification row exists, but nothing was sent
         assert ready.status == OrderStatus.READY_FOR_PICKUP
-        notification = Notification.objects.get(order=order)
+        notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
         assert (notification.kind, notification.status, notification.recipient) == (
             NotificationKind.READY_FOR_PICKUP,
             NotificationStatus.PENDING,
@@ -94,7 +93,7 @@ def test_a_rolled_back_mark_ready_sends_nothing(order, manager, mailoutbox, djan
     # then no e-mail is sent and no notification row is left behind
     assert callbacks == []
     assert mailoutbox == []
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(kind=NotificationKind.READY_FOR_PICKUP).exists()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
 
 
@@ -102,7 +101,7 @@ def test_the_task_running_twice_sends_one_email(order, manager, mailoutbox, djan
     # given the order was marked ready and the e-mail sent
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order, by=manager)
-    notification = Notification.objects.get(order=order)
+    notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
     sent_at = notification.sent_at
 
     # when the broker delivers the task again (a retry, a duplicate delivery)
@@ -123,7 +122,7 @@ def test_an_order_cannot_be_marked_ready_twice(order, manager, mailoutbox, djang
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(IllegalTransition):
         mark_ready_for_pickup(order=order, by=manager)
 
-    assert Notification.objects.filter(order=order).count() == 1
+    assert Notification.objects.filter(order=order, kind=NotificationKind.READY_FOR_PICKUP).count() == 1
     assert len(mailoutbox) == 1
 
 
@@ -134,7 +133,7 @@ def test_a_failing_mail_server_is_recorded_and_after_the_last_retry_marked_faile
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
     with django_capture_on_commit_callbacks(execute=False):
         mark_ready_for_pickup(order=order, by=manager)
-    notification = Notification.objects.get(order=order)
+    notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
 
     def refuse(message, fail_silently=False):
         raise smtplib.SMTPServerDisconnected("mail.example.com went away")

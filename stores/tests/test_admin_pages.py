@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
+from orders.models import Notification, NotificationKind
 from orders.tests.factories import place_order
-from pickup.models import Notification
 from pickup.services import mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
@@ -28,7 +28,7 @@ def shop():
 def object_pages(shop, manager):
     return {
         "orders_order": shop["order"].pk,
-        "pickup_notification": Notification.objects.get(order=shop["order"]).pk,
+        "orders_notification": Notification.objects.get(order=shop["order"], kind=NotificationKind.READY_FOR_PICKUP).pk,
         "stores_stocklevel": StockLevel.objects.get(store=shop["store"]).pk,
         "stores_store": shop["store"].pk,
         "catalog_product": shop["product"].pk,

@@ -20,7 +20,7 @@ EXPECTED_PERMISSIONS = {
     "orders.change_order",
     "orders.view_orderline",
     "orders.view_orderevent",
-    "pickup.view_notification",
+    "orders.view_notification",
     "pickup.view_pickupcodeattempt",
     "stores.view_stocklevel",
     "stores.change_stocklevel",

@@ -9,14 +9,14 @@ from django.utils import formats, timezone
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
+from orders.models import Notification, NotificationKind, NotificationStatus
 from orders.tests.factories import place_order
-from pickup.models import Notification, NotificationStatus
-from pickup.services import mark_notification_failed, mark_ready_for_pickup
+from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
-NOTIFICATIONS = reverse("admin:pickup_notification_changelist")
+NOTIFICATIONS = reverse("admin:orders_notification_changelist")
 
 
 @pytest.fixture
@@ -43,7 +43,8 @@ def ready_orders(laugavegur, grunerlokka, django_capture_on_commit_callbacks):
     orders = []
     for store, email in ((laugavegur, "anna@example.com"), (grunerlokka, "ola@example.no")):
         StockLevelFactory(store=store, product=mittens, on_hand=5)
-        order = place_order(store=store, products_and_quantities=[(mittens, 1)], email=email)
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place_order(store=store, products_and_quantities=[(mittens, 1)], email=email)
         with django_capture_on_commit_callbacks(execute=True):
             mark_ready_for_pickup(order=order)
         orders.append(order)
@@ -58,16 +59,19 @@ def manager(client, laugavegur):
 
 
 def test_a_manager_sees_the_sent_notifications_of_their_own_store_only(client, manager, ready_orders):
-    # given one sent notification per store
+    # given two sent notifications per store (order received, ready for pickup)
     reykjavik, oslo = ready_orders
 
     # when the Reykjavík manager lists notifications
     response = client.get(NOTIFICATIONS)
 
-    # then only the Reykjavík order's e-mail is listed, as sent, with its recipient
+    # then only the Reykjavík order's e-mails are listed, as sent, with their recipient
     rows = list(response.context["cl"].result_list)
-    assert [row.order for row in rows] == [reykjavik]
-    assert rows[0].status == NotificationStatus.SENT and rows[0].sent_at is not None
+    assert {(row.order, row.kind) for row in rows} == {
+        (reykjavik, NotificationKind.ORDER_RECEIVED),
+        (reykjavik, NotificationKind.READY_FOR_PICKUP),
+    }
+    assert all(row.status == NotificationStatus.SENT and row.sent_at is not None for row in rows)
     page = response.content.decode()
     assert "anna@example.com" in page and "Sent" in page
     assert "ola@example.no" not in page and oslo.number not in page
@@ -75,8 +79,8 @@ def test_a_manager_sees_the_sent_notifications_of_their_own_store_only(client, m
 
 def test_a_manager_cannot_open_another_stores_notification(client, manager, ready_orders):
     # when the Reykjavík manager opens the Oslo order's notification by its id
-    oslo_notification = Notification.objects.get(order=ready_orders[1])
-    response = client.get(reverse("admin:pickup_notification_change", args=[oslo_notification.pk]))
+    oslo_notification = Notification.objects.get(order=ready_orders[1], kind=NotificationKind.READY_FOR_PICKUP)
+    response = client.get(reverse("admin:orders_notification_change", args=[oslo_notification.pk]))
 
     # then the admin answers as if there were none
     assert response.status_code == 302
@@ -85,8 +89,8 @@ def test_a_manager_cannot_open_another_stores_notification(client, manager, read
 
 def test_notifications_are_a_record_nobody_edits(admin_client, ready_orders):
     # given a sent notification
-    notification = Notification.objects.get(order=ready_orders[0])
-    url = reverse("admin:pickup_notification_change", args=[notification.pk])
+    notification = Notification.objects.get(order=ready_orders[0], kind=NotificationKind.READY_FOR_PICKUP)
+    url = reverse("admin:orders_notification_change", args=[notification.pk])
 
     # when even the superuser opens it and posts a change
     opened = admin_client.get(url)
@@ -105,8 +109,9 @@ def test_the_order_page_shows_a_failed_notification_with_its_error(client, manag
     StockLevelFactory(store=laugavegur, product=mittens, on_hand=5)
     order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)])
     mark_ready_for_pickup(order=order)
-    notification = Notification.objects.get(order=order)
-    mark_notification_failed(notification_id=notification.pk, error="SMTP 550: mailbox unavailable")
+    Notification.objects.filter(order=order, kind=NotificationKind.READY_FOR_PICKUP).update(
+        status=NotificationStatus.FAILED, last_error="SMTP 550: mailbox unavailable"
+    )
 
     # when the manager opens the order
     page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()

@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from pickup.notifications import relay_notifications
+from orders.notifications.relay import relay_notifications
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """The notification outbox: claims, retries with backoff, the relay, lost workers and resends.
 
-Tasks run in-process here (eagerly); pickup/tests/test_outbox_faults.py runs the same paths with
+Tasks run in-process here (eagerly); orders/tests/test_outbox_faults.py runs the same paths with
 a real worker and a real Redis that is stopped, started and killed under it.
 """
 
@@ -10,6 +10,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
@@ -19,24 +20,22 @@ from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
+from o2o_site.celery import app
+from orders import tasks
+from orders.models import Notification, NotificationKind, NotificationStatus
+from orders.notifications import messages, outbox
+from orders.notifications.decisions import confirm_notifications_sent, resend_notifications
+from orders.notifications.delivery import deliver_notification, retry_delay
+from orders.notifications.relay import relay_notifications
 from orders.tests.factories import place_order
 from orders.tests.test_checkout_busy_database import other_connection
-from pickup import notifications, tasks
-from pickup.models import Notification, NotificationKind, NotificationStatus
-from pickup.notifications import (
-    confirm_notifications_sent,
-    deliver_notification,
-    relay_notifications,
-    resend_notifications,
-    retry_delay,
-)
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
-FAILING_BACKEND = "pickup.tests.mail_backends.FailingBackend"
-RECORDING_BACKEND = "pickup.tests.mail_backends.RecordingBackend"
+FAILING_BACKEND = "orders.tests.mail_backends.FailingBackend"
+RECORDING_BACKEND = "orders.tests.mail_backends.RecordingBackend"
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def ready_without_sending(order, django_capture_on_commit_callbacks):
     """Mark ready, committing, but drop the after-commit dispatch (as if the broker had lost it)."""
     with django_capture_on_commit_callbacks(execute=False):
         mark_ready_for_pickup(order=order)
-    return Notification.objects.get(order=order)
+    return Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
 
 
 def age(notification, **delta):
@@ -92,9 +91,9 @@ def test_with_the_broker_down_marking_ready_succeeds_and_the_relay_sends_it_late
 
     # then the order is ready, the notification waits in the database, not queued, nothing sent
     assert ready.status == "ready_for_pickup"
-    notification = Notification.objects.get(order=order)
+    notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
     assert (notification.status, notification.dispatched_at) == (NotificationStatus.PENDING, None)
-    assert notifications.waiting_for_the_broker(orders=[order]) == 1
+    assert outbox.waiting_for_the_broker(orders=[order], kind=NotificationKind.READY_FOR_PICKUP) == 1
     assert mailoutbox == []
 
     # when the relay runs while the broker is still down
@@ -146,13 +145,14 @@ def test_the_relay_leaves_fresh_and_recently_queued_rows_to_their_task(
 def test_the_relay_skips_a_row_another_relay_holds_and_does_not_wait_for_it(
     require_postgres, transactional_db, laugavegur, mittens, mailoutbox, monkeypatch
 ):
-    # given two orders marked ready a minute ago while the broker was down
+    # given two orders (their "order received" e-mails sent) marked ready a minute ago while the broker was down
     orders = [place_order(store=laugavegur, products_and_quantities=[(mittens, 1)]) for _ in range(2)]
+    mailoutbox.clear()
     with monkeypatch.context() as down:
         down.setattr(tasks.send_notification, "apply_async", _unreachable)
         for order in orders:
             mark_ready_for_pickup(order=order)
-    held, free = (Notification.objects.get(order=order) for order in orders)
+    held, free = (Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP) for order in orders)
     Notification.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=1))
 
     # and another relay (another process) has locked the first row and is queuing it right now
@@ -202,7 +202,7 @@ def test_an_email_backend_that_keeps_failing_ends_failed_after_bounded_retries_w
         mark_ready_for_pickup(order=order, by=manager)
 
     # then it was tried 4 times and is marked failed with the mail server's error
-    notification = Notification.objects.get(order=order)
+    notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
     assert (notification.status, notification.attempts, notification.sent_at) == (NotificationStatus.FAILED, 4, None)
     assert "SMTPServerDisconnected: mail.example.com closed the connection" in notification.last_error
     assert notification.claim_token == ""
@@ -309,7 +309,7 @@ def test_a_mail_server_that_can_be_asked_settles_a_lost_worker_without_a_person(
     monkeypatch.setenv("MAIL_DIR", str(tmp_path))
     settings.EMAIL_BACKEND = RECORDING_BACKEND
     notification = ready_without_sending(order, django_capture_on_commit_callbacks)
-    notifications.build_message(notification).send()
+    messages.build_message(notification).send()
     started = timezone.now() - datetime.timedelta(minutes=2)
     Notification.objects.filter(pk=notification.pk).update(
         status=NotificationStatus.SENDING, claim_token="t-1", claimed_at=started, send_started_at=started, attempts=1
@@ -349,7 +349,7 @@ def test_resend_and_confirm_are_scoped_to_the_managers_stores(
 def test_a_sent_notification_is_never_resent(order, manager, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order, by=manager)
-    notification = Notification.objects.get(order=order)
+    notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert resend_notifications(notifications=[notification], by=manager) == 0
@@ -366,11 +366,14 @@ def test_managers_see_the_failure_and_resend_from_the_admin(
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order, by=manager)
         mark_ready_for_pickup(order=oslo_order)
-    ours, theirs = Notification.objects.get(order=order), Notification.objects.get(order=oslo_order)
+    ours, theirs = (
+        Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP),
+        Notification.objects.get(order=oslo_order, kind=NotificationKind.READY_FOR_PICKUP),
+    )
     client.force_login(manager)
 
     # when the manager lists failed notifications
-    listing = client.get(reverse("admin:pickup_notification_changelist"), {"status__exact": "failed"})
+    listing = client.get(reverse("admin:orders_notification_changelist"), {"status__exact": "failed"})
 
     # then theirs is listed with the mail server's error, the other store's is not
     page = listing.content.decode()
@@ -381,7 +384,7 @@ def test_managers_see_the_failure_and_resend_from_the_admin(
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("admin:pickup_notification_changelist"),
+            reverse("admin:orders_notification_changelist"),
             {"action": "resend", "_selected_action": [ours.pk, theirs.pk]},
             follow=True,
         )
@@ -422,7 +425,7 @@ def test_the_relay_command_queues_what_the_broker_missed(
     # given an order marked ready while the broker was down, a minute ago
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order)
-    age(Notification.objects.get(order=order), minutes=1)
+    age(Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP), minutes=1)
 
     # when an operator runs the relay while the broker is still down, then it says so
     out = StringIO()
@@ -435,3 +438,10 @@ def test_the_relay_command_queues_what_the_broker_missed(
     call_command("relay_notifications", stdout=out)
     assert "queued 1, still waiting 0, recovered 0" in out.getvalue()
     assert len(mailoutbox) == 1
+
+
+def test_celery_beat_runs_the_relay_and_the_worker_knows_the_task():
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert 0 < schedule["orders.scheduled.relay_notifications"] <= 60
+    app.loader.import_default_modules()  # what a worker does at start (CELERY_IMPORTS)
+    assert {"orders.scheduled.relay_notifications", "orders.tasks.send_notification"} <= set(app.tasks)

@@ -1,4 +1,5 @@
-"""The ready-for-pickup e-mail, delivered by a real Celery worker through Redis.
+"""The shopper's e-mails, delivered by a real Celery worker through Redis: ready for pickup,
+order received and order cancelled, each exactly once.
 
 The worker is a separate process (`python -m celery -A o2o_site worker`) reading a queue of its
 own on the Redis broker, on the test database (committed data: transactional_db), and writing
@@ -20,13 +21,15 @@ from urllib.parse import quote
 import pytest
 import redis
 from django.conf import settings
+from django.utils import translation
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from o2o_site.celery import app
+from orders import tasks
+from orders.models import CancelReason, Notification, NotificationKind, NotificationStatus, OrderActivity, OrderEvent
+from orders.services import cancel_order
 from orders.tests.factories import place_order
-from pickup import tasks
-from pickup.models import Notification, NotificationStatus
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -180,7 +183,7 @@ def test_a_real_worker_emails_the_shopper_once_when_the_order_is_ready(
             mark_ready_for_pickup(order=order, by=manager)
 
             # then within seconds the worker has sent exactly one e-mail, with the order's number and link
-            notification = Notification.objects.get(order=order)
+            notification = Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
             worker.wait_until(
                 lambda: delivered_emails(mail_dir) and _status(notification) == NotificationStatus.SENT,
                 timeout=DELIVERY_TIMEOUT,
@@ -214,3 +217,69 @@ def test_a_real_worker_emails_the_shopper_once_when_the_order_is_ready(
 
 def _status(notification):
     return Notification.objects.filter(pk=notification.pk).values_list("status", flat=True).get()
+
+
+def test_a_real_worker_emails_order_received_and_cancelled_once_in_the_orders_language(
+    require_postgres, redis_broker_url, transactional_db, worker_queue, tmp_path
+):
+    # given a worker on its own queue writing e-mails to files, and mittens in stock at Laugavegur
+    store = StoreFactory(name="Laugavegur", address="Laugavegur 12")
+    mittens = ProductFactory(name_en="Lopi mittens", name_is="Lopavettlingar", price=Decimal("4990"))
+    StockLevelFactory(store=store, product=mittens, on_hand=5)
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    worker = Worker(
+        broker_url=redis_broker_url, queue=worker_queue, mail_dir=mail_dir, log_path=tmp_path / "worker.log"
+    )
+    try:
+        worker.wait_until(lambda: " ready." in worker.log(), timeout=WORKER_START_TIMEOUT, what="worker start-up")
+        with sending_to(broker_url=redis_broker_url, queue=worker_queue):
+            # when a shopper reading the shop in Icelandic places an order (on_commit queues the task)
+            with translation.override("is"):
+                order = place_order(
+                    store=store, products_and_quantities=[(mittens, 2)], email="anna@example.com", language="is"
+                )
+
+            # then the worker sends one "order received" e-mail, in Icelandic, with the code and the link
+            received = Notification.objects.get(order=order, kind=NotificationKind.ORDER_RECEIVED)
+            worker.wait_until(
+                lambda: _status(received) == NotificationStatus.SENT, timeout=DELIVERY_TIMEOUT, what="order received"
+            )
+            [sent] = delivered_emails(mail_dir)
+            assert sent["To"] == "anna@example.com"
+            assert sent["Subject"] == f"Við höfum móttekið pöntun {order.number}"
+            assert "2 × Lopavettlingar" in text_of(sent)
+            assert order.pickup_code in text_of(sent) and order.absolute_link() in text_of(sent)
+
+            # when the shopper cancels it (the same path as the store and expiry, with another reason)
+            cancel_order(order=order, reason=CancelReason.SHOPPER)
+
+            # then the worker sends one "order cancelled" e-mail, in Icelandic, saying why
+            cancelled = Notification.objects.get(order=order, kind=NotificationKind.ORDER_CANCELLED)
+            worker.wait_until(
+                lambda: _status(cancelled) == NotificationStatus.SENT, timeout=DELIVERY_TIMEOUT, what="order cancelled"
+            )
+            second = next(message for message in delivered_emails(mail_dir) if message["Subject"] != sent["Subject"])
+            assert second["Subject"] == f"Hætt var við pöntun {order.number}"
+            assert f"Þú hættir við pöntun {order.number}." in text_of(second)
+
+            # when both tasks reach the worker twice more (a duplicate delivery, a retry)
+            duplicates = [
+                tasks.send_notification.delay(notification_id=notification.pk)
+                for notification in (received, cancelled, received, cancelled)
+            ]
+            worker.wait_until(
+                lambda: all(f"[{result.id}] succeeded" in worker.log() for result in duplicates),
+                timeout=DELIVERY_TIMEOUT,
+                what="the duplicate tasks to finish",
+            )
+
+        # then still exactly one of each, and the order's timeline shows each once, in Icelandic
+        assert sorted(message["Subject"] for message in delivered_emails(mail_dir)) == sorted(
+            [f"Við höfum móttekið pöntun {order.number}", f"Hætt var við pöntun {order.number}"]
+        )
+        notes = OrderEvent.objects.filter(order=order, kind=OrderActivity.EMAILED).values_list("note", flat=True)
+        assert list(notes) == ["Pöntun móttekin", "Hætt við pöntun"]
+        assert Notification.objects.filter(order=order).count() == 2
+    finally:
+        worker.stop()

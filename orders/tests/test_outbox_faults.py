@@ -2,7 +2,7 @@
 
 Each test starts a redis-server of its own on a free port (so stopping it harms nobody else) and
 real `celery worker -B` processes (beat embedded, running the relay every second) on the test's
-PostgreSQL database. E-mails go to pickup.tests.mail_backends.RecordingBackend, which writes one
+PostgreSQL database. E-mails go to orders.tests.mail_backends.RecordingBackend, which writes one
 file per message and can pause inside a send, so the test can kill the worker right there.
 """
 
@@ -25,13 +25,12 @@ from django.urls import reverse
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from conftest import _missing
-from orders.models import Order
+from orders.models import Notification, NotificationKind, NotificationStatus, Order
+from orders.notifications.decisions import resend_notifications
 from orders.tests.factories import place_order
 from orders.tests.test_checkout_busy_database import checkout_form
-from pickup.models import Notification, NotificationStatus
-from pickup.notifications import resend_notifications
+from orders.tests.test_worker import REPO_ROOT, database_url_of_this_test_run, sending_to
 from pickup.services import mark_ready_for_pickup
-from pickup.tests.test_worker import REPO_ROOT, database_url_of_this_test_run, sending_to
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -130,7 +129,7 @@ class Worker:
             "CELERY_BROKER_URL": broker_url,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CELERY_TASK_DEFAULT_QUEUE": queue,
-            "EMAIL_BACKEND": "pickup.tests.mail_backends.RecordingBackend",
+            "EMAIL_BACKEND": "orders.tests.mail_backends.RecordingBackend",
             "MAIL_DIR": str(mail_dir),
             "NOTIFICATION_RELAY_INTERVAL": "1",
             "PYTHONUNBUFFERED": "1",
@@ -203,8 +202,16 @@ def emails_in(mail_dir):
     return sorted(mail_dir.glob("*.eml"))
 
 
+def ready_notification(order):
+    return Notification.objects.get(order=order, kind=NotificationKind.READY_FOR_PICKUP)
+
+
 def status_of(order):
-    return Notification.objects.filter(order=order).values_list("status", flat=True).get()
+    return ready_notification(order).status
+
+
+def received_status(order):
+    return Notification.objects.get(order=order, kind=NotificationKind.ORDER_RECEIVED).status
 
 
 @pytest.fixture
@@ -233,7 +240,7 @@ def test_with_redis_down_the_shop_keeps_working_and_every_email_goes_out_once_it
 ):
     # The action moves each order in its own transaction on purpose (conftest.ZEAL_ALLOWLIST says
     # why), and each writes its own notification row: one get_or_create per order, not an N+1.
-    settings.ZEAL_ALLOWLIST = [*settings.ZEAL_ALLOWLIST, {"model": "pickup.Notification", "field": "get()"}]
+    settings.ZEAL_ALLOWLIST = [*settings.ZEAL_ALLOWLIST, {"model": "orders.Notification", "field": "get()"}]
 
     # given a worker (with the relay on beat) and three orders placed at Laugavegur
     queue = f"o2o-test-{uuid.uuid4().hex[:12]}"
@@ -274,10 +281,13 @@ def test_with_redis_down_the_shop_keeps_working_and_every_email_goes_out_once_it
             assert placed.status_code == 302
             assert checkout_took < REQUEST_LIMIT, f"checkout took {checkout_took:.2f} s with Redis {outage}"
             assert Order.objects.count() == 4
+            checked_out = Order.objects.exclude(pk__in=[order.pk for order in orders]).get()
 
-            # and the notifications wait in the database; nothing was sent
+            # and the notifications (three "ready", the new order's "received") wait in the database;
+            # nothing was sent
             time.sleep(2)
             assert {status_of(order) for order in orders} == {NotificationStatus.PENDING}
+            assert received_status(checked_out) == NotificationStatus.PENDING
             assert emails_in(mail_dir) == []
 
             # when Redis comes back
@@ -286,15 +296,18 @@ def test_with_redis_down_the_shop_keeps_working_and_every_email_goes_out_once_it
 
             # then within a minute every e-mail has gone out, exactly once
             worker.wait_until(
-                lambda: {status_of(order) for order in orders} == {NotificationStatus.SENT},
+                lambda: (
+                    {status_of(order) for order in orders} == {NotificationStatus.SENT}
+                    and received_status(checked_out) == NotificationStatus.SENT
+                ),
                 timeout=RECOVERY_TIMEOUT,
                 what="the queued e-mails after Redis came back",
             )
             assert time.monotonic() - back < RECOVERY_TIMEOUT
             time.sleep(3)  # a few more relay passes: still one each
             sent = [path.read_text(errors="replace") for path in emails_in(mail_dir)]
-            assert len(sent) == 3
-            assert all(sum(order.number in text for text in sent) == 1 for order in orders)
+            assert len(sent) == 4
+            assert all(sum(order.number in text for text in sent) == 1 for order in [*orders, checked_out])
     finally:
         worker.stop()
 
@@ -326,7 +339,7 @@ def test_a_worker_killed_while_sending_ends_with_exactly_one_email(
             first.kill()
 
             # then the row shows a claim that was handed to the mail server
-            notification = Notification.objects.get(order=order)
+            notification = ready_notification(order)
             assert notification.status == NotificationStatus.SENDING
             assert notification.send_started_at is not None
             assert len(emails_in(mail_dir)) == (1 if killed == "after" else 0)
@@ -384,7 +397,7 @@ def test_the_broker_delivers_a_killed_task_again_and_it_settles_its_own_claim_on
             mark_ready_for_pickup(order=order)
             paused = mail_dir / f"paused-{when}"
             workers[0].wait_until(paused.exists, timeout=START_TIMEOUT, what="the send to start")
-            task_id = Notification.objects.get(order=order).claim_token
+            task_id = ready_notification(order).claim_token
             assert task_id
 
             if killed == "the process sending":
@@ -419,7 +432,7 @@ def test_the_broker_delivers_a_killed_task_again_and_it_settles_its_own_claim_on
             assert deliveries == 2
             time.sleep(2)
             assert len(emails_in(mail_dir)) == 1
-            assert Notification.objects.get(order=order).attempts == (2 if when == "before" else 1)
+            assert ready_notification(order).attempts == (2 if when == "before" else 1)
     finally:
         for worker in workers:
             worker.stop()
@@ -437,7 +450,7 @@ def test_a_failing_mail_server_is_retried_with_backoff_then_failed_and_a_manager
         queue=queue,
         mail_dir=mail_dir,
         log_path=tmp_path / "failing.log",
-        EMAIL_BACKEND="pickup.tests.mail_backends.FailingBackend",
+        EMAIL_BACKEND="orders.tests.mail_backends.FailingBackend",
         NOTIFICATION_MAX_ATTEMPTS="3",
         NOTIFICATION_RETRY_BACKOFF="0.5",
     )
@@ -451,7 +464,7 @@ def test_a_failing_mail_server_is_retried_with_backoff_then_failed_and_a_manager
             failing.wait_until(
                 lambda: status_of(order) == NotificationStatus.FAILED, timeout=RECOVERY_TIMEOUT, what="failed"
             )
-            notification = Notification.objects.get(order=order)
+            notification = ready_notification(order)
             assert notification.attempts == 3
             assert "SMTPServerDisconnected" in notification.last_error
             assert failing.log().count("Retry in") == 2

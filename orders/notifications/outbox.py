@@ -1,0 +1,97 @@
+"""The outbox: a notification is a row written with the change that causes it, queued after commit.
+
+`notify(order=…, kind=…)` writes a Notification row in the caller's transaction (the status change
+that causes it) and, after commit, hands a delivery task to the broker, bounded: a broker that is
+down, unreachable or hung costs the request under a second, never a hang, and the row simply stays
+pending; for BROKER_RETRY_AFTER seconds after such a failure the process does not try again (an
+action marking twenty orders ready pays once, not twenty times). The relay (relay.py) queues the
+rows the broker never got once it is back.
+"""
+
+import logging
+import time
+from functools import partial
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+from orders import tasks
+from orders.models import Notification, NotificationKind, NotificationStatus, Order
+
+logger = logging.getLogger(__name__)
+
+# Publishing from a web request: one quick reconnect (a pooled connection may be stale after a
+# broker restart), then give up; the row stays pending for the relay.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+# A broker that hangs rather than refuses costs a publish up to three socket timeouts
+# (CELERY_BROKER_SOCKET_TIMEOUT); after one failure, requests leave their rows to the relay for a while.
+BROKER_RETRY_AFTER = 10.0  # seconds
+
+
+def notify(*, order: Order, kind: NotificationKind) -> Notification:
+    """Write the shopper's notification in the caller's transaction; queue it after commit.
+
+    Unique per (order, kind): notifying twice returns the first row and queues nothing more.
+    The task is bound to the row's id now (partial), not looked up when the hook runs.
+    """
+    with transaction.atomic():
+        notification, created = Notification.objects.get_or_create(
+            order=order, kind=kind, defaults={"recipient": order.contact_email}
+        )
+        if created:
+            transaction.on_commit(partial(dispatch, notification_id=notification.pk))
+    return notification
+
+
+class _BrokerOutage:
+    """When this process last found the broker unavailable; requests skip it until `until`."""
+
+    until = 0.0
+
+    def noticed(self) -> None:
+        self.until = time.monotonic() + BROKER_RETRY_AFTER
+
+    def over(self) -> None:
+        self.until = 0.0
+
+    @property
+    def ongoing(self) -> bool:
+        return time.monotonic() < self.until
+
+
+broker_outage = _BrokerOutage()
+
+
+def dispatch(*, notification_id: int, during_outage: bool = False) -> bool:
+    """Hand the delivery task to the broker, bounded in time. Returns whether it was queued.
+
+    Never raises for an unreachable broker: the notification stays pending and the relay queues
+    it once the broker is back. (Without CELERY_TASK_ALWAYS_EAGER the bound comes from the
+    broker's connect and socket timeouts in settings and PUBLISH_RETRY_POLICY.) Within
+    BROKER_RETRY_AFTER of a failure it does not try at all, unless `during_outage` (the relay).
+    """
+    if broker_outage.ongoing and not during_outage:
+        logger.info("notification %s stays queued in the database: the broker was unavailable", notification_id)
+        return False
+    try:
+        tasks.send_notification.apply_async(
+            kwargs={"notification_id": notification_id}, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except (BrokerUnavailable, OSError) as error:
+        broker_outage.noticed()
+        logger.warning("notification %s stays queued in the database: broker unavailable (%s)", notification_id, error)
+        return False
+    broker_outage.over()
+    Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(
+        dispatched_at=timezone.now()
+    )
+    return True
+
+
+def waiting_for_the_broker(*, orders: QuerySet[Order] | list[Order], kind: NotificationKind) -> int:
+    """How many of these orders' notifications of `kind` could not be queued yet (the broker is down)."""
+    return Notification.objects.filter(
+        order__in=orders, kind=kind, status=NotificationStatus.PENDING, dispatched_at__isnull=True
+    ).count()

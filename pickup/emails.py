@@ -1,0 +1,39 @@
+"""The pickup e-mails: ready for pickup, and the reminder for an order not collected.
+
+Declared in O2O_NOTIFICATION_EMAILS (settings) and sent through the outbox (orders.notifications);
+rendered in the order's language by orders.emails.render_email.
+"""
+
+from django.core.mail import EmailMultiAlternatives
+from django.utils.translation import gettext as _
+
+from orders.emails import render_email
+from orders.models import Order
+
+from .reminders import ready_at_of, uncollected_deadlines
+
+
+def ready_for_pickup_email(order: Order) -> EmailMultiAlternatives:
+    return render_email(
+        order,
+        template="pickup/email/ready_for_pickup",
+        subject=lambda: (
+            _("Your order %(number)s is ready for pickup at %(store)s")
+            % {"number": order.number, "store": order.store.name}
+        ),
+        context={"opening_hours": list(order.store.opening_hours.all())},
+    )
+
+
+def pickup_reminder_email(order: Order) -> EmailMultiAlternatives:
+    # "Collect by" is the very time the order is cancelled (pickup.reminders computes both).
+    deadlines = uncollected_deadlines(order=order, ready_at=ready_at_of(order))
+    return render_email(
+        order,
+        template="pickup/email/pickup_reminder",
+        subject=lambda: (
+            _("Reminder: your order %(number)s is waiting for you at %(store)s")
+            % {"number": order.number, "store": order.store.name}
+        ),
+        context={"expires_at": deadlines.collect_by},
+    )
