@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",  # login brute-force limits (shopper and admin logins)
     "csp",  # Content-Security-Policy header
+    "o2o_site.apps.SiteConfig",  # the lowest layer: money (and its |money filter), shared helpers
     "accounts",
     "catalog",
     "stores",

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.money import format_money
+from o2o_site.money import format_money
 from pickup import notifications as pickup_notifications
 from pickup import services as pickup_services
 from pickup.models import Notification

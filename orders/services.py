@@ -11,8 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
-from catalog.money import round_to_minor_unit
 from o2o_site.database_errors import limit_lock_wait, retry_on_conflict
+from o2o_site.money import round_to_minor_unit
 from stores import services as stock
 
 from .models import ORDER_TRANSITIONS, Fulfilment, Order, OrderActivity, OrderEvent, OrderLine, OrderStatus

@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Product
-from catalog.money import format_money
 from catalog.selectors import PRODUCTS_PER_PAGE, product_listing
 from catalog.tests.factories import CategoryFactory, ProductFactory
+from o2o_site.money import format_money
 from orders.cart import SESSION_KEY
 from orders.models import Order
 from stores import services as stock

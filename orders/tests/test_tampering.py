@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.tests.factories import UserFactory
-from catalog.money import format_money
 from catalog.tests.factories import ProductFactory
+from o2o_site.money import format_money
 from orders.models import Order, OrderStatus
 from orders.tests.test_cart import add, cart_in, choose_store, messages_of
 from orders.tests.test_checkout import CONTACT, checkout_token, fill_cart, level, place

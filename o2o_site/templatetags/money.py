@@ -1,6 +1,6 @@
 from django import template
 
-from catalog.money import format_money
+from o2o_site.money import format_money
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from catalog.money import format_money, round_to_minor_unit
+from o2o_site.money import format_money, round_to_minor_unit
 
 NBSP = "\u00a0"
 
