@@ -15,7 +15,9 @@ applied: an ISO code is kept off the digits by a no-break space (CLDR's currency
 negative amount carries the language's own minus sign (Bokmål's is U+2212). The spaces are
 no-break spaces, so a price never wraps across two lines.
 
-Amounts are rounded half-up to the minor unit (`round_to_minor_unit`) before they are shown.
+A price must be an amount the currency can be paid in: `validate_price` refuses 100.50 ISK. Amounts
+are rounded half-up to the minor unit (`round_to_minor_unit`) before anything is shown or summed,
+so the lines shown always add up to the total shown.
 """
 
 import unicodedata
@@ -31,7 +33,9 @@ from babel.numbers import (
     parse_pattern,
 )
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
 NBSP = "\u00a0"
 
@@ -56,6 +60,33 @@ def is_representable(amount: Decimal | int | str, currency: str | None = None) -
     """Whether `amount` can be paid in the currency: no part smaller than its minor unit."""
     amount = Decimal(amount)
     return amount.is_finite() and amount == round_to_minor_unit(amount, currency)
+
+
+def validate_price(amount: Decimal | None) -> None:
+    """Model and form validator: `amount` is a price the shop's currency can be paid in.
+
+    100.50 is refused in ISK (no minor unit: aurar were withdrawn in 2003) and 89.905 in NOK.
+    Raises ValidationError (code "unrepresentable") with a message in the active language.
+    """
+    if amount is None or not Decimal(amount).is_finite():
+        return  # "required" and "not a number" are the field's own errors
+    currency = settings.SHOP_CURRENCY.upper()
+    if is_representable(amount, currency):
+        return
+    digits = minor_unit_digits(currency)
+    if digits == 0:
+        message = gettext(
+            "%(amount)s is not a price in %(currency)s: the currency has no minor unit, so prices are whole numbers."
+        )
+    else:
+        message = ngettext(
+            "%(amount)s is not a price in %(currency)s: prices have at most %(digits)s decimal.",
+            "%(amount)s is not a price in %(currency)s: prices have at most %(digits)s decimals.",
+            digits,
+        )
+    raise ValidationError(
+        message, code="unrepresentable", params={"amount": amount, "currency": currency, "digits": digits}
+    )
 
 
 def money_locale(language: str | None = None) -> Locale:

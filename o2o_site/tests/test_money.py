@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.utils import translation
 
-from o2o_site.money import format_money, round_to_minor_unit
+from o2o_site.money import format_money, is_representable, minor_unit_digits, round_to_minor_unit, validate_price
 
 NBSP = "\u00a0"
 
@@ -157,3 +158,45 @@ def test_a_norwegian_order_total_keeps_its_ore(settings):
     assert order.total == Decimal("269.70")
     assert order.currency == "NOK"
     assert format_money(order.total, order.currency, language="nb") == f"269,70{NBSP}kr"
+
+
+def test_minor_units_come_from_cldr():
+    # ISK has no minor unit in use, NOK has øre, and so on for any currency CLDR knows
+    assert (minor_unit_digits("ISK"), minor_unit_digits("NOK"), minor_unit_digits("EUR")) == (0, 2, 2)
+    assert minor_unit_digits("JPY") == 0
+    assert format_money(Decimal("1500"), "JPY", language="en") == f"JPY{NBSP}1,500"
+
+
+def test_a_currency_that_is_not_the_languages_own_is_written_with_its_code():
+    assert format_money(Decimal("1299"), "EUR", language="is") == f"1.299,00{NBSP}EUR"
+    assert format_money(Decimal("1299"), "EUR", language="nb") == f"1{NBSP}299,00{NBSP}EUR"
+    assert format_money(Decimal("1299"), "EUR", language="en") == f"EUR{NBSP}1,299.00"
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "payable"),
+    [
+        ("ISK", "100", True),
+        ("ISK", "100.00", True),
+        ("ISK", "100.50", False),
+        ("NOK", "100.50", True),
+        ("NOK", "89.905", False),
+    ],
+)
+def test_an_amount_is_payable_when_it_has_nothing_below_the_minor_unit(currency, amount, payable):
+    assert is_representable(Decimal(amount), currency) is payable
+
+
+def test_the_price_validator_uses_the_shops_currency(settings):
+    settings.SHOP_CURRENCY = "NOK"
+    validate_price(Decimal("100.50"))
+    with pytest.raises(ValidationError) as refused, translation.override("en"):
+        validate_price(Decimal("89.905"))
+    assert refused.value.messages == ["89.905 is not a price in NOK: prices have at most 2 decimals."]
+    assert refused.value.code == "unrepresentable"
+
+    settings.SHOP_CURRENCY = "ISK"
+    validate_price(Decimal("100"))
+    validate_price(None)
+    with pytest.raises(ValidationError):
+        validate_price(Decimal("100.50"))
