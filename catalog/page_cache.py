@@ -19,7 +19,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
-from orders.cart import Cart
+from checkout.cart import Cart
 
 from . import fragment_cache
 

@@ -4,9 +4,7 @@ stays the same whether a page shows 10 products or 200."""
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
-
-from stores.models import StockLevel
+from django.db.models import Prefetch, QuerySet
 
 from . import fragment_cache
 from .models import Category, Product, ProductImage
@@ -97,37 +95,16 @@ def _first_image():
     )
 
 
-def product_listing(*, search="", category_ids=None, store=None, only_available=False):
+def product_listing(*, search: str = "", category_ids: list[int] | None = None) -> QuerySet[Product]:
     """Active products for the list page, in name order, each with `first_images`.
 
-    `only_available` keeps products with at least one unit at `store` (ignored without a store).
-    The units themselves are read for the page shown only (with_units_at): a subquery per row
-    would run for every row an OFFSET skips, ten thousand of them on a deep page.
+    Stock is a higher layer's business: stores.selectors.only_available_at narrows this to what a
+    store has, and stores.selectors.with_units_at reads the units for the page shown only.
     """
     products = Product.objects.active().search(search).prefetch_related(_first_image())
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
-    if store is not None and only_available:
-        products = products.filter(
-            Exists(StockLevel.objects.filter(store=store, product=OuterRef("pk")).available().order_by())
-        )
     return products.order_by("name", "pk")
-
-
-def with_units_at(store, products) -> list[Product]:
-    """`products` (a page of the list) as a list, each with `available_here`, the units a shopper
-    can buy at `store` (no attribute without a store): one query by the (store, product) index."""
-    products = list(products)
-    if store is not None:
-        units = dict(
-            StockLevel.objects.filter(store=store, product__in=products)
-            .order_by()
-            .with_available()
-            .values_list("product_id", "available_quantity")
-        )
-        for product in products:
-            product.available_here = max(units.get(product.pk, 0), 0)
-    return products
 
 
 # {slug: (catalog version, product id)} as this process last saw them: see product_page_stamps.

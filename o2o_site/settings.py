@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "stores",
     "orders",
     "pickup",
+    "checkout",
+    "storefront",
+    "backoffice",
     "demo",
 ]
 
@@ -76,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "orders.context_processors.cart_summary",
+                "checkout.context_processors.cart_summary",
                 "stores.context_processors.my_store",
             ],
         },

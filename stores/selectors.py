@@ -5,9 +5,11 @@ import time
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from catalog import fragment_cache
+from catalog.models import Product
 
 from .models import OpeningHours, PostcodeLocation, StockLevel, Store
 
@@ -305,3 +307,28 @@ def _arranged(rows, my_store):
     # Stable sort: ties in distance keep the city/name order from the database.
     arranged.sort(key=lambda row: (not row.is_my_store, row.distance_km))
     return arranged
+
+
+def only_available_at(products: QuerySet[Product], *, store: Store) -> QuerySet[Product]:
+    """`products` narrowed to those with at least one unit a shopper can buy at `store`."""
+    return products.filter(
+        Exists(StockLevel.objects.filter(store=store, product=OuterRef("pk")).available().order_by())
+    )
+
+
+def with_units_at(store: Store | None, products) -> list[Product]:
+    """`products` (a page of the list) as a list, each with `available_here`, the units a shopper
+    can buy at `store` (no attribute without a store): one query by the (store, product) index.
+    Read for the page shown only: a subquery per row would run for every row an OFFSET skips,
+    ten thousand of them on a deep page."""
+    products = list(products)
+    if store is not None:
+        units = dict(
+            StockLevel.objects.filter(store=store, product__in=products)
+            .order_by()
+            .with_available()
+            .values_list("product_id", "available_quantity")
+        )
+        for product in products:
+            product.available_here = max(units.get(product.pk, 0), 0)
+    return products

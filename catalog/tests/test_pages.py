@@ -285,7 +285,7 @@ def test_the_product_page_has_an_add_to_cart_form(client):
     html = client.get(product.get_absolute_url()).content.decode()
 
     # then
-    assert f'action="{reverse("orders:cart_add")}" method="post"' in html
+    assert f'action="{reverse("checkout:cart_add")}" method="post"' in html
     assert f'name="product_id" value="{product.pk}"' in html
     assert 'name="quantity" value="1" min="1"' in html
     assert f'name="next" value="{product.get_absolute_url()}"' in html

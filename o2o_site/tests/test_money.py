@@ -108,7 +108,8 @@ def test_nothing_to_show_is_an_empty_string():
 def test_an_order_total_is_the_exact_sum_of_its_lines_rounded_once_in_the_minor_unit(settings):
     # given an Icelandic shop whose price list (imported from a supplier) has half krónur
     from catalog.tests.factories import ProductFactory
-    from orders.services import Contact, place_pickup_order
+    from checkout.services import place_pickup_order
+    from orders.services import Contact
     from stores.tests.factories import StockLevelFactory, StoreFactory
 
     settings.SHOP_CURRENCY = "ISK"
@@ -137,7 +138,8 @@ def test_an_order_total_is_the_exact_sum_of_its_lines_rounded_once_in_the_minor_
 def test_a_norwegian_order_total_keeps_its_ore(settings):
     # given a Norwegian shop
     from catalog.tests.factories import ProductFactory
-    from orders.services import Contact, place_pickup_order
+    from checkout.services import place_pickup_order
+    from orders.services import Contact
     from stores.tests.factories import StockLevelFactory, StoreFactory
 
     settings.SHOP_CURRENCY = "NOK"

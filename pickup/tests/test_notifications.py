@@ -19,8 +19,8 @@ from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
+from checkout.tests.test_checkout_busy_database import other_connection
 from orders.tests.factories import place_order
-from orders.tests.test_checkout_busy_database import other_connection
 from pickup import notifications, tasks
 from pickup.models import Notification, NotificationKind, NotificationStatus
 from pickup.notifications import (

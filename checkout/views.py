@@ -1,6 +1,6 @@
 """The cart, the checkout and the shopper's order page.
 
-Thin on purpose: forms validate, selectors read, orders.services.place_pickup_order writes.
+Thin on purpose: forms validate, selectors read, checkout.services.place_pickup_order writes.
 """
 
 import secrets
@@ -16,30 +16,29 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Product
-from pickup.curbside import curbside_step
-from pickup.models import PickupSettings
-from pickup.slots import available_slots, available_slots_by_store, slot_options
-from stores.selectors import my_store
-from stores.services import InsufficientStock
-
-from .cart import Cart
-from .forms import CartLineForm, CheckoutForm, CollectorForm
-from .models import Order
-from .selectors import (
+from orders.models import Order
+from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
     available_units_at,
     opening_week,
     order_for_page,
     stores_able_to_supply,
 )
-from .services import Contact, OrderError, place_pickup_order, set_collector
+from orders.services import Contact, OrderError, set_collector
+from pickup.curbside import curbside_step
+from pickup.models import PickupSettings
+from pickup.slots import available_slots_by_store, slot_options
+from stores.selectors import my_store
+from stores.services import InsufficientStock
+
+from .cart import Cart
+from .forms import CartLineForm, CheckoutForm, CollectorForm
+from .services import pickup_times_to_try, place_pickup_order
 
 # Each checkout page carries a one-time token; the session remembers the ones it issued, and
 # the order stores the one that placed it (unique), so a double submit finds the first order.
 CHECKOUT_TOKENS_KEY = "checkout_tokens"
 OPEN_TOKENS_KEPT = 5
-# A checkout without a chosen pickup time tries this many of the earliest free ones.
-FREE_SLOTS_TRIED = 5
 
 
 def _next_url(request, fallback):
@@ -99,14 +98,14 @@ def cart_add(request):
     if not form.is_valid():
         for error in _form_errors(form):
             messages.error(request, error)
-        return redirect(_next_url(request, reverse("orders:cart")))
+        return redirect(_next_url(request, reverse("checkout:cart")))
     product, quantity = form.product, form.cleaned_data["quantity"]
     cart.set(product.pk, cart.quantity_of(product.pk) + quantity)
     messages.success(
         request,
         gettext("Added %(quantity)s × %(product)s to your cart.") % {"quantity": quantity, "product": product.name},
     )
-    return redirect(_next_url(request, reverse("orders:cart")))
+    return redirect(_next_url(request, reverse("checkout:cart")))
 
 
 @require_POST
@@ -122,7 +121,7 @@ def cart_update(request):
     else:
         cart.set(form.product.pk, form.cleaned_data["quantity"])
         messages.success(request, gettext("Your cart was updated."))
-    return redirect(_next_url(request, reverse("orders:cart")))
+    return redirect(_next_url(request, reverse("checkout:cart")))
 
 
 @require_http_methods(["GET", "POST"])
@@ -138,7 +137,7 @@ def checkout(request):
     lines = _lines_still_sold(request, cart)
     if not lines:
         messages.info(request, gettext("Your cart is empty. Add something before checking out."))
-        return redirect("orders:cart")
+        return redirect("checkout:cart")
     quantities = {line.product.pk: line.quantity for line in lines}
 
     stores = None
@@ -233,15 +232,8 @@ def _place_order(request, form, quantities, token):
     store = data["store"]
     # No time chosen (an old page, a script): the earliest time with room, as the page preselects,
     # or the next ones if it fills up meanwhile.
-    slot, choices = data["pickup_slot"], ()
-    if slot is None:
-        offered = available_slots(store)
-        if not offered:
-            raise OrderError(
-                gettext("%(store)s has no free pickup times in the coming days. Please choose another store.")
-                % {"store": store.name}
-            )
-        choices = [free.starts_at for free in offered[:FREE_SLOTS_TRIED]]
+    slot = data["pickup_slot"]
+    choices = pickup_times_to_try(store=store) if slot is None else ()
     return place_pickup_order(
         quantities=quantities,
         store=store,

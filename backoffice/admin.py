@@ -1,4 +1,8 @@
-"""Orders in the admin: what store staff use at the counter.
+"""The admin screens that compose several apps: orders with their pickup actions, stores with
+their pickup settings. The apps below register their own single-app screens; what needs pickup
+(or, later, delivery) beside an order or a store is put together here, at the top of the layers.
+
+Orders in the admin: what store staff use at the counter.
 
 Nothing here changes an order directly. Orders are placed by shoppers and move only through the
 services (mark ready, cancel, collect), each of which checks the transition table and writes the
@@ -19,16 +23,19 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.money import format_money
+from orders import services as order_services
+from orders.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from pickup import notifications as pickup_notifications
 from pickup import services as pickup_services
+from pickup.admin import PickupSettingsInline
 from pickup.models import Notification
+from stores.admin import StoreAdmin
 from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
+from stores.models import Store
 from stores.services import StockError
 
-from . import services as order_services
 from .admin_filters import PickupSlotListFilter
 from .admin_forms import CollectOrderForm
-from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -395,3 +402,8 @@ def _not_collectable_message(order):
         "number": order.number,
         "status": OrderStatus(order.status).label,
     }
+
+
+@admin.register(Store)
+class StoreWithPickupAdmin(StoreAdmin):
+    inlines = (*StoreAdmin.inlines, PickupSettingsInline)

@@ -106,11 +106,11 @@ def test_a_tampered_or_foreign_link_is_a_plain_404(client, order):
     unknown_order = signing.Signer(salt=ORDER_LINK_SALT).sign("NOSUCHORDER")
     other_salt = signing.Signer(salt="something-else").sign(order.number)
     links = [
-        reverse("orders:order_detail", kwargs={"token": order.number}),
-        reverse("orders:order_detail", kwargs={"token": order.access_token[:-1] + "x"}),
-        reverse("orders:order_detail", kwargs={"token": order.access_token.replace(order.number, "AAAAAAAA")}),
-        reverse("orders:order_detail", kwargs={"token": other_salt}),
-        reverse("orders:order_detail", kwargs={"token": unknown_order}),
+        reverse("checkout:order_detail", kwargs={"token": order.number}),
+        reverse("checkout:order_detail", kwargs={"token": order.access_token[:-1] + "x"}),
+        reverse("checkout:order_detail", kwargs={"token": order.access_token.replace(order.number, "AAAAAAAA")}),
+        reverse("checkout:order_detail", kwargs={"token": other_salt}),
+        reverse("checkout:order_detail", kwargs={"token": unknown_order}),
     ]
 
     # when anyone opens them

@@ -11,9 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orders.models import STATUSES_HOLDING_STOCK
 from stores.admin_scoping import managed_stores
-
-from .models import STATUSES_HOLDING_STOCK
 
 FIRST_HOUR, LAST_HOUR = 6, 23
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
-from orders.cart import SESSION_KEY
+from checkout.cart import SESSION_KEY
+from checkout.views import CHECKOUT_TOKENS_KEY
 from orders.models import Order, OrderStatus
 from orders.selectors import CHECKOUT_STORES_SHOWN, stores_able_to_supply
-from orders.views import CHECKOUT_TOKENS_KEY
 from stores import services as stock
 from stores.models import StockLevel
 from stores.selectors import MY_STORE_SESSION_KEY
@@ -39,14 +39,14 @@ def cart_in(client):
 
 
 def checkout_token(client):
-    response = client.get(reverse("orders:checkout"))
+    response = client.get(reverse("checkout:checkout"))
     assert response.status_code == 200
     return re.search(r'name="checkout_token" value="([^"]+)"', response.content.decode()).group(1)
 
 
 def place(client, store, **overrides):
     data = {**CONTACT, "store": store.pk, "checkout_token": checkout_token(client), **overrides}
-    return client.post(reverse("orders:checkout"), data)
+    return client.post(reverse("checkout:checkout"), data)
 
 
 def level(store, product):
@@ -115,7 +115,7 @@ def test_the_checkout_offers_only_stores_that_have_every_line_and_preselects_min
     fill_cart(client, {mittens: 1, hat: 1})
 
     # when they open the checkout
-    html = client.get(reverse("orders:checkout")).content.decode()
+    html = client.get(reverse("checkout:checkout")).content.decode()
 
     # then only Laugavegur is offered, checked, with its address and hours
     assert f'value="{laugavegur.pk}" checked' in html
@@ -140,7 +140,7 @@ def test_a_chain_checkout_lists_my_store_and_the_nearest_others_not_every_store(
     fill_cart(client, {mittens: 1})
 
     # when they open the checkout
-    html = client.get(reverse("orders:checkout")).content.decode()
+    html = client.get(reverse("checkout:checkout")).content.decode()
 
     # then my store comes first and checked, then the nearest, up to the limit, and a note says there are more
     offered = re.findall(r'<label for="pickup-store-\d+">([^<]+)</label>', html)
@@ -156,7 +156,7 @@ def test_a_chain_checkout_lists_my_store_and_the_nearest_others_not_every_store(
 def test_no_store_with_everything_means_no_order_button(client, laugavegur, mittens):
     fill_cart(client, {mittens: 4})
 
-    html = client.get(reverse("orders:checkout")).content.decode()
+    html = client.get(reverse("checkout:checkout")).content.decode()
 
     assert 'data-testid="no-store-can-supply"' in html
     assert re.search(r'data-testid="place-order"\s+disabled', html)
@@ -169,7 +169,7 @@ def test_a_logged_in_shopper_finds_their_details_filled_in_and_the_order_on_thei
     fill_cart(client, {mittens: 1})
 
     # when they open the checkout, then place the order
-    html = client.get(reverse("orders:checkout")).content.decode()
+    html = client.get(reverse("checkout:checkout")).content.decode()
     place(client, laugavegur, name="Kári Stefánsson", email="kari@example.com", phone="+354 699 0000")
 
     # then the form was prefilled and the order belongs to their account
@@ -186,7 +186,7 @@ def test_a_line_taken_meanwhile_is_named_and_nothing_is_reserved(client, laugave
 
     # when someone else takes 2 of the 3 mittens before they submit
     stock.reserve_stock(store=laugavegur, quantities={mittens.pk: 2})
-    response = client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
 
     # then the page names the short line, no order exists, nothing more is reserved, the cart is kept
     html = response.content.decode()
@@ -205,7 +205,7 @@ def test_the_last_unit_gone_shows_sold_out(client, laugavegur, mittens):
     token = checkout_token(client)
     stock.reserve_stock(store=laugavegur, quantities={mittens.pk: 3})
 
-    response = client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
 
     assert "&#x27;Lopi mittens&#x27; is sold out at Laugavegur." in response.content.decode()
     assert Order.objects.count() == 0
@@ -245,7 +245,7 @@ def test_a_store_that_is_closed_or_unknown_is_not_a_valid_choice(client, laugave
     fill_cart(client, {mittens: 1})
 
     response = client.post(
-        reverse("orders:checkout"),
+        reverse("checkout:checkout"),
         {**CONTACT, "store": ids.get(store_id, store_id), "checkout_token": checkout_token(client)},
     )
 
@@ -281,8 +281,8 @@ def test_a_double_submit_places_one_order_and_shows_it_twice(client, laugavegur,
     data = {**CONTACT, "store": laugavegur.pk, "checkout_token": checkout_token(client)}
 
     # when the same form is posted twice (a double click, or back and submit again)
-    first = client.post(reverse("orders:checkout"), data)
-    second = client.post(reverse("orders:checkout"), data)
+    first = client.post(reverse("checkout:checkout"), data)
+    second = client.post(reverse("checkout:checkout"), data)
 
     # then there is one order, one unit reserved, and both answers lead to it
     order = Order.objects.get()
@@ -295,14 +295,14 @@ def test_a_second_click_racing_the_first_still_finds_the_first_order(client, lau
     # the first one saved it (so the session does not know the token was used)
     fill_cart(client, {mittens: 1})
     data = {**CONTACT, "store": laugavegur.pk, "checkout_token": checkout_token(client)}
-    first = client.post(reverse("orders:checkout"), data)
+    first = client.post(reverse("checkout:checkout"), data)
     session = client.session
     session[CHECKOUT_TOKENS_KEY] = [data["checkout_token"]]
     session[SESSION_KEY] = {str(mittens.pk): 1}
     session.save()
 
     # when the second request arrives
-    second = client.post(reverse("orders:checkout"), data)
+    second = client.post(reverse("checkout:checkout"), data)
 
     # then it is sent to the first order instead of placing another
     assert second.status_code == 302
@@ -314,22 +314,24 @@ def test_a_second_click_racing_the_first_still_finds_the_first_order(client, lau
 def test_a_form_without_a_token_from_this_session_places_nothing(client, laugavegur, mittens):
     fill_cart(client, {mittens: 1})
 
-    response = client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": "made-up"})
+    response = client.post(
+        reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": "made-up"}
+    )
 
     assert "Your checkout page had expired" in response.content.decode()
     assert Order.objects.count() == 0
     # the page carries a fresh token: submitting it again works
     token = re.search(r'name="checkout_token" value="([^"]+)"', response.content.decode()).group(1)
-    retry = client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    retry = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
     assert retry.status_code == 302
     assert Order.objects.count() == 1
 
 
 def test_an_empty_cart_goes_back_to_the_cart(client):
-    response = client.get(reverse("orders:checkout"))
+    response = client.get(reverse("checkout:checkout"))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("orders:cart")
+    assert response["Location"] == reverse("checkout:cart")
 
 
 def test_after_a_failed_attempt_the_shopper_can_lower_the_quantity_and_succeed(client, laugavegur, mittens):
@@ -337,11 +339,11 @@ def test_after_a_failed_attempt_the_shopper_can_lower_the_quantity_and_succeed(c
     fill_cart(client, {mittens: 2})
     token = checkout_token(client)
     stock.reserve_stock(store=laugavegur, quantities={mittens.pk: 2})
-    client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
 
     # when they lower the quantity to 1 and submit the same page again
-    client.post(reverse("orders:cart_update"), {"product_id": mittens.pk, "quantity": "1"})
-    response = client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": "1"})
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
 
     # then the order is placed
     assert response.status_code == 302

@@ -10,12 +10,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from orders.models import Fulfilment
+from orders.selectors import available_units_at, best_pickup_availability
 from pickup.models import PickupSettings
 from pickup.slots import parse_slot_key
 from stores.models import Store
-
-from .models import Fulfilment
-from .selectors import available_units_at, best_pickup_availability
 
 # A shopper does not buy a pallet for pickup; this also keeps absurd numbers out of the session.
 MAX_UNITS_PER_LINE = 99

@@ -9,20 +9,18 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
-from stores.selectors import cached_product_availability, my_store
-
-from . import fragment_cache
-from .models import Product
-from .page_cache import shared_page
-from .selectors import (
+from catalog import fragment_cache
+from catalog.models import Product
+from catalog.page_cache import shared_page
+from catalog.selectors import (
     PRODUCTS_PER_PAGE,
     CachedCountPaginator,
     category_tree,
     product_for_page,
     product_listing,
     product_page_stamps,
-    with_units_at,
 )
+from stores.selectors import cached_product_availability, my_store, only_available_at, with_units_at
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
 OTHER_STORES_SHOWN = 10
@@ -49,12 +47,9 @@ def _product_list_page(request, store, stamps, extra_context):
             raise Http404(_("There is no such category."))
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     wants_available = request.GET.get("available") == "1"
-    products = product_listing(
-        search=search,
-        category_ids=tree.descendant_ids(category) if category else None,
-        store=store,
-        only_available=wants_available,
-    )
+    products = product_listing(search=search, category_ids=tree.descendant_ids(category) if category else None)
+    if store is not None and wants_available:
+        products = only_available_at(products, store=store)
     # The filters without the page: what the category menu's links and the count depend on.
     filters = request.GET.copy()
     filters.pop("page", None)

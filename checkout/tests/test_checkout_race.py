@@ -15,8 +15,9 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.tests.factories import ProductFactory
+from checkout.services import place_pickup_order
 from orders.models import Order
-from orders.services import Contact, place_pickup_order
+from orders.services import Contact
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -36,14 +37,14 @@ def test_twenty_four_shoppers_race_for_five_units(require_postgres, transactiona
     def shopper(index):
         try:
             client = Client()
-            added = client.post(reverse("orders:cart_add"), {"product_id": sweater.pk, "quantity": "1"})
+            added = client.post(reverse("checkout:cart_add"), {"product_id": sweater.pk, "quantity": "1"})
             assert added.status_code == 302
-            page = client.get(reverse("orders:checkout")).content.decode()
+            page = client.get(reverse("checkout:checkout")).content.decode()
             token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
             barrier.wait()
             # when they all place their order at once
             response = client.post(
-                reverse("orders:checkout"),
+                reverse("checkout:checkout"),
                 {
                     "name": f"Shopper {index}",
                     "email": f"shopper{index}@example.com",

@@ -10,10 +10,10 @@ from django.utils.html import escape
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
+from checkout.tests.test_cart import add, cart_in, choose_store, messages_of
+from checkout.tests.test_checkout import CONTACT, checkout_token, fill_cart, level, place
 from o2o_site.money import format_money
 from orders.models import Order, OrderStatus
-from orders.tests.test_cart import add, cart_in, choose_store, messages_of
-from orders.tests.test_checkout import CONTACT, checkout_token, fill_cart, level, place
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_a_tampered_quantity_is_refused_and_the_cart_stays_as_it_was(client, lau
 def test_a_quantity_posted_twice_is_judged_by_the_value_used(client, laugavegur, mittens):
     choose_store(client, laugavegur)
 
-    response = client.post(reverse("orders:cart_add"), {"product_id": mittens.pk, "quantity": ["1", "1000000"]})
+    response = client.post(reverse("checkout:cart_add"), {"product_id": mittens.pk, "quantity": ["1", "1000000"]})
 
     assert any("at most 99" in message for message in messages_of(response))
     assert cart_in(client) == {}
@@ -65,7 +65,9 @@ def test_a_tampered_or_unsold_product_is_refused(client, laugavegur, product_id)
     ids = {"inactive": inactive.pk, "missing": inactive.pk + 1000}
     choose_store(client, laugavegur)
 
-    response = client.post(reverse("orders:cart_add"), {"product_id": ids.get(product_id, product_id), "quantity": "1"})
+    response = client.post(
+        reverse("checkout:cart_add"), {"product_id": ids.get(product_id, product_id), "quantity": "1"}
+    )
 
     assert messages_of(response)
     assert cart_in(client) == {}
@@ -75,7 +77,7 @@ def test_setting_a_huge_quantity_in_the_cart_page_is_refused(client, laugavegur,
     choose_store(client, laugavegur)
     add(client, mittens, "1")
 
-    response = client.post(reverse("orders:cart_update"), {"product_id": mittens.pk, "quantity": str(10**12)})
+    response = client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": str(10**12)})
 
     assert any("at most 99" in message for message in messages_of(response))
     assert cart_in(client) == {mittens.pk: 1}
@@ -84,11 +86,11 @@ def test_setting_a_huge_quantity_in_the_cart_page_is_refused(client, laugavegur,
 def test_a_price_posted_to_the_cart_is_ignored(client, laugavegur, mittens):
     choose_store(client, laugavegur)
     client.post(
-        reverse("orders:cart_add"),
+        reverse("checkout:cart_add"),
         {"product_id": mittens.pk, "quantity": "2", "price": "1", "unit_price": "1", "total": "1"},
     )
 
-    page = client.get(reverse("orders:cart")).content.decode()
+    page = client.get(reverse("checkout:cart")).content.decode()
 
     assert cart_in(client) == {mittens.pk: 2}
     assert escape(format_money(Decimal("9980"))) in page
@@ -105,7 +107,7 @@ def test_a_tampered_store_is_refused_and_nothing_is_reserved(client, laugavegur,
     fill_cart(client, {mittens: 1})
 
     response = client.post(
-        reverse("orders:checkout"),
+        reverse("checkout:checkout"),
         {**CONTACT, "store": stores.get(store, store), "checkout_token": checkout_token(client)},
     )
 
@@ -178,7 +180,7 @@ def test_a_product_withdrawn_before_checkout_is_taken_out_with_a_note(client, la
     mittens.is_active = False
     mittens.save(update_fields=["is_active"])
 
-    response = client.get(reverse("orders:checkout"), follow=True)
+    response = client.get(reverse("checkout:checkout"), follow=True)
 
     assert "no longer sold" in response.content.decode()
     assert cart_in(client) == {}

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
-from orders.cart import SESSION_KEY
+from checkout.cart import SESSION_KEY
 from orders.models import Fulfilment, Order, OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
 from pickup.services import collect_order, mark_ready_for_pickup
@@ -45,7 +45,7 @@ def fill_cart(client, product, units=1):
 
 
 def checkout_page(client):
-    response = client.get(reverse("orders:checkout"))
+    response = client.get(reverse("checkout:checkout"))
     assert response.status_code == 200
     html = response.content.decode()
     return html, re.search(r'name="checkout_token" value="([^"]+)"', html).group(1)
@@ -61,7 +61,7 @@ def test_the_shopper_picks_a_slot_and_curbside_with_a_car_and_a_collector(client
 
     # when they choose the second time, curbside, their car, and that Sigga collects
     response = client.post(
-        reverse("orders:checkout"),
+        reverse("checkout:checkout"),
         {
             **CONTACT,
             "store": laugavegur.pk,
@@ -97,7 +97,7 @@ def test_a_slot_taken_meanwhile_is_refused_and_the_cart_kept(client, laugavegur,
     # when another shopper books the slot first
     place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], pickup_slot=slot.starts_at)
     response = client.post(
-        reverse("orders:checkout"),
+        reverse("checkout:checkout"),
         {**CONTACT, "store": laugavegur.pk, f"slot-{laugavegur.pk}": slot.key, "checkout_token": token},
     )
 
@@ -117,7 +117,7 @@ def test_curbside_is_refused_where_the_store_does_not_offer_it(client, mittens, 
     html, token = checkout_page(client)
     assert 'data-testid="fulfilment-curbside"' not in html
     response = client.post(
-        reverse("orders:checkout"),
+        reverse("checkout:checkout"),
         {**CONTACT, "store": laugavegur.pk, "fulfilment": "curbside", "checkout_token": token},
     )
     assert response.status_code == 200
@@ -129,7 +129,7 @@ def test_without_a_chosen_time_the_earliest_free_slot_is_booked(client, laugaveg
     fill_cart(client, mittens)
     _html, token = checkout_page(client)
     earliest = available_slots(laugavegur)[0]
-    client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
     assert Order.objects.get().pickup_slot_start == earliest.starts_at
 
 
@@ -139,11 +139,11 @@ def test_without_a_chosen_time_a_slot_filled_meanwhile_gives_the_next_one(client
     fill_cart(client, mittens)
     _html, token = checkout_page(client)
     first, second = available_slots(laugavegur)[:2]
-    monkeypatch.setattr("orders.views.available_slots", lambda store, **kwargs: [first, second])
+    monkeypatch.setattr("checkout.services.available_slots", lambda store, **kwargs: [first, second])
     place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], pickup_slot=first.starts_at)
 
     # when
-    response = client.post(reverse("orders:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
 
     # then the order is placed for the next time rather than refused, and the first slot holds one order
     assert response.status_code == 302
@@ -154,7 +154,7 @@ def test_without_a_chosen_time_a_slot_filled_meanwhile_gives_the_next_one(client
 def test_the_shopper_names_and_changes_the_collector_until_collected(client, laugavegur, mittens):
     # given a placed order
     order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)])
-    url = reverse("orders:order_collector", args=[order.access_token])
+    url = reverse("checkout:order_collector", args=[order.access_token])
 
     # when the shopper names Björn, then Sigga
     client.post(url, {"collector_name": "Björn"})
@@ -187,7 +187,7 @@ def test_the_shopper_names_and_changes_the_collector_until_collected(client, lau
 def test_a_tampered_order_link_cannot_change_the_collector(client, laugavegur, mittens):
     order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)])
     response = client.post(
-        reverse("orders:order_collector", args=[order.access_token + "x"]), {"collector_name": "Mallory"}
+        reverse("checkout:order_collector", args=[order.access_token + "x"]), {"collector_name": "Mallory"}
     )
     assert response.status_code == 404
     order.refresh_from_db()

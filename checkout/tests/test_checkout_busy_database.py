@@ -61,7 +61,7 @@ class _FormFields(HTMLParser):
 
 
 def checkout_form(client, *, store):
-    page = client.get(reverse("orders:checkout"))
+    page = client.get(reverse("checkout:checkout"))
     assert page.status_code == 200
     parser = _FormFields()
     parser.feed(page.content.decode())
@@ -88,7 +88,7 @@ def sweater(laugavegur):
 
 @pytest.fixture
 def shopper_at_checkout(client, laugavegur, sweater):
-    client.post(reverse("orders:cart_add"), {"product_id": sweater.pk, "quantity": "2"})
+    client.post(reverse("checkout:cart_add"), {"product_id": sweater.pk, "quantity": "2"})
     return checkout_form(client, store=laugavegur)
 
 
@@ -115,7 +115,7 @@ def test_a_checkout_blocked_by_a_held_stock_lock_gives_up_quickly_and_asks_to_tr
     try:
         # when the shopper places the order
         started = time.monotonic()
-        response = client.post(reverse("orders:checkout"), shopper_at_checkout)
+        response = client.post(reverse("checkout:checkout"), shopper_at_checkout)
         waited = time.monotonic() - started
     finally:
         holder.rollback()
@@ -132,7 +132,7 @@ def test_a_checkout_blocked_by_a_held_stock_lock_gives_up_quickly_and_asks_to_tr
     assert stock_of(laugavegur, sweater) == (5, 0)
 
     # when the lock is gone and they submit the same page again
-    again = client.post(reverse("orders:checkout"), shopper_at_checkout)
+    again = client.post(reverse("checkout:checkout"), shopper_at_checkout)
 
     # then the order is placed, once
     assert again.status_code == 302
@@ -172,7 +172,7 @@ def test_a_deadlocked_checkout_is_retried_and_the_order_placed_once(
     calls = deadlocks(2)
 
     # when the shopper places the order
-    response = client.post(reverse("orders:checkout"), shopper_at_checkout)
+    response = client.post(reverse("checkout:checkout"), shopper_at_checkout)
 
     # then the third try placed it: one order, two sweaters reserved (not six)
     assert response.status_code == 302
@@ -188,7 +188,7 @@ def test_a_checkout_that_keeps_deadlocking_stops_after_three_tries_and_leaves_no
     calls = deadlocks(100)
 
     # when the shopper places the order
-    response = client.post(reverse("orders:checkout"), shopper_at_checkout)
+    response = client.post(reverse("checkout:checkout"), shopper_at_checkout)
 
     # then after 3 tries they are asked to try again; no order, no reservation, the cart is kept
     assert response.status_code == 503
@@ -196,7 +196,7 @@ def test_a_checkout_that_keeps_deadlocking_stops_after_three_tries_and_leaves_no
     assert calls["reservations"] == 3
     assert Order.objects.count() == 0
     assert stock_of(laugavegur, sweater) == (5, 0)
-    assert client.get(reverse("orders:cart")).context["rows"][0]["line"].quantity == 2
+    assert client.get(reverse("checkout:cart")).context["rows"][0]["line"].quantity == 2
 
 
 def test_a_serialization_failure_is_retried_like_a_deadlock(laugavegur, sweater, monkeypatch):

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "orders"
+app_name = "checkout"
 
 urlpatterns = [
     path("cart/", views.cart_detail, name="cart"),

@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Store
-from .selectors import locate_postcode
+from stores.models import Store
+from stores.selectors import locate_postcode
 
 
 class NearestStoresForm(forms.Form):

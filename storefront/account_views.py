@@ -9,11 +9,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.forms import SignupForm
+from accounts.services import register_shopper
 from orders.selectors import order_history
 from stores.selectors import my_store
-
-from .forms import SignupForm
-from .services import register_shopper
 
 ORDERS_PER_PAGE = 20
 

@@ -10,9 +10,16 @@ from django.views.decorators.http import require_POST
 
 from accounts.services import set_preferred_store
 from catalog.page_cache import shared_page
+from stores.selectors import (
+    MY_STORE_SESSION_KEY,
+    my_store,
+    store_directory,
+    store_listings,
+    store_with_hours,
+    weekly_hours,
+)
 
-from .forms import ChooseStoreForm, NearestStoresForm
-from .selectors import MY_STORE_SESSION_KEY, my_store, store_directory, store_listings, store_with_hours, weekly_hours
+from .store_forms import ChooseStoreForm, NearestStoresForm
 
 NEAREST_STORES_SHOWN = 10
 

@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from catalog.tests.factories import ProductFactory
-from orders.cart import SESSION_KEY
+from checkout.cart import SESSION_KEY
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -29,7 +29,7 @@ def messages_of(response):
 
 
 def add(client, product, quantity, next_url="/somewhere/"):
-    return client.post(reverse("orders:cart_add"), {"product_id": product.pk, "quantity": quantity, "next": next_url})
+    return client.post(reverse("checkout:cart_add"), {"product_id": product.pk, "quantity": quantity, "next": next_url})
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_an_unknown_product_or_missing_id_is_refused(client, laugavegur):
     choose_store(client, laugavegur)
 
     for product_id in ["999999", "x", "", "99999999999999999999999"]:
-        response = client.post(reverse("orders:cart_add"), {"product_id": product_id, "quantity": "1"})
+        response = client.post(reverse("checkout:cart_add"), {"product_id": product_id, "quantity": "1"})
 
         assert response.status_code == 302
         assert messages_of(response)
@@ -172,11 +172,11 @@ def test_next_pointing_to_another_site_is_ignored(client, laugavegur, mittens):
 
     response = add(client, mittens, "1", next_url="https://evil.example.com/")
 
-    assert response["Location"] == reverse("orders:cart")
+    assert response["Location"] == reverse("checkout:cart")
 
 
 def test_adding_needs_a_post(client, mittens):
-    assert client.get(reverse("orders:cart_add"), {"product_id": mittens.pk, "quantity": 1}).status_code == 405
+    assert client.get(reverse("checkout:cart_add"), {"product_id": mittens.pk, "quantity": 1}).status_code == 405
 
 
 def test_the_shopper_changes_a_quantity_and_removes_a_line(client, laugavegur, mittens):
@@ -185,11 +185,11 @@ def test_the_shopper_changes_a_quantity_and_removes_a_line(client, laugavegur, m
     add(client, mittens, "1")
 
     # when they set it to 3, then to 4 (too many), then to 0
-    client.post(reverse("orders:cart_update"), {"product_id": mittens.pk, "quantity": "3"})
+    client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": "3"})
     after_three = cart_in(client)
-    too_many = client.post(reverse("orders:cart_update"), {"product_id": mittens.pk, "quantity": "4"})
+    too_many = client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": "4"})
     after_four = cart_in(client)
-    client.post(reverse("orders:cart_update"), {"product_id": mittens.pk, "quantity": "0"})
+    client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": "0"})
 
     # then 3 is taken, 4 is refused with the number available, and 0 empties the cart
     assert after_three == {mittens.pk: 3}
@@ -203,9 +203,9 @@ def test_a_bad_quantity_in_the_cart_page_changes_nothing(client, laugavegur, mit
     choose_store(client, laugavegur)
     add(client, mittens, "2")
 
-    response = client.post(reverse("orders:cart_update"), {"product_id": mittens.pk, "quantity": typed})
+    response = client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": typed})
 
-    assert response["Location"] == reverse("orders:cart")
+    assert response["Location"] == reverse("checkout:cart")
     assert messages_of(response)
     assert cart_in(client) == {mittens.pk: 2}
 
@@ -221,7 +221,7 @@ def test_the_cart_page_shows_prices_from_the_catalog_totals_and_availability(cli
     hat_stock.save()
 
     # when they open the cart
-    response = client.get(reverse("orders:cart"))
+    response = client.get(reverse("checkout:cart"))
 
     # then prices, line totals and the total are formatted money, and the hat shows sold out
     html = response.content.decode()
@@ -231,7 +231,7 @@ def test_the_cart_page_shows_prices_from_the_catalog_totals_and_availability(cli
     assert "ISK\u00a013,480" in html  # total
     assert "3 available" in html
     assert "Sold out" in html
-    assert reverse("orders:checkout") in html
+    assert reverse("checkout:checkout") in html
 
 
 def test_a_product_taken_out_of_the_catalog_leaves_the_cart_with_a_note(client, laugavegur, mittens):
@@ -240,7 +240,7 @@ def test_a_product_taken_out_of_the_catalog_leaves_the_cart_with_a_note(client, 
     mittens.is_active = False
     mittens.save()
 
-    response = client.get(reverse("orders:cart"))
+    response = client.get(reverse("checkout:cart"))
 
     assert "no longer sold" in response.content.decode()
     assert cart_in(client) == {}
