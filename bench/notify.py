@@ -4,8 +4,9 @@ e-mail backend by a real Celery worker on Redis."""
 import json
 import time
 
+from checkout.services import place_pickup_order
 from orders.models import Notification, NotificationKind, NotificationStatus
-from orders.services import Contact, place_pickup_order
+from orders.services import Contact
 from pickup.services import mark_ready_for_pickup
 
 from .mail import MAIL_LOG_KEY, mail_log

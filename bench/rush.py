@@ -63,7 +63,7 @@ class Attempt:
     refusal: str = ""  # why a checkout page came back instead of an order (see refusal_of)
 
 
-# What the checkout page says when it places nothing (orders.views, pickup.slots; in English).
+# What the checkout page says when it places nothing (checkout.views, pickup.slots; in English).
 REFUSALS = {
     "sold out": re.compile(r"is sold out at|Only \d+ of .* left at"),
     "pickup time full": re.compile(r"has just been fully booked|no free pickup times|no longer offered"),

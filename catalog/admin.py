@@ -4,10 +4,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
+from o2o_site.money import format_money
+
 from . import services
 from .images import validate_product_image
 from .models import Category, Product, ProductImage
-from .money import format_money
 
 
 class CatalogChangesMixin:

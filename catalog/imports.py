@@ -1,9 +1,10 @@
 """Importing the catalog from a CSV file: sku, name, category (slug), price, description, active.
 
 All or nothing, like the postcode import: every row is checked first (missing values, a price
-that is not a number or is negative, an unknown category, the same SKU twice, …) and one bad row
-rejects the file with every problem listed. A good file is applied in one transaction: products
-are matched by SKU; new ones are created, known ones get the file's values. Prices are Decimal.
+that is not a number, is negative or cannot be paid in the shop's currency — 100.50 in ISK —, an
+unknown category, the same SKU twice, …) and one bad row rejects the file with every problem
+listed. A good file is applied in one transaction: products are matched by SKU; new ones are
+created, known ones get the file's values. Prices are Decimal.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -12,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
 from django.utils.text import slugify
@@ -25,6 +27,7 @@ from o2o_site.csv_import import (
     read_csv,
     write_in_batches,
 )
+from o2o_site.money import validate_price
 
 from .models import Category, Product
 from .services import catalog_changed
@@ -74,6 +77,11 @@ def _checked_row(row: Mapping, categories: dict) -> tuple[dict | None, list[str]
             )
         elif price != price.quantize(Decimal("0.01")):
             problems.append(_("price %(value)s has more than two decimals") % {"value": row["price"]})
+        else:
+            try:
+                validate_price(price)  # payable in the shop's currency: 100.50 is refused in ISK
+            except ValidationError as refused:
+                problems.extend(refused.messages)
     active = (row.get("active") or "").strip().lower()
     if active not in TRUE_VALUES | FALSE_VALUES:
         problems.append(_("active %(value)r must be yes or no") % {"value": row.get("active")})

@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.money import validate_price
+
 
 class Category(models.Model):
     name = models.CharField(_("name"), max_length=120)
@@ -66,10 +68,6 @@ class ProductQuerySet(models.QuerySet):
             matches |= models.Q(**{f"description_{language}__icontains": text})
         return self.filter(matches)
 
-    def in_category_tree(self, category):
-        """Products in the category or any of its descendants."""
-        return self.filter(category_id__in=category.descendant_ids())
-
 
 class Product(models.Model):
     category = models.ForeignKey(
@@ -79,7 +77,8 @@ class Product(models.Model):
     slug = models.SlugField(_("slug"), max_length=220, unique=True)
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     description = models.TextField(_("description"), blank=True)
-    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    # In the shop's currency, and payable in it: whole krónur in ISK (o2o_site.money.validate_price).
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, validators=[validate_price])
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -4,11 +4,10 @@ stays the same whether a page shows 10 products or 200."""
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch, QuerySet
 
-from stores.models import StockLevel
+from o2o_site.cache import stamps
 
-from . import fragment_cache
 from .models import Category, Product, ProductImage
 
 PRODUCTS_PER_PAGE = 24
@@ -61,17 +60,18 @@ def category_tree(catalog_version=None) -> CategoryTree:
     """The tree; with the catalog's version stamp, from the cache (no query) while it holds."""
     if catalog_version is None:
         return CategoryTree(list(Category.objects.order_by("position", "name", "pk")))
-    key = f"catalog:tree:{catalog_version}"
-    tree = fragment_cache.fragments().get(key)
+    # Neutral: the categories carry their names in every language.
+    key = stamps.key("catalog:tree", catalog_version, neutral=True)
+    tree = stamps.fragments().get(key)
     if tree is None:
         tree = category_tree()
-        fragment_cache.fragments().set(key, tree, fragment_cache.VERSION_SECONDS)
+        stamps.fragments().set(key, tree, stamps.VERSION_SECONDS)
     return tree
 
 
 class CachedCountPaginator(Paginator):
     """A Paginator whose count (a COUNT over the filtered catalog) is cached under `count_key`,
-    a key that carries the version stamps of what it counts."""
+    a key that carries the version stamps of what it counts (stamps.key(): and the language)."""
 
     def __init__(self, object_list, per_page, *, count_key, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -80,10 +80,10 @@ class CachedCountPaginator(Paginator):
     @property
     def count(self):
         if "_cached_count" not in self.__dict__:
-            found = fragment_cache.fragments().get(self._count_key)
+            found = stamps.fragments().get(self._count_key)
             if found is None:
                 found = self.object_list.count()
-                fragment_cache.fragments().set(self._count_key, found, fragment_cache.FRAGMENT_SECONDS)
+                stamps.fragments().set(self._count_key, found, stamps.FRAGMENT_SECONDS)
             self.__dict__["_cached_count"] = found
         return self.__dict__["_cached_count"]
 
@@ -97,37 +97,16 @@ def _first_image():
     )
 
 
-def product_listing(*, search="", category_ids=None, store=None, only_available=False):
+def product_listing(*, search: str = "", category_ids: list[int] | None = None) -> QuerySet[Product]:
     """Active products for the list page, in name order, each with `first_images`.
 
-    `only_available` keeps products with at least one unit at `store` (ignored without a store).
-    The units themselves are read for the page shown only (with_units_at): a subquery per row
-    would run for every row an OFFSET skips, ten thousand of them on a deep page.
+    Stock is a higher layer's business: stores.selectors.only_available_at narrows this to what a
+    store has, and stores.selectors.with_units_at reads the units for the page shown only.
     """
     products = Product.objects.active().search(search).prefetch_related(_first_image())
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
-    if store is not None and only_available:
-        products = products.filter(
-            Exists(StockLevel.objects.filter(store=store, product=OuterRef("pk")).available().order_by())
-        )
     return products.order_by("name", "pk")
-
-
-def with_units_at(store, products) -> list[Product]:
-    """`products` (a page of the list) as a list, each with `available_here`, the units a shopper
-    can buy at `store` (no attribute without a store): one query by the (store, product) index."""
-    products = list(products)
-    if store is not None:
-        units = dict(
-            StockLevel.objects.filter(store=store, product__in=products)
-            .order_by()
-            .with_available()
-            .values_list("product_id", "available_quantity")
-        )
-        for product in products:
-            product.available_here = max(units.get(product.pk, 0), 0)
-    return products
 
 
 # {slug: (catalog version, product id)} as this process last saw them: see product_page_stamps.
@@ -143,9 +122,9 @@ def product_page_stamps(slug) -> tuple[str, int | None, str | None]:
     under the current catalog version, both versions come in one cache round trip, and the
     product itself is read only if the page has to be rendered."""
     remembered = _product_ids.get(slug)
-    stock_key = fragment_cache.product_stock_key(remembered[1]) if remembered else None
-    found = fragment_cache.versions(fragment_cache.CATALOG, *([stock_key] if stock_key else []))
-    catalog_version = found[fragment_cache.CATALOG]
+    stock_key = stamps.product_stock_key(remembered[1]) if remembered else None
+    found = stamps.versions(stamps.CATALOG, *([stock_key] if stock_key else []))
+    catalog_version = found[stamps.CATALOG]
     if remembered and remembered[0] == catalog_version:
         return catalog_version, remembered[1], found[stock_key]
     product = product_for_page(slug, catalog_version=catalog_version)
@@ -154,20 +133,21 @@ def product_page_stamps(slug) -> tuple[str, int | None, str | None]:
     if len(_product_ids) >= PRODUCT_IDS_KEPT:
         _product_ids.clear()
     _product_ids[slug] = (catalog_version, product.pk)
-    stock_key = fragment_cache.product_stock_key(product.pk)
-    return catalog_version, product.pk, fragment_cache.versions(stock_key)[stock_key]
+    stock_key = stamps.product_stock_key(product.pk)
+    return catalog_version, product.pk, stamps.versions(stock_key)[stock_key]
 
 
 def product_for_page(slug, *, catalog_version=None):
     """An active product by slug with its category and all its images, or None; with the
     catalog's version stamp, from the cache while it holds."""
     if catalog_version is not None:
-        key = f"catalog:product:{catalog_version}:{slug}"
-        product = fragment_cache.fragments().get(key)
+        # Neutral: the product carries its texts in every language.
+        key = stamps.key("catalog:product", catalog_version, slug, neutral=True)
+        product = stamps.fragments().get(key)
         if product is None:
             product = product_for_page(slug)
             if product is not None:
-                fragment_cache.fragments().set(key, product, fragment_cache.FRAGMENT_SECONDS)
+                stamps.fragments().set(key, product, stamps.FRAGMENT_SECONDS)
         return product
     return (
         Product.objects.active()

@@ -37,11 +37,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",  # login brute-force limits (shopper and admin logins)
     "csp",  # Content-Security-Policy header
+    "o2o_site.apps.SiteConfig",  # the lowest layer: money (|money), caching ({% fragment %}), shared helpers
     "accounts",
     "catalog",
     "stores",
     "orders",
     "pickup",
+    "checkout",
+    "storefront",
+    "backoffice",
     "demo",
 ]
 
@@ -75,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "orders.context_processors.cart_summary",
+                "checkout.context_processors.cart_summary",
                 "stores.context_processors.my_store",
             ],
         },
@@ -123,10 +127,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# Catalog fragments ({% cache %}, catalog/fragment_cache.py) and shared pages (catalog/page_cache.py):
-# in Redis beside their version stamps when CACHE_URL is Redis, so every process and server
-# shares one copy and Redis bounds their memory; in each process's memory on the embedded
-# defaults. Their keys carry the version stamps, so a key's content never changes.
+# Catalog fragments ({% fragment %}) and shared pages (o2o_site/cache/): in Redis beside their
+# version stamps when CACHE_URL is Redis, so every process and server shares one copy and Redis
+# bounds their memory; in each process's memory on the embedded defaults. Their keys carry the
+# version stamps, so a key's content never changes.
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, keeping its redis-py client (o2o_site/redis_cache.py explains why).
     CACHES["default"]["BACKEND"] = "o2o_site.redis_cache.RedisCache"

@@ -4,11 +4,11 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 urlpatterns = [
-    path("", include("catalog.urls")),
-    path("stores/", include("stores.urls")),
-    path("", include("orders.urls")),
+    path("", include("storefront.catalog_urls")),
+    path("stores/", include("storefront.store_urls")),
+    path("", include("checkout.urls")),
     path("pickup/", include("pickup.urls")),
-    path("account/", include("accounts.urls")),
+    path("account/", include("storefront.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

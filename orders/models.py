@@ -137,7 +137,7 @@ class Order(models.Model):
         return self.number
 
     def get_absolute_url(self):
-        return reverse("orders:order_detail", kwargs={"token": self.access_token})
+        return reverse("checkout:order_detail", kwargs={"token": self.access_token})
 
     @property
     def access_token(self):
@@ -163,12 +163,6 @@ class Order(models.Model):
     def collector(self):
         """Who comes for the order: the named collector, else the shopper."""
         return self.collector_name or self.contact_name
-
-    def check_in_link(self):
-        """The signed curbside check-in link (for the ready e-mail and the order page)."""
-        from pickup.curbside import check_in_link
-
-        return check_in_link(self)
 
     @staticmethod
     def number_from_token(token):

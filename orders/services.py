@@ -1,5 +1,6 @@
 """Placing orders and moving them through their states. Views and admin actions call these."""
 
+import datetime
 import secrets
 import string
 from dataclasses import dataclass
@@ -10,10 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from catalog.models import Product
-from catalog.money import round_to_minor_unit
-from o2o_site.database_errors import limit_lock_wait, retry_on_conflict
+from o2o_site.money import round_to_minor_unit
 from stores import services as stock
+from stores.models import Store
 
 from .models import (
     ORDER_TRANSITIONS,
@@ -37,8 +39,10 @@ class OrderError(Exception):
     """A shopper-facing reason why an order cannot be placed."""
 
 
-class _AlreadyPlaced(Exception):
-    def __init__(self, order):
+class AlreadyPlaced(Exception):
+    """The same checkout was placed by another request first; `order` is the order it placed."""
+
+    def __init__(self, order: Order):
         self.order = order
 
 
@@ -63,125 +67,67 @@ def new_pickup_code() -> str:
     return f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
 
 
-def place_pickup_order(
+@dataclass(frozen=True)
+class LineSpec:
+    """One line as the catalog priced it when the order is placed (a snapshot kept on the line)."""
+
+    product: Product
+    quantity: int
+
+
+def create_order(
     *,
-    quantities: dict[int, int],
-    store,
+    lines: list[LineSpec],
+    store: Store,
     contact: Contact,
-    customer=None,
-    language="en",
+    customer: User | None = None,
+    language: str = "en",
     checkout_token: str | None = None,
     fulfilment: str = Fulfilment.IN_STORE,
     vehicle_description: str = "",
     collector_name: str = "",
-    pickup_slot=None,
-    pickup_slot_choices=(),
+    pickup_slot_start: datetime.datetime | None = None,
+    pickup_slot_end: datetime.datetime | None = None,
 ) -> Order:
-    """Reserve every line at `store` and create the order, all in one transaction.
+    """Write a placed order with its lines and its first event; to be called inside the caller's
+    transaction, after the caller reserved the stock (checkout.services.place_pickup_order does).
 
-    Prices come from the catalog as it is now, never from the shopper. Raises
-    stores.services.InsufficientStock (nothing reserved) or OrderError. Given the same
-    `checkout_token` twice (a double submit), returns the order the first call placed.
-    `pickup_slot` (an aware datetime, a slot start from pickup.slots) is booked under the slot's
-    lock in the same transaction; a full or no longer offered slot is an OrderError. Without one,
-    `pickup_slot_choices` (slot starts, earliest first) are tried in turn and the first with
-    room is booked: a shopper who chose no time is not refused because one filled meanwhile.
+    Unit prices are the products' prices now, never the shopper's. Raises AlreadyPlaced when
+    another request already placed an order with the same `checkout_token` (the caller rolls back
+    and hands that order to the shopper), OrderError when no unique number could be drawn.
     """
-    if checkout_token:
-        placed = Order.objects.filter(checkout_token=checkout_token).first()
-        if placed is not None:
-            return placed
-    try:
-        return _place_pickup_order(
-            quantities=quantities,
-            store=store,
-            contact=contact,
-            customer=customer,
-            language=language,
-            checkout_token=checkout_token or None,
-            fulfilment=fulfilment,
-            vehicle_description=vehicle_description,
-            collector_name=collector_name,
-            pickup_slots=[pickup_slot] if pickup_slot is not None else list(pickup_slot_choices),
+    order_lines = [
+        OrderLine(
+            product=line.product,
+            product_name=line.product.name,
+            sku=line.product.sku,
+            unit_price=line.product.price,
+            quantity=line.quantity,
+            line_total=line.product.price * line.quantity,
         )
-    except _AlreadyPlaced as duplicate:
-        return duplicate.order
-
-
-# Deadlocks and serialization failures are repeated (the whole transaction, up to 3 times);
-# a lock wait is bounded by CHECKOUT_LOCK_TIMEOUT_MS, then the shopper is asked to try again.
-@retry_on_conflict(attempts=3)
-def _place_pickup_order(
-    *,
-    quantities,
-    store,
-    contact,
-    customer,
-    language,
-    checkout_token,
-    fulfilment,
-    vehicle_description,
-    collector_name,
-    pickup_slots,
-):
-    # Imported here: pickup builds on orders, and its modules import this one.
-    from pickup.models import PickupSettings
-    from pickup.slots import SlotUnavailable, book_first_free_slot
-
-    if not quantities:
-        raise OrderError(_("Your cart is empty."))
-    if not (store.is_active and store.offers_pickup):
-        raise OrderError(_("%(store)s does not offer pickup.") % {"store": store.name})
-    if fulfilment == Fulfilment.CURBSIDE and not PickupSettings.for_store(store).offers_curbside:
-        raise OrderError(_("%(store)s does not offer curbside pickup.") % {"store": store.name})
-    with transaction.atomic():
-        limit_lock_wait()
-        products = Product.objects.active().in_bulk(list(quantities))
-        missing = set(quantities) - set(products)
-        if missing:
-            raise OrderError(_("Some products in your cart are no longer sold. Please remove them."))
-        # The slot first, then the stock: every checkout takes its locks in this order.
-        slot = None
-        if pickup_slots:
-            try:
-                slot = book_first_free_slot(store=store, starts=pickup_slots)
-            except SlotUnavailable as refused:
-                raise OrderError(str(refused)) from refused
-        stock.reserve_stock(store=store, quantities=quantities)
-        lines = [
-            OrderLine(
-                product=products[product_id],
-                product_name=products[product_id].name,
-                sku=products[product_id].sku,
-                unit_price=products[product_id].price,
-                quantity=units,
-                line_total=products[product_id].price * units,
-            )
-            for product_id, units in sorted(quantities.items())
-        ]
-        order = _create_order_with_unique_number(
-            customer=customer if customer is not None and customer.is_authenticated else None,
-            contact_name=contact.name,
-            contact_email=contact.email,
-            contact_phone=contact.phone,
-            store=store,
-            currency=settings.SHOP_CURRENCY,
-            total=round_to_minor_unit(sum((line.line_total for line in lines), Decimal("0")), settings.SHOP_CURRENCY),
-            pickup_code=new_pickup_code(),
-            language=language,
-            checkout_token=checkout_token,
-            fulfilment=fulfilment,
-            vehicle_description=vehicle_description if fulfilment == Fulfilment.CURBSIDE else "",
-            collector_name=collector_name,
-            pickup_slot_start=slot.starts_at if slot else None,
-            pickup_slot_end=slot.ends_at if slot else None,
-        )
-        for line in lines:
-            line.order = order
-        OrderLine.objects.bulk_create(lines)
-        OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PLACED, actor=order.customer)
-        # The shopper's "order received" e-mail: written with the order, sent after commit, once.
-        notify(order=order, kind=NotificationKind.ORDER_RECEIVED)
+        for line in lines
+    ]
+    order = _create_order_with_unique_number(
+        customer=customer if customer is not None and customer.is_authenticated else None,
+        contact_name=contact.name,
+        contact_email=contact.email,
+        contact_phone=contact.phone,
+        store=store,
+        currency=settings.SHOP_CURRENCY,
+        total=round_to_minor_unit(sum((line.line_total for line in order_lines), Decimal("0")), settings.SHOP_CURRENCY),
+        pickup_code=new_pickup_code(),
+        language=language,
+        checkout_token=checkout_token,
+        fulfilment=fulfilment,
+        vehicle_description=vehicle_description if fulfilment == Fulfilment.CURBSIDE else "",
+        collector_name=collector_name,
+        pickup_slot_start=pickup_slot_start,
+        pickup_slot_end=pickup_slot_end,
+    )
+    for line in order_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PLACED, actor=order.customer)
     return order
 
 
@@ -196,7 +142,7 @@ def _create_order_with_unique_number(**fields):
             token = fields.get("checkout_token")
             placed = Order.objects.filter(checkout_token=token).first() if token else None
             if placed is not None:
-                raise _AlreadyPlaced(placed) from None
+                raise AlreadyPlaced(placed) from None
     raise OrderError(_("We could not place your order. Please try again."))
 
 
@@ -248,7 +194,7 @@ def line_quantities(order) -> dict[int, int]:
     return quantities
 
 
-def cancel_order(*, order: Order, reason: CancelReason, by=None, note="") -> Order:
+def cancel_order(*, order: Order, reason: CancelReason, by: User | None = None, note="") -> Order:
     """Cancel an open order, give its reserved units back to sale at the store, and e-mail the
     shopper why (every way of cancelling comes here, so the e-mail goes out for each, once).
 

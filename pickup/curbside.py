@@ -173,16 +173,6 @@ def check_in(*, order, bay=None, vehicle="", now=None) -> CurbsideVisit:
     return visit
 
 
-def hand_over(*, order, code, by, ip_address=None, now=None) -> Order:
-    """Staff bring the order to the car: pickup.services.collect_order checks the code (with its
-    attempt limits), collects the order and closes the visit (record_hand_over)."""
-    from . import services  # pickup.services imports the task module; keep this module light
-
-    collected = services.collect_order(order=order, code=code, by=by, ip_address=ip_address, now=now)
-    collected.curbside_visit = visit_of(collected)
-    return collected
-
-
 def record_hand_over(*, order, by, now) -> CurbsideVisit | None:
     """Close a curbside order's visit as it is collected, at the car or at the counter: when, by
     whom, and how long the shopper waited since checking in. Called inside the collect's

@@ -157,3 +157,13 @@ def reset_pickup_code_lock(*, order, by) -> int:
             .failures_counting_towards_lock()
             .update(cleared_at=timezone.now(), cleared_by=by)
         )
+
+
+def hand_over_at_curb(*, order: Order, code: str, by, ip_address: str | None = None, now=None) -> Order:
+    """Staff bring the order to the car: collect_order checks the code (with its attempt limits),
+    collects the order and closes the curbside visit (curbside.record_hand_over). Returns the
+    collected order with its closed visit attached. Raises WrongPickupCode, PickupCodeLocked or
+    orders.services.IllegalTransition, as collect_order does."""
+    collected = collect_order(order=order, code=code, by=by, ip_address=ip_address, now=now)
+    collected.curbside_visit = curbside.visit_of(collected)
+    return collected

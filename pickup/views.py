@@ -151,7 +151,7 @@ def hand_over(request, number):
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return redirect(back)
     try:
-        curbside.hand_over(
+        services.hand_over_at_curb(
             order=order, code=form.cleaned_data["code"], by=request.user, ip_address=request.META.get("REMOTE_ADDR")
         )
     except services.WrongPickupCode as error:

@@ -3,11 +3,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from pickup.admin import PickupSettingsInline
-
 from . import services
 from .admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
-from .models import OpeningHours, PostcodeLocation, StockLevel, Store
+from .models import OpeningHours, PostcodeLocation, StockLevel
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -30,7 +28,6 @@ MANAGED_BY_HEAD_OFFICE = (
 )
 
 
-@admin.register(Store)
 class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_path = "pk"
     list_display = ("name", "city", "country", "offers_pickup", "is_active")
@@ -38,7 +35,8 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "city", "postcode")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("managers",)
-    inlines = (OpeningHoursInline, PickupSettingsInline)
+    # Registered by backoffice.admin, which adds the fulfilment apps' inlines (pickup settings, …).
+    inlines = (OpeningHoursInline,)
     fieldsets = (
         (None, {"fields": ("name", "slug", "is_active", "offers_pickup", "phone")}),
         (_("Address"), {"fields": ("address", "postcode", "city", "country", "latitude", "longitude", "time_zone")}),

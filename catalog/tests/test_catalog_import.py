@@ -33,8 +33,10 @@ def snapshot():
         return sorted((p.sku, p.name, p.price, p.is_active, p.category_id) for p in Product.objects.all())
 
 
-def test_a_good_file_creates_and_updates_products_by_sku(tmp_path, knitwear):
-    # given a product already sold, whose price changes in the file
+def test_a_good_file_creates_and_updates_products_by_sku(tmp_path, knitwear, settings):
+    # given a Norwegian shop (prices in kroner and øre) and a product already sold, whose price
+    # changes in the file
+    settings.SHOP_CURRENCY = "NOK"
     ProductFactory(sku="LOPI-1", name="Lopi mittens", price=Decimal("4990"), category=knitwear)
     path = csv_file(
         tmp_path,

@@ -17,10 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Product
-from catalog.money import format_money
 from catalog.selectors import PRODUCTS_PER_PAGE, product_listing
 from catalog.tests.factories import CategoryFactory, ProductFactory
-from orders.cart import SESSION_KEY
+from checkout.cart import SESSION_KEY
+from o2o_site.money import format_money
 from orders.models import Order
 from stores import services as stock
 from stores.models import StockLevel, Store
@@ -163,10 +163,10 @@ def test_checkout_never_trusts_a_stale_in_stock(client, reykjavik):
     session = client.session
     session[SESSION_KEY] = {str(mittens.pk): 1}
     session.save()
-    page = client.get(reverse("orders:checkout")).content.decode()
+    page = client.get(reverse("checkout:checkout")).content.decode()
     token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
     response = client.post(
-        reverse("orders:checkout"),
+        reverse("checkout:checkout"),
         {
             "name": "Anna",
             "email": "anna@example.com",

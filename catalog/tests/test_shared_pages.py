@@ -1,4 +1,4 @@
-"""Catalog pages rendered once and shared (catalog/page_cache.py): every shopper still gets their
+"""Catalog pages rendered once and shared (o2o_site/cache/pages.py): every shopper still gets their
 own CSRF token, cart count, store, language and messages, never another shopper's."""
 
 import re
@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from catalog.page_cache import CSRF_PLACEHOLDER
 from catalog.tests.factories import ProductFactory
+from o2o_site.cache.pages import CSRF_PLACEHOLDER
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -44,7 +44,7 @@ def test_a_second_shopper_gets_the_shared_page_with_a_csrf_token_of_their_own(mi
     assert csrf_token_in(shared) != csrf_token_in(first)
     assert "csrftoken" in shared.cookies
     added = bjarni.post(
-        reverse("orders:cart_add"),
+        reverse("checkout:cart_add"),
         {"product_id": mittens.pk, "quantity": "1", "csrfmiddlewaretoken": csrf_token_in(shared)},
     )
     assert added.status_code == 302
@@ -53,7 +53,7 @@ def test_a_second_shopper_gets_the_shared_page_with_a_csrf_token_of_their_own(mi
     refused.get(mittens.get_absolute_url())
     assert (
         refused.post(
-            reverse("orders:cart_add"),
+            reverse("checkout:cart_add"),
             {"product_id": mittens.pk, "quantity": "1", "csrfmiddlewaretoken": csrf_token_in(first)},
         ).status_code
         == 403
@@ -65,7 +65,7 @@ def test_the_message_after_adding_to_the_cart_is_shown_once_and_to_that_shopper_
     Client().get(mittens.get_absolute_url())
 
     # when a shopper adds the mittens and goes back to the page
-    client.post(reverse("orders:cart_add"), {"product_id": mittens.pk, "quantity": "2"})
+    client.post(reverse("checkout:cart_add"), {"product_id": mittens.pk, "quantity": "2"})
     back = client.get(mittens.get_absolute_url())
 
     # then they see the message and their cart, once

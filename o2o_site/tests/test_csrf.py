@@ -54,14 +54,14 @@ def shop():
 
 def shopper_pages(client, shop):
     """The shop's pages a shopper sees, with something in the cart (and no store chosen yet)."""
-    client.post(reverse("orders:cart_add"), {"product_id": shop["product"].pk, "quantity": 1})
+    client.post(reverse("checkout:cart_add"), {"product_id": shop["product"].pk, "quantity": 1})
     pages = [
         reverse("catalog:product_list"),
         reverse("catalog:product_detail", args=[shop["product"].slug]),
         reverse("stores:store_list"),
         reverse("stores:store_detail", args=[shop["store"].slug]),
-        reverse("orders:cart"),
-        reverse("orders:checkout"),
+        reverse("checkout:cart"),
+        reverse("checkout:checkout"),
         shop["order"].get_absolute_url(),
         reverse("accounts:login"),
         reverse("accounts:signup"),
@@ -102,7 +102,7 @@ def test_every_shopper_form_has_a_token_and_no_page_has_inline_code(client, shop
 
     # then there are forms that post (cart, store choice, checkout, login, sign up, log out)…
     actions = {action for _page, action in forms}
-    expected = {"orders:cart_add", "orders:checkout", "stores:choose_store", "accounts:login", "accounts:signup"}
+    expected = {"checkout:cart_add", "checkout:checkout", "stores:choose_store", "accounts:login", "accounts:signup"}
     assert {reverse(name) for name in expected | {"accounts:logout"}} <= actions
     # …and every one carries the token
     missing = [key for key, form in forms.items() if not CSRF_INPUT.search(form)]
@@ -149,9 +149,9 @@ def test_posting_any_shopper_form_without_the_token_is_refused(client, shop):
 @pytest.mark.parametrize(
     "name",
     [
-        "orders:cart_add",
-        "orders:cart_update",
-        "orders:checkout",
+        "checkout:cart_add",
+        "checkout:cart_update",
+        "checkout:checkout",
         "stores:choose_store",
         "accounts:login",
         "accounts:logout",

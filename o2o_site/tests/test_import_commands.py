@@ -61,7 +61,7 @@ def catalog_import():
         command="import_catalog",
         what="products",
         header="sku,name,category,price,description,active\n",
-        good_rows=[f"NEW-{n},Húfa {n},knitwear,{n}.50,Prjónuð,yes\n" for n in range(ROWS)],
+        good_rows=[f"NEW-{n},Húfa {n},knitwear,{n}990,Prjónuð,yes\n" for n in range(ROWS)],  # whole krónur
         bad_rows={
             2: "LOPI-1,Lopi mittens,knitwear,5490,,yes\n",
             3: "HAT-1,Hat,knitwear,,,yes\n",  # missing price

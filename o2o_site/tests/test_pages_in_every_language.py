@@ -69,8 +69,8 @@ def shopper_pages(shop):
         ("store list", reverse("stores:store_list")),
         ("nearest stores (no postcode)", reverse("stores:store_list") + "?postcode="),
         ("store page", shop["store"].get_absolute_url()),
-        ("cart", reverse("orders:cart")),
-        ("checkout", reverse("orders:checkout")),
+        ("cart", reverse("checkout:cart")),
+        ("checkout", reverse("checkout:checkout")),
         ("order page (placed)", shop["placed"].get_absolute_url()),
         ("order page (ready)", shop["ready"].get_absolute_url()),
         ("order page (curbside)", shop["curbside"].get_absolute_url()),
@@ -85,7 +85,7 @@ def shopping_client(client, shop, language):
     """A shopper with the language chosen, the store chosen, a sweater in the cart, logged in."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     client.post(reverse("stores:choose_store"), {"store_id": shop["store"].pk, "next": "/"})
-    client.post(reverse("orders:cart_add"), {"product_id": shop["product"].pk, "quantity": 1, "next": "/"})
+    client.post(reverse("checkout:cart_add"), {"product_id": shop["product"].pk, "quantity": 1, "next": "/"})
     return client
 
 
@@ -124,7 +124,7 @@ def test_icelandic_and_norwegian_pages_have_no_english_left(client, shop, langua
     assert untranslated == {}
     # and the check can fail: the same pages in English are full of those sentences
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    assert len(english_left_in(html.unescape(client.get(reverse("orders:checkout")).content.decode()), language)) > 5
+    assert len(english_left_in(html.unescape(client.get(reverse("checkout:checkout")).content.decode()), language)) > 5
 
 
 def test_the_catalogue_texts_and_prices_follow_the_language(client, shop, settings):

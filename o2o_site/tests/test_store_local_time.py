@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from catalog.tests.factories import ProductFactory
-from orders.services import Contact, place_pickup_order
+from checkout.services import place_pickup_order
+from orders.services import Contact
 from pickup.services import mark_ready_for_pickup
 from pickup.slots import available_slots
 from stores.models import OpeningHours

@@ -1,4 +1,5 @@
-from orders.services import Contact, place_pickup_order
+from checkout.services import place_pickup_order
+from orders.services import Contact
 
 
 def place_order(*, store, products_and_quantities, customer=None, email="anna@example.com", **extra):

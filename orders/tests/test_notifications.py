@@ -20,6 +20,7 @@ from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
+from checkout.tests.test_checkout_busy_database import other_connection
 from o2o_site.celery import app
 from orders import tasks
 from orders.models import Notification, NotificationKind, NotificationStatus
@@ -28,7 +29,6 @@ from orders.notifications.decisions import confirm_notifications_sent, resend_no
 from orders.notifications.delivery import deliver_notification, retry_delay
 from orders.notifications.relay import relay_notifications
 from orders.tests.factories import place_order
-from orders.tests.test_checkout_busy_database import other_connection
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 

@@ -7,9 +7,10 @@ from django.conf import settings
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
+from checkout.services import place_pickup_order
 from orders import services
 from orders.models import ORDER_TRANSITIONS, CancelReason, Order, OrderEvent, OrderLine, OrderStatus
-from orders.services import Contact, IllegalTransition, OrderError, cancel_order, place_pickup_order, transition_order
+from orders.services import Contact, IllegalTransition, OrderError, cancel_order, transition_order
 from orders.tests.factories import place_order
 from stores.models import StockLevel
 from stores.services import InsufficientStock

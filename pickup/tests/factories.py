@@ -1,7 +1,8 @@
 import factory
 
+from checkout.services import place_pickup_order
 from orders.models import Fulfilment
-from orders.services import Contact, place_pickup_order
+from orders.services import Contact
 from pickup.models import PickupSettings
 
 

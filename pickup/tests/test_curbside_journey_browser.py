@@ -54,6 +54,9 @@ def test_curbside_from_checkout_to_the_car(browser, shop, mailoutbox):
     code = phone.get_by_test_id("pickup-code").inner_text().strip()
     order = Order.objects.get()
     assert order.is_curbside and order.pickup_slot_start is not None
+    [received] = mailoutbox  # "order received"
+    assert order.number in received.subject and code in received.body
+    mailoutbox.clear()
 
     # and a member of staff with the curbside queue open, nobody waiting yet
     staff = browser.new_context().new_page()

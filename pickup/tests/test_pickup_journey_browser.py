@@ -62,6 +62,10 @@ def test_shopper_buys_for_pickup_and_the_store_hands_it_over(browser, shop, mail
     order = Order.objects.get()
     assert order.pickup_code == code
     assert StockLevel.objects.get(store=shop["store"]).reserved == 1
+    # and an "order received" e-mail with the same code
+    [received] = mailoutbox
+    assert received.subject == f"We have received your order {order.number}" and code in received.body
+    mailoutbox.clear()
 
     # when the store's manager logs into the admin and marks the order ready
     staff = browser.new_context().new_page()

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.tests.factories import ProductFactory
-from orders.cart import SESSION_KEY
+from checkout.cart import SESSION_KEY
 from orders.models import Order
 from pickup.slots import available_slots
 from pickup.tests.factories import PickupSettingsFactory
@@ -40,15 +40,16 @@ def test_sixteen_shoppers_race_for_the_last_three_places_in_a_slot(require_postg
         try:
             client = Client()
             assert (
-                client.post(reverse("orders:cart_add"), {"product_id": mittens.pk, "quantity": "1"}).status_code == 302
+                client.post(reverse("checkout:cart_add"), {"product_id": mittens.pk, "quantity": "1"}).status_code
+                == 302
             )
-            page = client.get(reverse("orders:checkout")).content.decode()
+            page = client.get(reverse("checkout:checkout")).content.decode()
             assert f'value="{slot.key}"' in page
             token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
             barrier.wait()
             # when they all place their order for that slot at once
             response = client.post(
-                reverse("orders:checkout"),
+                reverse("checkout:checkout"),
                 {
                     "name": f"Shopper {index}",
                     "email": f"shopper{index}@example.com",

@@ -1,0 +1,420 @@
+"""The admin screens that compose several apps: orders with their pickup actions, stores with
+their pickup settings. The apps below register their own single-app screens; what needs pickup
+(or, later, delivery) beside an order or a store is put together here, at the top of the layers.
+
+Orders in the admin: what store staff use at the counter.
+
+Nothing here changes an order directly. Orders are placed by shoppers and move only through the
+services (mark ready, cancel, collect), each of which checks the transition table and writes the
+event row; the change page is a read-only record with the lines, the notifications and the
+timeline. Every list, action and view is scoped to the stores the user manages.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from o2o_site.money import format_money
+from orders import services as order_services
+from orders.models import (
+    ORDER_TRANSITIONS,
+    CancelReason,
+    Notification,
+    NotificationKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
+from orders.notifications import outbox
+from pickup import services as pickup_services
+from pickup.admin import PickupSettingsInline
+from stores.admin import StoreAdmin
+from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
+from stores.models import Store
+from stores.services import StockError
+
+from .admin_filters import PickupSlotListFilter
+from .admin_forms import CollectOrderForm
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A record, not a form: rows are written by the services only."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("product_name", "sku", "unit_price_display", "quantity", "line_total_display")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description=_("unit price"))
+    def unit_price_display(self, line):
+        return format_money(line.unit_price, line.order.currency)
+
+    @admin.display(description=_("line total"))
+    def line_total_display(self, line):
+        return format_money(line.line_total, line.order.currency)
+
+
+class NotificationInline(ReadOnlyInline):
+    model = Notification
+    fields = ("kind", "status", "recipient", "attempts", "created_at", "sent_at", "last_error")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The row's title (Notification.__str__) names the order.
+        return super().get_queryset(request).select_related("order")
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    verbose_name = _("status change")
+    verbose_name_plural = _("timeline")
+    fields = ("created_at", "actor", "kind", "from_status", "to_status", "note")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The row's title (OrderEvent.__str__) names the order.
+        return super().get_queryset(request).select_related("actor", "order")
+
+
+def _item_count():
+    units = OrderLine.objects.filter(order=OuterRef("pk")).values("order").annotate(units=Sum("quantity"))
+    return Subquery(units.values("units"), output_field=IntegerField())
+
+
+@admin.register(Order)
+class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "number",
+        "created_at",
+        "store",
+        "pickup_slot_display",
+        "fulfilment",
+        "contact_name",
+        "collector_name",
+        "status",
+        "total_display",
+        "items",
+    )
+    list_filter = ("status", PickupSlotListFilter, "fulfilment", ("store", ManagedStoreListFilter), "created_at")
+    search_fields = ("number", "contact_name", "contact_email", "collector_name")
+    list_select_related = ("store",)
+    date_hierarchy = "created_at"
+    list_per_page = 100
+    list_max_show_all = 500
+    actions = ("mark_ready_for_pickup", "cancel_orders", "collect", "reset_pickup_code_lock")
+    # The shopper's page shows the pickup code; staff must get the code from the shopper.
+    view_on_site = False
+    fieldsets = (
+        (None, {"fields": ("number", "status", "cancel_reason", "store", "created_at", "total_display", "items")}),
+        (_("Shopper"), {"fields": ("contact_name", "contact_email", "contact_phone", "customer", "language")}),
+        (
+            _("Pickup"),
+            {"fields": ("fulfilment", "pickup_slot_display", "collector_name", "vehicle_description", "curbside")},
+        ),
+        (_("Hand-over"), {"fields": ("collected_at", "collected_by")}),
+    )
+    readonly_fields = (
+        "number",
+        "status",
+        "cancel_reason",
+        "store",
+        "created_at",
+        "total_display",
+        "items",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "customer",
+        "language",
+        "collected_at",
+        "collected_by",
+        "fulfilment",
+        "pickup_slot_display",
+        "collector_name",
+        "vehicle_description",
+        "curbside",
+    )
+    inlines = (OrderLineInline, NotificationInline, OrderEventInline)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_count=_item_count())
+
+    def has_add_permission(self, request):
+        return False  # orders come from the checkout
+
+    @admin.display(description=_("pickup slot"), ordering="pickup_slot_start")
+    def pickup_slot_display(self, order):
+        """In the store's own time: what must be ready by when."""
+        if order.pickup_slot_start is None:
+            return "—"
+        start = timezone.localtime(order.pickup_slot_start, order.store.zone)
+        end = timezone.localtime(order.pickup_slot_end, order.store.zone)
+        return f"{date_format(start, 'D j M')} {start:%H:%M}–{end:%H:%M}"
+
+    @admin.display(description=_("curbside"))
+    def curbside(self, order):
+        visit = getattr(order, "curbside_visit", None) if order.is_curbside else None
+        if visit is None:
+            return "—"
+        parts = [visit.get_state_display()]
+        if visit.bay:
+            parts.append(gettext("bay %(bay)s") % {"bay": visit.bay})
+        if visit.vehicle:
+            parts.append(visit.vehicle)
+        if visit.wait_seconds is not None:
+            parts.append(gettext("waited %(minutes)s min") % {"minutes": round(visit.wait_seconds / 60)})
+        return ", ".join(parts)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an order with reserved stock is cancelled, never deleted
+
+    def save_model(self, request, obj, form, change):
+        pass  # nothing is editable; orders change only through the actions
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_display(self, order):
+        return format_money(order.total, order.currency)
+
+    @admin.display(description=_("items"), ordering="item_count")
+    def items(self, order):
+        return order.item_count or 0
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_collect"] = obj is not None and can_be_collected(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Actions: each order goes through its own service call, so one order that cannot move
+    # (say, it was cancelled meanwhile) is reported and the others still go through.
+
+    @admin.action(description=_("Mark ready for pickup"), permissions=["change"])
+    def mark_ready_for_pickup(self, request, queryset):
+        done = self._for_each_order(
+            request,
+            queryset,
+            lambda order: pickup_services.mark_ready_for_pickup(order=order, by=request.user),
+            refused=_("Order %(number)s was not marked ready for pickup: it is “%(status)s”."),
+        )
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d order is ready for pickup; the shopper will get an e-mail.",
+                    "%(count)d orders are ready for pickup; the shoppers will get an e-mail.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        waiting = outbox.waiting_for_the_broker(orders=queryset, kind=NotificationKind.READY_FOR_PICKUP)
+        if waiting:
+            self.message_user(
+                request,
+                ngettext(
+                    "The e-mail is queued: the mail queue cannot be reached right now, and the e-mail goes out "
+                    "as soon as it is back.",
+                    "The %(count)d e-mails are queued: the mail queue cannot be reached right now, and they go "
+                    "out as soon as it is back.",
+                    waiting,
+                )
+                % {"count": waiting},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Cancel (releases stock)"), permissions=["change"])
+    def cancel_orders(self, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            # Cancelling cannot be undone: ask first, like Django's own "delete selected".
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("Cancel orders?"),
+                "opts": self.opts,
+                "orders": queryset.select_related("store").order_by("pk"),
+                "action_name": "cancel_orders",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/orders/order/cancel_confirmation.html", context)
+        done = self._for_each_order(
+            request,
+            queryset,
+            lambda order: order_services.cancel_order(order=order, reason=CancelReason.STORE, by=request.user),
+            refused=_("Order %(number)s was not cancelled: it is “%(status)s”."),
+        )
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d order cancelled; its units are back on sale.",
+                    "%(count)d orders cancelled; their units are back on sale.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        return None
+
+    @admin.action(description=_("Collect (asks for the pickup code)"), permissions=["change"])
+    def collect(self, request, queryset):
+        chosen = list(queryset.order_by("pk")[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request,
+                gettext("Select exactly one order to collect: each hand-over checks that order's pickup code."),
+                messages.WARNING,
+            )
+            return None
+        return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_collect", args=[chosen[0].pk]))
+
+    def has_reset_pickup_lock_permission(self, request):
+        return request.user.is_superuser or request.user.has_perm("pickup.reset_pickup_code_lock")
+
+    @admin.action(description=_("Reset pickup-code lock"), permissions=["reset_pickup_lock"])
+    def reset_pickup_code_lock(self, request, queryset):
+        cleared = 0
+        for order in queryset.select_related("store").order_by("pk"):
+            try:
+                cleared += bool(pickup_services.reset_pickup_code_lock(order=order, by=request.user))
+            except PermissionDenied as error:
+                self.message_user(request, str(error), messages.ERROR)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d order can be handed over again.",
+                "%(count)d orders can be handed over again.",
+                cleared,
+            )
+            % {"count": cleared},
+            messages.SUCCESS,
+        )
+
+    def _for_each_order(self, request, queryset, change, *, refused):
+        done = 0
+        for order in queryset.select_related("store").order_by("pk"):
+            try:
+                change(order)
+            except order_services.IllegalTransition as error:
+                status = OrderStatus(error.order.status).label
+                self.message_user(request, refused % {"number": order.number, "status": status}, messages.WARNING)
+            except StockError as error:
+                self.message_user(
+                    request,
+                    gettext("Order %(number)s was not changed: %(reason)s") % {"number": order.number, "reason": error},
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        return done
+
+    # The collect screen: one order, the shopper's code, then the hand-over.
+
+    @property
+    def _url_prefix(self):
+        return f"{self.opts.app_label}_{self.opts.model_name}"
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/collect/",
+                self.admin_site.admin_view(self.collect_view),
+                name=f"{self._url_prefix}_collect",
+            ),
+            *super().get_urls(),
+        ]
+
+    def collect_view(self, request, object_id):
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404(gettext("No such order in your stores."))
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        form = CollectOrderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                collected = pickup_services.collect_order(
+                    order=order,
+                    code=form.cleaned_data["code"],
+                    by=request.user,
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                )
+            except pickup_services.WrongPickupCode as error:
+                form.add_error("code", str(error))
+            except order_services.IllegalTransition as error:
+                form.add_error(None, _not_collectable_message(error.order))
+            else:
+                staff = request.user.get_full_name() or request.user.get_username()
+                self.message_user(
+                    request,
+                    gettext("Order %(number)s handed over by %(staff)s.")
+                    % {"number": collected.number, "staff": staff},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Collect order %(number)s") % {"number": order.number},
+            "opts": self.opts,
+            "original": order,
+            "order": order,
+            "lines": order.lines.all(),
+            "total": format_money(order.total, order.currency),
+            "form": form,
+            "can_collect": can_be_collected(order),
+            "not_collectable": "" if can_be_collected(order) else _not_collectable_message(order),
+            "locked": pickup_services.pickup_lock_reason(order=order, user=request.user),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/orders/order/collect.html", context)
+
+
+def can_be_collected(order) -> bool:
+    return OrderStatus.COLLECTED in ORDER_TRANSITIONS[OrderStatus(order.status)]
+
+
+def _not_collectable_message(order):
+    if order.status == OrderStatus.PLACED:
+        return gettext("Order %(number)s is not ready for pickup yet: mark it ready first.") % {"number": order.number}
+    return gettext("Order %(number)s is “%(status)s” and cannot be handed over.") % {
+        "number": order.number,
+        "status": OrderStatus(order.status).label,
+    }
+
+
+@admin.register(Store)
+class StoreWithPickupAdmin(StoreAdmin):
+    inlines = (*StoreAdmin.inlines, PickupSettingsInline)

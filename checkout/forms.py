@@ -1,0 +1,233 @@
+"""What a shopper may type into the cart and the checkout, and the messages when it is wrong.
+
+Prices are never read from a form: the cart and the order take them from the catalog.
+"""
+
+import re
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Product
+from orders.models import Fulfilment
+from orders.selectors import available_units_at, best_pickup_availability
+from pickup.models import PickupSettings
+from pickup.slots import parse_slot_key
+from stores.models import Store
+
+# A shopper does not buy a pallet for pickup; this also keeps absurd numbers out of the session.
+MAX_UNITS_PER_LINE = 99
+
+QUANTITY_ERRORS = {
+    "required": _("Enter how many you want."),
+    "invalid": _("Enter the quantity as a whole number, such as 1 or 2."),
+    "min_value": _("The quantity must be at least %(limit_value)s."),
+    "max_value": _("You can order at most %(limit_value)s of one product."),
+}
+
+
+class CartLineForm(forms.Form):
+    """Add units of a product to the cart (or, with replace=True, set its quantity; 0 removes it).
+
+    Checks that the product is sold and that the cart would not hold more than is available at
+    the shopper's store, or at the best pickup store when they have not chosen one.
+    """
+
+    product_id = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "required": _("Choose a product."),
+            "invalid": _("Choose a product."),
+            "min_value": _("Choose a product."),
+            "max_value": _("Choose a product."),
+        },
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=MAX_UNITS_PER_LINE, initial=1, error_messages=QUANTITY_ERRORS
+    )
+
+    def __init__(self, *args, cart, store=None, replace=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cart, self.store, self.replace = cart, store, replace
+        if replace:
+            self.fields["quantity"] = forms.IntegerField(
+                label=_("Quantity"), min_value=0, max_value=MAX_UNITS_PER_LINE, error_messages=QUANTITY_ERRORS
+            )
+        self.product = None
+
+    def clean(self):
+        cleaned = super().clean()
+        product_id, quantity = cleaned.get("product_id"), cleaned.get("quantity")
+        if product_id is None or quantity is None:
+            return cleaned
+        if self.replace and quantity == 0:
+            return cleaned  # removing a line needs no checks, even for a product no longer sold
+        self.product = Product.objects.active().filter(pk=product_id).first()
+        if self.product is None:
+            raise forms.ValidationError(gettext("Sorry, this product is no longer sold."), code="not_sold")
+        in_cart = self.cart.quantity_of(product_id)
+        wanted = quantity if self.replace else in_cart + quantity
+        if wanted > MAX_UNITS_PER_LINE:
+            raise forms.ValidationError(
+                gettext("You can order at most %(limit)s of one product; you already have %(in_cart)s in your cart.")
+                % {"limit": MAX_UNITS_PER_LINE, "in_cart": in_cart},
+                code="too_many",
+            )
+        if self.store is not None:
+            where, available = self.store, available_units_at(self.store, [product_id])[product_id]
+        else:
+            best = best_pickup_availability(product_id)
+            where, available = best.store, best.units
+        if wanted > available:
+            raise forms.ValidationError(
+                self._shortage_message(where=where, available=available, wanted=wanted, in_cart=in_cart),
+                code="not_enough_stock",
+            )
+        return cleaned
+
+    def _shortage_message(self, *, where, available, wanted, in_cart):
+        names = {"product": self.product.name, "store": where.name if where else ""}
+        if available == 0:
+            if where is None:
+                return gettext("'%(product)s' is sold out at every pickup store.") % names
+            return gettext("'%(product)s' is sold out at %(store)s.") % names
+        numbers = {**names, "available": available, "wanted": wanted, "in_cart": in_cart}
+        if not self.replace and in_cart:
+            return (
+                gettext(
+                    "Only %(available)s of '%(product)s' available at %(store)s, and you already have "
+                    "%(in_cart)s in your cart."
+                )
+                % numbers
+            )
+        return (
+            gettext("Only %(available)s of '%(product)s' available at %(store)s; you asked for %(wanted)s.") % numbers
+        )
+
+
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./-]+$")
+
+
+def validate_phone(value):
+    digits = sum(character.isdigit() for character in value)
+    if not PHONE_CHARACTERS.match(value) or not 7 <= digits <= 15:
+        raise forms.ValidationError(
+            _("Enter a phone number with 7 to 15 digits, such as +354 555 1234."), code="invalid_phone"
+        )
+
+
+class StoreChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, store):
+        return f"{store.name}, {store.address}, {store.city}"
+
+
+class CheckoutForm(forms.Form):
+    """Contact details and the pickup store.
+
+    The store field accepts any active pickup store: whether it can supply the cart is decided
+    by place_pickup_order under row locks, which names each short line. The page offers only
+    the stores that could supply every line when it was shown.
+    """
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Enter your name, so the store knows whose order it is.")},
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We e-mail you when your order is ready for pickup."),
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter an e-mail address such as anna@example.com."),
+        },
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": _("Enter a phone number the store can call about your order.")},
+    )
+    store = StoreChoiceField(
+        label=_("Pickup store"),
+        queryset=Store.objects.offering_pickup(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Choose the store where you will pick up your order."),
+            "invalid_choice": _("Choose one of the stores listed."),
+        },
+    )
+    fulfilment = forms.ChoiceField(
+        label=_("How do you want to pick up?"),
+        choices=Fulfilment.choices,
+        initial=Fulfilment.IN_STORE,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose pickup in store or curbside pickup.")},
+    )
+    vehicle_description = forms.CharField(
+        label=_("Your car (for curbside pickup)"),
+        max_length=120,
+        required=False,
+        help_text=_("Colour, make and plate help staff find you, e.g. “red Toyota Yaris, AB-123”."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    collector_name = forms.CharField(
+        label=_("Someone else will collect (optional)"),
+        max_length=150,
+        required=False,
+        help_text=_("Their name, if not you. Give them the pickup code; you can change this later on your order page."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    checkout_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_phone(self):
+        return " ".join(self.cleaned_data["phone"].split())
+
+    def clean_fulfilment(self):
+        return self.cleaned_data["fulfilment"] or Fulfilment.IN_STORE
+
+    def clean_vehicle_description(self):
+        return " ".join(self.cleaned_data["vehicle_description"].split())
+
+    def clean_collector_name(self):
+        return " ".join(self.cleaned_data["collector_name"].split())
+
+    def clean(self):
+        cleaned = super().clean()
+        store = cleaned.get("store")
+        cleaned["pickup_slot"] = None
+        if store is None:
+            return cleaned
+        if cleaned.get("fulfilment") == Fulfilment.CURBSIDE and not PickupSettings.for_store(store).offers_curbside:
+            self.add_error("fulfilment", gettext("%(store)s does not offer curbside pickup.") % {"store": store.name})
+        # Each store on the page has its own list of times (slot-<store id>), so the page works
+        # without JavaScript; an empty choice means "the earliest time free", decided by the view.
+        chosen = self.data.get(f"slot-{store.pk}") or self.data.get("slot") or ""
+        if chosen:
+            cleaned["pickup_slot"] = parse_slot_key(chosen)
+            if cleaned["pickup_slot"] is None:
+                self.add_error(None, gettext("Choose one of the pickup times listed."))
+        return cleaned
+
+
+class CollectorForm(forms.Form):
+    """The shopper names (or clears) who will collect the order, from the order page."""
+
+    collector_name = forms.CharField(
+        label=_("Who will collect?"),
+        max_length=150,
+        required=False,
+        help_text=_("Leave empty if you collect it yourself. The collector shows the pickup code."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "data-testid": "collector-input"}),
+    )

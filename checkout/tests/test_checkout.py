@@ -1,0 +1,389 @@
+"""Checkout for pickup: the shopper's details, the store, and stock reserved in one go."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from catalog.tests.factories import ProductFactory
+from checkout.cart import SESSION_KEY
+from checkout.views import CHECKOUT_TOKENS_KEY
+from orders.models import Order, OrderStatus
+from orders.selectors import CHECKOUT_STORES_SHOWN, stores_able_to_supply
+from stores import services as stock
+from stores.models import StockLevel
+from stores.selectors import MY_STORE_SESSION_KEY
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+CONTACT = {"name": "Anna Jónsdóttir", "email": "anna@example.com", "phone": "+354 555 1234"}
+
+
+def choose_store(client, store):
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = store.pk
+    session.save()
+
+
+def fill_cart(client, quantities):
+    session = client.session
+    session[SESSION_KEY] = {str(product.pk): units for product, units in quantities.items()}
+    session.save()
+
+
+def cart_in(client):
+    return {int(pk): quantity for pk, quantity in client.session.get(SESSION_KEY, {}).items()}
+
+
+def checkout_token(client):
+    response = client.get(reverse("checkout:checkout"))
+    assert response.status_code == 200
+    return re.search(r'name="checkout_token" value="([^"]+)"', response.content.decode()).group(1)
+
+
+def place(client, store, **overrides):
+    data = {**CONTACT, "store": store.pk, "checkout_token": checkout_token(client), **overrides}
+    return client.post(reverse("checkout:checkout"), data)
+
+
+def level(store, product):
+    return StockLevel.objects.get(store=store, product=product)
+
+
+@pytest.fixture
+def laugavegur():
+    return StoreFactory(name="Laugavegur", address="Laugavegur 12")
+
+
+@pytest.fixture
+def mittens(laugavegur):
+    product = ProductFactory(name="Lopi mittens", sku="MIT-1", price=Decimal("4990"))
+    StockLevelFactory(store=laugavegur, product=product, on_hand=3)
+    return product
+
+
+@pytest.fixture
+def hat(laugavegur):
+    product = ProductFactory(name="Fisherman's hat", sku="HAT-1", price=Decimal("3500"))
+    StockLevelFactory(store=laugavegur, product=product, on_hand=5)
+    return product
+
+
+def test_a_guest_checks_out_and_lands_on_the_order_page(client, laugavegur, mittens, hat):
+    # given a guest with 2 mittens and a hat in the cart
+    fill_cart(client, {mittens: 2, hat: 1})
+
+    # when they place the order for pickup at Laugavegur
+    response = place(client, laugavegur)
+
+    # then the order is placed with catalog prices, the units are reserved, the cart is empty
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == order.get_absolute_url()
+    assert order.status == OrderStatus.PLACED
+    assert order.store == laugavegur
+    assert (order.contact_name, order.contact_email, order.contact_phone) == (
+        "Anna Jónsdóttir",
+        "anna@example.com",
+        "+354 555 1234",
+    )
+    assert order.customer is None
+    assert order.language == "en"
+    assert order.total == Decimal("13480")
+    assert [(line.sku, line.quantity, line.unit_price) for line in order.lines.all()] == [
+        ("MIT-1", 2, Decimal("4990")),
+        ("HAT-1", 1, Decimal("3500")),
+    ]
+    assert level(laugavegur, mittens).reserved == 2
+    assert level(laugavegur, hat).reserved == 1
+    assert cart_in(client) == {}
+    confirmation = client.get(response["Location"])
+    assert f"Your order {order.number} is placed" in confirmation.content.decode()
+
+
+def test_the_checkout_offers_only_stores_that_have_every_line_and_preselects_mine(client, laugavegur, mittens, hat):
+    # given the shopper's store has everything, Oslo lacks the hat, and a store not offering pickup has all
+    choose_store(client, laugavegur)
+    oslo = StoreFactory(name="Grünerløkka", city="Oslo")
+    StockLevelFactory(store=oslo, product=mittens, on_hand=10)
+    no_pickup = StoreFactory(name="Warehouse", offers_pickup=False)
+    StockLevelFactory(store=no_pickup, product=mittens, on_hand=10)
+    StockLevelFactory(store=no_pickup, product=hat, on_hand=10)
+    fill_cart(client, {mittens: 1, hat: 1})
+
+    # when they open the checkout
+    html = client.get(reverse("checkout:checkout")).content.decode()
+
+    # then only Laugavegur is offered, checked, with its address and hours
+    assert f'value="{laugavegur.pk}" checked' in html
+    assert "Laugavegur 12" in html
+    assert "10:00–18:00" in html
+    assert "Grünerløkka" not in html
+    assert "Warehouse" not in html
+
+
+def test_a_chain_checkout_lists_my_store_and_the_nearest_others_not_every_store(client, laugavegur, mittens):
+    # given my store in Reykjavík, 12 more stores with mittens from there up the coast, and Oslo
+    laugavegur.latitude, laugavegur.longitude = Decimal("64.145800"), Decimal("-21.929000")
+    laugavegur.save()
+    coast = [
+        StoreFactory(name=f"Coast {number:02d}", latitude=Decimal(64.15 + number / 10), longitude=Decimal("-21.9"))
+        for number in range(1, 13)
+    ]
+    oslo = StoreFactory(name="Grünerløkka", city="Oslo", latitude=Decimal("59.92"), longitude=Decimal("10.76"))
+    for store in [*coast, oslo]:
+        StockLevelFactory(store=store, product=mittens, on_hand=5)
+    choose_store(client, laugavegur)
+    fill_cart(client, {mittens: 1})
+
+    # when they open the checkout
+    html = client.get(reverse("checkout:checkout")).content.decode()
+
+    # then my store comes first and checked, then the nearest, up to the limit, and a note says there are more
+    offered = re.findall(r'<label for="pickup-store-\d+">([^<]+)</label>', html)
+    assert offered == ["Laugavegur", *[f"Coast {number:02d}" for number in range(1, CHECKOUT_STORES_SHOWN)]]
+    assert f'value="{laugavegur.pk}" checked' in html
+    assert 'data-testid="more-stores"' in html and "these are the nearest to Laugavegur" in html
+    # and a store further away can still be chosen by a shopper who posts it
+    response = place(client, oslo)
+    assert response.status_code == 302
+    assert Order.objects.get().store == oslo
+
+
+def test_no_store_with_everything_means_no_order_button(client, laugavegur, mittens):
+    fill_cart(client, {mittens: 4})
+
+    html = client.get(reverse("checkout:checkout")).content.decode()
+
+    assert 'data-testid="no-store-can-supply"' in html
+    assert re.search(r'data-testid="place-order"\s+disabled', html)
+
+
+def test_a_logged_in_shopper_finds_their_details_filled_in_and_the_order_on_their_account(client, laugavegur, mittens):
+    # given a shopper with an account
+    shopper = UserFactory(first_name="Kári", last_name="Stefánsson", email="kari@example.com", phone="+354 699 0000")
+    client.force_login(shopper)
+    fill_cart(client, {mittens: 1})
+
+    # when they open the checkout, then place the order
+    html = client.get(reverse("checkout:checkout")).content.decode()
+    place(client, laugavegur, name="Kári Stefánsson", email="kari@example.com", phone="+354 699 0000")
+
+    # then the form was prefilled and the order belongs to their account
+    assert 'value="Kári Stefánsson"' in html
+    assert 'value="kari@example.com"' in html
+    assert 'value="+354 699 0000"' in html
+    assert Order.objects.get().customer == shopper
+
+
+def test_a_line_taken_meanwhile_is_named_and_nothing_is_reserved(client, laugavegur, mittens, hat):
+    # given the shopper opened the checkout for 2 mittens and a hat
+    fill_cart(client, {mittens: 2, hat: 1})
+    token = checkout_token(client)
+
+    # when someone else takes 2 of the 3 mittens before they submit
+    stock.reserve_stock(store=laugavegur, quantities={mittens.pk: 2})
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+
+    # then the page names the short line, no order exists, nothing more is reserved, the cart is kept
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Only 1 of &#x27;Lopi mittens&#x27; left at Laugavegur (you asked for 2)." in html
+    assert "Fisherman" not in html.split('data-testid="checkout-errors"')[1].split("</div>")[0]
+    assert Order.objects.count() == 0
+    assert level(laugavegur, mittens).reserved == 2
+    assert level(laugavegur, hat).reserved == 0
+    assert cart_in(client) == {mittens.pk: 2, hat.pk: 1}
+    assert 'value="Anna Jónsdóttir"' in html  # what they typed is still there
+
+
+def test_the_last_unit_gone_shows_sold_out(client, laugavegur, mittens):
+    fill_cart(client, {mittens: 1})
+    token = checkout_token(client)
+    stock.reserve_stock(store=laugavegur, quantities={mittens.pk: 3})
+
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+
+    assert "&#x27;Lopi mittens&#x27; is sold out at Laugavegur." in response.content.decode()
+    assert Order.objects.count() == 0
+    assert cart_in(client) == {mittens.pk: 1}
+
+
+def test_a_price_posted_with_the_form_is_ignored(client, laugavegur, mittens):
+    fill_cart(client, {mittens: 1})
+
+    place(client, laugavegur, price="1", total="1", unit_price="1")
+
+    order = Order.objects.get()
+    assert order.total == Decimal("4990")
+    assert order.lines.get().unit_price == Decimal("4990")
+
+
+def test_a_store_id_that_cannot_supply_the_cart_is_refused(client, laugavegur, mittens):
+    # given a store with no mittens at all, which the page never offered
+    empty_store = StoreFactory(name="Akureyri")
+    fill_cart(client, {mittens: 1})
+
+    # when the form is posted with that store's id
+    response = place(client, empty_store)
+
+    # then nothing is placed or reserved, and the shopper is told why
+    assert "&#x27;Lopi mittens&#x27; is sold out at Akureyri." in response.content.decode()
+    assert Order.objects.count() == 0
+    assert level(laugavegur, mittens).reserved == 0
+
+
+@pytest.mark.parametrize("store_id", ["closed", "no-pickup", "999999", "abc"])
+def test_a_store_that_is_closed_or_unknown_is_not_a_valid_choice(client, laugavegur, mittens, store_id):
+    ids = {
+        "closed": StoreFactory(is_active=False).pk,
+        "no-pickup": StoreFactory(offers_pickup=False).pk,
+    }
+    fill_cart(client, {mittens: 1})
+
+    response = client.post(
+        reverse("checkout:checkout"),
+        {**CONTACT, "store": ids.get(store_id, store_id), "checkout_token": checkout_token(client)},
+    )
+
+    assert "Choose one of the stores listed." in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("name", "   ", "Enter your name"),
+        ("email", "anna-at-example", "Enter an e-mail address such as anna@example.com."),
+        ("phone", "call me", "Enter a phone number with 7 to 15 digits"),
+        ("phone", "12345", "Enter a phone number with 7 to 15 digits"),
+        ("phone", "", "Enter a phone number the store can call"),
+    ],
+)
+def test_contact_details_are_checked_and_what_was_typed_is_kept(client, laugavegur, mittens, field, typed, message):
+    fill_cart(client, {mittens: 1})
+
+    response = place(client, laugavegur, **{field: typed})
+
+    html = response.content.decode()
+    assert message in html
+    assert 'value="anna@example.com"' in html or field == "email"
+    assert Order.objects.count() == 0
+    assert level(laugavegur, mittens).reserved == 0
+
+
+def test_a_double_submit_places_one_order_and_shows_it_twice(client, laugavegur, mittens):
+    # given the shopper filled in the checkout once
+    fill_cart(client, {mittens: 1})
+    data = {**CONTACT, "store": laugavegur.pk, "checkout_token": checkout_token(client)}
+
+    # when the same form is posted twice (a double click, or back and submit again)
+    first = client.post(reverse("checkout:checkout"), data)
+    second = client.post(reverse("checkout:checkout"), data)
+
+    # then there is one order, one unit reserved, and both answers lead to it
+    order = Order.objects.get()
+    assert first["Location"] == second["Location"] == order.get_absolute_url()
+    assert level(laugavegur, mittens).reserved == 1
+
+
+def test_a_second_click_racing_the_first_still_finds_the_first_order(client, laugavegur, mittens):
+    # given the first submit placed the order, but the second request read the session before
+    # the first one saved it (so the session does not know the token was used)
+    fill_cart(client, {mittens: 1})
+    data = {**CONTACT, "store": laugavegur.pk, "checkout_token": checkout_token(client)}
+    first = client.post(reverse("checkout:checkout"), data)
+    session = client.session
+    session[CHECKOUT_TOKENS_KEY] = [data["checkout_token"]]
+    session[SESSION_KEY] = {str(mittens.pk): 1}
+    session.save()
+
+    # when the second request arrives
+    second = client.post(reverse("checkout:checkout"), data)
+
+    # then it is sent to the first order instead of placing another
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert Order.objects.count() == 1
+    assert level(laugavegur, mittens).reserved == 1
+
+
+def test_a_form_without_a_token_from_this_session_places_nothing(client, laugavegur, mittens):
+    fill_cart(client, {mittens: 1})
+
+    response = client.post(
+        reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": "made-up"}
+    )
+
+    assert "Your checkout page had expired" in response.content.decode()
+    assert Order.objects.count() == 0
+    # the page carries a fresh token: submitting it again works
+    token = re.search(r'name="checkout_token" value="([^"]+)"', response.content.decode()).group(1)
+    retry = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    assert retry.status_code == 302
+    assert Order.objects.count() == 1
+
+
+def test_an_empty_cart_goes_back_to_the_cart(client):
+    response = client.get(reverse("checkout:checkout"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("checkout:cart")
+
+
+def test_after_a_failed_attempt_the_shopper_can_lower_the_quantity_and_succeed(client, laugavegur, mittens):
+    # given a checkout that failed because only 1 of 2 mittens was left
+    fill_cart(client, {mittens: 2})
+    token = checkout_token(client)
+    stock.reserve_stock(store=laugavegur, quantities={mittens.pk: 2})
+    client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+
+    # when they lower the quantity to 1 and submit the same page again
+    client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": "1"})
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+
+    # then the order is placed
+    assert response.status_code == 302
+    assert Order.objects.get().lines.get().quantity == 1
+    assert level(laugavegur, mittens).reserved == 3
+
+
+class TestStoresAbleToSupply:
+    def test_a_store_short_on_one_line_or_not_offering_pickup_is_left_out(self):
+        mittens, hat = ProductFactory(), ProductFactory()
+        has_all = StoreFactory(name="A")
+        StockLevelFactory(store=has_all, product=mittens, on_hand=2)
+        StockLevelFactory(store=has_all, product=hat, on_hand=1)
+        short_on_hats = StoreFactory(name="B")
+        StockLevelFactory(store=short_on_hats, product=mittens, on_hand=9)
+        StockLevelFactory(store=short_on_hats, product=hat, on_hand=1, reserved=1)
+        no_hats = StoreFactory(name="C")
+        StockLevelFactory(store=no_hats, product=mittens, on_hand=9)
+        inactive = StoreFactory(name="D", is_active=False)
+        StockLevelFactory(store=inactive, product=mittens, on_hand=9)
+        StockLevelFactory(store=inactive, product=hat, on_hand=9)
+
+        assert list(stores_able_to_supply({mittens.pk: 2, hat.pk: 1})) == [has_all]
+        assert list(stores_able_to_supply({mittens.pk: 3})) == [short_on_hats, no_hats]
+        assert list(stores_able_to_supply({})) == []
+
+    @pytest.mark.parametrize("store_count", [3, 40])
+    @pytest.mark.parametrize("near_mine", [False, True], ids=["by name", "nearest to mine"])
+    def test_two_queries_however_many_stores(self, django_assert_num_queries, store_count, near_mine):
+        products = ProductFactory.create_batch(3)
+        stores = StoreFactory.create_batch(store_count)
+        for store in stores:
+            for product in products:
+                StockLevelFactory(store=store, product=product, on_hand=5)
+        near = stores[-1] if near_mine else None
+
+        with django_assert_num_queries(2):
+            found = list(stores_able_to_supply({product.pk: 2 for product in products}, near=near, limit=10))
+            hours = [list(store.opening_hours.all()) for store in found]
+
+        assert len(found) == min(store_count, 10)
+        assert all(len(week) == 7 for week in hours)
+        assert (found[0] == near) if near_mine else found == sorted(found, key=lambda s: (s.city, s.name, s.pk))

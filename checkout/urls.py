@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "checkout"
+
+urlpatterns = [
+    path("cart/", views.cart_detail, name="cart"),
+    path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/update/", views.cart_update, name="cart_update"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("orders/<str:token>/", views.order_detail, name="order_detail"),
+    path("orders/<str:token>/collector/", views.order_collector, name="order_collector"),
+]

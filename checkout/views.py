@@ -1,0 +1,350 @@
+"""The cart, the checkout and the shopper's order page.
+
+Thin on purpose: forms validate, selectors read, checkout.services.place_pickup_order writes.
+"""
+
+import secrets
+
+import segno
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext, gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.models import Product
+from orders.models import Order
+from orders.selectors import (
+    CHECKOUT_STORES_SHOWN,
+    available_units_at,
+    opening_week,
+    order_for_page,
+    stores_able_to_supply,
+)
+from orders.services import Contact, OrderError, set_collector
+from pickup.curbside import curbside_step
+from pickup.models import PickupSettings
+from pickup.slots import available_slots_by_store, slot_options
+from stores.selectors import my_store
+from stores.services import InsufficientStock
+
+from .cart import Cart
+from .forms import CartLineForm, CheckoutForm, CollectorForm
+from .services import pickup_times_to_try, place_pickup_order
+
+# Each checkout page carries a one-time token; the session remembers the ones it issued, and
+# the order stores the one that placed it (unique), so a double submit finds the first order.
+CHECKOUT_TOKENS_KEY = "checkout_tokens"
+OPEN_TOKENS_KEPT = 5
+
+
+def _next_url(request, fallback):
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+def _form_errors(form):
+    return [error for errors in form.errors.values() for error in errors]
+
+
+def _lines_still_sold(request, cart):
+    """The cart's lines; products no longer sold are taken out, and the shopper is told."""
+    lines = cart.lines()
+    if len(lines) < len(cart.quantities):
+        sold = {line.product.pk for line in lines}
+        for product_id in set(cart.quantities) - sold:
+            cart.remove(product_id)
+        messages.warning(request, gettext("Some products in your cart are no longer sold and were removed."))
+    return lines
+
+
+@require_GET
+def cart_detail(request):
+    cart = Cart(request.session)
+    lines = _lines_still_sold(request, cart)
+    store = my_store(request)
+    available = available_units_at(store, [line.product.pk for line in lines])
+    rows = [
+        {
+            "line": line,
+            "available": available.get(line.product.pk),
+            "enough": store is None or available.get(line.product.pk, 0) >= line.quantity,
+        }
+        for line in lines
+    ]
+    return render(
+        request,
+        "orders/cart.html",
+        {
+            "rows": rows,
+            "total": Cart.total(lines),
+            "store": store,
+            "all_in_stock": all(row["enough"] for row in rows),
+        },
+    )
+
+
+@require_POST
+def cart_add(request):
+    cart = Cart(request.session)
+    form = CartLineForm(request.POST, cart=cart, store=my_store(request))
+    if not form.is_valid():
+        for error in _form_errors(form):
+            messages.error(request, error)
+        return redirect(_next_url(request, reverse("checkout:cart")))
+    product, quantity = form.product, form.cleaned_data["quantity"]
+    cart.set(product.pk, cart.quantity_of(product.pk) + quantity)
+    messages.success(
+        request,
+        gettext("Added %(quantity)s × %(product)s to your cart.") % {"quantity": quantity, "product": product.name},
+    )
+    return redirect(_next_url(request, reverse("checkout:cart")))
+
+
+@require_POST
+def cart_update(request):
+    cart = Cart(request.session)
+    form = CartLineForm(request.POST, cart=cart, store=my_store(request), replace=True)
+    if not form.is_valid():
+        for error in _form_errors(form):
+            messages.error(request, error)
+    elif form.cleaned_data["quantity"] == 0:
+        cart.remove(form.cleaned_data["product_id"])
+        messages.success(request, gettext("The product was removed from your cart."))
+    else:
+        cart.set(form.product.pk, form.cleaned_data["quantity"])
+        messages.success(request, gettext("Your cart was updated."))
+    return redirect(_next_url(request, reverse("checkout:cart")))
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    cart = Cart(request.session)
+    token = request.POST.get("checkout_token", "") if request.method == "POST" else ""
+    placed = Order.objects.filter(checkout_token=token).first() if token else None
+    if placed is not None:
+        cart.clear()
+        messages.info(request, gettext("Your order was already placed. Here it is."))
+        return redirect(placed.get_absolute_url())
+
+    lines = _lines_still_sold(request, cart)
+    if not lines:
+        messages.info(request, gettext("Your cart is empty. Add something before checking out."))
+        return redirect("checkout:cart")
+    quantities = {line.product.pk: line.quantity for line in lines}
+
+    stores = None
+    if request.method == "GET":
+        stores, more_stores = _stores_to_offer(request, quantities)
+        form = CheckoutForm(initial=_initial(request, stores))
+    elif token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+        form = _expired_form(request)
+    else:
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            try:
+                order = _place_order(request, form, quantities, token)
+            except InsufficientStock as short:
+                # A failed attempt leaves the token unused: the shopper may adjust and submit again.
+                for message in _shortfall_messages(short, store=form.cleaned_data["store"]):
+                    form.add_error(None, message)
+            except OrderError as error:
+                form.add_error(None, str(error))
+            else:
+                _forget_token(request, token)
+                cart.clear()
+                messages.success(
+                    request,
+                    gettext(
+                        "Thank you! Your order %(number)s is placed. We will e-mail %(email)s when it is ready "
+                        "for pickup at %(store)s."
+                    )
+                    % {"number": order.number, "email": order.contact_email, "store": order.store.name},
+                )
+                return redirect(order.get_absolute_url())
+
+    if stores is None:
+        stores, more_stores = _stores_to_offer(request, quantities)
+    slots = available_slots_by_store(stores)
+    return render(
+        request,
+        "orders/checkout.html",
+        {
+            "form": form,
+            "lines": lines,
+            "total": Cart.total(lines),
+            "stores": [
+                {
+                    "store": store,
+                    "week": opening_week(store),
+                    "rules": PickupSettings.for_store(store),
+                    "slot_options": slot_options(
+                        slots.get(store.pk, []), zone=store.zone, chosen=request.POST.get(f"slot-{store.pk}", "")
+                    ),
+                }
+                for store in stores
+            ],
+            "more_stores": more_stores,
+            "chosen_store_id": str(form["store"].value() or ""),
+            "offers_curbside": any(PickupSettings.for_store(store).offers_curbside for store in stores),
+        },
+    )
+
+
+def _stores_to_offer(request, quantities):
+    """The stores the checkout lists (my store first, then the nearest to it) and whether more
+    stores could supply the cart."""
+    found = list(stores_able_to_supply(quantities, near=my_store(request), limit=CHECKOUT_STORES_SHOWN + 1))
+    return found[:CHECKOUT_STORES_SHOWN], len(found) > CHECKOUT_STORES_SHOWN
+
+
+def _expired_form(request):
+    data = request.POST.copy()
+    data["checkout_token"] = _issue_token(request)
+    form = CheckoutForm(data)
+    form.is_valid()
+    form.add_error(None, gettext("Your checkout page had expired. Please check your details and try again."))
+    return form
+
+
+def _initial(request, stores):
+    initial = {"checkout_token": _issue_token(request)}
+    user = request.user
+    if user.is_authenticated:
+        initial.update(name=user.get_full_name(), email=user.email, phone=user.phone)
+    mine = my_store(request)
+    if mine is not None and any(store.pk == mine.pk for store in stores):
+        initial["store"] = mine.pk
+    elif len(stores) == 1:
+        initial["store"] = stores[0].pk
+    return initial
+
+
+def _place_order(request, form, quantities, token):
+    data = form.cleaned_data
+    store = data["store"]
+    # No time chosen (an old page, a script): the earliest time with room, as the page preselects,
+    # or the next ones if it fills up meanwhile.
+    slot = data["pickup_slot"]
+    choices = pickup_times_to_try(store=store) if slot is None else ()
+    return place_pickup_order(
+        quantities=quantities,
+        store=store,
+        contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
+        customer=request.user,
+        language=get_language(),
+        checkout_token=token,
+        fulfilment=data["fulfilment"],
+        vehicle_description=data["vehicle_description"],
+        collector_name=data["collector_name"],
+        pickup_slot=slot,
+        pickup_slot_choices=choices,
+    )
+
+
+def _shortfall_messages(short, *, store):
+    products = Product.objects.in_bulk([shortfall.product_id for shortfall in short.shortfalls])
+    found = []
+    for shortfall in short.shortfalls:
+        names = {
+            "product": products[shortfall.product_id].name if shortfall.product_id in products else "?",
+            "store": store.name,
+            "available": shortfall.available,
+            "requested": shortfall.requested,
+        }
+        if shortfall.available == 0:
+            found.append(gettext("'%(product)s' is sold out at %(store)s.") % names)
+        else:
+            found.append(
+                gettext("Only %(available)s of '%(product)s' left at %(store)s (you asked for %(requested)s).") % names
+            )
+    found.append(
+        gettext(
+            "Nothing was reserved and your cart is unchanged. Change the quantities in your cart "
+            "or choose another store."
+        )
+    )
+    return found
+
+
+def _issue_token(request):
+    token = secrets.token_urlsafe(24)
+    request.session[CHECKOUT_TOKENS_KEY] = [*request.session.get(CHECKOUT_TOKENS_KEY, []), token][-OPEN_TOKENS_KEPT:]
+    return token
+
+
+def _forget_token(request, token):
+    request.session[CHECKOUT_TOKENS_KEY] = [t for t in request.session.get(CHECKOUT_TOKENS_KEY, []) if t != token]
+
+
+@require_GET
+def order_detail(request, token):
+    number = Order.number_from_token(token)
+    order = order_for_page(number) if number else None
+    if order is None:
+        # The same 404 for a bad signature and an unknown order: nothing to learn by probing.
+        raise Http404
+    qr_code = segno.make(order.qr_payload, micro=False).svg_data_uri(scale=6) if order.is_open else None
+    response = render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "store": order.store,
+            "week": opening_week(order.store),
+            "qr_code": qr_code,
+            "curbside_step": curbside_step(order) if order.is_curbside else "",
+            "curbside_steps": CURBSIDE_STEPS,
+            "collector_form": CollectorForm(initial={"collector_name": order.collector_name})
+            if order.is_open
+            else None,
+        },
+    )
+    # The link is the key to the order: keep it out of shared caches and search engines.
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# The shopper's view of a curbside order: ready → on the way → checked in → handed over.
+CURBSIDE_STEPS = [
+    ("ready", gettext_lazy("Ready")),
+    ("on_the_way", gettext_lazy("On the way")),
+    ("arrived", gettext_lazy("Checked in")),
+    ("handed_over", gettext_lazy("Handed over")),
+]
+
+
+@require_POST
+def order_collector(request, token):
+    """The shopper names (or clears) who will collect, until the order is collected."""
+    number = Order.number_from_token(token)
+    order = Order.objects.filter(number=number).first() if number else None
+    if order is None:
+        raise Http404
+    form = CollectorForm(request.POST)
+    if not form.is_valid():
+        for error in _form_errors(form):
+            messages.error(request, error)
+        return redirect(order.get_absolute_url())
+    try:
+        set_collector(order=order, name=form.cleaned_data["collector_name"], by=request.user)
+    except OrderError as error:
+        messages.error(request, str(error))
+    else:
+        name = " ".join(form.cleaned_data["collector_name"].split())
+        if name:
+            messages.success(
+                request,
+                gettext("%(name)s can now collect the order. Give them the pickup code.") % {"name": name},
+            )
+        else:
+            messages.success(request, gettext("You will collect the order yourself."))
+    return redirect(order.get_absolute_url())

@@ -1,0 +1,132 @@
+"""Money: the one way a price becomes text (pages, e-mails, the admin), and what a price may be.
+
+The currency is the shop's (settings.SHOP_CURRENCY) or the order's; how the number is written
+follows the language the text is in (the active language, or `language=`):
+
+    ISK in Icelandic   12.990 kr.        NOK in Norwegian   1 299,00 kr
+    ISK in Norwegian   12 990 ISK        NOK in Icelandic   1.299,00 NOK
+    ISK in English     ISK 12,990        NOK in English     NOK 1,299.00
+
+Separators, patterns, local symbols, minus signs and each currency's minor unit (ISK has none,
+NOK has øre) come from CLDR through Babel. Our own choices on top of CLDR, made in `_pattern`:
+a language's own currency gets its local symbol and any other currency its ISO code (so English,
+which has no home currency here, always writes the code); and two CLDR rules Babel leaves out are
+applied: an ISO code is kept off the digits by a no-break space (CLDR's currency spacing), and a
+negative amount carries the language's own minus sign (Bokmål's is U+2212). The spaces are
+no-break spaces, so a price never wraps across two lines.
+
+A price must be an amount the currency can be paid in: `validate_price` refuses 100.50 ISK. Amounts
+are rounded half-up to the minor unit (`round_to_minor_unit`) before anything is shown or summed,
+so the lines shown always add up to the total shown.
+"""
+
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import (
+    NumberPattern,
+    get_currency_precision,
+    get_minus_sign_symbol,
+    get_territory_currencies,
+    parse_pattern,
+)
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+
+NBSP = "\u00a0"
+
+# The CLDR locale whose conventions each language writes money in. A language not listed writes
+# it the English way; Norwegian without a variant (no) and Nynorsk are written as Bokmål. A locale
+# with a territory has a home currency (that territory's), shown with its local symbol.
+LOCALES = {"is": "is_IS", "nb": "nb_NO", "no": "nb_NO", "nn": "nb_NO", "en": "en"}
+DEFAULT_LOCALE = "en"
+
+
+def minor_unit_digits(currency: str | None = None) -> int:
+    """Digits after the decimal point in the currency's minor unit (CLDR): ISK 0, NOK 2."""
+    return get_currency_precision((currency or settings.SHOP_CURRENCY).upper())
+
+
+def round_to_minor_unit(amount: Decimal | int | str, currency: str | None = None) -> Decimal:
+    """`amount` rounded half-up to the currency's smallest unit (whole krónur, øre)."""
+    return Decimal(amount).quantize(Decimal(1).scaleb(-minor_unit_digits(currency)), rounding=ROUND_HALF_UP)
+
+
+def is_representable(amount: Decimal | int | str, currency: str | None = None) -> bool:
+    """Whether `amount` can be paid in the currency: no part smaller than its minor unit."""
+    amount = Decimal(amount)
+    return amount.is_finite() and amount == round_to_minor_unit(amount, currency)
+
+
+def validate_price(amount: Decimal | None) -> None:
+    """Model and form validator: `amount` is a price the shop's currency can be paid in.
+
+    100.50 is refused in ISK (no minor unit: aurar were withdrawn in 2003) and 89.905 in NOK.
+    Raises ValidationError (code "unrepresentable") with a message in the active language.
+    """
+    if amount is None or not Decimal(amount).is_finite():
+        return  # "required" and "not a number" are the field's own errors
+    currency = settings.SHOP_CURRENCY.upper()
+    if is_representable(amount, currency):
+        return
+    digits = minor_unit_digits(currency)
+    if digits == 0:
+        message = gettext(
+            "%(amount)s is not a price in %(currency)s: the currency has no minor unit, so prices are whole numbers."
+        )
+    else:
+        message = ngettext(
+            "%(amount)s is not a price in %(currency)s: prices have at most %(digits)s decimal.",
+            "%(amount)s is not a price in %(currency)s: prices have at most %(digits)s decimals.",
+            digits,
+        )
+    raise ValidationError(
+        message, code="unrepresentable", params={"amount": amount, "currency": currency, "digits": digits}
+    )
+
+
+def money_locale(language: str | None = None) -> Locale:
+    """The CLDR locale for writing money in `language` (default: the active language)."""
+    code = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+    base = code.split("-")[0].split("_")[0]
+    return Locale.parse(LOCALES.get(base, DEFAULT_LOCALE))
+
+
+def _kept_apart(symbol_edge: str) -> bool:
+    # CLDR currencySpacing: a symbol whose character next to the digits is neither a symbol
+    # (€, $) nor a space gets a no-break space between it and the number.
+    return not unicodedata.category(symbol_edge).startswith(("S", "Z"))
+
+
+@lru_cache(maxsize=64)
+def _pattern(locale: Locale, currency: str) -> NumberPattern:
+    home = get_territory_currencies(locale.territory)[:1] if locale.territory else []
+    positive = locale.currency_formats["standard"].pattern.split(";")[0]
+    if currency in home:
+        symbol = locale.currency_symbols.get(currency, currency)
+    else:
+        symbol = currency
+        positive = positive.replace("¤", "¤¤")  # ¤¤: the ISO code
+    if "¤#" in positive or "¤0" in positive:
+        if _kept_apart(symbol[-1]):
+            positive = positive.replace("¤#", "¤" + NBSP + "#").replace("¤0", "¤" + NBSP + "0")
+    elif ("0¤" in positive) and _kept_apart(symbol[0]):
+        positive = positive.replace("0¤", "0" + NBSP + "¤")
+    return parse_pattern(f"{positive};{get_minus_sign_symbol(locale)}{positive}")
+
+
+def format_money(
+    amount: Decimal | int | str | None, currency: str | None = None, *, language: str | None = None
+) -> str:
+    """`amount` (Decimal, int or a numeric string) as a price in `currency` (default: the shop's),
+    written the way `language` (default: the active language) writes money; rounded half-up to
+    the currency's minor unit first."""
+    if amount is None or amount == "":
+        return ""
+    currency = (currency or settings.SHOP_CURRENCY).upper()
+    locale = money_locale(language)
+    return _pattern(locale, currency).apply(round_to_minor_unit(amount, currency), locale, currency=currency)

@@ -1,0 +1,15 @@
+"""Pickup links in templates: `{% load pickup_links %}{{ order|check_in_link }}` (order page, e-mails)."""
+
+from django import template
+
+from orders.models import Order
+
+from .. import curbside
+
+register = template.Library()
+
+
+@register.filter
+def check_in_link(order: Order) -> str:
+    """The order's signed curbside check-in link (pickup.curbside.check_in_link), absolute."""
+    return curbside.check_in_link(order)

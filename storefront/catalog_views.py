@@ -1,0 +1,182 @@
+"""The shopper's catalog: the product list and a product's page."""
+
+import json
+from functools import cache, partial
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from catalog.selectors import (
+    PRODUCTS_PER_PAGE,
+    CachedCountPaginator,
+    category_tree,
+    product_for_page,
+    product_listing,
+    product_page_stamps,
+)
+from o2o_site.cache import stamps
+from o2o_site.cache.pages import SharedPage, shared_page
+from stores.selectors import cached_product_availability, my_store, only_available_at, with_units_at
+
+# The product page lists that many other stores: the nearest to mine, else the first by city and name.
+OTHER_STORES_SHOWN = 10
+SEARCH_MAX_LENGTH = 200
+
+
+@shared_page
+def product_list(request):
+    store = my_store(request)
+    versions = _versions(store)
+    return SharedPage(
+        stamps=("catalog:list", versions["catalog"], versions["store"]),
+        store_id=store.pk if store else None,
+        build=partial(_product_list_page, request, store, versions),
+    )
+
+
+def _product_list_page(request, store, versions, extra_context):
+    tree = category_tree(versions["catalog"])
+    category = None
+    if slug := request.GET.get("category", "").strip():
+        category = tree.get(slug)
+        if category is None:
+            raise Http404(_("There is no such category."))
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    wants_available = request.GET.get("available") == "1"
+    products = product_listing(search=search, category_ids=tree.descendant_ids(category) if category else None)
+    if store is not None and wants_available:
+        products = only_available_at(products, store=store)
+    # The filters without the page: what the category menu's links and the count depend on.
+    filter_params = request.GET.copy()
+    filter_params.pop("page", None)
+    filters = filter_params.urlencode()
+    # The count of a search depends on the language: it looks at the names in the shopper's.
+    count_key = stamps.key(
+        "catalog:count", versions["catalog"], versions["store"], store.pk if store else "-", stamps.digest(filters)
+    )
+    # get_page: a missing or malformed number is page 1, a number past the end the last page.
+    page = CachedCountPaginator(products, PRODUCTS_PER_PAGE, count_key=count_key).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/product_list.html",
+        {
+            "page": page,
+            # Read only when the cached grid is missing (templates/catalog/product_list.html).
+            "products": SimpleLazyObject(lambda: with_units_at(store, page.object_list)),
+            "category": category,
+            "breadcrumb": tree.ancestors(category) if category else [],
+            "category_roots": tree.roots,
+            "search": search,
+            "store": store,
+            "wants_available": wants_available,
+            "filtering_available": wants_available and store is not None,
+            "catalog_version": versions["catalog"],
+            "stock_version": versions["store"],
+            # The category menu's links are made from these only: the menu is cached by their digest.
+            "filters": filter_params,
+            "filters_digest": stamps.digest(filters),
+            "page_number": page.number,
+            **extra_context,
+        },
+    )
+
+
+def _versions(store):
+    keys = [stamps.CATALOG]
+    if store is not None:
+        keys.append(stamps.store_stock_key(store.pk))
+    found = stamps.versions(*keys)
+    return {
+        "catalog": found[stamps.CATALOG],
+        "store": found[stamps.store_stock_key(store.pk)] if store is not None else "-",
+    }
+
+
+@shared_page
+def product_detail(request, slug):
+    catalog_stamp, product_id, stock_stamp = product_page_stamps(slug)
+    if product_id is None:
+        raise Http404(_("This product is not for sale."))
+    store = my_store(request)
+    minute = stamps.minute_bucket()  # "open now"
+    return SharedPage(
+        stamps=("catalog:product", catalog_stamp, product_id, stock_stamp, minute),
+        store_id=store.pk if store else None,
+        build=partial(_product_page, request, slug, store, catalog_stamp, stock_stamp, minute),
+    )
+
+
+def _product_page(request, slug, store, catalog_stamp, stock_stamp, minute, extra_context):
+    product = product_for_page(slug, catalog_version=catalog_stamp)
+    if product is None:  # taken off sale since the stamps were read
+        raise Http404(_("This product is not for sale."))
+
+    # Read only when the cached availability table (or my store's line) is missing.
+    @cache
+    def availability():
+        return cached_product_availability(product=product, my_store=store, stock_stamp=stock_stamp)
+
+    @cache
+    def other_stores():
+        return [row for row in availability() if not row.is_my_store]
+
+    at_my_store = next((row for row in availability() if row.is_my_store), None) if store is not None else None
+    return render(
+        request,
+        "catalog/product_detail.html",
+        {
+            "product": product,
+            "images": list(product.images.all()),
+            "breadcrumb": category_tree(catalog_stamp).ancestors(product.category),
+            "store": store,
+            "at_my_store": at_my_store,
+            # A chain has hundreds of stores: the nearest to mine (else the first by city and
+            # name), and how many more there are.
+            "elsewhere": SimpleLazyObject(lambda: other_stores()[:OTHER_STORES_SHOWN]),
+            "more_elsewhere": lambda: max(len(other_stores()) - OTHER_STORES_SHOWN, 0),
+            "stock_version": stock_stamp,
+            "minute": minute,
+            **extra_context,
+        },
+    )
+
+
+def product_availability_json(request, sku):
+    """One product's units for sale in every active store, for store apps and the shop's own
+    scripts: {"sku", "name", "stores": [{"slug", "name", "city", "available", "open_now"}]}.
+
+    Two queries at most whatever the number of stores, one (the product) while the body is
+    cached under the product's stock version stamp and the minute (and the language: the
+    product's name is the one in the language asked for)."""
+    product = Product.objects.active().filter(sku=sku).only("pk", "sku", "name").first()
+    if product is None:
+        raise Http404(_("This product is not for sale."))
+    stock_key = stamps.product_stock_key(product.pk)
+    found = stamps.versions(stock_key, stamps.CATALOG)
+    key = stamps.key(
+        "catalog:availability-json", product.pk, found[stock_key], found[stamps.CATALOG], stamps.minute_bucket()
+    )
+    body = stamps.fragments().get(key)
+    if body is None:
+        rows = cached_product_availability(product=product, stock_stamp=found[stock_key])
+        body = json.dumps(
+            {
+                "sku": product.sku,
+                "name": product.name,
+                "stores": [
+                    {
+                        "slug": row.store.slug,
+                        "name": row.store.name,
+                        "city": row.store.city,
+                        "available": row.available,
+                        "open_now": row.is_open,
+                    }
+                    for row in rows
+                ],
+            }
+        )
+        stamps.fragments().set(key, body, stamps.FRAGMENT_SECONDS)
+    return HttpResponse(body, content_type="application/json")

@@ -1,0 +1,91 @@
+"""Shopper-facing store pages: the list (with nearest stores), a store's page, choosing "my store"."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.services import set_preferred_store
+from o2o_site.cache.pages import SharedPage, shared_page
+from stores.selectors import (
+    MY_STORE_SESSION_KEY,
+    my_store,
+    store_directory,
+    store_listings,
+    store_with_hours,
+    weekly_hours,
+)
+
+from .store_forms import ChooseStoreForm, NearestStoresForm
+
+NEAREST_STORES_SHOWN = 10
+
+
+@shared_page
+def store_list(request):
+    # Any of the fields present, even empty, means the shopper submitted the form.
+    wants_nearest = any(name in request.GET for name in NearestStoresForm.FIELDS)
+    form = NearestStoresForm(request.GET if wants_nearest else None)
+    location_label = None
+    directory = store_directory()
+    if form.is_bound and form.is_valid():
+        latitude, longitude = form.location
+        location_label = form.location_label
+        listings = store_listings(
+            latitude=latitude, longitude=longitude, limit=NEAREST_STORES_SHOWN, directory=directory
+        )
+    else:
+        listings = store_listings(directory=directory)
+    context = {"form": form, "listings": listings, "location_label": location_label}
+    if form.errors:
+        return render(request, "stores/store_list.html", context)
+    # The stores are found afresh for every request; the page showing them is rendered once
+    # for everyone who gets the same stores, distances and "open now" (o2o_site/cache/pages.py).
+    shown = tuple((row.store.pk, row.is_open, row.distance_km) for row in listings)
+    store = my_store(request)
+    return SharedPage(
+        stamps=("stores:list", directory.stamp, shown),
+        store_id=store.pk if store else None,
+        build=lambda extra_context: render(request, "stores/store_list.html", {**context, **extra_context}),
+    )
+
+
+def store_detail(request, slug):
+    store = store_with_hours(slug)
+    if store is None:
+        raise Http404(_("There is no such store."))
+    now = timezone.now()
+    return render(
+        request,
+        "stores/store_detail.html",
+        {
+            "store": store,
+            "is_open": store.is_open_at(now, hours=store.opening_hours.all()),
+            "local_now": store.local_now(now),
+            "week": weekly_hours(store, now),
+        },
+    )
+
+
+@require_POST
+def choose_store(request):
+    form = ChooseStoreForm(request.POST)
+    if not form.is_valid():
+        return render(request, "stores/choose_store_invalid.html", {"form": form}, status=400)
+    store = form.cleaned_data["store_id"]
+    request.session[MY_STORE_SESSION_KEY] = store.pk
+    if request.user.is_authenticated:
+        set_preferred_store(user=request.user, store=store)
+    messages.success(request, _("%(store)s is now your store.") % {"store": store.name})
+    return redirect(_safe_next(request, form.cleaned_data["next"], default=store.get_absolute_url()))
+
+
+def _safe_next(request, target, *, default):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
