@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from catalog.models import Product
+from o2o_site.money import round_to_minor_unit
 
 SESSION_KEY = "cart"
 
@@ -14,8 +15,14 @@ class CartLine:
     quantity: int
 
     @property
+    def unit_price(self) -> Decimal:
+        """The price as shown, in the shop currency's minor unit: what the line is charged from."""
+        return round_to_minor_unit(self.product.price)
+
+    @property
     def line_total(self) -> Decimal:
-        return self.product.price * self.quantity
+        # From the shown unit price, so the lines shown add up to the total shown.
+        return self.unit_price * self.quantity
 
 
 class Cart:
@@ -71,6 +78,15 @@ class Cart:
             for pk, qty in sorted(self._quantities.items())
             if pk in products
         ]
+
+    def lines_and_withdrawn(self) -> tuple[list[CartLine], list[CartLine]]:
+        """The lines still sold, and the lines whose products were taken out of the catalog (one
+        query); products deleted altogether are in neither."""
+        products = Product.objects.in_bulk(list(self._quantities))
+        found = sorted((pk, qty) for pk, qty in self._quantities.items() if pk in products)
+        lines = [CartLine(product=products[pk], quantity=qty) for pk, qty in found]
+        sold = [line for line in lines if line.product.is_active]
+        return sold, [line for line in lines if not line.product.is_active]
 
     @staticmethod
     def total(lines) -> Decimal:

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.core import checks as django_checks
+
+from . import checks
 
 
 class SiteConfig(AppConfig):
@@ -8,6 +11,11 @@ class SiteConfig(AppConfig):
     name = "o2o_site"
     verbose_name = "Norðurbúð"
     default = True
+
+    def ready(self):
+        # The settings that must not be forgotten (o2o_site/checks.py).
+        for check, tags in checks.CHECKS:
+            django_checks.register(check, *tags)
 
 
 class ShopAdminConfig(AdminConfig):

@@ -74,6 +74,11 @@ class LineSpec:
     product: Product
     quantity: int
 
+    @property
+    def unit_price(self) -> Decimal:
+        """The price as shown: in the shop currency's minor unit, what the line is charged from."""
+        return round_to_minor_unit(self.product.price, settings.SHOP_CURRENCY)
+
 
 def create_order(
     *,
@@ -101,9 +106,9 @@ def create_order(
             product=line.product,
             product_name=line.product.name,
             sku=line.product.sku,
-            unit_price=line.product.price,
+            unit_price=line.unit_price,
             quantity=line.quantity,
-            line_total=line.product.price * line.quantity,
+            line_total=line.unit_price * line.quantity,
         )
         for line in lines
     ]
@@ -114,7 +119,8 @@ def create_order(
         contact_phone=contact.phone,
         store=store,
         currency=settings.SHOP_CURRENCY,
-        total=round_to_minor_unit(sum((line.line_total for line in order_lines), Decimal("0")), settings.SHOP_CURRENCY),
+        # The sum of the lines, each from the price as shown: what every page and e-mail shows adds up.
+        total=sum((line.line_total for line in order_lines), Decimal("0")),
         pickup_code=new_pickup_code(),
         language=language,
         checkout_token=checkout_token,
