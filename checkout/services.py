@@ -21,9 +21,9 @@ from accounts.models import User
 from catalog.models import Product
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
 from o2o_site.money import format_money
-from orders.models import Fulfilment, NotificationKind, Order
+from orders.models import CancelReason, Fulfilment, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
-from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, create_order
+from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, cancel_order, create_order
 from pickup.models import PickupSettings
 from pickup.slots import SlotUnavailable, available_slots, book_first_free_slot
 from stores import services as stock
@@ -308,3 +308,43 @@ def _stock_changes(short, *, products, store):
         else:
             message = _("Only %(available)s of '%(product)s' left at %(store)s (you asked for %(requested)s).") % names
         yield Change(kind=ChangeKind.STOCK, product_id=shortfall.product_id, message=message)
+
+
+def shopper_cancel_refusal(order: Order) -> str | None:
+    """Why the shopper may not cancel `order` from its page, or None when they may.
+
+    Until the store has it ready: after that the store has done the work and holds the goods at the
+    counter, and the shopper asks the store (staff can still cancel it)."""
+    names = {"number": order.number, "store": order.store.name}
+    if order.status == OrderStatus.PLACED:
+        return None
+    if order.status == OrderStatus.READY_FOR_PICKUP:
+        return (
+            _(
+                "Order %(number)s is ready for pickup, so it can no longer be cancelled here. "
+                "Please contact %(store)s if you cannot collect it."
+            )
+            % names
+        )
+    if order.status == OrderStatus.COLLECTED:
+        return _("Order %(number)s was collected, so it can no longer be cancelled.") % names
+    return _("Order %(number)s is already cancelled.") % names
+
+
+def cancel_by_shopper(*, order: Order, by: User | None = None) -> Order:
+    """The shopper cancels their own order from its page, while shopper_cancel_refusal allows it.
+
+    Decided under the order's row lock, so a store marking it ready at the same moment wins or
+    loses cleanly. Its units go back on sale at once: orders.services.cancel_order releases them
+    in the same transaction. Raises OrderError with the reason when it is refused."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
+        refusal = shopper_cancel_refusal(locked)
+        if refusal is not None:
+            raise OrderError(refusal)
+        return cancel_order(
+            order=locked,
+            reason=CancelReason.SHOPPER,
+            by=by,
+            note=lambda: _("Cancelled by the shopper on the order page."),
+        )

@@ -37,8 +37,10 @@ from .services import (
     CheckoutChanged,
     ConfirmedCheckout,
     ConfirmedLine,
+    cancel_by_shopper,
     pickup_methods_at,
     place_pickup_order,
+    shopper_cancel_refusal,
 )
 
 # Each checkout page carries a one-time token (inside its signed ShownCheckout); the session
@@ -366,6 +368,7 @@ def order_detail(request, token):
             "collector_form": CollectorForm(initial={"collector_name": order.collector_name})
             if order.is_open
             else None,
+            "may_cancel": shopper_cancel_refusal(order) is None,
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.
@@ -409,3 +412,41 @@ def order_collector(request, token):
         else:
             messages.success(request, gettext("You will collect the order yourself."))
     return redirect(order.get_absolute_url())
+
+
+def _order_from_link(token):
+    """The order a signed order link points to; the same 404 for a bad signature and no order."""
+    number = Order.number_from_token(token)
+    order = Order.objects.select_related("store").filter(number=number).first() if number else None
+    if order is None:
+        raise Http404
+    return order
+
+
+@require_http_methods(["GET", "POST"])
+def order_cancel(request, token):
+    """The shopper cancels their order: GET asks them to confirm, the POST (with CSRF) cancels.
+
+    Only through the signed order link, and only until the store has the order ready
+    (checkout.services.shopper_cancel_refusal says why not, on the order page)."""
+    order = _order_from_link(token)
+    if request.method == "POST":
+        try:
+            cancel_by_shopper(order=order, by=request.user)
+        except OrderError as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request,
+                gettext("Order %(number)s is cancelled. The items reserved for you are back on sale.")
+                % {"number": order.number},
+            )
+        return redirect(order.get_absolute_url())
+    refusal = shopper_cancel_refusal(order)
+    if refusal is not None:
+        messages.error(request, refusal)
+        return redirect(order.get_absolute_url())
+    response = render(request, "orders/order_cancel.html", {"order": order, "store": order.store})
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
