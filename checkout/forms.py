@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
-from orders.models import Fulfilment
+from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
 from pickup.models import PickupSettings
 from pickup.slots import parse_slot_key
@@ -166,8 +166,8 @@ class CheckoutForm(forms.Form):
     )
     fulfilment = forms.ChoiceField(
         label=_("How do you want to pick up?"),
-        choices=Fulfilment.choices,
-        initial=Fulfilment.IN_STORE,
+        choices=FulfilmentMethod.choices,
+        initial=FulfilmentMethod.IN_STORE,
         required=False,
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("Choose pickup in store or curbside pickup.")},
@@ -195,7 +195,7 @@ class CheckoutForm(forms.Form):
         return " ".join(self.cleaned_data["phone"].split())
 
     def clean_fulfilment(self):
-        return self.cleaned_data["fulfilment"] or Fulfilment.IN_STORE
+        return self.cleaned_data["fulfilment"] or FulfilmentMethod.IN_STORE
 
     def clean_vehicle_description(self):
         return " ".join(self.cleaned_data["vehicle_description"].split())
@@ -209,7 +209,10 @@ class CheckoutForm(forms.Form):
         cleaned["pickup_slot"] = None
         if store is None:
             return cleaned
-        if cleaned.get("fulfilment") == Fulfilment.CURBSIDE and not PickupSettings.for_store(store).offers_curbside:
+        if (
+            cleaned.get("fulfilment") == FulfilmentMethod.CURBSIDE
+            and not PickupSettings.for_store(store).offers_curbside
+        ):
             self.add_error("fulfilment", gettext("%(store)s does not offer curbside pickup.") % {"store": store.name})
         # Each store on the page has its own list of times (slot-<store id>), so the page works
         # without JavaScript; an empty choice means "the earliest time free", decided by the view.

@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from catalog.models import Product
 from o2o_site.database_errors import limit_lock_wait, retry_on_conflict
-from orders.models import Fulfilment, Order
+from orders.models import FulfilmentMethod, Order
 from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, create_order
 from pickup.models import PickupSettings
+from pickup.services import create_pickup
 from pickup.slots import SlotUnavailable, available_slots, book_first_free_slot
 from stores import services as stock
 from stores.models import Store
@@ -40,13 +41,14 @@ def place_pickup_order(
     customer: User | None = None,
     language: str = "en",
     checkout_token: str | None = None,
-    fulfilment: str = Fulfilment.IN_STORE,
+    fulfilment: FulfilmentMethod = FulfilmentMethod.IN_STORE,
     vehicle_description: str = "",
     collector_name: str = "",
     pickup_slot=None,
     pickup_slot_choices=(),
 ) -> Order:
-    """Reserve every line at `store` and create the order, all in one transaction.
+    """Reserve every line at `store` and create the order, all in one transaction: one
+    fulfilment by the pickup method `fulfilment`, from `store`'s stock, with its pickup details.
 
     `quantities` maps product ids to units. Prices come from the catalog as it is now, never from
     the shopper. Raises stores.services.InsufficientStock (nothing reserved) or OrderError. Given
@@ -80,12 +82,14 @@ def place_pickup_order(
 # Deadlocks and serialization failures are repeated (the whole transaction, up to 3 times);
 # a lock wait is bounded by CHECKOUT_LOCK_TIMEOUT_MS, then the shopper is asked to try again.
 @retry_on_conflict(attempts=3)
-def _place_pickup_order(*, quantities, store, pickup_slots, fulfilment, **order_fields):
+def _place_pickup_order(
+    *, quantities, store, pickup_slots, fulfilment, vehicle_description, collector_name, **order_fields
+):
     if not quantities:
         raise OrderError(_("Your cart is empty."))
     if not (store.is_active and store.offers_pickup):
         raise OrderError(_("%(store)s does not offer pickup.") % {"store": store.name})
-    if fulfilment == Fulfilment.CURBSIDE and not PickupSettings.for_store(store).offers_curbside:
+    if fulfilment == FulfilmentMethod.CURBSIDE and not PickupSettings.for_store(store).offers_curbside:
         raise OrderError(_("%(store)s does not offer curbside pickup.") % {"store": store.name})
     with transaction.atomic():
         limit_lock_wait()
@@ -101,11 +105,18 @@ def _place_pickup_order(*, quantities, store, pickup_slots, fulfilment, **order_
             except SlotUnavailable as refused:
                 raise OrderError(str(refused)) from refused
         stock.reserve_stock(store=store, quantities=quantities)
-        return create_order(
+        placed = create_order(
             lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
             store=store,
-            fulfilment=fulfilment,
-            pickup_slot_start=slot.starts_at if slot else None,
-            pickup_slot_end=slot.ends_at if slot else None,
+            method=fulfilment,
+            stock_location=store,
             **order_fields,
         )
+        create_pickup(
+            fulfilment=placed.fulfilment,
+            slot_start=slot.starts_at if slot else None,
+            slot_end=slot.ends_at if slot else None,
+            vehicle_description=vehicle_description,
+            collector_name=collector_name,
+        )
+        return placed.order

@@ -14,6 +14,7 @@ from orders.models import OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
 from pickup.models import Notification, NotificationKind
 from pickup.reminders import expire_uncollected_orders, send_pickup_reminders
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.models import StockLevel
@@ -80,7 +81,7 @@ def test_a_ready_order_left_past_the_stores_hours_gets_one_reminder(
     [email] = mailoutbox
     assert email.to == ["anna@example.com"]
     assert late.number in email.subject and "Reminder" in email.subject
-    assert late.pickup_code in email.body
+    assert pickup_of(late).code in email.body
     assert Notification.objects.filter(kind=NotificationKind.PICKUP_REMINDER).count() == 1
     assert OrderEvent.objects.filter(order=late, kind=OrderActivity.REMINDED).count() == 1
     assert not Notification.objects.filter(order=recent, kind=NotificationKind.PICKUP_REMINDER).exists()
@@ -139,7 +140,7 @@ def test_orders_not_yet_ready_or_collected_are_left_alone(store, sweater, manage
     )
     from pickup.services import collect_order
 
-    collect_order(order=collected, code=collected.pickup_code, by=manager)
+    collect_order(order=collected, code=pickup_of(collected).code, by=manager)
     mailoutbox.clear()
 
     assert expire_uncollected_orders().done == [] and send_pickup_reminders().done == []

@@ -27,6 +27,7 @@ from o2o_site.celery import app
 from orders.tests.factories import place_order
 from pickup import tasks
 from pickup.models import Notification, NotificationStatus
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -190,7 +191,7 @@ def test_a_real_worker_emails_the_shopper_once_when_the_order_is_ready(
             assert sent["To"] == "anna@example.com"
             assert order.number in sent["Subject"]
             assert order.number in text_of(sent)
-            assert order.pickup_code in text_of(sent)
+            assert pickup_of(order).code in text_of(sent)
             assert order.absolute_link() in text_of(sent)
             notification.refresh_from_db()
             assert notification.sent_at is not None and notification.attempts == 1
