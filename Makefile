@@ -43,8 +43,11 @@ messages: $(INSTALLED)
 migrate: $(INSTALLED)
 	$(PY) manage.py migrate --no-input
 
+# The demo, migrated and seeded with DEBUG on: with DEBUG off the shop refuses the development
+# SECRET_KEY and a cache in each process's memory (o2o_site/checks.py).
+seed: export DEBUG = true
 seed: migrate
-	DEBUG=true $(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo
 
 # The embedded defaults: no DATABASE_URL (SQLite in db.sqlite3), no CELERY_BROKER_URL (tasks run
 # in-process), no EMAIL_URL (e-mails are printed here). DEBUG=true is for this target only.
@@ -63,7 +66,7 @@ test: $(INSTALLED) messages
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

@@ -197,7 +197,7 @@ def _english_until_a_test_says_otherwise():
 
 @pytest.fixture(autouse=True)
 def _empty_cache(settings):
-    # Cached catalog fragments and version stamps (catalog/fragment_cache.py) start empty in
+    # Cached catalog fragments and version stamps (o2o_site/cache/stamps.py) start empty in
     # every test, as the database does.
     from django.core.cache import caches
 

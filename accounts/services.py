@@ -1,23 +1,37 @@
 """Changes to shoppers' accounts."""
 
-from django.contrib.auth import get_user_model
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
+from .models import User
 
-def set_preferred_store(*, user, store) -> None:
+if TYPE_CHECKING:  # the store is a higher layer's model: named for the reader, never imported at run time
+    from stores.models import Store
+
+
+def set_preferred_store(*, user: User, store: "Store | None") -> None:
     """Remember `store` as the shopper's store on their account (None forgets it).
 
     Written with update() so a concurrent change to other account fields is never overwritten.
     """
     with transaction.atomic():
-        get_user_model().objects.filter(pk=user.pk).update(preferred_store=store)
+        User.objects.filter(pk=user.pk).update(preferred_store=store)
     user.preferred_store = store
 
 
-def register_shopper(*, username, email, password, first_name="", last_name="", preferred_store=None):
+def register_shopper(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    preferred_store: "Store | None" = None,
+) -> User:
     """Open a shopper's account (the sign-up form has validated everything, password included)."""
     with transaction.atomic():
-        return get_user_model().objects.create_user(
+        return User.objects.create_user(
             username=username,
             email=email,
             password=password,

@@ -263,6 +263,12 @@ def environment(*, database_url, broker_url, queue, mail_dir, port):
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         "SITE_URL": f"http://127.0.0.1:{port}",
         "DEBUG": "false",
+        # With DEBUG off the shop refuses a published key and a cache in each process's memory
+        # (o2o_site/checks.py): a key of its own, and the broker's Redis as the shared cache, the
+        # run's stamps apart from any earlier run's.
+        "SECRET_KEY": "soak-only-secret-key-not-for-production-0123456789abcdefghijklmnop",
+        "CACHE_URL": broker_url,
+        "CACHE_KEY_PREFIX": f"{queue}:",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(BASE_DIR),
         "PYTHONUNBUFFERED": "1",
@@ -487,10 +493,18 @@ def _prepare_database(database_url, *, reuse):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "o2o_site.settings"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+    # --skip-checks: the production settings checks are for the processes serving the shop (environment()).
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0", "--skip-checks"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+    )
     if not reuse:
         # A throwaway database of its own, so the demo logins do no harm here.
-        subprocess.run([sys.executable, "manage.py", "seed_demo", "--force"], cwd=BASE_DIR, env=env, check=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo", "--force", "--skip-checks"], cwd=BASE_DIR, env=env, check=True
+        )
 
 
 def main(argv=None):

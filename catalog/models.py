@@ -68,10 +68,6 @@ class ProductQuerySet(models.QuerySet):
             matches |= models.Q(**{f"description_{language}__icontains": text})
         return self.filter(matches)
 
-    def in_category_tree(self, category):
-        """Products in the category or any of its descendants."""
-        return self.filter(category_id__in=category.descendant_ids())
-
 
 class Product(models.Model):
     category = models.ForeignKey(

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 
-from . import fragment_cache
+from o2o_site.cache import stamps
+
 from .models import Category, Product, ProductImage
 
 PRODUCTS_PER_PAGE = 24
@@ -59,17 +60,18 @@ def category_tree(catalog_version=None) -> CategoryTree:
     """The tree; with the catalog's version stamp, from the cache (no query) while it holds."""
     if catalog_version is None:
         return CategoryTree(list(Category.objects.order_by("position", "name", "pk")))
-    key = f"catalog:tree:{catalog_version}"
-    tree = fragment_cache.fragments().get(key)
+    # Neutral: the categories carry their names in every language.
+    key = stamps.key("catalog:tree", catalog_version, neutral=True)
+    tree = stamps.fragments().get(key)
     if tree is None:
         tree = category_tree()
-        fragment_cache.fragments().set(key, tree, fragment_cache.VERSION_SECONDS)
+        stamps.fragments().set(key, tree, stamps.VERSION_SECONDS)
     return tree
 
 
 class CachedCountPaginator(Paginator):
     """A Paginator whose count (a COUNT over the filtered catalog) is cached under `count_key`,
-    a key that carries the version stamps of what it counts."""
+    a key that carries the version stamps of what it counts (stamps.key(): and the language)."""
 
     def __init__(self, object_list, per_page, *, count_key, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -78,10 +80,10 @@ class CachedCountPaginator(Paginator):
     @property
     def count(self):
         if "_cached_count" not in self.__dict__:
-            found = fragment_cache.fragments().get(self._count_key)
+            found = stamps.fragments().get(self._count_key)
             if found is None:
                 found = self.object_list.count()
-                fragment_cache.fragments().set(self._count_key, found, fragment_cache.FRAGMENT_SECONDS)
+                stamps.fragments().set(self._count_key, found, stamps.FRAGMENT_SECONDS)
             self.__dict__["_cached_count"] = found
         return self.__dict__["_cached_count"]
 
@@ -120,9 +122,9 @@ def product_page_stamps(slug) -> tuple[str, int | None, str | None]:
     under the current catalog version, both versions come in one cache round trip, and the
     product itself is read only if the page has to be rendered."""
     remembered = _product_ids.get(slug)
-    stock_key = fragment_cache.product_stock_key(remembered[1]) if remembered else None
-    found = fragment_cache.versions(fragment_cache.CATALOG, *([stock_key] if stock_key else []))
-    catalog_version = found[fragment_cache.CATALOG]
+    stock_key = stamps.product_stock_key(remembered[1]) if remembered else None
+    found = stamps.versions(stamps.CATALOG, *([stock_key] if stock_key else []))
+    catalog_version = found[stamps.CATALOG]
     if remembered and remembered[0] == catalog_version:
         return catalog_version, remembered[1], found[stock_key]
     product = product_for_page(slug, catalog_version=catalog_version)
@@ -131,20 +133,21 @@ def product_page_stamps(slug) -> tuple[str, int | None, str | None]:
     if len(_product_ids) >= PRODUCT_IDS_KEPT:
         _product_ids.clear()
     _product_ids[slug] = (catalog_version, product.pk)
-    stock_key = fragment_cache.product_stock_key(product.pk)
-    return catalog_version, product.pk, fragment_cache.versions(stock_key)[stock_key]
+    stock_key = stamps.product_stock_key(product.pk)
+    return catalog_version, product.pk, stamps.versions(stock_key)[stock_key]
 
 
 def product_for_page(slug, *, catalog_version=None):
     """An active product by slug with its category and all its images, or None; with the
     catalog's version stamp, from the cache while it holds."""
     if catalog_version is not None:
-        key = f"catalog:product:{catalog_version}:{slug}"
-        product = fragment_cache.fragments().get(key)
+        # Neutral: the product carries its texts in every language.
+        key = stamps.key("catalog:product", catalog_version, slug, neutral=True)
+        product = stamps.fragments().get(key)
         if product is None:
             product = product_for_page(slug)
             if product is not None:
-                fragment_cache.fragments().set(key, product, fragment_cache.FRAGMENT_SECONDS)
+                stamps.fragments().set(key, product, stamps.FRAGMENT_SECONDS)
         return product
     return (
         Product.objects.active()

@@ -7,7 +7,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image
 
-from . import fragment_cache
+from o2o_site.cache import stamps
+
 from .images import stored_name, validate_product_image
 from .models import ProductImage
 
@@ -29,7 +30,7 @@ def catalog_changed() -> None:
     """Products, prices, categories or pictures changed: cached catalog fragments are out of
     date once the current transaction commits. Every catalog write calls this (the admin's
     saves, imports, image services)."""
-    fragment_cache.bump(fragment_cache.CATALOG)
+    stamps.bump(stamps.CATALOG)
 
 
 def add_product_image(*, product, image_file, alt_text="", position=0) -> ProductImage:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from catalog.models import Product
+from o2o_site.money import round_to_minor_unit
 
 SESSION_KEY = "cart"
 
@@ -14,8 +15,14 @@ class CartLine:
     quantity: int
 
     @property
+    def unit_price(self) -> Decimal:
+        """The price as shown, in the shop currency's minor unit: what the line is charged from."""
+        return round_to_minor_unit(self.product.price)
+
+    @property
     def line_total(self) -> Decimal:
-        return self.product.price * self.quantity
+        # From the shown unit price, so the lines shown add up to the total shown.
+        return self.unit_price * self.quantity
 
 
 class Cart:

@@ -93,7 +93,12 @@ def money_locale(language: str | None = None) -> Locale:
     """The CLDR locale for writing money in `language` (default: the active language)."""
     code = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
     base = code.split("-")[0].split("_")[0]
-    return Locale.parse(LOCALES.get(base, DEFAULT_LOCALE))
+    return _locale(LOCALES.get(base, DEFAULT_LOCALE))
+
+
+@lru_cache(maxsize=8)
+def _locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
 
 
 def _kept_apart(symbol_edge: str) -> bool:
@@ -128,5 +133,11 @@ def format_money(
     if amount is None or amount == "":
         return ""
     currency = (currency or settings.SHOP_CURRENCY).upper()
-    locale = money_locale(language)
-    return _pattern(locale, currency).apply(round_to_minor_unit(amount, currency), locale, currency=currency)
+    return _formatted(round_to_minor_unit(amount, currency), currency, money_locale(language))
+
+
+# A catalogue page shows the same few hundred prices over and over, and Babel takes tens of
+# microseconds for each: the text of an amount already rounded to the minor unit is kept.
+@lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, locale: Locale) -> str:
+    return _pattern(locale, currency).apply(amount, locale, currency=currency)

@@ -18,10 +18,13 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env(
-    "SECRET_KEY",
-    default="django-insecure-embedded-default-only-for-local-development",
-)
+# Order and check-in links are signed with SECRET_KEY. This default is published in the
+# repository: with DEBUG off the shop refuses to start on it (o2o_site/checks.py).
+DEVELOPMENT_SECRET_KEY = "django-insecure-embedded-default-only-for-local-development"
+SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+# Rotating the key: the previous key(s), comma-separated, so links already e-mailed (order
+# pages, curbside check-in) and sessions keep working; drop them once those links have expired.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -37,7 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",  # login brute-force limits (shopper and admin logins)
     "csp",  # Content-Security-Policy header
-    "o2o_site.apps.SiteConfig",  # the lowest layer: money (and its |money filter), shared helpers
+    "o2o_site.apps.SiteConfig",  # the lowest layer: money (|money), caching ({% fragment %}), shared helpers
     "accounts",
     "catalog",
     "stores",
@@ -127,14 +130,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# Catalog fragments ({% cache %}, catalog/fragment_cache.py) and shared pages (catalog/page_cache.py):
-# in Redis beside their version stamps when CACHE_URL is Redis, so every process and server
-# shares one copy and Redis bounds their memory; in each process's memory on the embedded
-# defaults. Their keys carry the version stamps, so a key's content never changes.
+# Shops (or soak runs) sharing one Redis database keep their version stamps apart with this.
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
+# Catalog fragments ({% fragment %}) and shared pages (o2o_site/cache/): in Redis beside their
+# version stamps when CACHE_URL is Redis, so every process and server shares one copy and Redis
+# bounds their memory; in each process's memory on the embedded defaults, which is right for one
+# process only (o2o_site/checks.py: with DEBUG off, several processes need CACHE_URL). Their keys
+# carry the version stamps, so a key's content never changes.
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, keeping its redis-py client (o2o_site/redis_cache.py explains why).
     CACHES["default"]["BACKEND"] = "o2o_site.redis_cache.RedisCache"
-    CACHES["template_fragments"] = {**CACHES["default"], "KEY_PREFIX": "fragments", "TIMEOUT": 300}
+    CACHES["template_fragments"] = {
+        **CACHES["default"],
+        "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"] + "fragments",
+        "TIMEOUT": 300,
+    }
 else:
     CACHES["template_fragments"] = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -142,6 +152,9 @@ else:
         "TIMEOUT": 300,
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }
+# The shop runs as one process (one web worker, Celery tasks in-process): memory is then a
+# shared cache. Without it, DEBUG off and no CACHE_URL is a system-check error.
+O2O_SINGLE_PROCESS = env.bool("O2O_SINGLE_PROCESS", default=False)
 
 # Internationalisation: English is the default; Icelandic and Norwegian Bokmål are the
 # languages of the shop's first stores.

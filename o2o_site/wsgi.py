@@ -14,3 +14,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "o2o_site.settings")
 
 application = get_wsgi_application()
+
+# gunicorn runs no system checks: the settings that must not be forgotten (a published
+# SECRET_KEY, no shared cache) stop the web server here, before it serves anything.
+from o2o_site.checks import refuse_to_start_on_errors  # noqa: E402 (needs the apps loaded above)
+
+refuse_to_start_on_errors()

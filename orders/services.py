@@ -83,6 +83,11 @@ class LineSpec:
     product: Product
     quantity: int
 
+    @property
+    def unit_price(self) -> Decimal:
+        """The price as shown: in the shop currency's minor unit, what the line is charged from."""
+        return round_to_minor_unit(self.product.price, settings.SHOP_CURRENCY)
+
 
 @dataclass(frozen=True)
 class PlacedOrder:
@@ -116,9 +121,9 @@ def create_order(
             product=line.product,
             product_name=line.product.name,
             sku=line.product.sku,
-            unit_price=line.product.price,
+            unit_price=line.unit_price,
             quantity=line.quantity,
-            line_total=line.product.price * line.quantity,
+            line_total=line.unit_price * line.quantity,
         )
         for line in lines
     ]
@@ -130,7 +135,8 @@ def create_order(
         channel=channel,
         store=store,
         currency=settings.SHOP_CURRENCY,
-        total=round_to_minor_unit(sum((line.line_total for line in order_lines), Decimal("0")), settings.SHOP_CURRENCY),
+        # The sum of the lines, each from the price as shown: what every page and e-mail shows adds up.
+        total=sum((line.line_total for line in order_lines), Decimal("0")),
         language=language,
         checkout_token=checkout_token,
     )

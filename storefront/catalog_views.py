@@ -1,6 +1,5 @@
 """The shopper's catalog: the product list and a product's page."""
 
-import hashlib
 import json
 from functools import cache, partial
 
@@ -9,9 +8,7 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
-from catalog import fragment_cache
 from catalog.models import Product
-from catalog.page_cache import shared_page
 from catalog.selectors import (
     PRODUCTS_PER_PAGE,
     CachedCountPaginator,
@@ -20,6 +17,8 @@ from catalog.selectors import (
     product_listing,
     product_page_stamps,
 )
+from o2o_site.cache import stamps
+from o2o_site.cache.pages import SharedPage, shared_page
 from stores.selectors import cached_product_availability, my_store, only_available_at, with_units_at
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
@@ -27,19 +26,19 @@ OTHER_STORES_SHOWN = 10
 SEARCH_MAX_LENGTH = 200
 
 
+@shared_page
 def product_list(request):
     store = my_store(request)
-    stamps = _stamps(store)
-    return shared_page(
-        request,
-        store=store,
-        stamps=("catalog:list", stamps["catalog"], stamps["store"]),
-        build=partial(_product_list_page, request, store, stamps),
+    versions = _versions(store)
+    return SharedPage(
+        stamps=("catalog:list", versions["catalog"], versions["store"]),
+        store_id=store.pk if store else None,
+        build=partial(_product_list_page, request, store, versions),
     )
 
 
-def _product_list_page(request, store, stamps, extra_context):
-    tree = category_tree(stamps["catalog"])
+def _product_list_page(request, store, versions, extra_context):
+    tree = category_tree(versions["catalog"])
     category = None
     if slug := request.GET.get("category", "").strip():
         category = tree.get(slug)
@@ -51,10 +50,13 @@ def _product_list_page(request, store, stamps, extra_context):
     if store is not None and wants_available:
         products = only_available_at(products, store=store)
     # The filters without the page: what the category menu's links and the count depend on.
-    filters = request.GET.copy()
-    filters.pop("page", None)
-    filters = filters.urlencode()
-    count_key = f"catalog:count:{stamps['catalog']}:{stamps['store']}:{store.pk if store else '-'}:{_digest(filters)}"
+    filter_params = request.GET.copy()
+    filter_params.pop("page", None)
+    filters = filter_params.urlencode()
+    # The count of a search depends on the language: it looks at the names in the shopper's.
+    count_key = stamps.key(
+        "catalog:count", versions["catalog"], versions["store"], store.pk if store else "-", stamps.digest(filters)
+    )
     # get_page: a missing or malformed number is page 1, a number past the end the last page.
     page = CachedCountPaginator(products, PRODUCTS_PER_PAGE, count_key=count_key).get_page(request.GET.get("page"))
     return render(
@@ -71,41 +73,38 @@ def _product_list_page(request, store, stamps, extra_context):
             "store": store,
             "wants_available": wants_available,
             "filtering_available": wants_available and store is not None,
-            "fragment_seconds": fragment_cache.FRAGMENT_SECONDS,
-            "catalog_version": stamps["catalog"],
-            "stock_version": stamps["store"],
-            "filters_digest": _digest(filters),
+            "catalog_version": versions["catalog"],
+            "stock_version": versions["store"],
+            # The category menu's links are made from these only: the menu is cached by their digest.
+            "filters": filter_params,
+            "filters_digest": stamps.digest(filters),
             "page_number": page.number,
             **extra_context,
         },
     )
 
 
-def _stamps(store):
-    keys = [fragment_cache.CATALOG]
+def _versions(store):
+    keys = [stamps.CATALOG]
     if store is not None:
-        keys.append(fragment_cache.store_stock_key(store.pk))
-    found = fragment_cache.versions(*keys)
+        keys.append(stamps.store_stock_key(store.pk))
+    found = stamps.versions(*keys)
     return {
-        "catalog": found[fragment_cache.CATALOG],
-        "store": found[fragment_cache.store_stock_key(store.pk)] if store is not None else "-",
+        "catalog": found[stamps.CATALOG],
+        "store": found[stamps.store_stock_key(store.pk)] if store is not None else "-",
     }
 
 
-def _digest(text):
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
+@shared_page
 def product_detail(request, slug):
     catalog_stamp, product_id, stock_stamp = product_page_stamps(slug)
     if product_id is None:
         raise Http404(_("This product is not for sale."))
     store = my_store(request)
-    minute = fragment_cache.minute_bucket()  # "open now"
-    return shared_page(
-        request,
-        store=store,
+    minute = stamps.minute_bucket()  # "open now"
+    return SharedPage(
         stamps=("catalog:product", catalog_stamp, product_id, stock_stamp, minute),
+        store_id=store.pk if store else None,
         build=partial(_product_page, request, slug, store, catalog_stamp, stock_stamp, minute),
     )
 
@@ -138,7 +137,6 @@ def _product_page(request, slug, store, catalog_stamp, stock_stamp, minute, extr
             # name), and how many more there are.
             "elsewhere": SimpleLazyObject(lambda: other_stores()[:OTHER_STORES_SHOWN]),
             "more_elsewhere": lambda: max(len(other_stores()) - OTHER_STORES_SHOWN, 0),
-            "fragment_seconds": fragment_cache.FRAGMENT_SECONDS,
             "stock_version": stock_stamp,
             "minute": minute,
             **extra_context,
@@ -151,18 +149,19 @@ def product_availability_json(request, sku):
     scripts: {"sku", "name", "stores": [{"slug", "name", "city", "available", "open_now"}]}.
 
     Two queries at most whatever the number of stores, one (the product) while the body is
-    cached under the product's stock version stamp and the minute."""
+    cached under the product's stock version stamp and the minute (and the language: the
+    product's name is the one in the language asked for)."""
     product = Product.objects.active().filter(sku=sku).only("pk", "sku", "name").first()
     if product is None:
         raise Http404(_("This product is not for sale."))
-    stock_key = fragment_cache.product_stock_key(product.pk)
-    stamps = fragment_cache.versions(stock_key, fragment_cache.CATALOG)
-    key = f"catalog:availability-json:{product.pk}:{stamps[stock_key]}:{stamps[fragment_cache.CATALOG]}:" + str(
-        fragment_cache.minute_bucket()
+    stock_key = stamps.product_stock_key(product.pk)
+    found = stamps.versions(stock_key, stamps.CATALOG)
+    key = stamps.key(
+        "catalog:availability-json", product.pk, found[stock_key], found[stamps.CATALOG], stamps.minute_bucket()
     )
-    body = fragment_cache.fragments().get(key)
+    body = stamps.fragments().get(key)
     if body is None:
-        rows = cached_product_availability(product=product, stock_stamp=stamps[stock_key])
+        rows = cached_product_availability(product=product, stock_stamp=found[stock_key])
         body = json.dumps(
             {
                 "sku": product.sku,
@@ -179,5 +178,5 @@ def product_availability_json(request, sku):
                 ],
             }
         )
-        fragment_cache.fragments().set(key, body, fragment_cache.FRAGMENT_SECONDS)
+        stamps.fragments().set(key, body, stamps.FRAGMENT_SECONDS)
     return HttpResponse(body, content_type="application/json")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.services import set_preferred_store
-from catalog.page_cache import shared_page
+from o2o_site.cache.pages import SharedPage, shared_page
 from stores.selectors import (
     MY_STORE_SESSION_KEY,
     my_store,
@@ -24,6 +24,7 @@ from .store_forms import ChooseStoreForm, NearestStoresForm
 NEAREST_STORES_SHOWN = 10
 
 
+@shared_page
 def store_list(request):
     # Any of the fields present, even empty, means the shopper submitted the form.
     wants_nearest = any(name in request.GET for name in NearestStoresForm.FIELDS)
@@ -42,12 +43,12 @@ def store_list(request):
     if form.errors:
         return render(request, "stores/store_list.html", context)
     # The stores are found afresh for every request; the page showing them is rendered once
-    # for everyone who gets the same stores, distances and "open now" (catalog/page_cache.py).
+    # for everyone who gets the same stores, distances and "open now" (o2o_site/cache/pages.py).
     shown = tuple((row.store.pk, row.is_open, row.distance_km) for row in listings)
-    return shared_page(
-        request,
-        store=my_store(request),
+    store = my_store(request)
+    return SharedPage(
         stamps=("stores:list", directory.stamp, shown),
+        store_id=store.pk if store else None,
         build=lambda extra_context: render(request, "stores/store_list.html", {**context, **extra_context}),
     )
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from catalog import fragment_cache
 from catalog.models import Product
+from o2o_site.cache import stamps
 
 from .models import OpeningHours, PostcodeLocation, StockLevel, Store
 
@@ -141,7 +141,7 @@ class StoreDirectory:
 
 def store_directory() -> StoreDirectory:
     """This process's directory of the current stores, built again when they changed."""
-    stamp = fragment_cache.versions(fragment_cache.STORES)[fragment_cache.STORES]
+    stamp = stamps.versions(stamps.STORES)[stamps.STORES]
     directory = _directory["directory"]
     if _directory["stamp"] != stamp or time.monotonic() - directory.built_at > DIRECTORY_SECONDS:
         stores = list(Store.objects.active())
@@ -262,13 +262,13 @@ def cached_product_availability(*, product, my_store=None, stock_stamp=None) -> 
     holds (any stock change of the product, anywhere, makes a new one); "open now" is judged
     afresh. For shop pages only: checkout reserves against the locked stock rows, never this."""
     if stock_stamp is None:
-        stock_key = fragment_cache.product_stock_key(product.pk)
-        stock_stamp = fragment_cache.versions(stock_key)[stock_key]
-    key = f"stores:units:{product.pk}:{stock_stamp}"
-    units = fragment_cache.fragments().get(key)
+        stock_key = stamps.product_stock_key(product.pk)
+        stock_stamp = stamps.versions(stock_key)[stock_key]
+    key = stamps.key("stores:units", product.pk, stock_stamp, neutral=True)  # numbers, the same in every language
+    units = stamps.fragments().get(key)
     if units is None:
         units = _units_per_store(product)
-        fragment_cache.fragments().set(key, units, fragment_cache.FRAGMENT_SECONDS)
+        stamps.fragments().set(key, units, stamps.FRAGMENT_SECONDS)
     return _arranged(_availability_rows(units=units, now=timezone.now()), my_store)
 
 

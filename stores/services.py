@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog import fragment_cache
+from o2o_site.cache import stamps
 from o2o_site.csv_import import write_in_batches
 
 from .models import StockLevel
@@ -43,9 +43,9 @@ class StockError(Exception):
 
 def _stock_changed(*, store, product_ids) -> None:
     """Cached availability that showed these rows is out of date once this commits."""
-    fragment_cache.bump(
-        fragment_cache.store_stock_key(store.pk),
-        *(fragment_cache.product_stock_key(product_id) for product_id in sorted(product_ids)),
+    stamps.bump(
+        stamps.store_stock_key(store.pk),
+        *(stamps.product_stock_key(product_id) for product_id in sorted(product_ids)),
     )
 
 
@@ -53,7 +53,7 @@ def stores_changed() -> None:
     """Stores or their opening hours changed (added, moved, renamed, closed): the store directory
     (stores.selectors) and the pages listing stores are out of date once this transaction
     commits. The admin's saves and the demo seeding call this."""
-    fragment_cache.bump(fragment_cache.STORES)
+    stamps.bump(stamps.STORES)
 
 
 def _locked_levels(*, store, product_ids):
@@ -304,6 +304,6 @@ def set_stock_counts(*, counts: dict[tuple[int, int], int], progress=None, batch
             batch_size=batch_size,
         )
         for store_id in store_ids:
-            fragment_cache.bump(fragment_cache.store_stock_key(store_id))
-        fragment_cache.bump(*(fragment_cache.product_stock_key(product_id) for product_id in sorted(product_ids)))
+            stamps.bump(stamps.store_stock_key(store_id))
+        stamps.bump(*(stamps.product_stock_key(product_id) for product_id in sorted(product_ids)))
     return len(changed), len(new)

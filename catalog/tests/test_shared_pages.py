@@ -1,4 +1,4 @@
-"""Catalog pages rendered once and shared (catalog/page_cache.py): every shopper still gets their
+"""Catalog pages rendered once and shared (o2o_site/cache/pages.py): every shopper still gets their
 own CSRF token, cart count, store, language and messages, never another shopper's."""
 
 import re
@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from catalog.page_cache import CSRF_PLACEHOLDER
 from catalog.tests.factories import ProductFactory
+from o2o_site.cache.pages import CSRF_PLACEHOLDER
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import StockLevelFactory, StoreFactory
 

@@ -104,64 +104,6 @@ def test_nothing_to_show_is_an_empty_string():
     assert format_money("") == ""
 
 
-@pytest.mark.django_db
-def test_an_order_total_is_the_exact_sum_of_its_lines_rounded_once_in_the_minor_unit(settings):
-    # given an Icelandic shop whose price list (imported from a supplier) has half krónur
-    from catalog.tests.factories import ProductFactory
-    from checkout.services import place_pickup_order
-    from orders.services import Contact
-    from stores.tests.factories import StockLevelFactory, StoreFactory
-
-    settings.SHOP_CURRENCY = "ISK"
-    store = StoreFactory()
-    candle = ProductFactory(price=Decimal("10.50"))
-    soap = ProductFactory(price=Decimal("10.50"))
-    for product in (candle, soap):
-        StockLevelFactory(store=store, product=product, on_hand=10)
-
-    # when a shopper orders one of each
-    order = place_pickup_order(
-        quantities={candle.pk: 1, soap.pk: 1},
-        store=store,
-        contact=Contact(name="Anna", email="anna@example.com", phone="+354 555 1234"),
-    )
-
-    # then the lines keep their exact Decimal amounts and only the total is rounded, once:
-    # 10.50 + 10.50 = 21 krónur (rounding each line first would make it 11 + 11 = 22)
-    order.refresh_from_db()
-    assert [line.line_total for line in order.lines.all()] == [Decimal("10.50"), Decimal("10.50")]
-    assert order.total == Decimal("21")
-    assert order.currency == "ISK"
-
-
-@pytest.mark.django_db
-def test_a_norwegian_order_total_keeps_its_ore(settings):
-    # given a Norwegian shop
-    from catalog.tests.factories import ProductFactory
-    from checkout.services import place_pickup_order
-    from orders.services import Contact
-    from stores.tests.factories import StockLevelFactory, StoreFactory
-
-    settings.SHOP_CURRENCY = "NOK"
-    store = StoreFactory(time_zone="Europe/Oslo", country="NO")
-    jam = ProductFactory(price=Decimal("89.90"))
-    StockLevelFactory(store=store, product=jam, on_hand=10)
-
-    # when
-    order = place_pickup_order(
-        quantities={jam.pk: 3},
-        store=store,
-        contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
-        language="nb",
-    )
-
-    # then
-    order.refresh_from_db()
-    assert order.total == Decimal("269.70")
-    assert order.currency == "NOK"
-    assert format_money(order.total, order.currency, language="nb") == f"269,70{NBSP}kr"
-
-
 def test_minor_units_come_from_cldr():
     # ISK has no minor unit in use, NOK has øre, and so on for any currency CLDR knows
     assert (minor_unit_digits("ISK"), minor_unit_digits("NOK"), minor_unit_digits("EUR")) == (0, 2, 2)

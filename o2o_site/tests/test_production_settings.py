@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "shop.example.com",
     "DATABASE_URL": "sqlite:////tmp/o2o-deploy-check.sqlite3",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp://mailer:secret@smtp.example.com:587",
 }
 
@@ -47,3 +48,32 @@ def test_deploy_checks_catch_a_missing_secret_key():
     # then the check refuses to call the embedded development key deployable
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_the_shop_refuses_to_start_on_the_development_key():
+    # given production settings without SECRET_KEY (the embedded development key is used)
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"}
+    # when the checks every start runs (runserver, migrate) run, without --deploy
+    result = run_manage("check", env_overrides=env, unset=["SECRET_KEY"])
+    # then it is an error, not a warning
+    assert result.returncode != 0
+    assert "o2o_site.E001" in result.stderr
+
+
+def test_the_web_server_refuses_to_start_without_a_shared_cache():
+    # given production settings without CACHE_URL, run by gunicorn (which runs no system checks)
+    env = {**os.environ, **PRODUCTION_ENV}
+    env.pop("CACHE_URL")
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    # when the WSGI application is loaded
+    result = subprocess.run(
+        [sys.executable, "-c", "import o2o_site.wsgi"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # then it refuses, saying why
+    assert result.returncode != 0
+    assert "o2o_site.E003" in result.stderr and "CACHE_URL" in result.stderr

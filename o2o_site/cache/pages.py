@@ -1,0 +1,128 @@
+"""Whole shop pages rendered once and served to every shopper who would see the same HTML.
+
+A view decorated with @shared_page returns a SharedPage: the version stamps (and any other
+values) of what it shows, the shopper's store, and how to render it. The page is then kept in the
+fragments cache under a key of everything a page can differ by:
+
+- its stamps, its path and query string (parameters sorted: the same page under any order);
+- the language and the shop's currency (stamps.variant());
+- the shopper's store, whether they are logged in, and how many items their cart holds (the
+  header shows all three).
+
+The one personal thing left is the CSRF token of its forms: the page is rendered with a
+placeholder where the token goes, and every response gets the shopper's own token (and CSRF
+cookie) in its place, so no shopper ever receives another's token.
+
+Not shared: a page while the shopper has a message waiting (it is rendered afresh, which shows
+the message once), anything but a GET, and any answer but 200. Checkout never reads these pages:
+it reserves against the locked stock rows (stores.services).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
+
+from . import stamps
+
+# Stands where each shopper's CSRF token goes in a shared page; letters and digits only, so it
+# survives HTML escaping unchanged.
+CSRF_PLACEHOLDER = "csrfPlaceholder7Vq2Lr9Xw4Kd8Nt1Gz6Hb3Jm5Pc0Sy"
+
+# Where the cart keeps its lines in the session ({"product id": quantity}). The page cache reads
+# it by this key, so it needs nothing from the apps above it; the cart uses the same constant.
+CART_SESSION_KEY = "cart"
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """What a @shared_page view returns instead of a response."""
+
+    # The version stamps (and any other values) of what the page shows.
+    stamps: tuple
+    # The shopper's store (its pk), or None: the header names it and pages show its stock.
+    store_id: int | None
+    # build(extra_context) -> HttpResponse renders the page.
+    build: Callable[[dict], HttpResponse]
+
+
+def shared_page(view: Callable[..., SharedPage | HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the SharedPage the view returns from the cache when it was rendered before; a view
+    may still return an HttpResponse (a form with errors), which is never shared."""
+
+    @wraps(view)
+    def serve(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        _sort_query(request)
+        page = view(request, *args, **kwargs)
+        if not isinstance(page, SharedPage):
+            return page
+        if request.method != "GET" or _message_waiting(request):
+            return page.build({})
+        page_key = key_of(request, page)
+        body = stamps.fragments().get(page_key)
+        if body is None:
+            response = page.build({"csrf_token": CSRF_PLACEHOLDER})
+            if response.status_code != 200 or response.streaming:
+                return response
+            body = response.content
+            stamps.fragments().set(page_key, body, stamps.FRAGMENT_SECONDS)
+        else:
+            response = HttpResponse()
+        response.content = body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+        return response
+
+    return serve
+
+
+def key_of(request: HttpRequest, page: SharedPage) -> str:
+    """Everything the page's HTML can differ by (the module's docstring lists it)."""
+    return stamps.key(
+        "page",
+        stamps.digest(
+            repr(
+                (
+                    *page.stamps,
+                    request.get_full_path(),
+                    "-" if page.store_id is None else page.store_id,
+                    request.user.is_authenticated,
+                    cart_item_count(request.session),
+                )
+            )
+        ),
+    )
+
+
+def cart_item_count(session) -> int:
+    """The units in the cart, counted as the cart counts them for the header (checkout's Cart):
+    entries that are not a product id and a quantity of at least 1 are not lines."""
+    raw = session.get(CART_SESSION_KEY) or {}
+    quantities = {}
+    for product_id, quantity in raw.items() if isinstance(raw, dict) else ():
+        try:
+            product_id, quantity = int(product_id), int(quantity)
+        except (TypeError, ValueError):
+            continue
+        if quantity >= 1:
+            quantities[product_id] = quantity
+    return sum(quantities.values())
+
+
+def _sort_query(request: HttpRequest) -> None:
+    """The query string with its parameters in order (each one's values kept in theirs): the
+    page, its links and its key are the same whatever order the shopper's address had."""
+    query = request.META.get("QUERY_STRING", "")
+    if not query:
+        return
+    ordered = urlencode(sorted(request.GET.lists()), doseq=True)
+    if ordered != query:
+        request.META["QUERY_STRING"] = ordered
+        request.GET = QueryDict(ordered, encoding=request.encoding)
+
+
+def _message_waiting(request: HttpRequest) -> bool:
+    # len() reads the messages without marking them shown; only rendering them does that.
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0

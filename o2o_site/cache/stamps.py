@@ -1,0 +1,108 @@
+"""Version stamps for cached pages and fragments, and the keys they are kept under.
+
+Cached HTML (the category menu, a page of product cards, a product's availability across
+stores, whole pages) and cached counts carry the versions of what they show in their keys. A
+change never deletes keys; it stamps a new version, so every fragment that showed the old data is
+simply never read again (and expires). The versions are bumped by the services that change the
+data, after their transaction commits:
+
+- the catalog (products, prices, categories, images): catalog.services.catalog_changed()
+- a product's stock anywhere, and a store's stock: stores.services (every stock change)
+- the stores and their opening hours: stores.services.stores_changed()
+
+The stamps live in the default cache, the fragments (whose keys carry the stamps, so a key's
+content never changes) in the "template_fragments" cache: both in Redis in production
+(CACHE_URL), shared by every process, and in each process's memory on the embedded defaults,
+which is fine for one process only (o2o_site.checks refuses several processes without it).
+"""
+
+import hashlib
+import time
+import uuid
+from functools import partial
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.db import transaction
+from django.utils.translation import get_language
+
+# Fragments expire on their own too: a store's "open now" and a store renamed in the admin
+# (which bumps nothing) are at most this late.
+FRAGMENT_SECONDS = 60
+VERSION_SECONDS = 60 * 60 * 24 * 7
+
+CATALOG = "v:catalog"
+# The stores and their opening hours (stores.selectors.store_directory).
+STORES = "v:stores"
+
+
+def fragments():
+    """Where fragments and shared pages are kept (settings.CACHES["template_fragments"], also
+    what {% fragment %} uses): Redis in production, this process's memory on the embedded defaults."""
+    return caches["template_fragments"]
+
+
+def variant() -> str:
+    """What changes the text of anything rendered, besides its data: the active language
+    (gettext, translated names, a search in the shopper's language) and the shop's currency."""
+    return f"{get_language()}:{settings.SHOP_CURRENCY}"
+
+
+def key(name: str, *parts: object, neutral: bool = False) -> str:
+    """The cache key of a value computed from `parts` (version stamps, ids, digests of filters).
+
+    The language and currency are part of every key (variant()), because a value computed while
+    a language is active may depend on it without saying so: a search's count does (it looks at
+    the names in the shopper's language), so an English search once decided what Icelandic
+    shoppers found. Only a value that is the same in every language may say `neutral=True`:
+    model instances (they carry every language's text) and numbers read without a search.
+    """
+    text = ":".join(str(part) for part in (name, *parts, *(() if neutral else (variant(),))))
+    if len(text) > 200:  # memcached's limit is 250; a long search or address is kept as a digest
+        text = f"{name}:{digest(text)}"
+    return text
+
+
+def digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def product_stock_key(product_id: int) -> str:
+    return f"v:stock:product:{product_id}"
+
+
+def store_stock_key(store_id: int) -> str:
+    return f"v:stock:store:{store_id}"
+
+
+def versions(*keys: str) -> dict[str, str]:
+    """The current stamp of each key, from one cache round trip; missing stamps are created."""
+    found = cache.get_many(keys)
+    missing = {key: _new_stamp() for key in keys if key not in found}
+    if missing:
+        for stamp_key, stamp in missing.items():
+            # add(): if another process created the stamp meanwhile, theirs wins.
+            if not cache.add(stamp_key, stamp, VERSION_SECONDS):
+                missing[stamp_key] = cache.get(stamp_key, stamp)
+        found.update(missing)
+    return found
+
+
+def bump(*keys: str) -> None:
+    """New stamps for `keys` once the current transaction commits (at once outside one)."""
+    if keys:
+        transaction.on_commit(partial(_stamp, keys=tuple(keys)))
+
+
+def _stamp(*, keys):
+    stamp = _new_stamp()
+    cache.set_many({stamp_key: stamp for stamp_key in keys}, VERSION_SECONDS)
+
+
+def _new_stamp() -> str:
+    return f"{time.time_ns():x}{uuid.uuid4().hex[:6]}"
+
+
+def minute_bucket() -> int:
+    """Changes every minute: keys with it keep "open now" right to the minute."""
+    return int(time.time() // 60)

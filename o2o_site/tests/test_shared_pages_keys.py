@@ -1,0 +1,242 @@
+"""Every cached page, in every language, for two stores (and none), logged in and out, with and
+without a cart: what the cache serves is exactly what a fresh render gives that shopper, so no
+page (or fragment, or count) leaks into another (o2o_site/cache/)."""
+
+import itertools
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from catalog.selectors import PRODUCTS_PER_PAGE
+from catalog.tests.factories import CategoryFactory, ProductFactory
+from checkout.cart import SESSION_KEY, Cart
+from o2o_site.cache import stamps
+from o2o_site.cache.pages import CART_SESSION_KEY, cart_item_count
+from stores.selectors import MY_STORE_SESSION_KEY
+from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+LANGUAGES = ("en", "is", "nb")
+LOGGED_IN = (False, True)
+CART_UNITS = (0, 3)
+
+
+@pytest.fixture
+def shop():
+    # Two stores far apart with different stock, never open (so "open now" cannot change while
+    # the test runs), a nested catalogue in three languages, more than a page of products.
+    reykjavik = StoreFactory(
+        name="Laugavegur",
+        slug="laugavegur",
+        open_every_day=False,
+        latitude=Decimal("64.1458"),
+        longitude=Decimal("-21.929"),
+    )
+    oslo = StoreFactory(
+        name="Karl Johans gate",
+        slug="karl-johans-gate",
+        open_every_day=False,
+        city="Oslo",
+        country="NO",
+        postcode="0154",
+        latitude=Decimal("59.9127"),
+        longitude=Decimal("10.7461"),
+        time_zone="Europe/Oslo",
+    )
+    PostcodeLocationFactory(postcode="101")
+    clothing = CategoryFactory(slug="clothing", name_en="Clothing", name_is="Fatnaður", name_nb="Klær")
+    knitwear = CategoryFactory(
+        slug="knitwear", parent=clothing, name_en="Knitwear", name_is="Prjónavörur", name_nb="Strikkevarer"
+    )
+    products = []
+    for index in range(PRODUCTS_PER_PAGE + 4):
+        product = ProductFactory(
+            category=knitwear if index % 2 else clothing,
+            slug=f"scarf-{index}",
+            name_en=f"Wool scarf {index:02}",
+            name_is=f"Ullartrefill {index:02}",
+            name_nb=f"Ullskjerf {index:02}",
+            description_en="Warm.",
+            description_is="Hlýr.",
+            description_nb="Varm.",
+            price=Decimal("4990") + index,
+        )
+        StockLevelFactory(store=reykjavik, product=product, on_hand=index % 4)
+        StockLevelFactory(store=oslo, product=product, on_hand=(index + 2) % 5)
+        products.append(product)
+    return {"stores": (reykjavik, oslo), "products": products, "shopper": UserFactory(username="gudrun")}
+
+
+def cached_pages(shop):
+    """Every page the shop caches, by its address: each view under @shared_page, with the query
+    strings that change what it shows, and the availability JSON."""
+    product = shop["products"][1]
+    store_list = reverse("stores:store_list")
+    return [
+        "/",  # home: every product, page 1
+        "/?page=2",  # a deep page
+        "/?category=clothing",  # a category with its sub-category's products
+        "/?category=knitwear&page=2",
+        "/?q=trefill",  # a search in Icelandic: finds nothing in English (the names are searched per language)
+        "/?q=scarf",
+        "/?q=ullskjerf&available=1",  # a search, in stock at my store only
+        "/?available=1",
+        "/?page=1&q=Wool",  # parameters out of order: the same page as "?q=Wool&page=1"
+        product.get_absolute_url(),
+        store_list,
+        f"{store_list}?postcode=101",  # the locator by postcode
+        f"{store_list}?lat=59.91&lon=10.75",  # and by the browser's location
+        reverse("catalog:availability_json", kwargs={"sku": product.sku}),
+    ]
+
+
+def shoppers(shop):
+    """(description, client) for every combination of language, store, login and cart."""
+    for language, store, logged_in, units in itertools.product(
+        LANGUAGES, (None, *shop["stores"]), LOGGED_IN, CART_UNITS
+    ):
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        if logged_in:
+            client.force_login(shop["shopper"])
+        session = client.session
+        if store is not None:
+            session[MY_STORE_SESSION_KEY] = store.pk
+        if units:
+            session[CART_SESSION_KEY] = {str(shop["products"][0].pk): units}
+        session.save()
+        description = (
+            f"{language}, store {store.slug if store else '-'}, {'logged in' if logged_in else 'guest'}, cart {units}"
+        )
+        yield description, client
+
+
+def comparable(response):
+    # Each response carries its own masking of the shopper's CSRF secret.
+    return re.sub(rb'(name="csrfmiddlewaretoken" value=")[^"]+', rb"\1TOKEN", response.content)
+
+
+def test_no_cached_page_leaks_into_another_shoppers(shop):
+    # given every shopper (language, store, login, cart) has opened every cached page, in turn,
+    # each served from the cache whenever an earlier shopper's page was kept under the same key
+    everyone = list(shoppers(shop))
+    pages = cached_pages(shop)
+    served = {}
+    for page in pages:
+        for description, client in everyone:
+            response = client.get(page)
+            assert response.status_code == 200, (page, description)
+            served[page, description] = comparable(response)
+    assert all(_second_visits_are_cached(everyone[0][1], pages))
+
+    # when each page is rendered afresh for each shopper, nothing cached
+    leaks = []
+    for page in pages:
+        for description, client in everyone:
+            caches["template_fragments"].clear()
+            fresh = comparable(client.get(page))
+            # then what the cache served them is exactly that
+            if fresh != served[page, description]:
+                leaks.append(f"{page} for {description}")
+    assert not leaks, f"{len(leaks)} cached pages differ from a fresh render:\n" + "\n".join(leaks)
+
+
+def _second_visits_are_cached(client, pages):
+    # The test would prove nothing if nothing were cached: a second visit renders no template.
+    for page in pages:
+        if not page.endswith(".json"):
+            yield not client.get(page).templates
+
+
+def test_the_pages_differ_where_the_shoppers_do(shop):
+    # The comparison above finds leaks only where shoppers see different pages: they do.
+    reykjavik, oslo = shop["stores"]
+    seen = {}
+    for description, client in shoppers(shop):
+        seen[description] = client.get("/").content.decode()
+    guest_en = seen["en, store -, guest, cart 0"]
+    assert (
+        '<html lang="is">' in seen["is, store -, guest, cart 0"]
+        and '<html lang="nb">' in seen["nb, store -, guest, cart 0"]
+    )
+    assert "My store: Laugavegur" in seen["en, store laugavegur, guest, cart 0"]
+    assert "My store: Karl Johans gate" in seen["en, store karl-johans-gate, guest, cart 0"]
+    assert "Log out" in seen["en, store -, logged in, cart 0"] and "Log out" not in guest_en
+    assert "Cart (3 items)" in seen["en, store -, guest, cart 3"] and "Cart (0 items)" in guest_en
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_availability_json_names_the_product_in_the_language_asked_for(client, shop, language):
+    # given an English client asked first
+    product = shop["products"][1]
+    url = reverse("catalog:availability_json", kwargs={"sku": product.sku})
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["name"] == "Wool scarf 01"
+
+    # when another asks in Icelandic or Norwegian
+    name = client.get(url, HTTP_ACCEPT_LANGUAGE=language).json()["name"]
+
+    # then it gets the name in that language
+    assert name == {"is": "Ullartrefill 01", "nb": "Ullskjerf 01"}[language]
+
+
+def test_the_same_page_under_any_order_of_its_query_is_one_page(client, shop):
+    # given a search seen with its parameters in one order
+    first = client.get("/?q=scarf&category=knitwear")
+
+    # when the same search comes with them in another
+    second = client.get("/?category=knitwear&q=scarf")
+
+    # then it is served from the cache, the same page
+    assert first.templates and not second.templates
+    assert comparable(first) == comparable(second)
+
+
+def test_a_change_of_currency_is_a_change_of_page(client, shop):
+    # given the home page was seen priced in krónur
+    assert "ISK" in client.get("/").content.decode()
+
+    # when the shop's currency is another
+    with override_settings(SHOP_CURRENCY="NOK"):
+        page = client.get("/").content.decode()
+
+    # then its prices are not the krónur kept in the cache
+    assert "NOK" in page and "ISK" not in page
+
+
+def test_the_page_cache_counts_the_cart_as_the_cart_does():
+    # given carts as the cart writes them, and as a tampered or outdated session might hold them
+    for raw in ({}, {"7": 2, "9": 1}, {"7": 0, "8": "x", "y": 1, "9": 4}, {"07": 2, "7": 3}, None, ["7"]):
+        session = {SESSION_KEY: raw}
+        # then the page cache's count (part of every page's key) is the count the header shows
+        expected = len(Cart(session)) if isinstance(raw, dict | type(None)) else 0
+        assert cart_item_count(session) == expected, raw
+    assert CART_SESSION_KEY == SESSION_KEY
+
+
+def test_a_key_carries_the_language_unless_its_value_is_the_same_in_every_one():
+    from django.utils import translation
+
+    with translation.override("is"):
+        icelandic, neutral_is = stamps.key("catalog:count", "v1"), stamps.key("catalog:tree", "v1", neutral=True)
+    with translation.override("nb"):
+        norwegian, neutral_nb = stamps.key("catalog:count", "v1"), stamps.key("catalog:tree", "v1", neutral=True)
+    assert icelandic != norwegian
+    assert neutral_is == neutral_nb
+
+
+def test_templates_cache_fragments_only_with_the_language_in_the_key():
+    # {% cache %} keys hold only what the template lists, and a fragment once forgot the
+    # language; {% fragment %} always adds it (o2o_site/templatetags/fragments.py).
+    from django.conf import settings
+
+    templates = [path for directory in settings.TEMPLATES[0]["DIRS"] for path in directory.rglob("*.html")]
+    assert templates
+    using_cache = [
+        str(path) for path in templates if re.search(r"{%\s*(load\b[^%]*\bcache\b|cache\s)", path.read_text())
+    ]
+    assert not using_cache
