@@ -231,7 +231,10 @@ def transition_order(*, order, to_status, by=None, note="") -> Order:
         locked.save(update_fields=["status"])
         moved = [
             _move_fulfilment(fulfilment, FULFILMENT_STATUS_OF_ORDER[to_status])
-            for fulfilment in Fulfilment.objects.select_for_update().filter(order=locked).holding_stock()
+            for fulfilment in Fulfilment.objects.select_for_update()
+            .filter(order=locked)
+            .holding_stock()
+            .exclude(status=FULFILMENT_STATUS_OF_ORDER[to_status])  # already there on its own
         ]
         OrderEvent.objects.create(
             order=locked,

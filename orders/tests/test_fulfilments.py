@@ -126,6 +126,11 @@ def test_a_fulfilment_moves_only_as_its_table_allows_and_each_move_is_on_the_tim
         "packed",
     )
 
+    # and the order may follow: the fulfilment already there is left as it is
+    mark_ready_for_pickup(order=order)
+    fulfilment.refresh_from_db()
+    assert (order.status, fulfilment.status) == (OrderStatus.READY_FOR_PICKUP, FulfilmentStatus.READY)
+
 
 def test_no_line_is_fulfilled_more_than_its_quantity(laugavegur, mittens, scarf):
     # given an order of 2 mittens and a scarf, all in its one fulfilment
