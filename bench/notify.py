@@ -4,7 +4,7 @@ e-mail backend by a real Celery worker on Redis."""
 import json
 import time
 
-from checkout.services import place_pickup_order
+from checkout.services import ConfirmedCheckout, place_pickup_order
 from orders.services import Contact
 from pickup.services import mark_ready_for_pickup
 
@@ -16,11 +16,13 @@ def place_orders(*, count, store, product_ids):
     for number in range(count):
         orders.append(
             place_pickup_order(
-                quantities={product_ids[number % len(product_ids)]: 1},
-                store=store,
-                contact=Contact(
-                    name=f"Notified {number}", email=f"notify-{number}@bench.example", phone="+354 555 4321"
-                ),
+                checkout=ConfirmedCheckout.at_current_prices(
+                    quantities={product_ids[number % len(product_ids)]: 1},
+                    store=store,
+                    contact=Contact(
+                        name=f"Notified {number}", email=f"notify-{number}@bench.example", phone="+354 555 4321"
+                    ),
+                )
             )
         )
     return orders

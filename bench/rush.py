@@ -63,11 +63,14 @@ class Attempt:
     refusal: str = ""  # why a checkout page came back instead of an order (see refusal_of)
 
 
-# What the checkout page says when it places nothing (checkout.views, pickup.slots; in English).
+# What the checkout page says when it places nothing (checkout.views, checkout.services,
+# pickup.slots; in English). The shopper echoes the page's checkout_token field, which carries the
+# signed summary of what the page showed (checkout.forms.ShownCheckout), as a browser does.
 REFUSALS = {
     "sold out": re.compile(r"is sold out at|Only \d+ of .* left at"),
     "pickup time full": re.compile(r"has just been fully booked|no free pickup times|no longer offered"),
     "page expired": re.compile(r"checkout page had expired"),
+    "changed meanwhile": re.compile(r"changed from .* to |is no longer sold|no longer offers|cart changed after"),
     "try again": re.compile(r"try again", re.IGNORECASE),
 }
 

@@ -79,6 +79,15 @@ class Cart:
             if pk in products
         ]
 
+    def lines_and_withdrawn(self) -> tuple[list[CartLine], list[CartLine]]:
+        """The lines still sold, and the lines whose products were taken out of the catalog (one
+        query); products deleted altogether are in neither."""
+        products = Product.objects.in_bulk(list(self._quantities))
+        found = sorted((pk, qty) for pk, qty in self._quantities.items() if pk in products)
+        lines = [CartLine(product=products[pk], quantity=qty) for pk, qty in found]
+        sold = [line for line in lines if line.product.is_active]
+        return sold, [line for line in lines if not line.product.is_active]
+
     @staticmethod
     def total(lines) -> Decimal:
         return sum((line.line_total for line in lines), Decimal("0"))

@@ -4,17 +4,22 @@ Prices are never read from a form: the cart and the order take them from the cat
 """
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django import forms
+from django.core import signing
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
-from pickup.models import PickupSettings
 from pickup.slots import parse_slot_key
 from stores.models import Store
+
+from .services import ConfirmedLine, pickup_methods_at
 
 # A shopper does not buy a pallet for pickup; this also keeps absurd numbers out of the session.
 MAX_UNITS_PER_LINE = 99
@@ -119,17 +124,74 @@ def validate_phone(value):
         )
 
 
+CHECKOUT_PAGE_SALT = "checkout.page"
+
+
+@dataclass(frozen=True)
+class ShownCheckout:
+    """What a checkout page showed, signed into its hidden `checkout_token` field and compared
+    with the shop when the shopper submits it (checkout.services.place_pickup_order).
+
+    `token`: the page's one-time token (the order keeps it, so a second submit of the page finds
+    the order). `lines`: the lines with the units and unit prices shown; the total shown is their
+    sum. `withdrawn`: the cart's products shown as no longer sold (they leave the cart with the
+    order). `methods`: the pickup methods shown at each store listed, by store id.
+
+    Signed with the site's key under its own salt and compressed: it comes back exactly as it
+    was sent, or not at all (from_signed gives None, and the page is shown again).
+    """
+
+    token: str
+    lines: tuple[ConfirmedLine, ...]
+    withdrawn: frozenset[int] = frozenset()
+    methods: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0"))
+
+    @property
+    def quantities(self) -> dict[int, int]:
+        return {line.product_id: line.quantity for line in self.lines}
+
+    def signed(self) -> str:
+        payload = {
+            "t": self.token,
+            "l": [[line.product_id, line.quantity, str(line.unit_price), line.name] for line in self.lines],
+            "w": sorted(self.withdrawn),
+            "m": {str(store_id): sorted(methods) for store_id, methods in self.methods.items()},
+        }
+        return signing.dumps(payload, salt=CHECKOUT_PAGE_SALT, compress=True)
+
+    @classmethod
+    def from_signed(cls, value: str) -> "ShownCheckout | None":
+        try:
+            payload = signing.loads(value or "", salt=CHECKOUT_PAGE_SALT)
+            return cls(
+                token=str(payload["t"]),
+                lines=tuple(
+                    ConfirmedLine(product_id=int(pk), quantity=int(units), unit_price=Decimal(price), name=str(name))
+                    for pk, units, price, name in payload["l"]
+                ),
+                withdrawn=frozenset(int(pk) for pk in payload["w"]),
+                methods={int(store_id): frozenset(methods) for store_id, methods in payload["m"].items()},
+            )
+        except (signing.BadSignature, KeyError, TypeError, ValueError, ArithmeticError):
+            return None
+
+
 class StoreChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, store):
         return f"{store.name}, {store.address}, {store.city}"
 
 
 class CheckoutForm(forms.Form):
-    """Contact details and the pickup store.
+    """Contact details, the pickup store and method, posted with the page's ShownCheckout (`shown`).
 
-    The store field accepts any active pickup store: whether it can supply the cart is decided
-    by place_pickup_order under row locks, which names each short line. The page offers only
-    the stores that could supply every line when it was shown.
+    The store field accepts any store that offers pickup, or that the page listed: whether it
+    can supply the cart, and whether a store listed still offers the method chosen, is decided
+    by place_pickup_order under row locks, which names each change. The page offers only the
+    stores that could supply every line when it was shown.
     """
 
     name = forms.CharField(
@@ -156,7 +218,7 @@ class CheckoutForm(forms.Form):
     )
     store = StoreChoiceField(
         label=_("Pickup store"),
-        queryset=Store.objects.offering_pickup(),
+        queryset=Store.objects.all(),
         widget=forms.RadioSelect,
         empty_label=None,
         error_messages={
@@ -186,7 +248,10 @@ class CheckoutForm(forms.Form):
         help_text=_("Their name, if not you. Give them the pickup code; you can change this later on your order page."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    checkout_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, shown: ShownCheckout | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shown = shown
 
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
@@ -209,10 +274,15 @@ class CheckoutForm(forms.Form):
         cleaned["pickup_slot"] = None
         if store is None:
             return cleaned
-        if (
-            cleaned.get("fulfilment") == FulfilmentMethod.CURBSIDE
-            and not PickupSettings.for_store(store).offers_curbside
-        ):
+        # What the page offered is left to place_pickup_order, which says what changed since;
+        # what it never offered (a form posted by hand) is refused here, at the field.
+        shown = self.shown.methods.get(store.pk, frozenset()) if self.shown else frozenset()
+        offered = pickup_methods_at(store)
+        if not shown and not offered:
+            self.add_error("store", self.fields["store"].error_messages["invalid_choice"])
+            return cleaned
+        fulfilment = cleaned.get("fulfilment")
+        if fulfilment and fulfilment not in shown and fulfilment not in offered:
             self.add_error("fulfilment", gettext("%(store)s does not offer curbside pickup.") % {"store": store.name})
         # Each store on the page has its own list of times (slot-<store id>), so the page works
         # without JavaScript; an empty choice means "the earliest time free", decided by the view.

@@ -1,14 +1,28 @@
 """Placing an order from a checkout: the one place that composes the cart, stock, pickup times
-and orders (Saleor's checkout/complete_checkout.py has the same role). Views call these."""
+and orders (Saleor's checkout/complete_checkout.py has the same role). Views call these.
 
-from django.db import transaction
+An order is placed exactly as the shopper confirmed it, or not at all. The checkout page's lines,
+unit prices, store and pickup method reach place_pickup_order in one ConfirmedCheckout, and are
+compared with the catalog, the store and the stock inside the transaction that places the order,
+so a change that lands after the page was shown (even after the view read the cart) is caught:
+CheckoutChanged names every difference and nothing is placed.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.models import Product
-from o2o_site.database_errors import limit_lock_wait, retry_on_conflict
-from orders.models import FulfilmentMethod, Order
-from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, create_order
+from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
+from o2o_site.money import format_money
+from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, cancel_order, create_order
 from pickup.models import PickupSettings
 from pickup.services import create_pickup
 from pickup.slots import SlotUnavailable, available_slots, book_first_free_slot
@@ -18,8 +32,122 @@ from stores.models import Store
 # A checkout without a chosen pickup time tries this many of the earliest free ones.
 FREE_SLOTS_TRIED = 5
 
+# One checkout page gives one order. Two submits of the same page (a double click, a browser
+# retrying a POST) run at the same moment in two processes, and the second must end on the first
+# one's order, never on a failure the first one caused: the units it reserved ("sold out"), the
+# place it took in a slot ("fully booked"). The unique checkout_token on Order decides only at the
+# INSERT, long after the twin was refused for its twin's stock; re-checking the token after a
+# failure would race the first one's commit. So each placing transaction first takes a PostgreSQL
+# advisory lock on its page's token (held until commit or rollback) and then looks for an order
+# with that token: a twin waits for the first to finish, and then finds its order. Only the two
+# submits of one page queue on it; other shoppers never wait for it. (Key: this namespace and the
+# token's hash; a hash collision only makes two unrelated checkouts take turns.)
+CHECKOUT_TOKEN_LOCK = 0x0C4E
+# The twin waits as long as the first one's transaction can take: its own lock waits (pickup
+# slot, stock) are each bounded by CHECKOUT_LOCK_TIMEOUT_MS.
+TWIN_WAIT_FACTOR = 3
 
-def pickup_times_to_try(*, store: Store) -> list:
+
+class ChangeKind(StrEnum):
+    NOT_SOLD = "not_sold"
+    PRICE = "price"
+    PICKUP_METHOD = "pickup_method"
+    STOCK = "stock"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One way the shop now differs from what the shopper confirmed; `message` names it for them
+    (in the active language)."""
+
+    kind: ChangeKind
+    message: str
+    product_id: int | None = None
+
+
+class CheckoutChanged(OrderError):
+    """Nothing was placed: the shop changed since the shopper confirmed (`changes`, all at once)."""
+
+    def __init__(self, changes):
+        self.changes = tuple(changes)
+        super().__init__(" ".join(change.message for change in self.changes))
+
+
+@dataclass(frozen=True)
+class ConfirmedLine:
+    """One line as the checkout page showed it: the product (and the name shown), the units and
+    the unit price shown."""
+
+    product_id: int
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class ConfirmedCheckout:
+    """What the shopper confirmed on the checkout page, and everything else placing it needs.
+
+    `lines` are as the page showed them (units and unit prices); the total is their sum.
+    `methods_shown` are the pickup methods the page offered at `store` (empty when the page did
+    not list that store: a store posted by hand is judged as it is, not as "changed").
+    `pickup_slot` is the time chosen (an aware slot start from pickup.slots); with none chosen
+    and `first_free_slot`, the earliest free time is booked (the page preselects it), or the next
+    if it fills up meanwhile. `checkout_token` is the page's one-time token: a second submit of
+    the same page finds the first one's order.
+    """
+
+    lines: tuple[ConfirmedLine, ...]
+    store: Store
+    contact: Contact
+    fulfilment: FulfilmentMethod = FulfilmentMethod.IN_STORE
+    methods_shown: frozenset[str] = frozenset()
+    pickup_slot: datetime.datetime | None = None
+    first_free_slot: bool = False
+    vehicle_description: str = ""
+    collector_name: str = ""
+    customer: User | None = None
+    language: str = "en"
+    checkout_token: str | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0"))
+
+    @classmethod
+    def at_current_prices(cls, *, quantities: dict[int, int], store: Store, **fields) -> "ConfirmedCheckout":
+        """What a shopper looking at the shop right now would confirm: `quantities` ({product id:
+        units}) at today's prices, with the pickup methods `store` offers now. For orders placed
+        without a checkout page: the demo shop, benchmarks and tests."""
+        products = Product.objects.in_bulk(list(quantities))
+        lines = tuple(
+            ConfirmedLine(
+                product_id=pk,
+                name=products[pk].name if pk in products else "",
+                quantity=units,
+                unit_price=LineSpec(product=products[pk], quantity=units).unit_price if pk in products else Decimal(0),
+            )
+            for pk, units in sorted(quantities.items())
+        )
+        now = Store.objects.select_related("pickup_settings").get(pk=store.pk)
+        return cls(lines=lines, store=store, methods_shown=pickup_methods_at(now), **fields)
+
+
+def pickup_methods_at(store: Store) -> frozenset[str]:
+    """The ways `store` hands out orders now (FulfilmentMethod values): none when it is closed or
+    offers no pickup. The checkout page and the placing of the order both ask here."""
+    if not (store.is_active and store.offers_pickup):
+        return frozenset()
+    if PickupSettings.for_store(store).offers_curbside:
+        return frozenset({FulfilmentMethod.IN_STORE.value, FulfilmentMethod.CURBSIDE.value})
+    return frozenset({FulfilmentMethod.IN_STORE.value})
+
+
+def _earliest_free_times(store: Store) -> list:
     """The earliest free pickup times at `store` (aware datetimes, at most FREE_SLOTS_TRIED), for a
     checkout where the shopper chose none: the page preselects the first, and if it fills up
     meanwhile the next ones are tried. Raises OrderError when the store has none in the coming days.
@@ -33,90 +161,188 @@ def pickup_times_to_try(*, store: Store) -> list:
     return [free.starts_at for free in offered[:FREE_SLOTS_TRIED]]
 
 
-def place_pickup_order(
-    *,
-    quantities: dict[int, int],
-    store: Store,
-    contact: Contact,
-    customer: User | None = None,
-    language: str = "en",
-    checkout_token: str | None = None,
-    fulfilment: FulfilmentMethod = FulfilmentMethod.IN_STORE,
-    vehicle_description: str = "",
-    collector_name: str = "",
-    pickup_slot=None,
-    pickup_slot_choices=(),
-) -> Order:
-    """Reserve every line at `store` and create the order, all in one transaction: one
-    fulfilment by the pickup method `fulfilment`, from `store`'s stock, with its pickup details.
+def place_pickup_order(*, checkout: ConfirmedCheckout) -> Order:
+    """Place the order the shopper confirmed: book the pickup time, reserve every line at the
+    store and create the order, all in one transaction, or nothing.
 
-    `quantities` maps product ids to units. Prices come from the catalog as it is now, never from
-    the shopper. Raises stores.services.InsufficientStock (nothing reserved) or OrderError. Given
-    the same `checkout_token` twice (a double submit), returns the order the first call placed.
-    `pickup_slot` (an aware datetime, a slot start from pickup.slots) is booked under the slot's
-    lock in the same transaction; a full or no longer offered slot is an OrderError. Without one,
-    `pickup_slot_choices` (slot starts, earliest first) are tried in turn and the first with
-    room is booked: a shopper who chose no time is not refused because one filled meanwhile.
+    Prices come from the catalog and must be the ones confirmed. Raises CheckoutChanged (naming
+    every change: a price, a product no longer sold, units no longer available, a pickup method
+    no longer offered), OrderError for any other refusal (a full pickup time, an empty cart, a
+    method the store never offered), and AlreadyPlaced (with the order) when this checkout's
+    token already placed an order: a second submit of the same page, even at the same moment.
     """
-    if checkout_token:
-        placed = Order.objects.filter(checkout_token=checkout_token).first()
-        if placed is not None:
-            return placed
     try:
-        return _place_pickup_order(
-            quantities=quantities,
-            store=store,
-            contact=contact,
-            customer=customer,
-            language=language,
-            checkout_token=checkout_token or None,
-            fulfilment=fulfilment,
-            vehicle_description=vehicle_description,
-            collector_name=collector_name,
-            pickup_slots=[pickup_slot] if pickup_slot is not None else list(pickup_slot_choices),
-        )
-    except AlreadyPlaced as duplicate:
-        return duplicate.order
+        return _place_pickup_order(checkout)
+    except (OrderError, OperationalError) as refused:
+        if isinstance(refused, OperationalError) and not is_busy(refused):
+            raise
+        # The twin, if any, has had its turn (see CHECKOUT_TOKEN_LOCK); this second look covers
+        # databases without advisory locks and a twin that outlasted TWIN_WAIT_FACTOR.
+        placed = _placed_with(checkout.checkout_token)
+        if placed is not None:
+            raise AlreadyPlaced(placed) from None
+        raise
+
+
+def _placed_with(token: str | None) -> Order | None:
+    return Order.objects.filter(checkout_token=token).first() if token else None
+
+
+def _wait_for_twin(token: str | None) -> None:
+    """Take this checkout page's lock (see CHECKOUT_TOKEN_LOCK), waiting for a twin that has it."""
+    if not token or connection.vendor != "postgresql":
+        return
+    limit_lock_wait(settings.CHECKOUT_LOCK_TIMEOUT_MS * TWIN_WAIT_FACTOR)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CHECKOUT_TOKEN_LOCK, token])
 
 
 # Deadlocks and serialization failures are repeated (the whole transaction, up to 3 times);
 # a lock wait is bounded by CHECKOUT_LOCK_TIMEOUT_MS, then the shopper is asked to try again.
 @retry_on_conflict(attempts=3)
-def _place_pickup_order(
-    *, quantities, store, pickup_slots, fulfilment, vehicle_description, collector_name, **order_fields
-):
-    if not quantities:
+def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
+    if not checkout.lines:
         raise OrderError(_("Your cart is empty."))
-    if not (store.is_active and store.offers_pickup):
-        raise OrderError(_("%(store)s does not offer pickup.") % {"store": store.name})
-    if fulfilment == FulfilmentMethod.CURBSIDE and not PickupSettings.for_store(store).offers_curbside:
-        raise OrderError(_("%(store)s does not offer curbside pickup.") % {"store": store.name})
     with transaction.atomic():
+        _wait_for_twin(checkout.checkout_token)
         limit_lock_wait()
-        products = Product.objects.active().in_bulk(list(quantities))
-        missing = set(quantities) - set(products)
-        if missing:
-            raise OrderError(_("Some products in your cart are no longer sold. Please remove them."))
-        # The slot first, then the stock: every checkout takes its locks in this order.
-        slot = None
-        if pickup_slots:
+        placed = _placed_with(checkout.checkout_token)
+        if placed is not None:
+            raise AlreadyPlaced(placed)
+        # Read again here, not taken from the caller: the store, its pickup settings and the
+        # products as they are now. They are not locked: a price edited after this read is not
+        # this order's price (the order keeps the price read here, which is the one confirmed).
+        store = Store.objects.select_related("pickup_settings").get(pk=checkout.store.pk)
+        products = Product.objects.active().in_bulk([line.product_id for line in checkout.lines])
+        method_changes = _method_changes(checkout, store)
+        changes = [*_catalog_changes(checkout, products), *method_changes]
+        # The slot first, then the stock: every checkout takes its locks in this order. With a
+        # change to report nothing will be placed, so no slot is booked; the stock is still
+        # checked (unless the store no longer hands out orders this way), so the shopper hears of
+        # every short line at once.
+        slot = _book_slot(checkout, store) if not changes else None
+        quantities = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
+        if quantities and not method_changes:
             try:
-                slot = book_first_free_slot(store=store, starts=pickup_slots)
-            except SlotUnavailable as refused:
-                raise OrderError(str(refused)) from refused
-        stock.reserve_stock(store=store, quantities=quantities)
+                stock.reserve_stock(store=store, quantities=quantities)
+            except stock.InsufficientStock as short:
+                changes.extend(_stock_changes(short, products=products, store=store))
+        if changes:
+            raise CheckoutChanged(changes)
+        # One fulfilment, by the chosen pickup method, from the store's own stock.
         placed = create_order(
             lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
             store=store,
-            method=fulfilment,
+            method=checkout.fulfilment,
             stock_location=store,
-            **order_fields,
+            contact=checkout.contact,
+            customer=checkout.customer,
+            language=checkout.language,
+            checkout_token=checkout.checkout_token or None,
         )
         create_pickup(
             fulfilment=placed.fulfilment,
             slot_start=slot.starts_at if slot else None,
             slot_end=slot.ends_at if slot else None,
-            vehicle_description=vehicle_description,
-            collector_name=collector_name,
+            vehicle_description=checkout.vehicle_description,
+            collector_name=checkout.collector_name,
         )
         return placed.order
+
+
+def _catalog_changes(checkout, products):
+    for line in checkout.lines:
+        product = products.get(line.product_id)
+        charged = LineSpec(product=product, quantity=line.quantity).unit_price if product else None
+        if product is None:
+            yield Change(
+                kind=ChangeKind.NOT_SOLD,
+                product_id=line.product_id,
+                message=_("%(product)s is no longer sold.") % {"product": line.name}
+                if line.name
+                else _("A product in your cart is no longer sold."),
+            )
+        elif charged != line.unit_price:
+            yield Change(
+                kind=ChangeKind.PRICE,
+                product_id=line.product_id,
+                message=_("The price of %(product)s changed from %(old)s to %(new)s.")
+                % {"product": product.name, "old": format_money(line.unit_price), "new": format_money(charged)},
+            )
+
+
+def _method_changes(checkout, store):
+    if checkout.fulfilment in pickup_methods_at(store):
+        return []
+    names = {"store": store.name}
+    if not pickup_methods_at(store):
+        shown, never = _("%(store)s no longer offers pickup.") % names, _("%(store)s does not offer pickup.") % names
+    else:
+        shown = _("%(store)s no longer offers curbside pickup.") % names
+        never = _("%(store)s does not offer curbside pickup.") % names
+    if checkout.fulfilment not in checkout.methods_shown:
+        raise OrderError(never)  # the page never offered it (a form posted by hand): no "change"
+    return [Change(kind=ChangeKind.PICKUP_METHOD, message=shown)]
+
+
+def _book_slot(checkout, store):
+    if checkout.pickup_slot is not None:
+        starts = [checkout.pickup_slot]
+    elif checkout.first_free_slot:
+        starts = _earliest_free_times(store)
+    else:
+        return None
+    try:
+        return book_first_free_slot(store=store, starts=starts)
+    except SlotUnavailable as refused:
+        raise OrderError(str(refused)) from refused
+
+
+def _stock_changes(short, *, products, store):
+    for shortfall in short.shortfalls:
+        names = {
+            "product": products[shortfall.product_id].name,
+            "store": store.name,
+            "available": shortfall.available,
+            "requested": shortfall.requested,
+        }
+        if shortfall.available == 0:
+            message = _("'%(product)s' is sold out at %(store)s.") % names
+        else:
+            message = _("Only %(available)s of '%(product)s' left at %(store)s (you asked for %(requested)s).") % names
+        yield Change(kind=ChangeKind.STOCK, product_id=shortfall.product_id, message=message)
+
+
+def shopper_cancel_refusal(order: Order) -> str | None:
+    """Why the shopper may not cancel `order` from its page, or None when they may.
+
+    Until the store has it ready: after that the store has done the work and holds the goods at the
+    counter, and the shopper asks the store (staff can still cancel it)."""
+    names = {"number": order.number, "store": order.store.name}
+    if order.status == OrderStatus.PLACED:
+        return None
+    if order.status == OrderStatus.READY_FOR_PICKUP:
+        return (
+            _(
+                "Order %(number)s is ready for pickup, so it can no longer be cancelled here. "
+                "Please contact %(store)s if you cannot collect it."
+            )
+            % names
+        )
+    if order.status == OrderStatus.COLLECTED:
+        return _("Order %(number)s was collected, so it can no longer be cancelled.") % names
+    return _("Order %(number)s is already cancelled.") % names
+
+
+def cancel_by_shopper(*, order: Order, by: User | None = None) -> Order:
+    """The shopper cancels their own order from its page, while shopper_cancel_refusal allows it.
+
+    Decided under the order's row lock, so a store marking it ready at the same moment wins or
+    loses cleanly. Its units go back on sale at once: orders.services.cancel_order releases them
+    in the same transaction. Raises OrderError with the reason when it is refused."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
+        refusal = shopper_cancel_refusal(locked)
+        if refusal is not None:
+            raise OrderError(refusal)
+        return cancel_order(order=locked, by=by, note=lambda: _("Cancelled by the shopper on the order page."))

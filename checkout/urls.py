@@ -11,4 +11,5 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("orders/<str:token>/", views.order_detail, name="order_detail"),
     path("orders/<str:token>/collector/", views.order_collector, name="order_collector"),
+    path("orders/<str:token>/cancel/", views.order_cancel, name="order_cancel"),
 ]

@@ -15,8 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.models import Product
-from orders.models import Order
+from o2o_site.money import format_money
+from orders.models import FulfilmentMethod, Order
 from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
     available_units_at,
@@ -24,21 +24,30 @@ from orders.selectors import (
     orders_for_page,
     stores_able_to_supply,
 )
-from orders.services import Contact, OrderError
+from orders.services import AlreadyPlaced, Contact, OrderError
 from pickup.curbside import curbside_step
 from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
 from pickup.services import set_collector
 from pickup.slots import available_slots_by_store, slot_options
 from stores.selectors import my_store
-from stores.services import InsufficientStock
 
 from .cart import Cart
-from .forms import CartLineForm, CheckoutForm, CollectorForm
-from .services import pickup_times_to_try, place_pickup_order
+from .forms import CartLineForm, CheckoutForm, CollectorForm, ShownCheckout
+from .services import (
+    ChangeKind,
+    CheckoutChanged,
+    ConfirmedCheckout,
+    ConfirmedLine,
+    cancel_by_shopper,
+    pickup_methods_at,
+    place_pickup_order,
+    shopper_cancel_refusal,
+)
 
-# Each checkout page carries a one-time token; the session remembers the ones it issued, and
-# the order stores the one that placed it (unique), so a double submit finds the first order.
+# Each checkout page carries a one-time token (inside its signed ShownCheckout); the session
+# remembers the ones it issued, and the order stores the one that placed it (unique), so a double
+# submit finds the first order.
 CHECKOUT_TOKENS_KEY = "checkout_tokens"
 OPEN_TOKENS_KEPT = 5
 
@@ -128,60 +137,140 @@ def cart_update(request):
 
 @require_http_methods(["GET", "POST"])
 def checkout(request):
+    """The checkout page, and placing the order it shows.
+
+    The page signs what it shows into its hidden `checkout_token` field (ShownCheckout). A submit
+    places exactly that, or nothing: when the cart, a price, a product, the stock or the store's
+    pickup methods differ, the page is shown again naming each change, with a new summary to
+    confirm; the cart and what the shopper typed are kept.
+    """
     cart = Cart(request.session)
-    token = request.POST.get("checkout_token", "") if request.method == "POST" else ""
-    placed = Order.objects.filter(checkout_token=token).first() if token else None
-    if placed is not None:
-        cart.clear()
-        messages.info(request, gettext("Your order was already placed. Here it is."))
-        return redirect(placed.get_absolute_url())
-
-    lines = _lines_still_sold(request, cart)
-    if not lines:
-        messages.info(request, gettext("Your cart is empty. Add something before checking out."))
-        return redirect("checkout:cart")
-    quantities = {line.product.pk: line.quantity for line in lines}
-
-    stores = None
     if request.method == "GET":
-        stores, more_stores = _stores_to_offer(request, quantities)
-        form = CheckoutForm(initial=_initial(request, stores))
-    elif token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
-        form = _expired_form(request)
-    else:
-        form = CheckoutForm(request.POST)
-        if form.is_valid():
-            try:
-                order = _place_order(request, form, quantities, token)
-            except InsufficientStock as short:
-                # A failed attempt leaves the token unused: the shopper may adjust and submit again.
-                for message in _shortfall_messages(short, store=form.cleaned_data["store"]):
-                    form.add_error(None, message)
-            except OrderError as error:
-                form.add_error(None, str(error))
-            else:
-                _forget_token(request, token)
-                cart.clear()
-                messages.success(
-                    request,
-                    gettext(
-                        "Thank you! Your order %(number)s is placed. We will e-mail %(email)s when it is ready "
-                        "for pickup at %(store)s."
-                    )
-                    % {"number": order.number, "email": order.contact_email, "store": order.store.name},
-                )
-                return redirect(order.get_absolute_url())
+        lines = _lines_still_sold(request, cart)
+        if not lines:
+            return _cart_is_empty(request)
+        return _checkout_page(request, token=_issue_token(request), lines=lines)
 
-    if stores is None:
-        stores, more_stores = _stores_to_offer(request, quantities)
+    shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
+    placed = Order.objects.filter(checkout_token=shown.token).first() if shown else None
+    if placed is not None:
+        return _already_placed(request, cart, placed)
+    if not cart:
+        return _cart_is_empty(request)
+    if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+        return _checkout_page(request, token=_issue_token(request), form=_expired_form(request))
+
+    form = CheckoutForm(request.POST, shown=shown)
+    changes = ()
+    if form.is_valid() and not _cart_is_as_shown(cart, shown):
+        form.add_error(
+            None, gettext("Your cart changed after this page was shown. Check your order below and place it again.")
+        )
+    elif form.is_valid():
+        try:
+            order = place_pickup_order(checkout=_confirmed(request, form, shown))
+        except AlreadyPlaced as duplicate:
+            return _already_placed(request, cart, duplicate.order)
+        except CheckoutChanged as changed:
+            changes = changed.changes
+        except OrderError as error:
+            form.add_error(None, str(error))
+        else:
+            _forget_token(request, shown.token)
+            cart.clear()
+            messages.success(
+                request,
+                gettext(
+                    "Thank you! Your order %(number)s is placed. We will e-mail %(email)s when it is ready "
+                    "for pickup at %(store)s."
+                )
+                % {"number": order.number, "email": order.contact_email, "store": order.store.name},
+            )
+            return redirect(order.get_absolute_url())
+    return _checkout_page(request, token=shown.token, form=form, changes=changes, shown=shown)
+
+
+def _cart_is_empty(request):
+    messages.info(request, gettext("Your cart is empty. Add something before checking out."))
+    return redirect("checkout:cart")
+
+
+def _already_placed(request, cart, order):
+    cart.clear()
+    messages.info(request, gettext("Your order was already placed. Here it is."))
+    return redirect(order.get_absolute_url())
+
+
+def _cart_is_as_shown(cart, shown):
+    """The cart holds what the page showed (products shown as no longer sold aside): it was not
+    changed in another window meanwhile."""
+    in_cart = {pk: units for pk, units in cart.quantities.items() if pk not in shown.withdrawn}
+    return in_cart == shown.quantities
+
+
+def _confirmed(request, form, shown) -> ConfirmedCheckout:
+    data = form.cleaned_data
+    store = data["store"]
+    return ConfirmedCheckout(
+        lines=shown.lines,
+        store=store,
+        fulfilment=data["fulfilment"],
+        methods_shown=shown.methods.get(store.pk, frozenset()),
+        # No time chosen (an old page, a script): the earliest time with room, as the page
+        # preselects, or the next ones if it fills up meanwhile.
+        pickup_slot=data["pickup_slot"],
+        first_free_slot=True,
+        vehicle_description=data["vehicle_description"],
+        collector_name=data["collector_name"],
+        contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
+        customer=request.user,
+        language=get_language(),
+        checkout_token=shown.token,
+    )
+
+
+def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=None):
+    """The checkout page for the cart as it is now, signing what it shows (ShownCheckout).
+
+    After a refused submit, `changes` (checkout.services.Change) are named above the form with
+    the new total; lines whose products were withdrawn are shown as leaving the cart, and stay in
+    it until the shopper confirms this page."""
+    cart = Cart(request.session)
+    if lines is None:
+        lines, withdrawn = cart.lines_and_withdrawn()
+    else:
+        withdrawn = []
+    quantities = {line.product.pk: line.quantity for line in lines}
+    stores, more_stores = _stores_to_offer(request, quantities)
+    if form is None:
+        form = CheckoutForm(initial=_initial(request, stores))
+    total = Cart.total(lines)
+    for message in _change_messages(changes, shown_total=shown.total if shown else None, total=total):
+        form.add_error(None, message)
     slots = available_slots_by_store(stores)
+    page = ShownCheckout(
+        token=token,
+        lines=tuple(
+            ConfirmedLine(
+                product_id=line.product.pk,
+                name=line.product.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+            for line in lines
+        ),
+        withdrawn=frozenset(line.product.pk for line in withdrawn),
+        methods={store.pk: pickup_methods_at(store) for store in stores},
+    )
     return render(
         request,
         "orders/checkout.html",
         {
             "form": form,
+            "checkout_page": page.signed(),
             "lines": lines,
-            "total": Cart.total(lines),
+            "withdrawn": withdrawn,
+            "total": total,
             "stores": [
                 {
                     "store": store,
@@ -195,9 +284,32 @@ def checkout(request):
             ],
             "more_stores": more_stores,
             "chosen_store_id": str(form["store"].value() or ""),
-            "offers_curbside": any(PickupSettings.for_store(store).offers_curbside for store in stores),
+            "offers_curbside": any(FulfilmentMethod.CURBSIDE in page.methods[store.pk] for store in stores),
         },
     )
+
+
+def _change_messages(changes, *, shown_total, total):
+    if not changes:
+        return []
+    found = [change.message for change in changes]
+    if shown_total is not None and shown_total != total:
+        found.append(
+            gettext("The total changed from %(old)s to %(new)s.")
+            % {"old": format_money(shown_total), "new": format_money(total)}
+        )
+    if any(change.kind == ChangeKind.STOCK for change in changes):
+        found.append(
+            gettext(
+                "Nothing was reserved and your cart is unchanged. Change the quantities in your cart "
+                "or choose another store."
+            )
+        )
+    else:
+        found.append(
+            gettext("Nothing was placed and your cart is unchanged. Check your order below and place it again.")
+        )
+    return found
 
 
 def _stores_to_offer(request, quantities):
@@ -208,16 +320,14 @@ def _stores_to_offer(request, quantities):
 
 
 def _expired_form(request):
-    data = request.POST.copy()
-    data["checkout_token"] = _issue_token(request)
-    form = CheckoutForm(data)
+    form = CheckoutForm(request.POST)
     form.is_valid()
     form.add_error(None, gettext("Your checkout page had expired. Please check your details and try again."))
     return form
 
 
 def _initial(request, stores):
-    initial = {"checkout_token": _issue_token(request)}
+    initial = {}
     user = request.user
     if user.is_authenticated:
         initial.update(name=user.get_full_name(), email=user.email, phone=user.phone)
@@ -227,53 +337,6 @@ def _initial(request, stores):
     elif len(stores) == 1:
         initial["store"] = stores[0].pk
     return initial
-
-
-def _place_order(request, form, quantities, token):
-    data = form.cleaned_data
-    store = data["store"]
-    # No time chosen (an old page, a script): the earliest time with room, as the page preselects,
-    # or the next ones if it fills up meanwhile.
-    slot = data["pickup_slot"]
-    choices = pickup_times_to_try(store=store) if slot is None else ()
-    return place_pickup_order(
-        quantities=quantities,
-        store=store,
-        contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
-        customer=request.user,
-        language=get_language(),
-        checkout_token=token,
-        fulfilment=data["fulfilment"],
-        vehicle_description=data["vehicle_description"],
-        collector_name=data["collector_name"],
-        pickup_slot=slot,
-        pickup_slot_choices=choices,
-    )
-
-
-def _shortfall_messages(short, *, store):
-    products = Product.objects.in_bulk([shortfall.product_id for shortfall in short.shortfalls])
-    found = []
-    for shortfall in short.shortfalls:
-        names = {
-            "product": products[shortfall.product_id].name if shortfall.product_id in products else "?",
-            "store": store.name,
-            "available": shortfall.available,
-            "requested": shortfall.requested,
-        }
-        if shortfall.available == 0:
-            found.append(gettext("'%(product)s' is sold out at %(store)s.") % names)
-        else:
-            found.append(
-                gettext("Only %(available)s of '%(product)s' left at %(store)s (you asked for %(requested)s).") % names
-            )
-    found.append(
-        gettext(
-            "Nothing was reserved and your cart is unchanged. Change the quantities in your cart "
-            "or choose another store."
-        )
-    )
-    return found
 
 
 def _issue_token(request):
@@ -310,6 +373,7 @@ def order_detail(request, token):
             "collector_form": CollectorForm(initial={"collector_name": pickup.collector_name})
             if order.is_open
             else None,
+            "may_cancel": shopper_cancel_refusal(order) is None,
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.
@@ -353,3 +417,41 @@ def order_collector(request, token):
         else:
             messages.success(request, gettext("You will collect the order yourself."))
     return redirect(order.get_absolute_url())
+
+
+def _order_from_link(token):
+    """The order a signed order link points to; the same 404 for a bad signature and no order."""
+    number = Order.number_from_token(token)
+    order = Order.objects.select_related("store").filter(number=number).first() if number else None
+    if order is None:
+        raise Http404
+    return order
+
+
+@require_http_methods(["GET", "POST"])
+def order_cancel(request, token):
+    """The shopper cancels their order: GET asks them to confirm, the POST (with CSRF) cancels.
+
+    Only through the signed order link, and only until the store has the order ready
+    (checkout.services.shopper_cancel_refusal says why not, on the order page)."""
+    order = _order_from_link(token)
+    if request.method == "POST":
+        try:
+            cancel_by_shopper(order=order, by=request.user)
+        except OrderError as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request,
+                gettext("Order %(number)s is cancelled. The items reserved for you are back on sale.")
+                % {"number": order.number},
+            )
+        return redirect(order.get_absolute_url())
+    refusal = shopper_cancel_refusal(order)
+    if refusal is not None:
+        messages.error(request, refusal)
+        return redirect(order.get_absolute_url())
+    response = render(request, "orders/order_cancel.html", {"order": order, "store": order.store})
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

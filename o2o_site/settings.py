@@ -8,6 +8,7 @@ HTTPS=true (see .env.example).
 
 import datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "stores",
     "orders",
     "pickup",
+    "payments",  # django-payments: the Dummy provider's form template, its own translations
+    "payment",
     "checkout",
     "storefront",
     "backoffice",
@@ -211,6 +214,41 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 (set b
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Norðurbúð <shop@example.com>")
 # Absolute links in e-mails (the order page) are built from this.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Online payment (django-payments; payment/ and the README, "Payments"). PAYMENT_PROVIDERS names
+# the providers the shop offers: "dummy" (a form where you choose the outcome: never in
+# production), "stripe" and "vipps", each configured by its own variables below. With DEBUG on
+# (`make run`) the Dummy provider is there with no keys at all; with DEBUG off nothing is offered
+# until PAYMENT_PROVIDERS says so.
+PAYMENT_MODEL = "payment.Payment"
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["dummy"] if DEBUG else [])
+# Providers send the shopper back to, and call, URLs on this host.
+PAYMENT_HOST = env("PAYMENT_HOST", default=urlparse(SITE_URL).netloc)
+PAYMENT_USES_SSL = env.bool("PAYMENT_USES_SSL", default=SITE_URL.startswith("https://"))
+PAYMENT_VARIANTS = {}
+if "dummy" in PAYMENT_PROVIDERS:
+    PAYMENT_VARIANTS["dummy"] = ("payments.dummy.DummyProvider", {"capture": False})
+if "stripe" in PAYMENT_PROVIDERS:
+    # Stripe Checkout charges at once. The webhook endpoint is /payments/process/stripe/.
+    PAYMENT_VARIANTS["stripe"] = (
+        "payments.stripe.StripeProviderV3",
+        {"api_key": env("STRIPE_SECRET_KEY"), "endpoint_secret": env("STRIPE_WEBHOOK_SECRET"), "secure_endpoint": True},
+    )
+if "vipps" in PAYMENT_PROVIDERS:
+    # The sales unit's API keys; VIPPS_API_URL=https://apitest.vipps.no for the test environment.
+    # The webhook endpoint is /payments/process/vipps/; its secret comes from registering it.
+    PAYMENT_VARIANTS["vipps"] = (
+        "payment.vipps.VippsProvider",
+        {
+            "client_id": env("VIPPS_CLIENT_ID"),
+            "client_secret": env("VIPPS_CLIENT_SECRET"),
+            "subscription_key": env("VIPPS_SUBSCRIPTION_KEY"),
+            "merchant_serial_number": env("VIPPS_MERCHANT_SERIAL_NUMBER"),
+            "webhook_secret": env("VIPPS_WEBHOOK_SECRET", default=""),
+            "api_url": env("VIPPS_API_URL", default="https://api.vipps.no"),
+            "timeout": env.float("VIPPS_TIMEOUT", default=10),
+        },
+    )
 
 # Celery: with no broker configured, tasks run in-process so a newcomer needs no services.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("stores/", include("storefront.store_urls")),
     path("", include("checkout.urls")),
     path("pickup/", include("pickup.urls")),
+    path("payments/", include("payment.urls")),
     path("account/", include("storefront.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -17,7 +17,7 @@ from django.urls import reverse
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from checkout.cart import SESSION_KEY as CART_SESSION_KEY
-from checkout.services import place_pickup_order
+from checkout.services import ConfirmedCheckout, place_pickup_order
 from orders.models import Order
 from orders.services import Contact
 from pickup.services import mark_ready_for_pickup
@@ -160,9 +160,11 @@ def test_an_order_placed_by_the_service_is_charged_at_the_prices_shown(shop, set
 
     # when a shopper orders one of each
     order = place_pickup_order(
-        quantities={candle.pk: 1, soap.pk: 1},
-        store=shop,
-        contact=Contact(name="Anna", email="anna@example.com", phone="+354 555 1234"),
+        checkout=ConfirmedCheckout.at_current_prices(
+            quantities={candle.pk: 1, soap.pk: 1},
+            store=shop,
+            contact=Contact(name="Anna", email="anna@example.com", phone="+354 555 1234"),
+        )
     )
 
     # then each line is charged at the whole króna shown (11) and the total is their sum
@@ -179,10 +181,12 @@ def test_a_norwegian_order_keeps_its_ore(shop, settings):
 
     # when three jars are ordered
     order = place_pickup_order(
-        quantities={jam.pk: 3},
-        store=shop,
-        contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
-        language="nb",
+        checkout=ConfirmedCheckout.at_current_prices(
+            quantities={jam.pk: 3},
+            store=shop,
+            contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
+            language="nb",
+        )
     )
 
     # then

@@ -343,7 +343,16 @@ def test_after_a_failed_attempt_the_shopper_can_lower_the_quantity_and_succeed(c
 
     # when they lower the quantity to 1 and submit the same page again
     client.post(reverse("checkout:cart_update"), {"product_id": mittens.pk, "quantity": "1"})
-    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+    stale = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
+
+    # then that page showed 2 pairs, so nothing is placed: the page shows the cart as it is now
+    assert stale.status_code == 200
+    assert "Your cart changed after this page was shown" in stale.content.decode()
+    assert Order.objects.count() == 0
+
+    # when they place the order from that page
+    fresh = re.search(r'name="checkout_token" value="([^"]+)"', stale.content.decode()).group(1)
+    response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": fresh})
 
     # then the order is placed
     assert response.status_code == 302

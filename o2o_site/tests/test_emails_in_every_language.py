@@ -10,7 +10,7 @@ from django.urls import reverse
 from zeal import zeal_ignore
 
 from catalog.tests.factories import ProductFactory
-from checkout.services import place_pickup_order
+from checkout.services import ConfirmedCheckout, place_pickup_order
 from o2o_site.tests.po import english_left_in
 from orders.models import Order
 from orders.services import Contact
@@ -35,10 +35,12 @@ def oslo_mittens():
 
 def ready_email(store, product, language, mailoutbox, capture):
     order = place_pickup_order(
-        quantities={product.pk: 2},
-        store=store,
-        contact=Contact(name="Kari Nordmann", email="kari@example.com", phone="+47 22 00 00 00"),
-        language=language,
+        checkout=ConfirmedCheckout.at_current_prices(
+            quantities={product.pk: 2},
+            store=store,
+            contact=Contact(name="Kari Nordmann", email="kari@example.com", phone="+47 22 00 00 00"),
+            language=language,
+        )
     )
     with capture(execute=True):
         mark_ready_for_pickup(order=order)

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.tests.factories import ProductFactory
-from checkout.services import place_pickup_order
+from checkout.services import ConfirmedCheckout, place_pickup_order
 from orders.services import Contact
 from pickup.services import mark_ready_for_pickup
 from pickup.slots import available_slots
@@ -128,10 +128,12 @@ def test_the_order_page_and_the_ready_email_give_oslo_times(
     monkeypatch.setattr("django.utils.timezone.now", lambda: at(2026, 3, 27, 14, 5))  # 15:05 in Oslo (CET)
     slot = next(s for s in available_slots(oslo, now=at(2026, 3, 30, 6, 0)) if s.starts_at == at(2026, 3, 30, 8, 0))
     order = place_pickup_order(
-        quantities={mittens.pk: 1},
-        store=oslo,
-        contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
-        pickup_slot=slot.starts_at,
+        checkout=ConfirmedCheckout.at_current_prices(
+            quantities={mittens.pk: 1},
+            store=oslo,
+            contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
+            pickup_slot=slot.starts_at,
+        )
     )
 
     # when the shopper opens the order page and the store marks it ready
@@ -168,10 +170,12 @@ def test_the_reminder_gives_the_last_pickup_time_on_oslos_clock_after_the_autumn
     StockLevelFactory(store=oslo, product=mittens, on_hand=3)
     monkeypatch.setattr("django.utils.timezone.now", lambda: at(2026, 10, 24, 10, 0))
     order = place_pickup_order(
-        quantities={mittens.pk: 1},
-        store=oslo,
-        contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
-        language=language,
+        checkout=ConfirmedCheckout.at_current_prices(
+            quantities={mittens.pk: 1},
+            store=oslo,
+            contact=Contact(name="Kari", email="kari@example.com", phone="+47 22 00 00 00"),
+            language=language,
+        )
     )
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order)

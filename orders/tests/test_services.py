@@ -7,14 +7,13 @@ from django.conf import settings
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
-from checkout.services import place_pickup_order
+from checkout.services import ChangeKind, CheckoutChanged, ConfirmedCheckout, place_pickup_order
 from orders import services
 from orders.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services import Contact, IllegalTransition, OrderError, cancel_order, transition_order
 from orders.tests.factories import place_order
 from pickup.selectors import pickup_of
 from stores.models import StockLevel
-from stores.services import InsufficientStock
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +55,9 @@ def test_placing_an_order_snapshots_the_catalog_and_reserves_the_stock(laugavegu
 
     # when she orders 1 sweater and 3 mittens for pickup at Laugavegur
     order = place_pickup_order(
-        quantities={sweater.pk: 1, mittens.pk: 3}, store=laugavegur, contact=ANNA, customer=anna, language="is"
+        checkout=ConfirmedCheckout.at_current_prices(
+            quantities={sweater.pk: 1, mittens.pk: 3}, store=laugavegur, contact=ANNA, customer=anna, language="is"
+        )
     )
 
     # then the lines keep the name, SKU and price the catalog had, and the total is computed from them
@@ -107,7 +108,11 @@ def test_a_product_no_longer_sold_cannot_be_ordered(laugavegur, sweater, mittens
 
     # when the shopper checks out
     with pytest.raises(OrderError):
-        place_pickup_order(quantities={sweater.pk: 1, mittens.pk: 1}, store=laugavegur, contact=ANNA)
+        place_pickup_order(
+            checkout=ConfirmedCheckout.at_current_prices(
+                quantities={sweater.pk: 1, mittens.pk: 1}, store=laugavegur, contact=ANNA
+            )
+        )
 
     # then nothing was ordered or reserved
     assert not Order.objects.exists()
@@ -127,7 +132,9 @@ def test_a_store_that_does_not_hand_out_orders_is_refused(laugavegur, sweater, c
 
     # when a shopper picks it anyway
     with pytest.raises(OrderError, match="does not offer pickup"):
-        place_pickup_order(quantities={sweater.pk: 1}, store=laugavegur, contact=ANNA)
+        place_pickup_order(
+            checkout=ConfirmedCheckout.at_current_prices(quantities={sweater.pk: 1}, store=laugavegur, contact=ANNA)
+        )
 
     # then nothing happened
     assert not Order.objects.exists()
@@ -136,18 +143,23 @@ def test_a_store_that_does_not_hand_out_orders_is_refused(laugavegur, sweater, c
 
 def test_an_empty_cart_places_nothing(laugavegur):
     with pytest.raises(OrderError, match="empty"):
-        place_pickup_order(quantities={}, store=laugavegur, contact=ANNA)
+        place_pickup_order(checkout=ConfirmedCheckout.at_current_prices(quantities={}, store=laugavegur, contact=ANNA))
 
     assert not Order.objects.exists()
 
 
 def test_an_order_the_store_cannot_fill_leaves_no_trace(laugavegur, sweater, mittens):
     # when a shopper wants 5 sweaters (4 on hand) and 2 mittens
-    with pytest.raises(InsufficientStock) as raised:
-        place_pickup_order(quantities={sweater.pk: 5, mittens.pk: 2}, store=laugavegur, contact=ANNA)
+    with pytest.raises(CheckoutChanged) as raised:
+        place_pickup_order(
+            checkout=ConfirmedCheckout.at_current_prices(
+                quantities={sweater.pk: 5, mittens.pk: 2}, store=laugavegur, contact=ANNA
+            )
+        )
 
     # then the short line is named and no order, line, event or reservation exists
-    assert [(short.product_id, short.available) for short in raised.value.shortfalls] == [(sweater.pk, 4)]
+    assert [(change.kind, change.product_id) for change in raised.value.changes] == [(ChangeKind.STOCK, sweater.pk)]
+    assert "Only 4 of" in raised.value.changes[0].message
     assert not Order.objects.exists() and not OrderLine.objects.exists() and not OrderEvent.objects.exists()
     assert stock(laugavegur, mittens) == (10, 0)
 

@@ -1,0 +1,202 @@
+"""A payment for an order (django-payments' BasePayment, one row per attempt) and its history.
+
+django-payments' providers move a payment by calling `payment.change_status()`. That only ever
+happens inside `payment.services`, which holds the payment's row lock, decides the amounts itself
+and writes one `PaymentEvent` per change; `change_status` refuses to run anywhere else, so no
+change can go unrecorded.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+
+import payments
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from payments.models import BasePayment
+
+
+class PaymentStatus(models.TextChoices):
+    """django-payments' status values, named as the shop speaks of them."""
+
+    WAITING = payments.PaymentStatus.WAITING, _("Not started")
+    INPUT = payments.PaymentStatus.INPUT, _("Being paid")
+    PREAUTH = payments.PaymentStatus.PREAUTH, _("Authorised")
+    CONFIRMED = payments.PaymentStatus.CONFIRMED, _("Captured")
+    REJECTED = payments.PaymentStatus.REJECTED, _("Declined")
+    ERROR = payments.PaymentStatus.ERROR, _("Failed")
+    CANCELLED = payments.PaymentStatus.CANCELLED, _("Cancelled")
+    REFUNDED = payments.PaymentStatus.REFUNDED, _("Refunded")
+
+
+# The one table of legal moves; payment.services enforces it. An authorisation that is released
+# without any capture is "cancelled" (no money was taken), not "refunded" as django-payments'
+# own release() would call it. A partial capture, release or refund keeps the status and is
+# still an event.
+PAYMENT_TRANSITIONS = {
+    PaymentStatus.WAITING: {
+        PaymentStatus.INPUT,
+        PaymentStatus.PREAUTH,
+        PaymentStatus.CONFIRMED,
+        PaymentStatus.REJECTED,
+        PaymentStatus.ERROR,
+        PaymentStatus.CANCELLED,
+    },
+    PaymentStatus.INPUT: {
+        PaymentStatus.PREAUTH,
+        PaymentStatus.CONFIRMED,
+        PaymentStatus.REJECTED,
+        PaymentStatus.ERROR,
+        PaymentStatus.CANCELLED,
+    },
+    PaymentStatus.PREAUTH: {PaymentStatus.CONFIRMED, PaymentStatus.CANCELLED, PaymentStatus.REJECTED},
+    PaymentStatus.CONFIRMED: {PaymentStatus.REFUNDED},
+    PaymentStatus.REJECTED: set(),
+    PaymentStatus.ERROR: set(),
+    PaymentStatus.CANCELLED: set(),
+    PaymentStatus.REFUNDED: set(),
+}
+
+
+class PaymentEventKind(models.TextChoices):
+    STATUS = "status", _("Status change")
+    CAPTURE = "capture", _("Capture")
+    RELEASE = "release", _("Release")
+    REFUND = "refund", _("Refund")
+
+
+class PaymentEventSource(models.TextChoices):
+    """Who moved the payment: the shopper (the payment page, the return from the provider), a
+    provider's webhook, staff (capture, refund) or the shop itself (a scheduled task)."""
+
+    SHOPPER = "shopper", _("Shopper")
+    WEBHOOK = "webhook", _("Provider webhook")
+    STAFF = "staff", _("Staff")
+    SHOP = "shop", _("The shop")
+
+
+_changes_recorded: ContextVar[bool] = ContextVar("payment_changes_recorded", default=False)
+
+
+class UnrecordedPaymentChange(RuntimeError):
+    pass
+
+
+class Payment(BasePayment):
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), related_name="payments", on_delete=models.PROTECT
+    )
+    status = models.CharField(_("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.WAITING)
+    # As wide as an order's total (django-payments' own fields stop at 9 digits).
+    total = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    # Money taken, in total, and what was given back of it; an authorisation's remainder that was
+    # let go uncaptured is released. captured + released never exceed the total, refunded never
+    # exceeds captured: the database keeps both true even under concurrent staff actions.
+    captured_amount = models.DecimalField(_("captured"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    released_amount = models.DecimalField(_("released"), max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="payment_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(captured_amount__gte=0, refunded_amount__gte=0, released_amount__gte=0),
+                name="payment_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(captured_amount__lte=F("total") - F("released_amount")),
+                name="payment_captured_within_authorised",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("captured_amount")), name="payment_refunded_within_captured"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id} {self.variant} {self.status}"
+
+    # django-payments sends the shopper here after paying, or failing to: the order page, which
+    # says what happened (absolute, as providers such as Stripe require).
+    def get_success_url(self) -> str:
+        return self._order_page()
+
+    def get_failure_url(self) -> str:
+        return self._order_page()
+
+    def _order_page(self) -> str:
+        path = reverse("checkout:order_detail", kwargs={"token": self.order.access_token})
+        return settings.SITE_URL.rstrip("/") + path
+
+    def get_purchased_items(self):
+        # The order is the purchase: one item for its total, so providers charge exactly it.
+        yield payments.PurchasedItem(
+            name=str(self.order.number), quantity=1, price=self.total, currency=self.currency, sku=self.order.number
+        )
+
+    @property
+    def capturable_amount(self) -> Decimal:
+        return self.total - self.captured_amount - self.released_amount
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        return self.captured_amount - self.refunded_amount
+
+    def change_status(self, status, message="") -> None:
+        """django-payments' providers call this; payment.services lets them (see the module doc)."""
+        if not _changes_recorded.get():
+            raise UnrecordedPaymentChange(
+                "A payment changes only through payment.services, which records every change."
+            )
+        super().change_status(status, message)
+
+    change_status.alters_data = True
+
+    @staticmethod
+    @contextmanager
+    def changes_recorded():
+        """Used by payment.services around a provider call it records."""
+        token = _changes_recorded.set(True)
+        try:
+            yield
+        finally:
+            _changes_recorded.reset(token)
+
+
+class PaymentEvent(models.Model):
+    """One row per change of a payment: its status, or money captured, released or refunded."""
+
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), related_name="events", on_delete=models.CASCADE)
+    kind = models.CharField(_("what"), max_length=10, choices=PaymentEventKind.choices)
+    from_status = models.CharField(_("from"), max_length=10, choices=PaymentStatus.choices)
+    to_status = models.CharField(_("to"), max_length=10, choices=PaymentStatus.choices)
+    # The money this change concerns: the amount authorised or charged for a status change, the
+    # amount moved for a capture, release or refund. Always the shop's figure, never a provider's.
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    source = models.CharField(_("source"), max_length=10, choices=PaymentEventSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    # The provider's reference for the change (a webhook's or a capture's), when there is one.
+    provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+
+    def __str__(self):
+        return f"{self.payment_id}: {self.kind} {self.from_status} → {self.to_status} {self.amount}"

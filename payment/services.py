@@ -1,0 +1,331 @@
+"""Every change to a payment goes through here, and each one writes a PaymentEvent.
+
+A provider (django-payments' Dummy and Stripe, our Vipps) is only ever called with the payment's
+row locked, inside `_recording`, which compares the payment before and after the call and writes
+the event. Two callers at the same moment (a webhook and the shopper's return, a webhook
+delivered twice, two members of staff) queue on the lock: the second finds the change already
+made, and nothing is recorded twice.
+
+Amounts are the shop's: a payment is created for its order's total in the order's currency, a
+provider may change a payment's status but never its amount or currency (that is refused and
+rolled back), and what was captured, released or refunded is counted here, not taken from a
+callback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from payments import RedirectNeeded
+from payments.core import provider_factory
+
+from .models import (
+    PAYMENT_TRANSITIONS,
+    Payment,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentEventSource,
+    PaymentStatus,
+)
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+    from accounts.models import User
+    from orders.models import Order
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentRefused(Exception):
+    """A change the shop does not make; nothing was changed."""
+
+
+class IllegalPaymentTransition(PaymentRefused):
+    def __init__(self, payment: Payment, to_status: str):
+        self.payment = payment
+        self.to_status = to_status
+        super().__init__(f"payment {payment.pk}: {payment.status} → {to_status} is not allowed")
+
+
+class TamperedPayment(PaymentRefused):
+    """A provider or callback tried to change what the payment is for (its amount or currency)."""
+
+
+class NothingToDo(PaymentRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who or what moves a payment, written on its event row."""
+
+    source: PaymentEventSource
+    user: User | None = None
+    note: str = ""
+
+    @classmethod
+    def shopper(cls, user: User | None = None) -> Actor:
+        return cls(PaymentEventSource.SHOPPER, user if user is not None and user.is_authenticated else None)
+
+    @classmethod
+    def webhook(cls, variant: str) -> Actor:
+        return cls(PaymentEventSource.WEBHOOK, note=f"webhook: {variant}")
+
+    @classmethod
+    def staff(cls, user: User | None) -> Actor:
+        return cls(PaymentEventSource.STAFF, user if user is not None and user.is_authenticated else None)
+
+    @classmethod
+    def shop(cls, note: str = "") -> Actor:
+        return cls(PaymentEventSource.SHOP, note=note)
+
+
+@dataclass(frozen=True)
+class _Before:
+    status: str
+    total: Decimal
+    currency: str
+    captured: Decimal
+    refunded: Decimal
+    released: Decimal
+
+    @classmethod
+    def of(cls, payment: Payment) -> _Before:
+        return cls(
+            payment.status,
+            payment.total,
+            payment.currency,
+            payment.captured_amount,
+            payment.refunded_amount,
+            payment.released_amount,
+        )
+
+
+def create_payment(*, order: Order, variant: str) -> Payment:
+    """A new payment attempt for `order`, for exactly its total, with the provider `variant`."""
+    provider_factory(variant)  # an unknown variant fails here, before a row is written
+    return Payment.objects.create(
+        order=order,
+        variant=variant,
+        total=order.total,
+        currency=order.currency,
+        description=str(_("Order %(number)s") % {"number": order.number}),
+        billing_email=order.contact_email,
+    )
+
+
+def _lock(payment: Payment) -> Payment:
+    return Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
+
+
+def _check_not_tampered(payment: Payment, before: _Before) -> None:
+    order = payment.order
+    if (
+        payment.total != before.total
+        or payment.currency != before.currency
+        or payment.total != order.total
+        or payment.currency != order.currency
+    ):
+        raise TamperedPayment(
+            f"payment {payment.pk}: amount {payment.total} {payment.currency} is not the order's "
+            f"{order.total} {order.currency}"
+        )
+
+
+def _record(
+    payment: Payment,
+    before: _Before,
+    actor: Actor,
+    *,
+    kind: PaymentEventKind = PaymentEventKind.STATUS,
+    amount: Decimal | None = None,
+    provider_reference: str = "",
+    note: str = "",
+) -> PaymentEvent | None:
+    """Check the change the provider made against the table, put the shop's amounts on it, save
+    it and write its event. No change, no event."""
+    _check_not_tampered(payment, before)
+    if kind == PaymentEventKind.STATUS:
+        # Providers report statuses; the amounts follow from them and are counted here only
+        # (Dummy's return, for one, sets captured_amount on an authorisation). Charged at once
+        # (Stripe Checkout, a Dummy "confirmed"): the whole total was taken.
+        payment.captured_amount = before.captured
+        payment.refunded_amount = before.refunded
+        payment.released_amount = before.released
+        if payment.status == PaymentStatus.CONFIRMED and before.status != PaymentStatus.CONFIRMED:
+            payment.captured_amount = payment.total
+    if payment.status != before.status:
+        if payment.status not in PAYMENT_TRANSITIONS[PaymentStatus(before.status)]:
+            raise IllegalPaymentTransition(payment, payment.status)
+    elif kind == PaymentEventKind.STATUS:
+        payment.save()
+        return None
+    payment.save()
+    if amount is None:
+        amount = payment.captured_amount if payment.status == PaymentStatus.CONFIRMED else payment.total
+    return PaymentEvent.objects.create(
+        payment=payment,
+        kind=kind,
+        from_status=before.status,
+        to_status=payment.status,
+        amount=amount,
+        currency=payment.currency,
+        source=actor.source,
+        actor=actor.user,
+        provider_reference=provider_reference[:100],
+        note=" · ".join(part for part in (actor.note, note) if part)[:255],
+    )
+
+
+def _call_provider(payment: Payment, actor: Actor, call):
+    """Run `call(locked_payment)` with the payment locked and record what it changed.
+
+    django-payments' providers answer "send the shopper there" by raising RedirectNeeded: that is
+    an outcome, so the change is kept and the redirect raised after it is recorded. Any other
+    exception (a gateway down, a refused tamper) rolls the whole change back.
+    """
+    redirect = None
+    with transaction.atomic():
+        locked = _lock(payment)
+        before = _Before.of(locked)
+        with Payment.changes_recorded():
+            try:
+                result = call(locked)
+            except RedirectNeeded as needed:
+                redirect, result = needed, None
+        _record(locked, before, actor, provider_reference=_last_reference(locked))
+    _refresh(payment, locked)
+    if redirect is not None:
+        raise redirect
+    return result
+
+
+def _last_reference(payment: Payment) -> str:
+    try:
+        return str(payment.attrs.provider_reference)
+    except AttributeError:
+        return ""
+
+
+def _refresh(payment: Payment, locked: Payment) -> None:
+    for field in Payment._meta.concrete_fields:
+        setattr(payment, field.attname, getattr(locked, field.attname))
+
+
+def payment_form(*, payment: Payment, data: dict | None, by: Actor):
+    """The provider's payment form (the Dummy provider's), or RedirectNeeded to its payment page."""
+    return _call_provider(payment, by, lambda locked: locked.get_form(data=data))
+
+
+def process_provider_request(*, payment: Payment, request: HttpRequest, by: Actor, provider=None) -> HttpResponse:
+    """A provider's callback or webhook for `payment` (django-payments' process_data)."""
+    provider = provider or provider_factory(payment.variant, payment)
+    return _call_provider(payment, by, lambda locked: provider.process_data(locked, request))
+
+
+def capture_payment(*, payment: Payment, amount: Decimal, by: Actor, note: str = "") -> Payment:
+    """Take `amount` of an authorisation (all of it or part; more parts may follow)."""
+    with transaction.atomic():
+        locked = _lock(payment)
+        before = _Before.of(locked)
+        if locked.status not in (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED):
+            raise IllegalPaymentTransition(locked, PaymentStatus.CONFIRMED)
+        if not Decimal("0") < amount <= locked.capturable_amount:
+            raise NothingToDo(f"payment {locked.pk}: cannot capture {amount} of {locked.capturable_amount} left")
+        provider = provider_factory(locked.variant, locked)
+        with Payment.changes_recorded():
+            provider.capture(locked, amount)
+        locked.status = PaymentStatus.CONFIRMED
+        locked.captured_amount = before.captured + amount
+        _record(
+            locked,
+            before,
+            by,
+            kind=PaymentEventKind.CAPTURE,
+            amount=amount,
+            provider_reference=_last_reference(locked),
+            note=note,
+        )
+    _refresh(payment, locked)
+    return payment
+
+
+def release_payment(*, payment: Payment, by: Actor, note: str = "") -> Payment:
+    """Let go of what is left of an authorisation: all of it (the payment is cancelled) or, after
+    a partial capture, the rest (the payment stays captured)."""
+    with transaction.atomic():
+        locked = _lock(payment)
+        before = _Before.of(locked)
+        if locked.status not in (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED):
+            raise IllegalPaymentTransition(locked, PaymentStatus.CANCELLED)
+        remaining = locked.capturable_amount
+        if remaining <= 0:
+            raise NothingToDo(f"payment {locked.pk}: nothing left to release")
+        provider = provider_factory(locked.variant, locked)
+        with Payment.changes_recorded():
+            provider.release(locked)
+        locked.status = PaymentStatus.CANCELLED if before.captured == 0 else PaymentStatus.CONFIRMED
+        locked.released_amount = before.released + remaining
+        _record(
+            locked,
+            before,
+            by,
+            kind=PaymentEventKind.RELEASE,
+            amount=remaining,
+            provider_reference=_last_reference(locked),
+            note=note,
+        )
+    _refresh(payment, locked)
+    return payment
+
+
+def refund_payment(*, payment: Payment, amount: Decimal, by: Actor, note: str = "") -> Payment:
+    """Give back `amount` of what was captured; never more than was captured, however many
+    refunds run at once (the row lock, and a database constraint behind it)."""
+    with transaction.atomic():
+        locked = _lock(payment)
+        before = _Before.of(locked)
+        if locked.status != PaymentStatus.CONFIRMED:
+            raise IllegalPaymentTransition(locked, PaymentStatus.REFUNDED)
+        if not Decimal("0") < amount <= locked.refundable_amount:
+            raise NothingToDo(f"payment {locked.pk}: cannot refund {amount} of {locked.refundable_amount}")
+        provider = provider_factory(locked.variant, locked)
+        with Payment.changes_recorded():
+            provider.refund(locked, amount)
+        locked.refunded_amount = before.refunded + amount
+        fully = locked.refunded_amount == locked.captured_amount and locked.capturable_amount == 0
+        locked.status = PaymentStatus.REFUNDED if fully else PaymentStatus.CONFIRMED
+        _record(
+            locked,
+            before,
+            by,
+            kind=PaymentEventKind.REFUND,
+            amount=amount,
+            provider_reference=_last_reference(locked),
+            note=note,
+        )
+    _refresh(payment, locked)
+    return payment
+
+
+def cancel_payment(*, payment: Payment, by: Actor, note: str = "") -> Payment:
+    """Abandon a payment the shopper has not completed (it stays cancelled; a new attempt is a new
+    payment)."""
+    with transaction.atomic():
+        locked = _lock(payment)
+        before = _Before.of(locked)
+        if locked.status not in (PaymentStatus.WAITING, PaymentStatus.INPUT):
+            raise IllegalPaymentTransition(locked, PaymentStatus.CANCELLED)
+        provider = provider_factory(locked.variant, locked)
+        with Payment.changes_recorded():
+            provider.cancel(locked)
+        locked.status = PaymentStatus.CANCELLED
+        _record(locked, before, by, amount=locked.total, provider_reference=_last_reference(locked), note=note)
+    _refresh(payment, locked)
+    return payment

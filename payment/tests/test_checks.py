@@ -1,0 +1,32 @@
+from payment.checks import check_payment_providers
+
+VIPPS = ("payment.vipps.VippsProvider", {"client_id": "x", "webhook_secret": ""})
+
+
+def ids(settings) -> list[str]:
+    return [message.id for message in check_payment_providers()]
+
+
+def test_the_embedded_defaults_pass(settings):
+    settings.DEBUG = True
+    settings.PAYMENT_PROVIDERS = ["dummy"]
+    assert ids(settings) == []
+
+
+def test_an_unknown_provider_is_an_error(settings):
+    settings.DEBUG = True
+    settings.PAYMENT_PROVIDERS = ["vips"]
+    assert ids(settings) == ["payment.E001"]
+
+
+def test_the_dummy_provider_with_debug_off_is_warned_about(settings):
+    settings.DEBUG = False
+    settings.PAYMENT_PROVIDERS = ["dummy"]
+    assert ids(settings) == ["payment.W001"]
+
+
+def test_vipps_without_its_webhook_secret_is_warned_about(settings):
+    settings.DEBUG = False
+    settings.PAYMENT_PROVIDERS = ["vipps"]
+    settings.PAYMENT_VARIANTS = {"vipps": VIPPS}
+    assert ids(settings) == ["payment.W002"]

@@ -1,0 +1,114 @@
+"""The payment page and django-payments' two callback endpoints, on the names and paths
+django-payments gives them (`process_payment`, `static_process_payment`), served here so that
+every callback runs through payment.services: the payment row locked, each change recorded, a
+webhook and the shopper's return arriving together changing the payment once.
+
+Callbacks answer what a provider's retry logic understands: 400 for a request we refuse (a bad
+signature, a tampered amount), 404 for a payment we do not have, 409 for a change the payment's
+state does not allow; a refused callback changes nothing.
+"""
+
+import logging
+import uuid
+from urllib.error import URLError
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from payments import PaymentError, RedirectNeeded
+from payments.core import provider_factory
+
+from . import services
+from .models import Payment, PaymentStatus
+from .services import Actor, IllegalPaymentTransition, PaymentRefused
+
+logger = logging.getLogger(__name__)
+
+OPEN = (PaymentStatus.WAITING, PaymentStatus.INPUT)
+
+
+@require_http_methods(["GET", "POST"])
+def pay(request, token):
+    """The shopper pays: the provider's form (the Dummy provider's) or a redirect to its page."""
+    payment = get_object_or_404(Payment.objects.select_related("order"), token=token)
+    if payment.status not in OPEN:
+        return HttpResponseRedirect(payment.get_success_url())
+    form = None
+    try:
+        form = services.payment_form(
+            payment=payment, data=request.POST or None, by=Actor.shopper(getattr(request, "user", None))
+        )
+    except RedirectNeeded as redirect:
+        return HttpResponseRedirect(str(redirect))
+    except (PaymentError, PaymentRefused, URLError) as error:
+        # Nothing was changed (the change was rolled back): the shopper may simply try again.
+        logger.warning("payment %s: the provider failed: %s", payment.pk, error)
+        messages.error(
+            request, gettext("The payment could not be completed and nothing was charged. Please try again.")
+        )
+        payment.refresh_from_db()
+    return render(request, "payment/pay.html", {"payment": payment, "order": payment.order, "form": form})
+
+
+def _refused(error: Exception, status: int) -> JsonResponse:
+    return JsonResponse({"error": str(error)}, status=status)
+
+
+def _process(request, payment: Payment, by: Actor, provider=None):
+    try:
+        return services.process_provider_request(payment=payment, request=request, by=by, provider=provider)
+    except RedirectNeeded as redirect:
+        return HttpResponseRedirect(str(redirect))
+    except IllegalPaymentTransition as error:
+        logger.warning("payment %s: callback refused: %s", payment.pk, error)
+        return _refused(error, 409)
+    except PaymentRefused as error:
+        logger.warning("payment %s: callback refused: %s", payment.pk, error)
+        return _refused(error, 400)
+    except PaymentError as error:
+        logger.warning("payment %s: callback refused: %s", payment.pk, error)
+        return _refused(error, error.code if isinstance(error.code, int) and 400 <= error.code < 500 else 400)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def process_payment(request, token):
+    """django-payments' per-payment callback: the shopper's return (GET) or a provider's POST."""
+    payment = Payment.objects.filter(token=token).first()
+    if payment is None:
+        raise Http404("No such payment")
+    # GET: the shopper's browser coming back; POST: a provider calling.
+    by = Actor.shopper(getattr(request, "user", None)) if request.method == "GET" else Actor.webhook(payment.variant)
+    return _process(request, payment, by)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def static_process_payment(request, variant):
+    """django-payments' per-provider webhook endpoint (Stripe's, Vipps's)."""
+    try:
+        provider = provider_factory(variant)
+    except ValueError:
+        return _refused(ValueError("No such payment provider"), 404)
+    try:
+        token = provider.get_token_from_request(payment=None, request=request)
+    except Exception as error:  # noqa: BLE001 — a provider's own signature errors (Stripe's) included
+        # Whatever a provider raises over a request it cannot authenticate or read is the
+        # sender's fault, never a 500: nothing was looked up, nothing changed.
+        logger.warning("%s webhook refused: %s", variant, error)
+        return _refused(PaymentError("The webhook could not be verified"), 400)
+    payment = Payment.objects.filter(token=str(token or ""), variant=variant).first() if _is_uuid(token) else None
+    if payment is None:
+        return _refused(PaymentError("No such payment"), 404)
+    return _process(request, payment, Actor.webhook(variant), provider=provider)
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
