@@ -253,7 +253,6 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
 def _catalog_changes(checkout, products):
     for line in checkout.lines:
         product = products.get(line.product_id)
-        charged = LineSpec(product=product, quantity=line.quantity).unit_price if product else None
         if product is None:
             yield Change(
                 kind=ChangeKind.NOT_SOLD,
@@ -262,7 +261,10 @@ def _catalog_changes(checkout, products):
                 if line.name
                 else _("A product in your cart is no longer sold."),
             )
-        elif charged != line.unit_price:
+            continue
+        # Compared as charged: the price in the currency's minor unit, as the page showed it.
+        charged = LineSpec(product=product, quantity=line.quantity).unit_price
+        if charged != line.unit_price:
             yield Change(
                 kind=ChangeKind.PRICE,
                 product_id=line.product_id,
@@ -272,10 +274,11 @@ def _catalog_changes(checkout, products):
 
 
 def _method_changes(checkout, store):
-    if checkout.fulfilment in pickup_methods_at(store):
+    offered = pickup_methods_at(store)
+    if checkout.fulfilment in offered:
         return []
     names = {"store": store.name}
-    if not pickup_methods_at(store):
+    if not offered:
         shown, never = _("%(store)s no longer offers pickup.") % names, _("%(store)s does not offer pickup.") % names
     else:
         shown = _("%(store)s no longer offers curbside pickup.") % names
