@@ -27,6 +27,7 @@ from orders import services as order_services
 from orders.models import (
     ORDER_TRANSITIONS,
     CancelReason,
+    FulfilmentMethod,
     Notification,
     NotificationKind,
     Order,
@@ -37,6 +38,8 @@ from orders.models import (
 from orders.notifications import outbox
 from pickup import services as pickup_services
 from pickup.admin import PickupSettingsInline
+from pickup.models import Pickup
+from pickup.selectors import pickup_of
 from stores.admin import StoreAdmin
 from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
 from stores.models import Store
@@ -106,6 +109,11 @@ def _item_count():
     return Subquery(units.values("units"), output_field=IntegerField())
 
 
+def _of_pickup(field):
+    """A column of the order's (first) pickup, for the list: in the page's one query."""
+    return Subquery(Pickup.objects.filter(fulfilment__order=OuterRef("pk")).order_by("pk").values(field)[:1])
+
+
 @admin.register(Order)
 class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -113,15 +121,21 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "store",
         "pickup_slot_display",
-        "fulfilment",
+        "method_display",
         "contact_name",
-        "collector_name",
+        "collector_display",
         "status",
         "total_display",
         "items",
     )
-    list_filter = ("status", PickupSlotListFilter, "fulfilment", ("store", ManagedStoreListFilter), "created_at")
-    search_fields = ("number", "contact_name", "contact_email", "collector_name")
+    list_filter = (
+        "status",
+        PickupSlotListFilter,
+        "fulfilments__method",
+        ("store", ManagedStoreListFilter),
+        "created_at",
+    )
+    search_fields = ("number", "contact_name", "contact_email", "fulfilments__pickup__collector_name")
     list_select_related = ("store",)
     date_hierarchy = "created_at"
     list_per_page = 100
@@ -134,9 +148,9 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         (_("Shopper"), {"fields": ("contact_name", "contact_email", "contact_phone", "customer", "language")}),
         (
             _("Pickup"),
-            {"fields": ("fulfilment", "pickup_slot_display", "collector_name", "vehicle_description", "curbside")},
+            {"fields": ("method_display", "pickup_slot_display", "collector_display", "vehicle", "curbside")},
         ),
-        (_("Hand-over"), {"fields": ("collected_at", "collected_by")}),
+        (_("Hand-over"), {"fields": ("fulfilled_at", "fulfilled_by")}),
     )
     readonly_fields = (
         "number",
@@ -151,18 +165,28 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "contact_phone",
         "customer",
         "language",
-        "collected_at",
-        "collected_by",
-        "fulfilment",
+        "fulfilled_at",
+        "fulfilled_by",
+        "method_display",
         "pickup_slot_display",
-        "collector_name",
-        "vehicle_description",
+        "collector_display",
+        "vehicle",
         "curbside",
     )
     inlines = (OrderLineInline, NotificationInline, OrderEventInline)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(item_count=_item_count())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                item_count=_item_count(),
+                pickup_slot_start=_of_pickup("slot_start"),
+                pickup_slot_end=_of_pickup("slot_end"),
+                pickup_method=_of_pickup("fulfilment__method"),
+                pickup_collector_name=_of_pickup("collector_name"),
+            )
+        )
 
     def has_add_permission(self, request):
         return False  # orders come from the checkout
@@ -176,9 +200,42 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         end = timezone.localtime(order.pickup_slot_end, order.store.zone)
         return f"{date_format(start, 'D j M')} {start:%H:%M}–{end:%H:%M}"
 
+    @admin.display(description=_("pickup method"), ordering="pickup_method")
+    def method_display(self, order):
+        return FulfilmentMethod(order.pickup_method).label if order.pickup_method else "—"
+
+    @admin.display(description=_("collected by (name)"), ordering="pickup_collector_name")
+    def collector_display(self, order):
+        return order.pickup_collector_name or ""
+
+    # The change page shows one order: its pickup is read once (and kept on the instance).
+
+    def _pickup(self, order):
+        if not hasattr(order, "_admin_pickup"):
+            order._admin_pickup = pickup_of(order)
+        return order._admin_pickup
+
+    @admin.display(description=_("vehicle"))
+    def vehicle(self, order):
+        pickup = self._pickup(order)
+        return pickup.vehicle_description if pickup is not None else ""
+
+    @admin.display(description=_("collected at"))
+    def fulfilled_at(self, order):
+        pickup = self._pickup(order)
+        return pickup.fulfilment.fulfilled_at if pickup is not None else None
+
+    @admin.display(description=_("handed over by"))
+    def fulfilled_by(self, order):
+        pickup = self._pickup(order)
+        return pickup.fulfilment.fulfilled_by if pickup is not None else None
+
     @admin.display(description=_("curbside"))
     def curbside(self, order):
-        visit = getattr(order, "curbside_visit", None) if order.is_curbside else None
+        pickup = self._pickup(order)
+        visit = (
+            getattr(pickup.fulfilment, "curbside_visit", None) if pickup is not None and pickup.is_curbside else None
+        )
         if visit is None:
             return "—"
         parts = [visit.get_state_display()]
@@ -391,6 +448,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             "opts": self.opts,
             "original": order,
             "order": order,
+            "pickup": pickup_of(order),
             "lines": order.lines.all(),
             "total": format_money(order.total, order.currency),
             "form": form,

@@ -1,4 +1,5 @@
-"""The order list's "Pickup slot" filter: what must be ready today, by the hour, in store time.
+"""The order list's "Pickup slot" filter: what must be ready today, by the hour, in store time
+(the time of each order's pickup, at its fulfilment's stock location).
 
 Each store keeps its own clock (Reykjavík and Oslo are an hour or two apart), so "today" and
 "14:00" are worked out per store in its time zone and combined into one condition.
@@ -55,12 +56,15 @@ class PickupSlotListFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         if value == "none":
-            return queryset.filter(pickup_slot_start__isnull=True)
+            return queryset.filter(fulfilments__pickup__slot_start__isnull=True)
         now = timezone.now()
         if value == "overdue":
-            return queryset.filter(pickup_slot_end__lt=now, status__in=STATUSES_HOLDING_STOCK)
+            return queryset.filter(fulfilments__pickup__slot_end__lt=now, status__in=STATUSES_HOLDING_STOCK)
         if value == "next7":
-            return queryset.filter(pickup_slot_start__gte=now, pickup_slot_start__lt=now + datetime.timedelta(days=7))
+            return queryset.filter(
+                fulfilments__pickup__slot_start__gte=now,
+                fulfilments__pickup__slot_start__lt=now + datetime.timedelta(days=7),
+            )
         if value in ("today", "tomorrow"):
             offset = 0 if value == "today" else 1
             bounds = {store.pk: _local_day_bounds(store, offset, now) for store in managed_stores(request)}
@@ -71,5 +75,9 @@ class PickupSlotListFilter(admin.SimpleListFilter):
             return queryset
         condition = Q(pk__in=[])
         for store_id, (start, end) in bounds.items():
-            condition |= Q(store_id=store_id, pickup_slot_start__gte=start, pickup_slot_start__lt=end)
+            condition |= Q(
+                fulfilments__stock_location_id=store_id,
+                fulfilments__pickup__slot_start__gte=start,
+                fulfilments__pickup__slot_start__lt=end,
+            )
         return queryset.filter(condition)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Order
+from pickup.models import Pickup
 
 
 class CollectOrderForm(forms.Form):
@@ -9,7 +9,7 @@ class CollectOrderForm(forms.Form):
 
     code = forms.CharField(
         label=_("Pickup code"),
-        max_length=Order._meta.get_field("pickup_code").max_length,
+        max_length=Pickup._meta.get_field("code").max_length,
         help_text=_("Ask the shopper for the code on their order page or in their e-mail."),
         widget=forms.TextInput(
             attrs={

@@ -15,7 +15,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import Category, Product
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import (
+    Fulfilment,
+    FulfilmentLine,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
+from pickup.models import Pickup
 from stores.models import OpeningHours, StockLevel, Store
 from stores.services import stores_changed
 
@@ -293,8 +303,6 @@ def _past_orders(count, stores, products, rng):
                 status=OrderStatus.COLLECTED,
                 currency="ISK",
                 total=sum((line.line_total for line in lines), Decimal("0")),
-                pickup_code=f"{rng.randrange(10**6):06d}",
-                collected_at=now - datetime.timedelta(days=rng.randint(1, 120)),
             )
         )
         lines_by_number[order_number] = lines
@@ -310,4 +318,32 @@ def _past_orders(count, stores, products, rng):
                 OrderEvent(order=order, from_status=OrderStatus.READY_FOR_PICKUP, to_status=OrderStatus.COLLECTED)
             )
         OrderLine.objects.bulk_create(all_lines, batch_size=5000)
+        # Each past order was one pickup, collected at its store.
+        fulfilments = Fulfilment.objects.bulk_create(
+            [
+                Fulfilment(
+                    order=order,
+                    method=FulfilmentMethod.IN_STORE,
+                    stock_location_id=order.store_id,
+                    status=FulfilmentStatus.FULFILLED,
+                    fulfilled_at=now - datetime.timedelta(days=rng.randint(1, 120)),
+                )
+                for order in orders
+            ],
+            batch_size=2000,
+        )
+        fulfilment_of = {fulfilment.order_id: fulfilment for fulfilment in fulfilments}
+        FulfilmentLine.objects.bulk_create(
+            [
+                FulfilmentLine(fulfilment=fulfilment_of[line.order_id], order_line=line, quantity=line.quantity)
+                for line in all_lines
+            ],
+            batch_size=5000,
+        )
+        Pickup.objects.bulk_create(
+            [Pickup(fulfilment=fulfilment, code=f"{rng.randrange(10**6):06d}") for fulfilment in fulfilments],
+            batch_size=5000,
+        )
+        for event in events:
+            event.fulfilment = fulfilment_of[event.order_id]
         OrderEvent.objects.bulk_create(events, batch_size=5000)

@@ -202,6 +202,7 @@ def staff(*, stop, stats, manager_id, rng_seed=0):
     from accounts.models import User
     from orders.models import CancelReason, Order, OrderStatus
     from orders.services import IllegalTransition, cancel_order
+    from pickup.selectors import pickup_of
     from pickup.services import collect_order, mark_ready_for_pickup
     from stores.models import StockLevel
     from stores.services import set_on_hand
@@ -222,7 +223,7 @@ def staff(*, stop, stats, manager_id, rng_seed=0):
                     pass
             for order in Order.objects.filter(status=OrderStatus.READY_FOR_PICKUP).order_by("?")[:4]:
                 try:
-                    collect_order(order=order, code=order.pickup_code, by=manager)
+                    collect_order(order=order, code=pickup_of(order).code, by=manager)
                     stats.count("collected")
                 except IllegalTransition:
                     pass

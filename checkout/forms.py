@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
-from orders.models import Fulfilment
+from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
 from pickup.slots import parse_slot_key
 from stores.models import Store
@@ -228,8 +228,8 @@ class CheckoutForm(forms.Form):
     )
     fulfilment = forms.ChoiceField(
         label=_("How do you want to pick up?"),
-        choices=Fulfilment.choices,
-        initial=Fulfilment.IN_STORE,
+        choices=FulfilmentMethod.choices,
+        initial=FulfilmentMethod.IN_STORE,
         required=False,
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("Choose pickup in store or curbside pickup.")},
@@ -260,7 +260,7 @@ class CheckoutForm(forms.Form):
         return " ".join(self.cleaned_data["phone"].split())
 
     def clean_fulfilment(self):
-        return self.cleaned_data["fulfilment"] or Fulfilment.IN_STORE
+        return self.cleaned_data["fulfilment"] or FulfilmentMethod.IN_STORE
 
     def clean_vehicle_description(self):
         return " ".join(self.cleaned_data["vehicle_description"].split())

@@ -21,10 +21,11 @@ from accounts.models import User
 from catalog.models import Product
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
 from o2o_site.money import format_money
-from orders.models import CancelReason, Fulfilment, NotificationKind, Order, OrderStatus
+from orders.models import CancelReason, FulfilmentMethod, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
 from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, cancel_order, create_order
 from pickup.models import PickupSettings
+from pickup.services import create_pickup
 from pickup.slots import SlotUnavailable, available_slots, book_first_free_slot
 from stores import services as stock
 from stores.models import Store
@@ -104,7 +105,7 @@ class ConfirmedCheckout:
     lines: tuple[ConfirmedLine, ...]
     store: Store
     contact: Contact
-    fulfilment: str = Fulfilment.IN_STORE
+    fulfilment: FulfilmentMethod = FulfilmentMethod.IN_STORE
     methods_shown: frozenset[str] = frozenset()
     pickup_slot: datetime.datetime | None = None
     first_free_slot: bool = False
@@ -138,13 +139,13 @@ class ConfirmedCheckout:
 
 
 def pickup_methods_at(store: Store) -> frozenset[str]:
-    """The ways `store` hands out orders now (Fulfilment values): none when it is closed or
+    """The ways `store` hands out orders now (FulfilmentMethod values): none when it is closed or
     offers no pickup. The checkout page and the placing of the order both ask here."""
     if not (store.is_active and store.offers_pickup):
         return frozenset()
     if PickupSettings.for_store(store).offers_curbside:
-        return frozenset({Fulfilment.IN_STORE.value, Fulfilment.CURBSIDE.value})
-    return frozenset({Fulfilment.IN_STORE.value})
+        return frozenset({FulfilmentMethod.IN_STORE.value, FulfilmentMethod.CURBSIDE.value})
+    return frozenset({FulfilmentMethod.IN_STORE.value})
 
 
 def _earliest_free_times(store: Store) -> list:
@@ -229,28 +230,32 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
                 changes.extend(_stock_changes(short, products=products, store=store))
         if changes:
             raise CheckoutChanged(changes)
-        order = create_order(
+        # One fulfilment, by the chosen pickup method, from the store's own stock.
+        placed = create_order(
             lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
             store=store,
+            method=checkout.fulfilment,
+            stock_location=store,
             contact=checkout.contact,
             customer=checkout.customer,
             language=checkout.language,
             checkout_token=checkout.checkout_token or None,
-            fulfilment=checkout.fulfilment,
+        )
+        create_pickup(
+            fulfilment=placed.fulfilment,
+            slot_start=slot.starts_at if slot else None,
+            slot_end=slot.ends_at if slot else None,
             vehicle_description=checkout.vehicle_description,
             collector_name=checkout.collector_name,
-            pickup_slot_start=slot.starts_at if slot else None,
-            pickup_slot_end=slot.ends_at if slot else None,
         )
         # The shopper's "order received" e-mail: written with the order, sent after commit, once.
-        notify(order=order, kind=NotificationKind.ORDER_RECEIVED)
-    return order
+        notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED)
+        return placed.order
 
 
 def _catalog_changes(checkout, products):
     for line in checkout.lines:
         product = products.get(line.product_id)
-        charged = LineSpec(product=product, quantity=line.quantity).unit_price if product else None
         if product is None:
             yield Change(
                 kind=ChangeKind.NOT_SOLD,
@@ -259,7 +264,10 @@ def _catalog_changes(checkout, products):
                 if line.name
                 else _("A product in your cart is no longer sold."),
             )
-        elif charged != line.unit_price:
+            continue
+        # Compared as charged: the price in the currency's minor unit, as the page showed it.
+        charged = LineSpec(product=product, quantity=line.quantity).unit_price
+        if charged != line.unit_price:
             yield Change(
                 kind=ChangeKind.PRICE,
                 product_id=line.product_id,
@@ -269,10 +277,11 @@ def _catalog_changes(checkout, products):
 
 
 def _method_changes(checkout, store):
-    if checkout.fulfilment in pickup_methods_at(store):
+    offered = pickup_methods_at(store)
+    if checkout.fulfilment in offered:
         return []
     names = {"store": store.name}
-    if not pickup_methods_at(store):
+    if not offered:
         shown, never = _("%(store)s no longer offers pickup.") % names, _("%(store)s does not offer pickup.") % names
     else:
         shown = _("%(store)s no longer offers curbside pickup.") % names

@@ -16,17 +16,19 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from o2o_site.money import format_money
-from orders.models import Fulfilment, Order
+from orders.models import FulfilmentMethod, Order
 from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
     available_units_at,
     opening_week,
-    order_for_page,
+    orders_for_page,
     stores_able_to_supply,
 )
-from orders.services import AlreadyPlaced, Contact, OrderError, set_collector
+from orders.services import AlreadyPlaced, Contact, OrderError
 from pickup.curbside import curbside_step
 from pickup.models import PickupSettings
+from pickup.selectors import pickup_of, with_pickups
+from pickup.services import set_collector
 from pickup.slots import available_slots_by_store, slot_options
 from stores.selectors import my_store
 
@@ -282,7 +284,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             ],
             "more_stores": more_stores,
             "chosen_store_id": str(form["store"].value() or ""),
-            "offers_curbside": any(Fulfilment.CURBSIDE in page.methods[store.pk] for store in stores),
+            "offers_curbside": any(FulfilmentMethod.CURBSIDE in page.methods[store.pk] for store in stores),
         },
     )
 
@@ -350,22 +352,25 @@ def _forget_token(request, token):
 @require_GET
 def order_detail(request, token):
     number = Order.number_from_token(token)
-    order = order_for_page(number) if number else None
+    order = with_pickups(orders_for_page()).filter(number=number).first() if number else None
     if order is None:
         # The same 404 for a bad signature and an unknown order: nothing to learn by probing.
         raise Http404
-    qr_code = segno.make(order.qr_payload, micro=False).svg_data_uri(scale=6) if order.is_open else None
+    pickup = pickup_of(order)
+    qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if order.is_open else None
     response = render(
         request,
         "orders/order_detail.html",
         {
             "order": order,
+            "pickup": pickup,
+            "fulfilment": pickup.fulfilment,
             "store": order.store,
             "week": opening_week(order.store),
             "qr_code": qr_code,
-            "curbside_step": curbside_step(order) if order.is_curbside else "",
+            "curbside_step": curbside_step(order) if pickup.is_curbside else "",
             "curbside_steps": CURBSIDE_STEPS,
-            "collector_form": CollectorForm(initial={"collector_name": order.collector_name})
+            "collector_form": CollectorForm(initial={"collector_name": pickup.collector_name})
             if order.is_open
             else None,
             "may_cancel": shopper_cancel_refusal(order) is None,

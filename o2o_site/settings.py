@@ -285,10 +285,12 @@ CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled")
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
 # dotted path of a callable taking the order and returning an EmailMessage, as EMAIL_BACKEND names
-# a class. Imported once by orders.notifications.messages; the system check orders.E001-E003 stops
-# the shop at start-up when a kind has no builder or a path does not import.
+# a class. An e-mail showing how the goods reach the shopper (code, booked time) is built by the
+# fulfilment app; orders builds only what it knows of. Imported once by
+# orders.notifications.messages; the system check orders.E001-E003 stops the shop at start-up when
+# a kind has no builder or a path does not import.
 O2O_NOTIFICATION_EMAILS = {
-    "order_received": "orders.emails.order_received_email",
+    "order_received": "pickup.emails.order_received_email",
     "ready_for_pickup": "pickup.emails.ready_for_pickup_email",
     "pickup_reminder": "pickup.emails.pickup_reminder_email",
     "order_cancelled": "orders.emails.order_cancelled_email",

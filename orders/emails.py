@@ -1,8 +1,10 @@
-"""The order's own e-mails to the shopper, whatever the way it reaches them: received, cancelled.
+"""The order's own e-mail to the shopper, whatever way it reaches them: "order cancelled", with
+the reason. (E-mails that show how the goods reach the shopper — the pickup code, the booked time
+— are built by the fulfilment app: pickup.emails.)
 
 Declared in O2O_NOTIFICATION_EMAILS (settings) and sent through the outbox
 (orders.notifications). Each builder takes the order and returns the message, written in the
-order's language; fulfilment apps build theirs with render_email (pickup.emails).
+order's language; fulfilment apps build theirs with render_email too.
 """
 
 from collections.abc import Callable
@@ -33,14 +35,6 @@ def render_email(order: Order, *, template: str, subject: Callable[[], str], con
     message = EmailMultiAlternatives(subject=subject, body=text, to=[order.contact_email])
     message.attach_alternative(html, "text/html")
     return message
-
-
-def order_received_email(order: Order) -> EmailMultiAlternatives:
-    return render_email(
-        order,
-        template="orders/email/order_received",
-        subject=lambda: _("We have received your order %(number)s") % {"number": order.number},
-    )
 
 
 def order_cancelled_email(order: Order) -> EmailMultiAlternatives:

@@ -12,12 +12,13 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from orders.models import (
+    FULFILMENT_STATUSES_HOLDING_STOCK,
     STATUSES_HOLDING_STOCK,
+    FulfilmentLine,
     Notification,
     NotificationKind,
     NotificationStatus,
     Order,
-    OrderLine,
     OrderStatus,
 )
 from stores.models import StockLevel
@@ -45,11 +46,14 @@ def check_integrity(*, stuck_after=datetime.timedelta(minutes=15), now=None) -> 
 
 
 def _check_stock(report):
-    # Units the open orders hold, per (store, product); lines of deleted products hold nothing.
+    # Units the open fulfilments hold, per (stock location, product); lines of deleted products
+    # hold nothing.
     held = {
-        (row["order__store_id"], row["product_id"]): row["units"]
-        for row in OrderLine.objects.filter(order__status__in=STATUSES_HOLDING_STOCK, product__isnull=False)
-        .values("order__store_id", "product_id")
+        (row["fulfilment__stock_location_id"], row["order_line__product_id"]): row["units"]
+        for row in FulfilmentLine.objects.filter(
+            fulfilment__status__in=FULFILMENT_STATUSES_HOLDING_STOCK, order_line__product__isnull=False
+        )
+        .values("fulfilment__stock_location_id", "order_line__product_id")
         .annotate(units=Sum("quantity"))
     }
     report.open_orders = Order.objects.filter(status__in=STATUSES_HOLDING_STOCK).count()

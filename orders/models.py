@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -27,9 +27,52 @@ ORDER_TRANSITIONS = {
 STATUSES_HOLDING_STOCK = (OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
 
 
-class Fulfilment(models.TextChoices):
+class Channel(models.TextChoices):
+    """Where an order was placed."""
+
+    WEB = "web", _("Web shop")
+    IN_STORE = "in_store", _("In store")
+
+
+class FulfilmentMethod(models.TextChoices):
+    """How a fulfilment's goods reach the shopper. Local delivery and shipping come next."""
+
     IN_STORE = "in_store", _("Pickup in store")
     CURBSIDE = "curbside", _("Curbside pickup")
+
+
+class FulfilmentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    READY = "ready", _("Ready")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# The one table of legal moves of a fulfilment; orders.services enforces it.
+FULFILMENT_TRANSITIONS = {
+    FulfilmentStatus.PENDING: {FulfilmentStatus.READY, FulfilmentStatus.CANCELLED},
+    FulfilmentStatus.READY: {FulfilmentStatus.FULFILLED, FulfilmentStatus.CANCELLED},
+    FulfilmentStatus.FULFILLED: set(),
+    FulfilmentStatus.CANCELLED: set(),
+}
+
+# The order's status summarises its fulfilments: when the order moves, every fulfilment still
+# open moves with it to the status below (today an order has exactly one fulfilment).
+FULFILMENT_STATUS_OF_ORDER = {
+    OrderStatus.PLACED: FulfilmentStatus.PENDING,
+    OrderStatus.READY_FOR_PICKUP: FulfilmentStatus.READY,
+    OrderStatus.COLLECTED: FulfilmentStatus.FULFILLED,
+    OrderStatus.CANCELLED: FulfilmentStatus.CANCELLED,
+}
+
+# Fulfilments in these states hold units reserved at their stock location.
+FULFILMENT_STATUSES_HOLDING_STOCK = (FulfilmentStatus.PENDING, FulfilmentStatus.READY)
+
+# An event row records an order's status change or a fulfilment's (kind FULFILMENT_STATUS).
+EVENT_STATUS_CHOICES = [
+    *OrderStatus.choices,
+    *((value, label) for value, label in FulfilmentStatus.choices if value not in OrderStatus.values),
+]
 
 
 class OrderActivity(models.TextChoices):
@@ -40,6 +83,7 @@ class OrderActivity(models.TextChoices):
     ARRIVED = "arrived", _("Checked in at the store")
     COLLECTOR_CHANGED = "collector_changed", _("Collector changed")
     REMINDED = "reminded", _("Pickup reminder sent")
+    FULFILMENT_STATUS = "fulfilment_status", _("Fulfilment status change")
     EMAILED = "emailed", _("E-mail sent")
 
 
@@ -74,42 +118,26 @@ class Order(models.Model):
     contact_name = models.CharField(_("name"), max_length=150)
     contact_email = models.EmailField(_("e-mail"))
     contact_phone = models.CharField(_("phone"), max_length=32)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    # Whose sale it is (reports, a manager's list). The goods come from each fulfilment's
+    # stock location, which for today's orders is this same store.
     store = models.ForeignKey(
-        "stores.Store", verbose_name=_("pickup store"), related_name="orders", on_delete=models.PROTECT
+        "stores.Store",
+        verbose_name=_("store"),
+        help_text=_("The store the order is attributed to."),
+        related_name="orders",
+        on_delete=models.PROTECT,
     )
     status = models.CharField(
         _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PLACED, editable=False
     )
     currency = models.CharField(_("currency"), max_length=3)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
-    # Random, not derived from the number: the shopper shows it, staff verify it at hand-over.
-    pickup_code = models.CharField(_("pickup code"), max_length=12, editable=False)
     language = models.CharField(_("language"), max_length=10, default="en")
-    fulfilment = models.CharField(
-        _("pickup method"), max_length=16, choices=Fulfilment.choices, default=Fulfilment.IN_STORE
-    )
-    vehicle_description = models.CharField(
-        _("vehicle"), max_length=120, blank=True, help_text=_("For curbside pickup, e.g. “red Toyota Yaris, AB-123”.")
-    )
-    # Someone other than the shopper may collect (a gift, a partner); staff see the name at hand-over.
-    collector_name = models.CharField(_("collected by (name)"), max_length=150, blank=True)
-    # The pickup time the shopper chose, as the slot was when the order was placed (aware, UTC).
-    pickup_slot_start = models.DateTimeField(_("pickup slot"), null=True, blank=True, editable=False)
-    pickup_slot_end = models.DateTimeField(_("pickup slot ends"), null=True, blank=True, editable=False)
     # The one-time token of the checkout page that placed the order: a double submit finds
     # this order instead of placing a second one (unique, so it holds across processes).
     checkout_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("placed at"), auto_now_add=True, db_index=True)
-    collected_at = models.DateTimeField(_("collected at"), null=True, blank=True, editable=False)
-    collected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("handed over by"),
-        null=True,
-        blank=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-        editable=False,
-    )
     # Set by orders.services.cancel_order; blank unless cancelled.
     cancel_reason = models.CharField(
         _("cancelled because"), max_length=16, choices=CancelReason.choices, blank=True, editable=False
@@ -123,14 +151,9 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         indexes = [
             models.Index(fields=["store", "status", "-created_at"], name="order_store_status_idx"),
-            models.Index(fields=["store", "pickup_slot_start"], name="order_store_slot_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
-            models.CheckConstraint(
-                condition=Q(pickup_slot_start__isnull=True) | Q(pickup_slot_end__gt=F("pickup_slot_start")),
-                name="order_slot_ends_after_start",
-            ),
         ]
 
     def __str__(self):
@@ -148,21 +171,8 @@ class Order(models.Model):
         return settings.SITE_URL.rstrip("/") + self.get_absolute_url()
 
     @property
-    def qr_payload(self):
-        return f"O2O:{self.number}:{self.pickup_code}"
-
-    @property
     def is_open(self):
         return self.status in STATUSES_HOLDING_STOCK
-
-    @property
-    def is_curbside(self):
-        return self.fulfilment == Fulfilment.CURBSIDE
-
-    @property
-    def collector(self):
-        """Who comes for the order: the named collector, else the shopper."""
-        return self.collector_name or self.contact_name
 
     @staticmethod
     def number_from_token(token):
@@ -201,13 +211,113 @@ class OrderLine(models.Model):
         return f"{self.quantity} × {self.product_name}"
 
 
+class FulfilmentQuerySet(models.QuerySet):
+    def holding_stock(self):
+        return self.filter(status__in=FULFILMENT_STATUSES_HOLDING_STOCK)
+
+
+class Fulfilment(models.Model):
+    """One way part (today: all) of an order reaches the shopper: its method, the stock location
+    its units come from, its lines, its status and its timeline (events with this fulfilment).
+
+    The method's own details live in the app that runs it (pickup.Pickup: code, slot, vehicle,
+    collector, curbside check-in). Status changes go through orders.services, which checks
+    FULFILMENT_TRANSITIONS; the order's status summarises its fulfilments.
+    """
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), related_name="fulfilments", on_delete=models.CASCADE)
+    method = models.CharField(
+        _("method"), max_length=16, choices=FulfilmentMethod.choices, default=FulfilmentMethod.IN_STORE
+    )
+    stock_location = models.ForeignKey(
+        "stores.Store", verbose_name=_("stock location"), related_name="fulfilments", on_delete=models.PROTECT
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=FulfilmentStatus.choices,
+        default=FulfilmentStatus.PENDING,
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("placed at"), auto_now_add=True)
+    fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True, editable=False)
+    fulfilled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handed over by"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        editable=False,
+    )
+
+    objects = FulfilmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        indexes = [
+            models.Index(fields=["stock_location", "status"], name="fulfilment_location_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.order} – {self.get_method_display()}"
+
+    @property
+    def is_open(self):
+        return self.status in FULFILMENT_STATUSES_HOLDING_STOCK
+
+    @property
+    def is_curbside(self):
+        return self.method == FulfilmentMethod.CURBSIDE
+
+
+class FulfilmentLine(models.Model):
+    """How many units of an order line a fulfilment carries. The units of one order line over all
+    its fulfilments never exceed the line's quantity (orders.services.create_fulfilment checks)."""
+
+    fulfilment = models.ForeignKey(
+        Fulfilment, verbose_name=_("fulfilment"), related_name="lines", on_delete=models.CASCADE
+    )
+    order_line = models.ForeignKey(
+        OrderLine, verbose_name=_("order line"), related_name="fulfilment_lines", on_delete=models.CASCADE
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("fulfilment line")
+        verbose_name_plural = _("fulfilment lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="fulfilment_line_quantity_positive"),
+            models.UniqueConstraint(fields=["fulfilment", "order_line"], name="fulfilment_line_unique_per_line"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.order_line}"
+
+
 class OrderEvent(models.Model):
-    """One row per status change: the shopper's timeline and the manager's audit trail."""
+    """One row per status change: the shopper's timeline and the manager's audit trail.
+
+    `fulfilment` is set on what concerns one fulfilment: its own status changes (kind
+    FULFILMENT_STATUS), check-ins, a changed collector, and the order's status change that moved
+    its only fulfilment along (so a one-fulfilment order has one row per move, as before).
+    """
 
     order = models.ForeignKey(Order, verbose_name=_("order"), related_name="events", on_delete=models.CASCADE)
+    fulfilment = models.ForeignKey(
+        Fulfilment,
+        verbose_name=_("fulfilment"),
+        null=True,
+        blank=True,
+        related_name="events",
+        on_delete=models.SET_NULL,
+    )
     kind = models.CharField(_("what"), max_length=20, choices=OrderActivity.choices, default=OrderActivity.STATUS)
-    from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices)
+    from_status = models.CharField(_("from"), max_length=20, choices=EVENT_STATUS_CHOICES, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=EVENT_STATUS_CHOICES)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

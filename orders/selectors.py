@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
 
 from stores.models import OpeningHours, StockLevel, Store
 
@@ -93,13 +93,11 @@ def best_pickup_availability(product_id) -> Availability:
     return Availability(store=level.store, units=max(level.available_quantity, 0))
 
 
-def order_for_page(number):
-    """An order with everything its page shows: lines, timeline, store and its hours."""
-    return (
-        Order.objects.select_related("store", "store__pickup_settings", "curbside_visit")
-        .prefetch_related("lines", "events", "store__opening_hours")
-        .filter(number=number)
-        .first()
+def orders_for_page() -> QuerySet[Order]:
+    """Orders with everything their page shows: lines, timeline, store and its hours. The page
+    (checkout.views.order_detail) adds how each fulfilment reaches the shopper."""
+    return Order.objects.select_related("store", "store__pickup_settings").prefetch_related(
+        "lines", "events", "store__opening_hours"
     )
 
 

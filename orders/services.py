@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -18,9 +18,15 @@ from stores import services as stock
 from stores.models import Store
 
 from .models import (
+    FULFILMENT_STATUS_OF_ORDER,
+    FULFILMENT_TRANSITIONS,
     ORDER_TRANSITIONS,
     CancelReason,
+    Channel,
     Fulfilment,
+    FulfilmentLine,
+    FulfilmentMethod,
+    FulfilmentStatus,
     NotificationKind,
     Order,
     OrderActivity,
@@ -32,7 +38,6 @@ from .notifications.outbox import notify
 
 # No 0/O or 1/I: order numbers are read aloud at the counter.
 ORDER_NUMBER_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
-PICKUP_CODE_DIGITS = 6
 
 
 class OrderError(Exception):
@@ -52,6 +57,17 @@ class IllegalTransition(Exception):
         super().__init__(f"order {order.number} cannot go from {order.status} to {to_status}")
 
 
+class IllegalFulfilmentTransition(IllegalTransition):
+    def __init__(self, fulfilment, to_status):
+        self.fulfilment = fulfilment
+        Exception.__init__(self, f"fulfilment {fulfilment.pk} cannot go from {fulfilment.status} to {to_status}")
+        self.order, self.to_status = fulfilment.order, to_status
+
+
+class TooManyUnits(OrderError):
+    """A fulfilment would carry more units of an order line than the line has."""
+
+
 @dataclass(frozen=True)
 class Contact:
     name: str
@@ -61,10 +77,6 @@ class Contact:
 
 def new_order_number() -> str:
     return "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
-
-
-def new_pickup_code() -> str:
-    return f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
 
 
 @dataclass(frozen=True)
@@ -80,22 +92,28 @@ class LineSpec:
         return round_to_minor_unit(self.product.price, settings.SHOP_CURRENCY)
 
 
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    fulfilment: Fulfilment
+
+
 def create_order(
     *,
     lines: list[LineSpec],
     store: Store,
     contact: Contact,
+    method: FulfilmentMethod,
+    stock_location: Store | None = None,
+    channel: Channel = Channel.WEB,
     customer: User | None = None,
     language: str = "en",
     checkout_token: str | None = None,
-    fulfilment: str = Fulfilment.IN_STORE,
-    vehicle_description: str = "",
-    collector_name: str = "",
-    pickup_slot_start: datetime.datetime | None = None,
-    pickup_slot_end: datetime.datetime | None = None,
-) -> Order:
-    """Write a placed order with its lines and its first event; to be called inside the caller's
-    transaction, after the caller reserved the stock (checkout.services.place_pickup_order does).
+) -> PlacedOrder:
+    """Write a placed order with its lines, its one fulfilment (every line, by `method`, from
+    `stock_location`, by default the `store` the order is attributed to) and its first event; to
+    be called inside the caller's transaction, after the caller reserved the stock at the stock
+    location (checkout.services.place_pickup_order does). Returns the order and its fulfilment.
 
     Unit prices are the products' prices now, never the shopper's. Raises AlreadyPlaced when
     another request already placed an order with the same `checkout_token` (the caller rolls back
@@ -117,24 +135,57 @@ def create_order(
         contact_name=contact.name,
         contact_email=contact.email,
         contact_phone=contact.phone,
+        channel=channel,
         store=store,
         currency=settings.SHOP_CURRENCY,
         # The sum of the lines, each from the price as shown: what every page and e-mail shows adds up.
         total=sum((line.line_total for line in order_lines), Decimal("0")),
-        pickup_code=new_pickup_code(),
         language=language,
         checkout_token=checkout_token,
-        fulfilment=fulfilment,
-        vehicle_description=vehicle_description if fulfilment == Fulfilment.CURBSIDE else "",
-        collector_name=collector_name,
-        pickup_slot_start=pickup_slot_start,
-        pickup_slot_end=pickup_slot_end,
     )
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
-    OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PLACED, actor=order.customer)
-    return order
+    fulfilment = create_fulfilment(order=order, method=method, stock_location=stock_location or store)
+    OrderEvent.objects.create(
+        order=order, fulfilment=fulfilment, from_status="", to_status=OrderStatus.PLACED, actor=order.customer
+    )
+    return PlacedOrder(order=order, fulfilment=fulfilment)
+
+
+def create_fulfilment(
+    *, order: Order, method: FulfilmentMethod, stock_location: Store, quantities: dict[int, int] | None = None
+) -> Fulfilment:
+    """Add a pending fulfilment to `order` carrying `quantities` ({order line id: units}; None:
+    every line in full). Raises TooManyUnits when a line would be fulfilled more than its
+    quantity over all its fulfilments (the order row is locked while they are counted)."""
+    with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).first()
+        order_lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
+        if quantities is None:
+            quantities = {pk: line.quantity for pk, line in order_lines.items()}
+        unknown = set(quantities) - set(order_lines)
+        if unknown:
+            raise TooManyUnits(f"lines {sorted(unknown)} are not lines of order {order.number}")
+        taken = dict(
+            FulfilmentLine.objects.filter(order_line__order=order)
+            .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
+            .values("order_line")
+            .annotate(units=models.Sum("quantity"))
+            .values_list("order_line", "units")
+        )
+        for line_pk, units in quantities.items():
+            if units < 1 or taken.get(line_pk, 0) + units > order_lines[line_pk].quantity:
+                raise TooManyUnits(
+                    f"order {order.number}: line {line_pk} has {order_lines[line_pk].quantity} units, "
+                    f"{taken.get(line_pk, 0)} already in fulfilments, {units} asked"
+                )
+        fulfilment = Fulfilment.objects.create(order=order, method=method, stock_location=stock_location)
+        FulfilmentLine.objects.bulk_create(
+            FulfilmentLine(fulfilment=fulfilment, order_line_id=line_pk, quantity=units)
+            for line_pk, units in sorted(quantities.items())
+        )
+    return fulfilment
 
 
 def _create_order_with_unique_number(**fields):
@@ -165,6 +216,11 @@ def note_in_order_language(order, note) -> str:
 def transition_order(*, order, to_status, by=None, note="") -> Order:
     """Move `order` to `to_status` if the transition table allows it, and record the event.
 
+    The order's status summarises its fulfilments: every fulfilment still open moves with it
+    (FULFILMENT_STATUS_OF_ORDER, checked against FULFILMENT_TRANSITIONS) in the same transaction.
+    One event row records the move; it names the fulfilment when exactly one moved (today's
+    orders), so the timeline shows one row per move.
+
     `note` is a string or a callable giving one (see note_in_order_language).
 
     The order row is locked so two members of staff acting at once cannot both move it.
@@ -176,13 +232,16 @@ def transition_order(*, order, to_status, by=None, note="") -> Order:
         from_status = locked.status
         locked.status = to_status
         locked.save(update_fields=["status"])
-        if to_status == OrderStatus.COLLECTED and not note:
-            # Who handed over is the event's actor; to whom is worth keeping in the history too.
-            def note():
-                return _("Handed over to %(name)s.") % {"name": locked.collector}
-
+        moved = [
+            _move_fulfilment(fulfilment, FULFILMENT_STATUS_OF_ORDER[to_status])
+            for fulfilment in Fulfilment.objects.select_for_update()
+            .filter(order=locked)
+            .holding_stock()
+            .exclude(status=FULFILMENT_STATUS_OF_ORDER[to_status])  # already there on its own
+        ]
         OrderEvent.objects.create(
             order=locked,
+            fulfilment=moved[0] if len(moved) == 1 else None,
             from_status=from_status,
             to_status=to_status,
             actor=by if by is not None and by.is_authenticated else None,
@@ -192,77 +251,91 @@ def transition_order(*, order, to_status, by=None, note="") -> Order:
     return locked
 
 
-def line_quantities(order) -> dict[int, int]:
+def _move_fulfilment(fulfilment: Fulfilment, to_status: FulfilmentStatus) -> Fulfilment:
+    """The one check of FULFILMENT_TRANSITIONS, on a fulfilment row the caller has locked."""
+    if to_status not in FULFILMENT_TRANSITIONS[FulfilmentStatus(fulfilment.status)]:
+        raise IllegalFulfilmentTransition(fulfilment, to_status)
+    fulfilment.status = to_status
+    fulfilment.save(update_fields=["status"])
+    return fulfilment
+
+
+def transition_fulfilment(*, fulfilment: Fulfilment, to_status: FulfilmentStatus, by=None, note="") -> Fulfilment:
+    """Move one fulfilment on its own (an order with several) and record it on the timeline
+    (an event of kind FULFILMENT_STATUS naming the fulfilment). The order's own status is moved
+    by transition_order, which moves its open fulfilments with it."""
+    with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=fulfilment.order_id).values_list("pk", flat=True).first()
+        locked = Fulfilment.objects.select_for_update().select_related("order").get(pk=fulfilment.pk)
+        from_status = locked.status
+        _move_fulfilment(locked, to_status)
+        OrderEvent.objects.create(
+            order=locked.order,
+            fulfilment=locked,
+            kind=OrderActivity.FULFILMENT_STATUS,
+            from_status=from_status,
+            to_status=to_status,
+            actor=by if by is not None and by.is_authenticated else None,
+            note=note_in_order_language(locked.order, note),
+        )
+    fulfilment.status = locked.status
+    return locked
+
+
+def mark_fulfilled(*, fulfilment: Fulfilment, by: User | None, at: datetime.datetime) -> Fulfilment:
+    """Record when and by whom a fulfilment was handed over (its status moved with the order)."""
+    fulfilment.fulfilled_at = at
+    fulfilment.fulfilled_by = by if by is not None and by.is_authenticated else None
+    fulfilment.save(update_fields=["fulfilled_at", "fulfilled_by"])
+    return fulfilment
+
+
+def fulfilment_quantities(fulfilment: Fulfilment) -> dict[int, int]:
+    """Units per product a fulfilment carries (lines of deleted products carry none)."""
     quantities = {}
-    for line in order.lines.all():
-        if line.product_id is not None:
-            quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+    for product_id, units in FulfilmentLine.objects.filter(
+        fulfilment=fulfilment, order_line__product__isnull=False
+    ).values_list("order_line__product_id", "quantity"):
+        quantities[product_id] = quantities.get(product_id, 0) + units
     return quantities
 
 
 def cancel_order(*, order: Order, reason: CancelReason, by: User | None = None, note="") -> Order:
-    """Cancel an open order, give its reserved units back to sale at the store, and e-mail the
-    shopper why (every way of cancelling comes here, so the e-mail goes out for each, once).
+    """Cancel an open order, give the units its open fulfilments reserved back to sale (each at its
+    stock location), and e-mail the shopper why: every way of cancelling comes here (the store,
+    expiry, the shopper), so the e-mail goes out for each, once.
 
     `reason` is kept on the order (its page and the e-mail say it); the history note is `note`
     (a string or a callable, see note_in_order_language), or else the reason itself.
     """
     reason = CancelReason(reason)
     with transaction.atomic():
+        holding = list(Fulfilment.objects.filter(order=order).holding_stock().select_related("stock_location"))
         cancelled = transition_order(
             order=order, to_status=OrderStatus.CANCELLED, by=by, note=note or (lambda: str(reason.label))
         )
         cancelled.cancel_reason = reason
         cancelled.save(update_fields=["cancel_reason"])
-        stock.release_stock(store=cancelled.store, quantities=line_quantities(cancelled))
+        for fulfilment in holding:
+            stock.release_stock(store=fulfilment.stock_location, quantities=fulfilment_quantities(fulfilment))
         notify(order=cancelled, kind=NotificationKind.ORDER_CANCELLED)
     order.cancel_reason = reason
     return cancelled
 
 
-def record_order_activity(*, order, kind, by=None, note="") -> OrderEvent:
-    """Write an event that is not a status change (on the way, checked in, collector changed).
+def record_order_activity(*, order, kind, fulfilment: Fulfilment | None = None, by=None, note="") -> OrderEvent:
+    """Write an event that is not a status change (on the way, checked in, collector changed),
+    naming the `fulfilment` it concerns, if any.
 
     The row carries the order's status at that moment as both from and to. `note` is a string or
     a callable giving one, written in the order's language (note_in_order_language).
     """
     return OrderEvent.objects.create(
         order=order,
+        fulfilment=fulfilment,
         kind=kind,
         from_status=order.status,
         to_status=order.status,
         actor=by if by is not None and by.is_authenticated else None,
         note=note_in_order_language(order, note)[:255],
     )
-
-
-class CollectorLocked(OrderError):
-    pass
-
-
-def set_collector(*, order, name: str, by=None) -> Order:
-    """Name who will collect the order (blank: the shopper). Allowed until the order is closed."""
-    name = " ".join((name or "").split())[:150]
-    with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        if not locked.is_open:
-            raise CollectorLocked(
-                _("Order %(number)s is “%(status)s”: who collects it can no longer be changed.")
-                % {"number": locked.number, "status": OrderStatus(locked.status).label}
-            )
-        if locked.collector_name == name:
-            return locked
-        locked.collector_name = name
-        locked.save(update_fields=["collector_name"])
-        record_order_activity(
-            order=locked,
-            kind=OrderActivity.COLLECTOR_CHANGED,
-            by=by,
-            note=lambda: (
-                _("%(name)s will collect the order.") % {"name": name}
-                if name
-                else _("The shopper will collect the order themselves.")
-            ),
-        )
-    order.collector_name = locked.collector_name
-    return locked

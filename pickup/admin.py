@@ -51,7 +51,7 @@ class PickupSettingsInline(TranslationStackedInline):
 class CurbsideVisitAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     """Read-only record of curbside visits: arrival, bay, hand-over and how long shoppers waited."""
 
-    store_path = "order__store"
+    store_path = "fulfilment__stock_location"
     list_display = (
         "order",
         "state",
@@ -62,11 +62,18 @@ class CurbsideVisitAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "handed_over_by",
         "wait_seconds",
     )
-    list_filter = ("state", ("order__store", ManagedStoreListFilter))
-    search_fields = ("order__number", "vehicle")
-    list_select_related = ("order", "handed_over_by")
+    list_filter = ("state", ("fulfilment__stock_location", ManagedStoreListFilter))
+    search_fields = ("fulfilment__order__number", "vehicle")
+    list_select_related = ("fulfilment__order", "handed_over_by")
     date_hierarchy = "arrived_at"
     readonly_fields = [field.name for field in CurbsideVisit._meta.fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("fulfilment__order")
+
+    @admin.display(description=_("order"), ordering="fulfilment__order__number")
+    def order(self, visit):
+        return visit.fulfilment.order
 
     def has_add_permission(self, request):
         return False

@@ -7,9 +7,10 @@ see them in the curbside queue (pickup.views) and hand the order over with the s
 code through pickup.services.collect_order, the same service as at the counter; the visit then
 records how long the shopper waited.
 
-Every step writes an OrderEvent (orders.services.record_order_activity), which the shopper's
-timeline and the admin's audit read. A shopper's visit is one row per order (its primary key is
-the order), and each step locks the order row, so tapping twice changes nothing twice.
+Every step writes an OrderEvent naming the fulfilment (orders.services.record_order_activity),
+which the shopper's timeline and the admin's audit read. A shopper's visit is one row per
+fulfilment (its primary key; the check-in belongs to the fulfilment, the link names the order),
+and each step locks the order row, so tapping twice changes nothing twice.
 """
 
 import datetime
@@ -25,7 +26,8 @@ from django.utils.translation import ngettext
 from orders.models import Order, OrderActivity, OrderStatus
 from orders.services import record_order_activity
 
-from .models import CurbsideState, CurbsideVisit, PickupSettings
+from .models import CurbsideState, CurbsideVisit, Pickup, PickupSettings
+from .selectors import pickup_of, with_pickups
 
 CHECK_IN_SALT = "pickup.curbside-check-in"
 # The link outlives the order by a day: after that the order is cancelled anyway (pickup.reminders).
@@ -66,6 +68,11 @@ def link_max_age(order) -> datetime.timedelta:
     return datetime.timedelta(days=PickupSettings.for_store(order.store).expire_after_days) + LINK_GRACE
 
 
+def is_curbside(order: Order) -> bool:
+    pickup = pickup_of(order)
+    return pickup is not None and pickup.is_curbside
+
+
 def order_for_check_in(*, number, signature):
     """The curbside order a check-in link was signed for.
 
@@ -78,12 +85,12 @@ def order_for_check_in(*, number, signature):
     except signing.BadSignature as error:
         raise CheckInLinkInvalid from error
     order = (
-        Order.objects.select_related("store", "store__pickup_settings", "curbside_visit")
+        with_pickups(Order.objects.select_related("store", "store__pickup_settings"))
         .prefetch_related("lines")
         .filter(number=number)
         .first()
     )
-    if order is None or not order.is_curbside:
+    if order is None or not is_curbside(order):
         raise CheckInLinkInvalid
     try:
         _signer().unsign(signed, max_age=link_max_age(order))
@@ -92,9 +99,13 @@ def order_for_check_in(*, number, signature):
     return order
 
 
-def visit_of(order):
+def visit_of(order: Order) -> CurbsideVisit | None:
+    """The curbside visit of the order's pickup (None: not checked in, or not curbside)."""
+    pickup = pickup_of(order)
+    if pickup is None:
+        return None
     try:
-        return order.curbside_visit
+        return pickup.fulfilment.curbside_visit
     except CurbsideVisit.DoesNotExist:
         return None
 
@@ -118,8 +129,9 @@ def announce_on_the_way(*, order, eta_minutes: int, now=None) -> CurbsideVisit:
     now = now or timezone.now()
     with transaction.atomic():
         locked = _locked_ready_order(order)
+        pickup = _pickup(locked)
         visit, created = CurbsideVisit.objects.get_or_create(
-            order=locked, defaults={"state": CurbsideState.ON_THE_WAY, "on_the_way_at": now}
+            fulfilment=pickup.fulfilment, defaults={"state": CurbsideState.ON_THE_WAY, "on_the_way_at": now}
         )
         if visit.state != CurbsideState.ON_THE_WAY:
             return visit  # already at the curb (or handed over): nothing to announce
@@ -128,6 +140,7 @@ def announce_on_the_way(*, order, eta_minutes: int, now=None) -> CurbsideVisit:
         visit.save(update_fields=["eta", "on_the_way_at"])
         record_order_activity(
             order=locked,
+            fulfilment=pickup.fulfilment,
             kind=OrderActivity.ON_THE_WAY,
             note=lambda: (
                 ngettext("Expected in %(minutes)s minute.", "Expected in %(minutes)s minutes.", eta_minutes)
@@ -148,8 +161,11 @@ def check_in(*, order, bay=None, vehicle="", now=None) -> CurbsideVisit:
         )
     with transaction.atomic():
         locked = _locked_ready_order(order)
-        visit, _created = CurbsideVisit.objects.get_or_create(order=locked, defaults={"state": CurbsideState.ARRIVED})
-        vehicle = vehicle or visit.vehicle or locked.vehicle_description
+        pickup = _pickup(locked)
+        visit, _created = CurbsideVisit.objects.get_or_create(
+            fulfilment=pickup.fulfilment, defaults={"state": CurbsideState.ARRIVED}
+        )
+        vehicle = vehicle or visit.vehicle or pickup.vehicle_description
         if visit.state == CurbsideState.ARRIVED and visit.arrived_at is not None:
             if (visit.bay, visit.vehicle) != (bay, vehicle):
                 visit.bay, visit.vehicle = bay, vehicle
@@ -161,6 +177,7 @@ def check_in(*, order, bay=None, vehicle="", now=None) -> CurbsideVisit:
         visit.save(update_fields=["state", "arrived_at", "bay", "vehicle"])
         record_order_activity(
             order=locked,
+            fulfilment=pickup.fulfilment,
             kind=OrderActivity.ARRIVED,
             note=lambda: (
                 _("Waiting at %(where)s%(vehicle)s.")
@@ -173,15 +190,19 @@ def check_in(*, order, bay=None, vehicle="", now=None) -> CurbsideVisit:
     return visit
 
 
-def record_hand_over(*, order, by, now) -> CurbsideVisit | None:
-    """Close a curbside order's visit as it is collected, at the car or at the counter: when, by
+def _pickup(locked_order: Order) -> Pickup:
+    return Pickup.objects.select_related("fulfilment").filter(fulfilment__order=locked_order).order_by("pk").first()
+
+
+def record_hand_over(*, pickup: Pickup, by, now) -> CurbsideVisit | None:
+    """Close a curbside pickup's visit as it is collected, at the car or at the counter: when, by
     whom, and how long the shopper waited since checking in. Called inside the collect's
     transaction (pickup.services.collect_order), so a collected curbside order never stays in the
     queue as "arrived"."""
-    if not order.is_curbside:
+    if not pickup.is_curbside:
         return None
     visit, _created = CurbsideVisit.objects.select_for_update().get_or_create(
-        order=order, defaults={"state": CurbsideState.HANDED_OVER}
+        fulfilment=pickup.fulfilment, defaults={"state": CurbsideState.HANDED_OVER}
     )
     visit.state = CurbsideState.HANDED_OVER
     visit.handed_over_at = now

@@ -1,4 +1,5 @@
-"""The pickup e-mails: ready for pickup, and the reminder for an order not collected.
+"""The pickup e-mails: order received (with the pickup code and the booked time), ready for
+pickup, and the reminder for an order not collected.
 
 Declared in O2O_NOTIFICATION_EMAILS (settings) and sent through the outbox (orders.notifications);
 rendered in the order's language by orders.emails.render_email.
@@ -11,6 +12,17 @@ from orders.emails import render_email
 from orders.models import Order
 
 from .reminders import ready_at_of, uncollected_deadlines
+from .selectors import pickup_of
+
+
+def order_received_email(order: Order) -> EmailMultiAlternatives:
+    """What was ordered, where, when, the order link and the pickup code to show at the counter."""
+    return render_email(
+        order,
+        template="pickup/email/order_received",
+        subject=lambda: _("We have received your order %(number)s") % {"number": order.number},
+        context={"pickup": pickup_of(order)},
+    )
 
 
 def ready_for_pickup_email(order: Order) -> EmailMultiAlternatives:
@@ -27,7 +39,10 @@ def ready_for_pickup_email(order: Order) -> EmailMultiAlternatives:
 
 def pickup_reminder_email(order: Order) -> EmailMultiAlternatives:
     # "Collect by" is the very time the order is cancelled (pickup.reminders computes both).
-    deadlines = uncollected_deadlines(order=order, ready_at=ready_at_of(order))
+    pickup = pickup_of(order)
+    deadlines = uncollected_deadlines(
+        store=order.store, ready_at=ready_at_of(order), booked_until=pickup.slot_end if pickup else None
+    )
     return render_email(
         order,
         template="pickup/email/pickup_reminder",

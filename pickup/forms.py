@@ -3,9 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Order
-
 from .curbside import MAX_ETA_MINUTES
+from .models import Pickup
 
 
 class OnTheWayForm(forms.Form):
@@ -51,7 +50,7 @@ class CheckInForm(forms.Form):
 class HandOverForm(forms.Form):
     code = forms.CharField(
         label=_("Pickup code"),
-        max_length=Order._meta.get_field("pickup_code").max_length,
+        max_length=Pickup._meta.get_field("code").max_length,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "data-testid": "hand-over-code"}),
         error_messages={"required": _("Ask the shopper for their pickup code.")},
     )

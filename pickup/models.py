@@ -1,9 +1,69 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from orders.models import FulfilmentStatus
+
+
+class Pickup(models.Model):
+    """What a pickup fulfilment needs beyond the order: the code shown at hand-over, the booked
+    pickup time, and who comes in what car. One per pickup fulfilment (its primary key)."""
+
+    fulfilment = models.OneToOneField(
+        "orders.Fulfilment",
+        verbose_name=_("fulfilment"),
+        primary_key=True,
+        related_name="pickup",
+        on_delete=models.CASCADE,
+    )
+    # Random, not derived from the number: the shopper shows it, staff verify it at hand-over.
+    code = models.CharField(_("pickup code"), max_length=12, editable=False)
+    # The pickup time the shopper chose, as the slot was when the order was placed (aware, UTC).
+    slot_start = models.DateTimeField(_("pickup slot"), null=True, blank=True, editable=False)
+    slot_end = models.DateTimeField(_("pickup slot ends"), null=True, blank=True, editable=False)
+    vehicle_description = models.CharField(
+        _("vehicle"), max_length=120, blank=True, help_text=_("For curbside pickup, e.g. “red Toyota Yaris, AB-123”.")
+    )
+    # Someone other than the shopper may collect (a gift, a partner); staff see the name at hand-over.
+    collector_name = models.CharField(_("collected by (name)"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("pickup")
+        verbose_name_plural = _("pickups")
+        indexes = [
+            # Slot counting (pickup.slots): pickups in a range of starts, joined to their
+            # fulfilment's stock location (fulfilment_location_status_idx) by primary key.
+            models.Index(fields=["slot_start"], name="pickup_slot_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slot_start__isnull=True) | Q(slot_end__gt=F("slot_start")),
+                name="pickup_slot_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.fulfilment} ({self.code})"
+
+    @property
+    def order(self):
+        return self.fulfilment.order
+
+    @property
+    def is_curbside(self):
+        return self.fulfilment.is_curbside
+
+    @property
+    def collector(self):
+        """Who comes for the order: the named collector, else the shopper."""
+        return self.collector_name or self.fulfilment.order.contact_name
+
+    @property
+    def qr_payload(self):
+        return f"O2O:{self.fulfilment.order.number}:{self.code}"
 
 
 class PickupCodeAttemptQuerySet(models.QuerySet):
@@ -170,20 +230,20 @@ class CurbsideVisitQuerySet(models.QuerySet):
     def waiting(self):
         """Shoppers on the way or at the curb whose order is still to be handed over."""
         return self.filter(
-            state__in=(CurbsideState.ON_THE_WAY, CurbsideState.ARRIVED), order__status="ready_for_pickup"
+            state__in=(CurbsideState.ON_THE_WAY, CurbsideState.ARRIVED), fulfilment__status=FulfilmentStatus.READY
         )
 
 
 class CurbsideVisit(models.Model):
     """A curbside shopper's trip to the store: on the way, checked in, handed over.
 
-    One per order (the primary key is the order), so checking in twice can never put a shopper in
-    the queue twice. Written only by pickup.curbside.
+    One per fulfilment (the primary key; check-in belongs to the fulfilment, not the order), so
+    checking in twice can never put a shopper in the queue twice. Written only by pickup.curbside.
     """
 
-    order = models.OneToOneField(
-        "orders.Order",
-        verbose_name=_("order"),
+    fulfilment = models.OneToOneField(
+        "orders.Fulfilment",
+        verbose_name=_("fulfilment"),
         primary_key=True,
         related_name="curbside_visit",
         on_delete=models.CASCADE,
@@ -213,4 +273,4 @@ class CurbsideVisit(models.Model):
         indexes = [models.Index(fields=["state", "arrived_at"], name="curbside_state_idx")]
 
     def __str__(self):
-        return f"{self.order} ({self.get_state_display()})"
+        return f"{self.fulfilment} ({self.get_state_display()})"

@@ -27,8 +27,9 @@ from django.utils.translation import ngettext
 from orders.models import CancelReason, Notification, NotificationKind, Order, OrderActivity, OrderEvent, OrderStatus
 from orders.notifications.outbox import notify
 from orders.services import IllegalTransition, cancel_order, record_order_activity
+from stores.models import Store
 
-from .models import PickupSettings
+from .models import Pickup, PickupSettings
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +48,21 @@ class UncollectedDeadlines:
     collect_by: datetime.datetime  # the order is cancelled at this time if still not collected
 
 
-def uncollected_deadlines(*, order: Order, ready_at: datetime.datetime) -> UncollectedDeadlines:
-    """When a ready order not collected is reminded and cancelled: the store's hours and days,
-    counted from the later of `ready_at` and the end of the booked pickup time."""
-    counted_from = max(ready_at, order.pickup_slot_end) if order.pickup_slot_end else ready_at
-    rules = PickupSettings.for_store(order.store)
+def uncollected_deadlines(
+    *, store: Store, ready_at: datetime.datetime, booked_until: datetime.datetime | None
+) -> UncollectedDeadlines:
+    """When a ready order not collected is reminded and cancelled: `store`'s hours and days,
+    counted from the later of `ready_at` and `booked_until` (the end of the booked pickup time)."""
+    counted_from = max(ready_at, booked_until) if booked_until else ready_at
+    rules = PickupSettings.for_store(store)
     return UncollectedDeadlines(
         remind_at=counted_from + datetime.timedelta(hours=rules.remind_after_hours),
         collect_by=counted_from + datetime.timedelta(days=rules.expire_after_days),
     )
+
+
+def _deadlines(order: Order) -> UncollectedDeadlines:
+    return uncollected_deadlines(store=order.store, ready_at=order.ready_at, booked_until=order.booked_until)
 
 
 def _became_ready():
@@ -79,10 +86,14 @@ def ready_at_of(order: Order) -> datetime.datetime:
     return ready_at or timezone.now()
 
 
+def _booked_until():
+    return Pickup.objects.filter(fulfilment__order=OuterRef("pk")).order_by("pk").values("slot_end")[:1]
+
+
 def _ready_orders() -> QuerySet[Order]:
     return (
         Order.objects.filter(status=OrderStatus.READY_FOR_PICKUP)
-        .annotate(ready_at=Subquery(_became_ready()))
+        .annotate(ready_at=Subquery(_became_ready()), booked_until=Subquery(_booked_until()))
         .filter(ready_at__isnull=False)
         .select_related("store", "store__pickup_settings")
         .order_by("pk")
@@ -93,18 +104,14 @@ def orders_due_a_reminder(*, now: datetime.datetime) -> list[Order]:
     """Ready orders past their reminder time, not reminded yet, not yet due to be cancelled."""
     due = []
     for order in _ready_orders().exclude(notifications__kind=NotificationKind.PICKUP_REMINDER):
-        deadlines = uncollected_deadlines(order=order, ready_at=order.ready_at)
+        deadlines = _deadlines(order)
         if deadlines.remind_at <= now < deadlines.collect_by:
             due.append(order)
     return due
 
 
 def orders_due_to_expire(*, now: datetime.datetime) -> list[Order]:
-    return [
-        order
-        for order in _ready_orders()
-        if uncollected_deadlines(order=order, ready_at=order.ready_at).collect_by <= now
-    ]
+    return [order for order in _ready_orders() if _deadlines(order).collect_by <= now]
 
 
 def _lock_if_still_ready(order: Order) -> Order | None:

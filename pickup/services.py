@@ -1,7 +1,8 @@
-"""Pickup: getting an order ready, telling the shopper, and handing it over."""
+"""Pickup: a pickup's details, getting an order ready, telling the shopper, and handing it over."""
 
 import datetime
 import hmac
+import secrets
 from functools import partial
 
 from django.core.exceptions import PermissionDenied
@@ -10,19 +11,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from orders.models import NotificationKind, Order, OrderStatus
+from accounts.models import User
+from orders.models import Fulfilment, FulfilmentMethod, NotificationKind, Order, OrderActivity, OrderStatus
 from orders.notifications.outbox import notify
-from orders.services import IllegalTransition, line_quantities, transition_order
+from orders.services import (
+    IllegalTransition,
+    OrderError,
+    fulfilment_quantities,
+    mark_fulfilled,
+    record_order_activity,
+    transition_order,
+)
 from stores import services as stock
 from stores.models import Store
 
 from . import curbside
-from .models import PickupCodeAttempt
+from .models import Pickup, PickupCodeAttempt
+from .selectors import pickup_of
 
 # Brute-force limits for pickup codes (6 random digits: a million possibilities).
 MAX_FAILURES_PER_ORDER = 5
 MAX_FAILURES_PER_USER = 20
 USER_FAILURE_WINDOW = datetime.timedelta(hours=1)
+PICKUP_CODE_DIGITS = 6
 
 
 class WrongPickupCode(Exception):
@@ -33,6 +44,66 @@ class PickupCodeLocked(WrongPickupCode):
     """Too many wrong codes: the order (or the member of staff) may not collect for now."""
 
 
+def new_pickup_code() -> str:
+    return f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
+
+
+def create_pickup(
+    *,
+    fulfilment: Fulfilment,
+    slot_start: datetime.datetime | None = None,
+    slot_end: datetime.datetime | None = None,
+    vehicle_description: str = "",
+    collector_name: str = "",
+) -> Pickup:
+    """The pickup details of a new pickup fulfilment, with a fresh random pickup code; inside the
+    caller's transaction (checkout.services.place_pickup_order). A vehicle is kept for curbside
+    pickups only."""
+    return Pickup.objects.create(
+        fulfilment=fulfilment,
+        code=new_pickup_code(),
+        slot_start=slot_start,
+        slot_end=slot_end,
+        vehicle_description=vehicle_description if fulfilment.method == FulfilmentMethod.CURBSIDE else "",
+        collector_name=collector_name,
+    )
+
+
+class CollectorLocked(OrderError):
+    pass
+
+
+def set_collector(*, order: Order, name: str, by: User | None = None) -> Pickup:
+    """Name who will collect the order (blank: the shopper). Allowed until the order is closed."""
+    name = " ".join((name or "").split())[:150]
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if not locked.is_open:
+            raise CollectorLocked(
+                _("Order %(number)s is “%(status)s”: who collects it can no longer be changed.")
+                % {"number": locked.number, "status": OrderStatus(locked.status).label}
+            )
+        pickup = (
+            Pickup.objects.select_for_update(of=("self",)).select_related("fulfilment").get(fulfilment__order=locked)
+        )
+        if pickup.collector_name == name:
+            return pickup
+        pickup.collector_name = name
+        pickup.save(update_fields=["collector_name"])
+        record_order_activity(
+            order=locked,
+            fulfilment=pickup.fulfilment,
+            kind=OrderActivity.COLLECTOR_CHANGED,
+            by=by,
+            note=lambda: (
+                _("%(name)s will collect the order.") % {"name": name}
+                if name
+                else _("The shopper will collect the order themselves.")
+            ),
+        )
+    return pickup
+
+
 def mark_ready_for_pickup(*, order, by=None) -> Order:
     """The store has put the order aside: record it and queue the shopper's e-mail after commit."""
     with transaction.atomic():
@@ -41,8 +112,9 @@ def mark_ready_for_pickup(*, order, by=None) -> Order:
     return ready
 
 
-def pickup_code_matches(order, code) -> bool:
-    return hmac.compare_digest(order.pickup_code.encode(), (code or "").strip().encode())
+def pickup_code_matches(order: Order, code: str) -> bool:
+    pickup = pickup_of(order)
+    return pickup is not None and hmac.compare_digest(pickup.code.encode(), (code or "").strip().encode())
 
 
 def collect_order(*, order, code, by, ip_address=None, now=None) -> Order:
@@ -68,14 +140,27 @@ def collect_order(*, order, code, by, ip_address=None, now=None) -> Order:
             failure = WrongPickupCode(_wrong_code_message(order))
         else:
             attempt(succeeded=True)
+            pickup = (
+                Pickup.objects.select_related("fulfilment__stock_location", "fulfilment__order")
+                .filter(fulfilment__order=order)
+                .order_by("pk")
+                .first()
+            )
             try:
                 with transaction.atomic():
-                    collected = transition_order(order=order, to_status=OrderStatus.COLLECTED, by=by)
-                    stock.consume_reserved_stock(store=collected.store, quantities=line_quantities(collected))
-                    collected.collected_at = now or timezone.now()
-                    collected.collected_by = by
-                    collected.save(update_fields=["collected_at", "collected_by"])
-                    curbside.record_hand_over(order=collected, by=by, now=collected.collected_at)
+                    collected = transition_order(
+                        order=order,
+                        to_status=OrderStatus.COLLECTED,
+                        by=by,
+                        # Who handed over is the event's actor; to whom is worth keeping too.
+                        note=lambda: _("Handed over to %(name)s.") % {"name": pickup.collector},
+                    )
+                    fulfilment = pickup.fulfilment
+                    stock.consume_reserved_stock(
+                        store=fulfilment.stock_location, quantities=fulfilment_quantities(fulfilment)
+                    )
+                    mark_fulfilled(fulfilment=fulfilment, by=by, at=now or timezone.now())
+                    curbside.record_hand_over(pickup=pickup, by=by, now=fulfilment.fulfilled_at)
             except IllegalTransition as error:
                 failure = error
     # Raised after the block, so the attempt is committed even though the hand-over failed.
@@ -162,8 +247,6 @@ def reset_pickup_code_lock(*, order, by) -> int:
 def hand_over_at_curb(*, order: Order, code: str, by, ip_address: str | None = None, now=None) -> Order:
     """Staff bring the order to the car: collect_order checks the code (with its attempt limits),
     collects the order and closes the curbside visit (curbside.record_hand_over). Returns the
-    collected order with its closed visit attached. Raises WrongPickupCode, PickupCodeLocked or
+    collected order. Raises WrongPickupCode, PickupCodeLocked or
     orders.services.IllegalTransition, as collect_order does."""
-    collected = collect_order(order=order, code=code, by=by, ip_address=ip_address, now=now)
-    collected.curbside_visit = curbside.visit_of(collected)
-    return collected
+    return collect_order(order=order, code=code, by=by, ip_address=ip_address, now=now)

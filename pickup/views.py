@@ -21,7 +21,7 @@ from stores.models import Store
 from . import curbside, services
 from .forms import CheckInForm, HandOverForm, OnTheWayForm
 from .models import PickupSettings
-from .selectors import curbside_queue
+from .selectors import curbside_queue, pickup_of
 
 # How often the queue page asks for fresh rows (JavaScript), and reloads itself without it.
 QUEUE_POLL_SECONDS = 4
@@ -49,11 +49,12 @@ def check_in(request, number, signature):
         return _refused(request, reason="expired", status=410)
 
     rules = PickupSettings.for_store(order.store)
+    pickup = pickup_of(order)
     visit = curbside.visit_of(order)
     on_the_way_form = OnTheWayForm()
     check_in_form = CheckInForm(
         bays=rules.curbside_bays,
-        initial={"vehicle": (visit.vehicle if visit else "") or order.vehicle_description, "bay": visit and visit.bay},
+        initial={"vehicle": (visit.vehicle if visit else "") or pickup.vehicle_description, "bay": visit and visit.bay},
     )
     if request.method == "POST":
         action = request.POST.get("action")
@@ -87,6 +88,8 @@ def check_in(request, number, signature):
             "pickup/check_in.html",
             {
                 "order": order,
+                "pickup": pickup,
+                "fulfilment": pickup.fulfilment,
                 "store": order.store,
                 "rules": rules,
                 "visit": curbside.visit_of(order),
@@ -151,7 +154,7 @@ def hand_over(request, number):
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return redirect(back)
     try:
-        services.hand_over_at_curb(
+        collected = services.hand_over_at_curb(
             order=order, code=form.cleaned_data["code"], by=request.user, ip_address=request.META.get("REMOTE_ADDR")
         )
     except services.WrongPickupCode as error:
@@ -166,6 +169,6 @@ def hand_over(request, number):
         messages.success(
             request,
             gettext("Order %(number)s handed over to %(collector)s.")
-            % {"number": order.number, "collector": order.collector},
+            % {"number": order.number, "collector": pickup_of(collected).collector},
         )
     return redirect(back)

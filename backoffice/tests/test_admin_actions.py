@@ -18,6 +18,7 @@ from orders.models import (
 )
 from orders.services import cancel_order
 from orders.tests.factories import place_order
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -159,7 +160,7 @@ def test_the_collect_action_opens_the_collect_screen_for_exactly_one_order(clien
 def test_a_wrong_pickup_code_hands_nothing_over(client, manager, laugavegur, mittens, order):
     # given the order is ready for pickup
     mark_ready_for_pickup(order=order, by=manager)
-    wrong = "000000" if order.pickup_code != "000000" else "111111"
+    wrong = "000000" if pickup_of(order).code != "000000" else "111111"
 
     # when the manager types a wrong code
     response = client.post(reverse("admin:orders_order_collect", args=[order.pk]), {"code": wrong})
@@ -171,7 +172,7 @@ def test_a_wrong_pickup_code_hands_nothing_over(client, manager, laugavegur, mit
     }
     order.refresh_from_db()
     assert order.status == OrderStatus.READY_FOR_PICKUP
-    assert order.collected_at is None and order.collected_by is None
+    assert pickup_of(order).fulfilment.fulfilled_at is None and pickup_of(order).fulfilment.fulfilled_by is None
     assert (stock(laugavegur, mittens).on_hand, stock(laugavegur, mittens).reserved) == (10, 2)
 
 
@@ -185,14 +186,16 @@ def test_the_right_pickup_code_hands_the_order_over_and_the_stock_leaves_the_sto
 
     # when the manager follows the collect button and types the shopper's code (with a stray space)
     screen = client.get(collect_url)
-    response = client.post(collect_url, {"code": f" {order.pickup_code[:3]} {order.pickup_code[3:]}"}, follow=True)
+    response = client.post(
+        collect_url, {"code": f" {pickup_of(order).code[:3]} {pickup_of(order).code[3:]}"}, follow=True
+    )
 
     # then the order is collected by the manager, and its units are neither reserved nor on hand
     assert f'href="{collect_url}"' in change_page
     assert screen.status_code == 200
     order.refresh_from_db()
     assert order.status == OrderStatus.COLLECTED
-    assert order.collected_by == manager and order.collected_at is not None
+    assert pickup_of(order).fulfilment.fulfilled_by == manager and pickup_of(order).fulfilment.fulfilled_at is not None
     assert (stock(laugavegur, mittens).on_hand, stock(laugavegur, mittens).reserved) == (8, 0)
     assert (stock(laugavegur, scarf).on_hand, stock(laugavegur, scarf).reserved) == (3, 0)
     assert response.redirect_chain[-1][0] == reverse("admin:orders_order_change", args=[order.pk])
@@ -206,7 +209,7 @@ def test_an_order_not_yet_ready_cannot_be_collected(client, manager, laugavegur,
 
     # when the manager opens its collect screen, and posts the right code anyway
     screen = client.get(url)
-    response = client.post(url, {"code": order.pickup_code})
+    response = client.post(url, {"code": pickup_of(order).code})
 
     # then the screen explains why, and the order stays placed with its units reserved
     assert "not ready for pickup yet" in screen.content.decode()
@@ -237,4 +240,4 @@ def test_the_order_page_is_a_record_of_lines_notifications_and_timeline(
     assert "Ready for pickup" in page and "Placed" in page
     assert "gudrun" in page or "Guðrún" in page
     assert 'name="_save"' not in page
-    assert order.pickup_code not in page
+    assert pickup_of(order).code not in page

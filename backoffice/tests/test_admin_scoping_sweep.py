@@ -20,6 +20,7 @@ from orders.models import Notification, Order, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
 from pickup import curbside
 from pickup.models import CurbsideVisit, PickupCodeAttempt, PickupSettings
+from pickup.selectors import pickup_of
 from pickup.services import WrongPickupCode, collect_order, mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.models import OpeningHours, StockLevel, Store
@@ -72,7 +73,7 @@ def manager(client, world):
 def secrets_of_oslo(world):
     secrets = {OSLO_NAME, OSLO_ONLY_SKU, OSLO_CAR}
     for order in world["oslo_orders"]:
-        secrets |= {order.number, order.contact_email, order.pickup_code}
+        secrets |= {order.number, order.contact_email, pickup_of(order).code}
     return secrets
 
 
@@ -94,7 +95,7 @@ def oslo_rows(world):
         StockLevel: list(StockLevel.objects.filter(store=oslo)),
         Notification: list(Notification.objects.filter(order__store=oslo)),
         PickupCodeAttempt: list(PickupCodeAttempt.objects.filter(order__store=oslo)),
-        CurbsideVisit: list(CurbsideVisit.objects.filter(order__store=oslo)),
+        CurbsideVisit: list(CurbsideVisit.objects.filter(fulfilment__order__store=oslo)),
     }
 
 
@@ -262,7 +263,7 @@ def test_every_action_posted_with_the_other_stores_ids_does_nothing(client, mana
         sorted(StockLevel.objects.filter(store=world["oslo"]).values_list("pk", "on_hand", "reserved")),
         OrderEvent.objects.count(),
         PickupCodeAttempt.objects.filter(cleared_at__isnull=False).count(),
-        sorted(CurbsideVisit.objects.filter(order__store=world["oslo"]).values_list("pk", "state", "bay")),
+        sorted(CurbsideVisit.objects.filter(fulfilment__order__store=world["oslo"]).values_list("pk", "state", "bay")),
     )
 
     # when every action of every admin is posted with the Oslo rows' ids
@@ -283,7 +284,7 @@ def test_every_action_posted_with_the_other_stores_ids_does_nothing(client, mana
         sorted(StockLevel.objects.filter(store=world["oslo"]).values_list("pk", "on_hand", "reserved")),
         OrderEvent.objects.count(),
         PickupCodeAttempt.objects.filter(cleared_at__isnull=False).count(),
-        sorted(CurbsideVisit.objects.filter(order__store=world["oslo"]).values_list("pk", "state", "bay")),
+        sorted(CurbsideVisit.objects.filter(fulfilment__order__store=world["oslo"]).values_list("pk", "state", "bay")),
     )
     assert after == before
     assert Order.objects.get(pk=world["oslo_orders"][0].pk).status == OrderStatus.READY_FOR_PICKUP
@@ -297,13 +298,17 @@ def test_the_custom_screens_refuse_the_other_stores_orders(client, manager, worl
         (
             "post",
             reverse("pickup:hand_over", args=[at_the_curb.number]),
-            {"code": at_the_curb.pickup_code, "store": "grunerlokka"},
+            {"code": pickup_of(at_the_curb).code, "store": "grunerlokka"},
         ),
         ("get", reverse("admin:orders_order_collect", args=[ready.pk]), {}),
-        ("post", reverse("admin:orders_order_collect", args=[ready.pk]), {"code": ready.pickup_code}),
+        ("post", reverse("admin:orders_order_collect", args=[ready.pk]), {"code": pickup_of(ready).code}),
         ("get", reverse("pickup:queue"), {"store": "grunerlokka"}),
         ("get", reverse("pickup:queue_rows"), {"store": "grunerlokka"}),
-        ("post", reverse("pickup:hand_over", args=[ready.number]), {"code": ready.pickup_code, "store": "grunerlokka"}),
+        (
+            "post",
+            reverse("pickup:hand_over", args=[ready.number]),
+            {"code": pickup_of(ready).code, "store": "grunerlokka"},
+        ),
         ("get", reverse("admin:index"), {}),
     ]
     for method, url, data in screens:

@@ -11,6 +11,7 @@ from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.models import Notification, NotificationKind, Order, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -173,14 +174,14 @@ def test_a_manager_cannot_collect_another_stores_order_even_with_its_code(
 
     # when the Reykjavík manager opens its collect screen, and posts the right code to it
     opened = client.get(url)
-    posted = client.post(url, {"code": oslo_order.pickup_code})
+    posted = client.post(url, {"code": pickup_of(oslo_order).code})
 
     # then both are 404 and the order is still waiting with its units reserved
     assert opened.status_code == 404
     assert posted.status_code == 404
     oslo_order.refresh_from_db()
     assert oslo_order.status == OrderStatus.READY_FOR_PICKUP
-    assert oslo_order.collected_by is None
+    assert pickup_of(oslo_order).fulfilment.fulfilled_by is None
     assert oslo_stock(grunerlokka, mittens).reserved == 2
 
 

@@ -30,8 +30,9 @@ from checkout.services import (
     ConfirmedLine,
     place_pickup_order,
 )
-from orders.models import Fulfilment, Order
+from orders.models import FulfilmentMethod, Order
 from orders.services import Contact
+from pickup.selectors import pickup_of
 from pickup.slots import available_slots
 from pickup.tests.factories import PickupSettingsFactory
 from stores import services as stock_services
@@ -242,7 +243,7 @@ def test_curbside_withdrawn_while_the_checkout_was_open_is_named(client, laugave
 
     # then it is placed
     assert again.status_code == 302
-    assert Order.objects.get().fulfilment == Fulfilment.IN_STORE
+    assert pickup_of(Order.objects.get()).fulfilment.method == FulfilmentMethod.IN_STORE
 
 
 def test_a_store_that_stopped_offering_pickup_meanwhile_is_named(client, laugavegur, sweater):
@@ -291,8 +292,8 @@ def test_the_service_refuses_what_the_shopper_did_not_confirm(laugavegur, sweate
         ),
         store=laugavegur,
         contact=Contact(name="Anna", email="anna@example.com", phone="+354 555 1234"),
-        fulfilment=Fulfilment.CURBSIDE,
-        methods_shown=frozenset({Fulfilment.IN_STORE, Fulfilment.CURBSIDE}),
+        fulfilment=FulfilmentMethod.CURBSIDE,
+        methods_shown=frozenset({FulfilmentMethod.IN_STORE, FulfilmentMethod.CURBSIDE}),
     )
 
     # when the price, the candle and curbside all change before it is placed
@@ -427,5 +428,5 @@ def test_the_same_checkout_posted_twice_at_once_gives_one_order_and_both_land_on
     assert not any("sold out" in page or "fully booked" in page for page in pages)
     assert len(first_placing_is_slow) == 1  # the twin never tried to reserve
     assert reserved(store, sweater) == 2
-    assert order.pickup_slot_start == slot.starts_at
+    assert pickup_of(order).slot_start == slot.starts_at
     assert cart_in(client) == {}

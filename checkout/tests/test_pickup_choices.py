@@ -12,8 +12,10 @@ from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from checkout.cart import SESSION_KEY
 from checkout.forms import ShownCheckout
-from orders.models import Fulfilment, Order, OrderActivity, OrderEvent, OrderStatus
+from orders.models import FulfilmentMethod, Order, OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
+from pickup.models import Pickup
+from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
 from pickup.slots import available_slots
 from pickup.tests.factories import PickupSettingsFactory
@@ -77,12 +79,13 @@ def test_the_shopper_picks_a_slot_and_curbside_with_a_car_and_a_collector(client
     # then the order holds all of it, and its page shows the slot in store time
     assert response.status_code == 302
     order = Order.objects.get()
-    assert (order.fulfilment, order.vehicle_description, order.collector_name) == (
-        Fulfilment.CURBSIDE,
+    pickup = pickup_of(order)
+    assert (pickup.fulfilment.method, pickup.vehicle_description, pickup.collector_name) == (
+        FulfilmentMethod.CURBSIDE,
         "Red Yaris",
         "Sigríður Jónsdóttir",
     )
-    assert (order.pickup_slot_start, order.pickup_slot_end) == (slot.starts_at, slot.ends_at)
+    assert (pickup_of(order).slot_start, pickup_of(order).slot_end) == (slot.starts_at, slot.ends_at)
     page = client.get(response["Location"]).content.decode()
     local = timezone.localtime(slot.starts_at, laugavegur.zone)
     assert f"{local:%H:%M}" in re.search(r'data-testid="pickup-slot">([^<]+)<', page).group(1)
@@ -131,7 +134,7 @@ def test_without_a_chosen_time_the_earliest_free_slot_is_booked(client, laugaveg
     _html, token = checkout_page(client)
     earliest = available_slots(laugavegur)[0]
     client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})
-    assert Order.objects.get().pickup_slot_start == earliest.starts_at
+    assert pickup_of(Order.objects.get()).slot_start == earliest.starts_at
 
 
 def test_without_a_chosen_time_a_slot_filled_meanwhile_gives_the_next_one(client, laugavegur, mittens, monkeypatch):
@@ -149,9 +152,10 @@ def test_without_a_chosen_time_a_slot_filled_meanwhile_gives_the_next_one(client
     # then the order is placed for the next time rather than refused, and the first slot holds one order
     assert response.status_code == 302
     assert (
-        Order.objects.get(checkout_token=ShownCheckout.from_signed(token).token).pickup_slot_start == second.starts_at
+        pickup_of(Order.objects.get(checkout_token=ShownCheckout.from_signed(token).token)).slot_start
+        == second.starts_at
     )
-    assert Order.objects.filter(pickup_slot_start=first.starts_at).count() == 1
+    assert Order.objects.filter(fulfilments__pickup__slot_start=first.starts_at).count() == 1
 
 
 def test_the_shopper_names_and_changes_the_collector_until_collected(client, laugavegur, mittens):
@@ -165,7 +169,7 @@ def test_the_shopper_names_and_changes_the_collector_until_collected(client, lau
 
     # then Sigga collects, and the history shows both changes
     order.refresh_from_db()
-    assert order.collector_name == "Sigga"
+    assert pickup_of(order).collector_name == "Sigga"
     assert "Sigga can now collect the order" in response.content.decode()
     notes = list(
         OrderEvent.objects.filter(order=order, kind=OrderActivity.COLLECTOR_CHANGED).values_list("note", flat=True)
@@ -175,7 +179,7 @@ def test_the_shopper_names_and_changes_the_collector_until_collected(client, lau
     # when staff hand the order over, the history records to whom
     manager = StoreManagerFactory(stores=[laugavegur])
     mark_ready_for_pickup(order=order, by=manager)
-    collect_order(order=order, code=order.pickup_code, by=manager)
+    collect_order(order=order, code=pickup_of(order).code, by=manager)
     collected = OrderEvent.objects.get(order=order, to_status=OrderStatus.COLLECTED)
     assert (collected.actor, collected.note) == (manager, "Handed over to Sigga.")
 
@@ -183,7 +187,7 @@ def test_the_shopper_names_and_changes_the_collector_until_collected(client, lau
     response = client.post(url, {"collector_name": "Someone else"}, follow=True)
     assert "can no longer be changed" in response.content.decode()
     order.refresh_from_db()
-    assert order.collector_name == "Sigga"
+    assert pickup_of(order).collector_name == "Sigga"
     assert 'data-testid="collector-form"' not in response.content.decode()
 
 
@@ -194,7 +198,7 @@ def test_a_tampered_order_link_cannot_change_the_collector(client, laugavegur, m
     )
     assert response.status_code == 404
     order.refresh_from_db()
-    assert order.collector_name == ""
+    assert pickup_of(order).collector_name == ""
 
 
 def test_the_managers_order_list_filters_and_sorts_by_slot_in_store_time(client, laugavegur, mittens):
@@ -212,8 +216,8 @@ def test_the_managers_order_list_filters_and_sorts_by_slot_in_store_time(client,
         "tomorrow": at(today + datetime.timedelta(days=1), 10),
     }.items():
         order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)])
-        Order.objects.filter(pk=order.pk).update(
-            pickup_slot_start=start, pickup_slot_end=start + datetime.timedelta(minutes=30)
+        Pickup.objects.filter(fulfilment__order=order).update(
+            slot_start=start, slot_end=start + datetime.timedelta(minutes=30)
         )
         orders[name] = order.number
     place_order(store=laugavegur, products_and_quantities=[(mittens, 1)])  # no slot

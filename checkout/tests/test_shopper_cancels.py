@@ -17,6 +17,7 @@ from checkout.cart import SESSION_KEY
 from orders.models import CancelReason, Order, OrderActivity, OrderEvent, OrderStatus
 from orders.services import cancel_order
 from orders.tests.factories import place_order
+from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.selectors import MY_STORE_SESSION_KEY
@@ -171,7 +172,7 @@ def _ready(order):
 
 def _collected(order):
     mark_ready_for_pickup(order=order)
-    collect_order(order=order, code=order.pickup_code, by=StoreManagerFactory(stores=[order.store]))
+    collect_order(order=order, code=pickup_of(order).code, by=StoreManagerFactory(stores=[order.store]))
 
 
 def _cancelled(order):

@@ -113,13 +113,14 @@ def cart_item_count(session) -> int:
 def _sort_query(request: HttpRequest) -> None:
     """The query string with its parameters in order (each one's values kept in theirs): the
     page, its links and its key are the same whatever order the shopper's address had."""
-    query = request.META.get("QUERY_STRING", "")
-    if not query:
+    if not request.META.get("QUERY_STRING"):
+        return
+    names = list(request.GET)
+    if names == sorted(names):  # what nearly every address has: nothing to do
         return
     ordered = urlencode(sorted(request.GET.lists()), doseq=True)
-    if ordered != query:
-        request.META["QUERY_STRING"] = ordered
-        request.GET = QueryDict(ordered, encoding=request.encoding)
+    request.META["QUERY_STRING"] = ordered
+    request.GET = QueryDict(ordered, encoding=request.encoding)
 
 
 def _message_waiting(request: HttpRequest) -> bool:

@@ -19,6 +19,7 @@ from o2o_site.tests.test_security_headers import inline_code
 from orders.tests.factories import place_order
 from pickup import curbside
 from pickup.models import CurbsideVisit
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -178,7 +179,9 @@ def test_admin_actions_and_the_collect_screen_refuse_a_post_without_the_token(sh
         reverse("admin:orders_order_changelist"),
         {"action": "mark_ready_for_pickup", ACTION_CHECKBOX_NAME: [order.pk]},
     )
-    collect = manager_browser.post(reverse("admin:orders_order_collect", args=[ready.pk]), {"code": ready.pickup_code})
+    collect = manager_browser.post(
+        reverse("admin:orders_order_collect", args=[ready.pk]), {"code": pickup_of(ready).code}
+    )
 
     # then both are refused and nothing moved
     assert (action.status_code, collect.status_code) == (403, 403)
@@ -201,11 +204,11 @@ def test_the_curbside_check_in_and_the_curb_hand_over_refuse_a_post_without_the_
     arrived = shopper_browser.post(curbside.check_in_path(order), {"action": "arrived", "bay": "1"})
     on_the_way = shopper_browser.post(curbside.check_in_path(order), {"action": "on_the_way", "eta_minutes": "5"})
     handed_over = manager_browser.post(
-        reverse("pickup:hand_over", args=[order.number]), {"code": order.pickup_code, "store": shop["store"].slug}
+        reverse("pickup:hand_over", args=[order.number]), {"code": pickup_of(order).code, "store": shop["store"].slug}
     )
 
     # then all are refused and nothing happened
     assert (arrived.status_code, on_the_way.status_code, handed_over.status_code) == (403, 403, 403)
-    assert not CurbsideVisit.objects.filter(order=order).exists()
+    assert not CurbsideVisit.objects.filter(fulfilment__order=order).exists()
     order.refresh_from_db()
     assert order.status == "ready_for_pickup"

@@ -12,6 +12,7 @@ from catalog.tests.factories import ProductFactory
 from orders.models import CancelReason, Notification, NotificationKind, NotificationStatus
 from orders.services import cancel_order
 from orders.tests.factories import place_order
+from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -35,7 +36,7 @@ def shop(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=ready)
         mark_ready_for_pickup(order=collected)
-    collect_order(order=collected, code=collected.pickup_code, by=None)
+    collect_order(order=collected, code=pickup_of(collected).code, by=None)
     cancel_order(order=cancelled, reason=CancelReason.STORE)
     return {"laugavegur": laugavegur, "mittens": mittens, "placed": placed, "ready": ready, "collected": collected}
 

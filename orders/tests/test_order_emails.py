@@ -21,6 +21,8 @@ from orders.models import CancelReason, Notification, NotificationKind, Notifica
 from orders.notifications.messages import email_builders
 from orders.services import AlreadyPlaced, IllegalTransition, cancel_order
 from orders.tests.factories import place_order
+from pickup.models import Pickup
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -89,7 +91,7 @@ def test_placing_an_order_emails_what_was_ordered_where_when_and_the_code_once(
         assert "ISK\u00a09,980" in body and "ISK\u00a03,500" in body and "ISK\u00a013,480" in body
         assert "Laugavegur" in body and "Laugavegur 12" in body and "101 Reykjavík" in body
         assert link in body
-        assert order.pickup_code in body
+        assert pickup_of(order).code in body
     notification = Notification.objects.get(order=order)
     assert (notification.kind, notification.status) == (NotificationKind.ORDER_RECEIVED, NotificationStatus.SENT)
     # and the order's timeline shows it
@@ -101,8 +103,9 @@ def test_the_received_email_gives_the_booked_pickup_time_in_the_stores_time(
 ):
     # given an order placed with a pickup time (booked as the checkout books it)
     order = placed(laugavegur, [(mittens, 1)], django_capture_on_commit_callbacks)
-    order.pickup_slot_start, order.pickup_slot_end = SLOT, SLOT + datetime.timedelta(minutes=30)
-    order.save(update_fields=["pickup_slot_start", "pickup_slot_end"])
+    Pickup.objects.filter(fulfilment__order=order).update(
+        slot_start=SLOT, slot_end=SLOT + datetime.timedelta(minutes=30)
+    )
 
     # when its e-mail is written
     message = email_builders()[NotificationKind.ORDER_RECEIVED](order)

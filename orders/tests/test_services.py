@@ -12,6 +12,7 @@ from orders import services
 from orders.models import ORDER_TRANSITIONS, CancelReason, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services import Contact, IllegalTransition, OrderError, cancel_order, transition_order
 from orders.tests.factories import place_order
+from pickup.selectors import pickup_of
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -71,7 +72,7 @@ def test_placing_an_order_snapshots_the_catalog_and_reserves_the_stock(laugavegu
     assert (order.contact_name, order.contact_email, order.contact_phone) == (ANNA.name, ANNA.email, ANNA.phone)
     # and the order is numbered for reading aloud, with a six-digit pickup code
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{8}", order.number)
-    assert re.fullmatch(r"\d{6}", order.pickup_code)
+    assert re.fullmatch(r"\d{6}", pickup_of(order).code)
     # and the units are held at the store, and the timeline starts with "placed" by Anna
     assert stock(laugavegur, sweater) == (4, 1)
     assert stock(laugavegur, mittens) == (10, 3)

@@ -30,6 +30,7 @@ from orders import tasks
 from orders.models import CancelReason, Notification, NotificationKind, NotificationStatus, OrderActivity, OrderEvent
 from orders.services import cancel_order
 from orders.tests.factories import place_order
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -193,7 +194,7 @@ def test_a_real_worker_emails_the_shopper_once_when_the_order_is_ready(
             assert sent["To"] == "anna@example.com"
             assert order.number in sent["Subject"]
             assert order.number in text_of(sent)
-            assert order.pickup_code in text_of(sent)
+            assert pickup_of(order).code in text_of(sent)
             assert order.absolute_link() in text_of(sent)
             notification.refresh_from_db()
             assert notification.sent_at is not None and notification.attempts == 1
@@ -249,7 +250,7 @@ def test_a_real_worker_emails_order_received_and_cancelled_once_in_the_orders_la
             assert sent["To"] == "anna@example.com"
             assert sent["Subject"] == f"Við höfum móttekið pöntun {order.number}"
             assert "2 × Lopavettlingar" in text_of(sent)
-            assert order.pickup_code in text_of(sent) and order.absolute_link() in text_of(sent)
+            assert pickup_of(order).code in text_of(sent) and order.absolute_link() in text_of(sent)
 
             # when the shopper cancels it (the same path as the store and expiry, with another reason)
             cancel_order(order=order, reason=CancelReason.SHOPPER)

@@ -1,7 +1,7 @@
 import factory
 
 from checkout.services import ConfirmedCheckout, place_pickup_order
-from orders.models import Fulfilment
+from orders.models import FulfilmentMethod
 from orders.services import Contact
 from pickup.models import PickupSettings
 
@@ -26,7 +26,7 @@ def place_curbside_order(*, store, products_and_quantities, vehicle="Red Toyota 
             contact=Contact(
                 name="Anna Jónsdóttir", email=extra.pop("email", "anna@example.com"), phone="+354 555 1234"
             ),
-            fulfilment=Fulfilment.CURBSIDE,
+            fulfilment=FulfilmentMethod.CURBSIDE,
             vehicle_description=vehicle,
             **extra,
         )

@@ -50,5 +50,5 @@ def test_simultaneous_check_ins_make_one_visit_and_one_event(require_postgres, t
 
     # then all are answered, and there is one visit with one "checked in" event
     assert statuses == [302] * TAPS
-    assert CurbsideVisit.objects.filter(order=order).count() == 1
+    assert CurbsideVisit.objects.filter(fulfilment__order=order).count() == 1
     assert OrderEvent.objects.filter(order=order, kind=OrderActivity.ARRIVED).count() == 1

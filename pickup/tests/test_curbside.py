@@ -14,6 +14,7 @@ from catalog.tests.factories import ProductFactory
 from orders.models import OrderActivity, OrderEvent, OrderStatus
 from pickup import curbside
 from pickup.models import CurbsideState, CurbsideVisit
+from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.models import StockLevel
@@ -93,7 +94,7 @@ def test_on_my_way_then_im_here_records_the_trip_and_the_timeline(client, ready_
     # when the shopper taps "On my way" with 10 minutes, then "I'm here" in bay 3
     response = client.post(url, {"action": "on_the_way", "eta_minutes": "10"})
     assert response.status_code == 302
-    visit = CurbsideVisit.objects.get(order=ready_order)
+    visit = CurbsideVisit.objects.get(fulfilment__order=ready_order)
     assert visit.state == CurbsideState.ON_THE_WAY
     assert timedelta(minutes=9) < visit.eta - timezone.now() <= timedelta(minutes=10)
 
@@ -118,13 +119,13 @@ def test_checking_in_twice_keeps_one_place_in_the_queue(client, ready_order, man
 
     # when the shopper taps "I'm here" twice (and then moves to bay 2)
     client.post(url, {"action": "arrived", "bay": "1"})
-    first = CurbsideVisit.objects.get(order=ready_order).arrived_at
+    first = CurbsideVisit.objects.get(fulfilment__order=ready_order).arrived_at
     client.post(url, {"action": "arrived", "bay": "1"})
     client.post(url, {"action": "arrived", "bay": "2"})
 
     # then there is one visit, arrived when first checked in, one "checked in" event, one queue row
-    assert CurbsideVisit.objects.filter(order=ready_order).count() == 1
-    visit = CurbsideVisit.objects.get(order=ready_order)
+    assert CurbsideVisit.objects.filter(fulfilment__order=ready_order).count() == 1
+    visit = CurbsideVisit.objects.get(fulfilment__order=ready_order)
     assert (visit.arrived_at, visit.bay) == (first, 2)
     assert OrderEvent.objects.filter(order=ready_order, kind=OrderActivity.ARRIVED).count() == 1
     client.force_login(manager)
@@ -141,12 +142,12 @@ def test_checking_in_twice_keeps_one_place_in_the_queue(client, ready_order, man
 def test_a_bay_outside_the_stores_numbers_is_refused(client, ready_order):
     response = client.post(check_in_url(ready_order), {"action": "arrived", "bay": "9"}, follow=True)
     assert "Bays are numbered 1 to 4." in response.content.decode()
-    assert not CurbsideVisit.objects.filter(order=ready_order).exists()
+    assert not CurbsideVisit.objects.filter(fulfilment__order=ready_order).exists()
 
 
 def _nothing_changed(order):
     return (
-        not CurbsideVisit.objects.filter(order=order).exists()
+        not CurbsideVisit.objects.filter(fulfilment__order=order).exists()
         and not OrderEvent.objects.filter(
             order=order, kind__in=[OrderActivity.ON_THE_WAY, OrderActivity.ARRIVED]
         ).exists()
@@ -219,19 +220,19 @@ def test_staff_hand_over_at_the_curb_with_the_code_and_the_wait_is_recorded(
 
     # when staff type a wrong code, then the right one
     url = reverse("pickup:hand_over", args=[ready_order.number])
-    wrong = "000000" if ready_order.pickup_code != "000000" else "111111"
+    wrong = "000000" if pickup_of(ready_order).code != "000000" else "111111"
     response = client.post(url, {"code": wrong}, follow=True)
     assert "does not match" in response.content.decode()
     ready_order.refresh_from_db()
     assert ready_order.status == OrderStatus.READY_FOR_PICKUP
-    response = client.post(url, {"code": ready_order.pickup_code}, follow=True)
+    response = client.post(url, {"code": pickup_of(ready_order).code}, follow=True)
 
     # then the order is collected through the counter's service, and the wait is on record
     assert "handed over to Anna Jónsdóttir" in response.content.decode()
     ready_order.refresh_from_db()
     assert ready_order.status == OrderStatus.COLLECTED
-    assert ready_order.collected_by == manager
-    visit = CurbsideVisit.objects.get(order=ready_order)
+    assert pickup_of(ready_order).fulfilment.fulfilled_by == manager
+    visit = CurbsideVisit.objects.get(fulfilment__order=ready_order)
     assert visit.state == CurbsideState.HANDED_OVER and visit.handed_over_by == manager
     assert 4 * 60 <= visit.wait_seconds < 5 * 60
     level = StockLevel.objects.get(store=store, product=mittens)
@@ -246,10 +247,10 @@ def test_a_curbside_shopper_who_walks_in_to_the_counter_leaves_the_queue_with_th
     curbside.check_in(order=ready_order, bay=3, now=timezone.now() - timedelta(minutes=6))
 
     # when staff collect the order at the counter, as for any in-store pickup
-    collect_order(order=ready_order, code=ready_order.pickup_code, by=manager)
+    collect_order(order=ready_order, code=pickup_of(ready_order).code, by=manager)
 
     # then the visit is closed too: handed over by them, the wait recorded, gone from the queue
-    visit = CurbsideVisit.objects.get(order=ready_order)
+    visit = CurbsideVisit.objects.get(fulfilment__order=ready_order)
     assert visit.state == CurbsideState.HANDED_OVER and visit.handed_over_by == manager
     assert 6 * 60 <= visit.wait_seconds < 7 * 60
     client.force_login(manager)
@@ -267,7 +268,9 @@ def test_the_queue_is_for_staff_of_the_store_only(client, ready_order, store, mi
     elsewhere = StoreFactory(name="Karl Johan", slug="karl-johan", city="Oslo", time_zone="Europe/Oslo")
     client.force_login(StoreManagerFactory(username="kari", stores=[elsewhere]))
     assert ready_order.number not in client.get(url).content.decode()
-    response = client.post(reverse("pickup:hand_over", args=[ready_order.number]), {"code": ready_order.pickup_code})
+    response = client.post(
+        reverse("pickup:hand_over", args=[ready_order.number]), {"code": pickup_of(ready_order).code}
+    )
     assert response.status_code == 404
     ready_order.refresh_from_db()
     assert ready_order.status == OrderStatus.READY_FOR_PICKUP
@@ -313,14 +316,14 @@ def test_the_curb_counts_wrong_codes_like_the_counter(client, ready_order, manag
     curbside.check_in(order=ready_order, bay=1)
     client.force_login(manager)
     url = reverse("pickup:hand_over", args=[ready_order.number])
-    wrong = "000000" if ready_order.pickup_code != "000000" else "111111"
+    wrong = "000000" if pickup_of(ready_order).code != "000000" else "111111"
 
     # when wrong codes are typed until the limit
     for _attempt in range(MAX_FAILURES_PER_ORDER):
         client.post(url, {"code": wrong})
 
     # then even the right code is refused until a manager resets the lock: the same rule as collect
-    response = client.post(url, {"code": ready_order.pickup_code}, follow=True)
+    response = client.post(url, {"code": pickup_of(ready_order).code}, follow=True)
     assert "is locked" in response.content.decode()
     ready_order.refresh_from_db()
     assert ready_order.status == OrderStatus.READY_FOR_PICKUP

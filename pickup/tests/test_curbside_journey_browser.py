@@ -8,6 +8,7 @@ from accounts.tests.factories import DEMO_PASSWORD, StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.models import Order, OrderStatus
 from pickup.models import CurbsideVisit
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory
 from stores.models import StockLevel
@@ -53,7 +54,7 @@ def test_curbside_from_checkout_to_the_car(browser, shop, mailoutbox):
     phone.get_by_test_id("place-order").click()
     code = phone.get_by_test_id("pickup-code").inner_text().strip()
     order = Order.objects.get()
-    assert order.is_curbside and order.pickup_slot_start is not None
+    assert pickup_of(order).is_curbside and pickup_of(order).slot_start is not None
     [received] = mailoutbox  # "order received"
     assert order.number in received.subject and code in received.body
     mailoutbox.clear()
@@ -112,8 +113,8 @@ def test_curbside_from_checkout_to_the_car(browser, shop, mailoutbox):
     assert "Collected" in phone.get_by_test_id("order-status").inner_text()
     assert phone.get_by_test_id("curbside-state").get_attribute("data-step") == "handed_over"
     order.refresh_from_db()
-    assert order.status == OrderStatus.COLLECTED and order.collected_by == shop["manager"]
-    visit = CurbsideVisit.objects.get(order=order)
+    assert order.status == OrderStatus.COLLECTED and pickup_of(order).fulfilment.fulfilled_by == shop["manager"]
+    visit = CurbsideVisit.objects.get(fulfilment__order=order)
     assert visit.wait_seconds is not None
     stock = StockLevel.objects.get(store=shop["store"])
     assert (stock.on_hand, stock.reserved) == (2, 0)

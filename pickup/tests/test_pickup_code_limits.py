@@ -15,16 +15,18 @@ from zeal import zeal_ignore
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.models import OrderStatus
-from orders.services import PICKUP_CODE_DIGITS, new_pickup_code
 from orders.tests.factories import place_order
 from pickup.models import PickupCodeAttempt
+from pickup.selectors import pickup_of
 from pickup.services import (
     MAX_FAILURES_PER_ORDER,
     MAX_FAILURES_PER_USER,
+    PICKUP_CODE_DIGITS,
     PickupCodeLocked,
     WrongPickupCode,
     collect_order,
     mark_ready_for_pickup,
+    new_pickup_code,
     reset_pickup_code_lock,
 )
 from stores.models import StockLevel
@@ -67,7 +69,7 @@ def clerk(laugavegur):
 
 
 def wrong_code(order):
-    return f"{(int(order.pickup_code) + 1) % 10**PICKUP_CODE_DIGITS:0{PICKUP_CODE_DIGITS}d}"
+    return f"{(int(pickup_of(order).code) + 1) % 10**PICKUP_CODE_DIGITS:0{PICKUP_CODE_DIGITS}d}"
 
 
 def guess_wrong(order, by, times):
@@ -81,12 +83,12 @@ def test_pickup_codes_are_six_random_digits_unrelated_to_the_order_number(laugav
     orders = [place_order(store=laugavegur, products_and_quantities=[(mittens, 1)]) for _ in range(200)]
 
     # then every code is exactly six digits, never the digits of its order number
-    codes = [order.pickup_code for order in orders]
+    codes = [pickup_of(order).code for order in orders]
     assert all(len(code) == 6 and code.isdigit() for code in codes)
     for order in orders:
         number_digits = "".join(character for character in order.number if character.isdigit())
-        assert order.pickup_code != number_digits
-        assert order.pickup_code not in order.number
+        assert pickup_of(order).code != number_digits
+        assert pickup_of(order).code not in order.number
     # and codes hardly ever repeat (a birthday collision among 200 of a million is ~2%)
     assert len(set(codes)) >= 199
 
@@ -107,8 +109,8 @@ def test_pickup_code_digits_are_spread_evenly():
 def test_every_attempt_is_recorded_with_who_where_and_whether_it_matched(order, clerk):
     # when the clerk types a wrong code, then the right one
     with pytest.raises(WrongPickupCode):
-        collect_order(order=order, code="000000" if order.pickup_code != "000000" else "111111", by=clerk)
-    collect_order(order=order, code=order.pickup_code, by=clerk, ip_address="192.0.2.7")
+        collect_order(order=order, code="000000" if pickup_of(order).code != "000000" else "111111", by=clerk)
+    collect_order(order=order, code=pickup_of(order).code, by=clerk, ip_address="192.0.2.7")
 
     # then both attempts are on record, the failed one too
     attempts = list(PickupCodeAttempt.objects.filter(order=order).select_related("user").order_by("at", "pk"))
@@ -133,7 +135,7 @@ def test_five_wrong_codes_lock_the_order_even_against_the_right_code(order, cler
 
     # when someone then types the right code
     with pytest.raises(PickupCodeLocked) as locked:
-        collect_order(order=order, code=order.pickup_code, by=StoreManagerFactory(stores=[laugavegur]))
+        collect_order(order=order, code=pickup_of(order).code, by=StoreManagerFactory(stores=[laugavegur]))
 
     # then it is refused: the order waits with its units reserved, and the refusal is recorded
     assert "locked" in str(locked.value)
@@ -155,7 +157,7 @@ def test_a_managers_reset_unlocks_the_order_and_keeps_the_record(order, clerk, l
     # then the five failures are cleared but kept, and the right code now hands it over
     assert cleared == MAX_FAILURES_PER_ORDER
     assert PickupCodeAttempt.objects.filter(order=order, cleared_by=head).count() == MAX_FAILURES_PER_ORDER
-    collect_order(order=order, code=order.pickup_code, by=clerk)
+    collect_order(order=order, code=pickup_of(order).code, by=clerk)
     order.refresh_from_db()
     assert order.status == OrderStatus.COLLECTED
 
@@ -174,7 +176,7 @@ def test_only_a_permitted_manager_of_that_store_may_reset(order, clerk, grunerlo
 
     # then the order stays locked
     with pytest.raises(PickupCodeLocked):
-        collect_order(order=order, code=order.pickup_code, by=clerk)
+        collect_order(order=order, code=pickup_of(order).code, by=clerk)
 
 
 def test_twenty_wrong_codes_across_orders_lock_the_clerk_out_for_an_hour(laugavegur, mittens, clerk):
@@ -186,16 +188,16 @@ def test_twenty_wrong_codes_across_orders_lock_the_clerk_out_for_an_hour(laugave
 
     # when the clerk types the right code for a fresh order
     with pytest.raises(PickupCodeLocked) as locked:
-        collect_order(order=fresh, code=fresh.pickup_code, by=clerk)
+        collect_order(order=fresh, code=pickup_of(fresh).code, by=clerk)
 
     # then they are refused, while a colleague can hand the same order over
     assert "within an hour" in str(locked.value)
-    collect_order(order=fresh, code=fresh.pickup_code, by=StoreManagerFactory(stores=[laugavegur]))
+    collect_order(order=fresh, code=pickup_of(fresh).code, by=StoreManagerFactory(stores=[laugavegur]))
 
     # and an hour later the clerk may collect again
     PickupCodeAttempt.objects.filter(user=clerk).update(at=timezone.now() - datetime.timedelta(hours=1, minutes=1))
     later = ready_order(laugavegur, mittens)
-    collect_order(order=later, code=later.pickup_code, by=clerk)
+    collect_order(order=later, code=pickup_of(later).code, by=clerk)
 
 
 # The admin's collect screen and the reset action.
@@ -211,7 +213,7 @@ def test_the_collect_screen_locks_after_five_wrong_codes_and_logs_the_ip(client,
     # when the clerk posts five wrong codes and then the right one
     for _ in range(MAX_FAILURES_PER_ORDER):
         client.post(collect_url(order), {"code": wrong_code(order)}, REMOTE_ADDR="198.51.100.4")
-    last = client.post(collect_url(order), {"code": order.pickup_code}, REMOTE_ADDR="198.51.100.4")
+    last = client.post(collect_url(order), {"code": pickup_of(order).code}, REMOTE_ADDR="198.51.100.4")
 
     # then the screen says it is locked and offers no form; the order was not handed over
     page = last.content.decode()
@@ -267,7 +269,9 @@ def test_the_curbside_hand_over_obeys_the_same_lock(client, order, clerk):
     client.force_login(clerk)
 
     # when staff try the right code from the curbside queue
-    client.post(reverse("pickup:hand_over", args=[order.number]), {"code": order.pickup_code}, REMOTE_ADDR="192.0.2.1")
+    client.post(
+        reverse("pickup:hand_over", args=[order.number]), {"code": pickup_of(order).code}, REMOTE_ADDR="192.0.2.1"
+    )
 
     # then the order is still waiting, and the refused try is on record with its address
     order.refresh_from_db()

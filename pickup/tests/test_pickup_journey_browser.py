@@ -7,6 +7,7 @@ import pytest
 from accounts.tests.factories import DEMO_PASSWORD, StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.models import Order, OrderStatus
+from pickup.selectors import pickup_of
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -60,7 +61,7 @@ def test_shopper_buys_for_pickup_and_the_store_hands_it_over(browser, shop, mail
     assert re.fullmatch(r"\d{6}", code)
     assert shopper.get_by_test_id("pickup-qr").is_visible()
     order = Order.objects.get()
-    assert order.pickup_code == code
+    assert pickup_of(order).code == code
     assert StockLevel.objects.get(store=shop["store"]).reserved == 1
     # and an "order received" e-mail with the same code
     [received] = mailoutbox
@@ -104,6 +105,6 @@ def test_shopper_buys_for_pickup_and_the_store_hands_it_over(browser, shop, mail
     assert "Collected" in shopper.get_by_test_id("order-status").inner_text()
     order.refresh_from_db()
     assert order.status == OrderStatus.COLLECTED
-    assert order.collected_by == shop["manager"]
+    assert pickup_of(order).fulfilment.fulfilled_by == shop["manager"]
     stock = StockLevel.objects.get(store=shop["store"])
     assert (stock.on_hand, stock.reserved) == (2, 0)

@@ -10,9 +10,11 @@ from django.utils import timezone
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from o2o_site.celery import app
-from orders.models import CancelReason, Notification, NotificationKind, Order, OrderActivity, OrderEvent, OrderStatus
+from orders.models import CancelReason, Notification, NotificationKind, OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
+from pickup.models import Pickup
 from pickup.reminders import expire_uncollected_orders, send_pickup_reminders, uncollected_deadlines
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory, place_curbside_order
 from stores.models import StockLevel
@@ -79,7 +81,7 @@ def test_a_ready_order_left_past_the_stores_hours_gets_one_reminder(
     [email] = mailoutbox
     assert email.to == ["anna@example.com"]
     assert late.number in email.subject and "Reminder" in email.subject
-    assert late.pickup_code in email.body
+    assert pickup_of(late).code in email.body
     assert Notification.objects.filter(kind=NotificationKind.PICKUP_REMINDER).count() == 1
     assert OrderEvent.objects.filter(order=late, kind=OrderActivity.REMINDED).count() == 1
     assert not Notification.objects.filter(order=recent, kind=NotificationKind.PICKUP_REMINDER).exists()
@@ -140,7 +142,7 @@ def test_orders_not_yet_ready_or_collected_are_left_alone(store, sweater, manage
     )
     from pickup.services import collect_order
 
-    collect_order(order=collected, code=collected.pickup_code, by=manager)
+    collect_order(order=collected, code=pickup_of(collected).code, by=manager)
     mailoutbox.clear()
 
     assert expire_uncollected_orders().done == [] and send_pickup_reminders().done == []
@@ -200,7 +202,7 @@ def test_times_count_from_the_booked_pickup_when_the_order_is_ready_before_it(
     StockLevelFactory(store=store, product=sweater, on_hand=5)
     order = place_order(store=store, products_and_quantities=[(sweater, 1)])
     booked = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)  # Reykjavík is on UTC
-    Order.objects.filter(pk=order.pk).update(pickup_slot_start=booked, pickup_slot_end=booked + timedelta(minutes=30))
+    Pickup.objects.filter(fulfilment__order=order).update(slot_start=booked, slot_end=booked + timedelta(minutes=30))
     mark_ready_for_pickup(order=order, by=manager)
     OrderEvent.objects.filter(order=order, to_status=OrderStatus.READY_FOR_PICKUP).update(
         created_at=datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -235,10 +237,9 @@ def test_an_order_ready_after_its_booked_time_counts_from_ready(sweater, manager
     # given an order booked for 10 December 12:00-12:30, made ready only on 12 December at 9:00
     order = place_order(store=store, products_and_quantities=[(sweater, 1)])
     booked = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
-    Order.objects.filter(pk=order.pk).update(pickup_slot_start=booked, pickup_slot_end=booked + timedelta(minutes=30))
-    order.refresh_from_db()
+    Pickup.objects.filter(fulfilment__order=order).update(slot_start=booked, slot_end=booked + timedelta(minutes=30))
     ready_at = datetime(2026, 12, 12, 9, 0, tzinfo=UTC)
 
     # then its reminder (after 24 hours) and cancellation (after 5 days) count from "ready"
-    deadlines = uncollected_deadlines(order=order, ready_at=ready_at)
+    deadlines = uncollected_deadlines(store=store, ready_at=ready_at, booked_until=pickup_of(order).slot_end)
     assert (deadlines.remind_at, deadlines.collect_by) == (ready_at + timedelta(hours=24), ready_at + timedelta(days=5))

@@ -24,6 +24,7 @@ from orders.tests.test_worker import (
     text_of,
 )
 from pickup import scheduled
+from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from pickup.tests.factories import PickupSettingsFactory
 from stores.models import StockLevel
@@ -105,7 +106,7 @@ def test_beat_jobs_through_a_real_worker_remind_once_and_cancel_once(
     assert sorted(message["To"] for message in emails) == ["anna@example.com", "bjorn@example.com"]
     reminder = next(message for message in emails if message["To"] == "anna@example.com")
     cancellation = next(message for message in emails if message["To"] == "bjorn@example.com")
-    assert late.number in reminder["Subject"] and late.pickup_code in text_of(reminder)
+    assert late.number in reminder["Subject"] and pickup_of(late).code in text_of(reminder)
     assert forgotten.number in cancellation["Subject"] and "cancelled" in cancellation["Subject"]
     # and the forgotten order is cancelled once, its 2 units released once; the late one still waits
     forgotten.refresh_from_db()

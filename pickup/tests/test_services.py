@@ -13,6 +13,7 @@ from orders.models import Notification, NotificationKind, NotificationStatus, Or
 from orders.notifications.delivery import DeliveryFailed, deliver_notification
 from orders.services import IllegalTransition
 from orders.tests.factories import place_order
+from pickup.selectors import pickup_of
 from pickup.services import WrongPickupCode, collect_order, mark_ready_for_pickup
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -170,16 +171,20 @@ def test_a_wrong_pickup_code_hands_nothing_over(
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order, by=manager)
     events_before = order.events.count()
-    wrong = f"{(int(order.pickup_code) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(pickup_of(order).code) + 1) % 1_000_000:06d}"
 
     # when staff type a code that is not the order's
-    for code in (wrong, "", None, order.pickup_code[:-1]):
+    for code in (wrong, "", None, pickup_of(order).code[:-1]):
         with pytest.raises(WrongPickupCode):
             collect_order(order=order, code=code, by=manager)
 
     # then nothing changed: still ready, stock still reserved, nobody recorded as handing it over
     order.refresh_from_db()
-    assert (order.status, order.collected_at, order.collected_by) == (OrderStatus.READY_FOR_PICKUP, None, None)
+    assert (order.status, pickup_of(order).fulfilment.fulfilled_at, pickup_of(order).fulfilment.fulfilled_by) == (
+        OrderStatus.READY_FOR_PICKUP,
+        None,
+        None,
+    )
     assert stock(laugavegur, mittens) == (5, 2)
     assert order.events.count() == events_before
 
@@ -193,13 +198,13 @@ def test_collecting_with_the_right_code_moves_the_units_from_reserved_to_sold(
     before = timezone.now()
 
     # when the shopper reads out the code (with a stray space) and the manager hands it over
-    collected = collect_order(order=order, code=f" {order.pickup_code} ", by=manager)
+    collected = collect_order(order=order, code=f" {pickup_of(order).code} ", by=manager)
 
     # then the order is collected, by whom and when, and the 2 mittens have left the store
     order.refresh_from_db()
     assert collected.status == order.status == OrderStatus.COLLECTED
-    assert order.collected_by == manager
-    assert before <= order.collected_at <= timezone.now()
+    assert pickup_of(order).fulfilment.fulfilled_by == manager
+    assert before <= pickup_of(order).fulfilment.fulfilled_at <= timezone.now()
     assert stock(laugavegur, mittens) == (3, 0)
     event = order.events.order_by("pk").last()
     assert (event.from_status, event.to_status, event.actor) == (
@@ -212,11 +217,15 @@ def test_collecting_with_the_right_code_moves_the_units_from_reserved_to_sold(
 def test_an_order_that_is_not_ready_cannot_be_collected(order, manager, laugavegur, mittens):
     # when staff try to hand over an order the store has not put aside yet
     with pytest.raises(IllegalTransition):
-        collect_order(order=order, code=order.pickup_code, by=manager)
+        collect_order(order=order, code=pickup_of(order).code, by=manager)
 
     # then nothing changed
     order.refresh_from_db()
-    assert (order.status, order.collected_at, order.collected_by) == (OrderStatus.PLACED, None, None)
+    assert (order.status, pickup_of(order).fulfilment.fulfilled_at, pickup_of(order).fulfilment.fulfilled_by) == (
+        OrderStatus.PLACED,
+        None,
+        None,
+    )
     assert stock(laugavegur, mittens) == (5, 2)
 
 
@@ -225,9 +234,9 @@ def test_a_collected_order_cannot_be_collected_again(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order, by=manager)
-    collect_order(order=order, code=order.pickup_code, by=manager)
+    collect_order(order=order, code=pickup_of(order).code, by=manager)
 
     with pytest.raises(IllegalTransition):
-        collect_order(order=order, code=order.pickup_code, by=manager)
+        collect_order(order=order, code=pickup_of(order).code, by=manager)
 
     assert stock(laugavegur, mittens) == (3, 0)

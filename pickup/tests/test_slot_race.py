@@ -85,6 +85,6 @@ def test_sixteen_shoppers_race_for_the_last_three_places_in_a_slot(require_postg
         assert cart == {str(mittens.pk): 1}
     for _status, _html, cart in placed:
         assert not cart
-    assert Order.objects.filter(pickup_slot_start=slot.starts_at).count() == PLACES
+    assert Order.objects.filter(fulfilments__pickup__slot_start=slot.starts_at).count() == PLACES
     assert Order.objects.count() == PLACES
     assert StockLevel.objects.get(store=store, product=mittens).reserved == PLACES

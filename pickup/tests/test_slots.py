@@ -10,6 +10,8 @@ from catalog.tests.factories import ProductFactory
 from orders.models import CancelReason, OrderStatus
 from orders.services import OrderError, cancel_order
 from orders.tests.factories import place_order
+from pickup.models import Pickup
+from pickup.selectors import pickup_of
 from pickup.slots import SlotFull, SlotUnavailable, available_slots, book_slot, slot_grid
 from pickup.tests.factories import PickupSettingsFactory
 from stores.models import OpeningHours
@@ -88,9 +90,7 @@ def test_full_slots_are_not_offered_and_cancelled_orders_free_their_place():
     now = local(OSLO, 2026, 11, 21, 9, 0)
     first = available_slots(store, now=now)[0]
     placed = [place_order(store=store, products_and_quantities=[(sweater, 1)]) for _ in range(2)]
-    for order in placed:
-        order.pickup_slot_start, order.pickup_slot_end = first.starts_at, first.ends_at
-        order.save(update_fields=["pickup_slot_start", "pickup_slot_end"])
+    Pickup.objects.filter(fulfilment__order__in=placed).update(slot_start=first.starts_at, slot_end=first.ends_at)
 
     # then it is no longer offered, and booking it is refused
     assert first.starts_at not in [slot.starts_at for slot in available_slots(store, now=now)]
@@ -123,7 +123,7 @@ def test_the_order_keeps_the_slot_it_booked(monkeypatch):
     StockLevelFactory(store=store, product=sweater, on_hand=3)
     slot = available_slots(store)[0]
     order = place_order(store=store, products_and_quantities=[(sweater, 1)], pickup_slot=slot.starts_at)
-    assert (order.pickup_slot_start, order.pickup_slot_end) == (slot.starts_at, slot.ends_at)
+    assert (pickup_of(order).slot_start, pickup_of(order).slot_end) == (slot.starts_at, slot.ends_at)
     assert order.status == OrderStatus.PLACED
 
 

@@ -34,6 +34,8 @@ EXPECTED_PERMISSIONS = {
     "pickup.add_pickupsettings",
     "pickup.change_pickupsettings",
     "pickup.view_curbsidevisit",
+    "payment.view_payment",
+    "payment.view_paymentevent",
     "catalog.view_product",
     "catalog.view_category",
 }

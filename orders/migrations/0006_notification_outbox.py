@@ -3,7 +3,7 @@ reason; the expiry e-mail becomes the "order cancelled" e-mail with reason "not 
 
 - The Notification model is created in orders' state over the existing table (no SQL), then the
   table is renamed pickup_notification → orders_notification (AlterModelTable). Its rows, ids,
-  constraint and index (named explicitly) stay as they are. pickup 0006 drops the model from
+  constraint and index (named explicitly) stay as they are. pickup 0009 drops the model from
   pickup's state, again without SQL.
 - Its content type is renamed to orders.notification, so the permissions already given for it
   (the store managers' group) and the admin's history follow the model.
@@ -47,8 +47,8 @@ def cancelled_becomes_expired(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("orders", "0003_curbside_slots_collector"),
-        ("pickup", "0005_curbside_instructions_per_language"),
+        ("orders", "0005_pickup_details_leave_the_order"),
+        ("pickup", "0008_curbside_visit_per_fulfilment"),
     ]
 
     operations = [
@@ -157,6 +157,7 @@ class Migration(migrations.Migration):
                     ("arrived", "Checked in at the store"),
                     ("collector_changed", "Collector changed"),
                     ("reminded", "Pickup reminder sent"),
+                    ("fulfilment_status", "Fulfilment status change"),
                     ("emailed", "E-mail sent"),
                 ],
                 default="status",

@@ -1,4 +1,4 @@
-"""The Notification model now lives in orders (orders 0004 took over its table and rows): it
+"""The Notification model now lives in orders (orders 0006 took over its table and rows): it
 leaves pickup's state only; no SQL runs here."""
 
 from django.db import migrations
@@ -6,8 +6,8 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0004_notification_outbox"),
-        ("pickup", "0005_curbside_instructions_per_language"),
+        ("orders", "0006_notification_outbox"),
+        ("pickup", "0008_curbside_visit_per_fulfilment"),
     ]
 
     operations = [
