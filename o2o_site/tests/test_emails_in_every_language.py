@@ -12,10 +12,10 @@ from zeal import zeal_ignore
 from catalog.tests.factories import ProductFactory
 from checkout.services import ConfirmedCheckout, place_pickup_order
 from o2o_site.tests.po import english_left_in
-from orders.emails import order_cancelled_email, order_received_email
+from orders.emails import order_cancelled_email
 from orders.models import CancelReason, Order
 from orders.services import Contact
-from pickup.emails import pickup_reminder_email
+from pickup.emails import order_received_email, pickup_reminder_email
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
