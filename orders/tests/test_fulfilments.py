@@ -9,6 +9,7 @@ from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.models import (
     FULFILMENT_TRANSITIONS,
+    CancelReason,
     Channel,
     Fulfilment,
     FulfilmentLine,
@@ -174,7 +175,7 @@ def test_cancelling_gives_the_units_back_at_the_fulfilments_stock_location(lauga
     assert (reserved(akureyri, mittens), reserved(laugavegur, mittens)) == (3, 0)
 
     # when it is cancelled
-    cancel_order(order=placed.order)
+    cancel_order(order=placed.order, reason=CancelReason.STORE)
 
     # then Akureyri's units are back on sale, Laugavegur's untouched, and the fulfilment cancelled
     assert (reserved(akureyri, mittens), reserved(laugavegur, mittens)) == (0, 0)
