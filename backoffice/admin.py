@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from o2o_site.money import format_money
 from orders import services as order_services
-from orders.models import ORDER_TRANSITIONS, FulfilmentMethod, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import ORDER_TRANSITIONS, Fulfilment, FulfilmentMethod, Order, OrderEvent, OrderLine, OrderStatus
 from pickup import notifications as pickup_notifications
 from pickup import services as pickup_services
 from pickup.admin import PickupSettingsInline
@@ -76,6 +76,18 @@ class NotificationInline(ReadOnlyInline):
     model = Notification
     fields = ("kind", "status", "recipient", "attempts", "created_at", "sent_at", "last_error")
     readonly_fields = fields
+
+
+class FulfilmentInline(ReadOnlyInline):
+    """How the order reaches the shopper: each fulfilment with its method, stock and own status."""
+
+    model = Fulfilment
+    fields = ("method", "stock_location", "status", "created_at", "fulfilled_at", "fulfilled_by")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The row's title (Fulfilment.__str__) names the order.
+        return super().get_queryset(request).select_related("order", "stock_location", "fulfilled_by")
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -130,7 +142,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     # The shopper's page shows the pickup code; staff must get the code from the shopper.
     view_on_site = False
     fieldsets = (
-        (None, {"fields": ("number", "status", "store", "created_at", "total_display", "items")}),
+        (None, {"fields": ("number", "status", "channel", "store", "created_at", "total_display", "items")}),
         (_("Shopper"), {"fields": ("contact_name", "contact_email", "contact_phone", "customer", "language")}),
         (
             _("Pickup"),
@@ -141,6 +153,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = (
         "number",
         "status",
+        "channel",
         "store",
         "created_at",
         "total_display",
@@ -158,7 +171,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "vehicle",
         "curbside",
     )
-    inlines = (OrderLineInline, NotificationInline, OrderEventInline)
+    inlines = (OrderLineInline, FulfilmentInline, NotificationInline, OrderEventInline)
 
     def get_queryset(self, request):
         return (
