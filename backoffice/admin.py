@@ -27,6 +27,7 @@ from orders import services as order_services
 from orders.models import (
     ORDER_TRANSITIONS,
     CancelReason,
+    Fulfilment,
     FulfilmentMethod,
     Notification,
     NotificationKind,
@@ -92,6 +93,18 @@ class NotificationInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("order")
 
 
+class FulfilmentInline(ReadOnlyInline):
+    """How the order reaches the shopper: each fulfilment with its method, stock and own status."""
+
+    model = Fulfilment
+    fields = ("method", "stock_location", "status", "created_at", "fulfilled_at", "fulfilled_by")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The row's title (Fulfilment.__str__) names the order.
+        return super().get_queryset(request).select_related("order", "stock_location", "fulfilled_by")
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     verbose_name = _("status change")
@@ -144,7 +157,21 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     # The shopper's page shows the pickup code; staff must get the code from the shopper.
     view_on_site = False
     fieldsets = (
-        (None, {"fields": ("number", "status", "cancel_reason", "store", "created_at", "total_display", "items")}),
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "status",
+                    "cancel_reason",
+                    "channel",
+                    "store",
+                    "created_at",
+                    "total_display",
+                    "items",
+                )
+            },
+        ),
         (_("Shopper"), {"fields": ("contact_name", "contact_email", "contact_phone", "customer", "language")}),
         (
             _("Pickup"),
@@ -156,6 +183,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "number",
         "status",
         "cancel_reason",
+        "channel",
         "store",
         "created_at",
         "total_display",
@@ -173,7 +201,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "vehicle",
         "curbside",
     )
-    inlines = (OrderLineInline, NotificationInline, OrderEventInline)
+    inlines = (OrderLineInline, FulfilmentInline, NotificationInline, OrderEventInline)
 
     def get_queryset(self, request):
         return (

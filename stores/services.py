@@ -165,6 +165,7 @@ STORE_MANAGER_PERMISSIONS = (
     ("orders", "change_order"),
     ("orders", "view_orderline"),
     ("orders", "view_orderevent"),
+    ("orders", "view_fulfilment"),
     ("orders", "view_notification"),
     ("pickup", "view_pickupcodeattempt"),
     ("stores", "view_stocklevel"),

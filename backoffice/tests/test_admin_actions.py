@@ -1,5 +1,7 @@
 """The store's day in the admin: mark orders ready, cancel them, hand them over with the code."""
 
+import re
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
@@ -241,3 +243,7 @@ def test_the_order_page_is_a_record_of_lines_notifications_and_timeline(
     assert "gudrun" in page or "Guðrún" in page
     assert 'name="_save"' not in page
     assert pickup_of(order).code not in page
+    # and its one fulfilment with its method, stock location and own status, and the order's channel
+    fulfilments = re.search(r'id="fulfilments-group".*?</fieldset>', page, re.S).group(0)
+    assert "Pickup in store" in fulfilments and "Laugavegur" in fulfilments and ">Ready<" in fulfilments
+    assert "Web shop" in page

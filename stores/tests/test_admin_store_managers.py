@@ -20,6 +20,7 @@ EXPECTED_PERMISSIONS = {
     "orders.change_order",
     "orders.view_orderline",
     "orders.view_orderevent",
+    "orders.view_fulfilment",
     "orders.view_notification",
     "pickup.view_pickupcodeattempt",
     "stores.view_stocklevel",
