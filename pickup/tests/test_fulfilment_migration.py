@@ -240,6 +240,7 @@ def test_every_order_line_event_code_slot_check_in_and_notification_is_carried_o
         assert (fulfilment.fulfilled_at, fulfilment.fulfilled_by_id) == (old.collected_at, old.collected_by_id)
         assert fulfilment.created_at == fulfilment.order.created_at
         pickup = fulfilment.pickup
+        assert pickup.store_id == old.store_id
         assert (pickup.code, pickup.slot_start, pickup.slot_end, pickup.vehicle_description, pickup.collector_name) == (
             old.pickup_code,
             old.pickup_slot_start,
