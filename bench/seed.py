@@ -341,7 +341,10 @@ def _past_orders(count, stores, products, rng):
             batch_size=5000,
         )
         Pickup.objects.bulk_create(
-            [Pickup(fulfilment=fulfilment, code=f"{rng.randrange(10**6):06d}") for fulfilment in fulfilments],
+            [
+                Pickup(fulfilment=fulfilment, store_id=fulfilment.stock_location_id, code=f"{rng.randrange(10**6):06d}")
+                for fulfilment in fulfilments
+            ],
             batch_size=5000,
         )
         for event in events:

@@ -56,11 +56,12 @@ def create_pickup(
     vehicle_description: str = "",
     collector_name: str = "",
 ) -> Pickup:
-    """The pickup details of a new pickup fulfilment, with a fresh random pickup code; inside the
-    caller's transaction (checkout.services.place_pickup_order). A vehicle is kept for curbside
-    pickups only."""
+    """The pickup details of a new pickup fulfilment, with a fresh random pickup code, collected at
+    the fulfilment's stock location; inside the caller's transaction
+    (checkout.services.place_pickup_order). A vehicle is kept for curbside pickups only."""
     return Pickup.objects.create(
         fulfilment=fulfilment,
+        store_id=fulfilment.stock_location_id,
         code=new_pickup_code(),
         slot_start=slot_start,
         slot_end=slot_end,

@@ -3,8 +3,8 @@
 Slots are laid out in the store's own time zone from its opening hours (zoneinfo, so a DST change
 moves nothing: 10:00 local stays 10:00 local), every `slot_minutes`, each ending by closing time.
 A slot is offered when it starts at least `lead_time_minutes` from now, lies within `days_ahead`
-days and still has room. Its capacity is counted from the pickups holding it (their fulfilment at
-that stock location not cancelled).
+days and still has room. Its capacity is counted from the store's pickups holding it (their
+fulfilment not cancelled).
 
 Booking (inside the checkout's transaction) locks one PickupSlot row per (store, start): two
 checkouts of the same slot take turns, so the count and the new order are decided one at a time
@@ -111,12 +111,9 @@ def slot_grid(store, *, now=None, rules=None, hours=None):
 def _booked_counts(store, starts):
     if not starts:
         return {}
-    # A range on the slot_start index rather than a list of a week's starts, joined by primary
-    # key to the fulfilments at the store.
+    # A range on the (store, slot_start) index rather than a list of a week's starts.
     return dict(
-        Pickup.objects.filter(
-            fulfilment__stock_location=store, slot_start__gte=min(starts), slot_start__lte=max(starts)
-        )
+        Pickup.objects.filter(store=store, slot_start__gte=min(starts), slot_start__lte=max(starts))
         .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
         .values("slot_start")
         .annotate(n=Count("pk"))
@@ -153,14 +150,12 @@ def available_slots_by_store(stores, *, now=None) -> dict[int, list[Slot]]:
     booked = {}
     if starts:
         rows = (
-            Pickup.objects.filter(
-                fulfilment__stock_location__in=list(grids), slot_start__gte=min(starts), slot_start__lte=max(starts)
-            )
+            Pickup.objects.filter(store__in=list(grids), slot_start__gte=min(starts), slot_start__lte=max(starts))
             .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
-            .values("fulfilment__stock_location_id", "slot_start")
+            .values("store_id", "slot_start")
             .annotate(n=Count("pk"))
             .order_by()
-            .values_list("fulfilment__stock_location_id", "slot_start", "n")
+            .values_list("store_id", "slot_start", "n")
         )
         booked = {(store_id, start): n for store_id, start, n in rows}
     found = {}

@@ -3,7 +3,7 @@ reason; the expiry e-mail becomes the "order cancelled" e-mail with reason "not 
 
 - The Notification model is created in orders' state over the existing table (no SQL), then the
   table is renamed pickup_notification → orders_notification (AlterModelTable). Its rows, ids,
-  constraint and index (named explicitly) stay as they are. pickup 0009 drops the model from
+  constraint and index (named explicitly) stay as they are. pickup 0010 drops the model from
   pickup's state, again without SQL.
 - Its content type is renamed to orders.notification, so the permissions already given for it
   (the store managers' group) and the admin's history follow the model.

@@ -1,4 +1,4 @@
-"""orders 0006 / pickup 0009: the notification outbox moves from pickup to orders, every row kept.
+"""orders 0006 / pickup 0010: the notification outbox moves from pickup to orders, every row kept.
 
 Migrates the test database back to before the move, writes orders and notifications the way the
 shop did then (every kind and state, a manager group with the notification permission), migrates
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from stores.tests.factories import StoreFactory
 
-BEFORE = [("orders", "0005_pickup_details_leave_the_order"), ("pickup", "0008_curbside_visit_per_fulfilment")]
-AFTER = [("orders", "0006_notification_outbox"), ("pickup", "0009_notification_moved_to_orders")]
+BEFORE = [("orders", "0005_pickup_details_leave_the_order"), ("pickup", "0009_pickup_store")]
+AFTER = [("orders", "0006_notification_outbox"), ("pickup", "0010_notification_moved_to_orders")]
 FIELDS = (
     "id",
     "order_id",

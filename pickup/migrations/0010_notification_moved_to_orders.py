@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("orders", "0006_notification_outbox"),
-        ("pickup", "0008_curbside_visit_per_fulfilment"),
+        ("pickup", "0009_pickup_store"),
     ]
 
     operations = [
