@@ -17,15 +17,15 @@ from django.db import migrations, models
 
 
 def move_content_type(apps, schema_editor):
+    # A database that never had orders.notification (every one before this migration): the
+    # content type, and with it the permissions and the groups holding them, becomes orders'.
     ContentType = apps.get_model("contenttypes", "ContentType")
     if not ContentType.objects.filter(app_label="orders", model="notification").exists():
         ContentType.objects.filter(app_label="pickup", model="notification").update(app_label="orders")
 
 
-def move_content_type_back(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    if not ContentType.objects.filter(app_label="pickup", model="notification").exists():
-        ContentType.objects.filter(app_label="orders", model="notification").update(app_label="pickup")
+# Going back leaves the content type where it is: the older code's post_migrate creates
+# pickup.notification and its permissions again, and the managers' group is given them then.
 
 
 def expired_becomes_cancelled(apps, schema_editor):
@@ -131,7 +131,7 @@ class Migration(migrations.Migration):
             database_operations=[],
         ),
         migrations.AlterModelTable(name="notification", table=None),
-        migrations.RunPython(move_content_type, move_content_type_back),
+        migrations.RunPython(move_content_type, migrations.RunPython.noop),
         migrations.AddField(
             model_name="order",
             name="cancel_reason",
