@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from catalog.models import Product
+from o2o_site.cache.pages import CART_SESSION_KEY
 from o2o_site.money import round_to_minor_unit
 
-SESSION_KEY = "cart"
+# One key for the cart in the session, declared where the page cache (a lower layer) reads it.
+SESSION_KEY = CART_SESSION_KEY
 
 
 @dataclass

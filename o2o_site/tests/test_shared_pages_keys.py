@@ -132,7 +132,7 @@ def test_no_cached_page_leaks_into_another_shoppers(shop):
             response = client.get(page)
             assert response.status_code == 200, (page, description)
             served[page, description] = comparable(response)
-    assert all(_second_visits_are_cached(everyone[0][1], pages))
+        assert page.endswith(".json") or _served_from_the_cache(everyone[0][1], page), page
 
     # when each page is rendered afresh for each shopper, nothing cached
     leaks = []
@@ -146,11 +146,11 @@ def test_no_cached_page_leaks_into_another_shoppers(shop):
     assert not leaks, f"{len(leaks)} cached pages differ from a fresh render:\n" + "\n".join(leaks)
 
 
-def _second_visits_are_cached(client, pages):
-    # The test would prove nothing if nothing were cached: a second visit renders no template.
-    for page in pages:
-        if not page.endswith(".json"):
-            yield not client.get(page).templates
+def _served_from_the_cache(client, page):
+    # The test would prove nothing if nothing were cached: a visit right after the shoppers' renders
+    # no template. Pages live 60 s and the product page is also keyed by the minute ("open now"), so
+    # on a slow machine one visit may fall just after a boundary and render: the next one may not.
+    return any(not client.get(page).templates for _attempt in range(2))
 
 
 def test_the_pages_differ_where_the_shoppers_do(shop):
