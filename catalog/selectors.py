@@ -56,7 +56,7 @@ class CategoryTree:
         return list(reversed(chain))
 
 
-def category_tree(catalog_version=None) -> CategoryTree:
+def category_tree(catalog_version: str | None = None) -> CategoryTree:
     """The tree; with the catalog's version stamp, from the cache (no query) while it holds."""
     if catalog_version is None:
         return CategoryTree(list(Category.objects.order_by("position", "name", "pk")))
@@ -114,7 +114,7 @@ _product_ids = {}
 PRODUCT_IDS_KEPT = 20_000
 
 
-def product_page_stamps(slug) -> tuple[str, int | None, str | None]:
+def product_page_stamps(slug: str) -> tuple[str, int | None, str | None]:
     """(the catalog's version, the product's id, its stock version) for a product page; the id and
     stock version are None when no active product has the slug.
 
@@ -137,7 +137,7 @@ def product_page_stamps(slug) -> tuple[str, int | None, str | None]:
     return catalog_version, product.pk, stamps.versions(stock_key)[stock_key]
 
 
-def product_for_page(slug, *, catalog_version=None):
+def product_for_page(slug: str, *, catalog_version: str | None = None) -> Product | None:
     """An active product by slug with its category and all its images, or None; with the
     catalog's version stamp, from the cache while it holds."""
     if catalog_version is not None:

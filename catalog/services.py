@@ -3,19 +3,19 @@
 from io import BytesIO
 from pathlib import Path
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from PIL import Image
 
 from o2o_site.cache import stamps
 
 from .images import stored_name, validate_product_image
-from .models import ProductImage
+from .models import Product, ProductImage
 
 THUMBNAIL_SIZE = (400, 400)
 
 
-def make_thumbnail(image_file, *, size=THUMBNAIL_SIZE) -> ContentFile:
+def make_thumbnail(image_file: File, *, size: tuple[int, int] = THUMBNAIL_SIZE) -> ContentFile:
     image_file.seek(0)
     with Image.open(image_file) as original:
         picture = original.convert("RGB")
@@ -33,7 +33,7 @@ def catalog_changed() -> None:
     stamps.bump(stamps.CATALOG)
 
 
-def add_product_image(*, product, image_file, alt_text="", position=0) -> ProductImage:
+def add_product_image(*, product: Product, image_file: File, alt_text: str = "", position: int = 0) -> ProductImage:
     """Store an image for `product` and its thumbnail, so pages never resize on request.
 
     Only real pictures within the limits are stored (catalog.images; raises ValidationError).

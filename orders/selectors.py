@@ -5,11 +5,13 @@ lines, stores or orders.
 """
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
 
+from accounts.models import User
 from stores.models import OpeningHours, StockLevel, Store
 
 from .models import Order
@@ -19,7 +21,9 @@ from .models import Order
 CHECKOUT_STORES_SHOWN = 5
 
 
-def stores_able_to_supply(quantities: dict[int, int], *, near=None, limit=None):
+def stores_able_to_supply(
+    quantities: dict[int, int], *, near: Store | None = None, limit: int | None = None
+) -> QuerySet[Store]:
     """Active stores offering pickup that hold enough units of EVERY line ({product_id: units}).
 
     With `near` (the shopper's store): that store first, then the others nearest to it; else by
@@ -59,7 +63,7 @@ def _nearness_to(store):
     return ExpressionWrapper(north * north + east * east, output_field=DecimalField())
 
 
-def available_units_at(store, product_ids) -> dict[int, int]:
+def available_units_at(store: Store | None, product_ids: Iterable[int]) -> dict[int, int]:
     """Units a shopper can still buy at `store`, per product (0 when the store has none)."""
     product_ids = list(product_ids)
     if store is None or not product_ids:
@@ -79,7 +83,7 @@ class Availability:
     units: int
 
 
-def best_pickup_availability(product_id) -> Availability:
+def best_pickup_availability(product_id: int) -> Availability:
     """The pickup store with the most units of the product, for shoppers who chose no store."""
     level = (
         StockLevel.objects.filter(product_id=product_id, store__in=Store.objects.offering_pickup())
@@ -101,7 +105,7 @@ def orders_for_page() -> QuerySet[Order]:
     )
 
 
-def order_history(user):
+def order_history(user: User) -> QuerySet[Order]:
     """A shopper's own orders, newest first, with their store and number of items: one query."""
     # Explicit: an aggregate's GROUP BY query does not apply Meta.ordering.
     return (
@@ -119,7 +123,7 @@ class OpeningDay:
     intervals: list
 
 
-def opening_week(store) -> list[OpeningDay]:
+def opening_week(store: Store) -> list[OpeningDay]:
     """Monday to Sunday with the store's opening intervals (in its own local time); none = closed.
 
     Uses the prefetched opening hours when there are any.

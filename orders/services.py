@@ -3,6 +3,7 @@
 import datetime
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -203,7 +204,7 @@ def _create_order_with_unique_number(**fields):
     raise OrderError(_("We could not place your order. Please try again."))
 
 
-def note_in_order_language(order, note) -> str:
+def note_in_order_language(order: Order, note: str | Callable[[], str]) -> str:
     """The text of a history note. The shopper's order page shows notes as stored, so a note is
     written in the order's language whoever writes it (a worker, staff in the admin): callers pass
     it as a callable, `lambda: _("…")`, which is translated here under that language."""
@@ -213,7 +214,9 @@ def note_in_order_language(order, note) -> str:
     return note
 
 
-def transition_order(*, order, to_status, by=None, note="") -> Order:
+def transition_order(
+    *, order: Order, to_status: OrderStatus, by: User | None = None, note: str | Callable[[], str] = ""
+) -> Order:
     """Move `order` to `to_status` if the transition table allows it, and record the event.
 
     The order's status summarises its fulfilments: every fulfilment still open moves with it
@@ -260,7 +263,13 @@ def _move_fulfilment(fulfilment: Fulfilment, to_status: FulfilmentStatus) -> Ful
     return fulfilment
 
 
-def transition_fulfilment(*, fulfilment: Fulfilment, to_status: FulfilmentStatus, by=None, note="") -> Fulfilment:
+def transition_fulfilment(
+    *,
+    fulfilment: Fulfilment,
+    to_status: FulfilmentStatus,
+    by: User | None = None,
+    note: str | Callable[[], str] = "",
+) -> Fulfilment:
     """Move one fulfilment on its own (an order with several) and record it on the timeline
     (an event of kind FULFILMENT_STATUS naming the fulfilment). The order's own status is moved
     by transition_order, which moves its open fulfilments with it."""
@@ -300,7 +309,9 @@ def fulfilment_quantities(fulfilment: Fulfilment) -> dict[int, int]:
     return quantities
 
 
-def cancel_order(*, order: Order, reason: CancelReason, by: User | None = None, note="") -> Order:
+def cancel_order(
+    *, order: Order, reason: CancelReason, by: User | None = None, note: str | Callable[[], str] = ""
+) -> Order:
     """Cancel an open order, give the units its open fulfilments reserved back to sale (each at its
     stock location), and e-mail the shopper why: every way of cancelling comes here (the store,
     expiry, the shopper), so the e-mail goes out for each, once.
@@ -323,7 +334,14 @@ def cancel_order(*, order: Order, reason: CancelReason, by: User | None = None, 
     return cancelled
 
 
-def record_order_activity(*, order, kind, fulfilment: Fulfilment | None = None, by=None, note="") -> OrderEvent:
+def record_order_activity(
+    *,
+    order: Order,
+    kind: OrderActivity,
+    fulfilment: Fulfilment | None = None,
+    by: User | None = None,
+    note: str | Callable[[], str] = "",
+) -> OrderEvent:
     """Write an event that is not a status change (on the way, checked in, collector changed),
     naming the `fulfilment` it concerns, if any.
 

@@ -35,6 +35,8 @@ from .models import (
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
+    from payments.core import BasicProvider
+    from payments.forms import PaymentForm
 
     from accounts.models import User
     from orders.models import Order
@@ -218,12 +220,14 @@ def _refresh(payment: Payment, locked: Payment) -> None:
         setattr(payment, field.attname, getattr(locked, field.attname))
 
 
-def payment_form(*, payment: Payment, data: dict | None, by: Actor):
+def payment_form(*, payment: Payment, data: dict | None, by: Actor) -> PaymentForm:
     """The provider's payment form (the Dummy provider's), or RedirectNeeded to its payment page."""
     return _call_provider(payment, by, lambda locked: locked.get_form(data=data))
 
 
-def process_provider_request(*, payment: Payment, request: HttpRequest, by: Actor, provider=None) -> HttpResponse:
+def process_provider_request(
+    *, payment: Payment, request: HttpRequest, by: Actor, provider: BasicProvider | None = None
+) -> HttpResponse:
     """A provider's callback or webhook for `payment` (django-payments' process_data)."""
     provider = provider or provider_factory(payment.variant, payment)
     return _call_provider(payment, by, lambda locked: provider.process_data(locked, request))

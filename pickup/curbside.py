@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from orders.models import Order, OrderActivity, OrderStatus
 from orders.services import record_order_activity
 
@@ -51,20 +52,20 @@ def _signer():
     return signing.TimestampSigner(salt=CHECK_IN_SALT)
 
 
-def check_in_signature(order) -> str:
+def check_in_signature(order: Order) -> str:
     """The signed part of the check-in URL (timestamp and signature; the number is in the path)."""
     return _signer().sign(order.number).split(":", 1)[1]
 
 
-def check_in_path(order) -> str:
+def check_in_path(order: Order) -> str:
     return reverse("pickup:check_in", kwargs={"number": order.number, "signature": check_in_signature(order)})
 
 
-def check_in_link(order) -> str:
+def check_in_link(order: Order) -> str:
     return settings.SITE_URL.rstrip("/") + check_in_path(order)
 
 
-def link_max_age(order) -> datetime.timedelta:
+def link_max_age(order: Order) -> datetime.timedelta:
     return datetime.timedelta(days=PickupSettings.for_store(order.store).expire_after_days) + LINK_GRACE
 
 
@@ -73,7 +74,7 @@ def is_curbside(order: Order) -> bool:
     return pickup is not None and pickup.is_curbside
 
 
-def order_for_check_in(*, number, signature):
+def order_for_check_in(*, number: str, signature: str) -> Order:
     """The curbside order a check-in link was signed for.
 
     Raises CheckInLinkInvalid (forged, another order's signature, not a curbside order: one answer
@@ -122,7 +123,7 @@ def _locked_ready_order(order):
     return locked
 
 
-def announce_on_the_way(*, order, eta_minutes: int, now=None) -> CurbsideVisit:
+def announce_on_the_way(*, order: Order, eta_minutes: int, now: datetime.datetime | None = None) -> CurbsideVisit:
     """The shopper is coming and expects to arrive in `eta_minutes`. Ignored once they have arrived."""
     if not 0 <= eta_minutes <= MAX_ETA_MINUTES:
         raise CheckInRefused(_("Enter your arrival time in minutes, from 0 to %(max)s.") % {"max": MAX_ETA_MINUTES})
@@ -150,7 +151,9 @@ def announce_on_the_way(*, order, eta_minutes: int, now=None) -> CurbsideVisit:
     return visit
 
 
-def check_in(*, order, bay=None, vehicle="", now=None) -> CurbsideVisit:
+def check_in(
+    *, order: Order, bay: int | None = None, vehicle: str = "", now: datetime.datetime | None = None
+) -> CurbsideVisit:
     """ "I'm here": the shopper waits at the curb. Checking in again only updates bay and vehicle."""
     now = now or timezone.now()
     vehicle = " ".join((vehicle or "").split())[:120]
@@ -194,7 +197,7 @@ def _pickup(locked_order: Order) -> Pickup:
     return Pickup.objects.select_related("fulfilment").filter(fulfilment__order=locked_order).order_by("pk").first()
 
 
-def record_hand_over(*, pickup: Pickup, by, now) -> CurbsideVisit | None:
+def record_hand_over(*, pickup: Pickup, by: User | None, now: datetime.datetime) -> CurbsideVisit | None:
     """Close a curbside pickup's visit as it is collected, at the car or at the counter: when, by
     whom, and how long the shopper waited since checking in. Called inside the collect's
     transaction (pickup.services.collect_order), so a collected curbside order never stays in the
@@ -213,7 +216,7 @@ def record_hand_over(*, pickup: Pickup, by, now) -> CurbsideVisit | None:
     return visit
 
 
-def curbside_step(order) -> str:
+def curbside_step(order: Order) -> str:
     """Where a curbside order is, for the shopper's page: placed, ready, on_the_way, arrived,
     handed_over or cancelled."""
     if order.status == OrderStatus.CANCELLED:

@@ -4,6 +4,7 @@ shoppers there are."""
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from orders.models import Fulfilment, Order
 from stores.models import Store
 
@@ -40,7 +41,7 @@ def pickup_of(order: Order) -> Pickup | None:
     return pickup
 
 
-def curbside_queue(*, user, store=None):
+def curbside_queue(*, user: User, store: Store | None = None) -> list[CurbsideVisit]:
     """Shoppers at the curb (longest waiting first), then those on the way (soonest first), in the
     stores `user` manages (or just `store`). Two queries: the visits with their fulfilments,
     pickups, orders and stores, and the orders' lines."""

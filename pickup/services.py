@@ -105,7 +105,7 @@ def set_collector(*, order: Order, name: str, by: User | None = None) -> Pickup:
     return pickup
 
 
-def mark_ready_for_pickup(*, order, by=None) -> Order:
+def mark_ready_for_pickup(*, order: Order, by: User | None = None) -> Order:
     """The store has put the order aside: record it and queue the shopper's e-mail after commit."""
     with transaction.atomic():
         ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
@@ -118,7 +118,14 @@ def pickup_code_matches(order: Order, code: str) -> bool:
     return pickup is not None and hmac.compare_digest(pickup.code.encode(), (code or "").strip().encode())
 
 
-def collect_order(*, order, code, by, ip_address=None, now=None) -> Order:
+def collect_order(
+    *,
+    order: Order,
+    code: str,
+    by: User | None,
+    ip_address: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Order:
     """Hand the order over: the code must match; reserved units leave the store's stock.
 
     Every code typed is recorded (PickupCodeAttempt), and guessing is bounded: after
@@ -178,12 +185,12 @@ def _staff(user):
     return user if user is not None and user.is_authenticated else None
 
 
-def failed_code_attempts(*, order) -> int:
+def failed_code_attempts(*, order: Order) -> int:
     """Wrong codes typed for `order` since its lock was last reset."""
     return PickupCodeAttempt.objects.filter(order=order).failures_counting_towards_lock().count()
 
 
-def pickup_lock_reason(*, order, user) -> str:
+def pickup_lock_reason(*, order: Order, user: User | None) -> str:
     """Why the order cannot be collected by `user` right now because of wrong codes ("" if it can)."""
     if failed_code_attempts(order=order) >= MAX_FAILURES_PER_ORDER:
         return _(
@@ -215,7 +222,7 @@ def _wrong_code_message(order):
     ) % {"left": left}
 
 
-def can_reset_pickup_code_lock(*, order, user) -> bool:
+def can_reset_pickup_code_lock(*, order: Order, user: User | None) -> bool:
     """A superuser, or a manager of the order's store given the dedicated permission."""
     if user is None or not user.is_active:
         return False
@@ -227,7 +234,7 @@ def can_reset_pickup_code_lock(*, order, user) -> bool:
     )
 
 
-def reset_pickup_code_lock(*, order, by) -> int:
+def reset_pickup_code_lock(*, order: Order, by: User) -> int:
     """Let the order be collected again after wrong codes; the attempts stay on record, cleared.
 
     Returns how many failed attempts were cleared.
@@ -245,7 +252,14 @@ def reset_pickup_code_lock(*, order, by) -> int:
         )
 
 
-def hand_over_at_curb(*, order: Order, code: str, by, ip_address: str | None = None, now=None) -> Order:
+def hand_over_at_curb(
+    *,
+    order: Order,
+    code: str,
+    by: User | None,
+    ip_address: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Order:
     """Staff bring the order to the car: collect_order checks the code (with its attempt limits),
     collects the order and closes the curbside visit (curbside.record_hand_over). Returns the
     collected order. Raises WrongPickupCode, PickupCodeLocked or

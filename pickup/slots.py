@@ -12,6 +12,7 @@ and a slot can never take more orders than its capacity, however many shoppers p
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
@@ -23,7 +24,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
 from orders.models import FulfilmentStatus
-from stores.models import OpeningHours
+from stores.models import OpeningHours, Store
 
 from .models import Pickup, PickupSettings, PickupSlot
 
@@ -56,7 +57,7 @@ class Slot:
         return self.starts_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
-def parse_slot_key(value) -> datetime.datetime | None:
+def parse_slot_key(value: str | None) -> datetime.datetime | None:
     try:
         parsed = datetime.datetime.strptime((value or "").strip(), "%Y-%m-%dT%H:%MZ")
     except ValueError:
@@ -80,7 +81,13 @@ def _opening_hours(store):
     return list(OpeningHours.objects.filter(store_id=store.pk))
 
 
-def slot_grid(store, *, now=None, rules=None, hours=None):
+def slot_grid(
+    store: Store,
+    *,
+    now: datetime.datetime | None = None,
+    rules: PickupSettings | None = None,
+    hours: list[OpeningHours] | None = None,
+) -> list[tuple[datetime.datetime, datetime.datetime]]:
     """Every slot the rules lay out from now on (start, end), ignoring capacity, in time order."""
     now = now or timezone.now()
     rules = rules or PickupSettings.for_store(store)
@@ -122,7 +129,9 @@ def _booked_counts(store, starts):
     )
 
 
-def available_slots(store, *, now=None, rules=None) -> list[Slot]:
+def available_slots(
+    store: Store, *, now: datetime.datetime | None = None, rules: PickupSettings | None = None
+) -> list[Slot]:
     """The slots a shopper may choose at `store`: in opening hours, after the lead time, not full.
 
     Two queries (opening hours, when not prefetched, and the booked counts), however many slots.
@@ -137,7 +146,7 @@ def available_slots(store, *, now=None, rules=None) -> list[Slot]:
     return [slot for slot in slots if slot.remaining > 0]
 
 
-def available_slots_by_store(stores, *, now=None) -> dict[int, list[Slot]]:
+def available_slots_by_store(stores: Iterable[Store], *, now: datetime.datetime | None = None) -> dict[int, list[Slot]]:
     """available_slots for several stores (the checkout page) with one query for the counts.
 
     Opening hours and pickup settings should be prefetched/selected with the stores.
@@ -169,7 +178,7 @@ def available_slots_by_store(stores, *, now=None) -> dict[int, list[Slot]]:
     return found
 
 
-def slot_options(slots, *, zone, chosen="") -> str:
+def slot_options(slots: Iterable[Slot], *, zone: datetime.tzinfo, chosen: str = "") -> str:
     """The <optgroup>s (one per day in the store's time zone) and <option>s of a pickup time
     <select>, `chosen` (a slot key) selected.
 
@@ -195,7 +204,7 @@ def slot_options(slots, *, zone, chosen="") -> str:
     return mark_safe("".join(html))  # every value above is escaped or made of digits
 
 
-def book_slot(*, store, starts_at, now=None) -> Slot:
+def book_slot(*, store: Store, starts_at: datetime.datetime, now: datetime.datetime | None = None) -> Slot:
     """Hold a place in the slot for the order about to be created in the caller's transaction.
 
     Must run inside transaction.atomic (the checkout's): the slot row stays locked until the order
@@ -204,7 +213,9 @@ def book_slot(*, store, starts_at, now=None) -> Slot:
     return book_first_free_slot(store=store, starts=[starts_at], now=now)
 
 
-def book_first_free_slot(*, store, starts, now=None) -> Slot:
+def book_first_free_slot(
+    *, store: Store, starts: Iterable[datetime.datetime], now: datetime.datetime | None = None
+) -> Slot:
     """book_slot for the first of `starts` (slot starts, earliest first) that still has room.
 
     Their rows are locked together, in time order, then counted in one query; a checkout without

@@ -1,11 +1,15 @@
 """Reads about stores: the shopper's store, nearest stores, availability across stores."""
 
+import datetime
 import math
 import time
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from catalog.models import Product
@@ -17,7 +21,7 @@ MY_STORE_SESSION_KEY = "my_store_id"
 EARTH_RADIUS_KM = 6371.0
 
 
-def distance_km(lat1, lon1, lat2, lon2) -> float:
+def distance_km(lat1: float | Decimal, lon1: float | Decimal, lat2: float | Decimal, lon2: float | Decimal) -> float:
     """Great-circle distance (haversine)."""
     lat1, lon1, lat2, lon2 = map(math.radians, map(float, (lat1, lon1, lat2, lon2)))
     a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
@@ -35,7 +39,13 @@ FIRST_SEARCH_RADIUS_KM = 10.0
 KM_PER_DEGREE_LATITUDE = 111.19
 
 
-def nearest_stores(*, latitude, longitude, limit=10, directory=None) -> list[StoreDistance]:
+def nearest_stores(
+    *,
+    latitude: float | Decimal,
+    longitude: float | Decimal,
+    limit: int | None = 10,
+    directory: "StoreDirectory | None" = None,
+) -> list[StoreDistance]:
     """The `limit` stores nearest to a point, exactly, without looking at every store.
 
     A bounding box around the point (a range of the directory's stores sorted by latitude, then
@@ -151,7 +161,7 @@ def store_directory() -> StoreDirectory:
     return directory
 
 
-def locate_postcode(postcode, country=None):
+def locate_postcode(postcode: str | None, country: str | None = None) -> PostcodeLocation | None:
     """Coordinates of a postcode from the imported table, or None."""
     lookup = PostcodeLocation.objects.filter(postcode=(postcode or "").strip().replace(" ", ""))
     if country:
@@ -159,7 +169,7 @@ def locate_postcode(postcode, country=None):
     return lookup.first()
 
 
-def my_store(request):
+def my_store(request: HttpRequest) -> Store | None:
     """The shopper's chosen store: from the session, else from their account. Cached per request."""
     if not hasattr(request, "_my_store"):
         request._my_store = _load_my_store(request)
@@ -184,7 +194,14 @@ class StoreListing:
     distance_km: float | None = None
 
 
-def store_listings(*, latitude=None, longitude=None, limit=None, now=None, directory=None) -> list[StoreListing]:
+def store_listings(
+    *,
+    latitude: float | Decimal | None = None,
+    longitude: float | Decimal | None = None,
+    limit: int | None = None,
+    now: datetime.datetime | None = None,
+    directory: StoreDirectory | None = None,
+) -> list[StoreListing]:
     """Active stores with "open now": nearest first when a location is given, else by city and
     name. No query: from the store directory."""
     now = now or timezone.now()
@@ -201,7 +218,7 @@ def store_listings(*, latitude=None, longitude=None, limit=None, now=None, direc
     return [StoreListing(store=store, is_open=store.pk in open_now) for store in stores]
 
 
-def store_with_hours(slug):
+def store_with_hours(slug: str) -> Store | None:
     """An active store by slug with its opening hours prefetched, or None."""
     return Store.objects.active().prefetch_related("opening_hours").filter(slug=slug).first()
 
@@ -214,7 +231,7 @@ class DayHours:
     is_today: bool
 
 
-def weekly_hours(store, now=None) -> list[DayHours]:
+def weekly_hours(store: Store, now: datetime.datetime | None = None) -> list[DayHours]:
     """Monday to Sunday with each day's opening intervals (empty: closed), today marked in the
     store's own time zone. Uses prefetched hours when present."""
     today = store.local_now(now).weekday()
@@ -247,7 +264,9 @@ class StoreAvailability:
         return self.available > 0
 
 
-def product_availability(*, product, my_store=None, now=None) -> list[StoreAvailability]:
+def product_availability(
+    *, product: Product, my_store: Store | None = None, now: datetime.datetime | None = None
+) -> list[StoreAvailability]:
     """The product's availability in every active store, "my store" first, then the others
     nearest to my store (or by city and name when no store is chosen).
 
@@ -257,7 +276,9 @@ def product_availability(*, product, my_store=None, now=None) -> list[StoreAvail
     return _arranged(_availability_rows(units=_units_per_store(product), now=now or timezone.now()), my_store)
 
 
-def cached_product_availability(*, product, my_store=None, stock_stamp=None) -> list[StoreAvailability]:
+def cached_product_availability(
+    *, product: Product, my_store: Store | None = None, stock_stamp: str | None = None
+) -> list[StoreAvailability]:
     """product_availability with the units from the cache while the product's stock version stamp
     holds (any stock change of the product, anywhere, makes a new one); "open now" is judged
     afresh. For shop pages only: checkout reserves against the locked stock rows, never this."""
@@ -316,7 +337,7 @@ def only_available_at(products: QuerySet[Product], *, store: Store) -> QuerySet[
     )
 
 
-def with_units_at(store: Store | None, products) -> list[Product]:
+def with_units_at(store: Store | None, products: Iterable[Product]) -> list[Product]:
     """`products` (a page of the list) as a list, each with `available_here`, the units a shopper
     can buy at `store` (no attribute without a store): one query by the (store, product) index.
     Read for the page shown only: a subquery per row would run for every row an OFFSET skips,

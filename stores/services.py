@@ -5,6 +5,7 @@ the same products can never deadlock), counters written with F() expressions, an
 constraints on StockLevel as the last line of defence.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -16,10 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
+from catalog.models import Product
 from o2o_site.cache import stamps
 from o2o_site.csv_import import write_in_batches
 
-from .models import StockLevel
+from .models import StockLevel, Store
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def _locked_levels(*, store, product_ids):
     }
 
 
-def reserve_stock(*, store, quantities: dict[int, int]) -> None:
+def reserve_stock(*, store: Store, quantities: dict[int, int]) -> None:
     """Reserve `quantities` ({product_id: units}) at `store`, all or nothing."""
     if any(units < 1 for units in quantities.values()):
         raise ValueError("quantities must be positive")
@@ -84,12 +87,12 @@ def reserve_stock(*, store, quantities: dict[int, int]) -> None:
         _stock_changed(store=store, product_ids=quantities)
 
 
-def release_stock(*, store, quantities: dict[int, int]) -> None:
+def release_stock(*, store: Store, quantities: dict[int, int]) -> None:
     """Give reserved units back to sale (an order was cancelled)."""
     _take_from_reserved(store=store, quantities=quantities, also_from_on_hand=False)
 
 
-def consume_reserved_stock(*, store, quantities: dict[int, int]) -> None:
+def consume_reserved_stock(*, store: Store, quantities: dict[int, int]) -> None:
     """Reserved units left the store with the shopper: they are neither reserved nor on hand."""
     _take_from_reserved(store=store, quantities=quantities, also_from_on_hand=True)
 
@@ -121,7 +124,7 @@ def check_count_covers_reserved(*, on_hand: int, reserved: int) -> None:
         )
 
 
-def set_on_hand(*, store, product, on_hand: int) -> StockLevel:
+def set_on_hand(*, store: Store, product: Product, on_hand: int) -> StockLevel:
     """Record a stock count. Units reserved for open orders cannot be counted away."""
     if on_hand < 0:
         raise StockError(_("A stock count cannot be negative."))
@@ -134,7 +137,7 @@ def set_on_hand(*, store, product, on_hand: int) -> StockLevel:
         return level
 
 
-def record_opening_stock(*, store, counts: dict[int, int]) -> int:
+def record_opening_stock(*, store: Store, counts: dict[int, int]) -> int:
     """First counts ({product_id: on hand}) for products `store` has no stock record of yet.
 
     For a new store's opening delivery or a first stocktake import, many rows at once. Products
@@ -217,7 +220,7 @@ def _store_manager_permissions() -> list[Permission]:
     return list(Permission.objects.filter(wanted))
 
 
-def add_store_manager(*, store, user) -> None:
+def add_store_manager(*, store: Store, user: User) -> None:
     """Let `user` run `store` in the admin: staff, in the managers group, linked to the store."""
     with transaction.atomic():
         group = store_manager_group()
@@ -229,7 +232,7 @@ def add_store_manager(*, store, user) -> None:
     _forget_cached_permissions(user)
 
 
-def remove_store_manager(*, store, user) -> None:
+def remove_store_manager(*, store: Store, user: User) -> None:
     """Take `store` away from `user`; with no store left they leave the managers group too."""
     with transaction.atomic():
         store.managers.remove(user)
@@ -262,7 +265,12 @@ class StockCountsRefused(StockError):
         )
 
 
-def set_stock_counts(*, counts: dict[tuple[int, int], int], progress=None, batch_size=500) -> tuple[int, int]:
+def set_stock_counts(
+    *,
+    counts: dict[tuple[int, int], int],
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 500,
+) -> tuple[int, int]:
     """A stocktake: {(store_id, product_id): on hand} for many rows at once, all or nothing.
 
     Existing rows are locked in primary-key order and checked against their reserved units

@@ -25,7 +25,7 @@ def email_builders() -> dict[str, EmailBuilder]:
     return {kind: import_string(path) for kind, path in settings.O2O_NOTIFICATION_EMAILS.items()}
 
 
-def forget_builders(*, setting: str, **kwargs) -> None:
+def forget_builders(*, setting: str, **kwargs: object) -> None:
     """On `setting_changed` (connected in OrdersConfig.ready): a test that overrides
     O2O_NOTIFICATION_EMAILS gets its builders, as Django does for its own cached settings."""
     if setting == "O2O_NOTIFICATION_EMAILS":
