@@ -52,6 +52,8 @@ seed: migrate
 # The embedded defaults: no DATABASE_URL (SQLite in db.sqlite3), no CELERY_BROKER_URL (tasks run
 # in-process), no EMAIL_URL (e-mails are printed here). DEBUG=true is for this target only.
 run: export DEBUG = true
+# Links in e-mails (order page, check-in) point at the port the demo is served on.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: seed messages
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from o2o_site.money import format_money
+from o2o_site.money import format_money, minor_unit_digits, round_to_minor_unit
 
 from . import services
 from .images import validate_product_image
@@ -68,6 +69,20 @@ class ProductImageInline(admin.TabularInline):
         return format_html('<img src="{}" alt="{}" width="80">', picture.thumbnail.url, picture.alt_text)
 
 
+class PriceInput(forms.NumberInput):
+    """A price as the shop's currency writes it: 6990 in krónur (step 1), 89.90 in kroner (step 0.01)."""
+
+    def __init__(self, attrs=None):
+        digits = minor_unit_digits()
+        super().__init__({"step": "1" if digits == 0 else f"{1 / 10**digits:.{digits}f}", "min": "0", **(attrs or {})})
+
+    def format_value(self, value):
+        try:
+            return super().format_value(round_to_minor_unit(value))
+        except (TypeError, ValueError, ArithmeticError):
+            return super().format_value(value)  # what was typed, shown back as it was
+
+
 @admin.register(Product)
 class ProductAdmin(CatalogChangesMixin, TranslationAdmin):
     list_display = ("name", "sku", "category", "price_display", "is_active")
@@ -79,6 +94,7 @@ class ProductAdmin(CatalogChangesMixin, TranslationAdmin):
     autocomplete_fields = ("category",)
     inlines = (ProductImageInline,)
     fields = ("name", "slug", "sku", "category", "price", "description", "is_active")
+    formfield_overrides = {models.DecimalField: {"widget": PriceInput}}
 
     @admin.display(description=_("price"), ordering="price")
     def price_display(self, product):

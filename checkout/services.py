@@ -271,7 +271,7 @@ def _catalog_changes(checkout, products):
             yield Change(
                 kind=ChangeKind.PRICE,
                 product_id=line.product_id,
-                message=_("The price of %(product)s changed from %(old)s to %(new)s.")
+                message=_("The price of %(product)s is now %(new)s (it was %(old)s).")
                 % {"product": product.name, "old": format_money(line.unit_price), "new": format_money(charged)},
             )
 

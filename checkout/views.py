@@ -45,10 +45,13 @@ from .services import (
     shopper_cancel_refusal,
 )
 
-# Each checkout page carries a one-time token (inside its signed ShownCheckout); the session
-# remembers the ones it issued, and the order stores the one that placed it (unique), so a double
-# submit finds the first order.
+# Each checkout page carries its cart's checkout token (inside its signed ShownCheckout); the
+# session remembers the ones it issued, and the order stores the one that placed it (unique), so a
+# double submit finds the first order. The token belongs to the cart, not to the page: every
+# checkout page opened for the same cart (two tabs, a reload) carries the same one, so two of them
+# submitted at once place one order. Placing an order retires the token; the next cart gets a new one.
 CHECKOUT_TOKENS_KEY = "checkout_tokens"
+CURRENT_CHECKOUT_TOKEN_KEY = "checkout_token"
 OPEN_TOKENS_KEPT = 5
 
 
@@ -154,7 +157,7 @@ def checkout(request):
     shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
     placed = Order.objects.filter(checkout_token=shown.token).first() if shown else None
     if placed is not None:
-        return _already_placed(request, cart, placed)
+        return _already_placed(request, cart, placed, token=shown.token)
     if not cart:
         return _cart_is_empty(request)
     if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
@@ -170,7 +173,7 @@ def checkout(request):
         try:
             order = place_pickup_order(checkout=_confirmed(request, form, shown))
         except AlreadyPlaced as duplicate:
-            return _already_placed(request, cart, duplicate.order)
+            return _already_placed(request, cart, duplicate.order, token=shown.token)
         except CheckoutChanged as changed:
             changes = changed.changes
         except OrderError as error:
@@ -195,7 +198,8 @@ def _cart_is_empty(request):
     return redirect("checkout:cart")
 
 
-def _already_placed(request, cart, order):
+def _already_placed(request, cart, order, *, token):
+    _forget_token(request, token)
     cart.clear()
     messages.info(request, gettext("Your order was already placed. Here it is."))
     return redirect(order.get_absolute_url())
@@ -295,7 +299,7 @@ def _change_messages(changes, *, shown_total, total):
     found = [change.message for change in changes]
     if shown_total is not None and shown_total != total:
         found.append(
-            gettext("The total changed from %(old)s to %(new)s.")
+            gettext("The total is now %(new)s (it was %(old)s).")
             % {"old": format_money(shown_total), "new": format_money(total)}
         )
     if any(change.kind == ChangeKind.STOCK for change in changes):
@@ -340,13 +344,22 @@ def _initial(request, stores):
 
 
 def _issue_token(request):
-    token = secrets.token_urlsafe(24)
-    request.session[CHECKOUT_TOKENS_KEY] = [*request.session.get(CHECKOUT_TOKENS_KEY, []), token][-OPEN_TOKENS_KEPT:]
+    """The cart's checkout token: the one already issued for this cart, else a new one."""
+    issued = request.session.get(CHECKOUT_TOKENS_KEY, [])
+    token = request.session.get(CURRENT_CHECKOUT_TOKEN_KEY)
+    if token not in issued:
+        token = secrets.token_urlsafe(24)
+        request.session[CURRENT_CHECKOUT_TOKEN_KEY] = token
+        request.session[CHECKOUT_TOKENS_KEY] = [*issued, token][-OPEN_TOKENS_KEPT:]
     return token
 
 
 def _forget_token(request, token):
+    """An order was placed with `token`: no page may place another with it, and the next cart
+    gets a new one."""
     request.session[CHECKOUT_TOKENS_KEY] = [t for t in request.session.get(CHECKOUT_TOKENS_KEY, []) if t != token]
+    if request.session.get(CURRENT_CHECKOUT_TOKEN_KEY) == token:
+        del request.session[CURRENT_CHECKOUT_TOKEN_KEY]
 
 
 @require_GET

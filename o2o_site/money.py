@@ -66,10 +66,13 @@ def validate_price(amount: Decimal | None) -> None:
     """Model and form validator: `amount` is a price the shop's currency can be paid in.
 
     100.50 is refused in ISK (no minor unit: aurar were withdrawn in 2003) and 89.905 in NOK.
-    Raises ValidationError (code "unrepresentable") with a message in the active language.
+    Raises ValidationError (code "negative" below zero, "unrepresentable" for a part smaller than
+    the minor unit) with a message in the active language.
     """
     if amount is None or not Decimal(amount).is_finite():
         return  # "required" and "not a number" are the field's own errors
+    if Decimal(amount) < 0:
+        raise ValidationError(gettext("A price cannot be negative."), code="negative")
     currency = settings.SHOP_CURRENCY.upper()
     if is_representable(amount, currency):
         return

@@ -103,8 +103,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 CHECKOUT_LOCK_TIMEOUT_MS = env.int("CHECKOUT_LOCK_TIMEOUT_MS", default=3000)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite allows one writer; waiting for the lock beats failing a checkout.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite allows one writer; waiting for the lock beats failing a checkout. IMMEDIATE takes the
+    # write lock when a transaction begins, so a second writer waits for the first to commit (and
+    # then sees what it wrote: a twin checkout finds its order) instead of failing with "database
+    # is locked" when its read transaction tries to become a write (Django 5.1+).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["timeout"] = 20
+    options.setdefault("transaction_mode", "IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

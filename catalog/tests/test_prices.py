@@ -2,6 +2,7 @@
 model, the admin and the CSV import, with a message in the reader's language."""
 
 import importlib
+import re
 from decimal import Decimal
 
 import pytest
@@ -177,3 +178,34 @@ def test_a_norwegian_shops_prices_are_left_as_they_are(settings):
 
     product.refresh_from_db()
     assert product.price == Decimal("89.90")
+
+
+def test_the_admin_refuses_a_negative_price_with_a_reason_not_a_database_error(admin_client, settings):
+    # given an Icelandic shop and a product at 4 990 kr.
+    settings.SHOP_CURRENCY = "ISK"
+    product = ProductFactory(price=Decimal("4990"))
+
+    # when the price is changed to -5 in the admin
+    data = admin_form_data(product, price="-5")
+    response = admin_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+
+    # then the form says why, on the price, keeps what was typed, and nothing changed
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["price"] == ["A price cannot be negative."]
+    assert 'value="-5"' in response.content.decode()
+    product.refresh_from_db()
+    assert product.price == Decimal("4990")
+
+
+@pytest.mark.parametrize(("currency", "step", "shown"), [("ISK", "1", "4990"), ("NOK", "0.01", "4990.00")])
+def test_the_admin_price_is_written_as_the_currency_is(admin_client, settings, currency, step, shown):
+    # given a product at 4 990 in the shop's currency
+    settings.SHOP_CURRENCY = currency
+    product = ProductFactory(price=Decimal("4990"))
+
+    # when a manager opens it in the admin
+    page = admin_client.get(reverse("admin:catalog_product_change", args=[product.pk])).content.decode()
+
+    # then the price is written in whole krónur (or kroner and øre) and steps by the minor unit
+    field = re.search(r'<input[^>]*name="price"[^>]*>', page).group(0)
+    assert f'value="{shown}"' in field and f'step="{step}"' in field
