@@ -7,7 +7,15 @@ from django.db import transaction
 from .models import User
 
 if TYPE_CHECKING:  # the store is a higher layer's model: named for the reader, never imported at run time
+    from django.contrib.auth.models import AnonymousUser
+
     from stores.models import Store
+
+
+def signed_in(user: "User | AnonymousUser | None") -> User | None:
+    """The user to record as actor, customer or staff: `user` when signed in, else None (an
+    anonymous visitor, a task or a command has no account to point at)."""
+    return user if user is not None and user.is_authenticated else None
 
 
 def set_preferred_store(*, user: User, store: "Store | None") -> None:

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import signed_in
 from catalog.models import Product
 from o2o_site.money import round_to_minor_unit
 from stores import services as stock
@@ -132,7 +133,7 @@ def create_order(
         for line in lines
     ]
     order = _create_order_with_unique_number(
-        customer=customer if customer is not None and customer.is_authenticated else None,
+        customer=signed_in(customer),
         contact_name=contact.name,
         contact_email=contact.email,
         contact_phone=contact.phone,
@@ -247,7 +248,7 @@ def transition_order(
             fulfilment=moved[0] if len(moved) == 1 else None,
             from_status=from_status,
             to_status=to_status,
-            actor=by if by is not None and by.is_authenticated else None,
+            actor=signed_in(by),
             note=note_in_order_language(locked, note),
         )
     order.status = locked.status
@@ -284,7 +285,7 @@ def transition_fulfilment(
             kind=OrderActivity.FULFILMENT_STATUS,
             from_status=from_status,
             to_status=to_status,
-            actor=by if by is not None and by.is_authenticated else None,
+            actor=signed_in(by),
             note=note_in_order_language(locked.order, note),
         )
     fulfilment.status = locked.status
@@ -294,7 +295,7 @@ def transition_fulfilment(
 def mark_fulfilled(*, fulfilment: Fulfilment, by: User | None, at: datetime.datetime) -> Fulfilment:
     """Record when and by whom a fulfilment was handed over (its status moved with the order)."""
     fulfilment.fulfilled_at = at
-    fulfilment.fulfilled_by = by if by is not None and by.is_authenticated else None
+    fulfilment.fulfilled_by = signed_in(by)
     fulfilment.save(update_fields=["fulfilled_at", "fulfilled_by"])
     return fulfilment
 
@@ -354,6 +355,6 @@ def record_order_activity(
         kind=kind,
         from_status=order.status,
         to_status=order.status,
-        actor=by if by is not None and by.is_authenticated else None,
+        actor=signed_in(by),
         note=note_in_order_language(order, note)[:255],
     )

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from payments import RedirectNeeded
 from payments.core import provider_factory
 
+from accounts.services import signed_in
+
 from .models import (
     PAYMENT_TRANSITIONS,
     Payment,
@@ -73,7 +75,7 @@ class Actor:
 
     @classmethod
     def shopper(cls, user: User | None = None) -> Actor:
-        return cls(PaymentEventSource.SHOPPER, user if user is not None and user.is_authenticated else None)
+        return cls(PaymentEventSource.SHOPPER, signed_in(user))
 
     @classmethod
     def webhook(cls, variant: str) -> Actor:
@@ -81,7 +83,7 @@ class Actor:
 
     @classmethod
     def staff(cls, user: User | None) -> Actor:
-        return cls(PaymentEventSource.STAFF, user if user is not None and user.is_authenticated else None)
+        return cls(PaymentEventSource.STAFF, signed_in(user))
 
     @classmethod
     def shop(cls, note: str = "") -> Actor:

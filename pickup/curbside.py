@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.services import signed_in
 from orders.models import Order, OrderActivity, OrderStatus
 from orders.services import record_order_activity
 
@@ -209,7 +210,7 @@ def record_hand_over(*, pickup: Pickup, by: User | None, now: datetime.datetime)
     )
     visit.state = CurbsideState.HANDED_OVER
     visit.handed_over_at = now
-    visit.handed_over_by = by if by is not None and by.is_authenticated else None
+    visit.handed_over_by = signed_in(by)
     if visit.arrived_at is not None:
         visit.wait_seconds = max(int((now - visit.arrived_at).total_seconds()), 0)
     visit.save(update_fields=["state", "handed_over_at", "handed_over_by", "wait_seconds"])

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.services import signed_in
 from orders.models import Fulfilment, FulfilmentMethod, NotificationKind, Order, OrderActivity, OrderStatus
 from orders.notifications.outbox import notify
 from orders.services import (
@@ -138,7 +139,9 @@ def collect_order(
     failure = None
     with transaction.atomic():
         _lock_order_row(order)
-        attempt = partial(PickupCodeAttempt.objects.create, order=order, user=_staff(by), ip_address=ip_address or None)
+        attempt = partial(
+            PickupCodeAttempt.objects.create, order=order, user=signed_in(by), ip_address=ip_address or None
+        )
         locked = pickup_lock_reason(order=order, user=by)
         if locked:
             attempt(succeeded=False, refused_as_locked=True)
@@ -181,10 +184,6 @@ def _lock_order_row(order):
     list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
 
 
-def _staff(user):
-    return user if user is not None and user.is_authenticated else None
-
-
 def failed_code_attempts(*, order: Order) -> int:
     """Wrong codes typed for `order` since its lock was last reset."""
     return PickupCodeAttempt.objects.filter(order=order).failures_counting_towards_lock().count()
@@ -197,7 +196,7 @@ def pickup_lock_reason(*, order: Order, user: User | None) -> str:
             "Order %(number)s is locked after %(count)s wrong pickup codes. A manager must reset the lock "
             "before it can be handed over; check the shopper's ID and order page."
         ) % {"number": order.number, "count": MAX_FAILURES_PER_ORDER}
-    staff = _staff(user)
+    staff = signed_in(user)
     if staff is not None:
         since = timezone.now() - USER_FAILURE_WINDOW
         recent = PickupCodeAttempt.objects.filter(
