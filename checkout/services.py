@@ -26,7 +26,7 @@ from orders.notifications.outbox import notify
 from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, cancel_order, create_order
 from pickup.models import PickupSettings
 from pickup.services import create_pickup
-from pickup.slots import SlotUnavailable, available_slots, book_first_free_slot
+from pickup.slots import SlotUnavailable, book_earliest_free_slot, book_first_free_slot
 from stores import services as stock
 from stores.models import Store
 
@@ -148,20 +148,6 @@ def pickup_methods_at(store: Store) -> frozenset[str]:
     return frozenset({FulfilmentMethod.IN_STORE.value})
 
 
-def _earliest_free_times(store: Store) -> list:
-    """The earliest free pickup times at `store` (aware datetimes, at most FREE_SLOTS_TRIED), for a
-    checkout where the shopper chose none: the page preselects the first, and if it fills up
-    meanwhile the next ones are tried. Raises OrderError when the store has none in the coming days.
-    """
-    offered = available_slots(store)
-    if not offered:
-        raise OrderError(
-            _("%(store)s has no free pickup times in the coming days. Please choose another store.")
-            % {"store": store.name}
-        )
-    return [free.starts_at for free in offered[:FREE_SLOTS_TRIED]]
-
-
 def place_pickup_order(*, checkout: ConfirmedCheckout) -> Order:
     """Place the order the shopper confirmed: book the pickup time, reserve every line at the
     store and create the order, all in one transaction, or nothing.
@@ -189,13 +175,24 @@ def _placed_with(token: str | None) -> Order | None:
     return Order.objects.filter(checkout_token=token).first() if token else None
 
 
-def _wait_for_twin(token: str | None) -> None:
-    """Take this checkout page's lock (see CHECKOUT_TOKEN_LOCK), waiting for a twin that has it."""
+def _take_checkout_locks(token: str | None) -> None:
+    """Bound this transaction's lock waits (limit_lock_wait) and take this checkout page's lock
+    (see CHECKOUT_TOKEN_LOCK), waiting up to TWIN_WAIT_FACTOR times longer for a twin that has it.
+
+    Usually one statement: the page's lock is free, so it is tried and the bound set together."""
     if not token or connection.vendor != "postgresql":
+        limit_lock_wait()
         return
-    limit_lock_wait(settings.CHECKOUT_LOCK_TIMEOUT_MS * TWIN_WAIT_FACTOR)
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), set_config('lock_timeout', %s, true)",
+            [CHECKOUT_TOKEN_LOCK, token, f"{int(settings.CHECKOUT_LOCK_TIMEOUT_MS)}ms"],
+        )
+        if cursor.fetchone()[0]:
+            return
+        limit_lock_wait(settings.CHECKOUT_LOCK_TIMEOUT_MS * TWIN_WAIT_FACTOR)
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CHECKOUT_TOKEN_LOCK, token])
+    limit_lock_wait()
 
 
 # Deadlocks and serialization failures are repeated (the whole transaction, up to 3 times);
@@ -205,15 +202,16 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
     if not checkout.lines:
         raise OrderError(_("Your cart is empty."))
     with transaction.atomic():
-        _wait_for_twin(checkout.checkout_token)
-        limit_lock_wait()
+        _take_checkout_locks(checkout.checkout_token)
         placed = _placed_with(checkout.checkout_token)
         if placed is not None:
             raise AlreadyPlaced(placed)
         # Read again here, not taken from the caller: the store, its pickup settings and the
         # products as they are now. They are not locked: a price edited after this read is not
         # this order's price (the order keeps the price read here, which is the one confirmed).
-        store = Store.objects.select_related("pickup_settings").get(pk=checkout.store.pk)
+        store = (
+            Store.objects.select_related("pickup_settings").prefetch_related("opening_hours").get(pk=checkout.store.pk)
+        )
         products = Product.objects.active().in_bulk([line.product_id for line in checkout.lines])
         method_changes = _method_changes(checkout, store)
         changes = [*_catalog_changes(checkout, products), *method_changes]
@@ -292,14 +290,14 @@ def _method_changes(checkout, store):
 
 
 def _book_slot(checkout, store):
-    if checkout.pickup_slot is not None:
-        starts = [checkout.pickup_slot]
-    elif checkout.first_free_slot:
-        starts = _earliest_free_times(store)
-    else:
-        return None
     try:
-        return book_first_free_slot(store=store, starts=starts)
+        if checkout.pickup_slot is not None:
+            return book_first_free_slot(store=store, starts=[checkout.pickup_slot])
+        if checkout.first_free_slot:
+            # The page preselected the earliest free time; if it fills up meanwhile the next
+            # ones are tried.
+            return book_earliest_free_slot(store=store, tries=FREE_SLOTS_TRIED)
+        return None
     except SlotUnavailable as refused:
         raise OrderError(str(refused)) from refused
 

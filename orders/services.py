@@ -148,7 +148,12 @@ def create_order(
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
-    fulfilment = create_fulfilment(order=order, method=method, stock_location=stock_location or store)
+    # The order is new and not yet committed: every line goes to this one fulfilment, so there is
+    # nothing to lock or count (create_fulfilment does both for an existing order).
+    fulfilment = Fulfilment.objects.create(order=order, method=method, stock_location=stock_location or store)
+    FulfilmentLine.objects.bulk_create(
+        FulfilmentLine(fulfilment=fulfilment, order_line=line, quantity=line.quantity) for line in order_lines
+    )
     OrderEvent.objects.create(
         order=order, fulfilment=fulfilment, from_status="", to_status=OrderStatus.PLACED, actor=order.customer
     )

@@ -33,7 +33,7 @@ def ready_for_pickup_email(order: Order) -> EmailMultiAlternatives:
             _("Your order %(number)s is ready for pickup at %(store)s")
             % {"number": order.number, "store": order.store.name}
         ),
-        context={"opening_hours": list(order.store.opening_hours.all())},
+        context={"opening_hours": list(order.store.opening_hours.all()), "pickup": pickup_of(order)},
     )
 
 
@@ -50,5 +50,5 @@ def pickup_reminder_email(order: Order) -> EmailMultiAlternatives:
             _("Reminder: your order %(number)s is waiting for you at %(store)s")
             % {"number": order.number, "store": order.store.name}
         ),
-        context={"expires_at": deadlines.collect_by},
+        context={"expires_at": deadlines.collect_by, "pickup": pickup},
     )

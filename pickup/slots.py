@@ -40,6 +40,10 @@ class SlotFull(SlotUnavailable):
     pass
 
 
+class NoFreeSlots(SlotUnavailable):
+    """The store has no slot with room in the days it takes orders for."""
+
+
 @dataclass(frozen=True)
 class Slot:
     starts_at: datetime.datetime  # aware, UTC
@@ -218,12 +222,9 @@ def book_first_free_slot(
 ) -> Slot:
     """book_slot for the first of `starts` (slot starts, earliest first) that still has room.
 
-    Their rows are locked together, in time order, then counted in one query; a checkout without
-    a chosen time passes the earliest free ones, so it is not refused because one filled up while
-    it was being placed. Raises SlotUnavailable when none is offered, SlotFull when none has room.
+    Their rows are locked together, in time order, then counted in one query. Raises
+    SlotUnavailable when none is offered, SlotFull when none has room.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("book_slot must run inside the checkout's transaction")
     rules = PickupSettings.for_store(store)
     grid = dict(slot_grid(store, now=now, rules=rules))
     offered = sorted(starts_at for starts_at in set(starts) if starts_at in grid)
@@ -231,6 +232,32 @@ def book_first_free_slot(
         raise SlotUnavailable(
             _("That pickup time is no longer offered at %(store)s. Please choose another time.") % {"store": store.name}
         )
+    return _book_first_with_room(store=store, offered=offered, grid=grid, rules=rules)
+
+
+def book_earliest_free_slot(*, store: Store, tries: int, now: datetime.datetime | None = None) -> Slot:
+    """book_slot for a shopper who chose no time: the earliest slot with room, trying the `tries`
+    earliest free ones, so a checkout is not refused because one filled up while it was placed.
+
+    Raises NoFreeSlots when the store has none in the coming days, SlotFull when all the tried
+    ones filled up meanwhile. Lays the grid out once (opening hours prefetched with the store
+    save their query).
+    """
+    rules = PickupSettings.for_store(store)
+    grid = slot_grid(store, now=now, rules=rules)
+    booked = _booked_counts(store, [starts for starts, _ends in grid])
+    free = [starts for starts, _ends in grid if booked.get(starts, 0) < rules.orders_per_slot][:tries]
+    if not free:
+        raise NoFreeSlots(
+            _("%(store)s has no free pickup times in the coming days. Please choose another store.")
+            % {"store": store.name}
+        )
+    return _book_first_with_room(store=store, offered=free, grid=dict(grid), rules=rules)
+
+
+def _book_first_with_room(*, store, offered, grid, rules) -> Slot:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("book_slot must run inside the checkout's transaction")
     PickupSlot.objects.bulk_create(
         [PickupSlot(store=store, starts_at=starts_at) for starts_at in offered], ignore_conflicts=True
     )

@@ -14,6 +14,7 @@ from checkout.cart import SESSION_KEY
 from checkout.forms import ShownCheckout
 from orders.models import FulfilmentMethod, Order, OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
+from pickup import slots
 from pickup.models import Pickup
 from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
@@ -143,8 +144,17 @@ def test_without_a_chosen_time_a_slot_filled_meanwhile_gives_the_next_one(client
     fill_cart(client, mittens)
     _html, token = checkout_page(client)
     first, second = available_slots(laugavegur)[:2]
-    monkeypatch.setattr("checkout.services.available_slots", lambda store, **kwargs: [first, second])
+    real_counts = slots._booked_counts
+    counts_read = []
+
+    def counted_before_the_other_order(store, starts):
+        # The first count (the free times, read before the slots are locked) misses the other order.
+        counts_read.append(starts)
+        return {} if len(counts_read) == 1 else real_counts(store, starts)
+
+    monkeypatch.setattr(slots, "_booked_counts", counted_before_the_other_order)
     place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], pickup_slot=first.starts_at)
+    counts_read.clear()
 
     # when
     response = client.post(reverse("checkout:checkout"), {**CONTACT, "store": laugavegur.pk, "checkout_token": token})

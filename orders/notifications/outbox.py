@@ -34,15 +34,21 @@ def notify(*, order: Order, kind: NotificationKind) -> Notification:
     """Write the shopper's notification in the caller's transaction; queue it after commit.
 
     Unique per (order, kind): notifying twice returns the first row and queues nothing more.
-    The task is bound to the row's id now (partial), not looked up when the hook runs.
+    The task is bound to the row's id now (partial), not looked up when the hook runs. The row is
+    written as queued (`dispatched_at`), so the usual outcome costs no second write after commit;
+    if the broker cannot take it, the hook clears `dispatched_at` and the relay queues it later.
     """
-    with transaction.atomic():
-        notification, created = Notification.objects.get_or_create(
-            order=order, kind=kind, defaults={"recipient": order.contact_email}
-        )
-        if created:
-            transaction.on_commit(partial(dispatch, notification_id=notification.pk))
+    notification, created = Notification.objects.get_or_create(
+        order=order, kind=kind, defaults={"recipient": order.contact_email, "dispatched_at": timezone.now()}
+    )
+    if created:
+        transaction.on_commit(partial(_queue_written, notification_id=notification.pk))
     return notification
+
+
+def _queue_written(*, notification_id: int) -> None:
+    if not _publish(notification_id=notification_id, during_outage=False):
+        Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(dispatched_at=None)
 
 
 class _BrokerOutage:
@@ -65,13 +71,23 @@ broker_outage = _BrokerOutage()
 
 
 def dispatch(*, notification_id: int, during_outage: bool = False) -> bool:
-    """Hand the delivery task to the broker, bounded in time. Returns whether it was queued.
+    """Hand the delivery task to the broker, bounded in time, and record the row as queued.
+    Returns whether it was queued.
 
     Never raises for an unreachable broker: the notification stays pending and the relay queues
     it once the broker is back. (Without CELERY_TASK_ALWAYS_EAGER the bound comes from the
     broker's connect and socket timeouts in settings and PUBLISH_RETRY_POLICY.) Within
     BROKER_RETRY_AFTER of a failure it does not try at all, unless `during_outage` (the relay).
     """
+    if not _publish(notification_id=notification_id, during_outage=during_outage):
+        return False
+    Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(
+        dispatched_at=timezone.now()
+    )
+    return True
+
+
+def _publish(*, notification_id: int, during_outage: bool) -> bool:
     if broker_outage.ongoing and not during_outage:
         logger.info("notification %s stays queued in the database: the broker was unavailable", notification_id)
         return False
@@ -84,9 +100,6 @@ def dispatch(*, notification_id: int, during_outage: bool = False) -> bool:
         logger.warning("notification %s stays queued in the database: broker unavailable (%s)", notification_id, error)
         return False
     broker_outage.over()
-    Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(
-        dispatched_at=timezone.now()
-    )
     return True
 
 

@@ -88,7 +88,7 @@ def test_stuck_failed_and_unconfirmed_notifications_are_reported(shop):
     )
     an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
     Notification.objects.filter(pk=ready.pk).update(
-        status=NotificationStatus.PENDING, created_at=an_hour_ago, sent_at=None
+        status=NotificationStatus.PENDING, created_at=an_hour_ago, sent_at=None, dispatched_at=None
     )
     Notification.objects.filter(pk=collected.pk).update(status=NotificationStatus.FAILED, last_error="SMTP 550")
 

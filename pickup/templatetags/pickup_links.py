@@ -1,10 +1,13 @@
-"""Pickup in templates: `{% load pickup_links %}{{ order|check_in_link }}`, `order|pickup_of` (order page, e-mails)."""
+"""Pickup in templates: `{% load pickup_links %}{{ order|check_in_link }}` (order page, e-mails).
+
+The e-mails get the order's pickup in their context (pickup.emails), read once for the HTML and
+the text part."""
 
 from django import template
 
 from orders.models import Order
 
-from .. import curbside, selectors
+from .. import curbside
 
 register = template.Library()
 
@@ -13,9 +16,3 @@ register = template.Library()
 def check_in_link(order: Order) -> str:
     """The order's signed curbside check-in link (pickup.curbside.check_in_link), absolute."""
     return curbside.check_in_link(order)
-
-
-@register.filter(name="pickup_of")
-def pickup_of_filter(order: Order):
-    """The order's pickup (code, slot, collector): `{% with pickup=order|pickup_of %}` (e-mails)."""
-    return selectors.pickup_of(order)
