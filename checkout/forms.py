@@ -218,7 +218,8 @@ class CheckoutForm(forms.Form):
     )
     store = StoreChoiceField(
         label=_("Pickup store"),
-        queryset=Store.objects.all(),
+        # With its pickup settings: clean() asks which pickup methods the store offers.
+        queryset=Store.objects.select_related("pickup_settings"),
         widget=forms.RadioSelect,
         empty_label=None,
         error_messages={

@@ -247,7 +247,7 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
             collector_name=checkout.collector_name,
         )
         # The shopper's "order received" e-mail: written with the order, sent after commit, once.
-        notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED)
+        notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)
         return placed.order
 
 

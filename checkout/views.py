@@ -155,12 +155,15 @@ def checkout(request):
         return _checkout_page(request, token=_issue_token(request), lines=lines)
 
     shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
-    placed = Order.objects.filter(checkout_token=shown.token).first() if shown else None
-    if placed is not None:
-        return _already_placed(request, cart, placed, token=shown.token)
-    if not cart:
-        return _cart_is_empty(request)
-    if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+    if not cart or shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+        # Not a page this session is placing: perhaps one already placed (the token is forgotten
+        # and the cart emptied when an order is placed), so the shopper gets that order. A page
+        # still open is looked up inside place_pickup_order, where its twin is waited for.
+        placed = Order.objects.filter(checkout_token=shown.token).first() if shown else None
+        if placed is not None:
+            return _already_placed(request, cart, placed, token=shown.token)
+        if not cart:
+            return _cart_is_empty(request)
         return _checkout_page(request, token=_issue_token(request), form=_expired_form(request))
 
     form = CheckoutForm(request.POST, shown=shown)
