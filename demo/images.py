@@ -1,7 +1,9 @@
 """Product pictures for the demo: a coloured card with the product's initials and a simple shape."""
 
 import hashlib
+from functools import cache
 from io import BytesIO
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont
@@ -9,6 +11,16 @@ from PIL import Image, ImageDraw, ImageFont
 from .data import DemoProduct, initials
 
 SIZE = 600
+
+# DejaVu Sans Bold (demo/fonts, its licence beside it): Pillow's built-in font has no ð, æ, ø, þ,
+# á or ö, which Icelandic and Norwegian product names are full of.
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "DejaVuSans-Bold.ttf"
+
+
+@cache
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_FILE), size)
+
 
 # Colours named in product variants, so a "moss green" sweater gets a moss-green card.
 NAMED_COLOURS = {
@@ -97,11 +109,11 @@ def product_card(product: DemoProduct, *, department: str, detail: bool = False)
         (SIZE // 2, SIZE // 2 - 30),
         initials(product.name),
         fill=ink,
-        font=ImageFont.load_default(size=180),
+        font=font(150),
         anchor="mm",
     )
     caption = product.name if len(product.name) <= 34 else product.name[:33] + "…"
-    draw.text((SIZE // 2, SIZE - 70), caption, fill=ink, font=ImageFont.load_default(size=30), anchor="mm")
+    draw.text((SIZE // 2, SIZE - 70), caption, fill=ink, font=font(28), anchor="mm")
 
     out = BytesIO()
     canvas.convert("RGB").save(out, format="JPEG", quality=88)

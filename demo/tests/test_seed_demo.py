@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from catalog.models import Category, Product, ProductImage
 from demo import data
+from demo.images import font
 from demo.services import ADMIN_PASSWORD, MANAGER_PASSWORD, SHOPPER_PASSWORD, seed_demo
 from orders.models import Order
 from orders.tests.factories import place_order
@@ -140,3 +141,13 @@ def test_the_catalogue_is_the_same_every_time_and_reads_naturally():
     assert any(re.fullmatch(r"[A-ZÆÞ]\w+ merino base layer top, [a-z ]+", name) for name in names)
     assert "Crowberry jam" in names
     assert all(name[0].isupper() and "{" not in name for name in names)
+
+
+@pytest.mark.parametrize("letter", list("ðÐæÆøØþÞáéíóúýöå"))
+def test_the_picture_font_draws_icelandic_and_norwegian_letters(letter):
+    # given the font the demo's pictures are captioned in, and what it draws for a character it lacks
+    caption_font = font(28)
+    missing = bytes(caption_font.getmask("\U0010fffd"))
+
+    # then each Icelandic and Norwegian letter has a glyph of its own, not the empty box
+    assert bytes(caption_font.getmask(letter)) != missing
