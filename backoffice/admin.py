@@ -23,6 +23,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.money import format_money
+from o2o_site.vat import format_rate
 from orders import services as order_services
 from orders.models import (
     ORDER_TRANSITIONS,
@@ -68,11 +69,15 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ("product_name", "sku", "unit_price_display", "quantity", "line_total_display")
+    fields = ("product_name", "sku", "unit_price_display", "quantity", "line_total_display", "vat_display")
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order")
+
+    @admin.display(description=_("VAT"))
+    def vat_display(self, line):
+        return f"{format_money(line.vat_amount, line.order.currency)} ({format_rate(line.vat_rate)})"
 
     @admin.display(description=_("unit price"))
     def unit_price_display(self, line):

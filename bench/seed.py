@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import Category, Product
+from o2o_site.vat import vat_included, vat_rate
 from orders.models import (
     Fulfilment,
     FulfilmentLine,
@@ -281,17 +282,23 @@ def _past_orders(count, stores, products, rng):
     orders, lines_by_number = [], {}
     for number in range(count):
         chosen = rng.sample(products, rng.randint(1, 3))
-        lines = [
-            OrderLine(
-                product=product,
-                product_name=product.name,
-                sku=product.sku,
-                unit_price=product.price,
-                quantity=(units := rng.randint(1, 3)),
-                line_total=product.price * units,
+        store = rng.choice(stores)
+        lines = []
+        for product in chosen:
+            units = rng.randint(1, 3)
+            rate = vat_rate(country=store.country, vat_class=product.vat_class)
+            lines.append(
+                OrderLine(
+                    product=product,
+                    product_name=product.name,
+                    sku=product.sku,
+                    unit_price=product.price,
+                    quantity=units,
+                    line_total=product.price * units,
+                    vat_rate=rate,
+                    vat_amount=vat_included(product.price * units, rate=rate, currency="ISK"),
+                )
             )
-            for product in chosen
-        ]
         order_number = f"P{number:07d}"
         orders.append(
             Order(
@@ -299,7 +306,7 @@ def _past_orders(count, stores, products, rng):
                 contact_name=f"Past shopper {number}",
                 contact_email=f"past-{number}@bench.example",
                 contact_phone="+354 555 0000",
-                store=rng.choice(stores),
+                store=store,
                 status=OrderStatus.COLLECTED,
                 currency="ISK",
                 total=sum((line.line_total for line in lines), Decimal("0")),

@@ -85,15 +85,15 @@ class PriceInput(forms.NumberInput):
 
 @admin.register(Product)
 class ProductAdmin(CatalogChangesMixin, TranslationAdmin):
-    list_display = ("name", "sku", "category", "price_display", "is_active")
-    list_filter = ("is_active", "category")
+    list_display = ("name", "sku", "category", "price_display", "vat_class", "is_active")
+    list_filter = ("is_active", "vat_class", "category")
     list_select_related = ("category",)
     # Also what the stock pages' product autocomplete searches.
     search_fields = ("name_en", "name_is", "name_nb", "sku")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)
     inlines = (ProductImageInline,)
-    fields = ("name", "slug", "sku", "category", "price", "description", "is_active")
+    fields = ("name", "slug", "sku", "category", "price", "vat_class", "description", "is_active")
     formfield_overrides = {models.DecimalField: {"widget": PriceInput}}
 
     @admin.display(description=_("price"), ordering="price")

@@ -1,4 +1,6 @@
-"""Importing the catalog from a CSV file: sku, name, category (slug), price, description, active.
+"""Importing the catalog from a CSV file: sku, name, category (slug), price, description, active,
+vat_class (standard or reduced: food and drink; blank keeps a known product's class and makes a new
+one standard).
 
 All or nothing, like the postcode import: every row is checked first (missing values, a price
 that is not a number, is negative or cannot be paid in the shop's currency — 100.50 in ISK —, an
@@ -29,10 +31,10 @@ from o2o_site.csv_import import (
 )
 from o2o_site.money import validate_price
 
-from .models import Category, Product
+from .models import Category, Product, VatClass
 from .services import catalog_changed
 
-COLUMNS = ("sku", "name", "category", "price", "description", "active")
+COLUMNS = ("sku", "name", "category", "price", "description", "active", "vat_class")
 REQUIRED_COLUMNS = ("sku", "name", "category", "price")
 SKU_MAX = Product._meta.get_field("sku").max_length
 NAME_MAX = Product._meta.get_field("name").max_length
@@ -85,16 +87,25 @@ def _checked_row(row: Mapping, categories: dict) -> tuple[dict | None, list[str]
     active = (row.get("active") or "").strip().lower()
     if active not in TRUE_VALUES | FALSE_VALUES:
         problems.append(_("active %(value)r must be yes or no") % {"value": row.get("active")})
+    vat_class = (row.get("vat_class") or "").strip().lower()
+    if vat_class and vat_class not in VatClass.values:
+        problems.append(
+            _("VAT class %(value)r must be one of %(classes)s")
+            % {"value": row.get("vat_class"), "classes": ", ".join(VatClass.values)}
+        )
     if problems:
         return None, problems
-    return {
+    values = {
         "sku": sku,
         "name": name,
         "category": category,
         "price": price.quantize(Decimal("0.01")),
         "description": (row.get("description") or "").strip(),
         "is_active": active in TRUE_VALUES,
-    }, []
+    }
+    if vat_class:
+        values["vat_class"] = vat_class
+    return values, []
 
 
 def validate_catalog_rows(rows: Iterable[Mapping], *, start_line=2) -> list[dict]:
@@ -128,7 +139,7 @@ def _unique_slug(name, sku, taken):
     return slug
 
 
-FIELDS = ("name", "category", "price", "description", "is_active")
+FIELDS = ("name", "category", "price", "description", "is_active", "vat_class")
 
 
 def import_catalog(
@@ -146,10 +157,12 @@ def import_catalog(
         new, changed, unchanged = [], [], 0
         for values in checked:
             product = existing.get(values["sku"])
+            # A blank VAT class keeps the product's own (new ones get the model's default).
+            given = [field for field in FIELDS if field in values]
             if product is None:
                 new.append(Product(slug=_unique_slug(values["name"], values["sku"], taken), **values))
-            elif any(getattr(product, field) != values[field] for field in FIELDS):
-                for field in FIELDS:
+            elif any(getattr(product, field) != values[field] for field in given):
+                for field in given:
                     setattr(product, field, values[field])
                 changed.append(product)
             else:

@@ -69,6 +69,14 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(matches)
 
 
+class VatClass(models.TextChoices):
+    """What kind of goods a product is for VAT; the rate per class and country is
+    settings.VAT_RATES (o2o_site.vat), applied by the country of the store that sells it."""
+
+    STANDARD = "standard", _("Standard rate")
+    REDUCED = "reduced", _("Reduced rate (food and drink)")
+
+
 class Product(models.Model):
     category = models.ForeignKey(
         Category, verbose_name=_("category"), related_name="products", on_delete=models.PROTECT
@@ -79,6 +87,14 @@ class Product(models.Model):
     description = models.TextField(_("description"), blank=True)
     # In the shop's currency, and payable in it: whole krónur in ISK (o2o_site.money.validate_price).
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, validators=[validate_price])
+    # Prices include VAT; this says at which rate (orders snapshot the rate on each line).
+    vat_class = models.CharField(
+        _("VAT class"),
+        max_length=16,
+        choices=VatClass.choices,
+        default=VatClass.STANDARD,
+        help_text=_("Food and drink are sold at the reduced rate; everything else at the standard rate."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

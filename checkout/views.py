@@ -16,6 +16,7 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from o2o_site.money import format_money
+from o2o_site.vat import vat_by_rate
 from orders.models import FulfilmentMethod, Order
 from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
@@ -390,6 +391,7 @@ def order_detail(request, token):
             if order.is_open
             else None,
             "may_cancel": shopper_cancel_refusal(order) is None,
+            "vat": vat_by_rate(order.lines.all()),
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.

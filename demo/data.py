@@ -14,6 +14,8 @@ from itertools import product as combinations
 
 from django.utils.text import slugify
 
+from catalog.models import VatClass
+
 SEED = 42
 
 
@@ -159,6 +161,11 @@ CATEGORIES = (
     DemoCategory("coffee-tea", "Coffee & tea", "food-drink", "Kaffi og te", "Kaffe og te"),
     DemoCategory("chocolate", "Chocolate & liquorice", "food-drink", "Súkkulaði og lakkrís", "Sjokolade og lakris"),
     DemoCategory("pantry", "Pantry", "food-drink", "Matarbúrið", "Kolonial"),
+)
+
+# The food-and-drink categories: their products carry the reduced VAT rate.
+FOOD_CATEGORIES = frozenset(
+    category.slug for category in CATEGORIES if category.slug == "food-drink" or category.parent == "food-drink"
 )
 
 # Product collections are named after mountains, glaciers and places in Iceland and Norway:
@@ -1008,6 +1015,11 @@ class DemoProduct:
     variant: str
     names: dict[str, str] = field(default_factory=dict, compare=True)  # language → name
     descriptions: dict[str, str] = field(default_factory=dict, compare=True)
+
+    @property
+    def vat_class(self) -> str:
+        """Food and drink are sold at the reduced VAT rate (IS 11 %, NO 15 %), the rest at the standard."""
+        return VatClass.REDUCED if self.category in FOOD_CATEGORIES else VatClass.STANDARD
 
     def price_in(self, currency: str) -> Decimal:
         if currency == "ISK":

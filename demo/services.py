@@ -21,7 +21,7 @@ from django.db.models import ProtectedError
 from django.utils import translation
 
 from accounts.services import set_preferred_store
-from catalog.models import Category, Product, ProductImage
+from catalog.models import Category, Product, ProductImage, VatClass
 from catalog.services import add_product_image
 from orders.models import Order
 from pickup.models import PickupSettings
@@ -201,12 +201,22 @@ def _seed_products(report, categories, currency) -> dict[str, Product]:
     Product.objects.bulk_update(
         untranslated, [f"{field}_{language}" for field in ("name", "description") for language in ("en", "is", "nb")]
     )
+    # Demo products seeded before products had a VAT class (all standard): food and drink get the
+    # reduced rate; a class staff chose stays.
+    reclassed = []
+    for spec in specs:
+        product = products.get(spec.sku)
+        if product is not None and product.vat_class == VatClass.STANDARD != spec.vat_class:
+            product.vat_class = spec.vat_class
+            reclassed.append(product)
+    Product.objects.bulk_update(reclassed, ["vat_class"])
     new = [
         Product(
             sku=spec.sku,
             slug=spec.slug,
             category=categories[spec.category],
             price=spec.price_in(currency),
+            vat_class=spec.vat_class,
             is_active=True,
             **_texts(spec),
         )

@@ -7,6 +7,7 @@ HTTPS=true (see .env.example).
 """
 
 import datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -189,6 +190,19 @@ USE_TZ = True
 # The shop's currency; prices are stored as Decimal in this currency.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="ISK")
 SHOP_NAME = env("SHOP_NAME", default="Norðurbúð")
+
+# VAT (o2o_site/vat.py; README, "Receipts and VAT"). Prices are VAT-inclusive. A product's VAT
+# class (catalog.models.VatClass) and the country of the store that sells it give the rate, in per
+# cent; a country's rates may be replaced as "class=rate;class=rate", e.g. VAT_RATES_NO="standard=25;reduced=15".
+# Iceland: virðisaukaskattur, lög nr. 50/1988 um virðisaukaskatt (Skatturinn, skatturinn.is):
+#   24 % general rate (almennt þrep), 11 % reduced rate (neðra þrep) on food, books, hotels, …
+# Norway: merverdiavgift, lov om merverdiavgift (merverdiavgiftsloven, LOV-2009-06-19-58, § 5-1 and
+#   § 5-2; Skatteetaten, skatteetaten.no): 25 % general rate, 15 % on food and drink (næringsmidler).
+# Have them checked by an accountant before changing them; orders keep the rate they were placed at.
+VAT_RATES = {
+    "IS": env.dict("VAT_RATES_IS", cast={"value": Decimal}, default={"standard": Decimal(24), "reduced": Decimal(11)}),
+    "NO": env.dict("VAT_RATES_NO", cast={"value": Decimal}, default={"standard": Decimal(25), "reduced": Decimal(15)}),
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -198,6 +198,10 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField(_("quantity"))
     line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
+    # The VAT inside line_total, at the rate of the product's VAT class in the store's country when
+    # the order was placed (o2o_site.vat: per line, rounded to the currency's minor unit).
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
 
     class Meta:
         ordering = ["pk"]
@@ -205,6 +209,10 @@ class OrderLine(models.Model):
         verbose_name_plural = _("order lines")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(vat_rate__gte=0, vat_rate__lt=100, vat_amount__gte=0, vat_amount__lte=F("line_total")),
+                name="order_line_vat_within_total",
+            ),
         ]
 
     def __str__(self):

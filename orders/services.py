@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.services import signed_in
 from catalog.models import Product
 from o2o_site.money import round_to_minor_unit
+from o2o_site.vat import vat_included, vat_rate
 from stores import services as stock
 from stores.models import Store
 
@@ -117,21 +118,13 @@ def create_order(
     be called inside the caller's transaction, after the caller reserved the stock at the stock
     location (checkout.services.place_pickup_order does). Returns the order and its fulfilment.
 
-    Unit prices are the products' prices now, never the shopper's. Raises AlreadyPlaced when
+    Unit prices are the products' prices now, never the shopper's; each line keeps the VAT rate
+    of its product's class in the store's country and the VAT in its total (o2o_site.vat: per
+    line, rounded to the currency's minor unit). Raises AlreadyPlaced when
     another request already placed an order with the same `checkout_token` (the caller rolls back
     and hands that order to the shopper), OrderError when no unique number could be drawn.
     """
-    order_lines = [
-        OrderLine(
-            product=line.product,
-            product_name=line.product.name,
-            sku=line.product.sku,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            line_total=line.unit_price * line.quantity,
-        )
-        for line in lines
-    ]
+    order_lines = [_order_line(line, country=store.country, currency=settings.SHOP_CURRENCY) for line in lines]
     order = _create_order_with_unique_number(
         customer=signed_in(customer),
         contact_name=contact.name,
@@ -158,6 +151,22 @@ def create_order(
         order=order, fulfilment=fulfilment, from_status="", to_status=OrderStatus.PLACED, actor=order.customer
     )
     return PlacedOrder(order=order, fulfilment=fulfilment)
+
+
+def _order_line(line: LineSpec, *, country: str, currency: str) -> OrderLine:
+    """An unsaved order line: the product as priced now, and its VAT in the selling store's country."""
+    line_total = line.unit_price * line.quantity
+    rate = vat_rate(country=country, vat_class=line.product.vat_class)
+    return OrderLine(
+        product=line.product,
+        product_name=line.product.name,
+        sku=line.product.sku,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        line_total=line_total,
+        vat_rate=rate,
+        vat_amount=vat_included(line_total, rate=rate, currency=currency),
+    )
 
 
 def create_fulfilment(

@@ -161,3 +161,32 @@ def test_a_big_file_reports_progress_per_batch(tmp_path, knitwear):
 
     assert seen == [0, 500, 1000, 1200]
     assert Product.objects.count() == 1200
+
+
+def test_the_vat_class_column_sets_it_and_a_blank_one_keeps_the_products_own(tmp_path, knitwear):
+    # given liquorice already sold at the reduced rate
+    ProductFactory(sku="LAKK-1", name="Liquorice", price=Decimal("990"), category=knitwear, vat_class="reduced")
+    path = csv_file(
+        tmp_path,
+        "sku,name,category,price,description,active,vat_class\n"
+        "LAKK-1,Liquorice,knitwear,1090,,yes,\n"
+        "KAFFI-1,Coffee,knitwear,1990,,yes,reduced\n"
+        "HAT-1,Hat,knitwear,3500,,yes,\n",
+    )
+
+    import_catalog_file(path=path)
+
+    classes = dict(Product.objects.values_list("sku", "vat_class"))
+    assert classes == {"LAKK-1": "reduced", "KAFFI-1": "reduced", "HAT-1": "standard"}
+
+
+def test_an_unknown_vat_class_rejects_the_file(tmp_path, knitwear):
+    path = csv_file(
+        tmp_path, "sku,name,category,price,description,active,vat_class\nHAT-1,Hat,knitwear,3500,,yes,luxury\n"
+    )
+
+    with pytest.raises(ImportRejected) as rejected:
+        import_catalog_file(path=path)
+
+    assert "VAT class 'luxury' must be one of standard, reduced" in str(rejected.value.errors[0].message)
+    assert not Product.objects.exists()

@@ -130,3 +130,14 @@ def test_the_order_page_has_a_fixed_number_of_queries(client, django_assert_max_
 
     with django_assert_max_num_queries(6):
         assert client.get(big.get_absolute_url()).status_code == 200
+
+
+def test_the_order_page_shows_the_vat_in_the_total_per_rate(client, order):
+    # given an order at an Oslo store: 2 × 4 990 at the Norwegian standard rate (25 %)
+
+    # when the shopper opens it
+    html = client.get(order.get_absolute_url()).content.decode()
+
+    # then the VAT included in the total is shown for its rate, from the lines' own VAT
+    assert "of which VAT 25%" in html
+    assert 'data-testid="order-vat">ISK\u00a01,996<' in html

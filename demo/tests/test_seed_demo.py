@@ -50,6 +50,13 @@ def test_the_demo_shop_has_stores_in_both_cities_a_catalogue_stock_and_logins(cl
         assert pictures and all(picture.image and picture.thumbnail for picture in pictures), product
     assert ProductImage.objects.filter(position=1).exists(), "some products have a second picture"
 
+    # and food and drink at the reduced VAT rate, everything else at the standard one
+    food = {"food-drink", "coffee-tea", "chocolate", "pantry"}
+    classes = {
+        (product.category.slug in food, product.vat_class) for product in Product.objects.select_related("category")
+    }
+    assert classes == {(True, "reduced"), (False, "standard")}
+
     # and nested categories, with every product in a sub-category
     assert Category.objects.filter(parent__isnull=True).count() == 4
     assert not Product.objects.filter(category__parent__isnull=True).exists()
