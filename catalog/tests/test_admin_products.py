@@ -29,6 +29,7 @@ def product_form_data(product, **images):
         "sku": product.sku,
         "category": product.category_id,
         "price": str(product.price),
+        "vat_class": product.vat_class,
         "description_en": product.description,
         "description_is": "",
         "description_nb": "",
@@ -91,3 +92,22 @@ def test_replacing_an_image_remakes_its_thumbnail(admin_client):
     with Image.open(picture.thumbnail.path) as thumbnail:
         red, green, blue = thumbnail.convert("RGB").getpixel((10, 10))
     assert blue > 180 and red < 60
+
+
+def test_staff_set_a_products_vat_class_on_its_page(admin_client):
+    # given coffee entered at the default, standard rate
+    coffee = ProductFactory(name="Coffee")
+    assert coffee.vat_class == "standard"
+
+    # when staff choose the reduced (food) rate on its page
+    response = admin_client.post(
+        reverse("admin:catalog_product_change", args=[coffee.pk]),
+        {**product_form_data(coffee), "images-TOTAL_FORMS": "0", "vat_class": "reduced"},
+    )
+
+    # then it is kept, and the product list can be filtered by it
+    assert response.status_code == 302
+    coffee.refresh_from_db()
+    assert coffee.vat_class == "reduced"
+    listing = admin_client.get(reverse("admin:catalog_product_changelist") + "?vat_class__exact=reduced")
+    assert "Coffee" in listing.content.decode()

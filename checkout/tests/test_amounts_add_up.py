@@ -49,7 +49,9 @@ def page_table(page: str, total_testid: str) -> list[str]:
     table = page[page.rindex("<table", 0, at) : page.index("</table>", at)]
     body = table[table.index("<tbody") : table.index("</tbody>")]
     footer = table[table.index("<tfoot") : table.index("</tfoot>")]
-    return [*re.findall(r"<tr\b.*?</tr>", body, re.S), footer]
+    # The footer's total row (the order page adds rows for the VAT included below it).
+    (total,) = [row for row in re.findall(r"<tr\b.*?</tr>", footer, re.S) if total_testid in row] or [footer]
+    return [*re.findall(r"<tr\b.*?</tr>", body, re.S), total]
 
 
 def email_html_table(body: str) -> list[str]:
