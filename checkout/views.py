@@ -26,6 +26,7 @@ from orders.selectors import (
     stores_able_to_supply,
 )
 from orders.services import AlreadyPlaced, Contact, OrderError
+from payment.receipts import receipts_for_order_page
 from pickup.curbside import curbside_step
 from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
@@ -374,6 +375,7 @@ def order_detail(request, token):
         # The same 404 for a bad signature and an unknown order: nothing to learn by probing.
         raise Http404
     pickup = pickup_of(order)
+    receipts = receipts_for_order_page(order)
     qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if order.is_open else None
     response = render(
         request,
@@ -392,6 +394,8 @@ def order_detail(request, token):
             else None,
             "may_cancel": shopper_cancel_refusal(order) is None,
             "vat": vat_by_rate(order.lines.all()),
+            "receipts": receipts.receipts,
+            "withdrawal": receipts.withdrawal,
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.

@@ -239,6 +239,28 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # production), "stripe" and "vipps", each configured by its own variables below. With DEBUG on
 # (`make run`) the Dummy provider is there with no keys at all; with DEBUG off nothing is offered
 # until PAYMENT_PROVIDERS says so.
+# Receipts (payment/receipts.py; README, "Receipts and VAT"): a receipt is issued when money is
+# captured, numbered from the shop's one gap-free sequence, and names the seller of the country of
+# the store that sold: its name, address and registration, as the law of that country asks:
+# Iceland (reglugerð nr. 50/1993 um bókhaldsgögn, reikninga og sölureikninga): name, kennitala and
+#   VSK-númer (the VAT number); Norway (bokføringsforskriften § 5-1-1; Skatteetaten, "Krav til
+#   salgsdokumentet"): name, address and organisasjonsnummer followed by "MVA" when registered for
+#   VAT, and "Foretaksregisteret" for an AS.
+RECEIPT_SELLERS = {
+    "IS": {
+        "name": env("SELLER_IS_NAME", default=f"{SHOP_NAME} ehf."),
+        "address": env("SELLER_IS_ADDRESS", default=""),
+        "kennitala": env("SELLER_IS_KENNITALA", default=""),
+        "vat_number": env("SELLER_IS_VAT_NUMBER", default=""),
+    },
+    "NO": {
+        "name": env("SELLER_NO_NAME", default=f"{SHOP_NAME} AS"),
+        "address": env("SELLER_NO_ADDRESS", default=""),
+        "organisasjonsnummer": env("SELLER_NO_ORGANISASJONSNUMMER", default=""),
+        "vat_registered": env.bool("SELLER_NO_VAT_REGISTERED", default=True),
+        "foretaksregisteret": env.bool("SELLER_NO_FORETAKSREGISTERET", default=True),
+    },
+}
 PAYMENT_MODEL = "payment.Payment"
 PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["dummy"] if DEBUG else [])
 # Providers send the shopper back to, and call, URLs on this host.
@@ -313,6 +335,7 @@ O2O_NOTIFICATION_EMAILS = {
     "ready_for_pickup": "pickup.emails.ready_for_pickup_email",
     "pickup_reminder": "pickup.emails.pickup_reminder_email",
     "order_cancelled": "orders.emails.order_cancelled_email",
+    "receipt": "payment.emails.receipt_email",
 }
 
 # Notifications (orders.notifications): the outbox relay, retries with backoff, lost workers.

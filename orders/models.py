@@ -356,6 +356,7 @@ class NotificationKind(models.TextChoices):
     READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
     PICKUP_REMINDER = "pickup_reminder", _("Pickup reminder")
     ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+    RECEIPT = "receipt", _("Receipt")
 
 
 class NotificationStatus(models.TextChoices):

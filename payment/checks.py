@@ -42,4 +42,31 @@ def check_payment_providers(app_configs=None, **kwargs):
     return messages
 
 
-CHECKS = [(check_payment_providers, (Tags.security, START_UP))]
+# What a receipt must name the seller by, per country (settings.RECEIPT_SELLERS).
+REGISTRATION_SETTINGS = {
+    "IS": ("kennitala", "SELLER_IS_KENNITALA"),
+    "NO": ("organisasjonsnummer", "SELLER_NO_ORGANISASJONSNUMMER"),
+}
+
+
+def check_receipt_sellers(app_configs=None, **kwargs):
+    """Once the shop takes money online (PAYMENT_PROVIDERS set, DEBUG off), every receipt must
+    name the seller's registration: warn for each country whose number is missing."""
+    if settings.DEBUG or not getattr(settings, "PAYMENT_PROVIDERS", []):
+        return []
+    sellers = getattr(settings, "RECEIPT_SELLERS", {})
+    messages = []
+    for country, (field, variable) in REGISTRATION_SETTINGS.items():
+        if not (sellers.get(country) or {}).get(field):
+            messages.append(
+                Warning(
+                    f"Receipts for sales in {country} would not show the seller's {field}.",
+                    hint=f"Set {variable} (README, 'Receipts and VAT'); silence payment.W003 if the shop "
+                    f"has no stores in {country}.",
+                    id="payment.W003",
+                )
+            )
+    return messages
+
+
+CHECKS = [(check_payment_providers, (Tags.security, START_UP)), (check_receipt_sellers, (START_UP,))]

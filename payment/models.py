@@ -200,3 +200,98 @@ class PaymentEvent(models.Model):
 
     def __str__(self):
         return f"{self.payment_id}: {self.kind} {self.from_status} → {self.to_status} {self.amount}"
+
+
+# --- receipts (payment.receipts) ----------------------------------------------------------------
+
+
+class ReceiptSequence(models.Model):
+    """The counter receipt numbers are drawn from: one row for the shop (SHOP_SEQUENCE), so the
+    numbers of all stores form one continuous series. payment.receipts.issue_receipt increments
+    it in the capture's transaction: its row lock makes concurrent captures queue for the next
+    number, and a capture that rolls back rolls its number back too, so there is never a gap."""
+
+    SHOP = "shop"
+
+    name = models.CharField(_("series"), max_length=20, primary_key=True)
+    last_number = models.PositiveBigIntegerField(_("last number issued"), default=0)
+
+    class Meta:
+        verbose_name = _("receipt number sequence")
+        verbose_name_plural = _("receipt number sequences")
+
+    def __str__(self):
+        return f"{self.name}: {self.last_number}"
+
+
+class Receipt(models.Model):
+    """What the shopper was charged when money was captured: a numbered, immutable record.
+
+    Everything printed is a snapshot taken when it was issued (seller, store, lines, VAT, how it
+    was paid), so a later change of the seller's details, the store or the catalog never changes
+    a receipt. Issued only by payment.receipts.issue_receipt.
+    """
+
+    number = models.PositiveBigIntegerField(_("receipt number"), unique=True, editable=False)
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), related_name="receipts", on_delete=models.PROTECT
+    )
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), related_name="receipts", on_delete=models.PROTECT)
+    issued_at = models.DateTimeField(_("issued at"))
+    # The selling store's time zone: the receipt's date is that store's date.
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    country = models.CharField(_("country code"), max_length=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    seller_name = models.CharField(_("seller"), max_length=200)
+    seller_address = models.CharField(_("seller's address"), max_length=255, blank=True)
+    # As the seller's country writes it: "Kt. 550123-4567 · VSK-nr. 123456" / "Org.nr. 923 456 789 MVA".
+    seller_registration = models.CharField(_("seller's registration"), max_length=255, blank=True)
+    store_name = models.CharField(_("store"), max_length=120)
+    store_address = models.CharField(_("store address"), max_length=255)
+    # The payment's provider (a PAYMENT_VARIANTS name) and its reference for the payment.
+    provider = models.CharField(_("paid with"), max_length=255)
+    payment_reference = models.CharField(_("payment reference"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1), name="receipt_number_positive"),
+            models.CheckConstraint(
+                condition=Q(total__gt=0, vat_amount__gte=0, vat_amount__lte=F("total")),
+                name="receipt_vat_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.number)
+
+
+class ReceiptLine(models.Model):
+    """One line of a receipt: units of an order line that were captured, with their VAT."""
+
+    receipt = models.ForeignKey(Receipt, verbose_name=_("receipt"), related_name="lines", on_delete=models.CASCADE)
+    order_line = models.ForeignKey(
+        "orders.OrderLine", verbose_name=_("order line"), related_name="receipt_lines", on_delete=models.PROTECT
+    )
+    product_name = models.CharField(_("product name"), max_length=200)
+    sku = models.CharField(_("SKU"), max_length=64)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("receipt line")
+        verbose_name_plural = _("receipt lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="receipt_line_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"

@@ -15,14 +15,18 @@ from urllib.error import URLError
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from payments import PaymentError, RedirectNeeded
 from payments.core import provider_factory
 
+from orders.models import Order
+
 from . import services
 from .models import Payment, PaymentStatus
+from .receipts import receipt_context, receipt_for_page
 from .services import Actor, IllegalPaymentTransition, PaymentRefused
 
 logger = logging.getLogger(__name__)
@@ -112,3 +116,18 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+@require_http_methods(["GET"])
+def receipt(request, token, number):
+    """A receipt's printable page, behind the order's signed link: the same 404 for a bad
+    signature, an unknown receipt and another order's receipt."""
+    order_number = Order.number_from_token(token)
+    found = receipt_for_page(order_number=order_number, number=number) if order_number else None
+    if found is None:
+        raise Http404
+    response = render(request, "payment/receipt.html", {"view": receipt_context(found), "order": found.order})
+    # The link is the key to the order: keep it out of shared caches and search engines.
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,4 +1,4 @@
-from payment.checks import check_payment_providers
+from payment.checks import check_payment_providers, check_receipt_sellers
 
 VIPPS = ("payment.vipps.VippsProvider", {"client_id": "x", "webhook_secret": ""})
 
@@ -30,3 +30,17 @@ def test_vipps_without_its_webhook_secret_is_warned_about(settings):
     settings.PAYMENT_PROVIDERS = ["vipps"]
     settings.PAYMENT_VARIANTS = {"vipps": VIPPS}
     assert ids(settings) == ["payment.W002"]
+
+
+def test_taking_money_online_without_the_sellers_registration_is_warned_about(settings):
+    settings.DEBUG = False
+    settings.PAYMENT_PROVIDERS = ["stripe"]
+    settings.RECEIPT_SELLERS = {"IS": {"name": "Norðurbúð ehf.", "kennitala": "550123-4560"}, "NO": {"name": "X AS"}}
+
+    messages = check_receipt_sellers()
+
+    assert [message.id for message in messages] == ["payment.W003"]
+    assert "NO" in messages[0].msg and "SELLER_NO_ORGANISASJONSNUMMER" in messages[0].hint
+    # nothing to warn about on the embedded defaults or without online payment
+    settings.PAYMENT_PROVIDERS = []
+    assert check_receipt_sellers() == []
