@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from o2o_site.money import validate_price
 
+from .search import search_products
+
 
 class Category(models.Model):
     name = models.CharField(_("name"), max_length=120)
@@ -57,16 +59,13 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
     def search(self, text):
+        """Products `text` finds, each with `search_rank` (catalog/search.py), best first when
+        ordered by it. Names and descriptions in the shopper's language and in English, which
+        shows where a translation is missing (catalog/translation.py)."""
         text = (text or "").strip()
         if not text:
             return self
-        # Names and descriptions in the shopper's language and in English, which shows where a
-        # translation is missing (catalog/translation.py).
-        matches = models.Q(sku__iexact=text) | models.Q(sku__istartswith=text)
-        for language in _search_languages():
-            matches |= models.Q(**{f"name_{language}__icontains": text})
-            matches |= models.Q(**{f"description_{language}__icontains": text})
-        return self.filter(matches)
+        return search_products(self, text, languages=_search_languages())
 
 
 class VatClass(models.TextChoices):

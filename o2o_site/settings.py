@@ -111,6 +111,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["timeout"] = 20
     options.setdefault("transaction_mode", "IMMEDIATE")
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The search's misspellings (catalog/search.py): a word counts as like a name's word from this
+    # trigram word similarity on ("sweter" is 0.5 like "sweater"; pg_trgm's default is 0.6). Set
+    # when the connection opens, so it costs no query.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    threshold = env.float("SEARCH_WORD_SIMILARITY", default=0.45)
+    options["options"] = f"{options.get('options', '')} -c pg_trgm.word_similarity_threshold={threshold}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

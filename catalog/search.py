@@ -1,0 +1,134 @@
+"""Finding products by what a shopper types: ProductQuerySet.search calls `search_products`.
+
+On PostgreSQL a product is found when
+- its name and description match the words in the shopper's language, stemmed by that
+  language's rules (full-text search: "tents" finds "Dome tent", word order does not matter),
+- or every word of the search is in its name, accents and case aside, as part of a word
+  ("trefil" in "Ullartrefill", Icelandic compounds) or misspelt ("sweter": trigram similarity),
+- or the search is its SKU, or the start of it.
+It looks in the shopper's language and in English, the text shown where a translation is
+missing. The best come first: words in the name count more than words in the description, and
+a name like the search counts more still ("hat" ranks "Wool hat" above a tent with a hat bag).
+
+Every condition is answered by an index of catalog/migrations/0006 (the full-text documents and
+the folded names, per language) or 0003 (the SKU), so a search costs the same with 500 or
+50 000 products. The expressions below are those indexes' expressions, to the letter.
+
+SQLite (`make run`'s embedded default) has no full-text search: `plain_search` looks for every
+word, anywhere, in the names and descriptions, in name order: no stemming, no typos, no ranking.
+"""
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
+from django.db import connections
+from django.db.models import BooleanField, F, FloatField, Func, Q, QuerySet, TextField, Value
+
+# The text search configuration per language (migration 0006): Icelandic has no stemmer, so its
+# own is PostgreSQL's `simple` with accents removed.
+TEXT_SEARCH_CONFIGS = {"en": "english", "is": "o2o_icelandic", "nb": "norwegian"}
+# Words this long are looked for as misspellings (trigrams need three letters to say anything),
+PARTIAL_WORD_MIN_LENGTH = 3
+# and this long as a part of a longer word ("hat" is in "that", "kerti" in "Bývaxkerti").
+PART_OF_WORD_MIN_LENGTH = 4
+# A search box is not a document: the first words decide.
+MAX_WORDS = 8
+
+
+def search_words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())[:MAX_WORDS]
+
+
+class Folded(Func):
+    """Lower case without accents (o2o_fold, migration 0006): "Kúlutjald" is "kulutjald"."""
+
+    function = "o2o_fold"
+    output_field = TextField()
+
+
+class Document(Func):
+    """A language's name and description as one tsvector: the expression of the GIN index
+    product_search_<language>."""
+
+    template = "to_tsvector('%(config)s'::regconfig, COALESCE(%(expressions)s, ''))"
+    arg_joiner = ", '') || ' ' || COALESCE("
+
+    def __init__(self, language: str):
+        super().__init__(
+            F(f"name_{language}"),
+            F(f"description_{language}"),
+            config=TEXT_SEARCH_CONFIGS[language],
+            output_field=TextField(),
+        )
+
+
+class Matches(Func):
+    template = "(%(expressions)s)"
+    arg_joiner = " @@ "
+    output_field = BooleanField()
+
+
+class Like(Func):
+    template = "(%(expressions)s)"
+    arg_joiner = " LIKE "
+    output_field = BooleanField()
+
+
+class WordSimilar(Func):
+    """The left side has a word like the right side (pg_trgm's %>, word_similarity ≥ 0.6)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " %%> "
+    output_field = BooleanField()
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _name_has_word(language: str, word: str) -> Q | None:
+    """The folded name has `word` in it, or a word like it; None when the word is too short to
+    be looked for in names (the full-text search still sees it)."""
+    if len(word) < PARTIAL_WORD_MIN_LENGTH:
+        return None
+    name = Folded(F(f"name_{language}"))
+    found = Q(WordSimilar(name, Folded(Value(word))))
+    if len(word) >= PART_OF_WORD_MIN_LENGTH:
+        found |= Q(Like(name, Folded(Value(f"%{_escape_like(word)}%"))))
+    return found
+
+
+def search_products(products: QuerySet, text: str, *, languages: list[str]) -> QuerySet:
+    """`products` narrowed to those `text` finds in `languages`, each with `search_rank`
+    (higher is better). On SQLite, plain_search."""
+    if connections[products.db].vendor != "postgresql":
+        return plain_search(products, text, languages=languages)
+    words = search_words(text)
+    found = Q(sku__iexact=text) | Q(sku__istartswith=text)
+    rank = Value(0.0)
+    for language in languages:
+        config = TEXT_SEARCH_CONFIGS[language]
+        query = SearchQuery(text, config=config, search_type="websearch")
+        found |= Q(Matches(Document(language), query))
+        in_name = [condition for word in words if (condition := _name_has_word(language, word)) is not None]
+        if in_name:
+            found |= Q(*in_name)
+        vector = SearchVector(f"name_{language}", config=config, weight="A") + SearchVector(
+            f"description_{language}", config=config, weight="B"
+        )
+        rank = (
+            rank + SearchRank(vector, query) + TrigramWordSimilarity(Folded(Value(text)), Folded(F(f"name_{language}")))
+        )
+    return products.filter(found).annotate(search_rank=rank)
+
+
+def plain_search(products: QuerySet, text: str, *, languages: list[str]) -> QuerySet:
+    """SQLite: every word somewhere in a name or description, or the SKU; no ranking."""
+    found = Q()
+    for word in search_words(text):
+        anywhere = Q()
+        for language in languages:
+            anywhere |= Q(**{f"name_{language}__icontains": word}) | Q(**{f"description_{language}__icontains": word})
+        found &= anywhere
+    found |= Q(sku__iexact=text) | Q(sku__istartswith=text)
+    return products.filter(found).annotate(search_rank=Value(0.0, output_field=FloatField()))
