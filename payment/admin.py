@@ -6,12 +6,14 @@ payments only (StoreScopedAdminMixin, through the order's store).
 """
 
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.money import format_money
 from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
 
-from .models import Payment, PaymentEvent
+from .models import Payment, PaymentEvent, Receipt
+from .receipts import receipt_link
 
 
 class ReadOnlyAdminMixin:
@@ -40,6 +42,29 @@ class PaymentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
         return format_money(event.amount, event.currency)
 
 
+class ReceiptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    # The receipts issued for the payment's captures (payment.receipts), with the shopper's page.
+    model = Receipt
+    fields = ("number_link", "issued_at", "total_shown", "vat_shown", "seller_name", "seller_registration")
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description=_("receipt number"))
+    def number_link(self, receipt):
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', receipt_link(receipt), receipt.number)
+
+    @admin.display(description=_("total"))
+    def total_shown(self, receipt):
+        return format_money(receipt.total, receipt.currency)
+
+    @admin.display(description=_("VAT"))
+    def vat_shown(self, receipt):
+        return format_money(receipt.vat_amount, receipt.currency)
+
+
 @admin.register(Payment)
 class PaymentAdmin(StoreScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     store_path = "order__store"
@@ -61,7 +86,7 @@ class PaymentAdmin(StoreScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "modified",
     )
     readonly_fields = fields
-    inlines = [PaymentEventInline]
+    inlines = [PaymentEventInline, ReceiptInline]
 
     @admin.display(description=_("amount"), ordering="total")
     def total_shown(self, payment):

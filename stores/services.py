@@ -187,6 +187,7 @@ STORE_MANAGER_PERMISSIONS = (
     ("payment", "view_paymentevent"),
     ("catalog", "view_product"),
     ("catalog", "view_category"),
+    ("payment", "view_receipt"),
 )
 
 

@@ -8,8 +8,11 @@ from django.urls import reverse
 from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
+from payment.receipts import receipt_link
 from payment.services import Actor, create_payment, release_payment
 from stores.tests.factories import StockLevelFactory, StoreFactory
+
+from .test_receipts import hand_over
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +65,16 @@ def test_a_manager_sees_only_their_own_stores_payments(client, two_stores):
     response = client.get(reverse("admin:payment_payment_change", args=[other.pk]))
     assert response.status_code == 302  # the admin sends a manager away from what they may not see
     assert theirs.number not in response.content.decode()
+
+
+def test_a_payments_page_lists_its_receipts_with_the_shoppers_page(client, two_stores):
+    # given the Oslo order captured and its receipt issued
+    laugavegur, _ours, _paid, theirs, other = two_stores
+    receipt = hand_over(other, [(theirs.lines.get(), 2)])
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    html = client.get(reverse("admin:payment_payment_change", args=[other.pk])).content.decode()
+
+    assert receipt_link(receipt) in html
+    assert "ISK\u00a09,980" in html  # its total
+    assert "ISK\u00a01,996" in html  # its VAT: 9 980 × 25/125 in an Oslo store

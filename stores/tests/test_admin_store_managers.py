@@ -39,6 +39,7 @@ EXPECTED_PERMISSIONS = {
     "payment.view_paymentevent",
     "catalog.view_product",
     "catalog.view_category",
+    "payment.view_receipt",
 }
 
 
