@@ -9,9 +9,11 @@ capture_payment and **inside the same transaction**:
 
 - `lines` say which units of which order lines the capture was for (the units handed over). Each
   becomes a receipt line at the order line's unit price and VAT rate (snapshotted when the order
-  was placed), with its VAT worked out per line (o2o_site.vat). Their sum must be exactly the
-  money captured on the payment that no receipt covers yet, so the receipts of a payment always
-  add up to what was taken; and no order line is receipted for more units than it has.
+  was placed), with its VAT worked out per line (o2o_site.vat). Their sum may not exceed the
+  money captured on the payment that no receipt covers yet: after an authorisation it is exactly
+  the amount just captured; a payment charged in full at checkout (Stripe Checkout) gets a
+  receipt for the units handed over, the rest being refunded. No order line is receipted for
+  more units than it has.
 - The number comes from the shop's one sequence (ReceiptSequence): incremented with an UPDATE
   that holds the counter's row lock until the transaction ends. Concurrent captures queue for
   it, so numbers are unique and consecutive; a capture that rolls back rolls its number back, so
@@ -120,7 +122,7 @@ def issue_receipt(*, payment: Payment, lines: Sequence[CapturedLine], at: dateti
     """Issue the receipt for money just captured on `payment`, for the units in `lines`; see the
     module docstring for the rules. Returns the receipt; raises ReceiptRefused (nothing written)
     when the payment was not captured online, a line is not the order's or is receipted beyond
-    its quantity, or the lines do not add up to the captured money no receipt covers yet."""
+    its quantity, or the lines come to more than the captured money no receipt covers yet."""
     with transaction.atomic():
         locked = Payment.objects.select_for_update(of=("self",)).select_related("order__store").get(pk=payment.pk)
         order = locked.order
@@ -131,9 +133,9 @@ def issue_receipt(*, payment: Payment, lines: Sequence[CapturedLine], at: dateti
         receipt_lines = _receipt_lines(order, lines)
         total = sum((line.line_total for line in receipt_lines), Decimal(0))
         covered = Receipt.objects.filter(payment=locked).aggregate(total=Sum("total"))["total"] or Decimal(0)
-        if total != locked.captured_amount - covered:
+        if total > locked.captured_amount - covered:
             raise ReceiptRefused(
-                f"payment {locked.pk}: the lines come to {total}, but {locked.captured_amount - covered} of the "
+                f"payment {locked.pk}: the lines come to {total}, but only {locked.captured_amount - covered} of the "
                 f"{locked.captured_amount} captured has no receipt yet"
             )
         store = order.store

@@ -147,20 +147,33 @@ def test_a_capture_that_rolls_back_takes_its_receipt_number_with_it(client, auth
     assert hand_over(authorised, [(sweater, 1)]).number == 1
 
 
-def test_the_lines_must_come_to_exactly_the_money_captured_without_a_receipt(authorised, reykjavik_order):
+def test_receipts_never_cover_more_than_the_money_captured(authorised, reykjavik_order):
     sweater, liquorice = lines_of(reykjavik_order)
     capture_payment(payment=authorised, amount=Decimal("24990"), by=STAFF)
 
-    # a receipt for less or more than was captured is refused, and uses no number
-    for lines in ([CapturedLine(order_line=liquorice, quantity=1)], [CapturedLine(order_line=sweater, quantity=1)] * 2):
-        with pytest.raises(ReceiptRefused):
-            issue_receipt(payment=authorised, lines=lines)
+    # a receipt for more than was captured is refused, and uses no number
+    with pytest.raises(ReceiptRefused, match="only 24990.00 of the 24990.00 captured"):
+        issue_receipt(
+            payment=authorised,
+            lines=[CapturedLine(order_line=sweater, quantity=1), CapturedLine(order_line=liquorice, quantity=1)],
+        )
     assert not Receipt.objects.exists()
 
     # the right one is number 1; once it covers the capture, there is nothing left to receipt
     assert issue_receipt(payment=authorised, lines=[CapturedLine(order_line=sweater, quantity=1)]).number == 1
-    with pytest.raises(ReceiptRefused, match="0 of the 24990.00 captured"):
+    with pytest.raises(ReceiptRefused, match="only 0.00 of the 24990.00 captured"):
         issue_receipt(payment=authorised, lines=[CapturedLine(order_line=liquorice, quantity=1)])
+
+
+def test_a_payment_charged_in_full_gets_a_receipt_for_the_units_handed_over(authorised, reykjavik_order):
+    # given the whole order charged (as Stripe Checkout does), and only the sweater handed over
+    sweater, _liquorice = lines_of(reykjavik_order)
+    capture_payment(payment=authorised, amount=reykjavik_order.total, by=STAFF)
+
+    receipt = issue_receipt(payment=authorised, lines=[CapturedLine(order_line=sweater, quantity=1)])
+
+    # then the receipt is for the sweater only (the liquorice's money is refunded, not receipted)
+    assert (receipt.total, receipt.vat_amount) == (Decimal("24990"), Decimal("4837"))
 
 
 def test_a_line_is_never_receipted_beyond_its_quantity_nor_for_another_order(client, authorised, reykjavik_order):
