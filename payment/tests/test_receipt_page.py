@@ -2,12 +2,15 @@
 and the right of withdrawal an order paid online carries (not one paid at pickup)."""
 
 import datetime
+import html
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from catalog.tests.factories import ProductFactory
+from o2o_site.tests.po import english_left_in
 from orders.tests.factories import place_order
 from payment.services import create_payment
 from pickup.selectors import pickup_of
@@ -164,3 +167,29 @@ def test_an_order_paid_at_pickup_has_no_withdrawal_notice(client, oslo_order):
     assert 'data-testid="withdrawal"' not in html
     assert "withdraw" not in html
     assert 'data-testid="order-receipts"' not in html
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_receipt_page_and_e_mail_are_wholly_in_the_shoppers_language(
+    client, oslo_order, language, django_capture_on_commit_callbacks, mailoutbox
+):
+    # given the order placed in Icelandic or Norwegian, paid online, collected and captured
+    oslo_order.language = language
+    oslo_order.save(update_fields=["language"])
+    payment = authorise(client, create_payment(order=oslo_order, variant="dummy"))
+    mark_ready_for_pickup(order=oslo_order)
+    collect_order(order=oslo_order, code=pickup_of(oslo_order).code, by=None, now=COLLECTED_AT)
+    blanket, coffee = oslo_order.lines.order_by("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = hand_over(payment, [(blanket, 1), (coffee, 2)])
+
+    # when the shopper reads the receipt e-mail, and opens the receipt page in that language
+    [sent] = [message for message in mailoutbox if message.subject.startswith("Kvitt")]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(receipt_page(oslo_order, receipt.number)).content.decode()
+
+    # then no English is left in any of them
+    assert english_left_in(html.unescape(page), language) == []
+    assert english_left_in(sent.subject, language) == []
+    for body in (sent.body, sent.alternatives[0][0]):
+        assert english_left_in(html.unescape(body), language) == [], body
