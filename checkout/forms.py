@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,7 @@ from orders.selectors import available_units_at, best_pickup_availability
 from pickup.slots import parse_slot_key
 from stores.models import Store
 
-from .services import ConfirmedLine, pickup_methods_at
+from .services import PAY_AT_PICKUP, ConfirmedLine, payment_methods_at, pickup_methods_at
 
 # A shopper does not buy a pallet for pickup; this also keeps absurd numbers out of the session.
 MAX_UNITS_PER_LINE = 99
@@ -273,6 +274,7 @@ class CheckoutForm(forms.Form):
         cleaned = super().clean()
         store = cleaned.get("store")
         cleaned["pickup_slot"] = None
+        cleaned["payment"] = PAY_AT_PICKUP
         if store is None:
             return cleaned
         # What the page offered is left to place_pickup_order, which says what changed since;
@@ -292,6 +294,15 @@ class CheckoutForm(forms.Form):
             cleaned["pickup_slot"] = parse_slot_key(chosen)
             if cleaned["pickup_slot"] is None:
                 self.add_error(None, gettext("Choose one of the pickup times listed."))
+        # How to pay, per store too (payment-<store id>); none posted: the store's first way
+        # (pay at pickup wherever the store takes it). Whether the store still allows the choice
+        # is decided by place_pickup_order; a value no store ever offers is refused here.
+        methods = payment_methods_at(store)
+        paying = self.data.get(f"payment-{store.pk}") or self.data.get("payment") or methods[0]
+        if paying != PAY_AT_PICKUP and paying not in settings.PAYMENT_VARIANTS:
+            self.add_error(None, gettext("Choose one of the ways to pay listed."))
+        else:
+            cleaned["payment"] = paying
         return cleaned
 
 

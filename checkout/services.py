@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -24,6 +25,8 @@ from o2o_site.money import format_money
 from orders.models import CancelReason, FulfilmentMethod, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
 from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, cancel_order, create_order
+from payment.models import OPEN_PAYMENT_STATUSES, Payment, authorisation_validity
+from payment.services import Actor, cancel_payment, create_payment
 from pickup.models import PickupSettings
 from pickup.services import create_pickup
 from pickup.slots import SlotUnavailable, book_earliest_free_slot, book_first_free_slot
@@ -54,6 +57,12 @@ class ChangeKind(StrEnum):
     PRICE = "price"
     PICKUP_METHOD = "pickup_method"
     STOCK = "stock"
+    PAYMENT = "payment"
+
+
+# The value a checkout posts for paying at the store's till; paying online posts the provider's
+# variant name (a key of PAYMENT_VARIANTS).
+PAY_AT_PICKUP = "at_pickup"
 
 
 @dataclass(frozen=True)
@@ -114,10 +123,16 @@ class ConfirmedCheckout:
     customer: User | None = None
     language: str = "en"
     checkout_token: str | None = None
+    # How the shopper pays: PAY_AT_PICKUP, or the provider (PAYMENT_VARIANTS) to pay online with.
+    payment: str = PAY_AT_PICKUP
 
     @property
     def total(self) -> Decimal:
         return sum((line.line_total for line in self.lines), Decimal("0"))
+
+    @property
+    def pays_online(self) -> bool:
+        return self.payment != PAY_AT_PICKUP
 
     @classmethod
     def at_current_prices(cls, *, quantities: dict[int, int], store: Store, **fields) -> "ConfirmedCheckout":
@@ -146,6 +161,23 @@ def pickup_methods_at(store: Store) -> frozenset[str]:
     if PickupSettings.for_store(store).offers_curbside:
         return frozenset({FulfilmentMethod.IN_STORE.value, FulfilmentMethod.CURBSIDE.value})
     return frozenset({FulfilmentMethod.IN_STORE.value})
+
+
+def payment_methods_at(store: Store) -> tuple[str, ...]:
+    """How a shopper may pay for an order picked up at `store`, in the order the checkout offers
+    them: PAY_AT_PICKUP and/or each online provider (PAYMENT_VARIANTS), as the store allows
+    (Store.payment_options, else SHOP_PAYMENT_OPTIONS). With no provider configured, orders are
+    paid at pickup whatever the store says: a store is never left with no way to pay."""
+    options = store.payment_options_in_force
+    online = tuple(settings.PAYMENT_VARIANTS) if options.online else ()
+    return ((PAY_AT_PICKUP,) if options.at_pickup or not online else ()) + online
+
+
+def latest_pickup_when_paying_with(variant: str, *, now: datetime.datetime | None = None) -> datetime.datetime:
+    """Paying online with `variant`, the pickup time must end by then: the authorisation, given
+    within the hold, lasts at least this long (PAYMENT_AUTHORISATION_DAYS), so it can still be
+    captured at the counter."""
+    return (now or timezone.now()) + authorisation_validity(variant)
 
 
 def place_pickup_order(*, checkout: ConfirmedCheckout) -> Order:
@@ -214,7 +246,7 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         )
         products = Product.objects.active().in_bulk([line.product_id for line in checkout.lines])
         method_changes = _method_changes(checkout, store)
-        changes = [*_catalog_changes(checkout, products), *method_changes]
+        changes = [*_catalog_changes(checkout, products), *method_changes, *_payment_changes(checkout, store)]
         # The slot first, then the stock: every checkout takes its locks in this order. With a
         # change to report nothing will be placed, so no slot is booked; the stock is still
         # checked (unless the store no longer hands out orders this way), so the shopper hears of
@@ -228,6 +260,10 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
                 changes.extend(_stock_changes(short, products=products, store=store))
         if changes:
             raise CheckoutChanged(changes)
+        # Paying online, the stock and the pickup time are held while the shopper pays.
+        hold_until = (
+            timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES) if checkout.pays_online else None
+        )
         # One fulfilment, by the chosen pickup method, from the store's own stock.
         placed = create_order(
             lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
@@ -238,6 +274,7 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
             customer=checkout.customer,
             language=checkout.language,
             checkout_token=checkout.checkout_token or None,
+            payment_hold_until=hold_until,
         )
         create_pickup(
             fulfilment=placed.fulfilment,
@@ -246,8 +283,12 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
             vehicle_description=checkout.vehicle_description,
             collector_name=checkout.collector_name,
         )
-        # The shopper's "order received" e-mail: written with the order, sent after commit, once.
-        notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)
+        if checkout.pays_online:
+            # The first payment attempt; the order is placed, and e-mailed, once it is paid.
+            create_payment(order=placed.order, variant=checkout.payment)
+        else:
+            # The shopper's "order received" e-mail: written with the order, sent after commit, once.
+            notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)
         return placed.order
 
 
@@ -289,17 +330,46 @@ def _method_changes(checkout, store):
     return [Change(kind=ChangeKind.PICKUP_METHOD, message=shown)]
 
 
+def _payment_changes(checkout, store):
+    """Refuse a way to pay the store does not allow (now); it was offered or never was alike,
+    since the page shows only what the store allows (a change of that is rare and named)."""
+    if checkout.payment in payment_methods_at(store):
+        return []
+    names = {"store": store.name}
+    if checkout.pays_online:
+        message = _("%(store)s does not take payment online now. Choose to pay at pickup.") % names
+    else:
+        message = _("%(store)s takes payment online only. Choose to pay online.") % names
+    return [Change(kind=ChangeKind.PAYMENT, message=message)]
+
+
 def _book_slot(checkout, store):
+    # Paying online, the pickup must fall before the authorisation can expire.
+    ends_by = latest_pickup_when_paying_with(checkout.payment) if checkout.pays_online else None
     try:
         if checkout.pickup_slot is not None:
+            if ends_by is not None:
+                _check_slot_within_authorisation(checkout.pickup_slot, store, ends_by)
             return book_first_free_slot(store=store, starts=[checkout.pickup_slot])
         if checkout.first_free_slot:
             # The page preselected the earliest free time; if it fills up meanwhile the next
             # ones are tried.
-            return book_earliest_free_slot(store=store, tries=FREE_SLOTS_TRIED)
+            return book_earliest_free_slot(store=store, tries=FREE_SLOTS_TRIED, ends_by=ends_by)
         return None
     except SlotUnavailable as refused:
         raise OrderError(str(refused)) from refused
+
+
+def _check_slot_within_authorisation(starts_at, store, latest):
+    length = datetime.timedelta(minutes=PickupSettings.for_store(store).slot_minutes)
+    if starts_at + length > latest:
+        raise OrderError(
+            _(
+                "Paying online, choose a pickup time by %(latest)s: the payment can be taken only until "
+                "then. Or choose to pay at pickup."
+            )
+            % {"latest": formats.date_format(timezone.localtime(latest, store.zone), "DATETIME_FORMAT")}
+        )
 
 
 def _stock_changes(short, *, products, store):
@@ -355,3 +425,33 @@ def cancel_by_shopper(*, order: Order, by: User | None = None) -> Order:
             by=by,
             note=lambda: _("Cancelled by the shopper on the order page."),
         )
+
+
+def retry_payment(*, order: Order, by: User | None = None) -> Payment:
+    """A new payment attempt for an order awaiting payment, while its hold lasts: the attempts
+    still open are cancelled first (a shopper who left the payment page, then tries again), then
+    a new one is made with the same provider. Raises OrderError, saying why, when the order is
+    no longer awaiting payment or its hold has ended."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
+        names = {"number": locked.number}
+        if locked.status != OrderStatus.AWAITING_PAYMENT:
+            if locked.status == OrderStatus.CANCELLED:
+                raise OrderError(_("Order %(number)s is cancelled, so it can no longer be paid.") % names)
+            raise OrderError(_("Order %(number)s is already paid.") % names)
+        if locked.payment_hold_until <= timezone.now():
+            raise OrderError(
+                _("The time to pay for order %(number)s has run out; it will be cancelled shortly.") % names
+            )
+        attempts = list(Payment.objects.filter(order=locked).order_by("-created", "-pk"))
+        variant = attempts[0].variant if attempts else ""
+        if variant not in settings.PAYMENT_VARIANTS:
+            online = [choice for choice in payment_methods_at(locked.store) if choice != PAY_AT_PICKUP]
+            if not online:
+                raise OrderError(_("Online payment is not available now. Please contact the store."))
+            variant = online[0]
+        # Under the order's lock no attempt can change meanwhile (payment.services takes it too).
+        for attempt in attempts:
+            if attempt.status in OPEN_PAYMENT_STATUSES:
+                cancel_payment(payment=attempt, by=Actor.shopper(by), note=_("a new attempt was started"))
+        return create_payment(order=locked, variant=variant)

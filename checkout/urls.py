@@ -12,4 +12,5 @@ urlpatterns = [
     path("orders/<str:token>/", views.order_detail, name="order_detail"),
     path("orders/<str:token>/collector/", views.order_collector, name="order_collector"),
     path("orders/<str:token>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/<str:token>/pay/", views.order_pay, name="order_pay"),
 ]

@@ -6,10 +6,12 @@ Thin on purpose: forms validate, selectors read, checkout.services.place_pickup_
 import secrets
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext, gettext_lazy
@@ -25,8 +27,9 @@ from orders.selectors import (
     orders_for_page,
     stores_able_to_supply,
 )
-from orders.services import AlreadyPlaced, Contact, OrderError
+from orders.services import AlreadyPlaced, Contact, OrderError, expire_payment_hold, expire_payment_holds
 from payment.receipts import receipts_for_order_page
+from payment.selectors import Outcome, order_payments, provider_label
 from pickup.curbside import curbside_step
 from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
@@ -37,13 +40,17 @@ from stores.selectors import my_store
 from .cart import Cart
 from .forms import CartLineForm, CheckoutForm, CollectorForm, ShownCheckout
 from .services import (
+    PAY_AT_PICKUP,
     ChangeKind,
     CheckoutChanged,
     ConfirmedCheckout,
     ConfirmedLine,
     cancel_by_shopper,
+    latest_pickup_when_paying_with,
+    payment_methods_at,
     pickup_methods_at,
     place_pickup_order,
+    retry_payment,
     shopper_cancel_refusal,
 )
 
@@ -151,6 +158,7 @@ def checkout(request):
     """
     cart = Cart(request.session)
     if request.method == "GET":
+        _expire_ended_holds_in_process()
         lines = _lines_still_sold(request, cart)
         if not lines:
             return _cart_is_empty(request)
@@ -186,6 +194,8 @@ def checkout(request):
         else:
             _forget_token(request, shown.token)
             cart.clear()
+            if order.is_awaiting_payment:
+                return _to_payment(request, order)
             messages.success(
                 request,
                 gettext(
@@ -196,6 +206,31 @@ def checkout(request):
             )
             return redirect(order.get_absolute_url())
     return _checkout_page(request, token=shown.token, form=form, changes=changes, shown=shown)
+
+
+def _expire_ended_holds_in_process():
+    """With no broker there is no beat (`make run`): the checkout page expires ended payment
+    holds itself, so their units are back on sale before the stock is shown."""
+    if settings.PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT:
+        expire_payment_holds(now=timezone.now())
+
+
+def _hold_ends(order):
+    return formats.time_format(timezone.localtime(order.payment_hold_until, order.store.zone), "H:i")
+
+
+def _to_payment(request, order):
+    """Send the shopper to pay for `order` (its newest attempt), saying how long it is held."""
+    payment = order.payments.order_by("-created", "-pk").first()
+    messages.info(
+        request,
+        gettext(
+            "Your order %(number)s is reserved: the items and your pickup time are held for you until "
+            "%(time)s while you pay."
+        )
+        % {"number": order.number, "time": _hold_ends(order)},
+    )
+    return redirect("payment_page", token=payment.token)
 
 
 def _cart_is_empty(request):
@@ -235,6 +270,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         customer=request.user,
         language=get_language(),
         checkout_token=shown.token,
+        payment=data["payment"],
     )
 
 
@@ -288,14 +324,35 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
                     "slot_options": slot_options(
                         slots.get(store.pk, []), zone=store.zone, chosen=request.POST.get(f"slot-{store.pk}", "")
                     ),
+                    "payment_choices": _payment_choices(request, store),
                 }
                 for store in stores
             ],
             "more_stores": more_stores,
+            "offers_online": any(method != PAY_AT_PICKUP for store in stores for method in payment_methods_at(store)),
+            "hold_minutes": settings.PAYMENT_HOLD_MINUTES,
             "chosen_store_id": str(form["store"].value() or ""),
             "offers_curbside": any(FulfilmentMethod.CURBSIDE in page.methods[store.pk] for store in stores),
         },
     )
+
+
+def _payment_choices(request, store):
+    """The ways to pay at `store` for its part of the checkout page: value, label, whether it is
+    chosen, and for paying online the last pickup time the authorisation allows."""
+    methods = payment_methods_at(store)
+    chosen = request.POST.get(f"payment-{store.pk}") or methods[0]
+    choices = []
+    for value in methods:
+        if value == PAY_AT_PICKUP:
+            label, latest = gettext("Pay at pickup, in the store"), None
+        else:
+            label = gettext("Pay online now: %(provider)s") % {"provider": provider_label(value)}
+            latest = formats.date_format(
+                timezone.localtime(latest_pickup_when_paying_with(value), store.zone), "DATETIME_FORMAT"
+            )
+        choices.append({"value": value, "label": label, "chosen": value == chosen, "latest_pickup": latest})
+    return choices
 
 
 def _change_messages(changes, *, shown_total, total):
@@ -374,6 +431,11 @@ def order_detail(request, token):
     if order is None:
         # The same 404 for a bad signature and an unknown order: nothing to learn by probing.
         raise Http404
+    if order.is_awaiting_payment and order.payment_hold_until <= timezone.now():
+        # The hold ended and beat has not come round yet: the page shows the truth, not a
+        # "try again" that would be refused.
+        expire_payment_hold(order=order, now=timezone.now())
+        order = with_pickups(orders_for_page()).get(pk=order.pk)
     pickup = pickup_of(order)
     receipts = receipts_for_order_page(order)
     qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if order.is_open else None
@@ -396,6 +458,8 @@ def order_detail(request, token):
             "vat": vat_by_rate(order.lines.all()),
             "receipts": receipts.receipts,
             "withdrawal": receipts.withdrawal,
+            "paid_online": order_payments(order),
+            "outcomes": Outcome,
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.
@@ -448,6 +512,19 @@ def _order_from_link(token):
     if order is None:
         raise Http404
     return order
+
+
+@require_POST
+def order_pay(request, token):
+    """The shopper tries again to pay for an order awaiting payment (a new payment attempt), while
+    its hold lasts; checkout.services.retry_payment says why not otherwise."""
+    order = _order_from_link(token)
+    try:
+        payment = retry_payment(order=order, by=request.user)
+    except OrderError as refused:
+        messages.error(request, str(refused))
+        return redirect(order.get_absolute_url())
+    return redirect("payment_page", token=payment.token)
 
 
 @require_http_methods(["GET", "POST"])

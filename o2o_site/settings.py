@@ -298,6 +298,33 @@ if "vipps" in PAYMENT_PROVIDERS:
         },
     )
 
+# How shoppers may pay: "both" (online or at pickup), "online" or "at_pickup"; each store may
+# choose otherwise (Store.payment_options). Online needs a provider above; with none, every
+# order is paid at pickup whatever this says.
+SHOP_PAYMENT_OPTIONS = env("SHOP_PAYMENT_OPTIONS", default="both")
+# Paying online: the stock and the pickup time are held this long for the payment; an order not
+# paid by then is cancelled (orders.scheduled.expire_payment_holds) and the shopper may not retry.
+PAYMENT_HOLD_MINUTES = env.int("PAYMENT_HOLD_MINUTES", default=15)
+# How long an authorisation can be captured, per provider (days from the authorisation). The
+# checkout offers no pickup time after it, and the admin warns a day before it ends.
+# - Cards (Dummy, Stripe): Stripe's online card authorisations are captured within 7 days
+#   (docs.stripe.com, "Place a hold on a payment method"); card schemes allow as little.
+# - Vipps MobilePay: "payments made by credit card can have a reservation period as short as
+#   7 days" (developer.vippsmobilepay.com, knowledge base "Capture", capture deadlines); a
+#   Vipps-account reservation lasts longer, but the shop cannot tell which card paid: 7 days.
+PAYMENT_AUTHORISATION_DAYS = {
+    "dummy": env.int("PAYMENT_AUTHORISATION_DAYS_DUMMY", default=7),
+    "stripe": env.int("PAYMENT_AUTHORISATION_DAYS_STRIPE", default=7),
+    "vipps": env.int("PAYMENT_AUTHORISATION_DAYS_VIPPS", default=7),
+}
+# Cancelled orders' payments are settled (voided, refunded) by a task after the cancellation;
+# beat runs a sweep for any whose task was lost, and expires payment holds, this often (seconds).
+PAYMENT_SWEEP_INTERVAL = env.int("PAYMENT_SWEEP_INTERVAL", default=60)
+# A settlement a provider refused is retried this many times, waiting from this many seconds,
+# doubling (the sweep above takes over after that).
+PAYMENT_SETTLE_MAX_RETRIES = env.int("PAYMENT_SETTLE_MAX_RETRIES", default=8)
+PAYMENT_SETTLE_RETRY_BACKOFF = env.float("PAYMENT_SETTLE_RETRY_BACKOFF", default=30)
+
 # Celery: with no broker configured, tasks run in-process so a newcomer needs no services.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://"))
@@ -326,10 +353,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # claim sooner anyway (NOTIFICATION_CLAIM_TIMEOUT).
     "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
 }
+# With no broker there is no beat either (`make run`): the checkout page then expires ended
+# payment holds itself (and the order page its own order's), so held units go back on sale.
+PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT = env.bool(
+    "PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT", default=CELERY_BROKER_URL.startswith("memory://")
+)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # The beat jobs' modules, which the worker imports at start (the tasks modules it finds itself).
-CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled")
+CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled")
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
 # dotted path of a callable taking the order and returning an EmailMessage, as EMAIL_BACKEND names
@@ -365,6 +397,14 @@ CELERY_BEAT_SCHEDULE["send-pickup-reminders"] = {
 CELERY_BEAT_SCHEDULE["expire-uncollected-orders"] = {
     "task": "pickup.scheduled.expire_uncollected_orders",
     "schedule": PICKUP_SCHEDULE_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["expire-payment-holds"] = {
+    "task": "orders.scheduled.expire_payment_holds",
+    "schedule": PAYMENT_SWEEP_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["settle-cancelled-payments"] = {
+    "task": "payment.scheduled.settle_cancelled_payments",
+    "schedule": PAYMENT_SWEEP_INTERVAL,
 }
 CELERY_TIMEZONE = "UTC"
 

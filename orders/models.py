@@ -9,6 +9,9 @@ ORDER_LINK_SALT = "orders.order-page"
 
 
 class OrderStatus(models.TextChoices):
+    # Paid online: the stock and the pickup time are held for PAYMENT_HOLD_MINUTES while the
+    # shopper pays; an authorisation places the order, an ended hold cancels it.
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
     PLACED = "placed", _("Placed")
     READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
     COLLECTED = "collected", _("Collected")
@@ -17,6 +20,7 @@ class OrderStatus(models.TextChoices):
 
 # The one table of legal moves; orders.services.transition_order enforces it.
 ORDER_TRANSITIONS = {
+    OrderStatus.AWAITING_PAYMENT: {OrderStatus.PLACED, OrderStatus.CANCELLED},
     OrderStatus.PLACED: {OrderStatus.READY_FOR_PICKUP, OrderStatus.CANCELLED},
     OrderStatus.READY_FOR_PICKUP: {OrderStatus.COLLECTED, OrderStatus.CANCELLED},
     OrderStatus.COLLECTED: set(),
@@ -24,7 +28,16 @@ ORDER_TRANSITIONS = {
 }
 
 # Orders in these states hold units reserved at their store.
-STATUSES_HOLDING_STOCK = (OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
+STATUSES_HOLDING_STOCK = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
+# Orders in these states are the shopper's to collect (a pickup code, a collector to name).
+STATUSES_TO_COLLECT = (OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
+
+
+class PaymentChoice(models.TextChoices):
+    """How the shopper pays for an order: online at checkout, or at the store's till at pickup."""
+
+    AT_PICKUP = "at_pickup", _("Pay at pickup")
+    ONLINE = "online", _("Paid online")
 
 
 class Channel(models.TextChoices):
@@ -59,6 +72,7 @@ FULFILMENT_TRANSITIONS = {
 # The order's status summarises its fulfilments: when the order moves, every fulfilment still
 # open moves with it to the status below (today an order has exactly one fulfilment).
 FULFILMENT_STATUS_OF_ORDER = {
+    OrderStatus.AWAITING_PAYMENT: FulfilmentStatus.PENDING,
     OrderStatus.PLACED: FulfilmentStatus.PENDING,
     OrderStatus.READY_FOR_PICKUP: FulfilmentStatus.READY,
     OrderStatus.COLLECTED: FulfilmentStatus.FULFILLED,
@@ -93,6 +107,7 @@ class CancelReason(models.TextChoices):
     STORE = "store", _("Cancelled by the store")
     NOT_COLLECTED = "not_collected", _("Not collected in time")
     SHOPPER = "shopper", _("Cancelled by the shopper")
+    PAYMENT_NOT_COMPLETED = "unpaid", _("Payment not completed")
 
 
 class OrderQuerySet(models.QuerySet):
@@ -142,6 +157,12 @@ class Order(models.Model):
     cancel_reason = models.CharField(
         _("cancelled because"), max_length=16, choices=CancelReason.choices, blank=True, editable=False
     )
+    payment_choice = models.CharField(
+        _("payment"), max_length=16, choices=PaymentChoice.choices, default=PaymentChoice.AT_PICKUP, editable=False
+    )
+    # Paid online: until when the stock and the pickup time are held for the payment
+    # (PAYMENT_HOLD_MINUTES after placing); kept after the payment as a record.
+    payment_hold_until = models.DateTimeField(_("held for payment until"), null=True, blank=True, editable=False)
 
     objects = OrderQuerySet.as_manager()
 
@@ -151,6 +172,12 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         indexes = [
             models.Index(fields=["store", "status", "-created_at"], name="order_store_status_idx"),
+            # The hold-expiry sweep: orders awaiting payment whose hold has ended.
+            models.Index(
+                fields=["payment_hold_until"],
+                name="order_awaiting_payment_idx",
+                condition=Q(status="awaiting_payment"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
@@ -172,7 +199,16 @@ class Order(models.Model):
 
     @property
     def is_open(self):
-        return self.status in STATUSES_HOLDING_STOCK
+        """Placed or ready: the shopper's to collect (awaiting payment is not, yet)."""
+        return self.status in STATUSES_TO_COLLECT
+
+    @property
+    def is_awaiting_payment(self):
+        return self.status == OrderStatus.AWAITING_PAYMENT
+
+    @property
+    def is_paid_online(self):
+        return self.payment_choice == PaymentChoice.ONLINE
 
     @staticmethod
     def number_from_token(token):

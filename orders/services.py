@@ -6,6 +6,7 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -36,8 +37,10 @@ from .models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    PaymentChoice,
 )
 from .notifications.outbox import notify
+from .signals import order_cancelled
 
 # No 0/O or 1/I: order numbers are read aloud at the counter.
 ORDER_NUMBER_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
@@ -112,11 +115,15 @@ def create_order(
     customer: User | None = None,
     language: str = "en",
     checkout_token: str | None = None,
+    payment_hold_until: datetime.datetime | None = None,
 ) -> PlacedOrder:
     """Write a placed order with its lines, its one fulfilment (every line, by `method`, from
     `stock_location`, by default the `store` the order is attributed to) and its first event; to
     be called inside the caller's transaction, after the caller reserved the stock at the stock
     location (checkout.services.place_pickup_order does). Returns the order and its fulfilment.
+
+    With `payment_hold_until` the order is paid online: it is created awaiting payment, holding
+    its stock and pickup time until then (mark_order_paid places it; an ended hold cancels it).
 
     Unit prices are the products' prices now, never the shopper's; each line keeps the VAT rate
     of its product's class in the store's country and the VAT in its total (o2o_site.vat: per
@@ -125,7 +132,11 @@ def create_order(
     and hands that order to the shopper), OrderError when no unique number could be drawn.
     """
     order_lines = [_order_line(line, country=store.country, currency=settings.SHOP_CURRENCY) for line in lines]
+    status = OrderStatus.PLACED if payment_hold_until is None else OrderStatus.AWAITING_PAYMENT
     order = _create_order_with_unique_number(
+        status=status,
+        payment_choice=PaymentChoice.AT_PICKUP if payment_hold_until is None else PaymentChoice.ONLINE,
+        payment_hold_until=payment_hold_until,
         customer=signed_in(customer),
         contact_name=contact.name,
         contact_email=contact.email,
@@ -148,7 +159,7 @@ def create_order(
         FulfilmentLine(fulfilment=fulfilment, order_line=line, quantity=line.quantity) for line in order_lines
     )
     OrderEvent.objects.create(
-        order=order, fulfilment=fulfilment, from_status="", to_status=OrderStatus.PLACED, actor=order.customer
+        order=order, fulfilment=fulfilment, from_status="", to_status=status, actor=order.customer
     )
     return PlacedOrder(order=order, fulfilment=fulfilment)
 
@@ -345,8 +356,54 @@ def cancel_order(
         for fulfilment in holding:
             stock.release_stock(store=fulfilment.stock_location, quantities=fulfilment_quantities(fulfilment))
         notify(order=cancelled, kind=NotificationKind.ORDER_CANCELLED)
+        # The apps above settle what the order still holds (payment: authorisations voided,
+        # captures refunded), once this cancellation is committed.
+        transaction.on_commit(
+            partial(order_cancelled.send, sender=Order, order_id=cancelled.pk, reason=reason.value), robust=True
+        )
     order.cancel_reason = reason
+    order.status = cancelled.status
     return cancelled
+
+
+def mark_order_paid(*, order: Order, note: str | Callable[[], str] = "") -> Order:
+    """An order awaiting payment was paid (authorised, or charged): it is placed now, and the
+    shopper gets the "order received" e-mail (through the outbox, once). To be called with the
+    order row locked by the caller (payment.services locks it before the payment), so an ended
+    hold cancelling it at the same moment either comes first, and this raises IllegalTransition,
+    or finds it placed."""
+    with transaction.atomic():
+        placed = transition_order(order=order, to_status=OrderStatus.PLACED, note=note)
+        notify(order=placed, kind=NotificationKind.ORDER_RECEIVED)
+    return placed
+
+
+def expire_payment_hold(*, order: Order, now: datetime.datetime) -> Order | None:
+    """Cancel `order` if it still awaits payment and its hold ended before `now`: the stock and the
+    pickup time go back, the reason is "payment not completed" (on the timeline too), and the
+    payment app cancels the open attempts (order_cancelled). Decided under the order's row lock,
+    so a payment authorised at the same moment either placed the order first (nothing to do:
+    None) or finds it cancelled (and is released). Returns the cancelled order, or None."""
+    with transaction.atomic():
+        locked = (
+            Order.objects.select_for_update()
+            .filter(pk=order.pk, status=OrderStatus.AWAITING_PAYMENT, payment_hold_until__lte=now)
+            .first()
+        )
+        if locked is None:
+            return None
+        return cancel_order(
+            order=locked,
+            reason=CancelReason.PAYMENT_NOT_COMPLETED,
+            note=lambda: _("The payment was not completed in time: the items and the pickup time were released."),
+        )
+
+
+def expire_payment_holds(*, now: datetime.datetime) -> list[str]:
+    """expire_payment_hold for every order whose hold has ended (Celery beat, checkout.scheduled);
+    each in its own transaction. Returns the numbers of the orders cancelled."""
+    due = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT, payment_hold_until__lte=now).order_by("pk")
+    return [cancelled.number for order in due.only("pk") if (cancelled := expire_payment_hold(order=order, now=now))]
 
 
 def record_order_activity(

@@ -14,3 +14,4 @@ class PaymentConfig(AppConfig):
         # The payment settings that must not be wrong (payment/checks.py).
         for check, tags in checks.CHECKS:
             django_checks.register(check, *tags)
+        from . import receivers  # noqa: F401, PLC0415 — connects the signal receivers

@@ -6,6 +6,7 @@ and writes one `PaymentEvent` per change; `change_status` refuses to run anywher
 change can go unrecorded.
 """
 
+import datetime
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -73,6 +74,8 @@ class PaymentEventSource(models.TextChoices):
     provider's webhook, staff (capture, refund) or the shop itself (a scheduled task)."""
 
     SHOPPER = "shopper", _("Shopper")
+    # The shopper's browser coming back from the provider's page (after 3-D Secure, say).
+    RETURN = "return", _("Shopper's return from the provider")
     WEBHOOK = "webhook", _("Provider webhook")
     STAFF = "staff", _("Staff")
     SHOP = "shop", _("The shop")
@@ -98,6 +101,9 @@ class Payment(BasePayment):
     captured_amount = models.DecimalField(_("captured"), max_digits=12, decimal_places=2, default=Decimal("0"))
     refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
     released_amount = models.DecimalField(_("released"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    # When an authorisation can no longer be captured: set when the payment is authorised, from
+    # the provider's validity (PAYMENT_AUTHORISATION_DAYS). Pickup times after it are not offered.
+    authorisation_expires_at = models.DateTimeField(_("authorisation expires at"), null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -166,6 +172,20 @@ class Payment(BasePayment):
             yield
         finally:
             _changes_recorded.reset(token)
+
+
+# A payment still being paid: the shopper may come back to it, or it may still succeed.
+OPEN_PAYMENT_STATUSES = (PaymentStatus.WAITING, PaymentStatus.INPUT)
+# A payment that paid: the money is authorised or was taken.
+SUCCEEDED_PAYMENT_STATUSES = (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED)
+# A payment attempt that ended without paying (the shopper may try again with a new one).
+FAILED_PAYMENT_STATUSES = (PaymentStatus.REJECTED, PaymentStatus.ERROR, PaymentStatus.CANCELLED)
+
+
+def authorisation_validity(variant: str):
+    """How long an authorisation by provider `variant` can be captured (PAYMENT_AUTHORISATION_DAYS;
+    7 days for a provider not listed, the shortest a card allows)."""
+    return datetime.timedelta(days=settings.PAYMENT_AUTHORISATION_DAYS.get(variant, 7))
 
 
 class PaymentEvent(models.Model):

@@ -17,23 +17,34 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from payments import RedirectNeeded
 from payments.core import provider_factory
 
 from accounts.services import signed_in
+from o2o_site.money import format_money
+from orders.models import Order, OrderStatus
+from orders.services import mark_order_paid
 
 from .models import (
+    OPEN_PAYMENT_STATUSES,
     PAYMENT_TRANSITIONS,
+    SUCCEEDED_PAYMENT_STATUSES,
     Payment,
     PaymentEvent,
     PaymentEventKind,
     PaymentEventSource,
     PaymentStatus,
+    authorisation_validity,
 )
+from .signals import settlement_due
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -41,7 +52,6 @@ if TYPE_CHECKING:
     from payments.forms import PaymentForm
 
     from accounts.models import User
-    from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +86,11 @@ class Actor:
     @classmethod
     def shopper(cls, user: User | None = None) -> Actor:
         return cls(PaymentEventSource.SHOPPER, signed_in(user))
+
+    @classmethod
+    def returned(cls, user: User | None = None) -> Actor:
+        """The shopper's browser back from the provider's page (3-D Secure, the Vipps app)."""
+        return cls(PaymentEventSource.RETURN, signed_in(user))
 
     @classmethod
     def webhook(cls, variant: str) -> Actor:
@@ -125,6 +140,10 @@ def create_payment(*, order: Order, variant: str) -> Payment:
 
 
 def _lock(payment: Payment) -> Payment:
+    """The payment's row locked, and its order's before it: every change to an order's payments,
+    and every change of the order's status (orders.services), takes the order's lock first, so a
+    payment authorised while its order's hold expires is decided one after the other."""
+    Order.objects.select_for_update().filter(pk=payment.order_id).values_list("pk", flat=True).first()
     return Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
 
 
@@ -167,6 +186,8 @@ def _record(
     if payment.status != before.status:
         if payment.status not in PAYMENT_TRANSITIONS[PaymentStatus(before.status)]:
             raise IllegalPaymentTransition(payment, payment.status)
+        if payment.status == PaymentStatus.PREAUTH:
+            payment.authorisation_expires_at = timezone.now() + authorisation_validity(payment.variant)
     elif kind == PaymentEventKind.STATUS:
         payment.save()
         return None
@@ -203,11 +224,42 @@ def _call_provider(payment: Payment, actor: Actor, call):
                 result = call(locked)
             except RedirectNeeded as needed:
                 redirect, result = needed, None
-        _record(locked, before, actor, provider_reference=_last_reference(locked))
+        event = _record(locked, before, actor, provider_reference=_last_reference(locked))
+        if event is not None and locked.status in SUCCEEDED_PAYMENT_STATUSES and before.status in OPEN_PAYMENT_STATUSES:
+            _paid(locked)
     _refresh(payment, locked)
     if redirect is not None:
         raise redirect
     return result
+
+
+def _paid(payment: Payment) -> None:
+    """`payment` was just authorised (or charged), with its order's row locked (_lock). An order
+    awaiting payment is placed now. An order cancelled meanwhile (its hold ended first, the
+    shopper cancelled), or one another attempt already paid, must not keep the money: the
+    payment is settled (released) once this is committed."""
+    order = payment.order
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        noted = _authorised_note if payment.status == PaymentStatus.PREAUTH else _charged_note
+        note = partial(noted, payment.total, payment.currency)
+        mark_order_paid(order=order, note=note)
+        return
+    paid_before = (
+        Payment.objects.filter(order=order, status__in=SUCCEEDED_PAYMENT_STATUSES).exclude(pk=payment.pk).exists()
+    )
+    if order.status == OrderStatus.CANCELLED or paid_before:
+        logger.warning("payment %s paid order %s, which is %s: settling it", payment.pk, order.number, order.status)
+        transaction.on_commit(partial(settlement_due.send, sender=Payment, order_id=order.pk), robust=True)
+
+
+# Timeline notes, called by orders.services under the order's language (note_in_order_language).
+def _authorised_note(total: Decimal, currency: str) -> str:
+    amount = format_money(total, currency)
+    return gettext("Paid online: %(amount)s authorised, taken when you pick up.") % {"amount": amount}
+
+
+def _charged_note(total: Decimal, currency: str) -> str:
+    return gettext("Paid online: %(amount)s charged.") % {"amount": format_money(total, currency)}
 
 
 def _last_reference(payment: Payment) -> str:
@@ -335,3 +387,74 @@ def cancel_payment(*, payment: Payment, by: Actor, note: str = "") -> Payment:
         _record(locked, before, by, amount=locked.total, provider_reference=_last_reference(locked), note=note)
     _refresh(payment, locked)
     return payment
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What settle_order_payments did: the events it wrote, and the payments it could not settle
+    now (a provider error; the task retries them)."""
+
+    events: tuple[PaymentEvent, ...]
+    failed: tuple[tuple[int, str], ...]  # (payment id, error)
+
+
+def settle_order_payments(*, order: Order, by: Actor | None = None) -> Settlement:
+    """Settle what `order`'s payments still hold that the order no longer needs, each step a
+    PaymentEvent through the services above:
+
+    - a cancelled order keeps nothing: attempts still open are cancelled, authorisations voided
+      (released) and money captured refunded;
+    - an order that is not cancelled keeps its first successful payment; a second one that
+      succeeded (two tabs paying at once) is voided or refunded, and attempts still open are
+      cancelled.
+
+    Safe to run again and at the same moment as anything else: each payment is decided under
+    its locks (services re-check), and what is already settled is left alone. Provider errors
+    are collected, not raised, so one failing payment does not hold back the others."""
+    by = by or Actor.shop(note=gettext("order cancelled") if order.status == OrderStatus.CANCELLED else "")
+    events, failed = [], []
+    payments = list(Payment.objects.filter(order=order).order_by("created", "pk"))
+    keeper = None
+    if order.status != OrderStatus.CANCELLED:
+        keeper = next((p.pk for p in payments if p.status in SUCCEEDED_PAYMENT_STATUSES), None)
+    for payment in payments:
+        if payment.pk == keeper:
+            continue
+        try:
+            events.extend(_settle(payment, by))
+        except (PaymentRefused, IllegalPaymentTransition):
+            logger.info("payment %s: nothing left to settle", payment.pk)
+        except Exception as error:  # noqa: BLE001 — a provider's failure: the task retries it
+            logger.warning("payment %s: settling failed: %s", payment.pk, error)
+            failed.append((payment.pk, f"{type(error).__name__}: {error}"))
+    return Settlement(events=tuple(events), failed=tuple(failed))
+
+
+def _settle(payment: Payment, by: Actor) -> list[PaymentEvent]:
+    """One payment settled, step by step; each step re-reads the payment under its lock."""
+    done = []
+    payment.refresh_from_db()
+    if payment.status in OPEN_PAYMENT_STATUSES:
+        cancel_payment(payment=payment, by=by)
+        done.append(_last_event(payment))
+    if payment.status in (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED) and payment.capturable_amount > 0:
+        release_payment(payment=payment, by=by)
+        done.append(_last_event(payment))
+    if payment.status == PaymentStatus.CONFIRMED and payment.refundable_amount > 0:
+        refund_payment(payment=payment, amount=payment.refundable_amount, by=by)
+        done.append(_last_event(payment))
+    return done
+
+
+def _last_event(payment: Payment) -> PaymentEvent:
+    return PaymentEvent.objects.filter(payment=payment).order_by("-pk").first()
+
+
+def payments_to_settle() -> QuerySet[Payment]:
+    """Payments of cancelled orders that still hold something (the beat sweep, for settlements
+    whose task was lost): open attempts, authorisations, captures not yet refunded."""
+    holding = Q(status__in=(*OPEN_PAYMENT_STATUSES, PaymentStatus.PREAUTH)) | Q(
+        Q(status=PaymentStatus.CONFIRMED)
+        & (Q(refunded_amount__lt=F("captured_amount")) | Q(total__gt=F("captured_amount") + F("released_amount")))
+    )
+    return Payment.objects.filter(holding, order__status=OrderStatus.CANCELLED)

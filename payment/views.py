@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from payments import PaymentError, RedirectNeeded
 from payments.core import provider_factory
 
-from orders.models import Order
+from orders.models import Order, OrderStatus
 
 from . import services
 from .models import Payment, PaymentStatus
@@ -38,7 +38,8 @@ OPEN = (PaymentStatus.WAITING, PaymentStatus.INPUT)
 def pay(request, token):
     """The shopper pays: the provider's form (the Dummy provider's) or a redirect to its page."""
     payment = get_object_or_404(Payment.objects.select_related("order"), token=token)
-    if payment.status not in OPEN:
+    if payment.status not in OPEN or payment.order.status == OrderStatus.CANCELLED:
+        # Finished, or its order was cancelled (an ended hold): the order page says which.
         return HttpResponseRedirect(payment.get_success_url())
     form = None
     try:
@@ -85,7 +86,7 @@ def process_payment(request, token):
     if payment is None:
         raise Http404("No such payment")
     # GET: the shopper's browser coming back; POST: a provider calling.
-    by = Actor.shopper(getattr(request, "user", None)) if request.method == "GET" else Actor.webhook(payment.variant)
+    by = Actor.returned(getattr(request, "user", None)) if request.method == "GET" else Actor.webhook(payment.variant)
     return _process(request, payment, by)
 
 

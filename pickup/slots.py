@@ -235,9 +235,12 @@ def book_first_free_slot(
     return _book_first_with_room(store=store, offered=offered, grid=grid, rules=rules)
 
 
-def book_earliest_free_slot(*, store: Store, tries: int, now: datetime.datetime | None = None) -> Slot:
+def book_earliest_free_slot(
+    *, store: Store, tries: int, now: datetime.datetime | None = None, ends_by: datetime.datetime | None = None
+) -> Slot:
     """book_slot for a shopper who chose no time: the earliest slot with room, trying the `tries`
     earliest free ones, so a checkout is not refused because one filled up while it was placed.
+    With `ends_by`, only slots ending by then (an online payment's authorisation must outlast it).
 
     Raises NoFreeSlots when the store has none in the coming days, SlotFull when all the tried
     ones filled up meanwhile. Lays the grid out once (opening hours prefetched with the store
@@ -245,6 +248,8 @@ def book_earliest_free_slot(*, store: Store, tries: int, now: datetime.datetime 
     """
     rules = PickupSettings.for_store(store)
     grid = slot_grid(store, now=now, rules=rules)
+    if ends_by is not None:
+        grid = [(starts, ends) for starts, ends in grid if ends <= ends_by]
     booked = _booked_counts(store, [starts for starts, _ends in grid])
     free = [starts for starts, _ends in grid if booked.get(starts, 0) < rules.orders_per_slot][:tries]
     if not free:

@@ -25,6 +25,8 @@ MANAGED_BY_HEAD_OFFICE = (
     "longitude",
     "time_zone",
     "managers",
+    # Whether a store takes payments online is the shop's decision (its providers, its contracts).
+    "payment_options",
 )
 
 
@@ -38,7 +40,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     # Registered by backoffice.admin, which adds the fulfilment apps' inlines (pickup settings, …).
     inlines = (OpeningHoursInline,)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "is_active", "offers_pickup", "phone")}),
+        (None, {"fields": ("name", "slug", "is_active", "offers_pickup", "payment_options", "phone")}),
         (_("Address"), {"fields": ("address", "postcode", "city", "country", "latitude", "longitude", "time_zone")}),
         (_("Staff"), {"fields": ("managers",)}),
     )

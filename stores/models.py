@@ -14,6 +14,23 @@ def validate_time_zone(value):
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+class PaymentOptions(models.TextChoices):
+    """How shoppers may pay for orders picked up at a store: Store.payment_options, or the shop's
+    default SHOP_PAYMENT_OPTIONS. Paying online also needs a provider (PAYMENT_VARIANTS)."""
+
+    BOTH = "both", _("Pay online or at pickup")
+    ONLINE = "online", _("Pay online only")
+    AT_PICKUP = "at_pickup", _("Pay at pickup only")
+
+    @property
+    def online(self) -> bool:
+        return self in (PaymentOptions.BOTH, PaymentOptions.ONLINE)
+
+    @property
+    def at_pickup(self) -> bool:
+        return self in (PaymentOptions.BOTH, PaymentOptions.AT_PICKUP)
+
+
 # Paths under /stores/ that are pages of their own, not a store (stores/urls.py).
 RESERVED_STORE_SLUGS = frozenset({"choose"})
 
@@ -55,6 +72,13 @@ class Store(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     offers_pickup = models.BooleanField(_("offers pickup"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+    payment_options = models.CharField(
+        _("payment"),
+        max_length=16,
+        choices=PaymentOptions.choices,
+        blank=True,
+        help_text=_("How shoppers may pay for orders picked up here. Empty: the shop's default."),
+    )
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("managers"),
@@ -82,6 +106,11 @@ class Store(models.Model):
 
     def get_absolute_url(self):
         return reverse("stores:store_detail", kwargs={"slug": self.slug})
+
+    @property
+    def payment_options_in_force(self) -> PaymentOptions:
+        """The store's own choice, or else the shop's (SHOP_PAYMENT_OPTIONS)."""
+        return PaymentOptions(self.payment_options or settings.SHOP_PAYMENT_OPTIONS)
 
     @property
     def zone(self):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from payments.core import PROVIDER_CACHE
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
@@ -181,6 +182,8 @@ def test_an_order_number_already_taken_is_drawn_again(laugavegur, sweater, monke
 
 # The transition table, written out by hand: what the shop promises, checked against the code.
 LEGAL = {
+    (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED),
+    (OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED),
     (OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP),
     (OrderStatus.PLACED, OrderStatus.CANCELLED),
     (OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED),
@@ -188,6 +191,7 @@ LEGAL = {
 }
 ILLEGAL = sorted(set(itertools.product(OrderStatus, OrderStatus)) - LEGAL)
 PATH_TO = {
+    OrderStatus.AWAITING_PAYMENT: [],
     OrderStatus.PLACED: [],
     OrderStatus.READY_FOR_PICKUP: [OrderStatus.READY_FOR_PICKUP],
     OrderStatus.COLLECTED: [OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED],
@@ -195,8 +199,18 @@ PATH_TO = {
 }
 
 
+@pytest.fixture(autouse=True)
+def dummy_payments(settings):
+    """The Dummy provider, so an order can be placed paying online (awaiting payment)."""
+    settings.PAYMENT_VARIANTS = {"dummy": ("payments.dummy.DummyProvider", {"capture": False})}
+    PROVIDER_CACHE.clear()
+    yield
+    PROVIDER_CACHE.clear()
+
+
 def order_in(status, store, product):
-    order = place_order(store=store, products_and_quantities=[(product, 1)])
+    paying = "dummy" if status == OrderStatus.AWAITING_PAYMENT else "at_pickup"
+    order = place_order(store=store, products_and_quantities=[(product, 1)], payment=paying)
     for step in PATH_TO[status]:
         order = transition_order(order=order, to_status=step)
     return order

@@ -107,7 +107,7 @@ def test_the_shoppers_return_after_approving_authorises(client, vipps, started, 
     assert response["Location"] == "http://testserver" + nok_order.get_absolute_url()
     started.refresh_from_db()
     assert (started.status, started.captured_amount) == (PaymentStatus.PREAUTH, Decimal("0"))
-    assert history(started)[-1] == ("status", "input", "preauth", Decimal("2599.00"), "shopper")
+    assert history(started)[-1] == ("status", "input", "preauth", Decimal("2599.00"), "return")
 
 
 def test_the_same_webhook_twice_and_the_shoppers_return_are_one_change(client, vipps, started):
