@@ -47,7 +47,7 @@ def test_curbside_from_checkout_to_the_car(browser, shop, mailoutbox):
     phone.fill("input[name=name]", "Anna Jónsdóttir")
     phone.fill("input[name=email]", "anna@example.com")
     phone.fill("input[name=phone]", "+354 555 1234")
-    phone.get_by_test_id("store-choice").filter(has_text="Laugavegur").locator("input[type=radio]").check()
+    phone.get_by_test_id("store-choice").filter(has_text="Laugavegur").locator("input[name=store]").check()
     assert phone.get_by_test_id("slot-select").locator("option").count() > 0
     phone.get_by_test_id("fulfilment-curbside").check()
     phone.fill("input[name=vehicle_description]", "Red Toyota Yaris, AB-123")

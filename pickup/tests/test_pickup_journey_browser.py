@@ -53,7 +53,7 @@ def test_shopper_buys_for_pickup_and_the_store_hands_it_over(browser, shop, mail
     shopper.fill("input[name=name]", "Anna Jónsdóttir")
     shopper.fill("input[name=email]", "anna@example.com")
     shopper.fill("input[name=phone]", "+354 555 1234")
-    shopper.get_by_test_id("store-choice").filter(has_text="Laugavegur").locator("input").check()
+    shopper.get_by_test_id("store-choice").filter(has_text="Laugavegur").locator("input[name=store]").check()
     shopper.get_by_test_id("place-order").click()
 
     # then they see their order with a pickup code, and one unit is reserved for them
