@@ -5,9 +5,12 @@ All shoppers arrive within a second. Each opens a hot product's page, adds one o
 products to the cart, opens the checkout and places the order, pausing like a person between
 steps: THINK_SECONDS to look at a page (between 1 and 5 s, as in Locust's examples), and
 FORM_SECONDS to type name, e-mail and phone into the checkout form. So the 200 orders arrive
-over some 20 seconds, four gunicorn workers at a time against the same 15 stock rows. Only the
-final POST (placing the order) is timed. Some shoppers double-submit: the same checkout page
-posted twice at once must give one order.
+over some 20 seconds, four gunicorn workers at a time against the same 15 stock rows. Every
+shopper pays online with the Dummy provider (PAYMENT_PROVIDERS=dummy): the checkout reserves the
+units and sends them to the payment page, they take PAY_SECONDS to type a card, and the payment is
+authorised. Two requests are timed: the checkout's final POST (placing the order) and the payment
+form's POST (the authorisation, which moves the order from "awaiting payment" to placed). Some
+shoppers double-submit: the same checkout page posted twice at once must give one order.
 """
 
 import http.client
@@ -17,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 from django.db.models import F, Sum
@@ -27,6 +30,9 @@ from stores.models import StockLevel
 
 THINK_SECONDS = (1.0, 5.0)
 FORM_SECONDS = (5.0, 15.0)
+PAY_SECONDS = (3.0, 8.0)
+# The Dummy provider's form (django-payments' DummyForm): an authorisation without 3-D Secure.
+AUTHORISED = {"status": "preauth", "fraud_status": "accept", "gateway_response": "3ds-disabled"}
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CHECKOUT_TOKEN_FIELD = re.compile(r'name="checkout_token" value="([^"]+)"')
 
@@ -61,6 +67,9 @@ class Attempt:
     placed: bool
     double_submit: bool = False
     refusal: str = ""  # why a checkout page came back instead of an order (see refusal_of)
+    location: str = ""  # where a placed order sent the shopper: the payment page
+    pay_seconds: float | None = None  # the payment form's POST, when this attempt paid
+    paid: bool = False  # ...and the provider's answer led back to the order page
 
 
 # What the checkout page says when it places nothing (checkout.views, checkout.services,
@@ -119,23 +128,49 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
             "email": f"rush-{number}@bench.example",
             "phone": "+354 555 1234",
         }
+        form[f"payment-{form['store']}"] = "dummy"
         if double_submit:
-            _post_twice(browser, form, result, lock, host, port)
-            return
-        began = time.perf_counter()
-        status, headers, page = browser.request("POST", "/checkout/", form)
-        seconds = time.perf_counter() - began
-        placed = status == 302 and "/orders/" in headers.get("Location", "")
+            attempts = _post_twice(browser, form, host, port)
+        else:
+            began = time.perf_counter()
+            status, headers, page = browser.request("POST", "/checkout/", form)
+            attempts = [_attempt(time.perf_counter() - began, status, headers, page)]
+        to_pay = next((attempt for attempt in attempts if attempt.placed), None)
+        if to_pay is not None:
+            _pay(browser, to_pay, rng)
         with lock:
-            result.attempts.append(
-                Attempt(seconds=seconds, status=status, placed=placed, refusal=refusal_of(status, page))
-            )
+            result.attempts.extend(attempts)
     except Exception as error:  # a shopper whose browser broke is reported, not hidden
         with lock:
             result.errors.append(f"shopper {number}: {error!r}")
 
 
-def _post_twice(browser, form, result, lock, host, port):
+def _attempt(seconds, status, headers, page, *, double_submit=False):
+    location = headers.get("Location", "")
+    return Attempt(
+        seconds=seconds,
+        status=status,
+        placed=status == 302 and "/payments/" in location,
+        double_submit=double_submit,
+        refusal=refusal_of(status, page),
+        location=location,
+    )
+
+
+def _pay(browser, attempt, rng):
+    """The shopper on the Dummy provider's payment page: a card typed, the payment authorised."""
+    path = urlsplit(attempt.location).path
+    _status, _headers, page = browser.request("GET", path)
+    time.sleep(rng.uniform(*PAY_SECONDS))
+    began = time.perf_counter()
+    status, headers, _page = browser.request(
+        "POST", path, {"csrfmiddlewaretoken": CSRF_FIELD.search(page).group(1), **AUTHORISED}
+    )
+    attempt.pay_seconds = time.perf_counter() - began
+    attempt.paid = status == 302 and "/orders/" in headers.get("Location", "")
+
+
+def _post_twice(browser, form, host, port):
     """The same checkout page submitted twice at once (a double click), from the same session."""
     twin = Browser(host, port)
     twin.cookies = dict(browser.cookies)
@@ -144,23 +179,14 @@ def _post_twice(browser, form, result, lock, host, port):
     def post(client):
         began = time.perf_counter()
         status, headers, page = client.request("POST", "/checkout/", form)
-        outcomes.append(
-            Attempt(
-                seconds=time.perf_counter() - began,
-                status=status,
-                placed=status == 302 and "/orders/" in headers.get("Location", ""),
-                double_submit=True,
-                refusal=refusal_of(status, page),
-            )
-        )
+        outcomes.append(_attempt(time.perf_counter() - began, status, headers, page, double_submit=True))
 
     threads = [threading.Thread(target=post, args=(client,)) for client in (browser, twin)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    with lock:
-        result.attempts.extend(outcomes)
+    return outcomes
 
 
 def run_rush(*, host, port, products, store_ids, shoppers=200, double_submitters=10) -> RushResult:
@@ -213,7 +239,10 @@ def reconcile(*, before, store_ids, product_ids, since_order_pk):
     ordered = {
         (row["order__store_id"], row["product_id"]): row["units"]
         for row in OrderLine.objects.filter(
-            order__pk__gt=since_order_pk, order__status=OrderStatus.PLACED, product_id__in=product_ids
+            # Placed (paid) or still awaiting payment: both hold their units.
+            order__pk__gt=since_order_pk,
+            order__status__in=(OrderStatus.PLACED, OrderStatus.AWAITING_PAYMENT),
+            product_id__in=product_ids,
         )
         .values("order__store_id", "product_id")
         .annotate(units=Sum("quantity"))
