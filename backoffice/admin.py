@@ -38,6 +38,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications import outbox
+from payment.selectors import authorisation_expiry_of, with_authorisation_expiring
 from pickup import services as pickup_services
 from pickup.admin import PickupSettingsInline
 from pickup.models import Pickup
@@ -47,7 +48,7 @@ from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
 from stores.models import Store
 from stores.services import StockError
 
-from .admin_filters import PickupSlotListFilter
+from .admin_filters import AuthorisationExpiringListFilter, PickupSlotListFilter
 from .admin_forms import CollectOrderForm
 
 
@@ -148,6 +149,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     )
     list_filter = (
         "status",
+        AuthorisationExpiringListFilter,
         PickupSlotListFilter,
         "fulfilments__method",
         ("store", ManagedStoreListFilter),
@@ -297,7 +299,49 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def items(self, order):
         return order.item_count or 0
 
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            self._warn_of_expiring_authorisations(request)
+        return super().changelist_view(request, extra_context)
+
+    def _warn_of_expiring_authorisations(self, request):
+        """A banner over the order list: the manager's orders (get_queryset scopes them) whose
+        payment authorisation runs out within 24 hours. One query."""
+        count = with_authorisation_expiring(self.get_queryset(request)).count()
+        if count:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d order paid online has a payment authorisation that expires within 24 hours: "
+                    "hand it over before then, or the shopper must pay again. Filter “Payment authorisation” "
+                    "lists it.",
+                    "%(count)d orders paid online have payment authorisations that expire within 24 hours: "
+                    "hand them over before then, or the shoppers must pay again. Filter “Payment authorisation” "
+                    "lists them.",
+                    count,
+                )
+                % {"count": count},
+                messages.WARNING,
+            )
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Only the manager's own orders (get_queryset): a message about another store's order
+        # would show on their next page.
+        order = None
+        if request.method == "GET" and str(object_id).isdigit():
+            mine = self.get_queryset(request).filter(pk=int(object_id)).select_related("store")
+            order = with_authorisation_expiring(mine).first()
+        if order is not None:
+            expires = timezone.localtime(authorisation_expiry_of(order), order.store.zone)
+            self.message_user(
+                request,
+                gettext(
+                    "The payment authorisation of this order expires at %(when)s (store time): hand the "
+                    "order over before then, or the shopper must pay again."
+                )
+                % {"when": date_format(expires, "DATETIME_FORMAT")},
+                messages.WARNING,
+            )
         extra_context = {
             **(extra_context or {}),
             "show_save": False,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import STATUSES_HOLDING_STOCK
+from payment.selectors import with_authorisation_expiring
 from stores.admin_scoping import managed_stores
 
 FIRST_HOUR, LAST_HOUR = 6, 23
@@ -81,3 +82,19 @@ class PickupSlotListFilter(admin.SimpleListFilter):
                 fulfilments__pickup__slot_start__lt=end,
             )
         return queryset.filter(condition)
+
+
+class AuthorisationExpiringListFilter(admin.SimpleListFilter):
+    """Orders paid online whose authorisation expires within 24 hours (or has): staff hand them
+    over (capturing the money) before then, or ask the shopper to pay again."""
+
+    title = _("payment authorisation")
+    parameter_name = "authorisation"
+
+    def lookups(self, request, model_admin):
+        return [("expiring", _("Expires within 24 hours"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "expiring":
+            return with_authorisation_expiring(queryset)
+        return queryset

@@ -393,7 +393,7 @@ def shopper_cancel_refusal(order: Order) -> str | None:
     Until the store has it ready: after that the store has done the work and holds the goods at the
     counter, and the shopper asks the store (staff can still cancel it)."""
     names = {"number": order.number, "store": order.store.name}
-    if order.status == OrderStatus.PLACED:
+    if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED):
         return None
     if order.status == OrderStatus.READY_FOR_PICKUP:
         return (

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Order
+from orders.models import STATUSES_TO_COLLECT, Order
 
 from .models import (
     FAILED_PAYMENT_STATUSES,
@@ -112,4 +113,29 @@ def order_payments(order: Order) -> OrderPayments | None:
         released=sum((p.released_amount for p in payments), Decimal("0")),
         refunded=sum((p.refunded_amount for p in payments), Decimal("0")),
         authorisation_expires_at=min(expiring) if expiring and all(expiring) else None,
+    )
+
+
+# Staff are warned this long before an authorisation expires (the admin's order list and page).
+AUTHORISATION_WARNING = datetime.timedelta(hours=24)
+
+
+def with_authorisation_expiring(orders: QuerySet[Order], *, now: datetime.datetime | None = None) -> QuerySet[Order]:
+    """The `orders` still to be handed over whose payment authorisation expires within
+    AUTHORISATION_WARNING (or already has): capture it at hand-over before then, or the shopper
+    must pay again. One subquery; the caller's queryset keeps its scoping (a manager's stores)."""
+    expiring = Payment.objects.filter(
+        status=PaymentStatus.PREAUTH,
+        authorisation_expires_at__lte=(now or timezone.now()) + AUTHORISATION_WARNING,
+    ).values("order_id")
+    return orders.filter(pk__in=expiring, status__in=STATUSES_TO_COLLECT)
+
+
+def authorisation_expiry_of(order: Order) -> datetime.datetime | None:
+    """When the first of `order`'s held authorisations expires (None: none held)."""
+    return (
+        Payment.objects.filter(order=order, status=PaymentStatus.PREAUTH, authorisation_expires_at__isnull=False)
+        .order_by("authorisation_expires_at")
+        .values_list("authorisation_expires_at", flat=True)
+        .first()
     )

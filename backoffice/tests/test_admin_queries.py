@@ -12,9 +12,10 @@ from stores.tests.factories import StockLevelFactory, StoreFactory
 pytestmark = pytest.mark.django_db
 
 # Session, user, permissions (the user's and the group's), the store filter's choices, the counts
-# (filtered and in all), the page of orders with their store and item count, and the date
-# drill-down's range and days.
-ORDER_LIST_QUERIES = 10
+# (filtered and in all), the page of orders with their store and item count, the date
+# drill-down's range and days, and the count of orders whose payment authorisation expires soon
+# (the warning banner).
+ORDER_LIST_QUERIES = 11
 
 
 @pytest.mark.parametrize("orders_shown", [10, 200])
