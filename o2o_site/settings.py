@@ -17,9 +17,16 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A production-like .env (a copy of .env.example) is read unless ENV_FILE says another file, or
+# nothing when empty: `make run` sets ENV_FILE= so the demo always runs on the embedded defaults.
+ENV_FILE = env("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+# Django's debug pages (the URL patterns on a 404, the traceback on a 500) with DEBUG on. Off,
+# `make run` shows the shop's own error pages as production does (o2o_site/error_pages.py).
+DEBUG_PAGES = env.bool("DEBUG_PAGES", default=False)
 # Order and check-in links are signed with SECRET_KEY. This default is published in the
 # repository: with DEBUG off the shop refuses to start on it (o2o_site/checks.py).
 DEVELOPMENT_SECRET_KEY = "django-insecure-embedded-default-only-for-local-development"
@@ -62,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # With DEBUG on and DEBUG_PAGES off: the shop's 404/400/500 pages, not Django's debug pages.
+    "o2o_site.error_pages.ShopErrorPagesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -420,12 +429,23 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The store page's map (Leaflet, shipped in static/vendor/): tiles from this URL template, with
+# this attribution (HTML). Empty: no map, the page shows the address and a directions link.
+MAP_TILES_URL = env("MAP_TILES_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_ATTRIBUTION = env(
+    "MAP_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+_map_tiles = urlparse(MAP_TILES_URL)
+# The tile server's origin, for the Content-Security-Policy ({s}.tile.example.org: any subdomain).
+MAP_TILES_ORIGIN = f"{_map_tiles.scheme}://{_map_tiles.netloc.replace('{s}', '*')}" if _map_tiles.netloc else None
+
 # Content-Security-Policy (django-csp): only our own scripts, styles and fonts, no inline code;
-# images also as data: URIs (the order page's QR code). Pages may not be framed anywhere.
+# images also as data: URIs (the order page's QR code) and map tiles. Pages may not be framed anywhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *([MAP_TILES_ORIGIN] if MAP_TILES_ORIGIN else [])],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "object-src": ["'none'"],

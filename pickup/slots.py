@@ -12,7 +12,7 @@ and a slot can never take more orders than its capacity, however many shoppers p
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -24,7 +24,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
 from orders.models import FulfilmentStatus
-from stores.models import OpeningHours, Store
+from stores.models import OpeningHours, SpecialOpeningHours, Store
+from stores.opening import hours_on, specials_by_date
 
 from .models import Pickup, PickupSettings, PickupSlot
 
@@ -85,14 +86,28 @@ def _opening_hours(store):
     return list(OpeningHours.objects.filter(store_id=store.pk))
 
 
+def _special_hours(store, first_day, last_day):
+    """The store's special dates (holidays, stock-taking) from first_day to last_day: the
+    prefetched ones when the caller prefetched them, else one query."""
+    if "special_hours" in getattr(store, "_prefetched_objects_cache", {}):
+        specials = store.special_hours.all()
+    else:
+        specials = SpecialOpeningHours.objects.filter(store_id=store.pk, date__gte=first_day, date__lte=last_day)
+    return specials_by_date(special for special in specials if first_day <= special.date <= last_day)
+
+
 def slot_grid(
     store: Store,
     *,
     now: datetime.datetime | None = None,
     rules: PickupSettings | None = None,
     hours: list[OpeningHours] | None = None,
+    specials: Mapping[datetime.date, SpecialOpeningHours] | None = None,
 ) -> list[tuple[datetime.datetime, datetime.datetime]]:
-    """Every slot the rules lay out from now on (start, end), ignoring capacity, in time order."""
+    """Every slot the rules lay out from now on (start, end), ignoring capacity, in time order.
+
+    A day's hours are the store's week's, unless a special date (SpecialOpeningHours, by date)
+    gives others or closes the store: stores.opening.hours_on."""
     now = now or timezone.now()
     rules = rules or PickupSettings.for_store(store)
     hours = _opening_hours(store) if hours is None else hours
@@ -100,16 +115,16 @@ def slot_grid(
     earliest = now + datetime.timedelta(minutes=rules.lead_time_minutes)
     length = datetime.timedelta(minutes=rules.slot_minutes)
     today = now.astimezone(zone).date()
+    if specials is None:
+        specials = _special_hours(store, today, today + datetime.timedelta(days=rules.days_ahead))
     found = {}
     for offset in range(rules.days_ahead):
         day = today + datetime.timedelta(days=offset)
-        for interval in hours:
-            if interval.weekday != day.weekday():
-                continue
+        for opens, closes in hours_on(day, hours, specials):
             # Walk the wall clock, not UTC: slots start at the same local times every day.
-            wall = datetime.datetime.combine(day, interval.opens)
-            closes = datetime.datetime.combine(day, interval.closes)
-            while wall + length <= closes:
+            wall = datetime.datetime.combine(day, opens)
+            closing = datetime.datetime.combine(day, closes)
+            while wall + length <= closing:
                 starts = _local(zone, day, wall.time())
                 if starts is not None and starts >= earliest:
                     # The length in real time: a slot over a DST change still lasts slot_minutes.
@@ -138,7 +153,8 @@ def available_slots(
 ) -> list[Slot]:
     """The slots a shopper may choose at `store`: in opening hours, after the lead time, not full.
 
-    Two queries (opening hours, when not prefetched, and the booked counts), however many slots.
+    Three queries (opening hours and special dates, when not prefetched, and the booked counts),
+    however many slots.
     """
     rules = rules or PickupSettings.for_store(store)
     grid = slot_grid(store, now=now, rules=rules)
@@ -150,15 +166,36 @@ def available_slots(
     return [slot for slot in slots if slot.remaining > 0]
 
 
+def _special_hours_of(stores, *, now):
+    """Every store's special dates in the days any of them offers slots: one query for all."""
+    if not stores:
+        return {}
+    if all("special_hours" in getattr(store, "_prefetched_objects_cache", {}) for store in stores):
+        rows = [special for store in stores for special in store.special_hours.all()]
+    else:
+        # A day either side: the stores' own dates differ from UTC's by a time zone.
+        first_day = now.date() - datetime.timedelta(days=1)
+        days = max(PickupSettings.for_store(store).days_ahead for store in stores)
+        rows = SpecialOpeningHours.objects.filter(
+            store__in=stores, date__gte=first_day, date__lte=first_day + datetime.timedelta(days=days + 2)
+        )
+    found = {}
+    for special in rows:
+        found.setdefault(special.store_id, {})[special.date] = special
+    return found
+
+
 def available_slots_by_store(stores: Iterable[Store], *, now: datetime.datetime | None = None) -> dict[int, list[Slot]]:
     """available_slots for several stores (the checkout page) with one query for the counts.
 
     Opening hours and pickup settings should be prefetched/selected with the stores.
     """
+    stores = list(stores)
+    specials_of = _special_hours_of(stores, now=now or timezone.now())
     grids, rules_of = {}, {}
     for store in stores:
         rules_of[store.pk] = PickupSettings.for_store(store)
-        grids[store.pk] = slot_grid(store, now=now, rules=rules_of[store.pk])
+        grids[store.pk] = slot_grid(store, now=now, rules=rules_of[store.pk], specials=specials_of.get(store.pk, {}))
     starts = {starts for grid in grids.values() for starts, _ends in grid}
     booked = {}
     if starts:

@@ -1,5 +1,6 @@
 """Shopper-facing store pages: the list (with nearest stores), a store's page, choosing "my store"."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -10,6 +11,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.services import set_preferred_store
 from o2o_site.cache.pages import SharedPage, shared_page
+from pickup.models import PickupSettings
+from stores.opening import opening_status, specials_by_date
 from stores.selectors import (
     MY_STORE_SESSION_KEY,
     my_store,
@@ -22,6 +25,8 @@ from stores.selectors import (
 from .store_forms import ChooseStoreForm, NearestStoresForm
 
 NEAREST_STORES_SHOWN = 10
+# The store page lists the coming special dates (holidays, stock-taking), this many at most.
+SPECIAL_DATES_SHOWN = 10
 
 
 @shared_page
@@ -54,18 +59,31 @@ def store_list(request):
 
 
 def store_detail(request, slug):
-    store = store_with_hours(slug)
+    now = timezone.now()
+    store = store_with_hours(slug, now=now)
     if store is None:
         raise Http404(_("There is no such store."))
-    now = timezone.now()
+    today = store.local_now(now).date()
+    specials = specials_by_date(store.upcoming_special_hours)
+    status = opening_status(store, now=now, weekly=store.opening_hours.all(), specials=specials)
+    pickup = PickupSettings.for_store(store)
     return render(
         request,
         "stores/store_detail.html",
         {
             "store": store,
-            "is_open": store.is_open_at(now, hours=store.opening_hours.all()),
+            "status": status,
+            "is_open": status.is_open,
             "local_now": store.local_now(now),
             "week": weekly_hours(store, now),
+            "special_dates": [special for special in store.upcoming_special_hours if special.date >= today][
+                :SPECIAL_DATES_SHOWN
+            ],
+            "curbside": pickup if store.offers_pickup and pickup.offers_curbside else None,
+            # The map is an extra: without tiles (MAP_TILES_URL empty) or JavaScript the page
+            # shows the address and the directions link alone.
+            "map_tiles_url": settings.MAP_TILES_URL,
+            "map_attribution": settings.MAP_ATTRIBUTION,
         },
     )
 

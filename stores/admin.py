@@ -5,12 +5,20 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
-from .models import OpeningHours, PostcodeLocation, StockLevel
+from .models import OpeningHours, PostcodeLocation, SpecialOpeningHours, StockLevel
 
 
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
+
+
+class SpecialOpeningHoursInline(admin.TabularInline):
+    """Public holidays, stock-taking: other hours, or closed, on one date. Pickup times follow."""
+
+    model = SpecialOpeningHours
+    extra = 0
+    fields = ("date", "opens", "closes", "reason")
 
 
 MANAGED_BY_HEAD_OFFICE = (
@@ -38,9 +46,9 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("managers",)
     # Registered by backoffice.admin, which adds the fulfilment apps' inlines (pickup settings, …).
-    inlines = (OpeningHoursInline,)
+    inlines = (OpeningHoursInline, SpecialOpeningHoursInline)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "is_active", "offers_pickup", "payment_options", "phone")}),
+        (None, {"fields": ("name", "slug", "is_active", "offers_pickup", "payment_options", "phone", "parking")}),
         (_("Address"), {"fields": ("address", "postcode", "city", "country", "latitude", "longitude", "time_zone")}),
         (_("Staff"), {"fields": ("managers",)}),
     )

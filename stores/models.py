@@ -70,6 +70,9 @@ class Store(models.Model):
         _("time zone"), max_length=64, default="Atlantic/Reykjavik", validators=[validate_time_zone]
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    parking = models.TextField(
+        _("parking"), blank=True, help_text=_("Where shoppers can park, e.g. “Free parking behind the store, 2 hours.”")
+    )
     offers_pickup = models.BooleanField(_("offers pickup"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     payment_options = models.CharField(
@@ -167,6 +170,50 @@ class OpeningHours(models.Model):
 
     def contains(self, local_time):
         return self.opens <= local_time < self.closes
+
+
+class SpecialOpeningHours(models.Model):
+    """A date on which the store keeps other hours than its week's, or is closed all day (public
+    holidays, stock-taking). Pickup times follow them (pickup.slots.slot_grid)."""
+
+    store = models.ForeignKey(Store, verbose_name=_("store"), related_name="special_hours", on_delete=models.CASCADE)
+    date = models.DateField(_("date"))
+    opens = models.TimeField(_("opens"), null=True, blank=True, help_text=_("Empty: closed all day."))
+    closes = models.TimeField(_("closes"), null=True, blank=True)
+    reason = models.CharField(
+        _("reason"),
+        max_length=120,
+        blank=True,
+        help_text=_("Shown to shoppers, e.g. “Christmas Eve” or “Stock-taking”."),
+    )
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("special opening hours")
+        verbose_name_plural = _("special opening hours and closures")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "date"], name="special_hours_one_per_date"),
+            models.CheckConstraint(
+                condition=Q(opens__isnull=True, closes__isnull=True)
+                | Q(opens__isnull=False, closes__isnull=False, closes__gt=F("opens")),
+                name="special_hours_closed_or_closes_after_opens",
+            ),
+        ]
+
+    def __str__(self):
+        if self.is_closed:
+            return f"{self.date:%Y-%m-%d} {_('closed')}"
+        return f"{self.date:%Y-%m-%d} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    @property
+    def is_closed(self):
+        return self.opens is None
+
+    def clean(self):
+        if (self.opens is None) != (self.closes is None):
+            raise ValidationError(_("Give both the opening and the closing time, or neither for a closed day."))
+        if self.opens is not None and self.closes <= self.opens:
+            raise ValidationError(_("The store must close after it opens."))
 
 
 class StockLevelQuerySet(models.QuerySet):

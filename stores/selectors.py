@@ -8,14 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from catalog.models import Product
 from o2o_site.cache import stamps
 
-from .models import OpeningHours, PostcodeLocation, StockLevel, Store
+from .models import OpeningHours, PostcodeLocation, SpecialOpeningHours, StockLevel, Store
 
 MY_STORE_SESSION_KEY = "my_store_id"
 EARTH_RADIUS_KM = 6371.0
@@ -218,9 +218,24 @@ def store_listings(
     return [StoreListing(store=store, is_open=store.pk in open_now) for store in stores]
 
 
-def store_with_hours(slug: str) -> Store | None:
-    """An active store by slug with its opening hours prefetched, or None."""
-    return Store.objects.active().prefetch_related("opening_hours").filter(slug=slug).first()
+def store_with_hours(slug: str, *, now: datetime.datetime | None = None) -> Store | None:
+    """An active store by slug, or None; with its opening hours prefetched and, as
+    `upcoming_special_hours`, its special dates from yesterday on (the store's "today" may still
+    be yesterday in UTC)."""
+    since = (now or timezone.now()).date() - datetime.timedelta(days=1)
+    return (
+        Store.objects.active()
+        .prefetch_related(
+            "opening_hours",
+            Prefetch(
+                "special_hours",
+                queryset=SpecialOpeningHours.objects.filter(date__gte=since).order_by("date"),
+                to_attr="upcoming_special_hours",
+            ),
+        )
+        .filter(slug=slug)
+        .first()
+    )
 
 
 @dataclass

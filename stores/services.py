@@ -160,8 +160,8 @@ def record_opening_stock(*, store: Store, counts: dict[int, int]) -> int:
 
 
 # What a store manager may do in the admin, and nothing more: run their stores' orders and stock,
-# keep their stores' opening hours and pickup settings (curbside, slots, reminders, expiry), and
-# look up the catalog. Which stores they see is decided by Store.managers, not by these.
+# keep their stores' opening hours (the week's and special dates) and pickup settings (curbside,
+# slots, reminders, expiry), and look up the catalog. Which stores they see is decided by Store.managers, not by these.
 STORE_MANAGER_GROUP = "Store managers"
 STORE_MANAGER_PERMISSIONS = (
     ("orders", "view_order"),
@@ -179,6 +179,10 @@ STORE_MANAGER_PERMISSIONS = (
     ("stores", "add_openinghours"),
     ("stores", "change_openinghours"),
     ("stores", "delete_openinghours"),
+    ("stores", "view_specialopeninghours"),
+    ("stores", "add_specialopeninghours"),
+    ("stores", "change_specialopeninghours"),
+    ("stores", "delete_specialopeninghours"),
     ("pickup", "view_pickupsettings"),
     ("pickup", "add_pickupsettings"),
     ("pickup", "change_pickupsettings"),

@@ -29,7 +29,8 @@ def test_a_shop_page_carries_the_security_headers(client):
     assert csp["default-src"] == ["'self'"]
     assert csp["script-src"] == ["'self'"]
     assert csp["style-src"] == ["'self'"]
-    assert csp["img-src"] == ["'self'", "data:"]
+    # and the store map's tile server (MAP_TILES_URL, OpenStreetMap by default), for images only
+    assert csp["img-src"] == ["'self'", "data:", "https://tile.openstreetmap.org"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert "unsafe-inline" not in response["Content-Security-Policy"]
     assert "unsafe-eval" not in response["Content-Security-Policy"]

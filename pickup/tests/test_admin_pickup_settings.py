@@ -23,6 +23,7 @@ def test_a_superuser_turns_on_curbside_and_sets_the_slot_rules_on_the_store_page
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data["managers"] = []
     data.update({f"opening_hours-{key}": value for key, value in _empty_management_form().items()})
+    data.update({f"special_hours-{key}": value for key, value in _empty_management_form().items()})
     data.update(
         {
             "pickup_settings-TOTAL_FORMS": "1",
@@ -74,6 +75,7 @@ def test_a_manager_keeps_their_stores_hours_and_pickup_settings_but_not_its_addr
             "opening_hours-0-weekday": "5",
             "opening_hours-0-opens": "11:00",
             "opening_hours-0-closes": "16:00",
+            **{f"special_hours-{key}": value for key, value in _empty_management_form().items()},
             "pickup_settings-TOTAL_FORMS": "1",
             "pickup_settings-INITIAL_FORMS": "0",
             "pickup_settings-MIN_NUM_FORMS": "0",

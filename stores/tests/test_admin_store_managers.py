@@ -31,6 +31,10 @@ EXPECTED_PERMISSIONS = {
     "stores.add_openinghours",
     "stores.change_openinghours",
     "stores.delete_openinghours",
+    "stores.view_specialopeninghours",
+    "stores.add_specialopeninghours",
+    "stores.change_specialopeninghours",
+    "stores.delete_specialopeninghours",
     "pickup.view_pickupsettings",
     "pickup.add_pickupsettings",
     "pickup.change_pickupsettings",
@@ -105,6 +109,11 @@ def test_a_superuser_choosing_managers_on_the_store_page_sets_them_up_through_th
             "opening_hours-INITIAL_FORMS": "0",
             "opening_hours-MIN_NUM_FORMS": "0",
             "opening_hours-MAX_NUM_FORMS": "1000",
+            # special dates (holidays, closures) are an inline of the store; none added here
+            "special_hours-TOTAL_FORMS": "0",
+            "special_hours-INITIAL_FORMS": "0",
+            "special_hours-MIN_NUM_FORMS": "0",
+            "special_hours-MAX_NUM_FORMS": "1000",
             # the store's pickup settings (curbside, slots) are an inline too; none added here
             "pickup_settings-TOTAL_FORMS": "0",
             "pickup_settings-INITIAL_FORMS": "0",

@@ -1,0 +1,28 @@
+// The store page's map: Leaflet (static/vendor/leaflet-*) with tiles from MAP_TILES_URL.
+// Progressive enhancement: without JavaScript, or when Leaflet did not load, the map stays
+// hidden and the address and directions link say where the store is.
+(function () {
+  "use strict";
+
+  function draw(element) {
+    var lat = parseFloat(element.getAttribute("data-lat"));
+    var lon = parseFloat(element.getAttribute("data-lon"));
+    if (!window.L || isNaN(lat) || isNaN(lon)) {
+      return;
+    }
+    element.hidden = false;
+    var map = window.L.map(element, { scrollWheelZoom: false }).setView([lat, lon], 16);
+    window.L.tileLayer(element.getAttribute("data-tiles"), {
+      maxZoom: 19,
+      attribution: element.getAttribute("data-attribution") || "",
+    }).addTo(map);
+    window.L.marker([lat, lon], { keyboard: false }).addTo(map);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var maps = document.querySelectorAll("[data-store-map]");
+    for (var i = 0; i < maps.length; i++) {
+      draw(maps[i]);
+    }
+  });
+})();
