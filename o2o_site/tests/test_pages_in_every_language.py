@@ -77,7 +77,11 @@ def shopper_pages(shop):
         ("curbside check-in", check_in_path(shop["curbside"])),
         ("login", reverse("accounts:login")),
         ("signup", reverse("accounts:signup")),
+        ("password reset", reverse("accounts:password_reset")),
+        ("password reset sent", reverse("accounts:password_reset_done")),
+        # Logged in from here on.
         ("order history", reverse("accounts:orders")),
+        ("e-mail change", reverse("accounts:email_change")),
     ]
 
 
