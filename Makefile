@@ -16,14 +16,14 @@ PORT ?= 8000
 .PHONY: help run run-no test lint format messages migrate seed worker beat bench clean
 
 help:
-	@echo "make run      serve the demo shop at http://$(HOST):$(PORT) (SQLite, tasks in-process, e-mail to the console)"
+	@echo "make run      serve the demo shop at http://$(HOST):$(PORT) (SQLite, tasks in-process, e-mail to the console); PORT=8001, HOST=0.0.0.0 to change"
 	@echo "make run-no   the Norwegian demo: prices in NOK (kroner and øre), its own database db-no.sqlite3"
 	@echo "make test     run the whole test suite"
 	@echo "make lint     ruff and a check for missing migrations"
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)"
 	@echo "make beat     the Celery beat scheduler (same)"
 	@echo "make bench    the chain-scale benchmark (PostgreSQL and Redis; README, Benchmark); ARGS=--small for a quick run"
-	@echo "make clean    remove the virtualenv, the local database and uploaded media"
+	@echo "make clean    remove the virtualenv, the local databases (db.sqlite3, db-no.sqlite3) and uploaded media"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,12 +46,15 @@ migrate: $(INSTALLED)
 # The demo, migrated and seeded with DEBUG on: with DEBUG off the shop refuses the development
 # SECRET_KEY and a cache in each process's memory (o2o_site/checks.py).
 seed: export DEBUG = true
+seed: export ENV_FILE =
 seed: migrate
 	$(PY) manage.py seed_demo
 
 # The embedded defaults: no DATABASE_URL (SQLite in db.sqlite3), no CELERY_BROKER_URL (tasks run
 # in-process), no EMAIL_URL (e-mails are printed here). DEBUG=true is for this target only.
 run: export DEBUG = true
+# The demo never reads .env (a production file: .env.example); DEBUG_PAGES=true for Django's debug pages.
+run: export ENV_FILE =
 # Links in e-mails (order page, check-in) point at the port the demo is served on.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: seed messages
@@ -87,4 +90,4 @@ bench: $(INSTALLED)
 	bench/run $(ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 db-no.sqlite3 media staticfiles

@@ -60,7 +60,11 @@ def reykjavik():
 
 @pytest.mark.parametrize("product_count", [30, 300])
 @pytest.mark.parametrize("page", [1, 2, "last"])
-@pytest.mark.parametrize("filters", [{"category": "knitwear"}, {"q": "mittens"}], ids=["category", "search"])
+@pytest.mark.parametrize(
+    "filters",
+    [{"category": "knitwear"}, {"q": "mittens"}, {"q": "mitens woolen"}],
+    ids=["category", "search", "misspelt search"],
+)
 def test_every_page_of_the_list_costs_the_same_queries_however_large_the_catalog(
     client, django_assert_num_queries, reykjavik, product_count, page, filters
 ):
