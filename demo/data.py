@@ -48,6 +48,57 @@ MALL_HOURS_IS = ((0, 4, 11, 19), (5, 5, 11, 18), (6, 6, 12, 17))
 # Norwegian shops outside petrol stations and small grocers are closed on Sundays.
 HOURS_NO = ((0, 4, 10, 20), (5, 5, 10, 18))
 
+# Where to park at each demo store, in English, Icelandic and Norwegian (Store.parking).
+PARKING = {
+    "laugavegur": (
+        "Paid street parking on Laugavegur; the Traðarkot car park on Hverfisgata is a two-minute walk.",
+        "Gjaldskyld stæði við Laugaveg; bílastæðahúsið Traðarkot við Hverfisgötu er í tveggja mínútna göngufæri.",
+        "Betalt gateparkering i Laugavegur; parkeringshuset Traðarkot i Hverfisgata er to minutter unna.",
+    ),
+    "kringlan": (
+        "Free parking around the mall and in the covered car park; use the north entrance.",
+        "Ókeypis bílastæði við verslunarmiðstöðina og í bílastæðahúsinu; notaðu norðurinnganginn.",
+        "Gratis parkering rundt senteret og i parkeringshuset; bruk inngangen mot nord.",
+    ),
+    "smaralind": (
+        "Free parking all around Smáralind; the nearest entrance is by the winter garden.",
+        "Ókeypis bílastæði allt í kringum Smáralind; næsti inngangur er við Vetrargarðinn.",
+        "Gratis parkering rundt hele Smáralind; nærmeste inngang er ved vinterhagen.",
+    ),
+    "karl-johans-gate": (
+        "No parking in the pedestrian street: use the Oslo City car park or the metro (Jernbanetorget).",
+        "Engin stæði í göngugötunni: notaðu bílastæðahús Oslo City eða neðanjarðarlestina (Jernbanetorget).",
+        "Ingen parkering i gågaten: bruk parkeringshuset i Oslo City eller T-banen (Jernbanetorget).",
+    ),
+    "grunerlokka": (
+        "Paid street parking in the side streets; the tram stops at Olaf Ryes plass.",
+        "Gjaldskyld stæði í hliðargötunum; sporvagninn stoppar við Olaf Ryes plass.",
+        "Betalt gateparkering i sidegatene; trikken stopper ved Olaf Ryes plass.",
+    ),
+    "majorstuen": (
+        "Paid parking in the basement, two hours free with a receipt.",
+        "Gjaldskyld stæði í kjallaranum, tveir tímar ókeypis gegn kvittun.",
+        "Betalt parkering i kjelleren, to timer gratis mot kvittering.",
+    ),
+}
+
+# Holidays on which every demo store keeps other hours, or closes: (month, day, opens, closes,
+# reason in English, Icelandic and Norwegian); no opening hour: closed all day.
+HOLIDAYS = (
+    (12, 24, 10, 13, ("Christmas Eve", "Aðfangadagur", "Julaften")),
+    (12, 25, None, None, ("Christmas Day", "Jóladagur", "Første juledag")),
+    (12, 26, None, None, ("Boxing Day", "Annar í jólum", "Andre juledag")),
+    (12, 31, 10, 13, ("New Year's Eve", "Gamlársdagur", "Nyttårsaften")),
+    (1, 1, None, None, ("New Year's Day", "Nýársdagur", "Første nyttårsdag")),
+)
+
+
+def next_date(month: int, day: int, today: datetime.date) -> datetime.date:
+    """The first `month`/`day` on or after today."""
+    this_year = datetime.date(today.year, month, day)
+    return this_year if this_year >= today else datetime.date(today.year + 1, month, day)
+
+
 STORES = (
     DemoStore(
         slug="laugavegur",

@@ -10,6 +10,7 @@ it was gets its missing translations on the next run). Prices follow the demo co
 krónur for Iceland (SHOP_CURRENCY=ISK), kroner with øre for Norway (SHOP_CURRENCY=NOK).
 """
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from catalog.models import Category, Product, ProductImage, VatClass
 from catalog.services import add_product_image
 from orders.models import Order
 from pickup.models import PickupSettings
-from stores.models import OpeningHours, Store
+from stores.models import OpeningHours, SpecialOpeningHours, Store
 from stores.postcodes import ImportResult, import_postcode_file
 from stores.services import add_store_manager, record_opening_stock, stores_changed
 
@@ -95,6 +96,7 @@ def seed_demo(*, reset: bool = False, country: str | None = None) -> SeedReport:
     # Model translation fields are written explicitly per language; English is the default.
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         stores = _seed_stores(report)
+        _seed_store_pages(stores)
         stores_changed()
         categories = _seed_categories(report)
         products = _seed_products(report, categories, currency)
@@ -148,6 +150,28 @@ def _seed_stores(report) -> dict[str, Store]:
                 )
         stores[spec.slug] = store
     return stores
+
+
+def _seed_store_pages(stores) -> None:
+    """Parking directions and the coming holidays' hours, added where missing (what staff wrote stays)."""
+    for slug, store in stores.items():
+        parking = data.PARKING.get(slug)
+        if parking and not store.parking_en:
+            store.parking_en, store.parking_is, store.parking_nb = parking
+            store.save(update_fields=["parking_en", "parking_is", "parking_nb"])
+        today = store.local_now().date()
+        for month, day, opens, closes, (reason_en, reason_is, reason_nb) in data.HOLIDAYS:
+            SpecialOpeningHours.objects.get_or_create(
+                store=store,
+                date=data.next_date(month, day, today),
+                defaults={
+                    "opens": datetime.time(opens) if opens is not None else None,
+                    "closes": datetime.time(closes) if closes is not None else None,
+                    "reason_en": reason_en,
+                    "reason_is": reason_is,
+                    "reason_nb": reason_nb,
+                },
+            )
 
 
 def _seed_categories(report) -> dict[str, Category]:

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from . import services
 from .admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
@@ -13,8 +14,9 @@ class OpeningHoursInline(admin.TabularInline):
     extra = 0
 
 
-class SpecialOpeningHoursInline(admin.TabularInline):
-    """Public holidays, stock-taking: other hours, or closed, on one date. Pickup times follow."""
+class SpecialOpeningHoursInline(TranslationTabularInline):
+    """Public holidays, stock-taking: other hours, or closed, on one date. Pickup times follow.
+    The reason shown to shoppers has a field per shop language (stores/translation.py)."""
 
     model = SpecialOpeningHours
     extra = 0
@@ -38,7 +40,8 @@ MANAGED_BY_HEAD_OFFICE = (
 )
 
 
-class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class StoreAdmin(StoreScopedAdminMixin, TranslationAdmin):
+    # TranslationAdmin: the parking directions have a field per shop language (stores/translation.py).
     store_path = "pk"
     list_display = ("name", "city", "country", "offers_pickup", "is_active")
     list_filter = ("country", "offers_pickup", "is_active")

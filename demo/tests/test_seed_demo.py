@@ -13,7 +13,7 @@ from demo.images import font
 from demo.services import ADMIN_PASSWORD, MANAGER_PASSWORD, SHOPPER_PASSWORD, seed_demo
 from orders.models import Order
 from orders.tests.factories import place_order
-from stores.models import PostcodeLocation, StockLevel, Store
+from stores.models import PostcodeLocation, SpecialOpeningHours, StockLevel, Store
 from stores.services import set_on_hand
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,10 @@ def test_the_demo_shop_has_stores_in_both_cities_a_catalogue_stock_and_logins(cl
         assert store.offers_pickup and store.is_active
         assert store.address and store.postcode and store.city
         assert len({hours.weekday for hours in store.opening_hours.all()}) >= 6, store
+        # with parking directions in each language, and the coming Christmas and New Year hours
+        assert store.parking_en and store.parking_is and store.parking_nb, store
+    assert SpecialOpeningHours.objects.count() == len(stores) * len(data.HOLIDAYS)
+    assert SpecialOpeningHours.objects.filter(opens__isnull=True, reason_is="Jóladagur").count() == len(stores)
 
     # and 200+ products with unique SKUs, prices, descriptions and a picture with its thumbnail
     products = list(Product.objects.prefetch_related("images"))
@@ -92,7 +96,10 @@ def test_the_demo_shop_has_stores_in_both_cities_a_catalogue_stock_and_logins(cl
 def test_seeding_again_keeps_what_happened_in_the_shop_and_reset_starts_over():
     # given the demo shop, where a shopper reserved a sweater and staff recounted a scarf
     seed_demo()
-    counts = {model: model.objects.count() for model in (Store, Category, Product, ProductImage, StockLevel)}
+    counts = {
+        model: model.objects.count()
+        for model in (Store, Category, Product, ProductImage, StockLevel, SpecialOpeningHours)
+    }
     store = Store.objects.get(slug="laugavegur")
     sweater, scarf = StockLevel.objects.filter(store=store, on_hand__gte=3).select_related("product").order_by("pk")[:2]
     place_order(store=store, products_and_quantities=[(sweater.product, 2)])
