@@ -106,19 +106,25 @@ class StoreDirectory:
     """Every active store with its opening hours, in this process's memory, sorted by latitude.
 
     A chain's stores change a few times a day and the locator reads them on every visit, so it
-    ranks and shows them from here without a query. Built from two queries once per version of
+    ranks and shows them from here without a query. Built from three queries (the stores, their
+    week's hours, their special dates around today) once per version of
     the stores (stores.services.stores_changed stamps a new one: the admin's saves, the demo
     seeding) and at most DIRECTORY_SECONDS old.
     """
 
     def __init__(self, stores, hours, *, stamp=None):
+        """`hours`: (store id, weekday, date, opens, closes) rows; a row with a date is a special
+        date's (opens None: closed all day), one with a weekday the week's."""
         self.stamp, self.built_at = stamp, time.monotonic()
         self._by_latitude = sorted((float(store.latitude), float(store.longitude), store.pk, store) for store in stores)
         self._latitudes = [entry[0] for entry in self._by_latitude]
         self.by_city_and_name = sorted(stores, key=lambda store: (store.city, store.name, store.pk))
-        self._hours = {}
-        for store_id, weekday, opens, closes in hours:
-            self._hours.setdefault(store_id, []).append((weekday, opens, closes))
+        self._hours, self._special = {}, {}
+        for store_id, weekday, date, opens, closes in hours:
+            if date is None:
+                self._hours.setdefault(store_id, []).append((weekday, opens, closes))
+            else:
+                self._special[store_id, date] = (opens, closes)
         self._zones = {store.pk: store.zone for store in stores}
 
     def everywhere(self):
@@ -135,8 +141,8 @@ class StoreDirectory:
         return [entry for entry in entries if any(west <= entry[1] <= east for west, east in longitude_ranges)]
 
     def open_ids(self, store_ids, now) -> set[int]:
-        """Those of `store_ids` open at `now`, each judged in its own time zone as
-        Store.is_open_at does."""
+        """Those of `store_ids` open at `now`, each judged in its own time zone: by a special date's
+        hours on that date (a holiday, stock-taking), else by the week's (stores.opening.hours_on)."""
         found = set()
         for store_id in store_ids:
             zone = self._zones.get(store_id)
@@ -144,7 +150,12 @@ class StoreDirectory:
                 continue
             local = now.astimezone(zone)
             weekday, at = local.weekday(), local.time()
-            if any(day == weekday and opens <= at < closes for day, opens, closes in self._hours.get(store_id, ())):
+            special = self._special.get((store_id, local.date())) if self._special else None
+            if special is not None:
+                opens, closes = special
+                if opens is not None and opens <= at < closes:
+                    found.add(store_id)
+            elif any(day == weekday and opens <= at < closes for day, opens, closes in self._hours.get(store_id, ())):
                 found.add(store_id)
         return found
 
@@ -155,10 +166,24 @@ def store_directory() -> StoreDirectory:
     directory = _directory["directory"]
     if _directory["stamp"] != stamp or time.monotonic() - directory.built_at > DIRECTORY_SECONDS:
         stores = list(Store.objects.active())
-        hours = OpeningHours.objects.filter(store__is_active=True).values_list("store_id", "weekday", "opens", "closes")
-        directory = StoreDirectory(stores, hours, stamp=stamp)
+        directory = StoreDirectory(stores, _directory_hours(), stamp=stamp)
         _directory.update(stamp=stamp, directory=directory)
     return directory
+
+
+def _directory_hours():
+    """(store id, weekday, date, opens, closes): the week's hours of every active store (no date),
+    then the special dates around today (no weekday), so "open now" knows a holiday."""
+    week = OpeningHours.objects.filter(store__is_active=True).values_list("store_id", "weekday", "opens", "closes")
+    # A day either side of today in UTC covers every store's own today while the directory lives.
+    today = timezone.now().date()
+    around_today = (today - datetime.timedelta(days=1), today + datetime.timedelta(days=2))
+    specials = SpecialOpeningHours.objects.filter(store__is_active=True, date__range=around_today).values_list(
+        "store_id", "date", "opens", "closes"
+    )
+    return [(store_id, weekday, None, opens, closes) for store_id, weekday, opens, closes in week] + [
+        (store_id, None, date, opens, closes) for store_id, date, opens, closes in specials
+    ]
 
 
 def locate_postcode(postcode: str | None, country: str | None = None) -> PostcodeLocation | None:

@@ -257,7 +257,7 @@ def test_a_manager_sees_only_their_store_and_cannot_change_its_managers(
     page = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     inlines = {
         f"{prefix}-{field}": value
-        for prefix in ("opening_hours", "pickup_settings")
+        for prefix in ("opening_hours", "special_hours", "pickup_settings")
         for field, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"), ("MIN_NUM_FORMS", "0"))
     }
     posted = client.post(reverse("admin:stores_store_change", args=[laugavegur.pk]), page | inlines | {"managers": []})

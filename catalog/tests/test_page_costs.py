@@ -36,14 +36,14 @@ PRODUCT_LIST_QUERIES = 7
 # A second visit of the same page: session and my store only; the rest is cached.
 PRODUCT_LIST_CACHED_QUERIES = 2
 # A first visit: session, my store, the product with its category, its images, the stores with
-# their available units, categories, and the store directory ("open now": the stores and their
-# opening hours, read once per process while the stores do not change).
-PRODUCT_PAGE_QUERIES = 8
+# their available units, categories, and the store directory ("open now": the stores, their
+# opening hours and special dates, read once per process while the stores do not change).
+PRODUCT_PAGE_QUERIES = 9
 # A second visit: session and my store; the product, tree and availability are cached.
 PRODUCT_PAGE_CACHED_QUERIES = 2
 # The JSON: the product, the stores with their units, the store directory (stores, opening
-# hours); cached: the product.
-AVAILABILITY_JSON_QUERIES = 4
+# hours, special dates); cached: the product.
+AVAILABILITY_JSON_QUERIES = 5
 AVAILABILITY_JSON_CACHED_QUERIES = 1
 
 

@@ -75,7 +75,7 @@ def test_open_now_follows_oslos_clock_across_daylight_saving(client, monkeypatch
     html = response.content.decode()
     assert oslo.is_open_at(moment) is is_open
     assert response.context["is_open"] is is_open
-    assert ("Open now" if is_open else "Closed now") in html
+    assert ("Open until" if is_open else "Closed now") in html
     assert f"Times are local to the store (Europe/Oslo), where it is now {oslo_time}." in html
 
 

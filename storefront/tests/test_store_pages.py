@@ -13,6 +13,7 @@ from pickup.slots import available_slots, available_slots_by_store, slot_grid
 from pickup.tests.factories import PickupSettingsFactory
 from stores.models import OpeningHours, SpecialOpeningHours, Store
 from stores.opening import opening_status, specials_by_date
+from stores.selectors import store_directory, store_listings
 from stores.tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,6 +172,23 @@ def test_the_store_page_shows_parking_curbside_a_map_and_directions(client, sett
     assert f"https://www.openstreetmap.org/directions?to={store.latitude}%2C{store.longitude}" in html
 
 
+def test_parking_and_the_reason_for_special_hours_are_in_the_shoppers_language(client):
+    # given a store whose staff wrote its parking and a holiday in English and Icelandic only
+    store = StoreFactory(
+        slug="kringlan", parking_en="Free parking in the garage.", parking_is="Ókeypis stæði í húsinu."
+    )
+    day = store.local_now().date() + datetime.timedelta(days=5)
+    SpecialOpeningHours.objects.create(store=store, date=day, reason_en="Public holiday", reason_is="Frídagur")
+
+    # when Icelandic and Norwegian shoppers read its page
+    icelandic = client.get(store.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="is").content.decode()
+    norwegian = client.get(store.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+
+    # then each reads their language, or the English where nothing was written in theirs
+    assert "Ókeypis stæði í húsinu." in icelandic and "Frídagur" in icelandic
+    assert "Free parking in the garage." in norwegian and "Public holiday" in norwegian
+
+
 def test_without_tiles_the_store_page_has_no_map_and_still_says_where_the_store_is(client, settings):
     settings.MAP_TILES_URL = ""
     store = StoreFactory(slug="kringlan")
@@ -217,13 +235,22 @@ def test_a_manager_closes_their_store_for_a_day_in_the_store_admin_and_pickup_fo
         | management_form("opening_hours", 0)
         | management_form("pickup_settings", 0, maximum=1)
         | management_form("special_hours", 1)
-        | {"special_hours-0-date": closed_on.isoformat(), "special_hours-0-reason": "Stock-taking"},
+        | {
+            "special_hours-0-date": closed_on.isoformat(),
+            "special_hours-0-reason_en": "Stock-taking",
+            "special_hours-0-reason_is": "Vörutalning",
+        },
     )
 
     # then the closure is saved, and no pickup time is offered that day
     assert response.status_code == 302, response.context["errors"] if response.context else response
     closure = SpecialOpeningHours.objects.get(store=store)
-    assert (closure.date, closure.is_closed, closure.reason) == (closed_on, True, "Stock-taking")
+    assert (closure.date, closure.is_closed, closure.reason_en, closure.reason_is) == (
+        closed_on,
+        True,
+        "Stock-taking",
+        "Vörutalning",
+    )
     days = {slot.starts_at.astimezone(store.zone).date() for slot in available_slots(store)}
     assert closed_on not in days and closed_on + datetime.timedelta(days=1) in days
 
@@ -256,3 +283,21 @@ def management_form(prefix, total, *, maximum=1000):
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": str(maximum),
     }
+
+
+def test_a_store_closed_today_is_not_open_now_on_the_store_list_and_in_availability(client):
+    # given two stores open all day every day, one of them closed today for stock-taking
+    open_store, closed_store = (StoreFactory(open_every_day=False) for _ in range(2))
+    for store in (open_store, closed_store):
+        OpeningHours.objects.bulk_create(
+            OpeningHours(store=store, weekday=day, opens=datetime.time(0), closes=datetime.time(23, 59))
+            for day in range(7)
+        )
+    special(closed_store, closed_store.local_now().date(), reason="Stock-taking")
+
+    # when the store list is read (the store directory decides "open now" there, on product
+    # pages and in the availability JSON)
+    listings = {row.store.pk: row.is_open for row in store_listings(directory=store_directory())}
+
+    # then
+    assert listings == {open_store.pk: True, closed_store.pk: False}

@@ -62,8 +62,9 @@ def test_the_locator_reads_the_stores_once_then_finds_the_nearest_without_a_quer
     scatter(200, rng=rng, south=64.10, north=64.16, west=-22.0, east=-21.8)
     scatter(200, rng=rng, south=59.90, north=59.95, west=10.7, east=10.8)
 
-    # when / then: the store directory is read once (the stores, their opening hours), then no query
-    with django_assert_num_queries(2):
+    # when / then: the store directory is read once (the stores, their opening hours and special
+    # dates), then no query
+    with django_assert_num_queries(3):
         nearest_stores(latitude=59.91, longitude=10.75, limit=10)
     with django_assert_num_queries(0):
         found = nearest_stores(latitude=64.1466, longitude=-21.9426, limit=10)

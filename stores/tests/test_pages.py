@@ -18,11 +18,11 @@ CHOOSE_URL = reverse("stores:choose_store")
 MONDAY_0930_UTC = datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.UTC)
 
 # The store list, whatever the number of stores, for a shopper who chose a store: the session,
-# my store, and the store directory (the stores and their opening hours, read once per process
-# while the stores do not change).
-STORE_LIST_QUERIES = 4
+# my store, and the store directory (the stores, their opening hours and special dates, read once
+# per process while the stores do not change).
+STORE_LIST_QUERIES = 5
 # Nearest stores by postcode: session, my store, the postcode, the store directory.
-NEAREST_BY_POSTCODE_QUERIES = 5
+NEAREST_BY_POSTCODE_QUERIES = 6
 
 
 @pytest.fixture
