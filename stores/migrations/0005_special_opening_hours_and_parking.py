@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stores', '0003_store_slug_not_a_page'),
+        ('stores', '0004_store_payment_options'),
     ]
 
     operations = [
