@@ -25,8 +25,8 @@ LIST_URL = reverse("catalog:product_list")
 PRODUCT_LIST_QUERIES = 7
 # The whole product page, whatever the number of stores: session, my store, the product with its
 # category, its images, the stores with their available units, categories, and the store
-# directory for "open now" (the stores and their opening hours, once per process).
-PRODUCT_PAGE_QUERIES = 8
+# directory for "open now" (the stores, their opening hours and special dates, once per process).
+PRODUCT_PAGE_QUERIES = 9
 
 
 def remember_store(client, store):
