@@ -45,23 +45,16 @@ from django.db import transaction
 from django.db.models import F, Prefetch, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from o2o_site.vat import VatSummary, vat_by_rate, vat_included
 from orders.models import Fulfilment, FulfilmentStatus, NotificationKind, Order, OrderLine, OrderStatus
 from orders.notifications.outbox import notify
 
 from .models import Payment, PaymentStatus, Receipt, ReceiptLine, ReceiptSequence
+from .selectors import PROVIDER_LABELS
 
 # The statutory period: 14 days from the day the goods are collected.
 WITHDRAWAL_DAYS = 14
-
-# What a receipt says the shopper paid with, per provider (PAYMENT_VARIANTS' names).
-PROVIDER_LABELS = {
-    "dummy": _("Test payment (Dummy provider)"),
-    "stripe": _("Card (Stripe)"),
-    "vipps": _("Vipps MobilePay"),
-}
 
 # The law each country's right of withdrawal is in: proper names, the same in every language.
 WITHDRAWAL_LAWS = {
@@ -114,7 +107,8 @@ def seller_for(country: str) -> Seller:
 
 
 def provider_label(variant: str) -> str:
-    """Lazy: translated where it is shown (an e-mail in the order's language)."""
+    """What a receipt says the shopper paid with (payment.selectors.PROVIDER_LABELS), lazy: translated
+    where it is shown (an e-mail in the order's language)."""
     return PROVIDER_LABELS.get(variant, variant)
 
 
@@ -253,22 +247,9 @@ class OrderReceipts:
 
 
 def receipts_for_order_page(order: Order) -> OrderReceipts:
-    """One query with receipts (they are for money taken online), two without; the order's
-    fulfilments should be prefetched (the order page's are, pickup.selectors.with_pickups)."""
-    receipts = receipts_of(order)
-    paid_online = bool(receipts) or is_paid_online(order)
-    return OrderReceipts(receipts=receipts, withdrawal=withdrawal_of(order, paid_online=paid_online))
-
-
-def is_paid_online(order: Order) -> bool:
-    """Whether the shopper paid for `order` online: a provider authorised or took its money.
-
-    (One query. Pay-at-pickup orders have no such payment; a till payment is not a provider's.)"""
-    return (
-        Payment.objects.filter(order=order, variant__in=list(settings.PAYMENT_VARIANTS))
-        .filter(status__in=(PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED))
-        .exists()
-    )
+    """One query; the order's fulfilments should be prefetched (the order page's are,
+    pickup.selectors.with_pickups)."""
+    return OrderReceipts(receipts=receipts_of(order), withdrawal=withdrawal_of(order, paid_online=order.is_paid_online))
 
 
 @dataclass(frozen=True)
@@ -282,11 +263,12 @@ class Withdrawal:
 
 
 def withdrawal_of(order: Order, *, paid_online: bool) -> Withdrawal | None:
-    """The withdrawal period of `order` (None when it was not paid online, or was cancelled).
+    """The withdrawal period of `order` (None when it was not paid online, is not paid yet, or was
+    cancelled).
 
     The 14 days start the day after the shopper took all the goods: the latest fulfilled_at of
     its fulfilments, none still open (read from the prefetched fulfilments when there are any)."""
-    if not paid_online or order.status == OrderStatus.CANCELLED:
+    if not paid_online or order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED):
         return None
     fulfilments: list[Fulfilment] = list(order.fulfilments.all())
     handed_over = [f.fulfilled_at for f in fulfilments if f.status == FulfilmentStatus.FULFILLED and f.fulfilled_at]

@@ -128,8 +128,8 @@ def test_the_order_page_has_a_fixed_number_of_queries(client, django_assert_max_
         StockLevelFactory(store=oslo, product=product, on_hand=5)
     big = place_order(store=oslo, products_and_quantities=[(product, 1) for product in products])
 
-    # 6, and one more each for its receipts and whether it was paid online (payment.receipts)
-    with django_assert_max_num_queries(7):
+    # 5, and one more for its receipts (payment.receipts.receipts_for_order_page)
+    with django_assert_max_num_queries(6):
         assert client.get(big.get_absolute_url()).status_code == 200
 
 

@@ -8,7 +8,6 @@ from django.test import Client
 
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
-from payment.services import create_payment
 from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -28,8 +27,8 @@ def receipted_order(settings, live_server):
     liquorice = ProductFactory(name="Lakkrísreimar með súkkulaði", price=Decimal("1290"), vat_class="reduced")
     StockLevelFactory(store=store, product=sweater, on_hand=5)
     StockLevelFactory(store=store, product=liquorice, on_hand=5)
-    order = place_order(store=store, products_and_quantities=[(sweater, 1), (liquorice, 3)])
-    payment = authorise(Client(), create_payment(order=order, variant="dummy"))
+    order = place_order(store=store, products_and_quantities=[(sweater, 1), (liquorice, 3)], payment="dummy")
+    payment = authorise(Client(), order.payments.get())
     mark_ready_for_pickup(order=order)
     collect_order(order=order, code=pickup_of(order).code, by=None, now=datetime.datetime.now(datetime.UTC))
     sweater_line, liquorice_line = order.lines.order_by("pk")

@@ -12,9 +12,9 @@ from django.db import transaction
 
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
-from payment.models import Receipt, ReceiptSequence
+from payment.models import Payment, Receipt, ReceiptSequence
 from payment.receipts import CapturedLine, issue_receipt
-from payment.services import Actor, capture_payment, create_payment
+from payment.services import Actor, capture_payment
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 from .test_races import run_together
@@ -37,10 +37,11 @@ def test_concurrent_captures_get_consecutive_numbers_and_rolled_back_ones_use_no
     mittens = ProductFactory(price=Decimal("4990"))
     for store in stores:
         StockLevelFactory(store=store, product=mittens, on_hand=CAPTURES)
-    payments = []
-    for index in range(CAPTURES):
-        order = place_order(store=stores[index % 2], products_and_quantities=[(mittens, 1)])
-        payments.append(authorise(client, create_payment(order=order, variant="dummy")))
+    orders = [
+        place_order(store=stores[index % 2], products_and_quantities=[(mittens, 1)], payment="dummy")
+        for index in range(CAPTURES)
+    ]
+    payments = [authorise(client, payment) for payment in Payment.objects.filter(order__in=orders).order_by("order_id")]
 
     # when all of them are handed over at the same moment, and every third hand-over fails after
     # its receipt was issued

@@ -12,7 +12,6 @@ from django.urls import reverse
 from catalog.tests.factories import ProductFactory
 from o2o_site.tests.po import english_left_in
 from orders.tests.factories import place_order
-from payment.services import create_payment
 from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -51,13 +50,15 @@ def oslo_order(settings):
     coffee = ProductFactory(name="Kaffe", sku="KAF-1", price=Decimal("89.90"), vat_class="reduced")
     StockLevelFactory(store=store, product=blanket, on_hand=5)
     StockLevelFactory(store=store, product=coffee, on_hand=5)
-    return place_order(store=store, products_and_quantities=[(blanket, 1), (coffee, 2)], email="ola@example.no")
+    return place_order(
+        store=store, products_and_quantities=[(blanket, 1), (coffee, 2)], email="ola@example.no", payment="dummy"
+    )
 
 
 @pytest.fixture
 def collected_and_captured(client, oslo_order):
     """Paid online, collected just after midnight Oslo time, and captured in full at the hand-over."""
-    payment = authorise(client, create_payment(order=oslo_order, variant="dummy"))
+    payment = authorise(client, oslo_order.payments.get())
     mark_ready_for_pickup(order=oslo_order)
     collect_order(order=oslo_order, code=pickup_of(oslo_order).code, by=None, now=COLLECTED_AT)
     blanket, coffee = oslo_order.lines.order_by("pk")
@@ -136,8 +137,9 @@ def test_the_receipt_page_has_a_fixed_number_of_queries(
 def test_the_order_page_links_its_receipts_and_states_the_withdrawal_period(
     client, oslo_order, collected_and_captured, django_assert_max_num_queries
 ):
-    # the order page's queries (checkout/tests/test_order_page.py) and one for its receipts
-    with django_assert_max_num_queries(7):
+    # an order paid online: the order page's queries with its payments and their events
+    # (checkout/tests/test_pay_online.py), one of them for its receipts
+    with django_assert_max_num_queries(8):
         response = client.get(oslo_order.get_absolute_url())
 
     html = response.content.decode()
@@ -147,7 +149,7 @@ def test_the_order_page_links_its_receipts_and_states_the_withdrawal_period(
 
 
 def test_an_order_paid_online_but_not_collected_says_the_period_starts_at_pickup(client, oslo_order):
-    authorise(client, create_payment(order=oslo_order, variant="dummy"))
+    authorise(client, oslo_order.payments.get())
 
     html = client.get(oslo_order.get_absolute_url()).content.decode()
 
@@ -158,15 +160,23 @@ def test_an_order_paid_online_but_not_collected_says_the_period_starts_at_pickup
 
 def test_an_order_paid_at_pickup_has_no_withdrawal_notice(client, oslo_order):
     # given an order the shopper pays for at the store's till, collected
-    mark_ready_for_pickup(order=oslo_order)
-    collect_order(order=oslo_order, code=pickup_of(oslo_order).code, by=None, now=COLLECTED_AT)
+    at_pickup = place_order(store=oslo_order.store, products_and_quantities=[(oslo_order.lines.first().product, 1)])
+    mark_ready_for_pickup(order=at_pickup)
+    collect_order(order=at_pickup, code=pickup_of(at_pickup).code, by=None, now=COLLECTED_AT)
 
-    html = client.get(oslo_order.get_absolute_url()).content.decode()
+    html = client.get(at_pickup.get_absolute_url()).content.decode()
 
     # then the order page states no right of withdrawal (a sale in the store) and has no receipt
     assert 'data-testid="withdrawal"' not in html
     assert "withdraw" not in html
     assert 'data-testid="order-receipts"' not in html
+
+
+def test_an_order_still_awaiting_its_payment_has_no_withdrawal_notice(client, oslo_order):
+    # the shopper chose to pay online but has not paid (yet)
+    html = client.get(oslo_order.get_absolute_url()).content.decode()
+
+    assert 'data-testid="withdrawal"' not in html
 
 
 @pytest.mark.parametrize("language", ["is", "nb"])
@@ -176,7 +186,7 @@ def test_the_receipt_page_and_e_mail_are_wholly_in_the_shoppers_language(
     # given the order placed in Icelandic or Norwegian, paid online, collected and captured
     oslo_order.language = language
     oslo_order.save(update_fields=["language"])
-    payment = authorise(client, create_payment(order=oslo_order, variant="dummy"))
+    payment = authorise(client, oslo_order.payments.get())
     mark_ready_for_pickup(order=oslo_order)
     collect_order(order=oslo_order, code=pickup_of(oslo_order).code, by=None, now=COLLECTED_AT)
     blanket, coffee = oslo_order.lines.order_by("pk")

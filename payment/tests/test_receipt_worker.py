@@ -19,7 +19,6 @@ from orders.tests.test_worker import (
     text_of,
     worker_queue,  # noqa: F401 (a fixture)
 )
-from payment.services import create_payment
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 from .test_receipts import authorise, hand_over
@@ -46,8 +45,10 @@ def test_a_real_worker_emails_the_receipt_once_in_the_orders_language(
     coffee = ProductFactory(name_en="Coffee", name_nb="Kaffe", price=Decimal("89.90"), vat_class="reduced")
     StockLevelFactory(store=oslo, product=coffee, on_hand=5)
     with translation.override("nb"):
-        order = place_order(store=oslo, products_and_quantities=[(coffee, 2)], email="ola@example.no", language="nb")
-    payment = authorise(client, create_payment(order=order, variant="dummy"))
+        order = place_order(
+            store=oslo, products_and_quantities=[(coffee, 2)], email="ola@example.no", language="nb", payment="dummy"
+        )
+    payment = authorise(client, order.payments.get())
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     worker = Worker(

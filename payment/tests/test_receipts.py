@@ -12,7 +12,7 @@ from orders.models import Notification, NotificationKind
 from orders.tests.factories import place_order
 from payment.models import Payment, PaymentStatus, Receipt, ReceiptSequence
 from payment.receipts import CapturedLine, ReceiptRefused, issue_receipt
-from payment.services import Actor, capture_payment, create_payment
+from payment.services import Actor, capture_payment
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ STAFF = Actor.staff(None)
 
 
 def authorise(client, payment):
-    """The shopper authorises `payment` on the Dummy provider's form."""
+    """The shopper authorises `payment` (an order's placed paying online) on the Dummy provider's form."""
     page = f"/payments/{payment.token}/"
     client.get(page)
     client.post(page, {"status": "preauth", "fraud_status": "accept", "gateway_response": "3ds-disabled"})
@@ -48,12 +48,12 @@ def reykjavik_order():
     liquorice = ProductFactory(name="Lakkrís", sku="LAK-1", price=Decimal("1290"), vat_class="reduced")
     StockLevelFactory(store=store, product=sweater, on_hand=5)
     StockLevelFactory(store=store, product=liquorice, on_hand=5)
-    return place_order(store=store, products_and_quantities=[(sweater, 1), (liquorice, 2)])
+    return place_order(store=store, products_and_quantities=[(sweater, 1), (liquorice, 2)], payment="dummy")
 
 
 @pytest.fixture
 def authorised(client, reykjavik_order):
-    return authorise(client, create_payment(order=reykjavik_order, variant="dummy"))
+    return authorise(client, reykjavik_order.payments.get())
 
 
 def lines_of(order):
@@ -104,8 +104,8 @@ def test_a_norwegian_store_names_the_norwegian_seller_with_org_number_and_mva(cl
     oslo = StoreFactory(name="Grünerløkka", country="NO", time_zone="Europe/Oslo")
     coffee = ProductFactory(price=Decimal("89.90"), vat_class="reduced")
     StockLevelFactory(store=oslo, product=coffee, on_hand=5)
-    order = place_order(store=oslo, products_and_quantities=[(coffee, 3)])
-    payment = authorise(client, create_payment(order=order, variant="dummy"))
+    order = place_order(store=oslo, products_and_quantities=[(coffee, 3)], payment="dummy")
+    payment = authorise(client, order.payments.get())
 
     receipt = hand_over(payment, [(order.lines.get(), 3)])
 
@@ -123,8 +123,8 @@ def test_numbers_run_on_from_one_series_for_the_whole_shop(client, authorised, r
     other_store = StoreFactory(name="Akureyri")
     mittens = ProductFactory(price=Decimal("4990"))
     StockLevelFactory(store=other_store, product=mittens, on_hand=5)
-    other = place_order(store=other_store, products_and_quantities=[(mittens, 1)])
-    second = hand_over(authorise(client, create_payment(order=other, variant="dummy")), [(other.lines.get(), 1)])
+    other = place_order(store=other_store, products_and_quantities=[(mittens, 1)], payment="dummy")
+    second = hand_over(authorise(client, other.payments.get()), [(other.lines.get(), 1)])
     third = hand_over(authorised, [(liquorice, 2)])
 
     # then the numbers follow on, whatever the store
@@ -215,7 +215,7 @@ def test_the_receipt_e_mail_goes_once_per_order_in_its_language(
     # given an order placed in Icelandic, paid online
     reykjavik_order.language = "is"
     reykjavik_order.save(update_fields=["language"])
-    payment = authorise(client, create_payment(order=reykjavik_order, variant="dummy"))
+    payment = authorise(client, reykjavik_order.payments.get())
     sweater, liquorice = lines_of(reykjavik_order)
 
     # when its receipt is issued, and a later capture issues a second one
