@@ -16,6 +16,9 @@ from .test_receipts import hand_over
 
 pytestmark = pytest.mark.django_db
 
+# A payment's admin page, with its events and receipts (a fixed number however many there are).
+QUERIES = 7
+
 
 def authorised(client, payment):
     page = reverse("payment_page", kwargs={"token": payment.token})
@@ -67,14 +70,18 @@ def test_a_manager_sees_only_their_own_stores_payments(client, two_stores):
     assert theirs.number not in response.content.decode()
 
 
-def test_a_payments_page_lists_its_receipts_with_the_shoppers_page(client, two_stores):
-    # given the Oslo order captured and its receipt issued
+def test_a_payments_page_lists_its_receipts_with_the_shoppers_page(client, two_stores, django_assert_max_num_queries):
+    # given the Oslo order handed over in two parts, each captured with its receipt
     laugavegur, _ours, _paid, theirs, other = two_stores
-    receipt = hand_over(other, [(theirs.lines.get(), 2)])
+    first = hand_over(other, [(theirs.lines.get(), 1)])
+    second = hand_over(other, [(theirs.lines.get(), 1)])
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
 
-    html = client.get(reverse("admin:payment_payment_change", args=[other.pk])).content.decode()
+    # when staff open the payment: its events and receipts at a fixed number of queries
+    with django_assert_max_num_queries(QUERIES):
+        html = client.get(reverse("admin:payment_payment_change", args=[other.pk])).content.decode()
 
-    assert receipt_link(receipt) in html
-    assert "ISK\u00a09,980" in html  # its total
-    assert "ISK\u00a01,996" in html  # its VAT: 9 980 × 25/125 in an Oslo store
+    # then each receipt links to the shopper's page, with its total and VAT
+    assert receipt_link(first) in html and receipt_link(second) in html
+    assert html.count("ISK\u00a04,990") >= 2  # each receipt's total
+    assert html.count("ISK\u00a0998") == 2  # its VAT: 4 990 × 25/125 in an Oslo store
