@@ -99,6 +99,7 @@ class OrderActivity(models.TextChoices):
     REMINDED = "reminded", _("Pickup reminder sent")
     FULFILMENT_STATUS = "fulfilment_status", _("Fulfilment status change")
     EMAILED = "emailed", _("E-mail sent")
+    PARTLY_HANDED_OVER = "partly_handed_over", _("Partly handed over")
 
 
 class CancelReason(models.TextChoices):
@@ -328,6 +329,9 @@ class FulfilmentLine(models.Model):
         OrderLine, verbose_name=_("order line"), related_name="fulfilment_lines", on_delete=models.CASCADE
     )
     quantity = models.PositiveIntegerField(_("quantity"))
+    # Set at hand-over (orders.services.hand_over_fulfilment): the units the shopper took. The
+    # rest (quantity - handed_over) was not handed over and went back on sale. Empty until then.
+    handed_over = models.PositiveIntegerField(_("handed over"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["pk"]
@@ -335,11 +339,19 @@ class FulfilmentLine(models.Model):
         verbose_name_plural = _("fulfilment lines")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="fulfilment_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(handed_over__isnull=True) | Q(handed_over__lte=models.F("quantity")),
+                name="fulfilment_line_handed_over_within_quantity",
+            ),
             models.UniqueConstraint(fields=["fulfilment", "order_line"], name="fulfilment_line_unique_per_line"),
         ]
 
     def __str__(self):
         return f"{self.quantity} × {self.order_line}"
+
+    @property
+    def not_handed_over(self) -> int:
+        return self.quantity - self.handed_over if self.handed_over is not None else 0
 
 
 class OrderEvent(models.Model):

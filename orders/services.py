@@ -74,6 +74,10 @@ class TooManyUnits(OrderError):
     """A fulfilment would carry more units of an order line than the line has."""
 
 
+class NothingHandedOver(OrderError):
+    """A hand-over of no units at all: that is a cancellation, not a hand-over."""
+
+
 @dataclass(frozen=True)
 class Contact:
     name: str
@@ -315,6 +319,94 @@ def transition_fulfilment(
         )
     fulfilment.status = locked.status
     return locked
+
+
+def handed_over_units(*, fulfilment: Fulfilment, quantities: dict[int, int] | None) -> dict[int, int]:
+    """The units of each of the fulfilment's order lines a hand-over gives the shopper, checked:
+    `quantities` is {order line id: units} (None: every line in full; a line left out: none of it).
+    Raises TooManyUnits for a line the fulfilment does not carry or more units than it carries,
+    NothingHandedOver when no unit at all would be handed over."""
+    carried = dict(FulfilmentLine.objects.filter(fulfilment=fulfilment).values_list("order_line_id", "quantity"))
+    if quantities is None:
+        return carried
+    unknown = set(quantities) - set(carried)
+    if unknown:
+        raise TooManyUnits(
+            _("Lines %(lines)s are not part of this hand-over.") % {"lines": ", ".join(map(str, sorted(unknown)))}
+        )
+    units = {line_pk: quantities.get(line_pk, 0) for line_pk in carried}
+    for line_pk, count in units.items():
+        if not 0 <= count <= carried[line_pk]:
+            raise TooManyUnits(
+                _("A line has %(carried)s units; %(asked)s cannot be handed over.")
+                % {"carried": carried[line_pk], "asked": count}
+            )
+    if not any(units.values()):
+        raise NothingHandedOver(
+            _("Nothing would be handed over. Hand over at least one item, or cancel the order instead.")
+        )
+    return units
+
+
+def hand_over_fulfilment(
+    *,
+    fulfilment: Fulfilment,
+    quantities: dict[int, int] | None,
+    by: User | None,
+    at: datetime.datetime,
+) -> Fulfilment:
+    """The shopper takes `quantities` ({order line id: units}, None: all) of a fulfilment whose
+    status the caller has just moved to fulfilled (pickup.services.collect_order, in its
+    transaction). The units handed over leave the stock location (neither reserved nor on hand);
+    the rest go back on sale. Each line keeps what was handed over (FulfilmentLine.handed_over),
+    and a partial hand-over writes a timeline row naming what the shopper did not take."""
+    units = handed_over_units(fulfilment=fulfilment, quantities=quantities)
+    lines = list(
+        FulfilmentLine.objects.select_for_update(of=("self",))
+        .filter(fulfilment=fulfilment)
+        .select_related("order_line")
+        .order_by("pk")
+    )
+    taken: dict[int, int] = {}
+    left: dict[int, int] = {}
+    for line in lines:
+        line.handed_over = units[line.order_line_id]
+        product_id = line.order_line.product_id
+        if product_id is not None:  # a deleted product's units are no longer counted anywhere
+            if line.handed_over:
+                taken[product_id] = taken.get(product_id, 0) + line.handed_over
+            if line.not_handed_over:
+                left[product_id] = left.get(product_id, 0) + line.not_handed_over
+    FulfilmentLine.objects.bulk_update(lines, ["handed_over"])
+    if taken:
+        stock.consume_reserved_stock(store=fulfilment.stock_location, quantities=taken)
+    if left:
+        stock.release_stock(store=fulfilment.stock_location, quantities=left)
+    mark_fulfilled(fulfilment=fulfilment, by=by, at=at)
+    not_taken = [line for line in lines if line.not_handed_over]
+    if not_taken:
+        record_order_activity(
+            order=fulfilment.order,
+            fulfilment=fulfilment,
+            kind=OrderActivity.PARTLY_HANDED_OVER,
+            by=by,
+            note=lambda: (
+                _("Not handed over, back on sale: %(lines)s.")
+                % {"lines": ", ".join(f"{line.not_handed_over} × {line.order_line.product_name}" for line in not_taken)}
+            ),
+        )
+    return fulfilment
+
+
+def handed_over_by_line(*, order: Order) -> dict[int, int]:
+    """Units of each order line the shopper has taken, over the order's fulfilled fulfilments.
+    A fulfilment handed over before partial hand-overs existed counts in full."""
+    taken: dict[int, int] = {}
+    for line_pk, quantity, handed_over in FulfilmentLine.objects.filter(
+        fulfilment__order=order, fulfilment__status=FulfilmentStatus.FULFILLED
+    ).values_list("order_line_id", "quantity", "handed_over"):
+        taken[line_pk] = taken.get(line_pk, 0) + (quantity if handed_over is None else handed_over)
+    return taken
 
 
 def mark_fulfilled(*, fulfilment: Fulfilment, by: User | None, at: datetime.datetime) -> Fulfilment:

@@ -3,6 +3,7 @@
 import datetime
 import hmac
 import secrets
+from collections.abc import Callable
 from functools import partial
 
 from django.core.exceptions import PermissionDenied
@@ -18,12 +19,10 @@ from orders.notifications.outbox import notify
 from orders.services import (
     IllegalTransition,
     OrderError,
-    fulfilment_quantities,
-    mark_fulfilled,
+    hand_over_fulfilment,
     record_order_activity,
     transition_order,
 )
-from stores import services as stock
 from stores.models import Store
 
 from . import curbside
@@ -119,6 +118,15 @@ def pickup_code_matches(order: Order, code: str) -> bool:
     return pickup is not None and hmac.compare_digest(pickup.code.encode(), (code or "").strip().encode())
 
 
+class HandOverRefused(Exception):
+    """The caller's `settle` step refused the hand-over (say, the payment could not be taken):
+    nothing was handed over; the error it raised is `reason`."""
+
+    def __init__(self, reason: Exception):
+        self.reason = reason
+        super().__init__(str(reason))
+
+
 def collect_order(
     *,
     order: Order,
@@ -126,8 +134,16 @@ def collect_order(
     by: User | None,
     ip_address: str | None = None,
     now: datetime.datetime | None = None,
+    quantities: dict[int, int] | None = None,
+    settle: Callable[[Order], object] | None = None,
 ) -> Order:
-    """Hand the order over: the code must match; reserved units leave the store's stock.
+    """Hand the order over: the code must match; the units handed over leave the store's stock.
+
+    `quantities` ({order line id: units}) hands over part of the order; None hands over all of
+    it. Units not handed over go back on sale and the timeline says which
+    (orders.services.hand_over_fulfilment). `settle(order)`, when given, runs last in the
+    hand-over's transaction, once the order is collected: a higher layer takes the payment there
+    (checkout.handover). If it raises, nothing is handed over and HandOverRefused carries its error.
 
     Every code typed is recorded (PickupCodeAttempt), and guessing is bounded: after
     MAX_FAILURES_PER_ORDER wrong codes the order cannot be collected until a manager resets its
@@ -167,13 +183,17 @@ def collect_order(
                         note=lambda: _("Handed over to %(name)s.") % {"name": pickup.collector},
                     )
                     fulfilment = pickup.fulfilment
-                    stock.consume_reserved_stock(
-                        store=fulfilment.stock_location, quantities=fulfilment_quantities(fulfilment)
-                    )
-                    mark_fulfilled(fulfilment=fulfilment, by=by, at=now or timezone.now())
+                    fulfilment.order = collected
+                    hand_over_fulfilment(fulfilment=fulfilment, quantities=quantities, by=by, at=now or timezone.now())
                     curbside.record_hand_over(pickup=pickup, by=by, now=fulfilment.fulfilled_at)
-            except IllegalTransition as error:
+                    if settle is not None:
+                        try:
+                            settle(collected)
+                        except Exception as error:  # re-raised below, after the savepoint rolled back
+                            raise HandOverRefused(error) from error
+            except (IllegalTransition, OrderError, HandOverRefused) as error:
                 failure = error
+                order.status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
     # Raised after the block, so the attempt is committed even though the hand-over failed.
     if failure is not None:
         raise failure
@@ -258,9 +278,12 @@ def hand_over_at_curb(
     by: User | None,
     ip_address: str | None = None,
     now: datetime.datetime | None = None,
+    quantities: dict[int, int] | None = None,
+    settle: Callable[[Order], object] | None = None,
 ) -> Order:
     """Staff bring the order to the car: collect_order checks the code (with its attempt limits),
-    collects the order and closes the curbside visit (curbside.record_hand_over). Returns the
-    collected order. Raises WrongPickupCode, PickupCodeLocked or
-    orders.services.IllegalTransition, as collect_order does."""
-    return collect_order(order=order, code=code, by=by, ip_address=ip_address, now=now)
+    hands over all or `quantities` of it, runs `settle` and closes the curbside visit
+    (curbside.record_hand_over). Returns the collected order. Raises what collect_order raises."""
+    return collect_order(
+        order=order, code=code, by=by, ip_address=ip_address, now=now, quantities=quantities, settle=settle
+    )
