@@ -67,6 +67,15 @@ class PaymentEventKind(models.TextChoices):
     CAPTURE = "capture", _("Capture")
     RELEASE = "release", _("Release")
     REFUND = "refund", _("Refund")
+    # Paid at the store's till (payment.services.record_till_payment): the till is the record.
+    TILL = "till", _("Paid at the till")
+    # A capture the provider refused or could not make at hand-over; nothing changed.
+    CAPTURE_FAILED = "capture_failed", _("Capture failed")
+
+
+# A payment taken at the store's till, recorded by staff (payment.services.record_till_payment).
+# It is not a django-payments provider: no shopper is ever sent to it.
+TILL_VARIANT = "till"
 
 
 class PaymentEventSource(models.TextChoices):
@@ -104,6 +113,8 @@ class Payment(BasePayment):
     # When an authorisation can no longer be captured: set when the payment is authorised, from
     # the provider's validity (PAYMENT_AUTHORISATION_DAYS). Pickup times after it are not offered.
     authorisation_expires_at = models.DateTimeField(_("authorisation expires at"), null=True, blank=True, db_index=True)
+    # A till payment's receipt number, from the till (variant "till" only).
+    till_receipt_number = models.CharField(_("till receipt number"), max_length=40, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -144,6 +155,10 @@ class Payment(BasePayment):
         yield payments.PurchasedItem(
             name=str(self.order.number), quantity=1, price=self.total, currency=self.currency, sku=self.order.number
         )
+
+    @property
+    def is_till(self) -> bool:
+        return self.variant == TILL_VARIANT
 
     @property
     def capturable_amount(self) -> Decimal:
@@ -192,7 +207,7 @@ class PaymentEvent(models.Model):
     """One row per change of a payment: its status, or money captured, released or refunded."""
 
     payment = models.ForeignKey(Payment, verbose_name=_("payment"), related_name="events", on_delete=models.CASCADE)
-    kind = models.CharField(_("what"), max_length=10, choices=PaymentEventKind.choices)
+    kind = models.CharField(_("what"), max_length=20, choices=PaymentEventKind.choices)
     from_status = models.CharField(_("from"), max_length=10, choices=PaymentStatus.choices)
     to_status = models.CharField(_("to"), max_length=10, choices=PaymentStatus.choices)
     # The money this change concerns: the amount authorised or charged for a status change, the
@@ -315,3 +330,73 @@ class ReceiptLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
+
+
+# --- refunds (payment.services.refund_order) ----------------------------------------------------
+
+
+class RefundReason(models.TextChoices):
+    RETURNED = "returned", _("Returned by the shopper")
+    FAULTY = "faulty", _("Faulty or damaged")
+    NOT_HANDED_OVER = "not_handed_over", _("Not handed over")
+    GOODWILL = "goodwill", _("Goodwill or price adjustment")
+    OTHER = "other", _("Other (see note)")
+
+
+class Refund(models.Model):
+    """Money given back from one payment of an order, by lines or by an amount, with its reason
+    (payment.services.refund_order). Its lines say which units of which order lines it was for,
+    so returns can count what was already refunded per line; an amount refund has no lines."""
+
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), related_name="refunds", on_delete=models.PROTECT)
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), related_name="refunds", on_delete=models.PROTECT)
+    # The payment's refund event: the row that moved the money.
+    event = models.OneToOneField(
+        PaymentEvent, verbose_name=_("payment event"), related_name="refund", on_delete=models.PROTECT
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=20, choices=RefundReason.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    # A till payment is refunded at the till: its return receipt's number.
+    till_receipt_number = models.CharField(_("till receipt number"), max_length=40, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.amount} ({self.reason})"
+
+
+class RefundLine(models.Model):
+    """Units of one order line a refund gave the money back for, and that money."""
+
+    refund = models.ForeignKey(Refund, verbose_name=_("refund"), related_name="lines", on_delete=models.CASCADE)
+    order_line = models.ForeignKey(
+        "orders.OrderLine", verbose_name=_("order line"), related_name="refund_lines", on_delete=models.PROTECT
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("refunded line")
+        verbose_name_plural = _("refunded lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="refund_line_quantity_positive"),
+            models.UniqueConstraint(fields=["refund", "order_line"], name="refund_line_unique_per_line"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.order_line_id}"

@@ -19,32 +19,39 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING
+from urllib.error import URLError
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from payments import RedirectNeeded
+from payments import PaymentError, RedirectNeeded
 from payments.core import provider_factory
 
 from accounts.services import signed_in
 from o2o_site.money import format_money
-from orders.models import Order, OrderStatus
-from orders.services import mark_order_paid
+from orders.models import Order, OrderLine, OrderStatus
+from orders.services import handed_over_by_line, mark_order_paid
 
 from .models import (
     OPEN_PAYMENT_STATUSES,
     PAYMENT_TRANSITIONS,
     SUCCEEDED_PAYMENT_STATUSES,
+    TILL_VARIANT,
     Payment,
     PaymentEvent,
     PaymentEventKind,
     PaymentEventSource,
     PaymentStatus,
+    Refund,
+    RefundLine,
+    RefundReason,
     authorisation_validity,
 )
 from .signals import settlement_due
+from .till import TILL_PROVIDER, clean_till_receipt_number
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -137,6 +144,14 @@ def create_payment(*, order: Order, variant: str) -> Payment:
         description=str(_("Order %(number)s") % {"number": order.number}),
         billing_email=order.contact_email,
     )
+
+
+def _provider(payment: Payment):
+    """The provider that moves `payment`'s money: django-payments' for its variant, or, for a
+    payment taken at the till, one that only records (payment.till)."""
+    if payment.variant == TILL_VARIANT:
+        return TILL_PROVIDER
+    return provider_factory(payment.variant, payment)
 
 
 def _lock(payment: Payment) -> Payment:
@@ -296,7 +311,7 @@ def capture_payment(*, payment: Payment, amount: Decimal, by: Actor, note: str =
             raise IllegalPaymentTransition(locked, PaymentStatus.CONFIRMED)
         if not Decimal("0") < amount <= locked.capturable_amount:
             raise NothingToDo(f"payment {locked.pk}: cannot capture {amount} of {locked.capturable_amount} left")
-        provider = provider_factory(locked.variant, locked)
+        provider = _provider(locked)
         with Payment.changes_recorded():
             provider.capture(locked, amount)
         locked.status = PaymentStatus.CONFIRMED
@@ -314,6 +329,62 @@ def capture_payment(*, payment: Payment, amount: Decimal, by: Actor, note: str =
     return payment
 
 
+def capture_and_release(
+    *, payment: Payment, amount: Decimal, by: Actor, capture_note: str = "", release_note: str = ""
+) -> Payment:
+    """Take `amount` of an authorisation and let go of the rest, under one lock: what a hand-over
+    does (checkout.handover). `amount` may be 0 (nothing handed over is worth money): all is let go.
+
+    A capture the provider refuses raises and changes nothing. A release the provider then fails
+    to make leaves the capture standing (the money was taken) and the rest authorised, to lapse
+    or be released later; it is logged.
+    """
+    with transaction.atomic():
+        locked = _lock(payment)
+        if locked.status not in (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED):
+            raise IllegalPaymentTransition(locked, PaymentStatus.CONFIRMED)
+        if not Decimal("0") <= amount <= locked.capturable_amount:
+            raise NothingToDo(f"payment {locked.pk}: cannot capture {amount} of {locked.capturable_amount} left")
+        provider = _provider(locked)
+        if amount > 0:
+            before = _Before.of(locked)
+            with Payment.changes_recorded():
+                provider.capture(locked, amount)
+            locked.status = PaymentStatus.CONFIRMED
+            locked.captured_amount = before.captured + amount
+            _record(
+                locked,
+                before,
+                by,
+                kind=PaymentEventKind.CAPTURE,
+                amount=amount,
+                provider_reference=_last_reference(locked),
+                note=capture_note,
+            )
+        remaining = locked.capturable_amount
+        if remaining > 0:
+            before = _Before.of(locked)
+            try:
+                with transaction.atomic(), Payment.changes_recorded():
+                    provider.release(locked)
+            except (PaymentError, URLError, OSError) as error:
+                logger.warning("payment %s: the rest could not be released, it will lapse: %s", locked.pk, error)
+            else:
+                locked.status = PaymentStatus.CANCELLED if before.captured == 0 else PaymentStatus.CONFIRMED
+                locked.released_amount = before.released + remaining
+                _record(
+                    locked,
+                    before,
+                    by,
+                    kind=PaymentEventKind.RELEASE,
+                    amount=remaining,
+                    provider_reference=_last_reference(locked),
+                    note=release_note,
+                )
+    _refresh(payment, locked)
+    return payment
+
+
 def release_payment(*, payment: Payment, by: Actor, note: str = "") -> Payment:
     """Let go of what is left of an authorisation: all of it (the payment is cancelled) or, after
     a partial capture, the rest (the payment stays captured)."""
@@ -325,7 +396,7 @@ def release_payment(*, payment: Payment, by: Actor, note: str = "") -> Payment:
         remaining = locked.capturable_amount
         if remaining <= 0:
             raise NothingToDo(f"payment {locked.pk}: nothing left to release")
-        provider = provider_factory(locked.variant, locked)
+        provider = _provider(locked)
         with Payment.changes_recorded():
             provider.release(locked)
         locked.status = PaymentStatus.CANCELLED if before.captured == 0 else PaymentStatus.CONFIRMED
@@ -353,7 +424,7 @@ def refund_payment(*, payment: Payment, amount: Decimal, by: Actor, note: str = 
             raise IllegalPaymentTransition(locked, PaymentStatus.REFUNDED)
         if not Decimal("0") < amount <= locked.refundable_amount:
             raise NothingToDo(f"payment {locked.pk}: cannot refund {amount} of {locked.refundable_amount}")
-        provider = provider_factory(locked.variant, locked)
+        provider = _provider(locked)
         with Payment.changes_recorded():
             provider.refund(locked, amount)
         locked.refunded_amount = before.refunded + amount
@@ -380,7 +451,7 @@ def cancel_payment(*, payment: Payment, by: Actor, note: str = "") -> Payment:
         before = _Before.of(locked)
         if locked.status not in (PaymentStatus.WAITING, PaymentStatus.INPUT):
             raise IllegalPaymentTransition(locked, PaymentStatus.CANCELLED)
-        provider = provider_factory(locked.variant, locked)
+        provider = _provider(locked)
         with Payment.changes_recorded():
             provider.cancel(locked)
         locked.status = PaymentStatus.CANCELLED
@@ -413,7 +484,8 @@ def settle_order_payments(*, order: Order, by: Actor | None = None) -> Settlemen
     are collected, not raised, so one failing payment does not hold back the others."""
     by = by or Actor.shop(note=gettext("order cancelled") if order.status == OrderStatus.CANCELLED else "")
     events, failed = [], []
-    payments = list(Payment.objects.filter(order=order).order_by("created", "pk"))
+    # A till payment is the till's record, settled at the till: never voided or refunded here.
+    payments = list(Payment.objects.filter(order=order).exclude(variant=TILL_VARIANT).order_by("created", "pk"))
     keeper = None
     if order.status != OrderStatus.CANCELLED:
         keeper = next((p.pk for p in payments if p.status in SUCCEEDED_PAYMENT_STATUSES), None)
@@ -458,3 +530,229 @@ def payments_to_settle() -> QuerySet[Payment]:
         & (Q(refunded_amount__lt=F("captured_amount")) | Q(total__gt=F("captured_amount") + F("released_amount")))
     )
     return Payment.objects.filter(holding, order__status=OrderStatus.CANCELLED)
+
+
+# --- hand-over: the till, a failed capture ---------------------------------------------------------
+
+
+class TillReceiptRefused(PaymentRefused):
+    """The till's receipt number is missing, malformed or already recorded; `message` says which."""
+
+
+def capturable_payment(*, order: Order) -> Payment | None:
+    """The order's authorisation that still holds money to capture (the newest), or None."""
+    for payment in Payment.objects.filter(order=order, status__in=(PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED)):
+        if payment.capturable_amount > 0 and payment.variant != TILL_VARIANT:
+            return payment
+    return None
+
+
+def check_till_receipt_number(*, order: Order, number: str) -> str:
+    """The till receipt number cleaned (payment.till.clean_till_receipt_number), refused when it
+    is already recorded for another payment at the order's store (a number typed twice)."""
+    try:
+        number = clean_till_receipt_number(number)
+    except ValidationError as error:
+        raise TillReceiptRefused(error.messages[0]) from None
+    used = (
+        Payment.objects.filter(variant=TILL_VARIANT, till_receipt_number=number, order__store_id=order.store_id)
+        .exclude(order=order)
+        .values_list("order__number", flat=True)
+        .first()
+    )
+    if used:
+        raise TillReceiptRefused(
+            gettext("Till receipt %(receipt)s is already recorded for order %(number)s.")
+            % {"receipt": number, "number": used}
+        )
+    return number
+
+
+def record_till_payment(*, order: Order, amount: Decimal, receipt_number: str, by: User | None) -> Payment:
+    """Staff took `amount` for `order` at the store's till: a payment of variant "till", captured,
+    with the till's receipt number (see payment.till for why a till payment is a Payment).
+
+    Like every payment it is for the order's total: `amount` is captured and the rest of the total
+    counts as released (it was not taken: units not handed over, or paid another way).
+    """
+    number = check_till_receipt_number(order=order, number=receipt_number)
+    if not Decimal("0") < amount <= order.total:
+        raise NothingToDo(f"order {order.number}: cannot take {amount} of {order.total} at the till")
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            order=order,
+            variant=TILL_VARIANT,
+            status=PaymentStatus.CONFIRMED,
+            total=order.total,
+            currency=order.currency,
+            captured_amount=amount,
+            released_amount=order.total - amount,
+            till_receipt_number=number,
+            description=str(_("Order %(number)s") % {"number": order.number}),
+            billing_email=order.contact_email,
+        )
+        actor = Actor.staff(by)
+        PaymentEvent.objects.create(
+            payment=payment,
+            kind=PaymentEventKind.TILL,
+            from_status=PaymentStatus.WAITING,
+            to_status=PaymentStatus.CONFIRMED,
+            amount=amount,
+            currency=payment.currency,
+            source=actor.source,
+            actor=actor.user,
+            provider_reference=number,
+        )
+    return payment
+
+
+def record_failed_capture(*, payment: Payment, amount: Decimal, error: str, by: Actor) -> PaymentEvent:
+    """Write down a capture the provider refused or could not make (the capture itself was rolled
+    back and the payment is as it was): staff and the audit see it, and the hand-over screen
+    offers the till from then on."""
+    return PaymentEvent.objects.create(
+        payment=payment,
+        kind=PaymentEventKind.CAPTURE_FAILED,
+        from_status=payment.status,
+        to_status=payment.status,
+        amount=amount,
+        currency=payment.currency,
+        source=by.source,
+        actor=by.user,
+        note=" · ".join(part for part in (by.note, error) if part)[:255],
+    )
+
+
+def last_capture_failure(*, payment: Payment) -> PaymentEvent | None:
+    """The failed capture since the payment last changed, if its latest event is one."""
+    last = PaymentEvent.objects.filter(payment=payment).order_by("-created_at", "-pk").first()
+    return last if last is not None and last.kind == PaymentEventKind.CAPTURE_FAILED else None
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+
+
+class RefundRefused(PaymentRefused):
+    """A refund the shop does not make, with a message for staff; nothing was changed."""
+
+
+def refunded_by_line(*, order: Order, not_handed_over: bool = False) -> dict[int, int]:
+    """Units of each order line refunded so far: of the units handed over, or (`not_handed_over`)
+    of those the shopper did not take."""
+    refunds = RefundLine.objects.filter(refund__order=order)
+    if not_handed_over:
+        refunds = refunds.filter(refund__reason=RefundReason.NOT_HANDED_OVER)
+    else:
+        refunds = refunds.exclude(refund__reason=RefundReason.NOT_HANDED_OVER)
+    return dict(refunds.values("order_line").annotate(units=Sum("quantity")).values_list("order_line", "units"))
+
+
+def refundable_payment(*, order: Order) -> Payment | None:
+    """The payment a refund of `order` gives money back from: the one with most money left to
+    give back (an order is paid by one payment; a second one only after a failed capture, which
+    took nothing)."""
+    paid = [p for p in Payment.objects.filter(order=order, status=PaymentStatus.CONFIRMED) if p.refundable_amount > 0]
+    return max(paid, key=lambda payment: (payment.refundable_amount, payment.pk), default=None)
+
+
+def refund_order(
+    *,
+    order: Order,
+    reason: RefundReason,
+    by: User | None,
+    lines: dict[int, int] | None = None,
+    amount: Decimal | None = None,
+    note: str = "",
+    till_receipt_number: str = "",
+) -> Refund:
+    """Give money back for `order`: for `lines` ({order line id: units}, their value from the
+    order's unit prices) or for an `amount`, never both; with a reason (RefundReason; "other"
+    needs a note). Each line's refunded units never exceed the units handed over, and the money
+    never exceeds what was captured: the order's row is locked first, so two members of staff
+    refunding the same order at once are served one after the other and the second is measured
+    against what the first gave back (a database constraint stands behind it). A till payment is
+    refunded at the till: `till_receipt_number` is then the till's return receipt.
+
+    Raises RefundRefused (a message for staff) and lets a provider's error through; either way
+    nothing is changed.
+    """
+    if (lines is None) == (amount is None):
+        raise RefundRefused(gettext("Refund either lines or an amount."))
+    reason = RefundReason(reason)
+    note = " ".join((note or "").split())[:255]
+    if reason == RefundReason.OTHER and not note:
+        raise RefundRefused(gettext("Say why in the note when the reason is “other”."))
+    with transaction.atomic():
+        locked_order = Order.objects.select_for_update().get(pk=order.pk)
+        payment = refundable_payment(order=locked_order)
+        if payment is None:
+            raise RefundRefused(gettext("Nothing paid for this order is left to refund."))
+        refund_lines = []
+        if lines is not None:
+            refund_lines = _refund_lines(locked_order, {pk: units for pk, units in lines.items() if units}, reason)
+            amount = sum((line.amount for line in refund_lines), Decimal("0"))
+        if amount is None or amount <= 0:
+            raise RefundRefused(gettext("Choose what to refund: at least one item, or an amount above zero."))
+        if amount > payment.refundable_amount:
+            raise RefundRefused(
+                gettext("At most %(left)s can be refunded; %(asked)s is more.")
+                % {"left": _money(payment.refundable_amount, order), "asked": _money(amount, order)}
+            )
+        number = ""
+        if payment.variant == TILL_VARIANT:
+            try:
+                number = clean_till_receipt_number(till_receipt_number)
+            except ValidationError as error:
+                raise RefundRefused(
+                    gettext("This order was paid at the till: refund it at the till and enter its receipt number.")
+                    + " "
+                    + error.messages[0]
+                ) from None
+        refund_payment(payment=payment, amount=amount, by=Actor.staff(by), note=note or str(reason.label))
+        event = PaymentEvent.objects.filter(payment=payment, kind=PaymentEventKind.REFUND).order_by("-pk").first()
+        if number:
+            event.provider_reference = number
+            event.save(update_fields=["provider_reference"])
+        refund = Refund.objects.create(
+            order=locked_order,
+            payment=payment,
+            event=event,
+            amount=amount,
+            reason=reason,
+            note=note,
+            till_receipt_number=number,
+            created_by=signed_in(by),
+        )
+        for line in refund_lines:
+            line.refund = refund
+        RefundLine.objects.bulk_create(refund_lines)
+    return refund
+
+
+def _refund_lines(order: Order, units: dict[int, int], reason: RefundReason) -> list[RefundLine]:
+    """The refund's lines, each checked: units handed over and not yet refunded, or, for units
+    refunded because they were not handed over (charged at checkout), those units."""
+    order_lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
+    taken = handed_over_by_line(order=order)
+    not_handed_over = reason == RefundReason.NOT_HANDED_OVER
+    refunded = refunded_by_line(order=order, not_handed_over=not_handed_over)
+    found = []
+    for line_pk, count in sorted(units.items()):
+        line = order_lines.get(line_pk)
+        if line is None:
+            raise RefundRefused(gettext("That line is not part of this order."))
+        if not_handed_over:
+            left = line.quantity - taken.get(line_pk, 0) - refunded.get(line_pk, 0)
+        else:
+            left = taken.get(line_pk, 0) - refunded.get(line_pk, 0)
+        if not 0 < count <= left:
+            raise RefundRefused(
+                gettext("%(product)s: %(left)s can be refunded, not %(asked)s.")
+                % {"product": line.product_name, "left": max(left, 0), "asked": count}
+            )
+        found.append(RefundLine(order_line=line, quantity=count, amount=line.unit_price * count))
+    return found
+
+
+def _money(amount: Decimal, order: Order) -> str:
+    return format_money(amount, order.currency)

@@ -189,6 +189,8 @@ STORE_MANAGER_PERMISSIONS = (
     ("pickup", "view_curbsidevisit"),
     ("payment", "view_payment"),
     ("payment", "view_paymentevent"),
+    ("payment", "view_refund"),
+    ("payment", "add_refund"),
     ("catalog", "view_product"),
     ("catalog", "view_category"),
     ("payment", "view_receipt"),

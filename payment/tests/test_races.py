@@ -9,9 +9,22 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from payment.models import Payment, PaymentEvent, PaymentStatus
-from payment.services import Actor, NothingToDo, capture_payment, create_payment, refund_payment
+from accounts.tests.factories import StoreManagerFactory
+from checkout.handover import hand_over
+from payment.models import Payment, PaymentEvent, PaymentStatus, Refund, RefundReason
+from payment.services import (
+    Actor,
+    NothingToDo,
+    RefundRefused,
+    capture_payment,
+    create_payment,
+    refund_order,
+    refund_payment,
+)
+from pickup.selectors import pickup_of
+from pickup.services import mark_ready_for_pickup
 
+from .factories import authorised_payment
 from .test_vipps import send_webhook
 
 pytestmark = pytest.mark.postgres
@@ -88,3 +101,45 @@ def test_two_refunds_at_the_same_moment_never_give_back_more_than_was_captured(
     payment.refresh_from_db()
     assert (payment.refunded_amount, payment.status) == (Decimal("20000"), PaymentStatus.CONFIRMED)
     assert PaymentEvent.objects.filter(payment=payment, kind="refund").count() == 1
+
+
+def test_two_managers_refunding_the_same_lines_at_once_refund_them_once(require_postgres, transactional_db, order):
+    # given Anna's order, paid online and handed over in full (ISK 32,970 captured)
+    payment = authorised_payment(order)
+    mark_ready_for_pickup(order=order)
+    managers = [StoreManagerFactory(stores=[order.store]) for _ in range(2)]
+    hand_over(order=order, code=pickup_of(order).code, by=managers[0])
+    sweater = order.lines.get(product_name="Hekla lopapeysa")
+
+    # when two managers refund the one sweater at the same moment
+    def refund(index):
+        return refund_order(order=order, lines={sweater.pk: 1}, reason=RefundReason.RETURNED, by=managers[index])
+
+    results = run_together(2, refund)
+
+    # then one refund went through, the other was refused, and the sweater was refunded once
+    assert sum(isinstance(result, Refund) for result in results) == 1, results
+    assert sum(isinstance(result, RefundRefused) for result in results) == 1, results
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("24990")
+    assert Refund.objects.get().lines.get().quantity == 1
+
+
+def test_two_managers_refunding_amounts_at_once_never_exceed_what_was_taken(require_postgres, transactional_db, order):
+    # given ISK 32,970 taken at hand-over
+    payment = authorised_payment(order)
+    mark_ready_for_pickup(order=order)
+    manager = StoreManagerFactory(stores=[order.store])
+    hand_over(order=order, code=pickup_of(order).code, by=manager)
+
+    # when three managers each refund ISK 15,000 at once
+    def refund(index):
+        return refund_order(order=order, amount=Decimal("15000"), reason=RefundReason.GOODWILL, by=manager)
+
+    results = run_together(3, refund)
+
+    # then two went through and the third was refused: ISK 30,000 of 32,970 given back
+    assert sum(isinstance(result, Refund) for result in results) == 2, results
+    assert sum(isinstance(result, RefundRefused) for result in results) == 1, results
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("30000")

@@ -41,6 +41,9 @@ EXPECTED_PERMISSIONS = {
     "pickup.view_curbsidevisit",
     "payment.view_payment",
     "payment.view_paymentevent",
+    # Refunds from the order's page (issue 10), for their own stores' orders only.
+    "payment.view_refund",
+    "payment.add_refund",
     "catalog.view_product",
     "catalog.view_category",
     "payment.view_receipt",
