@@ -19,9 +19,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from checkout import handover
 from o2o_site.money import format_money
 from o2o_site.vat import format_rate
 from orders import services as order_services
@@ -38,7 +40,9 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications import outbox
+from payment.history import payment_history
 from payment.selectors import authorisation_expiry_of, with_authorisation_expiring
+from payment.services import PaymentRefused, RefundRefused, refund_order, refundable_payment, refunded_by_line
 from pickup import services as pickup_services
 from pickup.admin import PickupSettingsInline
 from pickup.models import Pickup
@@ -49,7 +53,7 @@ from stores.models import Store
 from stores.services import StockError
 
 from .admin_filters import AuthorisationExpiringListFilter, PickupSlotListFilter
-from .admin_forms import CollectOrderForm
+from .admin_forms import CollectOrderForm, RefundForm
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -185,6 +189,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             {"fields": ("method_display", "pickup_slot_display", "collector_display", "vehicle", "curbside")},
         ),
         (_("Hand-over"), {"fields": ("fulfilled_at", "fulfilled_by")}),
+        (_("Payment"), {"fields": ("payment_history_display",)}),
     )
     readonly_fields = (
         "number",
@@ -207,6 +212,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "collector_display",
         "vehicle",
         "curbside",
+        "payment_history_display",
     )
     inlines = (OrderLineInline, FulfilmentInline, NotificationInline, OrderEventInline)
 
@@ -282,6 +288,36 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             parts.append(gettext("waited %(minutes)s min") % {"minutes": round(visit.wait_seconds / 60)})
         return ", ".join(parts)
 
+    @admin.display(description=_("payment history"))
+    def payment_history_display(self, order):
+        """Every change of the order's payments: authorised, captured, released, refunded, paid at
+        the till, failed captures; with who and the provider's or till's reference."""
+        entries = payment_history(order, for_staff=True)
+        if not entries:
+            return gettext("No payment yet: paid at pickup, at the till.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(timezone.localtime(entry.created_at, order.store.zone), "SHORT_DATETIME_FORMAT"),
+                    entry.text,
+                    entry.event.actor or entry.event.get_source_display(),
+                    entry.event.provider_reference,
+                )
+                for entry in entries
+            ),
+        )
+        return format_html(
+            '<table data-testid="admin-payment-history"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            gettext("at"),
+            gettext("what"),
+            gettext("by"),
+            gettext("reference"),
+            rows,
+        )
+
     def has_delete_permission(self, request, obj=None):
         return False  # an order with reserved stock is cancelled, never deleted
 
@@ -352,6 +388,9 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_collect"] = obj is not None and can_be_collected(obj)
+        context["can_refund"] = (
+            obj is not None and self.has_refund_permission(request) and refundable_payment(order=obj) is not None
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # Actions: each order goes through its own service call, so one order that cannot move
@@ -488,6 +527,11 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.collect_view),
                 name=f"{self._url_prefix}_collect",
             ),
+            path(
+                "<path:object_id>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name=f"{self._url_prefix}_refund",
+            ),
             *super().get_urls(),
         ]
 
@@ -497,27 +541,42 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             raise Http404(gettext("No such order in your stores."))
         if not self.has_change_permission(request, order):
             raise PermissionDenied
-        form = CollectOrderForm(request.POST or None)
+        settlement = handover.settlement_for(order)
+        lines = list(order.lines.all())
+
+        def hand_over_form(data=None):
+            return CollectOrderForm(
+                data,
+                lines=lines,
+                offers_till=settlement.offers_till,
+                needs_till_receipt=settlement.needs_till_receipt,
+            )
+
+        form = hand_over_form(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                collected = pickup_services.collect_order(
+                handed = handover.hand_over(
                     order=order,
                     code=form.cleaned_data["code"],
                     by=request.user,
+                    quantities=form.quantities,
+                    till_receipt_number=form.cleaned_data.get("till_receipt_number", ""),
                     ip_address=request.META.get("REMOTE_ADDR"),
                 )
             except pickup_services.WrongPickupCode as error:
                 form.add_error("code", str(error))
             except order_services.IllegalTransition as error:
                 form.add_error(None, _not_collectable_message(error.order))
+            except handover.CaptureFailed as error:
+                # Offer the till from now on: the failure is recorded on the payment.
+                settlement = handover.settlement_for(order)
+                form = hand_over_form(request.POST)
+                form.is_valid()
+                form.add_error(None, str(error))
+            except (handover.HandOverError, order_services.OrderError, PaymentRefused) as error:
+                form.add_error("till_receipt_number" if "till_receipt_number" in form.fields else None, str(error))
             else:
-                staff = request.user.get_full_name() or request.user.get_username()
-                self.message_user(
-                    request,
-                    gettext("Order %(number)s handed over by %(staff)s.")
-                    % {"number": collected.number, "staff": staff},
-                    messages.SUCCESS,
-                )
+                self.message_user(request, _handed_over_message(request.user, handed), messages.SUCCESS)
                 return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_change", args=[order.pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -526,15 +585,105 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             "original": order,
             "order": order,
             "pickup": pickup_of(order),
-            "lines": order.lines.all(),
+            "lines": lines,
             "total": format_money(order.total, order.currency),
             "form": form,
+            "settlement": settlement,
+            "authorised": format_money(settlement.authorisation.capturable_amount, order.currency)
+            if settlement.authorisation
+            else "",
             "can_collect": can_be_collected(order),
             "not_collectable": "" if can_be_collected(order) else _not_collectable_message(order),
             "locked": pickup_services.pickup_lock_reason(order=order, user=request.user),
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/orders/order/collect.html", context)
+
+    # The refund screen: a manager gives money back for units handed over, or an amount.
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm("payment.add_refund")
+
+    def refund_view(self, request, object_id):
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404(gettext("No such order in your stores."))
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        payment = refundable_payment(order=order)
+        form = self._refund_form(order, payment, request.POST or None)
+        if request.method == "POST" and payment is not None and form.is_valid():
+            data = form.cleaned_data
+            try:
+                refund = refund_order(
+                    order=order,
+                    lines=data["lines"],
+                    amount=None if data["lines"] else data["amount"],
+                    reason=data["reason"],
+                    note=data["note"],
+                    till_receipt_number=data.get("till_receipt_number", ""),
+                    by=request.user,
+                )
+            except RefundRefused as error:
+                form.add_error(None, str(error))
+            except handover.PROVIDER_ERRORS as error:
+                form.add_error(
+                    None,
+                    gettext("The payment provider did not refund (%(reason)s). Nothing was refunded; try again.")
+                    % {"reason": error},
+                )
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(amount)s refunded for order %(number)s.")
+                    % {"amount": format_money(refund.amount, order.currency), "number": order.number},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Refund order %(number)s") % {"number": order.number},
+            "opts": self.opts,
+            "original": order,
+            "order": order,
+            "payment": payment,
+            "form": form,
+            "refundable": format_money(payment.refundable_amount, order.currency) if payment else "",
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/orders/order/refund.html", context)
+
+    def _refund_form(self, order, payment, data):
+        if payment is None:
+            return RefundForm(data)
+        taken = order_services.handed_over_by_line(order=order)
+        refunded = refunded_by_line(order=order)
+        lines = [
+            (line, taken.get(line.pk, 0) - refunded.get(line.pk, 0))
+            for line in order.lines.all()
+            if taken.get(line.pk, 0) - refunded.get(line.pk, 0) > 0
+        ]
+        return RefundForm(data, lines=lines, till=payment.is_till)
+
+
+def _handed_over_message(user, handed) -> str:
+    staff = user.get_full_name() or user.get_username()
+    message = gettext("Order %(number)s handed over by %(staff)s.") % {"number": handed.order.number, "staff": staff}
+    currency = handed.order.currency
+    if handed.captured is not None and handed.value < handed.order.total:
+        message += " " + gettext("%(amount)s was captured from the card payment; the rest was released.") % {
+            "amount": format_money(handed.value, currency)
+        }
+    elif handed.captured is not None:
+        message += " " + gettext("%(amount)s was captured from the card payment.") % {
+            "amount": format_money(handed.value, currency)
+        }
+    elif handed.till is not None:
+        message += " " + gettext("%(amount)s paid at the till, receipt %(receipt)s.") % {
+            "amount": format_money(handed.value, currency),
+            "receipt": handed.till.till_receipt_number,
+        }
+    return message
 
 
 def can_be_collected(order) -> bool:

@@ -1,11 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from payment.models import Payment, RefundReason
 from pickup.models import Pickup
 
 
 class CollectOrderForm(forms.Form):
-    """What staff type at the counter: the code the shopper shows (from the e-mail or order page)."""
+    """What staff type at the counter: the code the shopper shows (from the e-mail or order page),
+    how many of each line the shopper takes (all, unless staff change it), and, for an order paid
+    at the till, the till's receipt number."""
 
     code = forms.CharField(
         label=_("Pickup code"),
@@ -21,5 +24,98 @@ class CollectOrderForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, lines=(), offers_till=False, needs_till_receipt=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            self.fields[f"line-{line.pk}"] = forms.IntegerField(
+                label=line.product_name,
+                min_value=0,
+                max_value=line.quantity,
+                initial=line.quantity,
+                required=False,  # left out: the whole line is handed over
+                widget=forms.NumberInput(
+                    attrs={"class": "vIntegerField", "data-testid": f"hand-over-quantity-{line.sku}"}
+                ),
+            )
+        if offers_till:
+            self.fields["till_receipt_number"] = forms.CharField(
+                label=_("Till receipt number"),
+                max_length=Payment._meta.get_field("till_receipt_number").max_length,
+                required=needs_till_receipt,
+                help_text=_("Take the payment at the till, then type the number on the till's receipt."),
+                error_messages={"required": _("Enter the receipt number printed by the till.")},
+                widget=forms.TextInput(attrs={"autocomplete": "off", "data-testid": "till-receipt-input"}),
+            )
+
     def clean_code(self):
         return self.cleaned_data["code"].strip().replace(" ", "")
+
+    def quantity_fields(self):
+        return [(line, self[f"line-{line.pk}"]) for line in self.lines]
+
+    @property
+    def quantities(self) -> dict[int, int]:
+        quantities = {}
+        for line in self.lines:
+            units = self.cleaned_data.get(f"line-{line.pk}")
+            quantities[line.pk] = line.quantity if units is None else units
+        return quantities
+
+
+class RefundForm(forms.Form):
+    """A manager's refund: units of the lines handed over, or an amount; a reason always."""
+
+    amount = forms.DecimalField(
+        label=_("Or an amount"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Leave the quantities at 0 to refund an amount instead."),
+        widget=forms.NumberInput(attrs={"data-testid": "refund-amount", "step": "any"}),
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[(value, label) for value, label in RefundReason.choices if value != RefundReason.NOT_HANDED_OVER],
+        widget=forms.Select(attrs={"data-testid": "refund-reason"}),
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=255, required=False, widget=forms.TextInput(attrs={"data-testid": "refund-note"})
+    )
+
+    def __init__(self, *args, lines=(), refundable=None, till=False, **kwargs):
+        """`lines`: (order line, units that may still be refunded) pairs."""
+        super().__init__(*args, **kwargs)
+        self.lines = [(line, left) for line, left in lines]
+        for line, left in self.lines:
+            self.fields[f"line-{line.pk}"] = forms.IntegerField(
+                label=line.product_name,
+                min_value=0,
+                max_value=left,
+                initial=0,
+                required=False,
+                widget=forms.NumberInput(
+                    attrs={"class": "vIntegerField", "data-testid": f"refund-quantity-{line.sku}"}
+                ),
+            )
+        if till:
+            self.fields["till_receipt_number"] = forms.CharField(
+                label=_("Till return receipt number"),
+                max_length=40,
+                help_text=_("This order was paid at the till: pay the refund out at the till and type its number."),
+                widget=forms.TextInput(attrs={"autocomplete": "off", "data-testid": "refund-till-receipt"}),
+            )
+
+    def quantity_fields(self):
+        return [(line, left, self[f"line-{line.pk}"]) for line, left in self.lines]
+
+    def clean(self):
+        data = super().clean()
+        units = {line.pk: data.get(f"line-{line.pk}") or 0 for line, _left in self.lines}
+        data["lines"] = {pk: count for pk, count in units.items() if count} or None
+        if data["lines"] and data.get("amount"):
+            raise forms.ValidationError(_("Refund either lines or an amount."))
+        if not data["lines"] and not data.get("amount"):
+            raise forms.ValidationError(_("Choose what to refund: at least one item, or an amount above zero."))
+        return data

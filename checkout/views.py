@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from o2o_site.money import format_money
 from o2o_site.vat import vat_by_rate
-from orders.models import FulfilmentMethod, Order
+from orders.models import FulfilmentMethod, Order, OrderStatus
 from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
     available_units_at,
@@ -28,6 +28,8 @@ from orders.selectors import (
     stores_able_to_supply,
 )
 from orders.services import AlreadyPlaced, Contact, OrderError, expire_payment_hold, expire_payment_holds
+from payment.history import payment_history
+from payment.models import PaymentEventKind, PaymentStatus
 from payment.receipts import receipts_for_order_page
 from payment.selectors import Outcome, order_payments, provider_label
 from pickup.curbside import curbside_step
@@ -460,12 +462,33 @@ def order_detail(request, token):
             "withdrawal": receipts.withdrawal,
             "paid_online": order_payments(order),
             "outcomes": Outcome,
+            "timeline": order_timeline(order),
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def order_timeline(order: Order) -> list:
+    """The order's history and its payment's in one list, oldest first: each item is an
+    orders.OrderEvent or a payment.history.PaymentHistoryEntry (both have `created_at`).
+
+    An order paid at checkout already says so in its own history (awaiting payment → placed,
+    "Paid online: … authorised"), so the payment's authorisation or charge is not told twice."""
+    events = list(order.events.all())
+    paid_at_checkout = any(event.from_status == OrderStatus.AWAITING_PAYMENT for event in events)
+    payments = [
+        entry
+        for entry in payment_history(order)
+        if not (
+            paid_at_checkout
+            and entry.event.kind == PaymentEventKind.STATUS
+            and entry.event.to_status in (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED)
+        )
+    ]
+    return sorted([*events, *payments], key=lambda item: item.created_at)
 
 
 # The shopper's view of a curbside order: ready → on the way → checked in → handed over.

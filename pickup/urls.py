@@ -8,5 +8,4 @@ urlpatterns = [
     path("check-in/<str:number>/<str:signature>/", views.check_in, name="check_in"),
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
-    path("queue/<str:number>/hand-over/", views.hand_over, name="hand_over"),
 ]

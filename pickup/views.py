@@ -1,25 +1,25 @@
 """Curbside pages: the shopper's check-in page (signed link, no login) and the staff queue.
 
-Thin: pickup.curbside does the work, pickup.selectors reads the queue.
+Thin: pickup.curbside does the work, pickup.selectors reads the queue. Handing an order over at
+the curb takes its payment too, so that view composes pickup and payment a layer up
+(backoffice.views.curb_hand_over).
 """
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from orders.models import Order
-from orders.services import IllegalTransition
 from stores.models import Store
 
-from . import curbside, services
-from .forms import CheckInForm, HandOverForm, OnTheWayForm
+from . import curbside
+from .forms import CheckInForm, OnTheWayForm
 from .models import PickupSettings
 from .selectors import curbside_queue, pickup_of
 
@@ -101,7 +101,7 @@ def check_in(request, number, signature):
     )
 
 
-def _queue_scope(request):
+def queue_scope(request):
     if not request.user.has_perm("orders.change_order"):
         raise PermissionDenied
     stores = list(Store.objects.managed_by(request.user).order_by("city", "name"))
@@ -111,7 +111,7 @@ def _queue_scope(request):
 
 
 def _queue_context(request):
-    stores, store = _queue_scope(request)
+    stores, store = queue_scope(request)
     visits = curbside_queue(user=request.user, store=store)
     return {
         "stores": stores,
@@ -139,36 +139,3 @@ def queue_rows(request):
     response = render(request, "pickup/includes/queue_rows.html", _queue_context(request))
     patch_cache_control(response, private=True, no_store=True)
     return response
-
-
-@staff_member_required
-@require_POST
-def hand_over(request, number):
-    stores, store = _queue_scope(request)
-    order = Order.objects.filter(number=number, store__in=[s.pk for s in stores]).select_related("store").first()
-    if order is None:
-        raise Http404(gettext("No such order in your stores."))
-    back = reverse("pickup:queue") + (f"?{urlencode({'store': store.slug})}" if store else "")
-    form = HandOverForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-        return redirect(back)
-    try:
-        collected = services.hand_over_at_curb(
-            order=order, code=form.cleaned_data["code"], by=request.user, ip_address=request.META.get("REMOTE_ADDR")
-        )
-    except services.WrongPickupCode as error:
-        messages.error(request, gettext("Order %(number)s: %(reason)s") % {"number": order.number, "reason": error})
-    except IllegalTransition as error:
-        messages.error(
-            request,
-            gettext("Order %(number)s is “%(status)s” and cannot be handed over.")
-            % {"number": order.number, "status": error.order.get_status_display()},
-        )
-    else:
-        messages.success(
-            request,
-            gettext("Order %(number)s handed over to %(collector)s.")
-            % {"number": order.number, "collector": pickup_of(collected).collector},
-        )
-    return redirect(back)

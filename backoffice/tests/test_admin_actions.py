@@ -165,7 +165,9 @@ def test_a_wrong_pickup_code_hands_nothing_over(client, manager, laugavegur, mit
     wrong = "000000" if pickup_of(order).code != "000000" else "111111"
 
     # when the manager types a wrong code
-    response = client.post(reverse("admin:orders_order_collect", args=[order.pk]), {"code": wrong})
+    response = client.post(
+        reverse("admin:orders_order_collect", args=[order.pk]), {"code": wrong, "till_receipt_number": "4711"}
+    )
 
     # then the form says so and nothing changed
     assert response.status_code == 200
@@ -189,7 +191,9 @@ def test_the_right_pickup_code_hands_the_order_over_and_the_stock_leaves_the_sto
     # when the manager follows the collect button and types the shopper's code (with a stray space)
     screen = client.get(collect_url)
     response = client.post(
-        collect_url, {"code": f" {pickup_of(order).code[:3]} {pickup_of(order).code[3:]}"}, follow=True
+        collect_url,
+        {"code": f" {pickup_of(order).code[:3]} {pickup_of(order).code[3:]}", "till_receipt_number": "4711"},
+        follow=True,
     )
 
     # then the order is collected by the manager, and its units are neither reserved nor on hand
@@ -201,7 +205,10 @@ def test_the_right_pickup_code_hands_the_order_over_and_the_stock_leaves_the_sto
     assert (stock(laugavegur, mittens).on_hand, stock(laugavegur, mittens).reserved) == (8, 0)
     assert (stock(laugavegur, scarf).on_hand, stock(laugavegur, scarf).reserved) == (3, 0)
     assert response.redirect_chain[-1][0] == reverse("admin:orders_order_change", args=[order.pk])
-    assert f"Order {order.number} handed over by Guðrún Jónsdóttir." in messages_of(response)
+    assert (
+        f"Order {order.number} handed over by Guðrún Jónsdóttir. ISK\u00a014,970 paid at the till, receipt 4711."
+        in messages_of(response)
+    )
     assert "Guðrún Jónsdóttir" in response.content.decode()  # "handed over by" on the order page
 
 
@@ -211,7 +218,7 @@ def test_an_order_not_yet_ready_cannot_be_collected(client, manager, laugavegur,
 
     # when the manager opens its collect screen, and posts the right code anyway
     screen = client.get(url)
-    response = client.post(url, {"code": pickup_of(order).code})
+    response = client.post(url, {"code": pickup_of(order).code, "till_receipt_number": "4711"})
 
     # then the screen explains why, and the order stays placed with its units reserved
     assert "not ready for pickup yet" in screen.content.decode()

@@ -297,7 +297,7 @@ def test_the_custom_screens_refuse_the_other_stores_orders(client, manager, worl
         ("get", reverse("pickup:queue_rows"), {}),
         (
             "post",
-            reverse("pickup:hand_over", args=[at_the_curb.number]),
+            reverse("backoffice:curb_hand_over", args=[at_the_curb.number]),
             {"code": pickup_of(at_the_curb).code, "store": "grunerlokka"},
         ),
         ("get", reverse("admin:orders_order_collect", args=[ready.pk]), {}),
@@ -306,7 +306,7 @@ def test_the_custom_screens_refuse_the_other_stores_orders(client, manager, worl
         ("get", reverse("pickup:queue_rows"), {"store": "grunerlokka"}),
         (
             "post",
-            reverse("pickup:hand_over", args=[ready.number]),
+            reverse("backoffice:curb_hand_over", args=[ready.number]),
             {"code": pickup_of(ready).code, "store": "grunerlokka"},
         ),
         ("get", reverse("admin:index"), {}),

@@ -204,7 +204,8 @@ def test_the_curbside_check_in_and_the_curb_hand_over_refuse_a_post_without_the_
     arrived = shopper_browser.post(curbside.check_in_path(order), {"action": "arrived", "bay": "1"})
     on_the_way = shopper_browser.post(curbside.check_in_path(order), {"action": "on_the_way", "eta_minutes": "5"})
     handed_over = manager_browser.post(
-        reverse("pickup:hand_over", args=[order.number]), {"code": pickup_of(order).code, "store": shop["store"].slug}
+        reverse("backoffice:curb_hand_over", args=[order.number]),
+        {"code": pickup_of(order).code, "store": shop["store"].slug},
     )
 
     # then all are refused and nothing happened

@@ -219,13 +219,13 @@ def test_staff_hand_over_at_the_curb_with_the_code_and_the_wait_is_recorded(
     assert f'data-order="{ready_order.number}"' in queue and "Blue Skoda" in queue and "Lopi mittens" in queue
 
     # when staff type a wrong code, then the right one
-    url = reverse("pickup:hand_over", args=[ready_order.number])
+    url = reverse("backoffice:curb_hand_over", args=[ready_order.number])
     wrong = "000000" if pickup_of(ready_order).code != "000000" else "111111"
-    response = client.post(url, {"code": wrong}, follow=True)
+    response = client.post(url, {"code": wrong, "till_receipt_number": "4711"}, follow=True)
     assert "does not match" in response.content.decode()
     ready_order.refresh_from_db()
     assert ready_order.status == OrderStatus.READY_FOR_PICKUP
-    response = client.post(url, {"code": pickup_of(ready_order).code}, follow=True)
+    response = client.post(url, {"code": pickup_of(ready_order).code, "till_receipt_number": "4711"}, follow=True)
 
     # then the order is collected through the counter's service, and the wait is on record
     assert "handed over to Anna Jónsdóttir" in response.content.decode()
@@ -269,7 +269,7 @@ def test_the_queue_is_for_staff_of_the_store_only(client, ready_order, store, mi
     client.force_login(StoreManagerFactory(username="kari", stores=[elsewhere]))
     assert ready_order.number not in client.get(url).content.decode()
     response = client.post(
-        reverse("pickup:hand_over", args=[ready_order.number]), {"code": pickup_of(ready_order).code}
+        reverse("backoffice:curb_hand_over", args=[ready_order.number]), {"code": pickup_of(ready_order).code}
     )
     assert response.status_code == 404
     ready_order.refresh_from_db()
@@ -315,15 +315,15 @@ def test_the_curb_counts_wrong_codes_like_the_counter(client, ready_order, manag
 
     curbside.check_in(order=ready_order, bay=1)
     client.force_login(manager)
-    url = reverse("pickup:hand_over", args=[ready_order.number])
+    url = reverse("backoffice:curb_hand_over", args=[ready_order.number])
     wrong = "000000" if pickup_of(ready_order).code != "000000" else "111111"
 
     # when wrong codes are typed until the limit
     for _attempt in range(MAX_FAILURES_PER_ORDER):
-        client.post(url, {"code": wrong})
+        client.post(url, {"code": wrong, "till_receipt_number": "4711"})
 
     # then even the right code is refused until a manager resets the lock: the same rule as collect
-    response = client.post(url, {"code": pickup_of(ready_order).code}, follow=True)
+    response = client.post(url, {"code": pickup_of(ready_order).code, "till_receipt_number": "4711"}, follow=True)
     assert "is locked" in response.content.decode()
     ready_order.refresh_from_db()
     assert ready_order.status == OrderStatus.READY_FOR_PICKUP

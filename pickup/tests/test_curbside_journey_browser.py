@@ -102,6 +102,7 @@ def test_curbside_from_checkout_to_the_car(browser, shop, mailoutbox):
 
     # when staff bring it out and hand it over with the shopper's code
     row.get_by_test_id("hand-over-code").fill(code)
+    row.get_by_test_id("hand-over-till-receipt").fill("4711")  # paid at pickup: at the till
     row.get_by_test_id("hand-over").click()
     assert "handed over to Anna Jónsdóttir" in staff.locator("ul.messages").inner_text()
     assert staff.locator(f"[data-order='{order.number}']").count() == 0

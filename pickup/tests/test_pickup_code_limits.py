@@ -212,8 +212,12 @@ def test_the_collect_screen_locks_after_five_wrong_codes_and_logs_the_ip(client,
 
     # when the clerk posts five wrong codes and then the right one
     for _ in range(MAX_FAILURES_PER_ORDER):
-        client.post(collect_url(order), {"code": wrong_code(order)}, REMOTE_ADDR="198.51.100.4")
-    last = client.post(collect_url(order), {"code": pickup_of(order).code}, REMOTE_ADDR="198.51.100.4")
+        client.post(
+            collect_url(order), {"code": wrong_code(order), "till_receipt_number": "4711"}, REMOTE_ADDR="198.51.100.4"
+        )
+    last = client.post(
+        collect_url(order), {"code": pickup_of(order).code, "till_receipt_number": "4711"}, REMOTE_ADDR="198.51.100.4"
+    )
 
     # then the screen says it is locked and offers no form; the order was not handed over
     page = last.content.decode()
@@ -270,7 +274,9 @@ def test_the_curbside_hand_over_obeys_the_same_lock(client, order, clerk):
 
     # when staff try the right code from the curbside queue
     client.post(
-        reverse("pickup:hand_over", args=[order.number]), {"code": pickup_of(order).code}, REMOTE_ADDR="192.0.2.1"
+        reverse("backoffice:curb_hand_over", args=[order.number]),
+        {"code": pickup_of(order).code, "till_receipt_number": "4711"},
+        REMOTE_ADDR="192.0.2.1",
     )
 
     # then the order is still waiting, and the refused try is on record with its address

@@ -94,6 +94,7 @@ def test_shopper_buys_for_pickup_and_the_store_hands_it_over(browser, shop, mail
     staff.goto(url + f"/admin/orders/order/{order.pk}/change/")
     staff.get_by_test_id("collect-order").click()
     staff.fill("input[name=code]", "000000" if code != "000000" else "111111")
+    staff.get_by_test_id("till-receipt-input").fill("4711")  # paid at pickup: at the till
     staff.get_by_test_id("collect-submit").click()
     assert "does not match" in staff.get_by_test_id("collect-form").inner_text()
     staff.fill("input[name=code]", code)

@@ -1,5 +1,6 @@
 // The curbside queue refreshes itself: every few seconds it fetches the rows again and swaps them
-// in. A row where staff are typing a pickup code is kept as it is, so nothing they type is lost.
+// in. A row where staff are typing (a pickup code, a till receipt, a changed quantity) is kept as
+// it is, so nothing they type is lost.
 // Without JavaScript the page reloads itself instead (<noscript> meta refresh).
 (function () {
   "use strict";
@@ -12,8 +13,9 @@
   var status = document.querySelector("[data-testid=queue-updated]");
 
   function busy(row) {
-    var input = row.querySelector("input[name=code]");
-    return input && (input.value !== "" || document.activeElement === input);
+    return Array.prototype.some.call(row.querySelectorAll("input:not([type=hidden])"), function (input) {
+      return input.value !== input.defaultValue || document.activeElement === input;
+    });
   }
 
   function swap(html) {

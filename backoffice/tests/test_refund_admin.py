@@ -1,0 +1,173 @@
+"""Refunds from the admin: a manager refunds an order of their own store by lines or by an amount,
+with a reason; another store's manager cannot reach the screen; the order page shows the payment
+history (authorised, captured, released, refunded, paid at the till)."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from payments.core import PROVIDER_CACHE
+
+from accounts.tests.factories import StoreManagerFactory, UserFactory
+from catalog.tests.factories import ProductFactory
+from checkout.handover import hand_over
+from orders.tests.factories import place_order
+from payment.models import Refund
+from payment.tests.factories import DUMMY, authorised_payment
+from pickup.selectors import pickup_of
+from pickup.services import mark_ready_for_pickup
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def payment_variants(settings):
+    settings.PAYMENT_VARIANTS = {"dummy": DUMMY}
+    PROVIDER_CACHE.clear()
+    yield
+    PROVIDER_CACHE.clear()
+
+
+@pytest.fixture
+def laugavegur():
+    return StoreFactory(name="Laugavegur", slug="laugavegur")
+
+
+@pytest.fixture
+def products(laugavegur):
+    sweater = ProductFactory(name="Hekla lopapeysa", sku="HEKLA-1", price=Decimal("24990"))
+    mittens = ProductFactory(name="Lopi mittens", sku="LOPI-1", price=Decimal("3990"))
+    for product in (sweater, mittens):
+        StockLevelFactory(store=laugavegur, product=product, on_hand=5)
+    return sweater, mittens
+
+
+@pytest.fixture
+def gudrun(laugavegur):
+    return StoreManagerFactory(username="gudrun", first_name="Guðrún", stores=[laugavegur])
+
+
+@pytest.fixture
+def collected(laugavegur, products, gudrun):
+    """Paid online, handed over in part: the sweater and one of two pairs of mittens."""
+    sweater, mittens = products
+    order = place_order(store=laugavegur, products_and_quantities=[(sweater, 1), (mittens, 2)])
+    authorised_payment(order)
+    mark_ready_for_pickup(order=order)
+    lines = {line.product_id: line for line in order.lines.all()}
+    hand_over(
+        order=order,
+        code=pickup_of(order).code,
+        by=gudrun,
+        quantities={lines[sweater.pk].pk: 1, lines[mittens.pk].pk: 1},
+    )
+    return order
+
+
+def refund_url(order):
+    return reverse("admin:orders_order_refund", args=[order.pk])
+
+
+def test_a_manager_refunds_a_returned_line_from_the_order_page(client, gudrun, collected, products):
+    # given Guðrún opens the collected order
+    sweater, mittens = products
+    client.force_login(gudrun)
+    change_page = client.get(reverse("admin:orders_order_change", args=[collected.pk])).content.decode()
+    screen = client.get(refund_url(collected)).content.decode()
+    mittens_line = collected.lines.get(product=mittens)
+
+    # when she refunds the pair of mittens Anna brought back
+    response = client.post(
+        refund_url(collected),
+        {f"line-{mittens_line.pk}": "1", "reason": "returned", "note": "Wrong size"},
+        follow=True,
+    )
+
+    # then ISK 3,990 is refunded for that line, and the order's payment history says so
+    assert f'href="{refund_url(collected)}"' in change_page
+    assert "Up to ISK\u00a028,980 can be refunded." in screen
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.reason, refund.note, refund.created_by) == (
+        Decimal("3990"),
+        "returned",
+        "Wrong size",
+        gudrun,
+    )
+    assert list(refund.lines.values_list("order_line", "quantity")) == [(mittens_line.pk, 1)]
+    assert f"ISK\u00a03,990 refunded for order {collected.number}." in [
+        str(message) for message in get_messages(response.wsgi_request)
+    ]
+    page = response.content.decode()
+    assert "Payment authorised: ISK\u00a032,970" in page
+    assert "Payment taken: ISK\u00a028,980" in page
+    assert "Released, not charged: ISK\u00a03,990" in page
+    assert "Refunded: ISK\u00a03,990 (Returned by the shopper)" in page
+
+
+def test_lines_and_an_amount_together_are_refused_and_nothing_is_refunded(client, gudrun, collected, products):
+    client.force_login(gudrun)
+    sweater_line = collected.lines.get(product=products[0])
+
+    response = client.post(refund_url(collected), {f"line-{sweater_line.pk}": "1", "amount": "100", "reason": "faulty"})
+
+    assert response.context["form"].non_field_errors() == ["Refund either lines or an amount."]
+    assert not Refund.objects.exists()
+
+
+def test_more_than_was_taken_is_refused_on_the_screen(client, gudrun, collected):
+    client.force_login(gudrun)
+
+    response = client.post(refund_url(collected), {"amount": "28981", "reason": "goodwill"})
+
+    assert response.context["form"].non_field_errors() == [
+        "At most ISK\u00a028,980 can be refunded; ISK\u00a028,981 is more."
+    ]
+    assert not Refund.objects.exists()
+
+
+def test_a_manager_of_another_store_cannot_refund(client, collected):
+    # given Kari manages Grünerløkka only
+    kari = StoreManagerFactory(username="kari", stores=[StoreFactory(name="Grünerløkka", slug="grunerlokka")])
+    client.force_login(kari)
+
+    # when she opens and posts the refund screen of a Laugavegur order
+    shown = client.get(refund_url(collected))
+    posted = client.post(refund_url(collected), {"amount": "1000", "reason": "goodwill"})
+
+    # then neither finds the order, and nothing is refunded
+    assert (shown.status_code, posted.status_code) == (404, 404)
+    assert not Refund.objects.exists()
+
+
+def test_staff_without_the_refund_permission_are_refused(client, laugavegur, collected):
+    clerk = UserFactory(username="clerk", is_staff=True)
+    laugavegur.managers.add(clerk)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=("view_order", "change_order"), content_type__app_label="orders")
+    )
+    client.force_login(clerk)
+
+    assert client.post(refund_url(collected), {"amount": "1000", "reason": "goodwill"}).status_code == 403
+    assert not Refund.objects.exists()
+
+
+def test_the_refund_screen_has_a_fixed_number_of_queries(client, gudrun, laugavegur, django_assert_num_queries):
+    products = ProductFactory.create_batch(8)
+    for product in products:
+        StockLevelFactory(store=laugavegur, product=product, on_hand=3)
+    order = place_order(store=laugavegur, products_and_quantities=[(product, 2) for product in products])
+    authorised_payment(order)
+    mark_ready_for_pickup(order=order)
+    hand_over(order=order, code=pickup_of(order).code, by=gudrun)
+    client.force_login(gudrun)
+
+    # Session, user, the order, permissions (user's, group's), managed stores, the payments, the
+    # units handed over and refunded, the lines: the same for 8 lines as for 1.
+    with django_assert_num_queries(9):
+        response = client.get(refund_url(order))
+
+    assert response.status_code == 200
+    assert response.content.decode().count('data-testid="refund-quantity-') == 8
