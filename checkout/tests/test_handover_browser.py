@@ -13,7 +13,6 @@ from catalog.tests.factories import ProductFactory
 from orders.models import OrderStatus
 from orders.tests.factories import place_order
 from payment.models import Payment, PaymentStatus
-from payment.services import create_payment
 from payment.tests.factories import DUMMY
 from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
@@ -27,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def shop(settings, live_server):
     settings.SITE_URL = live_server.url
     settings.PAYMENT_VARIANTS = {"dummy": DUMMY}
+    settings.SHOP_PAYMENT_OPTIONS = "both"
     PROVIDER_CACHE.clear()
     laugavegur = StoreFactory(name="Laugavegur", slug="laugavegur")
     sweater = ProductFactory(name="Hekla lopapeysa", sku="HEKLA-1", price=Decimal("24990"))
@@ -34,7 +34,8 @@ def shop(settings, live_server):
     for product in (sweater, mittens):
         StockLevelFactory(store=laugavegur, product=product, on_hand=5)
     StoreManagerFactory(username="manager-laugavegur", stores=[laugavegur])
-    order = place_order(store=laugavegur, products_and_quantities=[(sweater, 1), (mittens, 2)])
+    # Placed paying online: the stock and the pickup time are held while she pays.
+    order = place_order(store=laugavegur, products_and_quantities=[(sweater, 1), (mittens, 2)], payment="dummy")
     yield {"url": live_server.url, "store": laugavegur, "order": order, "sweater": sweater, "mittens": mittens}
     PROVIDER_CACHE.clear()
 
@@ -44,15 +45,17 @@ def test_the_shopper_pays_online_and_is_charged_only_for_what_is_handed_over(bro
     shopper = browser.new_context().new_page()
 
     # given the shopper pays for her order on the Dummy provider's page: authorised, nothing taken
-    payment = create_payment(order=order, variant="dummy")
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    payment = order.payments.get()
     shopper.goto(url + reverse("payment_page", kwargs={"token": payment.token}))
     shopper.select_option("select[name=status]", "preauth")
     shopper.select_option("select[name=fraud_status]", "accept")
     shopper.select_option("select[name=gateway_response]", "3ds-disabled")
     shopper.get_by_role("button", name="Pay", exact=True).click()
-    assert "Payment authorised: ISK\u00a032,970" in shopper.get_by_test_id("order-timeline").inner_text()
+    assert "Paid online: ISK\u00a032,970 authorised" in shopper.get_by_test_id("order-timeline").inner_text()
     payment.refresh_from_db()
-    assert payment.status == PaymentStatus.PREAUTH
+    order.refresh_from_db()
+    assert (payment.status, order.status) == (PaymentStatus.PREAUTH, OrderStatus.PLACED)
 
     # when the store hands over the sweater, but the mittens are not taken
     mark_ready_for_pickup(order=order)
