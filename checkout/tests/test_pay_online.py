@@ -443,9 +443,10 @@ def test_the_order_page_of_an_order_paid_online_has_a_fixed_number_of_queries(
         client.post(reverse("checkout:order_pay", kwargs={"token": order.access_token}))
     pay(client, order.payments.order_by("-pk").first(), "preauth")
 
-    # the page of an order paid at pickup takes at most 6 (test_order_page); online adds two,
-    # however many attempts: the payments and their events; and this shopper has a session
-    with django_assert_max_num_queries(9):
+    # the page of an order paid at pickup takes at most 7 (test_order_page, with the timeline's
+    # payment history); online adds two, however many attempts: the payments and their events;
+    # and this shopper has a session
+    with django_assert_max_num_queries(10):
         response = client.get(order.get_absolute_url())
     assert response.status_code == 200
     assert PaymentEvent.objects.filter(payment__order=order).count() == 8
