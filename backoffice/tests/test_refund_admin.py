@@ -14,13 +14,18 @@ from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
 from checkout.handover import hand_over
 from orders.tests.factories import place_order
-from payment.models import Refund
+from payment.models import Refund, RefundReason
+from payment.services import refund_order
 from payment.tests.factories import DUMMY, authorised_payment
 from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
+
+# The order's change page: what it read before payments (session, user, permissions, the order,
+# its inlines and pickup) and one query for its payment history, however long.
+CHANGE_PAGE_QUERIES = 16
 
 
 @pytest.fixture(autouse=True)
@@ -171,3 +176,21 @@ def test_the_refund_screen_has_a_fixed_number_of_queries(client, gudrun, laugave
 
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="refund-quantity-') == 8
+
+
+@pytest.mark.parametrize("refunds", [1, 6])
+def test_the_order_page_shows_the_payment_history_at_a_fixed_number_of_queries(
+    client, gudrun, collected, refunds, django_assert_num_queries
+):
+    # given an order paid online, handed over in part, and refunded in several steps
+    for _step in range(refunds):
+        refund_order(order=collected, amount=Decimal("100"), reason=RefundReason.GOODWILL, by=gudrun)
+    client.force_login(gudrun)
+    url = reverse("admin:orders_order_change", args=[collected.pk])
+    client.get(url)  # the admin's own first-visit reads (content types) are not the page's
+
+    # when the manager opens it, the history costs one query however many changes it has
+    with django_assert_num_queries(CHANGE_PAGE_QUERIES):
+        page = client.get(url).content.decode()
+
+    assert page.count("Refunded: ISK\u00a0100 (Goodwill or price adjustment)") == refunds
