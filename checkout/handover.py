@@ -37,7 +37,7 @@ from orders.models import Order, OrderLine
 from orders.services import handed_over_by_line
 from payment import receipts
 from payment import services as payments
-from payment.models import Payment, PaymentStatus, RefundReason
+from payment.models import TILL_VARIANT, Payment, PaymentStatus, RefundReason
 from pickup import services as pickup_services
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def settlement_for(order: Order) -> Settlement:
             (
                 payment
                 for payment in Payment.objects.filter(order=order, status=PaymentStatus.CONFIRMED).exclude(
-                    variant="till"
+                    variant=TILL_VARIANT
                 )
                 if payment.captured_amount == payment.total and payment.refunded_amount == 0
             ),
