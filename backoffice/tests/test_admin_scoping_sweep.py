@@ -309,6 +309,8 @@ def test_the_custom_screens_refuse_the_other_stores_orders(client, manager, worl
             reverse("backoffice:curb_hand_over", args=[ready.number]),
             {"code": pickup_of(ready).code, "store": "grunerlokka"},
         ),
+        ("get", reverse("admin:orders_order_refund", args=[ready.pk]), {}),
+        ("post", reverse("admin:orders_order_refund", args=[ready.pk]), {"amount": "100", "reason": "goodwill"}),
         ("get", reverse("admin:index"), {}),
     ]
     for method, url, data in screens:
