@@ -17,7 +17,7 @@ from orders.models import FulfilmentLine, OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
 from payment.models import Payment, PaymentEvent, PaymentStatus, Receipt, RefundReason
 from payment.services import TillReceiptRefused, refund_order
-from payment.tests.factories import DECLINING, DUMMY, authorised_payment
+from payment.tests.factories import DECLINING, DUMMY, STICKY, authorised_payment
 from pickup.curbside import check_in
 from pickup.models import PickupCodeAttempt
 from pickup.selectors import pickup_of
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def payment_variants(settings):
-    settings.PAYMENT_VARIANTS = {"dummy": DUMMY, "declining": DECLINING}
+    settings.PAYMENT_VARIANTS = {"dummy": DUMMY, "declining": DECLINING, "sticky": STICKY}
     PROVIDER_CACHE.clear()
     yield
     PROVIDER_CACHE.clear()
@@ -215,6 +215,47 @@ def test_a_declined_capture_hands_nothing_over_and_offers_the_till(
     assert (payment.status, payment.released_amount) == (PaymentStatus.CANCELLED, Decimal("32970"))
     assert not Receipt.objects.exists()  # the till's receipt is the record of a till payment
     assert stock(laugavegur, sweater) == (4, 0) and stock(laugavegur, mittens) == (5, 0)
+
+
+def test_a_release_the_provider_fails_leaves_the_capture_and_the_hand_over_standing(manager, sweater, order):
+    # given an authorisation whose rest the gateway cannot release at hand-over
+    payment = authorised_payment(order, variant="sticky")
+
+    # when the sweater alone is handed over
+    handed = handover.hand_over(
+        order=order, code=pickup_of(order).code, by=manager, quantities={line_of(order, sweater).pk: 1}
+    )
+
+    # then the sweater's money is taken and the order collected; the rest stays authorised, to lapse
+    payment.refresh_from_db()
+    assert handed.order.status == OrderStatus.COLLECTED
+    assert (payment.status, payment.captured_amount, payment.released_amount) == (
+        PaymentStatus.CONFIRMED,
+        Decimal("24990"),
+        Decimal("0"),
+    )
+    assert [kind for kind, _to, _amount in payment_history(payment)] == ["status", "capture"]
+    assert Receipt.objects.get(order=order).total == Decimal("24990")
+
+
+def test_at_the_curb_a_declined_capture_is_said_plainly_and_nothing_is_handed_over(
+    client, manager, laugavegur, sweater
+):
+    order = place_curbside_order(store=laugavegur, products_and_quantities=[(sweater, 1)])
+    mark_ready_for_pickup(order=order)
+    payment = authorised_payment(order, variant="declining")
+
+    response = client.post(
+        reverse("backoffice:curb_hand_over", args=[order.number]), {"code": pickup_of(order).code}, follow=True
+    )
+
+    assert any(
+        message.startswith(f"Order {order.number}: The card payment of ISK\u00a024,990 could not be taken")
+        for message in messages_of(response)
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.READY_FOR_PICKUP
+    assert payment_history(payment)[-1][0] == "capture_failed"
 
 
 def test_an_online_order_is_not_paid_at_the_till_as_well(manager, order):

@@ -12,11 +12,18 @@ from payment.services import Actor, create_payment, payment_form
 DUMMY = ("payments.dummy.DummyProvider", {"capture": False})
 # A Dummy provider whose captures the "bank" declines, as a card that lapsed since checkout would.
 DECLINING = ("payment.tests.factories.DecliningDummyProvider", {"capture": False})
+# A Dummy provider that takes money but cannot let go of the rest (its gateway fails on release).
+STICKY = ("payment.tests.factories.ReleaseFailingDummyProvider", {"capture": False})
 
 
 class DecliningDummyProvider(DummyProvider):
     def capture(self, payment, amount=None):
         raise PaymentError("Card declined by the issuer")
+
+
+class ReleaseFailingDummyProvider(DummyProvider):
+    def release(self, payment):
+        raise PaymentError("Gateway timeout")
 
 
 def authorised_payment(order, *, variant: str = "dummy", status: str = PaymentStatus.PREAUTH) -> Payment:
