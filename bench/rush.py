@@ -135,7 +135,7 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
             began = time.perf_counter()
             status, headers, page = browser.request("POST", "/checkout/", form)
             attempts = [_attempt(time.perf_counter() - began, status, headers, page)]
-        to_pay = next((attempt for attempt in attempts if attempt.placed), None)
+        to_pay = next((attempt for attempt in attempts if "/payments/" in attempt.location), None)
         if to_pay is not None:
             _pay(browser, to_pay, rng)
         with lock:
@@ -150,7 +150,8 @@ def _attempt(seconds, status, headers, page, *, double_submit=False):
     return Attempt(
         seconds=seconds,
         status=status,
-        placed=status == 302 and "/payments/" in location,
+        # Sent to pay for the order it placed, or (a double submit's twin) to the order already placed.
+        placed=status == 302 and ("/payments/" in location or "/orders/" in location),
         double_submit=double_submit,
         refusal=refusal_of(status, page),
         location=location,

@@ -1,5 +1,6 @@
-"""bench/rush.py still places orders: it reads the checkout page and echoes its signed
-checkout_token field as a browser does, double submits included, and the books reconcile."""
+"""bench/rush.py still places and pays for orders: it reads the checkout page and echoes its signed
+checkout_token field as a browser does, double submits included, pays with the Dummy provider, and
+the books reconcile."""
 
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -8,7 +9,7 @@ import pytest
 
 from bench import rush
 from catalog.tests.factories import ProductFactory
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.postgres
@@ -20,6 +21,7 @@ def test_a_small_rush_places_orders_once_each_and_reconciles(
     # given two stores with three hot products, and shoppers who do not dawdle
     monkeypatch.setattr(rush, "THINK_SECONDS", (0.0, 0.05))
     monkeypatch.setattr(rush, "FORM_SECONDS", (0.0, 0.05))
+    monkeypatch.setattr(rush, "PAY_SECONDS", (0.0, 0.05))
     stores = [StoreFactory(name="Laugavegur"), StoreFactory(name="Kringlan")]
     products = [ProductFactory(name=f"Lopapeysa {n}", price=Decimal("24990")) for n in range(3)]
     for store in stores:
@@ -43,6 +45,10 @@ def test_a_small_rush_places_orders_once_each_and_reconciles(
     assert not result.errors, result.errors
     assert [attempt.refusal for attempt in result.attempts if not attempt.placed] == []
     assert Order.objects.count() == 8
+    # and each shopper paid online once (the Dummy provider), so no order is left awaiting payment
+    assert sum(attempt.paid for attempt in result.attempts) == 8
+    assert [attempt.pay_seconds is not None for attempt in result.attempts].count(True) == 8
+    assert not Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).exists()
     oversold, mismatches, orders = rush.reconcile(
         before=before, store_ids=store_ids, product_ids=product_ids, since_order_pk=0
     )
