@@ -113,6 +113,10 @@ ZEAL_ALLOWLIST = [
     # and an admin action over many orders moves each in its own transaction on purpose, so
     # one order that cannot move does not hold back the others.
     {"model": "orders.Order", "field": "get()"},
+    # payment.services locks the one payment it changes (select_for_update by pk), and settling an
+    # order's payments (payment.services.settle_order_payments) changes each in its own locked
+    # step, so a gateway failing for one does not hold back the others.
+    {"model": "payment.Payment", "field": "get()"},
     # The admin page of a user loads that user, and authentication loads the logged-in one:
     # two different users by primary key, not a list read row by row.
     {"model": "accounts.User", "field": "get()"},
