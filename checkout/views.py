@@ -29,7 +29,7 @@ from orders.selectors import (
 )
 from orders.services import AlreadyPlaced, Contact, OrderError, expire_payment_hold, expire_payment_holds
 from payment.history import payment_history
-from payment.models import PaymentEventKind, PaymentStatus
+from payment.models import OPEN_PAYMENT_STATUSES, PaymentEventKind, PaymentStatus
 from payment.receipts import receipts_for_order_page
 from payment.selectors import Outcome, order_payments, provider_label
 from pickup.curbside import curbside_step
@@ -243,6 +243,9 @@ def _cart_is_empty(request):
 def _already_placed(request, cart, order, *, token):
     _forget_token(request, token)
     cart.clear()
+    if order.is_awaiting_payment and order.payments.filter(status__in=OPEN_PAYMENT_STATUSES).exists():
+        # A double click on "place order" paying online: both land where the first one went.
+        return _to_payment(request, order)
     messages.info(request, gettext("Your order was already placed. Here it is."))
     return redirect(order.get_absolute_url())
 

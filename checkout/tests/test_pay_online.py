@@ -450,3 +450,28 @@ def test_the_order_page_of_an_order_paid_online_has_a_fixed_number_of_queries(
         response = client.get(order.get_absolute_url())
     assert response.status_code == 200
     assert PaymentEvent.objects.filter(payment__order=order).count() == 8
+
+
+def test_a_second_submit_of_the_same_checkout_paying_online_lands_on_the_same_payment(client, laugavegur, sweater):
+    # given a checkout page, paying online
+    fill_cart(client, {sweater: 1})
+    token = re.search(
+        r'name="checkout_token" value="([^"]+)"', client.get(reverse("checkout:checkout")).content.decode()
+    ).group(1)
+    data = {
+        "name": "Anna Jónsdóttir",
+        "email": "anna@example.com",
+        "phone": "+354 555 1234",
+        "store": laugavegur.pk,
+        f"payment-{laugavegur.pk}": "dummy",
+        "checkout_token": token,
+    }
+
+    # when it is submitted twice (a double click)
+    first = client.post(reverse("checkout:checkout"), data)
+    second = client.post(reverse("checkout:checkout"), data)
+
+    # then one order, one payment, and both submits go to its payment page
+    payment = Payment.objects.get()
+    assert first["Location"] == second["Location"] == reverse("payment_page", kwargs={"token": payment.token})
+    assert Order.objects.count() == 1
