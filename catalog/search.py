@@ -104,21 +104,28 @@ def search_products(products: QuerySet, text: str, *, languages: list[str]) -> Q
     if connections[products.db].vendor != "postgresql":
         return plain_search(products, text, languages=languages)
     words = search_words(text)
-    found = Q(sku__iexact=text) | Q(sku__istartswith=text)
+    # Cheap conditions first: PostgreSQL rechecks the trigram indexes' candidates against the
+    # whole condition, left to right, and parsing a description into a tsvector costs the most.
+    found = Q()
+    documents = Q()
     rank = Value(0.0)
     for language in languages:
         config = TEXT_SEARCH_CONFIGS[language]
         query = SearchQuery(text, config=config, search_type="websearch")
-        found |= Q(Matches(Document(language), query))
         in_name = [condition for word in words if (condition := _name_has_word(language, word)) is not None]
         if in_name:
             found |= Q(*in_name)
+        documents |= Q(Matches(Document(language), query))
         vector = SearchVector(f"name_{language}", config=config, weight="A") + SearchVector(
             f"description_{language}", config=config, weight="B"
         )
         rank = (
             rank + SearchRank(vector, query) + TrigramWordSimilarity(Folded(Value(text)), Folded(F(f"name_{language}")))
         )
+    found |= documents
+    if not any(character.isspace() for character in text):
+        # A SKU has no spaces: a search with some is not one (and the SKU index costs a lookup).
+        found |= Q(sku__iexact=text) | Q(sku__istartswith=text)
     return products.filter(found).annotate(search_rank=rank)
 
 
