@@ -239,13 +239,42 @@ def _call_provider(payment: Payment, actor: Actor, call):
                 result = call(locked)
             except RedirectNeeded as needed:
                 redirect, result = needed, None
+        _check_shopper_may_change(locked, before, actor)
         event = _record(locked, before, actor, provider_reference=_last_reference(locked))
-        if event is not None and locked.status in SUCCEEDED_PAYMENT_STATUSES and before.status in OPEN_PAYMENT_STATUSES:
+        # An authorisation that still sends the shopper elsewhere (a 3-D Secure check) is not a
+        # payment yet: the order is placed when they come back verified, not before.
+        checking = redirect is not None and str(redirect) != locked.get_success_url()
+        newly_paid = event is not None and before.status in OPEN_PAYMENT_STATUSES
+        verified = event is None and locked.order.status == OrderStatus.AWAITING_PAYMENT
+        if locked.status in SUCCEEDED_PAYMENT_STATUSES and (newly_paid or verified) and not checking:
             _paid(locked)
     _refresh(payment, locked)
     if redirect is not None:
         raise redirect
     return result
+
+
+class ShopperMayNotChange(IllegalPaymentTransition):
+    """The shopper's browser (the payment page, the return from the provider) asked for a change
+    only the shop or the provider's own webhook may make."""
+
+
+def _check_shopper_may_change(payment: Payment, before: _Before, actor: Actor) -> None:
+    """The shopper's side may finish a payment that is still open, and report a failed 3-D Secure
+    check on an authorisation the order has not been placed with; nothing else. Capturing and
+    refunding are the shop's (capture_payment, refund_payment), so a return URL opened by hand
+    (`?verification_result=confirmed`) changes nothing. Raises ShopperMayNotChange."""
+    if actor.source not in (PaymentEventSource.SHOPPER, PaymentEventSource.RETURN):
+        return
+    if payment.status == before.status or before.status in OPEN_PAYMENT_STATUSES:
+        return
+    failed_check = (
+        before.status == PaymentStatus.PREAUTH
+        and payment.status == PaymentStatus.REJECTED
+        and payment.order.status == OrderStatus.AWAITING_PAYMENT
+    )
+    if not failed_check:
+        raise ShopperMayNotChange(payment, payment.status)
 
 
 def _paid(payment: Payment) -> None:

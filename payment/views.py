@@ -25,7 +25,7 @@ from payments.core import provider_factory
 from orders.models import Order, OrderStatus
 
 from . import services
-from .models import Payment, PaymentStatus
+from .models import Payment, PaymentEventSource, PaymentStatus
 from .receipts import receipt_context, receipt_for_page
 from .services import Actor, IllegalPaymentTransition, PaymentRefused
 
@@ -69,6 +69,17 @@ def _process(request, payment: Payment, by: Actor, provider=None):
         return HttpResponseRedirect(str(redirect))
     except IllegalPaymentTransition as error:
         logger.warning("payment %s: callback refused: %s", payment.pk, error)
+        if by.source == PaymentEventSource.RETURN:
+            # A person's browser (late from the provider, a link opened again): their order page,
+            # which says where the order and its payment stand, never a JSON body.
+            messages.warning(
+                request,
+                gettext(
+                    "This payment was already finished, or its order was cancelled, so nothing was changed. "
+                    "Your order page shows where the order and its payment stand."
+                ),
+            )
+            return HttpResponseRedirect(payment.get_failure_url())
         return _refused(error, 409)
     except PaymentRefused as error:
         logger.warning("payment %s: callback refused: %s", payment.pk, error)

@@ -230,10 +230,16 @@ def test_an_authorisation_places_the_order_and_only_then_emails_it(client, lauga
             "verification_failed",
             "The card check with your bank (3-D Secure) did not succeed",
         ),
+        (
+            # the card answered first, then the bank's check failed: still not a payment
+            dummy("preauth", gateway_response="3ds-redirect", verification_result="rejected"),
+            "verification_failed",
+            "The card check with your bank (3-D Secure) did not succeed",
+        ),
         (dummy("input"), "in_progress", "you left the payment page before paying"),
         (dummy("error"), "failed", "The payment provider reported an error"),
     ],
-    ids=["declined", "3-d-secure-failed", "abandoned", "error"],
+    ids=["declined", "3-d-secure-failed", "3-d-secure-failed-after-the-card-answered", "abandoned", "error"],
 )
 def test_a_payment_that_fails_is_explained_and_the_shopper_tries_again_successfully(
     client, laugavegur, sweater, choice, outcome, said
@@ -275,6 +281,84 @@ def test_a_payment_that_fails_is_explained_and_the_shopper_tries_again_successfu
         assert first.status == PaymentStatus.CANCELLED
         assert first.events.filter(to_status=PaymentStatus.CANCELLED).count() == 1
     assert Notification.objects.filter(order=order, kind=NotificationKind.ORDER_RECEIVED).count() == 1
+
+
+def test_an_order_is_placed_only_when_the_shopper_comes_back_verified_from_3_d_secure(client, laugavegur, sweater):
+    # given a shopper whose card answers, then sends her to her bank's 3-D Secure check
+    pay_online(client, laugavegur, sweater)
+    order = Order.objects.get()
+    check = pay(client, order.payments.get(), "preauth", gateway_response="3ds-redirect", verification_result="preauth")
+
+    # then while she is at the check, the order still awaits her payment and nothing is e-mailed
+    order.refresh_from_db()
+    assert "/payments/process/" in check
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    assert not Notification.objects.filter(order=order, kind=NotificationKind.ORDER_RECEIVED).exists()
+
+    # when she comes back verified
+    back = client.get(check)
+
+    # then the order is placed and e-mailed, once
+    order.refresh_from_db()
+    assert back["Location"] == "http://testserver" + order.get_absolute_url()
+    assert order.status == OrderStatus.PLACED
+    assert Notification.objects.filter(order=order, kind=NotificationKind.ORDER_RECEIVED).count() == 1
+
+
+@pytest.mark.parametrize("asked", ["confirmed", "refunded", "rejected", "preauth"])
+def test_a_return_link_opened_by_hand_never_takes_or_refunds_money(client, laugavegur, sweater, asked):
+    # given an order paid online: the card authorised, nothing taken
+    pay_online(client, laugavegur, sweater)
+    order = Order.objects.get()
+    payment = order.payments.get()
+    pay(client, payment, "preauth")
+    events = PaymentEvent.objects.filter(payment=payment).count()
+
+    # when anyone opens the payment's return address by hand, asking for another status
+    process = reverse("process_payment", kwargs={"token": payment.token})
+    response = client.get(process, {"verification_result": asked}, follow=True)
+
+    # then they land on the order page, told that nothing changed, and nothing did
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert response.redirect_chain[-1][0].endswith(order.get_absolute_url())
+    assert (
+        "This payment was already finished, or its order was cancelled, so nothing was changed."
+        in (response.content.decode())
+        or asked == "preauth"
+    )
+    assert (payment.status, payment.captured_amount, payment.refunded_amount) == (
+        PaymentStatus.PREAUTH,
+        Decimal("0"),
+        Decimal("0"),
+    )
+    assert order.status == OrderStatus.PLACED
+    assert PaymentEvent.objects.filter(payment=payment).count() == events
+
+
+def test_a_shopper_back_from_the_provider_after_the_hold_ended_gets_her_order_page_not_an_error(
+    client, laugavegur, sweater, django_capture_on_commit_callbacks
+):
+    # given an order whose hold ended (and its payment attempt was cancelled) before the shopper
+    # came back from her bank
+    pay_online(client, laugavegur, sweater)
+    order = Order.objects.get()
+    payment = order.payments.get()
+    check = pay(client, payment, "input", gateway_response="3ds-redirect", verification_result="preauth")
+    with django_capture_on_commit_callbacks(execute=True):
+        expire_payment_holds(now=timezone.now() + datetime.timedelta(minutes=16))
+
+    # when she comes back, verified
+    response = client.get(check, follow=True)
+
+    # then her order page says the order was cancelled and nothing was taken; no JSON, no 409
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].endswith(order.get_absolute_url())
+    assert order.status == OrderStatus.CANCELLED
+    assert payment.status == PaymentStatus.CANCELLED and payment.captured_amount == 0
+    assert "nothing was changed" in response.content.decode()
 
 
 def test_trying_again_is_refused_once_the_order_is_paid_or_the_hold_has_ended(client, laugavegur, sweater):
