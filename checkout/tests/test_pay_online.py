@@ -14,6 +14,7 @@ from payments.core import PROVIDER_CACHE
 from catalog.tests.factories import ProductFactory
 from checkout.services import PAY_AT_PICKUP, payment_methods_at, retry_payment
 from orders.models import CancelReason, Notification, NotificationKind, Order, OrderStatus, PaymentChoice
+from orders.notifications.messages import build_message
 from orders.services import OrderError, expire_payment_holds
 from orders.tests.factories import place_order
 from payment.models import Payment, PaymentEvent, PaymentStatus
@@ -359,6 +360,28 @@ def test_a_shopper_back_from_the_provider_after_the_hold_ended_gets_her_order_pa
     assert order.status == OrderStatus.CANCELLED
     assert payment.status == PaymentStatus.CANCELLED and payment.captured_amount == 0
     assert "nothing was changed" in response.content.decode()
+
+
+def test_the_emails_of_orders_paid_online_speak_of_the_card_not_of_paying_at_pickup(client, laugavegur, sweater):
+    # given one order paid online, and one whose hold ended unpaid
+    pay_online(client, laugavegur, sweater)
+    paid = Order.objects.get()
+    pay(client, paid.payments.get(), "preauth")
+    pay_online(client, laugavegur, sweater)
+    unpaid = Order.objects.exclude(pk=paid.pk).get()
+    expire_payment_holds(now=timezone.now() + datetime.timedelta(minutes=16))
+
+    # when their e-mails are written
+    received = build_message(Notification.objects.get(order=paid, kind=NotificationKind.ORDER_RECEIVED)).body
+    cancelled = build_message(Notification.objects.get(order=unpaid, kind=NotificationKind.ORDER_CANCELLED)).body
+
+    # then neither says she pays at pickup, and the cancellation gives its real reason
+    assert "You chose to pay online" in received
+    assert "you pay only when you pick up" not in received
+    assert f"Your order {unpaid.number} was not paid for within the time it was held for you" in cancelled
+    assert "Any amount reserved on your card for this order is released" in cancelled
+    assert "has cancelled your order" not in cancelled
+    assert "you pay only when you pick up" not in cancelled
 
 
 def test_trying_again_is_refused_once_the_order_is_paid_or_the_hold_has_ended(client, laugavegur, sweater):
