@@ -18,6 +18,7 @@ from orders.notifications.messages import build_message
 from orders.services import OrderError, expire_payment_holds
 from orders.tests.factories import place_order
 from payment.models import Payment, PaymentEvent, PaymentStatus
+from payment.services import Actor, capture_payment, release_payment
 from pickup.models import Pickup
 from pickup.slots import available_slots
 from stores.models import PaymentOptions, StockLevel
@@ -382,6 +383,32 @@ def test_the_emails_of_orders_paid_online_speak_of_the_card_not_of_paying_at_pic
     assert "Any amount reserved on your card for this order is released" in cancelled
     assert "has cancelled your order" not in cancelled
     assert "you pay only when you pick up" not in cancelled
+
+
+@pytest.mark.parametrize(
+    ("taken", "said"),
+    [
+        (Decimal("20000"), "ISK\u00a020,000 was taken from your card."),
+        (None, "The amount reserved on your card was released: nothing was taken."),
+    ],
+    ids=["part-taken", "all-released"],
+)
+def test_the_order_page_says_what_was_taken_not_what_was_authorised(client, laugavegur, sweater, taken, said):
+    # given an authorised order, of which the store took part and released the rest, or nothing
+    pay_online(client, laugavegur, sweater)
+    order = Order.objects.get()
+    payment = order.payments.get()
+    pay(client, payment, "preauth")
+    if taken:
+        capture_payment(payment=payment, amount=taken, by=Actor.staff(None))
+    release_payment(payment=payment, by=Actor.staff(None))
+
+    # when the shopper looks at her order
+    _outcome, html = outcome_on(client, order)
+
+    # then it says what happened to her money, never that she paid the whole amount
+    assert said in html
+    assert "You paid ISK" not in html
 
 
 def test_trying_again_is_refused_once_the_order_is_paid_or_the_hold_has_ended(client, laugavegur, sweater):
