@@ -451,7 +451,14 @@ def cancel_order(
         # The apps above settle what the order still holds (payment: authorisations voided,
         # captures refunded), once this cancellation is committed.
         transaction.on_commit(
-            partial(order_cancelled.send, sender=Order, order_id=cancelled.pk, reason=reason.value), robust=True
+            partial(
+                order_cancelled.send,
+                sender=Order,
+                order_id=cancelled.pk,
+                reason=reason.value,
+                by_id=signed_in(by).pk if signed_in(by) else None,
+            ),
+            robust=True,
         )
     order.cancel_reason = reason
     order.status = cancelled.status

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from orders.models import Order
 
@@ -17,7 +18,7 @@ class SettlementIncomplete(Exception):
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
-def settle_order_payments(self, *, order_id: int) -> int:
+def settle_order_payments(self, *, order_id: int, by_id: int | None = None) -> int:
     """Settle an order's payments (payment.services.settle_order_payments): after a cancellation,
     or a payment for an order that no longer needs it. Retried with backoff while a provider
     fails (PAYMENT_SETTLE_MAX_RETRIES); beat's sweep (payment.scheduled) picks up any left after
@@ -25,7 +26,11 @@ def settle_order_payments(self, *, order_id: int) -> int:
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         return 0
-    settled = services.settle_order_payments(order=order)
+    user = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    by = None
+    if user is not None:
+        by = services.Actor.staff(user) if user.is_staff else services.Actor.shopper(user)
+    settled = services.settle_order_payments(order=order, by=by)
     if settled.failed:
         error = SettlementIncomplete(f"order {order.number}: {settled.failed}")
         countdown = min(settings.PAYMENT_SETTLE_RETRY_BACKOFF * 2**self.request.retries, 3600)

@@ -54,9 +54,9 @@ def paid(client, order):
     return online
 
 
-def settlement(order):
+def settlement(order, source="shop"):
     return list(
-        PaymentEvent.objects.filter(payment__order=order, source="shop")
+        PaymentEvent.objects.filter(payment__order=order, source=source)
         .order_by("pk")
         .values_list("kind", "from_status", "to_status", "amount")
     )
@@ -85,7 +85,9 @@ def test_a_manager_cancelling_in_the_admin_voids_the_authorisation(client, paid,
 
     assert response.status_code == 302
     assert Order.objects.get(pk=paid.pk).status == OrderStatus.CANCELLED
-    assert settlement(paid) == VOIDED
+    # recorded as the manager's doing, as the order's own history records the cancellation
+    assert settlement(paid, source="staff") == VOIDED
+    assert PaymentEvent.objects.get(payment__order=paid, kind="release").actor == manager
 
 
 def test_the_shopper_cancelling_voids_the_authorisation(paid, django_capture_on_commit_callbacks):
