@@ -38,6 +38,7 @@ class VippsStandIn:
         self.payments = {}
         self.answers = {}  # Idempotency-Key → (status, body) of the first request with it
         self.requests = []  # (method, path, headers) of every request, for the tests to read
+        self.failing = {}  # operation (capture, cancel, refund) → how many more requests answer 503
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -64,6 +65,12 @@ class VippsStandIn:
             assert payment["state"] == "CREATED"
             payment["state"] = "AUTHORIZED"
             payment["aggregate"]["authorizedAmount"]["value"] = payment["amount"]["value"]
+
+    def fail_next(self, operation, times=1):
+        """The next `times` requests of `operation` answer 503, as a gateway that is down for a
+        while (nothing is done, and their Idempotency-Key is not spent)."""
+        with self.lock:
+            self.failing[operation] = times
 
     def set_state(self, reference, state):
         with self.lock:
@@ -156,6 +163,9 @@ class VippsStandIn:
             if reference not in self.payments:
                 return self._problem(404, "Not Found")
             body = read_body()
+            if self.failing.get(operation, 0) > 0:
+                self.failing[operation] -= 1
+                return self._problem(503, "Service Unavailable", "Try again later")
             return self._idempotent(headers, lambda: getattr(self, f"_{operation}")(self.payments[reference], body))
         if method == "POST" and (match := APPROVE.match(path)):
             self.approve(match[1])
