@@ -7,6 +7,9 @@ from django.core.checks import Error, Tags, Warning
 from o2o_site.checks import START_UP
 
 KNOWN_PROVIDERS = ("dummy", "stripe", "vipps")
+# stores.models.PaymentOptions' values (this module is imported before the models are loaded;
+# a test keeps the two the same).
+KNOWN_PAYMENT_OPTIONS = ("both", "online", "at_pickup")
 
 
 def check_payment_providers(app_configs=None, **kwargs):
@@ -29,6 +32,15 @@ def check_payment_providers(app_configs=None, **kwargs):
                 "The Dummy payment provider is on and DEBUG is off: anyone can mark an order paid.",
                 hint="Only for demos and benchmarks: remove dummy from PAYMENT_PROVIDERS in production.",
                 id="payment.W001",
+            )
+        )
+    options = getattr(settings, "SHOP_PAYMENT_OPTIONS", "both")
+    if options not in KNOWN_PAYMENT_OPTIONS:
+        messages.append(
+            Error(
+                f"SHOP_PAYMENT_OPTIONS is {options!r}: every checkout would fail.",
+                hint=f"Use {', '.join(KNOWN_PAYMENT_OPTIONS)}.",
+                id="payment.E002",
             )
         )
     if "vipps" in variants and not variants["vipps"][1].get("webhook_secret"):

@@ -1,4 +1,5 @@
-from payment.checks import check_payment_providers, check_receipt_sellers
+from payment.checks import KNOWN_PAYMENT_OPTIONS, check_payment_providers, check_receipt_sellers
+from stores.models import PaymentOptions
 
 VIPPS = ("payment.vipps.VippsProvider", {"client_id": "x", "webhook_secret": ""})
 
@@ -44,3 +45,13 @@ def test_taking_money_online_without_the_sellers_registration_is_warned_about(se
     # nothing to warn about on the embedded defaults or without online payment
     settings.PAYMENT_PROVIDERS = []
     assert check_receipt_sellers() == []
+
+
+def test_a_shop_payment_option_the_shop_does_not_know_is_an_error(settings):
+    settings.DEBUG = True
+    settings.PAYMENT_PROVIDERS = ["dummy"]
+    settings.SHOP_PAYMENT_OPTIONS = "cash"
+    assert ids(settings) == ["payment.E002"]
+    settings.SHOP_PAYMENT_OPTIONS = "at_pickup"
+    assert ids(settings) == []
+    assert set(KNOWN_PAYMENT_OPTIONS) == set(PaymentOptions.values)
