@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.money import validate_price
 from payment.models import Payment, RefundReason
 from pickup.models import Pickup
 
@@ -73,11 +74,16 @@ class RefundForm(forms.Form):
         max_digits=12,
         decimal_places=2,
         help_text=_("Leave the quantities at 0 to refund an amount instead."),
+        # Payable in the shop's currency: 100.5 is not an amount in ISK (o2o_site.money).
+        validators=[validate_price],
         widget=forms.NumberInput(attrs={"data-testid": "refund-amount", "step": "any"}),
     )
     reason = forms.ChoiceField(
         label=_("Reason"),
-        choices=[(value, label) for value, label in RefundReason.choices if value != RefundReason.NOT_HANDED_OVER],
+        # No reason chosen for the manager: they say why, every time.
+        choices=[("", "---------")]
+        + [(value, label) for value, label in RefundReason.choices if value != RefundReason.NOT_HANDED_OVER],
+        error_messages={"required": _("Choose why the money is refunded.")},
         widget=forms.Select(attrs={"data-testid": "refund-reason"}),
     )
     note = forms.CharField(

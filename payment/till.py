@@ -35,11 +35,13 @@ TILL_RECEIPT_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9./-]{0,38}[A-Za-z0-
 
 
 def clean_till_receipt_number(value: str) -> str:
-    """The receipt number as typed, trimmed; ValidationError when it is missing or not one."""
-    number = (value or "").strip()
+    """The receipt number as typed, trimmed and in capitals (a till prints "K2-000123"; "k2-000123"
+    typed is the same receipt); ValidationError when it is missing or not one (no digit, or no
+    digit but zeros: no till numbers a receipt 0)."""
+    number = (value or "").strip().upper()
     if not number:
         raise ValidationError(_("Enter the receipt number printed by the till."), code="required")
-    if not TILL_RECEIPT_PATTERN.match(number) or not any(char.isdigit() for char in number):
+    if not TILL_RECEIPT_PATTERN.match(number) or not any(char in "123456789" for char in number):
         raise ValidationError(
             _("“%(number)s” is not a till receipt number: use the number printed on the till's receipt.")
             % {"number": number[:40]},

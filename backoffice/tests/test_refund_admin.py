@@ -133,6 +133,32 @@ def test_more_than_was_taken_is_refused_on_the_screen(client, gudrun, collected)
     assert not Refund.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("posted", "field", "error"),
+    [
+        (
+            {"amount": "100.5", "reason": "goodwill"},
+            "amount",
+            "100.5 is not a price in ISK: the currency has no minor unit, so prices are whole numbers.",
+        ),
+        ({"amount": "1000", "reason": ""}, "reason", "Choose why the money is refunded."),
+    ],
+    ids=["part-of-a-krona", "no-reason"],
+)
+def test_an_amount_the_currency_cannot_pay_or_no_reason_is_refused_and_kept(
+    client, gudrun, collected, posted, field, error
+):
+    client.force_login(gudrun)
+
+    response = client.post(refund_url(collected), posted)
+
+    # then the field says what is wrong, what was typed is kept, and nothing is refunded
+    form = response.context["form"]
+    assert form.errors[field] == [error]
+    assert form["amount"].value() == posted["amount"]
+    assert not Refund.objects.exists()
+
+
 def test_a_manager_of_another_store_cannot_refund(client, collected):
     # given Kari manages Grünerløkka only
     kari = StoreManagerFactory(username="kari", stores=[StoreFactory(name="Grünerløkka", slug="grunerlokka")])
