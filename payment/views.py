@@ -15,6 +15,7 @@ from urllib.error import URLError
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +24,7 @@ from payments import PaymentError, RedirectNeeded
 from payments.core import provider_factory
 
 from orders.models import Order, OrderStatus
+from orders.services import expire_payment_hold
 
 from . import services
 from .models import Payment, PaymentEventSource, PaymentStatus
@@ -38,6 +40,13 @@ OPEN = (PaymentStatus.WAITING, PaymentStatus.INPUT)
 def pay(request, token):
     """The shopper pays: the provider's form (the Dummy provider's) or a redirect to its page."""
     payment = get_object_or_404(Payment.objects.select_related("order"), token=token)
+    # A hold that has ended is ended here and now, whether or not beat has come round yet: its
+    # units may already be someone else's (orders.services.expire_payment_hold).
+    order, now = payment.order, timezone.now()
+    held_until = order.payment_hold_until
+    hold_ended = order.status == OrderStatus.AWAITING_PAYMENT and held_until is not None and held_until <= now
+    if hold_ended and expire_payment_hold(order=order, now=now) is not None:
+        order.refresh_from_db()
     if payment.status not in OPEN or payment.order.status == OrderStatus.CANCELLED:
         # Finished, or its order was cancelled (an ended hold): the order page says which.
         return HttpResponseRedirect(payment.get_success_url())

@@ -411,6 +411,26 @@ def test_the_order_page_says_what_was_taken_not_what_was_authorised(client, laug
     assert "You paid ISK" not in html
 
 
+def test_the_payment_page_ends_a_hold_that_ended_before_beat_came_round(
+    client, laugavegur, sweater, django_capture_on_commit_callbacks
+):
+    # given a shopper whose hold ended a minute ago, with no sweep run since
+    pay_online(client, laugavegur, sweater)
+    order = Order.objects.get()
+    Order.objects.filter(pk=order.pk).update(payment_hold_until=timezone.now() - datetime.timedelta(minutes=1))
+
+    # when she opens the payment page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("payment_page", kwargs={"token": order.payments.get().token}))
+
+    # then she is sent to her order page: cancelled, its units back on sale, nothing to pay
+    order.refresh_from_db()
+    assert response["Location"] == "http://testserver" + order.get_absolute_url()
+    assert (order.status, order.cancel_reason) == (OrderStatus.CANCELLED, CancelReason.PAYMENT_NOT_COMPLETED)
+    assert reserved(laugavegur, sweater) == 0
+    assert order.payments.get().status == PaymentStatus.CANCELLED
+
+
 def test_trying_again_is_refused_once_the_order_is_paid_or_the_hold_has_ended(client, laugavegur, sweater):
     pay_online(client, laugavegur, sweater)
     order = Order.objects.get()
