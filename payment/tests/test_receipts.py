@@ -230,5 +230,6 @@ def test_the_receipt_e_mail_goes_once_per_order_in_its_language(
     assert sent.to == [reykjavik_order.contact_email]
     assert f"Kvittun {receipt.number}" in sent.body
     assert "þar af VSK 24%: 4.837\u00a0kr." in sent.body
+    assert "Virðisaukaskattur alls: 4.837\u00a0kr." in sent.body
     assert f"/payments/receipts/{reykjavik_order.access_token}/{receipt.number}/" in sent.body
     assert "14 daga" in sent.body and "Lög nr. 16/2016 um neytendasamninga" in sent.body
