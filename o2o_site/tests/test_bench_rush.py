@@ -6,6 +6,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from payments.core import PROVIDER_CACHE
 
 from bench import rush
 from catalog.tests.factories import ProductFactory
@@ -16,12 +17,15 @@ pytestmark = pytest.mark.postgres
 
 
 def test_a_small_rush_places_orders_once_each_and_reconciles(
-    require_postgres, transactional_db, live_server, monkeypatch
+    require_postgres, transactional_db, live_server, monkeypatch, settings
 ):
     # given two stores with three hot products, and shoppers who do not dawdle
     monkeypatch.setattr(rush, "THINK_SECONDS", (0.0, 0.05))
     monkeypatch.setattr(rush, "FORM_SECONDS", (0.0, 0.05))
     monkeypatch.setattr(rush, "PAY_SECONDS", (0.0, 0.05))
+    # the Dummy provider the bench's shoppers pay with (bench/run sets PAYMENT_PROVIDERS=dummy)
+    settings.PAYMENT_VARIANTS = {"dummy": ("payments.dummy.DummyProvider", {"capture": False})}
+    PROVIDER_CACHE.clear()
     stores = [StoreFactory(name="Laugavegur"), StoreFactory(name="Kringlan")]
     products = [ProductFactory(name=f"Lopapeysa {n}", price=Decimal("24990")) for n in range(3)]
     for store in stores:
