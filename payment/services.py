@@ -399,17 +399,7 @@ def capture_and_release(
             except (PaymentError, URLError, OSError) as error:
                 logger.warning("payment %s: the rest could not be released, it will lapse: %s", locked.pk, error)
             else:
-                locked.status = PaymentStatus.CANCELLED if before.captured == 0 else PaymentStatus.CONFIRMED
-                locked.released_amount = before.released + remaining
-                _record(
-                    locked,
-                    before,
-                    by,
-                    kind=PaymentEventKind.RELEASE,
-                    amount=remaining,
-                    provider_reference=_last_reference(locked),
-                    note=release_note,
-                )
+                _record_release(locked, before, by, amount=remaining, note=release_note)
     _refresh(payment, locked)
     return payment
 
@@ -428,19 +418,25 @@ def release_payment(*, payment: Payment, by: Actor, note: str = "") -> Payment:
         provider = _provider(locked)
         with Payment.changes_recorded():
             provider.release(locked)
-        locked.status = PaymentStatus.CANCELLED if before.captured == 0 else PaymentStatus.CONFIRMED
-        locked.released_amount = before.released + remaining
-        _record(
-            locked,
-            before,
-            by,
-            kind=PaymentEventKind.RELEASE,
-            amount=remaining,
-            provider_reference=_last_reference(locked),
-            note=note,
-        )
+        _record_release(locked, before, by, amount=remaining, note=note)
     _refresh(payment, locked)
     return payment
+
+
+def _record_release(locked: Payment, before: _Before, by: Actor, *, amount: Decimal, note: str) -> None:
+    """The provider let go of `amount` (all that was left): with nothing captured the payment is
+    cancelled, after a capture it stays captured; either way an event records it."""
+    locked.status = PaymentStatus.CANCELLED if before.captured == 0 else PaymentStatus.CONFIRMED
+    locked.released_amount = before.released + amount
+    _record(
+        locked,
+        before,
+        by,
+        kind=PaymentEventKind.RELEASE,
+        amount=amount,
+        provider_reference=_last_reference(locked),
+        note=note,
+    )
 
 
 def refund_payment(*, payment: Payment, amount: Decimal, by: Actor, note: str = "") -> Payment:
