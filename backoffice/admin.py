@@ -18,17 +18,18 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from checkout import handover
 from o2o_site.money import format_money
 from o2o_site.vat import format_rate
 from orders import services as order_services
 from orders.models import (
-    ORDER_TRANSITIONS,
     CancelReason,
     Fulfilment,
     FulfilmentMethod,
@@ -53,7 +54,7 @@ from stores.models import Store
 from stores.services import StockError
 
 from .admin_filters import AuthorisationExpiringListFilter, PickupSlotListFilter
-from .admin_forms import CollectOrderForm, RefundForm
+from .admin_forms import CancelOrderForm, CollectOrderForm, RefundForm
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -391,7 +392,31 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         context["can_refund"] = (
             obj is not None and self.has_refund_permission(request) and refundable_payment(order=obj) is not None
         )
+        if obj is not None and self.has_change_permission(request, obj):
+            context.update(self._next_steps(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _next_steps(self, request, order):
+        """The buttons for the order's next step on its page: only those the transition table
+        allows from its status (Order.can_move_to). Each posts to its own view below, which
+        checks again under the order's lock (the services)."""
+        steps = {
+            "can_mark_ready": order.can_move_to(OrderStatus.READY_FOR_PICKUP),
+            "can_cancel": order.can_move_to(OrderStatus.CANCELLED),
+            "cancel_form": CancelOrderForm(auto_id="cancel_%s"),
+        }
+        if collects := can_be_collected(order):
+            locked = pickup_services.pickup_lock_reason(order=order, user=request.user)
+            settlement = handover.settlement_for(order)
+            form = CollectOrderForm(
+                auto_id="handover_%s",
+                offers_till=settlement.offers_till,
+                needs_till_receipt=settlement.needs_till_receipt,
+            )
+            form.fields["code"].widget.attrs.pop("autofocus", None)  # the page is read first
+            steps.update(hand_over_form=form, hand_over_locked=locked, settlement=settlement)
+        steps["has_next_step"] = steps["can_mark_ready"] or steps["can_cancel"] or collects
+        return steps
 
     # Actions: each order goes through its own service call, so one order that cannot move
     # (say, it was cancelled meanwhile) is reported and the others still go through.
@@ -528,12 +553,110 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 name=f"{self._url_prefix}_collect",
             ),
             path(
+                "<path:object_id>/mark-ready/",
+                self.admin_site.admin_view(self.mark_ready_view),
+                name=f"{self._url_prefix}_mark_ready",
+            ),
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name=f"{self._url_prefix}_cancel",
+            ),
+            path(
                 "<path:object_id>/refund/",
                 self.admin_site.admin_view(self.refund_view),
                 name=f"{self._url_prefix}_refund",
             ),
             *super().get_urls(),
         ]
+
+    def _order_to_change(self, request, object_id):
+        """The order a next-step view acts on: one of the user's stores' (get_queryset), or 404;
+        a crafted POST for another store's order finds nothing to change."""
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404(gettext("No such order in your stores."))
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        return order
+
+    def _back_to(self, order):
+        return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_change", args=[order.pk]))
+
+    @method_decorator(require_POST)
+    def mark_ready_view(self, request, object_id):
+        """The order page's "Mark ready" button."""
+        order = self._order_to_change(request, object_id)
+        try:
+            pickup_services.mark_ready_for_pickup(order=order, by=request.user)
+        except order_services.IllegalTransition as error:
+            self.message_user(
+                request,
+                gettext("Order %(number)s was not marked ready for pickup: it is “%(status)s”.")
+                % {"number": order.number, "status": OrderStatus(error.order.status).label},
+                messages.WARNING,
+            )
+            return self._back_to(order)
+        self.message_user(
+            request,
+            gettext("Order %(number)s is ready for pickup; the shopper will get an e-mail.") % {"number": order.number},
+            messages.SUCCESS,
+        )
+        if outbox.waiting_for_the_broker(
+            orders=Order.objects.filter(pk=order.pk), kind=NotificationKind.READY_FOR_PICKUP
+        ):
+            self.message_user(
+                request,
+                gettext(
+                    "The e-mail is queued: the mail queue cannot be reached right now, and the e-mail goes out "
+                    "as soon as it is back."
+                ),
+                messages.WARNING,
+            )
+        return self._back_to(order)
+
+    def cancel_view(self, request, object_id):
+        """The order page's "Cancel" form (a reason, a note), or this page alone when what was
+        sent needs correcting. The cancellation is orders.services.cancel_order's: stock back on
+        sale, the shopper's e-mail, and the payment released or refunded (order_cancelled)."""
+        order = self._order_to_change(request, object_id)
+        form = CancelOrderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            note = form.cleaned_data["note"]
+            try:
+                order_services.cancel_order(
+                    order=order, reason=CancelReason(form.cleaned_data["reason"]), by=request.user, note=note
+                )
+            except order_services.IllegalTransition as error:
+                self.message_user(
+                    request,
+                    gettext("Order %(number)s was not cancelled: it is “%(status)s”.")
+                    % {"number": order.number, "status": OrderStatus(error.order.status).label},
+                    messages.WARNING,
+                )
+            except StockError as error:
+                self.message_user(
+                    request,
+                    gettext("Order %(number)s was not changed: %(reason)s") % {"number": order.number, "reason": error},
+                    messages.ERROR,
+                )
+            else:
+                message = gettext("Order %(number)s cancelled; its units are back on sale.") % {"number": order.number}
+                if order.is_paid_online:
+                    message += " " + gettext("What the shopper paid online is released or refunded.")
+                self.message_user(request, message, messages.SUCCESS)
+            return self._back_to(order)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Cancel order %(number)s") % {"number": order.number},
+            "opts": self.opts,
+            "original": order,
+            "order": order,
+            "form": form,
+            "can_cancel": order.can_move_to(OrderStatus.CANCELLED),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/orders/order/cancel.html", context)
 
     def collect_view(self, request, object_id):
         order = self.get_object(request, unquote(object_id))
@@ -687,7 +810,7 @@ def _handed_over_message(user, handed) -> str:
 
 
 def can_be_collected(order) -> bool:
-    return OrderStatus.COLLECTED in ORDER_TRANSITIONS[OrderStatus(order.status)]
+    return order.can_move_to(OrderStatus.COLLECTED)
 
 
 def _not_collectable_message(order):

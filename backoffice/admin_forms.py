@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.money import validate_price
+from orders.models import CancelReason, OrderEvent
 from payment.models import Payment, RefundReason
 from pickup.models import Pickup
 
@@ -62,6 +63,27 @@ class CollectOrderForm(forms.Form):
             units = self.cleaned_data.get(f"line-{line.pk}")
             quantities[line.pk] = line.quantity if units is None else units
         return quantities
+
+
+class CancelOrderForm(forms.Form):
+    """Why the store cancels an order: a reason the shopper is told (their page and e-mail say
+    it), and a note for the timeline in the staff's own words."""
+
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        # No reason chosen for the manager; "payment not completed" is the payment hold's, not theirs.
+        choices=[("", "---------")]
+        + [(value, label) for value, label in CancelReason.choices if value != CancelReason.PAYMENT_NOT_COMPLETED],
+        error_messages={"required": _("Choose why the order is cancelled.")},
+        widget=forms.Select(attrs={"data-testid": "cancel-reason"}),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=OrderEvent._meta.get_field("note").max_length,
+        required=False,
+        help_text=_("For the order's timeline, e.g. “Out of stock: the last one was damaged.”"),
+        widget=forms.TextInput(attrs={"data-testid": "cancel-note", "autocomplete": "off"}),
+    )
 
 
 class RefundForm(forms.Form):

@@ -211,6 +211,11 @@ class Order(models.Model):
     def is_paid_online(self):
         return self.payment_choice == PaymentChoice.ONLINE
 
+    def can_move_to(self, status: OrderStatus) -> bool:
+        """Whether ORDER_TRANSITIONS allows this order's next step to `status` (what staff are
+        offered; orders.services.transition_order enforces the same table under a lock)."""
+        return status in ORDER_TRANSITIONS[OrderStatus(self.status)]
+
     @staticmethod
     def number_from_token(token):
         """The order number a token was signed for, or None when it was tampered with."""
