@@ -57,6 +57,7 @@ def pay_with_dummy(page, outcome):
 
 
 def fits(page, width):
+    page.wait_for_load_state("load")  # measured with every stylesheet applied, not mid-navigation
     return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
