@@ -278,7 +278,24 @@ RECEIPT_SELLERS = {
     },
 }
 PAYMENT_MODEL = "payment.Payment"
-PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["dummy"] if DEBUG else [])
+# "stripe, vipps" and "Stripe,Vipps" name the same providers as "stripe,vipps".
+PAYMENT_PROVIDERS = [
+    name.strip().lower()
+    for name in env.list("PAYMENT_PROVIDERS", default=["dummy"] if DEBUG else [])
+    if name.strip()
+]
+# A provider listed without a variable it needs: (provider, variable) pairs, reported by the
+# system check payment.E003, which stops the shop at start-up with the variable's name.
+PAYMENT_PROVIDER_VARIABLES_MISSING = []
+
+
+def _provider_variable(provider, name):
+    value = env.str(name, default="")
+    if not value:
+        PAYMENT_PROVIDER_VARIABLES_MISSING.append((provider, name))
+    return value
+
+
 # Providers send the shopper back to, and call, URLs on this host.
 PAYMENT_HOST = env("PAYMENT_HOST", default=urlparse(SITE_URL).netloc)
 PAYMENT_USES_SSL = env.bool("PAYMENT_USES_SSL", default=SITE_URL.startswith("https://"))
@@ -289,7 +306,11 @@ if "stripe" in PAYMENT_PROVIDERS:
     # Stripe Checkout charges at once. The webhook endpoint is /payments/process/stripe/.
     PAYMENT_VARIANTS["stripe"] = (
         "payments.stripe.StripeProviderV3",
-        {"api_key": env("STRIPE_SECRET_KEY"), "endpoint_secret": env("STRIPE_WEBHOOK_SECRET"), "secure_endpoint": True},
+        {
+            "api_key": _provider_variable("stripe", "STRIPE_SECRET_KEY"),
+            "endpoint_secret": _provider_variable("stripe", "STRIPE_WEBHOOK_SECRET"),
+            "secure_endpoint": True,
+        },
     )
 if "vipps" in PAYMENT_PROVIDERS:
     # The sales unit's API keys; VIPPS_API_URL=https://apitest.vipps.no for the test environment.
@@ -297,10 +318,10 @@ if "vipps" in PAYMENT_PROVIDERS:
     PAYMENT_VARIANTS["vipps"] = (
         "payment.vipps.VippsProvider",
         {
-            "client_id": env("VIPPS_CLIENT_ID"),
-            "client_secret": env("VIPPS_CLIENT_SECRET"),
-            "subscription_key": env("VIPPS_SUBSCRIPTION_KEY"),
-            "merchant_serial_number": env("VIPPS_MERCHANT_SERIAL_NUMBER"),
+            "client_id": _provider_variable("vipps", "VIPPS_CLIENT_ID"),
+            "client_secret": _provider_variable("vipps", "VIPPS_CLIENT_SECRET"),
+            "subscription_key": _provider_variable("vipps", "VIPPS_SUBSCRIPTION_KEY"),
+            "merchant_serial_number": _provider_variable("vipps", "VIPPS_MERCHANT_SERIAL_NUMBER"),
             "webhook_secret": env("VIPPS_WEBHOOK_SECRET", default=""),
             "api_url": env("VIPPS_API_URL", default="https://api.vipps.no"),
             "timeout": env.float("VIPPS_TIMEOUT", default=10),

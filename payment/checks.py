@@ -25,6 +25,15 @@ def check_payment_providers(app_configs=None, **kwargs):
                 id="payment.E001",
             )
         )
+    for provider, variable in getattr(settings, "PAYMENT_PROVIDER_VARIABLES_MISSING", []):
+        messages.append(
+            Error(
+                f"PAYMENT_PROVIDERS includes {provider}, which needs {variable}: it is not set.",
+                hint=f"Set {variable} in the environment (README, Payments), or remove {provider} "
+                "from PAYMENT_PROVIDERS.",
+                id="payment.E003",
+            )
+        )
     variants = getattr(settings, "PAYMENT_VARIANTS", {})
     if "dummy" in variants and not settings.DEBUG:
         messages.append(

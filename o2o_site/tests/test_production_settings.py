@@ -77,3 +77,29 @@ def test_the_web_server_refuses_to_start_without_a_shared_cache():
     # then it refuses, saying why
     assert result.returncode != 0
     assert "o2o_site.E003" in result.stderr and "CACHE_URL" in result.stderr
+
+
+def test_payment_providers_are_read_whatever_the_spacing_and_case():
+    # given an operator who writes the list with spaces and capitals
+    env = {**PRODUCTION_ENV, "PAYMENT_PROVIDERS": " Stripe , vipps ,", "STRIPE_SECRET_KEY": "sk_test_x"}
+    env |= {"STRIPE_WEBHOOK_SECRET": "whsec_x", "VIPPS_CLIENT_ID": "id", "VIPPS_CLIENT_SECRET": "secret"}
+    env |= {"VIPPS_SUBSCRIPTION_KEY": "key", "VIPPS_MERCHANT_SERIAL_NUMBER": "123456", "VIPPS_WEBHOOK_SECRET": "w"}
+    # when the shop starts and prints what it offers
+    result = run_manage(
+        "shell", "-c", "from django.conf import settings; print(settings.PAYMENT_PROVIDERS)", env_overrides=env
+    )
+    # then both providers are there, named as the shop knows them
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['stripe', 'vipps']"
+
+
+def test_a_provider_without_its_key_stops_the_shop_naming_the_variable():
+    # given Stripe listed but its secret key forgotten
+    env = {**PRODUCTION_ENV, "PAYMENT_PROVIDERS": "stripe", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    # when the checks every start runs run
+    result = run_manage("check", env_overrides=env, unset=["STRIPE_SECRET_KEY"])
+    # then the shop refuses to start with one line naming the variable, not a traceback
+    assert result.returncode != 0
+    assert "payment.E003" in result.stderr
+    assert "STRIPE_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
