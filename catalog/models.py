@@ -58,6 +58,15 @@ class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def for_sale(self):
+        """What a shopper can put in the cart and buy: active and, for a variant, its product too.
+        A product with variants is never bought itself (checkout.forms.CartLineForm says so)."""
+        return self.active().filter(models.Q(parent__isnull=True) | models.Q(parent__is_active=True))
+
+    def styles(self):
+        """What the listing shows: products, not their variants (one card per style, not per size)."""
+        return self.filter(parent__isnull=True)
+
     def search(self, text):
         """Products `text` finds, each with `search_rank` (catalog/search.py), best first when
         ordered by it. Names and descriptions in the shopper's language and in English, which
@@ -76,7 +85,60 @@ class VatClass(models.TextChoices):
     REDUCED = "reduced", _("Reduced rate (food and drink)")
 
 
+class VariantAttribute(models.Model):
+    """What variants of a product differ by: size, colour, …"""
+
+    name = models.CharField(_("name"), max_length=60)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("variant attribute")
+        verbose_name_plural = _("variant attributes")
+
+    def __str__(self):
+        return self.name
+
+
+class VariantAttributeValue(models.Model):
+    """One value of an attribute: size M, colour Grey. Its position orders sizes as people expect
+    (S, M, L), not alphabetically."""
+
+    attribute = models.ForeignKey(
+        VariantAttribute, verbose_name=_("attribute"), related_name="values", on_delete=models.CASCADE
+    )
+    value = models.CharField(_("value"), max_length=60)
+    slug = models.SlugField(_("slug"), max_length=60)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["attribute__position", "attribute_id", "position", "pk"]
+        verbose_name = _("variant attribute value")
+        verbose_name_plural = _("variant attribute values")
+        constraints = [
+            models.UniqueConstraint(fields=["attribute", "slug"], name="variant_value_slug_unique_per_attribute"),
+        ]
+
+    def __str__(self):
+        return f"{self.attribute.name}: {self.value}"
+
+
 class Product(models.Model):
+    # A variant (a size, a colour) is a product of its own: its own SKU, price, pictures, stock
+    # per store, cart and order lines. Its `parent` is the product shoppers see in the listing,
+    # whose page offers the variants. Only one level: a variant has no variants.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("variant of"),
+        null=True,
+        blank=True,
+        related_name="variants",
+        on_delete=models.CASCADE,
+    )
+    attribute_values = models.ManyToManyField(
+        VariantAttributeValue, verbose_name=_("variant attributes"), related_name="products", blank=True
+    )
     category = models.ForeignKey(
         Category, verbose_name=_("category"), related_name="products", on_delete=models.PROTECT
     )
@@ -106,6 +168,7 @@ class Product(models.Model):
         indexes = [models.Index(fields=["is_active", "name"], name="product_active_name_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="product_not_a_variant_of_itself"),
         ]
 
     def __str__(self):

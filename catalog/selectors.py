@@ -99,12 +99,13 @@ def _first_image():
 
 def product_listing(*, search: str = "", category_ids: list[int] | None = None) -> QuerySet[Product]:
     """Active products for the list page, each with `first_images`: in name order, or, for a
-    search, the best found first (catalog/search.py).
+    search, the best found first (catalog/search.py). Variants are not listed: their product is,
+    once (ProductQuerySet.styles).
 
     Stock is a higher layer's business: stores.selectors.only_available_at narrows this to what a
     store has, and stores.selectors.with_units_at reads the units for the page shown only.
     """
-    products = Product.objects.active().search(search).prefetch_related(_first_image())
+    products = Product.objects.active().styles().search(search).prefetch_related(_first_image())
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
     if search.strip():

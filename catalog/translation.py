@@ -7,7 +7,7 @@ translated alt text of their own: an empty one shows the product's (translated) 
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Category, Product
+from .models import Category, Product, VariantAttribute, VariantAttributeValue
 
 
 @register(Category)
@@ -18,3 +18,13 @@ class CategoryTranslationOptions(TranslationOptions):
 @register(Product)
 class ProductTranslationOptions(TranslationOptions):
     fields = ("name", "description")
+
+
+@register(VariantAttribute)
+class VariantAttributeTranslationOptions(TranslationOptions):
+    fields = ("name",)
+
+
+@register(VariantAttributeValue)
+class VariantAttributeValueTranslationOptions(TranslationOptions):
+    fields = ("value",)
