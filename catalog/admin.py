@@ -203,7 +203,7 @@ class ProductAdmin(CatalogChangesMixin, TranslationAdmin):
     search_fields = ("name_en", "name_is", "name_nb", "sku")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)
-    inlines = (VariantInline, ProductImageInline)
+    inlines = (ProductImageInline, VariantInline)
     fields = ("name", "slug", "sku", "category", "price", "vat_class", "description", "is_active")
     formfield_overrides = {models.DecimalField: {"widget": PriceInput}}
 

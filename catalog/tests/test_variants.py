@@ -28,7 +28,12 @@ def test_a_variant_is_named_after_its_product_and_values_in_every_language(sweat
     # given sizes and a colour whose Icelandic name differs
     small, medium = sizes("S", "M")
     grey = VariantAttributeValueFactory(
-        attribute__slug="colour", attribute__name="Colour", attribute__position=1, value="Grey", value_is="Grár", slug="grey"
+        attribute__slug="colour",
+        attribute__name="Colour",
+        attribute__position=1,
+        value="Grey",
+        value_is="Grár",
+        slug="grey",
     )
 
     # when a medium grey variant is made
@@ -44,7 +49,11 @@ def test_a_variant_is_named_after_its_product_and_values_in_every_language(sweat
     )
     with translation.override("is"):
         assert variant.name == "Lopapeysa — M / Grár"
-    assert (variant.category_id, variant.vat_class, variant.price) == (sweater.category_id, sweater.vat_class, sweater.price)
+    assert (variant.category_id, variant.vat_class, variant.price) == (
+        sweater.category_id,
+        sweater.vat_class,
+        sweater.price,
+    )
     assert variant.slug == "lopapeysa-m-grey"
     assert list(sweater.variants.all()) == [variant]
     assert small.products.count() == 0
@@ -268,7 +277,12 @@ def test_variant_rows_make_sizes_of_a_product_in_the_file_or_already_sold(tmp_pa
     assert (result.created, result.updated, result.unchanged) == (5, 0, 0)
     with translation.override("en"):
         found = {
-            product.sku: (product.name, product.price, product.is_active, product.parent.sku if product.parent else None)
+            product.sku: (
+                product.name,
+                product.price,
+                product.is_active,
+                product.parent.sku if product.parent else None,
+            )
             for product in Product.objects.select_related("parent")
         }
     assert found["HAT-S"] == ("Wool hat — S", Decimal("3990.00"), True, "HAT")
