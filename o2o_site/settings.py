@@ -280,9 +280,7 @@ RECEIPT_SELLERS = {
 PAYMENT_MODEL = "payment.Payment"
 # "stripe, vipps" and "Stripe,Vipps" name the same providers as "stripe,vipps".
 PAYMENT_PROVIDERS = [
-    name.strip().lower()
-    for name in env.list("PAYMENT_PROVIDERS", default=["dummy"] if DEBUG else [])
-    if name.strip()
+    name.strip().lower() for name in env.list("PAYMENT_PROVIDERS", default=["dummy"] if DEBUG else []) if name.strip()
 ]
 # A provider listed without a variable it needs: (provider, variable) pairs, reported by the
 # system check payment.E003, which stops the shop at start-up with the variable's name.
