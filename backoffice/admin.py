@@ -55,6 +55,7 @@ from stores.services import StockError
 
 from .admin_filters import AuthorisationExpiringListFilter, PickupSlotListFilter
 from .admin_forms import CancelOrderForm, CollectOrderForm, RefundForm
+from .curbside_queue import CurbsideQueueMixin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -139,7 +140,7 @@ def _of_pickup(field):
 
 
 @admin.register(Order)
-class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class OrderAdmin(CurbsideQueueMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "created_at",
@@ -547,6 +548,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            *self.curbside_queue_urls(),
             path(
                 "<path:object_id>/collect/",
                 self.admin_site.admin_view(self.collect_view),

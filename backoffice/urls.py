@@ -4,7 +4,9 @@ from . import views
 
 app_name = "backoffice"
 
+# The curbside queue's former addresses (it lives in the admin now: admin/orders/order/curbside/).
 urlpatterns = [
-    # Beside pickup's queue (pickup/queue/), whose rows post here.
-    path("pickup/queue/<str:number>/hand-over/", views.curb_hand_over, name="curb_hand_over"),
+    path("pickup/queue/", views.old_curbside_queue, name="old_curbside_queue"),
+    path("pickup/queue/rows/", views.old_curbside_queue_rows, name="old_curbside_queue_rows"),
+    path("pickup/queue/<str:number>/hand-over/", views.old_curb_hand_over, name="old_curb_hand_over"),
 ]

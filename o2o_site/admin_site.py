@@ -37,6 +37,17 @@ class ShopAdminSite(admin.AdminSite):
             *urls,
         ]
 
+    def _build_app_dict(self, request, label=None):
+        """The index and the menu list each app's models; a ModelAdmin may add its own staff
+        pages beside them (say, the orders' curbside queue) with `admin_pages(request)`, a list
+        of entries shaped like the models' (name, object_name, admin_url, …)."""
+        app_dict = super()._build_app_dict(request, label)
+        for model, model_admin in self._registry.items():
+            app = app_dict.get(model._meta.app_label)
+            if app is not None and hasattr(model_admin, "admin_pages"):
+                app["models"].extend(model_admin.admin_pages(request))
+        return app_dict
+
     def view_on_site(self, request, content_type_id, object_id):
         content_type = ContentType.objects.filter(pk=content_type_id).first()
         model = content_type.model_class() if content_type else None

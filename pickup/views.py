@@ -1,31 +1,20 @@
-"""Curbside pages: the shopper's check-in page (signed link, no login) and the staff queue.
+"""The shopper's curbside check-in page (signed link, no login).
 
-Thin: pickup.curbside does the work, pickup.selectors reads the queue. Handing an order over at
-the curb takes its payment too, so that view composes pickup and payment a layer up
-(backoffice.views.curb_hand_over).
+Thin: pickup.curbside does the work. The staff's curbside queue is an admin page, a layer up
+(backoffice.curbside_queue): handing an order over at the curb takes its payment too.
 """
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.http import urlencode
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET, require_http_methods
-
-from stores.models import Store
+from django.views.decorators.http import require_http_methods
 
 from . import curbside
 from .forms import CheckInForm, OnTheWayForm
 from .models import PickupSettings
-from .selectors import curbside_queue, pickup_of
-
-# How often the queue page asks for fresh rows (JavaScript), and reloads itself without it.
-QUEUE_POLL_SECONDS = 4
-QUEUE_NOSCRIPT_REFRESH_SECONDS = 20
+from .selectors import pickup_of
 
 
 def _private(response):
@@ -99,43 +88,3 @@ def check_in(request, number, signature):
             },
         )
     )
-
-
-def queue_scope(request):
-    if not request.user.has_perm("orders.change_order"):
-        raise PermissionDenied
-    stores = list(Store.objects.managed_by(request.user).order_by("city", "name"))
-    chosen = request.GET.get("store") or request.POST.get("store") or ""
-    store = next((store for store in stores if store.slug == chosen), None)
-    return stores, store
-
-
-def _queue_context(request):
-    stores, store = queue_scope(request)
-    visits = curbside_queue(user=request.user, store=store)
-    return {
-        "stores": stores,
-        "store": store,
-        "arrived": [visit for visit in visits if visit.state == "arrived"],
-        "on_the_way": [visit for visit in visits if visit.state == "on_the_way"],
-        "rows_url": reverse("pickup:queue_rows") + (f"?{urlencode({'store': store.slug})}" if store else ""),
-        "poll_seconds": QUEUE_POLL_SECONDS,
-        "refresh_seconds": QUEUE_NOSCRIPT_REFRESH_SECONDS,
-    }
-
-
-@staff_member_required
-@require_GET
-def queue(request):
-    response = render(request, "pickup/queue.html", _queue_context(request))
-    patch_cache_control(response, private=True, no_store=True)
-    return response
-
-
-@staff_member_required
-@require_GET
-def queue_rows(request):
-    """The queue's rows alone, fetched every few seconds by static/js/curbside-queue.js."""
-    response = render(request, "pickup/includes/queue_rows.html", _queue_context(request))
-    patch_cache_control(response, private=True, no_store=True)
-    return response

@@ -293,22 +293,25 @@ def test_every_action_posted_with_the_other_stores_ids_does_nothing(client, mana
 def test_the_custom_screens_refuse_the_other_stores_orders(client, manager, world):
     ready, at_the_curb = world["oslo_orders"][0], world["oslo_orders"][-1]
     screens = [
-        ("get", reverse("pickup:queue"), {}),
-        ("get", reverse("pickup:queue_rows"), {}),
+        ("get", reverse("admin:orders_order_curbside_queue"), {}),
+        ("get", reverse("admin:orders_order_curbside_queue_rows"), {}),
         (
             "post",
-            reverse("backoffice:curb_hand_over", args=[at_the_curb.number]),
+            reverse("admin:orders_order_curbside_hand_over", args=[at_the_curb.number]),
             {"code": pickup_of(at_the_curb).code, "store": "grunerlokka"},
         ),
         ("get", reverse("admin:orders_order_collect", args=[ready.pk]), {}),
         ("post", reverse("admin:orders_order_collect", args=[ready.pk]), {"code": pickup_of(ready).code}),
-        ("get", reverse("pickup:queue"), {"store": "grunerlokka"}),
-        ("get", reverse("pickup:queue_rows"), {"store": "grunerlokka"}),
+        ("get", reverse("admin:orders_order_curbside_queue"), {"store": "grunerlokka"}),
+        ("get", reverse("admin:orders_order_curbside_queue_rows"), {"store": "grunerlokka"}),
         (
             "post",
-            reverse("backoffice:curb_hand_over", args=[ready.number]),
+            reverse("admin:orders_order_curbside_hand_over", args=[ready.number]),
             {"code": pickup_of(ready).code, "store": "grunerlokka"},
         ),
+        ("post", reverse("admin:orders_order_mark_ready", args=[ready.pk]), {}),
+        ("get", reverse("admin:orders_order_cancel", args=[ready.pk]), {}),
+        ("post", reverse("admin:orders_order_cancel", args=[ready.pk]), {"reason": "store", "note": "crafted"}),
         ("get", reverse("admin:orders_order_refund", args=[ready.pk]), {}),
         ("post", reverse("admin:orders_order_refund", args=[ready.pk]), {"amount": "100", "reason": "goodwill"}),
         ("get", reverse("admin:index"), {}),

@@ -246,7 +246,9 @@ def test_at_the_curb_a_declined_capture_is_said_plainly_and_nothing_is_handed_ov
     payment = authorised_payment(order, variant="declining")
 
     response = client.post(
-        reverse("backoffice:curb_hand_over", args=[order.number]), {"code": pickup_of(order).code}, follow=True
+        reverse("admin:orders_order_curbside_hand_over", args=[order.number]),
+        {"code": pickup_of(order).code},
+        follow=True,
     )
 
     assert any(
@@ -389,11 +391,11 @@ def test_at_the_curb_staff_hand_over_part_of_an_order_paid_online(client, manage
     mark_ready_for_pickup(order=order)
     payment = authorised_payment(order)
     check_in(order=order, bay=None, vehicle="Red Yaris")
-    queue = client.get(reverse("pickup:queue")).content.decode()
+    queue = client.get(reverse("admin:orders_order_curbside_queue")).content.decode()
 
     # when staff bring the sweater only
     response = client.post(
-        reverse("backoffice:curb_hand_over", args=[order.number]),
+        reverse("admin:orders_order_curbside_hand_over", args=[order.number]),
         {
             "code": pickup_of(order).code,
             f"line-{line_of(order, sweater).pk}": "1",
@@ -416,7 +418,7 @@ def test_at_the_curb_staff_hand_over_part_of_an_order_paid_online(client, manage
 def test_at_the_curb_a_pay_at_pickup_order_needs_the_tills_receipt(client, manager, laugavegur, sweater):
     order = place_curbside_order(store=laugavegur, products_and_quantities=[(sweater, 1)])
     mark_ready_for_pickup(order=order)
-    url = reverse("backoffice:curb_hand_over", args=[order.number])
+    url = reverse("admin:orders_order_curbside_hand_over", args=[order.number])
 
     refused = client.post(url, {"code": pickup_of(order).code}, follow=True)
     done = client.post(url, {"code": pickup_of(order).code, "till_receipt_number": "88412"}, follow=True)

@@ -104,7 +104,10 @@ def test_the_curbside_queue_is_translated(client, language):
     # when the store's manager, reading Icelandic or Norwegian, opens the queue (and its live rows)
     client.force_login(StoreManagerFactory(stores=[store]))
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    pages = {name: client.get(reverse(name)) for name in ("pickup:queue", "pickup:queue_rows")}
+    pages = {
+        name: client.get(reverse(name))
+        for name in ("admin:orders_order_curbside_queue", "admin:orders_order_curbside_queue_rows")
+    }
 
     # then both show the two shoppers, with none of our English left
     for name, response in pages.items():

@@ -80,7 +80,7 @@ def manager_pages(shop):
         reverse("admin:stores_stocklevel_changelist"),
         reverse("admin:pickup_pickupcodeattempt_changelist"),
         reverse("admin:password_change"),
-        reverse("pickup:queue"),
+        reverse("admin:orders_order_curbside_queue"),
     ]
 
 
@@ -204,7 +204,7 @@ def test_the_curbside_check_in_and_the_curb_hand_over_refuse_a_post_without_the_
     arrived = shopper_browser.post(curbside.check_in_path(order), {"action": "arrived", "bay": "1"})
     on_the_way = shopper_browser.post(curbside.check_in_path(order), {"action": "on_the_way", "eta_minutes": "5"})
     handed_over = manager_browser.post(
-        reverse("backoffice:curb_hand_over", args=[order.number]),
+        reverse("admin:orders_order_curbside_hand_over", args=[order.number]),
         {"code": pickup_of(order).code, "store": shop["store"].slug},
     )
 

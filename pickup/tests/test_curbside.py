@@ -129,7 +129,7 @@ def test_checking_in_twice_keeps_one_place_in_the_queue(client, ready_order, man
     assert (visit.arrived_at, visit.bay) == (first, 2)
     assert OrderEvent.objects.filter(order=ready_order, kind=OrderActivity.ARRIVED).count() == 1
     client.force_login(manager)
-    rows = client.get(reverse("pickup:queue_rows")).content.decode()
+    rows = client.get(reverse("admin:orders_order_curbside_queue_rows")).content.decode()
     assert rows.count(f'data-order="{ready_order.number}"') == 1
 
     # and "On my way" after arriving changes nothing
@@ -215,11 +215,11 @@ def test_staff_hand_over_at_the_curb_with_the_code_and_the_wait_is_recorded(
     # given a shopper waiting at the curb for 4 minutes
     curbside.check_in(order=ready_order, bay=2, vehicle="Blue Skoda", now=timezone.now() - timedelta(minutes=4))
     client.force_login(manager)
-    queue = client.get(reverse("pickup:queue")).content.decode()
+    queue = client.get(reverse("admin:orders_order_curbside_queue")).content.decode()
     assert f'data-order="{ready_order.number}"' in queue and "Blue Skoda" in queue and "Lopi mittens" in queue
 
     # when staff type a wrong code, then the right one
-    url = reverse("backoffice:curb_hand_over", args=[ready_order.number])
+    url = reverse("admin:orders_order_curbside_hand_over", args=[ready_order.number])
     wrong = "000000" if pickup_of(ready_order).code != "000000" else "111111"
     response = client.post(url, {"code": wrong, "till_receipt_number": "4711"}, follow=True)
     assert "does not match" in response.content.decode()
@@ -237,7 +237,10 @@ def test_staff_hand_over_at_the_curb_with_the_code_and_the_wait_is_recorded(
     assert 4 * 60 <= visit.wait_seconds < 5 * 60
     level = StockLevel.objects.get(store=store, product=mittens)
     assert (level.on_hand, level.reserved) == (48, 0)
-    assert f'data-order="{ready_order.number}"' not in client.get(reverse("pickup:queue_rows")).content.decode()
+    assert (
+        f'data-order="{ready_order.number}"'
+        not in client.get(reverse("admin:orders_order_curbside_queue_rows")).content.decode()
+    )
 
 
 def test_a_curbside_shopper_who_walks_in_to_the_counter_leaves_the_queue_with_the_wait_on_record(
@@ -254,12 +257,15 @@ def test_a_curbside_shopper_who_walks_in_to_the_counter_leaves_the_queue_with_th
     assert visit.state == CurbsideState.HANDED_OVER and visit.handed_over_by == manager
     assert 6 * 60 <= visit.wait_seconds < 7 * 60
     client.force_login(manager)
-    assert f'data-order="{ready_order.number}"' not in client.get(reverse("pickup:queue_rows")).content.decode()
+    assert (
+        f'data-order="{ready_order.number}"'
+        not in client.get(reverse("admin:orders_order_curbside_queue_rows")).content.decode()
+    )
 
 
 def test_the_queue_is_for_staff_of_the_store_only(client, ready_order, store, mittens):
     curbside.check_in(order=ready_order, bay=1)
-    url = reverse("pickup:queue")
+    url = reverse("admin:orders_order_curbside_queue")
     # anonymous and shoppers are sent to log in
     assert client.get(url).status_code == 302
     client.force_login(UserFactory(username="shopper"))
@@ -269,7 +275,8 @@ def test_the_queue_is_for_staff_of_the_store_only(client, ready_order, store, mi
     client.force_login(StoreManagerFactory(username="kari", stores=[elsewhere]))
     assert ready_order.number not in client.get(url).content.decode()
     response = client.post(
-        reverse("backoffice:curb_hand_over", args=[ready_order.number]), {"code": pickup_of(ready_order).code}
+        reverse("admin:orders_order_curbside_hand_over", args=[ready_order.number]),
+        {"code": pickup_of(ready_order).code},
     )
     assert response.status_code == 404
     ready_order.refresh_from_db()
@@ -278,9 +285,9 @@ def test_the_queue_is_for_staff_of_the_store_only(client, ready_order, store, mi
 
 def test_the_queue_refreshes_itself_with_and_without_javascript(client, manager):
     client.force_login(manager)
-    page = client.get(reverse("pickup:queue")).content.decode()
+    page = client.get(reverse("admin:orders_order_curbside_queue")).content.decode()
     assert 'src="/static/js/curbside-queue.js"' in page
-    assert 'data-queue-rows-url="/pickup/queue/rows/"' in page
+    assert 'data-queue-rows-url="/admin/orders/order/curbside/rows/"' in page
     assert '<noscript><meta http-equiv="refresh"' in page
 
 
@@ -301,11 +308,11 @@ def test_the_queue_takes_the_same_number_of_queries_however_many_wait(
         else:
             curbside.announce_on_the_way(order=order, eta_minutes=index)
     client.force_login(manager)
-    client.get(reverse("pickup:queue_rows"))  # warm the session and permission caches
+    client.get(reverse("admin:orders_order_curbside_queue_rows"))  # warm the session and permission caches
 
     # then the rows take a fixed number of queries: session, user, 2 × permissions, stores, visits, lines
     with django_assert_num_queries(7):
-        response = client.get(reverse("pickup:queue_rows"))
+        response = client.get(reverse("admin:orders_order_curbside_queue_rows"))
     assert response.content.decode().count('data-testid="queue-row"') == waiting
 
 
@@ -315,7 +322,7 @@ def test_the_curb_counts_wrong_codes_like_the_counter(client, ready_order, manag
 
     curbside.check_in(order=ready_order, bay=1)
     client.force_login(manager)
-    url = reverse("backoffice:curb_hand_over", args=[ready_order.number])
+    url = reverse("admin:orders_order_curbside_hand_over", args=[ready_order.number])
     wrong = "000000" if pickup_of(ready_order).code != "000000" else "111111"
 
     # when wrong codes are typed until the limit

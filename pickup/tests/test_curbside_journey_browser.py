@@ -61,7 +61,7 @@ def test_curbside_from_checkout_to_the_car(browser, shop, mailoutbox):
 
     # and a member of staff with the curbside queue open, nobody waiting yet
     staff = browser.new_context().new_page()
-    staff.goto(url + "/pickup/queue/")
+    staff.goto(url + "/admin/orders/order/curbside/")
     staff.fill("#id_username", "manager-laugavegur")
     staff.fill("#id_password", DEMO_PASSWORD)
     staff.click("input[type=submit]")
@@ -104,7 +104,7 @@ def test_curbside_from_checkout_to_the_car(browser, shop, mailoutbox):
     row.get_by_test_id("hand-over-code").fill(code)
     row.get_by_test_id("hand-over-till-receipt").fill("4711")  # paid at pickup: at the till
     row.get_by_test_id("hand-over").click()
-    assert "handed over to Anna Jónsdóttir" in staff.locator("ul.messages").inner_text()
+    assert "handed over to Anna Jónsdóttir" in staff.locator("ul.messagelist").inner_text()
     assert staff.locator(f"[data-order='{order.number}']").count() == 0
 
     # then the shopper's pages say it is done, and the sweater has left the store
@@ -136,7 +136,7 @@ def test_the_queue_keeps_a_half_typed_code_while_it_refreshes(browser, shop):
     )
     curbside.check_in(order=first, bay=1)
     staff = browser.new_context().new_page()
-    staff.goto(shop["url"] + "/pickup/queue/")
+    staff.goto(shop["url"] + "/admin/orders/order/curbside/")
     staff.fill("#id_username", "manager-laugavegur")
     staff.fill("#id_password", DEMO_PASSWORD)
     staff.click("input[type=submit]")

@@ -274,7 +274,7 @@ def test_the_curbside_hand_over_obeys_the_same_lock(client, order, clerk):
 
     # when staff try the right code from the curbside queue
     client.post(
-        reverse("backoffice:curb_hand_over", args=[order.number]),
+        reverse("admin:orders_order_curbside_hand_over", args=[order.number]),
         {"code": pickup_of(order).code, "till_receipt_number": "4711"},
         REMOTE_ADDR="192.0.2.1",
     )
