@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "stores",
     "orders",
     "pickup",
+    "delivery",
     "payments",  # django-payments: the Dummy provider's form template, its own translations
     "payment",
     "checkout",

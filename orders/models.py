@@ -48,10 +48,12 @@ class Channel(models.TextChoices):
 
 
 class FulfilmentMethod(models.TextChoices):
-    """How a fulfilment's goods reach the shopper. Local delivery and shipping come next."""
+    """How a fulfilment's goods reach the shopper. Shipping comes next."""
 
     IN_STORE = "in_store", _("Pickup in store")
     CURBSIDE = "curbside", _("Curbside pickup")
+    # From the store's own van to the shopper's door in a booked window (the delivery app).
+    LOCAL_DELIVERY = "local_delivery", _("Local delivery")
 
 
 class FulfilmentStatus(models.TextChoices):

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from o2o_site.cache import stamps
 from o2o_site.csv_import import (
     ImportRejected,
     RowError,
@@ -178,6 +179,8 @@ def import_postcodes(*, rows: Iterable[Mapping], start_line=2, progress=None) ->
             ],
             progress=progress,
         )
+        # The delivery directory (delivery.selectors) keeps the table in memory: read it again.
+        stamps.bump(stamps.POSTCODES)
     return ImportResult(created=len(new), updated=len(changed), unchanged=unchanged)
 
 

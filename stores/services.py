@@ -161,7 +161,8 @@ def record_opening_stock(*, store: Store, counts: dict[int, int]) -> int:
 
 # What a store manager may do in the admin, and nothing more: run their stores' orders and stock,
 # keep their stores' opening hours (the week's and special dates) and pickup settings (curbside,
-# slots, reminders, expiry), and look up the catalog. Which stores they see is decided by Store.managers, not by these.
+# slots, reminders, expiry) and delivery zones and windows, and look up the catalog. Which stores
+# they see is decided by Store.managers, not by these.
 STORE_MANAGER_GROUP = "Store managers"
 STORE_MANAGER_PERMISSIONS = (
     ("orders", "view_order"),
@@ -187,6 +188,15 @@ STORE_MANAGER_PERMISSIONS = (
     ("pickup", "add_pickupsettings"),
     ("pickup", "change_pickupsettings"),
     ("pickup", "view_curbsidevisit"),
+    ("delivery", "view_deliveryzone"),
+    ("delivery", "add_deliveryzone"),
+    ("delivery", "change_deliveryzone"),
+    ("delivery", "delete_deliveryzone"),
+    ("delivery", "view_deliverywindow"),
+    ("delivery", "add_deliverywindow"),
+    ("delivery", "change_deliverywindow"),
+    ("delivery", "delete_deliverywindow"),
+    ("delivery", "view_delivery"),
     ("payment", "view_payment"),
     ("payment", "view_paymentevent"),
     ("payment", "view_refund"),

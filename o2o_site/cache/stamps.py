@@ -9,6 +9,8 @@ data, after their transaction commits:
 - the catalog (products, prices, categories, images): catalog.services.catalog_changed()
 - a product's stock anywhere, and a store's stock: stores.services (every stock change)
 - the stores and their opening hours: stores.services.stores_changed()
+- the postcode table: stores.postcodes.import_postcodes; delivery zones and windows:
+  delivery.services.delivery_changed()
 
 The stamps live in the default cache, the fragments (whose keys carry the stamps, so a key's
 content never changes) in the "template_fragments" cache: both in Redis in production
@@ -34,6 +36,10 @@ VERSION_SECONDS = 60 * 60 * 24 * 7
 CATALOG = "v:catalog"
 # The stores and their opening hours (stores.selectors.store_directory).
 STORES = "v:stores"
+# The postcode table (stores.postcodes.import_postcodes) and the stores' delivery zones and
+# windows (delivery.services.delivery_changed): the delivery directory (delivery.selectors).
+POSTCODES = "v:postcodes"
+DELIVERY = "v:delivery"
 
 
 def fragments():

@@ -39,6 +39,16 @@ EXPECTED_PERMISSIONS = {
     "pickup.add_pickupsettings",
     "pickup.change_pickupsettings",
     "pickup.view_curbsidevisit",
+    # Their stores' delivery zones and windows, and the deliveries (issue 11).
+    "delivery.view_deliveryzone",
+    "delivery.add_deliveryzone",
+    "delivery.change_deliveryzone",
+    "delivery.delete_deliveryzone",
+    "delivery.view_deliverywindow",
+    "delivery.add_deliverywindow",
+    "delivery.change_deliverywindow",
+    "delivery.delete_deliverywindow",
+    "delivery.view_delivery",
     "payment.view_payment",
     "payment.view_paymentevent",
     # Refunds from the order's page (issue 10), for their own stores' orders only.

@@ -1,0 +1,360 @@
+"""Which stores deliver to an address, for what fee, and their earliest windows.
+
+The checkout asks this for every shopper who chooses delivery, so the answer comes from a
+directory in this process's memory (the postcode table, the active zones with their stores, the
+windows and the closed dates), built again when any of them changed (version stamps:
+stores.postcodes.import_postcodes, delivery.services.delivery_changed,
+stores.services.stores_changed) and at most DIRECTORY_SECONDS old. A lookup then costs one
+query whatever the number of stores, zones and postcodes: the bookings of the stores that cover
+the address, to find each one's earliest window with room; none when no store covers it.
+"""
+
+import datetime
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from o2o_site.cache import stamps
+from orders.models import FulfilmentStatus
+from stores.models import PostcodeLocation, SpecialOpeningHours, Store
+from stores.postcodes import normalise_postcode
+from stores.selectors import distance_km, nearest_stores, store_directory
+
+from .models import Delivery, DeliveryWindow, DeliveryZone, ZoneKind
+from .windows import Window, WindowRule, window_grid, with_bookings
+from .zones import PostcodeRange, parse_postcode_ranges, postcode_format
+
+# A zone or window changed without a stamp (a shell, a data migration) shows within this long.
+DIRECTORY_SECONDS = 60
+# Closed dates are read this far ahead (DeliveryZone.days_ahead is at most 30).
+CLOSED_DATES_AHEAD_DAYS = 32
+
+COUNTRY_NAMES = {"IS": gettext_lazy("Iceland"), "NO": gettext_lazy("Norway")}
+
+
+def country_name(country: str) -> str:
+    return str(COUNTRY_NAMES.get(country, country))
+
+
+@dataclass(frozen=True)
+class ZoneRule:
+    """A DeliveryZone as plain values: what a lookup and a booking need of it."""
+
+    zone_id: int
+    store_id: int
+    name: str
+    kind: str
+    ranges: tuple[PostcodeRange, ...]
+    radius_km: float | None
+    fee: Decimal
+    free_above: Decimal | None
+    minimum_order: Decimal
+    lead_time: datetime.timedelta
+    days_ahead: int
+
+    @classmethod
+    def of(cls, zone: DeliveryZone, *, country: str) -> "ZoneRule":
+        ranges = ()
+        if zone.kind == ZoneKind.POSTCODES:
+            try:
+                ranges = parse_postcode_ranges(zone.postcodes, country=country)
+            except ValidationError:  # a row written around the admin's check covers nothing, breaks nothing
+                ranges = ()
+        return cls(
+            zone_id=zone.pk,
+            store_id=zone.store_id,
+            name=zone.name,
+            kind=zone.kind,
+            ranges=ranges,
+            radius_km=float(zone.radius_km) if zone.radius_km is not None else None,
+            fee=zone.fee,
+            free_above=zone.free_above,
+            minimum_order=zone.minimum_order,
+            lead_time=datetime.timedelta(minutes=zone.lead_time_minutes),
+            days_ahead=zone.days_ahead,
+        )
+
+    def covers(self, *, store: Store, postcode: str, latitude: float | None, longitude: float | None) -> bool:
+        if self.kind == ZoneKind.RADIUS:
+            if latitude is None or self.radius_km is None:
+                return False
+            return distance_km(store.latitude, store.longitude, latitude, longitude) <= self.radius_km
+        return any(postcode in item for item in self.ranges)
+
+    def fee_for(self, order_value: Decimal | None) -> Decimal:
+        if self.free_above is not None and order_value is not None and order_value >= self.free_above:
+            return Decimal("0")
+        return self.fee
+
+    def takes(self, order_value: Decimal | None) -> bool:
+        return order_value is None or order_value >= self.minimum_order
+
+
+@dataclass(frozen=True)
+class LocatedPostcode:
+    country: str
+    postcode: str
+    place_name: str
+    latitude: float
+    longitude: float
+
+
+class PostcodeProblem(Exception):
+    """A shopper-facing reason a postcode cannot be delivered to (in the active language)."""
+
+
+class DeliveryDirectory:
+    """The postcode table and every active delivery zone, window and closed date, in memory."""
+
+    def __init__(self, *, postcodes, zones, windows, closed, stamp=None):
+        """`postcodes`: (country, postcode, place, latitude, longitude) rows; `zones`: DeliveryZone
+        rows with their store; `windows`: DeliveryWindow rows; `closed`: (store id, date) rows."""
+        self.stamp, self.built_at = stamp, time.monotonic()
+        self.postcodes = {
+            (country, postcode): LocatedPostcode(country, postcode, place, float(latitude), float(longitude))
+            for country, postcode, place, latitude, longitude in postcodes
+        }
+        self.stores: dict[int, Store] = {}
+        self.zones: list[ZoneRule] = []
+        for zone in zones:
+            self.stores[zone.store_id] = zone.store
+            self.zones.append(ZoneRule.of(zone, country=zone.store.country))
+        self.windows: dict[int, list[WindowRule]] = {}
+        for window in windows:
+            self.windows.setdefault(window.store_id, []).append(
+                WindowRule(window.weekday, window.starts, window.ends, window.cutoff, window.capacity)
+            )
+        self.closed: dict[int, set[datetime.date]] = {}
+        for store_id, date in closed:
+            self.closed.setdefault(store_id, set()).add(date)
+
+    def locate(self, country: str, postcode: str) -> LocatedPostcode | None:
+        return self.postcodes.get((country, postcode))
+
+    def zones_covering(self, located: LocatedPostcode) -> list[ZoneRule]:
+        return [
+            zone
+            for zone in self.zones
+            if self.stores[zone.store_id].country == located.country
+            and zone.covers(
+                store=self.stores[zone.store_id],
+                postcode=located.postcode,
+                latitude=located.latitude,
+                longitude=located.longitude,
+            )
+        ]
+
+    def grid(self, zone: ZoneRule, *, now: datetime.datetime) -> list[Window]:
+        store = self.stores[zone.store_id]
+        return window_grid(
+            rules=self.windows.get(zone.store_id, ()),
+            zone=store.zone,
+            closed=self.closed.get(zone.store_id, ()),
+            lead_time=zone.lead_time,
+            days_ahead=zone.days_ahead,
+            now=now,
+        )
+
+
+_directory = {"stamp": None, "directory": None}
+
+
+def delivery_directory() -> DeliveryDirectory:
+    """This process's delivery directory, built again (four queries) when it changed."""
+    found = stamps.versions(stamps.POSTCODES, stamps.DELIVERY, stamps.STORES)
+    stamp = "/".join(found[key] for key in (stamps.POSTCODES, stamps.DELIVERY, stamps.STORES))
+    directory = _directory["directory"]
+    if _directory["stamp"] != stamp or time.monotonic() - directory.built_at > DIRECTORY_SECONDS:
+        directory = _build_directory(stamp)
+        _directory.update(stamp=stamp, directory=directory)
+    return directory
+
+
+def forget_directory() -> None:
+    """The next lookup builds the directory again (tests that change rows behind the stamps)."""
+    _directory.update(stamp=None, directory=None)
+
+
+def _build_directory(stamp):
+    zones = list(DeliveryZone.objects.filter(is_active=True, store__is_active=True).select_related("store"))
+    store_ids = {zone.store_id for zone in zones}
+    today = timezone.now().date()
+    closed = SpecialOpeningHours.objects.filter(
+        store_id__in=store_ids,
+        opens__isnull=True,
+        date__range=(today - datetime.timedelta(days=1), today + datetime.timedelta(days=CLOSED_DATES_AHEAD_DAYS)),
+    ).values_list("store_id", "date")
+    return DeliveryDirectory(
+        postcodes=PostcodeLocation.objects.values_list("country", "postcode", "place_name", "latitude", "longitude"),
+        zones=zones,
+        windows=DeliveryWindow.objects.filter(store_id__in=store_ids),
+        closed=closed,
+        stamp=stamp,
+    )
+
+
+def check_postcode(
+    postcode: str | None, *, country: str, directory: DeliveryDirectory | None = None
+) -> LocatedPostcode:
+    """The postcode as the postcode table knows it, or PostcodeProblem saying what is wrong: none
+    given, not a postcode of `country` (with the country it belongs to, if another), unknown."""
+    directory = directory or delivery_directory()
+    country = (country or "").upper()
+    typed = (postcode or "").strip()
+    normalised = normalise_postcode(typed)
+    names = {"postcode": typed, "country": country_name(country)}
+    if not normalised:
+        raise PostcodeProblem(_("Enter the postcode of the delivery address."))
+    if not postcode_format(country).fullmatch(normalised):
+        for other in COUNTRY_NAMES:
+            if other != country and directory.locate(other, normalised) is not None:
+                raise PostcodeProblem(
+                    _("%(postcode)s is a postcode in %(other)s, not in %(country)s. Check the postcode or the country.")
+                    % {**names, "other": country_name(other)}
+                )
+        if country == "IS":
+            raise PostcodeProblem(_("“%(postcode)s” is not an Icelandic postcode: they have 3 digits.") % names)
+        if country == "NO":
+            raise PostcodeProblem(_("“%(postcode)s” is not a Norwegian postcode: they have 4 digits.") % names)
+        raise PostcodeProblem(_("“%(postcode)s” is not a postcode of %(country)s.") % names)
+    located = directory.locate(country, normalised)
+    if located is None:
+        raise PostcodeProblem(_("We do not know the postcode %(postcode)s in %(country)s. Please check it.") % names)
+    return located
+
+
+@dataclass(frozen=True)
+class DeliveryOption:
+    """A store that delivers to the address: its zone, the fee for this order, its earliest
+    window with room (None: every window in the days offered is full), and whether the order is
+    big enough for the zone."""
+
+    store: Store
+    zone: ZoneRule
+    fee: Decimal
+    earliest: Window | None
+    windows: tuple[Window, ...]
+    distance_km: float
+    below_minimum: bool
+
+    @property
+    def can_deliver(self) -> bool:
+        return self.earliest is not None and not self.below_minimum
+
+
+@dataclass(frozen=True)
+class DeliveryLookup:
+    located: LocatedPostcode
+    options: tuple[DeliveryOption, ...]
+
+
+def delivery_options(
+    *,
+    postcode: str | None,
+    country: str,
+    order_value: Decimal | None = None,
+    store_ids: Iterable[int] | None = None,
+    now: datetime.datetime | None = None,
+) -> DeliveryLookup:
+    """The stores that deliver to `postcode` (limited to `store_ids` if given: those with the
+    cart in stock), nearest first, each by its cheapest zone covering it for `order_value`, with
+    its windows and their room. Raises PostcodeProblem for a postcode that is missing, of another
+    country or unknown, and for one no store delivers to (naming the nearest store that delivers
+    or offers pickup). One query (the bookings), none when no store covers the address."""
+    now = now or timezone.now()
+    directory = delivery_directory()
+    located = check_postcode(postcode, country=country, directory=directory)
+    covering = directory.zones_covering(located)
+    if not covering:
+        raise PostcodeProblem(_no_store_delivers_message(located, directory))
+    if store_ids is not None:
+        wanted = set(store_ids)
+        covering = [zone for zone in covering if zone.store_id in wanted]
+    best: dict[int, ZoneRule] = {}
+    for zone in sorted(
+        covering,
+        key=lambda zone: (not zone.takes(order_value), zone.fee_for(order_value), zone.lead_time, zone.zone_id),
+    ):
+        best.setdefault(zone.store_id, zone)
+    grids = {store_id: directory.grid(zone, now=now) for store_id, zone in best.items()}
+    bookings = _bookings(grids)
+    options = []
+    for store_id, zone in best.items():
+        store = directory.stores[store_id]
+        windows = tuple(
+            window for window in with_bookings(grids[store_id], bookings.get(store_id, ())) if window.remaining
+        )
+        options.append(
+            DeliveryOption(
+                store=store,
+                zone=zone,
+                fee=zone.fee_for(order_value),
+                earliest=windows[0] if windows else None,
+                windows=windows,
+                distance_km=distance_km(store.latitude, store.longitude, located.latitude, located.longitude),
+                below_minimum=not zone.takes(order_value),
+            )
+        )
+    options.sort(key=lambda option: (option.distance_km, option.store.pk))
+    return DeliveryLookup(located=located, options=tuple(options))
+
+
+def _bookings(grids: dict[int, list[Window]]) -> dict[int, list[tuple[datetime.datetime, datetime.datetime, int]]]:
+    """(start, end, count) of the deliveries booked at each store over its windows: one query."""
+    windows = [window for grid in grids.values() for window in grid]
+    if not windows:
+        return {}
+    rows = (
+        Delivery.objects.filter(
+            store_id__in=[store_id for store_id, grid in grids.items() if grid],
+            window_start__lt=max(window.ends_at for window in windows),
+            window_end__gt=min(window.starts_at for window in windows),
+        )
+        .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
+        .values("store_id", "window_start", "window_end")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("store_id", "window_start", "window_end", "n")
+    )
+    found: dict[int, list] = {}
+    for store_id, starts_at, ends_at, count in rows:
+        found.setdefault(store_id, []).append((starts_at, ends_at, count))
+    return found
+
+
+def _no_store_delivers_message(located: LocatedPostcode, directory: DeliveryDirectory) -> str:
+    """No zone covers the address: name the nearest store that delivers anywhere, and the nearest
+    that offers pickup, so the shopper knows where to turn (no query: both directories)."""
+    names = {"postcode": located.postcode, "place": located.place_name}
+    delivering = sorted(
+        (distance_km(store.latitude, store.longitude, located.latitude, located.longitude), store.pk, store)
+        for store in directory.stores.values()
+        if store.country == located.country
+    )
+    pickup = [
+        nearby
+        for nearby in nearest_stores(
+            latitude=located.latitude, longitude=located.longitude, limit=5, directory=store_directory()
+        )
+        if nearby.store.offers_pickup and nearby.store.country == located.country
+    ]
+    message = _("No store delivers to %(postcode)s %(place)s yet.") % names
+    if delivering:
+        distance, _pk, store = delivering[0]
+        message += " " + _("The nearest store that delivers is %(store)s (%(km)s km away).") % {
+            "store": store.name,
+            "km": round(distance),
+        }
+    if pickup:
+        message += " " + _("You can pick up your order at %(store)s (%(km)s km away).") % {
+            "store": pickup[0].store.name,
+            "km": round(pickup[0].distance_km),
+        }
+    return message

@@ -1,0 +1,205 @@
+"""Booking a delivery window: what is refused and why, capacity over overlapping windows, and
+deliveries keeping their fee and window when the zone changes or goes."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from catalog.tests.factories import ProductFactory
+from delivery.models import Delivery, DeliveryWindow
+from delivery.selectors import PostcodeProblem, delivery_options, forget_directory
+from delivery.services import (
+    DeliveryAddress,
+    DeliveryUnavailable,
+    WindowFull,
+    WindowUnavailable,
+    book_window,
+    create_delivery,
+)
+from delivery.tests.factories import DeliveryWindowFactory, DeliveryZoneFactory, evening_windows, next_monday
+from orders.models import CancelReason, FulfilmentMethod
+from orders.services import Contact, LineSpec, cancel_order, create_order
+from stores import services as stock
+from stores.models import SpecialOpeningHours
+from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+HOME = DeliveryAddress(
+    street="Bergstaðastræti 12", postcode="101", city="Reykjavík", country="IS", phone="+354 555 1234"
+)
+
+
+@pytest.fixture
+def store():
+    PostcodeLocationFactory(country="IS", postcode="101")
+    PostcodeLocationFactory(country="NO", postcode="0150", place_name="Oslo")
+    laugavegur = StoreFactory(name="Laugavegur")
+    DeliveryZoneFactory(store=laugavegur, name="Miðbær", postcodes="101-108", fee=Decimal("990"))
+    evening_windows(laugavegur, capacity=2)
+    return laugavegur
+
+
+def deliver(*, store, starts_at, now, address=HOME, order_value=Decimal("4990")):
+    """A whole delivery checkout: book, place the order, keep the delivery details."""
+    product = ProductFactory(price=order_value)
+    StockLevelFactory(store=store, product=product, on_hand=1)
+    with transaction.atomic():
+        # The window first, then the stock: the order every checkout takes its locks in.
+        booking = book_window(store=store, address=address, starts_at=starts_at, order_value=order_value, now=now)
+        stock.reserve_stock(store=store, quantities={product.pk: 1})
+        placed = create_order(
+            lines=[LineSpec(product=product, quantity=1)],
+            store=store,
+            contact=Contact(name="Anna", email="anna@example.com", phone=address.phone),
+            method=FulfilmentMethod.LOCAL_DELIVERY,
+        )
+        return create_delivery(fulfilment=placed.fulfilment, booking=booking, address=address)
+
+
+def test_a_booked_window_is_kept_on_the_delivery_with_the_zones_fee(store):
+    now = next_monday(10)
+    delivery = deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    delivery.refresh_from_db()
+    assert (delivery.window_start, delivery.window_end) == (now.replace(hour=17), now.replace(hour=19))
+    assert delivery.fee == Decimal("990")
+    assert delivery.zone_name == "Miðbær"
+    assert (delivery.street, delivery.postcode, delivery.city, delivery.country) == (
+        "Bergstaðastræti 12",
+        "101",
+        "Reykjavík",
+        "IS",
+    )
+    assert delivery.latitude is not None
+
+
+def test_a_full_window_is_refused_and_nothing_is_placed(store):
+    now = next_monday(10)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    with pytest.raises(WindowFull, match="has just been fully booked"):
+        deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    assert Delivery.objects.count() == 2
+    # and the lookup no longer offers it
+    (option,) = delivery_options(postcode="101", country="IS", now=now).options
+    assert option.earliest.starts_at == now.replace(hour=17) + datetime.timedelta(days=1)
+
+
+def test_a_cancelled_delivery_gives_its_place_back(store):
+    now = next_monday(10)
+    first = deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    cancel_order(order=first.fulfilment.order, reason=CancelReason.STORE)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    assert Delivery.objects.count() == 3
+
+
+def test_capacity_counts_overlapping_windows_not_equal_starts(store):
+    # given Monday 17:00-19:00 holding two orders, and then a Monday 18:00-20:00 window added
+    now = next_monday(10)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    DeliveryWindowFactory(store=store, weekday=0, starts=datetime.time(18), ends=datetime.time(20), capacity=2)
+
+    # then 18:00-20:00 is full too (the van is out with two orders then), and the lookup agrees
+    with pytest.raises(WindowFull):
+        deliver(store=store, starts_at=now.replace(hour=18), now=now)
+    forget_directory()
+    (option,) = delivery_options(postcode="101", country="IS", now=now).options
+    assert now.replace(hour=18) not in [window.starts_at for window in option.windows]
+
+    # and a window touching but not overlapping (19:00-21:00) is free
+    DeliveryWindowFactory(store=store, weekday=0, starts=datetime.time(19), ends=datetime.time(21), capacity=2)
+    deliver(store=store, starts_at=now.replace(hour=19), now=now)
+
+
+def test_a_window_changed_under_booked_orders_still_counts_them(store):
+    now = next_monday(10)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    DeliveryWindow.objects.filter(store=store, weekday=0).update(
+        starts=datetime.time(17, 30), ends=datetime.time(19, 30)
+    )
+    with pytest.raises(WindowFull):
+        deliver(store=store, starts_at=now.replace(hour=17, minute=30), now=now)
+
+
+def test_a_zone_changed_or_deleted_under_orders_leaves_their_fee_and_window(store):
+    now = next_monday(10)
+    delivery = deliver(store=store, starts_at=now.replace(hour=17), now=now)
+    zone = store.delivery_zones.get()
+    zone.fee = Decimal("2990")
+    zone.name = "Renamed"
+    zone.save()
+    DeliveryWindow.objects.filter(store=store).delete()
+    zone.delete()
+
+    delivery.refresh_from_db()
+    assert delivery.zone_id is None
+    assert (delivery.fee, delivery.zone_name) == (Decimal("990"), "Miðbær")
+    assert (delivery.window_start, delivery.window_end) == (now.replace(hour=17), now.replace(hour=19))
+    # and a new delivery there is refused: the store no longer delivers to 101
+    with pytest.raises(DeliveryUnavailable, match="does not deliver to 101"):
+        deliver(store=store, starts_at=now.replace(hour=17), now=now)
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "message"),
+    [
+        (lambda now: now.replace(hour=9), "That delivery window has already begun."),
+        (lambda now: now - datetime.timedelta(days=1), "That delivery window has already begun."),
+        (
+            lambda now: now.replace(hour=17) + datetime.timedelta(days=7),
+            "Laugavegur takes delivery orders for the next 7 days only.",
+        ),
+        (lambda now: now.replace(hour=17) + datetime.timedelta(days=60), "for the next 7 days only"),
+        (lambda now: now.replace(hour=12), "does not deliver at that time"),
+        (lambda now: now.replace(hour=17, minute=1), "does not deliver at that time"),
+    ],
+)
+def test_a_window_not_offered_is_refused_saying_why(store, starts_at, message):
+    now = next_monday(10)
+    with pytest.raises(WindowUnavailable, match=message):
+        deliver(store=store, starts_at=starts_at(now), now=now)
+    assert not Delivery.objects.exists()
+
+
+def test_a_window_after_its_cut_off_is_refused(store):
+    now = next_monday(15, 1)
+    with pytest.raises(WindowUnavailable, match="no longer taken"):
+        deliver(store=store, starts_at=now.replace(hour=17, minute=0), now=now)
+
+
+def test_no_delivery_on_the_stores_closed_day(store):
+    now = next_monday(10)
+    tuesday = now.date() + datetime.timedelta(days=1)
+    SpecialOpeningHours.objects.create(store=store, date=tuesday, reason="Stock-taking")
+    with pytest.raises(WindowUnavailable, match="is closed on"):
+        deliver(store=store, starts_at=now.replace(hour=17) + datetime.timedelta(days=1), now=now)
+
+
+@pytest.mark.parametrize(
+    ("postcode", "country", "message"),
+    [
+        ("", "IS", "Enter the postcode"),
+        ("1O1", "IS", "is not an Icelandic postcode"),
+        ("0150", "IS", "is a postcode in Norway"),
+    ],
+)
+def test_a_bad_address_is_refused_before_anything_is_booked(store, postcode, country, message):
+    now = next_monday(10)
+    address = DeliveryAddress(
+        street="Bergstaðastræti 12", postcode=postcode, city="Reykjavík", country=country, phone="1"
+    )
+    with pytest.raises(PostcodeProblem, match=message):
+        deliver(store=store, starts_at=now.replace(hour=17), now=now, address=address)
+    assert not Delivery.objects.exists()
+
+
+def test_an_order_below_the_minimum_is_refused(store):
+    store.delivery_zones.update(minimum_order=Decimal("5000"))
+    now = next_monday(10)
+    with pytest.raises(DeliveryUnavailable, match="for orders of"):
+        deliver(store=store, starts_at=now.replace(hour=17), now=now, order_value=Decimal("4990"))
