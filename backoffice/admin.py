@@ -143,7 +143,7 @@ def _of_pickup(field):
 class OrderAdmin(CurbsideQueueMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "number",
-        "created_at",
+        "created_display",
         "store",
         "pickup_slot_display",
         "method_display",
@@ -233,6 +233,11 @@ class OrderAdmin(CurbsideQueueMixin, StoreScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # orders come from the checkout
+
+    @admin.display(description=_("placed at"), ordering="created_at")
+    def created_display(self, order):
+        """In the order's store's time, whichever stores the list spans."""
+        return date_format(timezone.localtime(order.created_at, order.store.zone), "DATETIME_FORMAT")
 
     @admin.display(description=_("pickup slot"), ordering="pickup_slot_start")
     def pickup_slot_display(self, order):

@@ -6,9 +6,20 @@ StoreScopedAdminMixin and names the path from its model to the store (`store_pat
 searches, filters, autocompletes, change pages, actions and custom views all start from
 get_queryset, so another store's row is simply not there: its change page redirects with
 "doesn't exist", an action posted with its id changes nothing. A superuser sees every store.
+
+Times on these pages are the store's own: a change page is shown (and read back) in its store's
+time zone, a list in the zone of the user's stores when they share one (a manager of one store,
+or of stores in one country); a list spanning zones keeps the shop's zone, and its columns that
+matter per row say the row's store time themselves (the orders list does).
 """
 
+import zoneinfo
+from functools import partial
+
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .models import Store
 
@@ -25,6 +36,32 @@ def managed_store_ids(request) -> set[int]:
     return request._managed_store_ids
 
 
+def managed_store_list(request) -> list[Store]:
+    """The stores the user manages (by city and name), loaded once per request: the store filter
+    and the page's time zone share the one query."""
+    if not hasattr(request, "_managed_store_list"):
+        request._managed_store_list = list(managed_stores(request).order_by("city", "name"))
+    return request._managed_store_list
+
+
+def shared_time_zone(request) -> zoneinfo.ZoneInfo | None:
+    """The time zone of every store the user manages, if they share one; None if they do not."""
+    zones = {store.time_zone for store in managed_store_list(request)}
+    return zoneinfo.ZoneInfo(zones.pop()) if len(zones) == 1 else None
+
+
+def in_time_zone(zone, respond):
+    """`respond()`'s response, worked out and rendered with `zone` active (a TemplateResponse is
+    otherwise rendered later, after the zone is gone). With no zone, the shop's own."""
+    if zone is None:
+        return respond()
+    with timezone.override(zone):
+        response = respond()
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+    return response
+
+
 def scope_queryset_to_stores(queryset, request, store_path):
     if request.user.is_superuser:
         return queryset
@@ -36,7 +73,7 @@ class ManagedStoreListFilter(admin.RelatedFieldListFilter):
     """The store filter in the sidebar, listing only the stores the user manages."""
 
     def field_choices(self, field, request, model_admin):
-        return [(store.pk, str(store)) for store in managed_stores(request).order_by("city", "name")]
+        return [(store.pk, str(store)) for store in managed_store_list(request)]
 
 
 class StoreScopedAdminMixin:
@@ -70,6 +107,22 @@ class StoreScopedAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self.is_in_scope(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        return in_time_zone(shared_time_zone(request), partial(super().changelist_view, request, extra_context))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        zone = self.time_zone_of(request, object_id)
+        return in_time_zone(zone, partial(super().change_view, request, object_id, form_url, extra_context))
+
+    def time_zone_of(self, request, object_id) -> zoneinfo.ZoneInfo | None:
+        """The time zone of the store of the row `object_id` (one query), if the user may see it."""
+        field = "time_zone" if self.store_path == "pk" else f"{self.store_path}__time_zone"
+        try:
+            name = self.get_queryset(request).filter(pk=unquote(object_id)).values_list(field, flat=True).first()
+        except (ValueError, ValidationError):
+            return None
+        return zoneinfo.ZoneInfo(name) if name else None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scoped = _scoped_choices(db_field.related_model, request)

@@ -24,8 +24,9 @@ from stores.tests.factories import StockLevelFactory, StoreFactory
 pytestmark = pytest.mark.django_db
 
 # The order's change page: what it read before payments (session, user, permissions, the order,
-# its inlines and pickup) and one query for its payment history, however long.
-CHANGE_PAGE_QUERIES = 16
+# its inlines and pickup), the store's time zone (the page is in store time) and one query for
+# its payment history, however long.
+CHANGE_PAGE_QUERIES = 17
 
 
 @pytest.fixture(autouse=True)

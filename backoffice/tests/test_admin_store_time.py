@@ -1,0 +1,94 @@
+"""The admin shows an order's times in its store's own time zone, whatever the server's zone:
+the order list, the order page, its fulfilments and its timeline. A store in Oslo (UTC+2 in
+summer) and one in Reykjavík (UTC all year), on a server that keeps New York time (UTC−4)."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.urls import reverse
+from django.utils.formats import date_format
+
+from accounts.tests.factories import StoreManagerFactory, UserFactory
+from catalog.tests.factories import ProductFactory
+from orders.models import Fulfilment, Order, OrderEvent
+from orders.tests.factories import place_order
+from pickup.services import mark_ready_for_pickup
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+PLACED = datetime.datetime(2026, 7, 1, 10, 25, tzinfo=datetime.UTC)
+OSLO, REYKJAVIK, NEW_YORK = (
+    zoneinfo.ZoneInfo(name) for name in ("Europe/Oslo", "Atlantic/Reykjavik", "America/New_York")
+)
+
+
+def shown(zone):
+    """PLACED as the admin writes a date and time, in `zone`."""
+    return date_format(PLACED.astimezone(zone), "DATETIME_FORMAT")
+
+
+@pytest.fixture(autouse=True)
+def _server_in_new_york(settings):
+    settings.TIME_ZONE = "America/New_York"
+
+
+@pytest.fixture
+def orders():
+    """One order at each store, placed and made ready at PLACED (the times rewritten to it)."""
+    placed = {}
+    for name, zone in (("Grünerløkka", "Europe/Oslo"), ("Laugavegur", "Atlantic/Reykjavik")):
+        store = StoreFactory(name=name, time_zone=zone)
+        product = ProductFactory()
+        StockLevelFactory(store=store, product=product, on_hand=5)
+        order = mark_ready_for_pickup(order=place_order(store=store, products_and_quantities=[(product, 1)]))
+        Order.objects.filter(pk=order.pk).update(created_at=PLACED)
+        OrderEvent.objects.filter(order=order).update(created_at=PLACED)
+        Fulfilment.objects.filter(order=order).update(created_at=PLACED)
+        placed[zone] = order
+    return placed
+
+
+def test_a_managers_order_list_and_order_page_are_in_their_stores_time(client, orders):
+    oslo_order = orders["Europe/Oslo"]
+    client.force_login(StoreManagerFactory(stores=[oslo_order.store]))
+
+    listing = client.get(reverse("admin:orders_order_changelist")).content.decode()
+    page = client.get(reverse("admin:orders_order_change", args=[oslo_order.pk])).content.decode()
+
+    # then 12:25 in Oslo everywhere: placed at (list and page), the fulfilment, each timeline row
+    assert shown(OSLO) in listing
+    assert page.count(shown(OSLO)) >= 1 + 1 + oslo_order.events.count()
+    assert "Times are the store's own (Europe/Oslo)." in page
+    for other in (shown(NEW_YORK), shown(datetime.UTC)):
+        assert other not in listing and other not in page
+
+
+def test_a_reykjavik_order_is_in_reykjavik_time(client, orders):
+    order = orders["Atlantic/Reykjavik"]
+    client.force_login(StoreManagerFactory(stores=[order.store]))
+
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert page.count(shown(REYKJAVIK)) >= 1 + 1 + order.events.count()
+    assert shown(NEW_YORK) not in page and shown(OSLO) not in page
+
+
+def test_a_list_spanning_both_zones_shows_each_order_in_its_stores_time(client, orders):
+    # given a head-office user who sees both stores
+    client.force_login(UserFactory(username="head-office", is_staff=True, is_superuser=True))
+
+    listing = client.get(reverse("admin:orders_order_changelist")).content.decode()
+
+    # then each row is in its own store's time: 12:25 in Oslo, 10:25 in Reykjavík
+    rows = {order.number: listing.split(order.number, 1)[1].split("</tr>", 1)[0] for order in orders.values()}
+    assert shown(OSLO) in rows[orders["Europe/Oslo"].number]
+    assert shown(REYKJAVIK) in rows[orders["Atlantic/Reykjavik"].number]
+    assert shown(NEW_YORK) not in listing
+
+    # and each order's page is in its own store's time
+    for zone, order in orders.items():
+        page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+        assert shown(zoneinfo.ZoneInfo(zone)) in page, zone
+        assert shown(NEW_YORK) not in page, zone
