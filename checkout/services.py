@@ -405,6 +405,13 @@ def shopper_cancel_refusal(order: Order) -> str | None:
         )
     if order.status == OrderStatus.COLLECTED:
         return _("Order %(number)s was collected, so it can no longer be cancelled.") % names
+    if order.status == OrderStatus.OUT_FOR_DELIVERY:
+        return (
+            _("Order %(number)s is on its way to you, so it can no longer be cancelled here. Please contact %(store)s.")
+            % names
+        )
+    if order.status == OrderStatus.DELIVERED:
+        return _("Order %(number)s was delivered, so it can no longer be cancelled.") % names
     return _("Order %(number)s is already cancelled.") % names
 
 

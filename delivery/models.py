@@ -186,6 +186,17 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", _("Delivery failed")
 
 
+# The one table of a delivery's legal steps; delivery.services enforces it.
+DELIVERY_TRANSITIONS = {
+    DeliveryState.TO_PACK: {DeliveryState.PACKED},
+    DeliveryState.PACKED: {DeliveryState.OUT_FOR_DELIVERY},
+    DeliveryState.OUT_FOR_DELIVERY: {DeliveryState.DELIVERED, DeliveryState.FAILED},
+    # Failed at the door: packed again for another window (rebook_delivery).
+    DeliveryState.FAILED: {DeliveryState.PACKED},
+    DeliveryState.DELIVERED: set(),
+}
+
+
 class FailureReason(models.TextChoices):
     NO_ONE_HOME = "no_one_home", _("No one home")
     ADDRESS_NOT_FOUND = "address_not_found", _("Address not found")

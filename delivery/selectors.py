@@ -358,3 +358,11 @@ def _no_store_delivers_message(located: LocatedPostcode, directory: DeliveryDire
             "km": round(pickup[0].distance_km),
         }
     return message
+
+
+def delivery_of(order) -> Delivery | None:
+    """The delivery of `order` (its local-delivery fulfilment's), or None: one query."""
+    delivery = Delivery.objects.select_related("fulfilment", "store").filter(fulfilment__order=order).first()
+    if delivery is not None:
+        delivery.fulfilment.order = order
+    return delivery

@@ -8,6 +8,7 @@ takes more orders than its capacity however many shoppers press at once.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,12 +16,23 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from o2o_site.cache import stamps
 from o2o_site.money import format_money
-from orders.models import Fulfilment, FulfilmentStatus
+from orders.models import Fulfilment, FulfilmentStatus, NotificationKind, OrderActivity, OrderLine, OrderStatus
+from orders.notifications.outbox import notify
+from orders.services import hand_over_fulfilment, record_order_activity, transition_order
 from stores.models import SpecialOpeningHours, Store
 
-from .models import Delivery, DeliveryRound, DeliveryWindow, DeliveryZone
+from .models import (
+    DELIVERY_TRANSITIONS,
+    Delivery,
+    DeliveryRound,
+    DeliveryState,
+    DeliveryWindow,
+    DeliveryZone,
+    FailureReason,
+)
 from .selectors import LocatedPostcode, ZoneRule, check_postcode
 from .windows import Window, WindowRule, window_grid
 
@@ -206,3 +218,166 @@ def create_delivery(*, fulfilment: Fulfilment, booking: BookedWindow, address: D
         latitude=Decimal(str(booking.located.latitude)),
         longitude=Decimal(str(booking.located.longitude)),
     )
+
+
+# --- the delivery's journey: packed → out for delivery → delivered, or failed → rebooked ---------
+
+
+class IllegalDeliveryStep(Exception):
+    """A staff-facing reason the delivery cannot take that step now (in the active language)."""
+
+
+def _locked(delivery: Delivery, to_state: DeliveryState) -> Delivery:
+    """The delivery's row, locked, once DELIVERY_TRANSITIONS allows the step (else refused)."""
+    locked = Delivery.objects.select_for_update().select_related("fulfilment__order").get(pk=delivery.pk)
+    if to_state not in DELIVERY_TRANSITIONS[DeliveryState(locked.state)]:
+        raise IllegalDeliveryStep(
+            _("Order %(number)s is “%(state)s”; it cannot be marked “%(to)s”.")
+            % {
+                "number": locked.fulfilment.order.number,
+                "state": locked.get_state_display(),
+                "to": DeliveryState(to_state).label,
+            }
+        )
+    return locked
+
+
+def _moved(locked: Delivery, to_state: DeliveryState, delivery: Delivery, **fields) -> Delivery:
+    locked.state = to_state
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["state", *fields])
+    delivery.state = locked.state
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+    return locked
+
+
+def mark_packed(*, delivery: Delivery, by: User | None = None) -> Delivery:
+    """The store has packed the order for its window (on the timeline; the shopper is told when
+    it leaves the store)."""
+    with transaction.atomic():
+        locked = _locked(delivery, DeliveryState.PACKED)
+        record_order_activity(
+            order=locked.fulfilment.order,
+            fulfilment=locked.fulfilment,
+            kind=OrderActivity.PACKED,
+            by=by,
+            note=lambda: _("Packed for delivery."),
+        )
+        return _moved(locked, DeliveryState.PACKED, delivery)
+
+
+def send_out(*, delivery: Delivery, by: User | None = None) -> Delivery:
+    """The van has left the store with the order: the order is out for delivery and the shopper
+    is e-mailed with the window (through the outbox: once, in the order's language)."""
+    with transaction.atomic():
+        locked = _locked(delivery, DeliveryState.OUT_FOR_DELIVERY)
+        order = transition_order(order=locked.fulfilment.order, to_status=OrderStatus.OUT_FOR_DELIVERY, by=by)
+        notify(order=order, kind=NotificationKind.OUT_FOR_DELIVERY)
+        return _moved(locked, DeliveryState.OUT_FOR_DELIVERY, delivery)
+
+
+def mark_delivered(
+    *,
+    delivery: Delivery,
+    by: User | None = None,
+    now: datetime.datetime | None = None,
+    settle: Callable[[object], object] | None = None,
+) -> Delivery:
+    """Handed over at the door: the order is delivered, its units leave the store's stock, and the
+    shopper is e-mailed. `settle(order)`, when given, runs last in the same transaction (a higher
+    layer takes an online payment there, as at a pickup counter); if it raises, nothing changes."""
+    with transaction.atomic():
+        locked = _locked(delivery, DeliveryState.DELIVERED)
+        order = transition_order(
+            order=locked.fulfilment.order,
+            to_status=OrderStatus.DELIVERED,
+            by=by,
+            note=lambda: (
+                _("Delivered to %(street)s, %(postcode)s %(city)s.")
+                % {"street": locked.street, "postcode": locked.postcode, "city": locked.city}
+            ),
+        )
+        fulfilment = locked.fulfilment
+        fulfilment.order = order
+        hand_over_fulfilment(fulfilment=fulfilment, quantities=None, by=by, at=now or timezone.now())
+        notify(order=order, kind=NotificationKind.DELIVERED)
+        moved = _moved(locked, DeliveryState.DELIVERED, delivery, failure_reason="")
+        if settle is not None:
+            settle(order)
+        return moved
+
+
+def mark_failed(*, delivery: Delivery, reason: FailureReason, by: User | None = None, note: str = "") -> Delivery:
+    """The delivery could not be made (no one home, …): the order is back to placed, its units
+    still held, waiting for another window (rebook_delivery) or a pickup; the reason is kept and
+    written on the timeline."""
+    reason = FailureReason(reason)
+    note = " ".join((note or "").split())[:150]
+    with transaction.atomic():
+        locked = _locked(delivery, DeliveryState.FAILED)
+        order = transition_order(
+            order=locked.fulfilment.order,
+            to_status=OrderStatus.PLACED,
+            by=by,
+            note=lambda: _("Delivery failed: %(reason)s.") % {"reason": reason.label} + (f" {note}" if note else ""),
+        )
+        record_order_activity(
+            order=order,
+            fulfilment=locked.fulfilment,
+            kind=OrderActivity.DELIVERY_FAILED,
+            by=by,
+            note=lambda: str(reason.label),
+        )
+        return _moved(locked, DeliveryState.FAILED, delivery, failure_reason=reason)
+
+
+def rebook_delivery(
+    *, delivery: Delivery, starts_at: datetime.datetime, by: User | None = None, now: datetime.datetime | None = None
+) -> Delivery:
+    """Deliver a failed delivery again in another window (booked like a checkout's, with room
+    counted under the day's lock); the fee agreed stays as it was. Raises DeliveryUnavailable."""
+    with transaction.atomic():
+        locked = _locked(delivery, DeliveryState.PACKED)
+        order = locked.fulfilment.order
+        goods = sum(
+            OrderLine.objects.filter(order=order, product__isnull=False).values_list("line_total", flat=True),
+            Decimal("0"),
+        )
+        booking = book_window(
+            store=locked.store,
+            address=DeliveryAddress(
+                street=locked.street,
+                postcode=locked.postcode,
+                city=locked.city,
+                country=locked.country,
+                phone=locked.phone,
+            ),
+            starts_at=starts_at,
+            order_value=goods,
+            now=now,
+        )
+        record_order_activity(
+            order=order,
+            fulfilment=locked.fulfilment,
+            kind=OrderActivity.DELIVERY_REBOOKED,
+            by=by,
+            note=lambda: (
+                _("Delivery rebooked for %(window)s.")
+                % {"window": window_label(booking.window.starts_at, booking.window.ends_at, store=locked.store)}
+            ),
+        )
+        return _moved(
+            locked,
+            DeliveryState.PACKED,
+            delivery,
+            window_start=booking.window.starts_at,
+            window_end=booking.window.ends_at,
+        )
+
+
+def window_label(starts_at: datetime.datetime, ends_at: datetime.datetime, *, store: Store) -> str:
+    """ "Monday 7 December, 17:00–19:00" in the store's time, in the active language."""
+    starts, ends = starts_at.astimezone(store.zone), ends_at.astimezone(store.zone)
+    return f"{formats.date_format(starts, _('l j F'))}, {starts:%H:%M}–{ends:%H:%M}"

@@ -404,6 +404,8 @@ O2O_NOTIFICATION_EMAILS = {
     "pickup_reminder": "pickup.emails.pickup_reminder_email",
     "order_cancelled": "orders.emails.order_cancelled_email",
     "receipt": "payment.emails.receipt_email",
+    "out_for_delivery": "delivery.emails.out_for_delivery_email",
+    "delivered": "delivery.emails.delivered_email",
 }
 
 # Notifications (orders.notifications): the outbox relay, retries with backoff, lost workers.

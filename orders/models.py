@@ -16,19 +16,30 @@ class OrderStatus(models.TextChoices):
     READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
     COLLECTED = "collected", _("Collected")
     CANCELLED = "cancelled", _("Cancelled")
+    # Local delivery (the delivery app): the van has it; then at the door, or back to placed
+    # when the delivery failed (no one home), waiting for another window or a pickup.
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
 
 
 # The one table of legal moves; orders.services.transition_order enforces it.
 ORDER_TRANSITIONS = {
     OrderStatus.AWAITING_PAYMENT: {OrderStatus.PLACED, OrderStatus.CANCELLED},
-    OrderStatus.PLACED: {OrderStatus.READY_FOR_PICKUP, OrderStatus.CANCELLED},
+    OrderStatus.PLACED: {OrderStatus.READY_FOR_PICKUP, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.CANCELLED},
     OrderStatus.READY_FOR_PICKUP: {OrderStatus.COLLECTED, OrderStatus.CANCELLED},
     OrderStatus.COLLECTED: set(),
     OrderStatus.CANCELLED: set(),
+    OrderStatus.OUT_FOR_DELIVERY: {OrderStatus.DELIVERED, OrderStatus.PLACED, OrderStatus.CANCELLED},
+    OrderStatus.DELIVERED: set(),
 }
 
 # Orders in these states hold units reserved at their store.
-STATUSES_HOLDING_STOCK = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
+STATUSES_HOLDING_STOCK = (
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PLACED,
+    OrderStatus.READY_FOR_PICKUP,
+    OrderStatus.OUT_FOR_DELIVERY,
+)
 # Orders in these states are the shopper's to collect (a pickup code, a collector to name).
 STATUSES_TO_COLLECT = (OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
 
@@ -66,7 +77,8 @@ class FulfilmentStatus(models.TextChoices):
 # The one table of legal moves of a fulfilment; orders.services enforces it.
 FULFILMENT_TRANSITIONS = {
     FulfilmentStatus.PENDING: {FulfilmentStatus.READY, FulfilmentStatus.CANCELLED},
-    FulfilmentStatus.READY: {FulfilmentStatus.FULFILLED, FulfilmentStatus.CANCELLED},
+    # Back to pending: a delivery that failed at the door waits for another window.
+    FulfilmentStatus.READY: {FulfilmentStatus.FULFILLED, FulfilmentStatus.CANCELLED, FulfilmentStatus.PENDING},
     FulfilmentStatus.FULFILLED: set(),
     FulfilmentStatus.CANCELLED: set(),
 }
@@ -79,6 +91,8 @@ FULFILMENT_STATUS_OF_ORDER = {
     OrderStatus.READY_FOR_PICKUP: FulfilmentStatus.READY,
     OrderStatus.COLLECTED: FulfilmentStatus.FULFILLED,
     OrderStatus.CANCELLED: FulfilmentStatus.CANCELLED,
+    OrderStatus.OUT_FOR_DELIVERY: FulfilmentStatus.READY,
+    OrderStatus.DELIVERED: FulfilmentStatus.FULFILLED,
 }
 
 # Fulfilments in these states hold units reserved at their stock location.
@@ -102,6 +116,9 @@ class OrderActivity(models.TextChoices):
     FULFILMENT_STATUS = "fulfilment_status", _("Fulfilment status change")
     EMAILED = "emailed", _("E-mail sent")
     PARTLY_HANDED_OVER = "partly_handed_over", _("Partly handed over")
+    PACKED = "packed", _("Packed for delivery")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+    DELIVERY_REBOOKED = "delivery_rebooked", _("Delivery rebooked")
 
 
 class CancelReason(models.TextChoices):
@@ -412,6 +429,8 @@ class NotificationKind(models.TextChoices):
     PICKUP_REMINDER = "pickup_reminder", _("Pickup reminder")
     ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
     RECEIPT = "receipt", _("Receipt")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
 
 
 class NotificationStatus(models.TextChoices):

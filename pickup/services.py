@@ -106,8 +106,11 @@ def set_collector(*, order: Order, name: str, by: User | None = None) -> Pickup:
 
 
 def mark_ready_for_pickup(*, order: Order, by: User | None = None) -> Order:
-    """The store has put the order aside: record it and queue the shopper's e-mail after commit."""
+    """The store has put the order aside: record it and queue the shopper's e-mail after commit.
+    Only an order to be picked up (a delivery is packed and sent out by the delivery app)."""
     with transaction.atomic():
+        if pickup_of(order) is None:
+            raise IllegalTransition(order, OrderStatus.READY_FOR_PICKUP)
         ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
         notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
     return ready

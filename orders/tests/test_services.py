@@ -188,6 +188,11 @@ LEGAL = {
     (OrderStatus.PLACED, OrderStatus.CANCELLED),
     (OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED),
     (OrderStatus.READY_FOR_PICKUP, OrderStatus.CANCELLED),
+    # Local delivery (issue 11): out with the van, then delivered, failed (back to placed) or cancelled.
+    (OrderStatus.PLACED, OrderStatus.OUT_FOR_DELIVERY),
+    (OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED),
+    (OrderStatus.OUT_FOR_DELIVERY, OrderStatus.PLACED),
+    (OrderStatus.OUT_FOR_DELIVERY, OrderStatus.CANCELLED),
 }
 ILLEGAL = sorted(set(itertools.product(OrderStatus, OrderStatus)) - LEGAL)
 PATH_TO = {
@@ -196,6 +201,8 @@ PATH_TO = {
     OrderStatus.READY_FOR_PICKUP: [OrderStatus.READY_FOR_PICKUP],
     OrderStatus.COLLECTED: [OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED],
     OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
+    OrderStatus.OUT_FOR_DELIVERY: [OrderStatus.OUT_FOR_DELIVERY],
+    OrderStatus.DELIVERED: [OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED],
 }
 
 

@@ -1,0 +1,42 @@
+"""The delivery e-mails: order received (with the address and the window), out for delivery
+(it has left the store, with the window) and delivered.
+
+Declared in O2O_NOTIFICATION_EMAILS (settings; "order received" through checkout.emails, which
+picks the pickup or the delivery one) and sent through the outbox (orders.notifications), once
+each, rendered in the order's language by orders.emails.render_email.
+"""
+
+from django.core.mail import EmailMultiAlternatives
+from django.utils.translation import gettext as _
+
+from orders.emails import render_email
+from orders.models import Order
+
+from .selectors import delivery_of
+
+
+def order_received_email(order: Order) -> EmailMultiAlternatives:
+    return render_email(
+        order,
+        template="delivery/email/order_received",
+        subject=lambda: _("We have received your order %(number)s") % {"number": order.number},
+        context={"delivery": delivery_of(order)},
+    )
+
+
+def out_for_delivery_email(order: Order) -> EmailMultiAlternatives:
+    return render_email(
+        order,
+        template="delivery/email/out_for_delivery",
+        subject=lambda: _("Your order %(number)s is on its way") % {"number": order.number},
+        context={"delivery": delivery_of(order)},
+    )
+
+
+def delivered_email(order: Order) -> EmailMultiAlternatives:
+    return render_email(
+        order,
+        template="delivery/email/delivered",
+        subject=lambda: _("Your order %(number)s has been delivered") % {"number": order.number},
+        context={"delivery": delivery_of(order)},
+    )
