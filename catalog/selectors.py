@@ -4,11 +4,11 @@ stays the same whether a page shows 10 products or 200."""
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 
 from o2o_site.cache import stamps
 
-from .models import Category, Product, ProductImage
+from .models import Category, Product, ProductImage, VariantAttributeValue
 
 PRODUCTS_PER_PAGE = 24
 
@@ -113,37 +113,76 @@ def product_listing(*, search: str = "", category_ids: list[int] | None = None) 
     return products.order_by("name", "pk")
 
 
-# {slug: (catalog version, product id)} as this process last saw them: see product_page_stamps.
+@dataclass(frozen=True)
+class ProductPageStamps:
+    """What a product page's cache key needs before the product is read (product_page_stamps)."""
+
+    catalog: str
+    # None when no product for sale has the slug.
+    product_id: int | None = None
+    # The stock version of what the page shows: the product's, or with variants all of theirs.
+    stock: str | None = None
+    # {variant id: its stock version}: the chosen variant's availability is cached under its own.
+    variant_stocks: dict = field(default_factory=dict)
+    # A variant's own address answers with its product's page, the variant chosen there.
+    redirect_to: str | None = None
+
+
+# {slug: (catalog version, product id, variant ids, redirect)} as this process last saw them:
+# see product_page_stamps.
 _product_ids = {}
 PRODUCT_IDS_KEPT = 20_000
 
 
-def product_page_stamps(slug: str) -> tuple[str, int | None, str | None]:
-    """(the catalog's version, the product's id, its stock version) for a product page; the id and
-    stock version are None when no active product has the slug.
+def product_page_stamps(slug: str) -> ProductPageStamps:
+    """The catalog's version, the product's id and its stock version (with variants: all of
+    theirs, in the same round trip) for a product page.
 
     A page needs the product's id for its stock version. Once this process has seen the slug
-    under the current catalog version, both versions come in one cache round trip, and the
+    under the current catalog version, all versions come in one cache round trip, and the
     product itself is read only if the page has to be rendered."""
     remembered = _product_ids.get(slug)
-    stock_key = stamps.product_stock_key(remembered[1]) if remembered else None
-    found = stamps.versions(stamps.CATALOG, *([stock_key] if stock_key else []))
+    stock_keys = [stamps.product_stock_key(pk) for pk in (remembered[1], *remembered[2])] if remembered else []
+    found = stamps.versions(stamps.CATALOG, *stock_keys)
     catalog_version = found[stamps.CATALOG]
-    if remembered and remembered[0] == catalog_version:
-        return catalog_version, remembered[1], found[stock_key]
-    product = product_for_page(slug, catalog_version=catalog_version)
-    if product is None:
-        return catalog_version, None, None
-    if len(_product_ids) >= PRODUCT_IDS_KEPT:
-        _product_ids.clear()
-    _product_ids[slug] = (catalog_version, product.pk)
-    stock_key = stamps.product_stock_key(product.pk)
-    return catalog_version, product.pk, stamps.versions(stock_key)[stock_key]
+    if not (remembered and remembered[0] == catalog_version):
+        product = product_for_page(slug, catalog_version=catalog_version)
+        if product is None:
+            return ProductPageStamps(catalog=catalog_version)
+        redirect_to = f"{product.parent.get_absolute_url()}?variant={product.pk}" if product.parent_id else None
+        if len(_product_ids) >= PRODUCT_IDS_KEPT:
+            _product_ids.clear()
+        remembered = _product_ids[slug] = (
+            catalog_version,
+            product.pk,
+            tuple(variant.pk for variant in product.active_variants),
+            redirect_to,
+        )
+        found.update(stamps.versions(*(stamps.product_stock_key(pk) for pk in (product.pk, *remembered[2]))))
+    _version, product_id, variant_ids, redirect_to = remembered
+    own = found[stamps.product_stock_key(product_id)]
+    variant_stocks = {pk: found[stamps.product_stock_key(pk)] for pk in variant_ids}
+    return ProductPageStamps(
+        catalog=catalog_version,
+        product_id=product_id,
+        stock=stamps.digest(":".join([own, *variant_stocks.values()])) if variant_ids else own,
+        variant_stocks=variant_stocks,
+        redirect_to=redirect_to,
+    )
+
+
+def _variant_order(variant: Product):
+    # As the shop arranged the values (S, M, L), not alphabetically.
+    return [(value.attribute.position, value.attribute_id, value.position, value.pk) for value in variant.values]
 
 
 def product_for_page(slug: str, *, catalog_version: str | None = None) -> Product | None:
-    """An active product by slug with its category and all its images, or None; with the
-    catalog's version stamp, from the cache while it holds."""
+    """A product for sale by slug with its category and all its images, or None; with the
+    catalog's version stamp, from the cache while it holds.
+
+    With `active_variants` (those for sale, in the order of their values, each with `values`
+    and `images`) and `variant_attributes` (what they differ by: size, colour). A variant comes
+    with its `parent` (its page is its product's)."""
     if catalog_version is not None:
         # Neutral: the product carries its texts in every language.
         key = stamps.key("catalog:product", catalog_version, slug, neutral=True)
@@ -153,10 +192,38 @@ def product_for_page(slug: str, *, catalog_version: str | None = None) -> Produc
             if product is not None:
                 stamps.fragments().set(key, product, stamps.FRAGMENT_SECONDS)
         return product
-    return (
+    images = Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk"))
+    variants = (
         Product.objects.active()
-        .select_related("category")
-        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")))
+        .order_by("pk")
+        .prefetch_related(
+            Prefetch(
+                "attribute_values",
+                queryset=VariantAttributeValue.objects.select_related("attribute"),
+                to_attr="values",
+            ),
+            images,
+        )
+    )
+    product = (
+        Product.objects.for_sale()
+        .select_related("category", "parent")
+        # Whether to read variants at all: a product without any costs no query more for them.
+        .annotate(has_variants=Exists(Product.objects.filter(parent=OuterRef("pk"))))
+        .prefetch_related(images)
         .filter(slug=slug)
         .first()
     )
+    if product is not None:
+        if product.has_variants:
+            prefetch_related_objects([product], Prefetch("variants", queryset=variants, to_attr="active_variants"))
+        else:
+            product.active_variants = []
+        product.active_variants.sort(key=_variant_order)
+        attributes = {
+            value.attribute.pk: value.attribute for variant in product.active_variants for value in variant.values
+        }
+        product.variant_attributes = sorted(
+            attributes.values(), key=lambda attribute: (attribute.position, attribute.pk)
+        )
+    return product

@@ -27,6 +27,11 @@ class CartLine:
         return self.unit_price * self.quantity
 
 
+def _for_sale(product: Product) -> bool:
+    # As ProductQuerySet.for_sale: a variant is sold while it and its product are.
+    return product.is_active and (product.parent is None or product.parent.is_active)
+
+
 class Cart:
     def __init__(self, session):
         self.session = session
@@ -74,7 +79,7 @@ class Cart:
 
     def lines(self) -> list[CartLine]:
         """Lines with their products (one query); products no longer sold are left out."""
-        products = Product.objects.active().in_bulk(list(self._quantities))
+        products = Product.objects.for_sale().in_bulk(list(self._quantities))
         return [
             CartLine(product=products[pk], quantity=qty)
             for pk, qty in sorted(self._quantities.items())
@@ -84,11 +89,11 @@ class Cart:
     def lines_and_withdrawn(self) -> tuple[list[CartLine], list[CartLine]]:
         """The lines still sold, and the lines whose products were taken out of the catalog (one
         query); products deleted altogether are in neither."""
-        products = Product.objects.in_bulk(list(self._quantities))
+        products = Product.objects.select_related("parent").in_bulk(list(self._quantities))
         found = sorted((pk, qty) for pk, qty in self._quantities.items() if pk in products)
         lines = [CartLine(product=products[pk], quantity=qty) for pk, qty in found]
-        sold = [line for line in lines if line.product.is_active]
-        return sold, [line for line in lines if not line.product.is_active]
+        sold = [line for line in lines if _for_sale(line.product)]
+        return sold, [line for line in lines if not _for_sale(line.product)]
 
     @staticmethod
     def total(lines) -> Decimal:

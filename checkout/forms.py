@@ -71,9 +71,16 @@ class CartLineForm(forms.Form):
             return cleaned
         if self.replace and quantity == 0:
             return cleaned  # removing a line needs no checks, even for a product no longer sold
-        self.product = Product.objects.active().filter(pk=product_id).first()
+        self.product = Product.objects.for_sale().filter(pk=product_id).first()
         if self.product is None:
             raise forms.ValidationError(gettext("Sorry, this product is no longer sold."), code="not_sold")
+        if Product.objects.filter(parent_id=product_id).exists():
+            # A product with variants is sold as one of them: a size, a colour (catalog.services).
+            raise forms.ValidationError(
+                gettext("Choose which %(product)s you want (such as its size) before adding it to your cart.")
+                % {"product": self.product.name},
+                code="choose_variant",
+            )
         in_cart = self.cart.quantity_of(product_id)
         wanted = quantity if self.replace else in_cart + quantity
         if wanted > MAX_UNITS_PER_LINE:

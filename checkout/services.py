@@ -244,7 +244,7 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         store = (
             Store.objects.select_related("pickup_settings").prefetch_related("opening_hours").get(pk=checkout.store.pk)
         )
-        products = Product.objects.active().in_bulk([line.product_id for line in checkout.lines])
+        products = Product.objects.for_sale().in_bulk([line.product_id for line in checkout.lines])
         method_changes = _method_changes(checkout, store)
         changes = [*_catalog_changes(checkout, products), *method_changes, *_payment_changes(checkout, store)]
         # The slot first, then the stock: every checkout takes its locks in this order. With a

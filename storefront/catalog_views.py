@@ -4,7 +4,7 @@ import json
 from functools import cache, partial
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
@@ -97,40 +97,71 @@ def _versions(store):
 
 @shared_page
 def product_detail(request, slug):
-    catalog_stamp, product_id, stock_stamp = product_page_stamps(slug)
-    if product_id is None:
+    page_stamps = product_page_stamps(slug)
+    if page_stamps.product_id is None:
         raise Http404(_("This product is not for sale."))
+    if page_stamps.redirect_to is not None:  # a variant: its product's page, with it chosen
+        return redirect(page_stamps.redirect_to)
     store = my_store(request)
     minute = stamps.minute_bucket()  # "open now"
     return SharedPage(
-        stamps=("catalog:product", catalog_stamp, product_id, stock_stamp, minute),
+        # The chosen variant (?variant=) is in the page's address, which is part of its key.
+        stamps=("catalog:product", page_stamps.catalog, page_stamps.product_id, page_stamps.stock, minute),
         store_id=store.pk if store else None,
-        build=partial(_product_page, request, slug, store, catalog_stamp, stock_stamp, minute),
+        build=partial(_product_page, request, slug, store, page_stamps, minute),
     )
 
 
-def _product_page(request, slug, store, catalog_stamp, stock_stamp, minute, extra_context):
-    product = product_for_page(slug, catalog_version=catalog_stamp)
+def _chosen_variant(request, product):
+    """The variant the picker chose (?variant=<id>), if it is one of the product's for sale."""
+    try:
+        chosen_id = int(request.GET.get("variant", ""))
+    except ValueError:
+        return None
+    return next((variant for variant in product.active_variants if variant.pk == chosen_id), None)
+
+
+def _product_page(request, slug, store, page_stamps, minute, extra_context):
+    product = product_for_page(slug, catalog_version=page_stamps.catalog)
     if product is None:  # taken off sale since the stamps were read
         raise Http404(_("This product is not for sale."))
+    variants = product.active_variants
+    chosen = _chosen_variant(request, product)
+    # What the page sells and shows the stock of: the chosen variant, else the product itself
+    # (with variants, nothing until one is chosen).
+    shown = chosen or product
+    stock_stamp = page_stamps.variant_stocks.get(shown.pk, page_stamps.stock)
+    choose_first = bool(variants) and chosen is None
 
     # Read only when the cached availability table (or my store's line) is missing.
     @cache
     def availability():
-        return cached_product_availability(product=product, my_store=store, stock_stamp=stock_stamp)
+        if choose_first:
+            return []
+        return cached_product_availability(product=shown, my_store=store, stock_stamp=stock_stamp)
 
     @cache
     def other_stores():
         return [row for row in availability() if not row.is_my_store]
 
     at_my_store = next((row for row in availability() if row.is_my_store), None) if store is not None else None
+    prices = {variant.price for variant in variants}
     return render(
         request,
         "catalog/product_detail.html",
         {
             "product": product,
-            "images": list(product.images.all()),
-            "breadcrumb": category_tree(catalog_stamp).ancestors(product.category),
+            "shown": shown,
+            "images": list(shown.images.all()) or list(product.images.all()),  # a variant's own, else the product's
+            # The picker: each variant with its units at my store (one query for them all).
+            "variants": with_units_at(store, variants),
+            "variant_attributes": product.variant_attributes,
+            "chosen": chosen,
+            "choose_first": choose_first,
+            "unknown_variant": bool(variants) and chosen is None and "variant" in request.GET,
+            "price_from": min(prices) if len(prices) > 1 and chosen is None else None,
+            "can_add": not choose_first and (at_my_store is None or at_my_store.in_stock),
+            "breadcrumb": category_tree(page_stamps.catalog).ancestors(product.category),
             "store": store,
             "at_my_store": at_my_store,
             # A chain has hundreds of stores: the nearest to mine (else the first by city and

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -371,9 +371,12 @@ def _arranged(rows, my_store):
 
 
 def only_available_at(products: QuerySet[Product], *, store: Store) -> QuerySet[Product]:
-    """`products` narrowed to those with at least one unit a shopper can buy at `store`."""
+    """`products` narrowed to those with at least one unit a shopper can buy at `store`: of their
+    own, or of one of their variants (a sweater is in stock when a size of it is)."""
+    at_store = StockLevel.objects.filter(store=store).available().order_by()
     return products.filter(
-        Exists(StockLevel.objects.filter(store=store, product=OuterRef("pk")).available().order_by())
+        Exists(at_store.filter(product=OuterRef("pk")))
+        | Exists(at_store.filter(product__parent=OuterRef("pk"), product__is_active=True))
     )
 
 
@@ -384,12 +387,17 @@ def with_units_at(store: Store | None, products: Iterable[Product]) -> list[Prod
     ten thousand of them on a deep page."""
     products = list(products)
     if store is not None:
-        units = dict(
-            StockLevel.objects.filter(store=store, product__in=products)
+        # A product with variants has the units of its variants for sale (one card per style).
+        units, shown = {}, {product.pk for product in products}
+        for product_id, parent_id, available in (
+            StockLevel.objects.filter(store=store)
+            .filter(Q(product__in=products) | Q(product__parent__in=products, product__is_active=True))
             .order_by()
             .with_available()
-            .values_list("product_id", "available_quantity")
-        )
+            .values_list("product_id", "product__parent_id", "available_quantity")
+        ):
+            owner = product_id if product_id in shown else parent_id
+            units[owner] = units.get(owner, 0) + max(available, 0)
         for product in products:
-            product.available_here = max(units.get(product.pk, 0), 0)
+            product.available_here = units.get(product.pk, 0)
     return products

@@ -1,0 +1,211 @@
+"""A product with variants on the shop's pages: one card per style in the list, a picker on its
+page that shows the chosen size's price and stock per store, the cart taking sizes only; pages
+costing the same queries however many variants and stores there are."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from catalog import services
+from catalog.models import Product
+from catalog.tests.factories import CategoryFactory, ProductFactory, sizes
+from checkout.cart import SESSION_KEY
+from stores import services as stock
+from stores.selectors import MY_STORE_SESSION_KEY
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("catalog:product_list")
+# No size chosen, a first visit: session, my store, the product with its category, its pictures,
+# its variants, their attribute values, their pictures, their units at my store (the picker),
+# categories. No stock in other stores is read until a size is chosen.
+PRODUCT_WITH_VARIANTS_PAGE_QUERIES = 9
+PRODUCT_WITH_VARIANTS_CACHED_QUERIES = 2
+# A size chosen, the product read before: session, my store, the size's units in every store, the
+# picker's units at my store, and the store directory ("open now": stores, hours, special dates).
+SIZE_CHOSEN_QUERIES = 7
+
+
+def remember_store(client, store):
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = store.pk
+    session.save()
+
+
+@pytest.fixture
+def laugavegur():
+    return StoreFactory(name="Laugavegur", slug="laugavegur")
+
+
+@pytest.fixture
+def sweater():
+    """Lopapeysa in S, M and L, the large one dearer."""
+    product = ProductFactory(name="Lopapeysa", sku="LOPI", slug="lopapeysa", price=Decimal("24990"))
+    small, medium, large = sizes("S", "M", "L")
+    services.create_variant(parent=product, sku="LOPI-S", values=[small])
+    services.create_variant(parent=product, sku="LOPI-M", values=[medium])
+    services.create_variant(parent=product, sku="LOPI-L", values=[large], price=Decimal("26990"))
+    return product
+
+
+def variant(sweater, sku):
+    return Product.objects.get(parent=sweater, sku=sku)
+
+
+def test_the_page_offers_the_sizes_with_their_stock_here_and_asks_for_one(client, laugavegur, sweater):
+    # given my store has 3 medium and no small or large
+    StockLevelFactory(store=laugavegur, product=variant(sweater, "LOPI-M"), on_hand=3)
+    remember_store(client, laugavegur)
+
+    # when I open the sweater's page
+    page = client.get(sweater.get_absolute_url()).content.decode()
+
+    # then the sizes are offered in their order, with what my store has, and nothing can be added
+    # to the cart until one is chosen
+    names = [f'<span class="variant-option__name">{size}</span>' for size in ("S", "M", "L")]
+    assert page.index(names[0]) < page.index(names[1]) < page.index(names[2])
+    assert "3 here" in page and page.count("none here") == 2
+    assert 'data-testid="choose-variant-notice"' in page
+    assert "Choose the size first." in page
+    assert 'data-testid="add-to-cart" disabled' in page
+    assert "From" in page  # the sizes' prices differ
+    assert 'data-testid="store-availability"' not in page
+
+
+def test_a_chosen_size_shows_its_price_and_stock_here_and_elsewhere(client, laugavegur, sweater):
+    # given the large at my store (2) and at another store (5)
+    akureyri = StoreFactory(name="Akureyri")
+    large = variant(sweater, "LOPI-L")
+    StockLevelFactory(store=laugavegur, product=large, on_hand=2)
+    StockLevelFactory(store=akureyri, product=large, on_hand=5)
+    remember_store(client, laugavegur)
+
+    # when I choose the large (the picker's form sends ?variant=)
+    page = client.get(sweater.get_absolute_url(), {"variant": large.pk}).content.decode()
+
+    # then its SKU, price and stock show, and the cart form adds the large
+    assert 'data-testid="sku">LOPI-L<' in page
+    assert "26.990" in page or "26,990" in page
+    assert "2 in stock at Laugavegur" in page
+    assert "5 available" in page
+    assert f'name="product_id" value="{large.pk}"' in page
+    assert 'data-testid="add-to-cart" disabled' not in page
+
+
+def test_a_size_my_store_cannot_supply_cannot_be_added_there(client, laugavegur, sweater):
+    small = variant(sweater, "LOPI-S")
+    StockLevelFactory(store=StoreFactory(name="Akureyri"), product=small, on_hand=5)
+    remember_store(client, laugavegur)
+
+    page = client.get(sweater.get_absolute_url(), {"variant": small.pk}).content.decode()
+
+    assert "Out of stock at Laugavegur" in page
+    assert 'data-testid="add-to-cart" disabled' in page
+    assert "Laugavegur has none to sell right now." in page
+
+
+def test_a_size_no_longer_sold_asks_for_another(client, sweater):
+    small = variant(sweater, "LOPI-S")
+    small.is_active = False
+    small.save()
+    page = client.get(sweater.get_absolute_url(), {"variant": small.pk}).content.decode()
+    assert 'data-testid="unknown-variant"' in page
+    assert 'data-sku="LOPI-S"' not in page
+
+
+def test_a_variants_own_address_opens_its_products_page_with_it_chosen(client, sweater):
+    medium = variant(sweater, "LOPI-M")
+    response = client.get(medium.get_absolute_url())
+    assert response.status_code == 302
+    assert response["Location"] == f"{sweater.get_absolute_url()}?variant={medium.pk}"
+
+
+def test_the_cart_takes_a_size_and_refuses_the_sweater_itself(client, laugavegur, sweater):
+    # given 3 medium at my store
+    medium = variant(sweater, "LOPI-M")
+    StockLevelFactory(store=laugavegur, product=medium, on_hand=3)
+    remember_store(client, laugavegur)
+    add = reverse("checkout:cart_add")
+
+    # when I try to add the sweater with no size chosen
+    refused = client.post(
+        add, {"product_id": sweater.pk, "quantity": 1, "next": sweater.get_absolute_url()}, follow=True
+    )
+
+    # then I am told to choose a size, and the cart is empty
+    assert (
+        "Choose which Lopapeysa you want (such as its size) before adding it to your cart." in refused.content.decode()
+    )
+    assert not client.session.get(SESSION_KEY)
+
+    # when I add the medium
+    client.post(add, {"product_id": medium.pk, "quantity": 2})
+
+    # then the cart names the size
+    cart = client.get(reverse("checkout:cart")).content.decode()
+    assert "Lopapeysa — M" in cart
+    assert client.session[SESSION_KEY] == {str(medium.pk): 2}
+
+
+def test_the_list_shows_one_card_per_style_with_the_units_of_its_sizes(client, laugavegur, sweater):
+    # given 3 medium and 1 large at my store, and a hat with none
+    ProductFactory(name="Wool hat", category=sweater.category)
+    StockLevelFactory(store=laugavegur, product=variant(sweater, "LOPI-M"), on_hand=3)
+    StockLevelFactory(store=laugavegur, product=variant(sweater, "LOPI-L"), on_hand=1)
+    remember_store(client, laugavegur)
+
+    # when I list everything, and what is in stock at my store
+    everything = client.get(LIST_URL).content.decode()
+    in_stock = client.get(LIST_URL, {"available": "1"}).content.decode()
+
+    # then the sweater is one card with 4 in stock, and is in stock at my store
+    assert everything.count('data-testid="product-card"') == 2
+    assert everything.count('data-sku="LOPI') == 1
+    assert "4 in stock at Laugavegur" in everything
+    assert in_stock.count('data-testid="product-card"') == 1 and 'data-sku="LOPI"' in in_stock
+
+
+def test_a_sizes_stock_change_shows_on_the_products_page_at_once(
+    client, django_capture_on_commit_callbacks, laugavegur, sweater
+):
+    medium = variant(sweater, "LOPI-M")
+    StockLevelFactory(store=laugavegur, product=medium, on_hand=3)
+    remember_store(client, laugavegur)
+    assert "3 here" in client.get(sweater.get_absolute_url()).content.decode()
+    chosen = {"variant": medium.pk}
+    assert "3 in stock at Laugavegur" in client.get(sweater.get_absolute_url(), chosen).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock.reserve_stock(store=laugavegur, quantities={medium.pk: 2})
+
+    assert "1 here" in client.get(sweater.get_absolute_url()).content.decode()
+    assert "1 in stock at Laugavegur" in client.get(sweater.get_absolute_url(), chosen).content.decode()
+
+
+@pytest.mark.parametrize(("size_count", "store_count"), [(3, 5), (12, 60)])
+def test_the_page_of_a_product_with_variants_costs_the_same_however_many(
+    client, django_assert_num_queries, size_count, store_count
+):
+    # given a product in 3 or 12 sizes, each stocked in 5 or 60 stores
+    product = ProductFactory(slug="boots", category=CategoryFactory(slug="footwear"))
+    stores = StoreFactory.create_batch(store_count)
+    for value in sizes(*(str(36 + n) for n in range(size_count))):
+        size = services.create_variant(parent=product, sku=f"BOOT-{value.value}", values=[value])
+        for store in stores:
+            StockLevelFactory(store=store, product=size, on_hand=2)
+    remember_store(client, stores[0])
+    chosen = {"variant": product.variants.order_by("pk").last().pk}
+
+    # when / then: the page without and with a size chosen, first and again
+    with django_assert_num_queries(PRODUCT_WITH_VARIANTS_PAGE_QUERIES):
+        client.get(product.get_absolute_url())
+    with django_assert_num_queries(PRODUCT_WITH_VARIANTS_CACHED_QUERIES):
+        client.get(product.get_absolute_url())
+    with django_assert_num_queries(SIZE_CHOSEN_QUERIES):
+        response = client.get(product.get_absolute_url(), chosen)
+    with django_assert_num_queries(PRODUCT_WITH_VARIANTS_CACHED_QUERIES):
+        client.get(product.get_absolute_url(), chosen)
+    assert response.status_code == 200
+    assert response.content.decode().count('data-testid="variant-option"') == size_count
