@@ -23,7 +23,7 @@ help:
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)"
 	@echo "make beat     the Celery beat scheduler (same)"
 	@echo "make bench    the chain-scale benchmark (PostgreSQL and Redis; README, Benchmark); ARGS=--small for a quick run"
-	@echo "make clean    remove the virtualenv, the local databases (db.sqlite3, db-no.sqlite3) and uploaded media"
+	@echo "make clean    remove the virtualenv, the local databases (db.sqlite3, db-no.sqlite3), uploaded media and lighthouse/node_modules"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +66,18 @@ run-no: export SHOP_CURRENCY = NOK
 run-no: export DATABASE_URL = sqlite:///$(CURDIR)/db-no.sqlite3
 run-no: run
 
-test: $(INSTALLED) messages
+# Lighthouse for its test (storefront/tests/test_lighthouse_browser.py), the version pinned in
+# lighthouse/package-lock.json; installed again only when that file changes. Without npm the test
+# is skipped with the reason (and fails under O2O_REQUIRE_SERVICES=1, as in CI).
+LIGHTHOUSE := lighthouse/node_modules/.package-lock.json
+$(LIGHTHOUSE): lighthouse/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix lighthouse --no-audit --no-fund --loglevel error; \
+	else \
+		echo "npm is not installed: the Lighthouse test is skipped (apt-get install nodejs npm)"; \
+	fi
+
+test: $(INSTALLED) messages $(LIGHTHOUSE)
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
@@ -90,4 +101,4 @@ bench: $(INSTALLED)
 	bench/run $(ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db-no.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 db-no.sqlite3 media staticfiles lighthouse/node_modules

@@ -58,6 +58,17 @@ def chromium_path():
     return path
 
 
+@pytest.fixture
+def lighthouse_path(chromium_path):
+    """The lighthouse CLI pinned in lighthouse/package-lock.json (`npm ci --prefix lighthouse`)."""
+    path = settings.BASE_DIR / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+    if shutil.which("node") is None:
+        _missing("needs Node.js 18.16 or newer for lighthouse: apt-get install -y nodejs npm")
+    if not path.exists():
+        _missing("needs lighthouse: npm ci --prefix lighthouse")
+    return path
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _n_plus_one_detector_installed():
     """django-zeal patches the ORM's related-object descriptors once. It is not in INSTALLED_APPS,

@@ -15,10 +15,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+
+def serve_media(request, path):
+    # MEDIA_ROOT read at each request, not when the URLs load: tests give each run its own.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve_media)]
 
 if settings.BENCH_BARE_VIEW:
     from .bench_views import bare
