@@ -1,6 +1,7 @@
 """Reads for the shopper's catalog pages. Each page's queries are decided here, so the count
 stays the same whether a page shows 10 products or 200."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
@@ -8,7 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_rela
 
 from o2o_site.cache import stamps
 
-from .models import Category, Product, ProductImage, VariantAttributeValue
+from .models import Category, Product, ProductImage, VariantAttribute, VariantAttributeValue
 
 PRODUCTS_PER_PAGE = 24
 
@@ -227,3 +228,49 @@ def product_for_page(slug: str, *, catalog_version: str | None = None) -> Produc
             attributes.values(), key=lambda attribute: (attribute.position, attribute.pk)
         )
     return product
+
+
+# --- the listing's filter by variant attributes (size M, colour grey) ----------------------------
+
+
+@dataclass
+class AttributeChoices:
+    """An attribute with its values, in the shop's order, for the listing's filter."""
+
+    attribute: VariantAttribute
+    values: list[VariantAttributeValue]
+
+
+def variant_attribute_choices(catalog_version: str | None = None) -> list[AttributeChoices]:
+    """Every attribute with values (one query); with the catalog's version stamp, from the cache
+    (no query) while it holds."""
+    if catalog_version is not None:
+        # Neutral: the attributes and values carry their names in every language.
+        key = stamps.key("catalog:attribute-choices", catalog_version, neutral=True)
+        found = stamps.fragments().get(key)
+        if found is None:
+            found = variant_attribute_choices()
+            stamps.fragments().set(key, found, stamps.VERSION_SECONDS)
+        return found
+    choices = {}
+    for value in VariantAttributeValue.objects.select_related("attribute"):  # in the attributes' order
+        choices.setdefault(value.attribute_id, AttributeChoices(value.attribute, [])).values.append(value)
+    return list(choices.values())
+
+
+def variants_with_values(values: Iterable[VariantAttributeValue]) -> QuerySet[Product]:
+    """Active variants with one of `values` of each attribute among them: size M or L, and grey."""
+    by_attribute = {}
+    for value in values:
+        by_attribute.setdefault(value.attribute_id, []).append(value.pk)
+    links = Product.attribute_values.through.objects.order_by()
+    variants = Product.objects.active().filter(parent__isnull=False).order_by()
+    for value_ids in by_attribute.values():
+        variants = variants.filter(Exists(links.filter(product=OuterRef("pk"), variantattributevalue__in=value_ids)))
+    return variants
+
+
+def having_variant_in(products: QuerySet[Product], variants: QuerySet[Product]) -> QuerySet[Product]:
+    """`products` narrowed to those with one of `variants` (variants_with_values, perhaps narrowed
+    further to those in stock at a store by stores.selectors.only_available_at)."""
+    return products.filter(Exists(variants.filter(parent=OuterRef("pk"))))

@@ -13,13 +13,18 @@ from catalog.selectors import (
     PRODUCTS_PER_PAGE,
     CachedCountPaginator,
     category_tree,
+    having_variant_in,
     product_for_page,
     product_listing,
     product_page_stamps,
+    variant_attribute_choices,
+    variants_with_values,
 )
 from o2o_site.cache import stamps
 from o2o_site.cache.pages import SharedPage, shared_page
 from stores.selectors import cached_product_availability, my_store, only_available_at, with_units_at
+
+from .catalog_forms import VariantFilterForm
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
 OTHER_STORES_SHOWN = 10
@@ -47,7 +52,14 @@ def _product_list_page(request, store, versions, extra_context):
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     wants_available = request.GET.get("available") == "1"
     products = product_listing(search=search, category_ids=tree.descendant_ids(category) if category else None)
-    if store is not None and wants_available:
+    variant_filter = VariantFilterForm(request.GET, choices=variant_attribute_choices(versions["catalog"]))
+    if chosen_values := variant_filter.chosen_values():
+        # Size M in stock at my store: a variant in size M that my store has, not any size.
+        variants = variants_with_values(chosen_values)
+        if store is not None and wants_available:
+            variants = only_available_at(variants, store=store)
+        products = having_variant_in(products, variants)
+    elif store is not None and wants_available:
         products = only_available_at(products, store=store)
     # The filters without the page: what the category menu's links and the count depend on.
     filter_params = request.GET.copy()
@@ -72,6 +84,7 @@ def _product_list_page(request, store, versions, extra_context):
             "search": search,
             "store": store,
             "wants_available": wants_available,
+            "variant_filter": variant_filter,
             "filtering_available": wants_available and store is not None,
             "catalog_version": versions["catalog"],
             "stock_version": versions["store"],

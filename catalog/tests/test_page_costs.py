@@ -30,9 +30,9 @@ from stores.tests.factories import StockLevelFactory, StoreFactory
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("catalog:product_list")
-# A first visit: session, my store, categories, count, the page of products, their first images,
-# their units at my store.
-PRODUCT_LIST_QUERIES = 7
+# A first visit: session, my store, categories, the variant attributes and their values (the size
+# filter), count, the page of products, their first images, their units at my store.
+PRODUCT_LIST_QUERIES = 8
 # A second visit of the same page: session and my store only; the rest is cached.
 PRODUCT_LIST_CACHED_QUERIES = 2
 # A first visit: session, my store, the product with its category, its images, the stores with

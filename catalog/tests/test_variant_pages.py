@@ -2,9 +2,11 @@
 page that shows the chosen size's price and stock per store, the cart taking sizes only; pages
 costing the same queries however many variants and stores there are."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 
 from catalog import services
@@ -209,3 +211,78 @@ def test_the_page_of_a_product_with_variants_costs_the_same_however_many(
         client.get(product.get_absolute_url(), chosen)
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="variant-option"') == size_count
+
+
+# --- the listing's filter by variant attributes ---------------------------------------------------
+
+# As catalog/tests/test_page_costs.py's PRODUCT_LIST_QUERIES: the attributes and their values
+# for the filter are one query more on a first visit (then cached with the catalog's version).
+LIST_WITH_SIZE_QUERIES = 8
+LIST_WITH_SIZE_CACHED_QUERIES = 2
+
+
+@pytest.fixture
+def boots_and_hat(laugavegur):
+    """Boots in 38 and 40 (only the 40 at my store) and a hat in one size, M (at my store)."""
+    footwear = CategoryFactory(slug="footwear")
+    boots = ProductFactory(name="Boots", sku="BOOT", category=footwear)
+    thirty_eight, forty, medium = sizes("38", "40", "M")
+    services.create_variant(parent=boots, sku="BOOT-38", values=[thirty_eight])
+    StockLevelFactory(
+        store=laugavegur, product=services.create_variant(parent=boots, sku="BOOT-40", values=[forty]), on_hand=1
+    )
+    hat = ProductFactory(name="Hat", sku="HAT", category=footwear)
+    StockLevelFactory(
+        store=laugavegur, product=services.create_variant(parent=hat, sku="HAT-M", values=[medium]), on_hand=2
+    )
+    ProductFactory(name="Plain scarf", sku="SCARF", category=footwear)
+    return laugavegur
+
+
+def listed(response):
+    return re.findall(r'data-testid="product-card" data-sku="([^"]+)"', response.content.decode())
+
+
+def test_the_list_filters_by_size_and_by_size_in_stock_at_my_store(client, boots_and_hat):
+    remember_store(client, boots_and_hat)
+
+    # then a size finds the products with a variant in it, two sizes either, none: all of them
+    assert listed(client.get(LIST_URL, {"size": "38"})) == ["BOOT"]
+    assert listed(client.get(LIST_URL, {"size": ["38", "m"]})) == ["BOOT", "HAT"]
+    assert listed(client.get(LIST_URL)) == ["BOOT", "HAT", "SCARF"]
+    # a size no longer in the catalog is ignored, not an error
+    assert listed(client.get(LIST_URL, {"size": ["xxl", "m"]})) == ["HAT"]
+    # size 38 in stock at my store: the boots are, but not in 38
+    assert listed(client.get(LIST_URL, {"size": "38", "available": "1"})) == []
+    assert listed(client.get(LIST_URL, {"size": "40", "available": "1"})) == ["BOOT"]
+
+    # and the filter's boxes show the sizes, the chosen ones ticked
+    page = client.get(LIST_URL, {"size": "40"}).content.decode()
+    assert 'data-testid="variant-filter-size"' in page
+    assert re.search(r'name="size" value="40"[^>]*checked', page)
+    assert re.search(r'name="size" value="38"[^>]*>', page) and not re.search(
+        r'name="size" value="38"[^>]*checked', page
+    )
+
+
+@pytest.mark.parametrize("product_count", [6, 60])
+def test_the_list_filtered_by_size_costs_the_same_however_many_products_and_sizes(
+    client, django_assert_num_queries, laugavegur, product_count
+):
+    # given 6 or 60 products in 4 sizes each, stocked at my store
+    small, medium, large, extra = sizes("S", "M", "L", "XL")
+    category = CategoryFactory(slug="knitwear")
+    for product in ProductFactory.create_batch(product_count, category=category):
+        for value in (small, medium, large, extra):
+            size = services.create_variant(parent=product, sku=f"{product.sku}-{value.value}", values=[value])
+            StockLevelFactory(store=laugavegur, product=size, on_hand=1)
+    remember_store(client, laugavegur)
+
+    for filters in ({"size": "m"}, {"size": "m", "available": "1"}, {}):
+        for alias in ("default", "template_fragments"):  # each a first visit
+            caches[alias].clear()
+        with django_assert_num_queries(LIST_WITH_SIZE_QUERIES):
+            first = client.get(LIST_URL, {**filters, "page": 1})
+        with django_assert_num_queries(LIST_WITH_SIZE_CACHED_QUERIES):
+            client.get(LIST_URL, {**filters, "page": 1})
+        assert first.content.decode().count('data-testid="product-card"') == min(product_count, 24)
