@@ -33,6 +33,9 @@ def admin_pages(shop):
     return {
         "orders": reverse("admin:orders_order_changelist"),
         "order": reverse("admin:orders_order_change", args=[shop["ready"].pk]),
+        "placed order": reverse("admin:orders_order_change", args=[shop["placed"].pk]),
+        "cancel order": reverse("admin:orders_order_cancel", args=[shop["placed"].pk]),
+        "curbside queue": reverse("admin:orders_order_curbside_queue"),
         "collect": reverse("admin:orders_order_collect", args=[shop["ready"].pk]),
         "notifications": reverse("admin:orders_notification_changelist"),
         "notification": reverse(
