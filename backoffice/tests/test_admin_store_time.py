@@ -92,3 +92,12 @@ def test_a_list_spanning_both_zones_shows_each_order_in_its_stores_time(client, 
         page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
         assert shown(zoneinfo.ZoneInfo(zone)) in page, zone
         assert shown(NEW_YORK) not in page, zone
+
+
+def test_an_address_that_is_no_order_is_the_admins_usual_answer(client, orders):
+    client.force_login(StoreManagerFactory(stores=[orders["Europe/Oslo"].store]))
+
+    # a mistyped id, and another store's order: "doesn't exist", back to the list, no error
+    for object_id in ("not-a-number", str(orders["Atlantic/Reykjavik"].pk)):
+        response = client.get(f"/admin/orders/order/{object_id}/change/")
+        assert (response.status_code, response["Location"]) == (302, reverse("admin:index")), object_id
