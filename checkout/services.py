@@ -20,11 +20,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.models import Product
+from delivery.selectors import PostcodeProblem
+from delivery.services import DeliveryAddress, DeliveryUnavailable, book_window, create_delivery
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
 from o2o_site.money import format_money
 from orders.models import CancelReason, FulfilmentMethod, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
-from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError, cancel_order, create_order
+from orders.services import AlreadyPlaced, Contact, FeeSpec, LineSpec, OrderError, cancel_order, create_order
 from payment.models import OPEN_PAYMENT_STATUSES, Payment, authorisation_validity
 from payment.services import Actor, cancel_payment, create_payment
 from pickup.models import PickupSettings
@@ -58,6 +60,7 @@ class ChangeKind(StrEnum):
     PICKUP_METHOD = "pickup_method"
     STOCK = "stock"
     PAYMENT = "payment"
+    DELIVERY_FEE = "delivery_fee"
 
 
 # The value a checkout posts for paying at the store's till; paying online posts the provider's
@@ -99,6 +102,16 @@ class ConfirmedLine:
 
 
 @dataclass(frozen=True)
+class DeliveryChoice:
+    """A delivery as the shopper confirmed it: to `address`, in the window starting at
+    `window_start`, for the fee the page showed."""
+
+    address: DeliveryAddress
+    window_start: datetime.datetime
+    fee_shown: Decimal
+
+
+@dataclass(frozen=True)
 class ConfirmedCheckout:
     """What the shopper confirmed on the checkout page, and everything else placing it needs.
 
@@ -125,6 +138,8 @@ class ConfirmedCheckout:
     checkout_token: str | None = None
     # How the shopper pays: PAY_AT_PICKUP, or the provider (PAYMENT_VARIANTS) to pay online with.
     payment: str = PAY_AT_PICKUP
+    # Local delivery from `store` (place_delivery_order); None for a pickup.
+    delivery: DeliveryChoice | None = None
 
     @property
     def total(self) -> Decimal:
@@ -190,8 +205,13 @@ def place_pickup_order(*, checkout: ConfirmedCheckout) -> Order:
     method the store never offered), and AlreadyPlaced (with the order) when this checkout's
     token already placed an order: a second submit of the same page, even at the same moment.
     """
+    return _placed_once(_place_pickup_order, checkout)
+
+
+def _placed_once(place, checkout: ConfirmedCheckout) -> Order:
+    """`place(checkout)`, and for a refusal the twin's order if this checkout's twin placed it."""
     try:
-        return _place_pickup_order(checkout)
+        return place(checkout)
     except (OrderError, OperationalError) as refused:
         if isinstance(refused, OperationalError) and not is_busy(refused):
             raise
@@ -462,3 +482,102 @@ def retry_payment(*, order: Order, by: User | None = None) -> Payment:
             if attempt.status in OPEN_PAYMENT_STATUSES:
                 cancel_payment(payment=attempt, by=Actor.shopper(by), note=_("a new attempt was started"))
         return create_payment(order=locked, variant=variant)
+
+
+# --- local delivery ---------------------------------------------------------------------------
+
+# The fee's line on the order (orders.services.FeeSpec): no product, this SKU.
+DELIVERY_FEE_SKU = "DELIVERY"
+
+
+def delivery_payment_methods_at(store: Store) -> tuple[str, ...]:
+    """How a delivery from `store` may be paid: online only (the van carries no till), with each
+    provider the store allows; empty when it takes no payment online."""
+    return tuple(method for method in payment_methods_at(store) if method != PAY_AT_PICKUP)
+
+
+def place_delivery_order(*, checkout: ConfirmedCheckout) -> Order:
+    """Place the delivery the shopper confirmed: book the window at the store delivering it,
+    reserve every line there and create the order with the delivery fee as a line of its own,
+    awaiting the online payment, all in one transaction, or nothing.
+
+    Raises CheckoutChanged (a price, a product no longer sold, units no longer available, the
+    fee changed), OrderError (the address is no longer delivered to, the window is full or no
+    longer offered, a way to pay the store does not take) and AlreadyPlaced as
+    place_pickup_order does.
+    """
+    return _placed_once(_place_delivery_order, checkout)
+
+
+@retry_on_conflict(attempts=3)
+def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
+    choice = checkout.delivery
+    if not checkout.lines:
+        raise OrderError(_("Your cart is empty."))
+    if choice is None:
+        raise OrderError(_("Choose where and when to deliver the order."))
+    with transaction.atomic():
+        _take_checkout_locks(checkout.checkout_token)
+        placed = _placed_with(checkout.checkout_token)
+        if placed is not None:
+            raise AlreadyPlaced(placed)
+        store = Store.objects.get(pk=checkout.store.pk)
+        if checkout.payment not in delivery_payment_methods_at(store):
+            raise OrderError(_("%(store)s takes payment online only for deliveries.") % {"store": store.name})
+        products = Product.objects.active().in_bulk([line.product_id for line in checkout.lines])
+        changes = list(_catalog_changes(checkout, products))
+        quantities = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
+        lines = [LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())]
+        booking = None
+        if not changes:
+            # The window first, then the stock: every checkout takes its locks in this order.
+            try:
+                booking = book_window(
+                    store=store,
+                    address=choice.address,
+                    starts_at=choice.window_start,
+                    order_value=sum((line.unit_price * line.quantity for line in lines), Decimal("0")),
+                )
+            except (PostcodeProblem, DeliveryUnavailable) as refused:
+                raise OrderError(str(refused)) from refused
+            _check_window_within_authorisation(booking.window.ends_at, store, checkout.payment)
+            if booking.fee != choice.fee_shown:
+                changes.append(
+                    Change(
+                        kind=ChangeKind.DELIVERY_FEE,
+                        message=_("The delivery fee is now %(new)s (it was %(old)s).")
+                        % {"old": format_money(choice.fee_shown), "new": format_money(booking.fee)},
+                    )
+                )
+        if quantities:
+            try:
+                stock.reserve_stock(store=store, quantities=quantities)
+            except stock.InsufficientStock as short:
+                changes.extend(_stock_changes(short, products=products, store=store))
+        if changes:
+            raise CheckoutChanged(changes)
+        placed = create_order(
+            lines=lines,
+            store=store,
+            method=FulfilmentMethod.LOCAL_DELIVERY,
+            stock_location=store,
+            contact=checkout.contact,
+            customer=checkout.customer,
+            language=checkout.language,
+            checkout_token=checkout.checkout_token or None,
+            payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
+            fees=(FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=booking.fee),),
+        )
+        create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
+        # The order is placed, and e-mailed, once it is paid.
+        create_payment(order=placed.order, variant=checkout.payment)
+        return placed.order
+
+
+def _check_window_within_authorisation(ends_at, store, variant):
+    latest = latest_pickup_when_paying_with(variant)
+    if ends_at > latest:
+        raise OrderError(
+            _("Paying online, choose a delivery window by %(latest)s: the payment can be taken only until then.")
+            % {"latest": formats.date_format(timezone.localtime(latest, store.zone), "DATETIME_FORMAT")}
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import delivery_views, views
 
 app_name = "checkout"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/update/", views.cart_update, name="cart_update"),
     path("checkout/", views.checkout, name="checkout"),
+    path("checkout/delivery/", delivery_views.delivery_checkout, name="delivery"),
     path("orders/<str:token>/", views.order_detail, name="order_detail"),
     path("orders/<str:token>/collector/", views.order_collector, name="order_collector"),
     path("orders/<str:token>/cancel/", views.order_cancel, name="order_cancel"),

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from delivery.selectors import delivery_of
 from o2o_site.money import format_money
 from o2o_site.vat import vat_by_rate
 from orders.models import FulfilmentMethod, Order, OrderStatus
@@ -442,22 +443,25 @@ def order_detail(request, token):
         expire_payment_hold(order=order, now=timezone.now())
         order = with_pickups(orders_for_page()).get(pk=order.pk)
     pickup = pickup_of(order)
+    # An order without a pickup is delivered to the shopper's door (the delivery app).
+    delivery = delivery_of(order) if pickup is None else None
     receipts = receipts_for_order_page(order)
-    qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if order.is_open else None
+    qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if pickup and order.is_open else None
     response = render(
         request,
         "orders/order_detail.html",
         {
             "order": order,
             "pickup": pickup,
-            "fulfilment": pickup.fulfilment,
+            "delivery": delivery,
+            "fulfilment": pickup.fulfilment if pickup else delivery.fulfilment,
             "store": order.store,
             "week": opening_week(order.store),
             "qr_code": qr_code,
-            "curbside_step": curbside_step(order) if pickup.is_curbside else "",
+            "curbside_step": curbside_step(order) if pickup and pickup.is_curbside else "",
             "curbside_steps": CURBSIDE_STEPS,
             "collector_form": CollectorForm(initial={"collector_name": pickup.collector_name})
-            if order.is_open
+            if pickup and order.is_open
             else None,
             "may_cancel": shopper_cancel_refusal(order) is None,
             "vat": vat_by_rate(order.lines.all()),

@@ -401,7 +401,7 @@ CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled")
 # orders.notifications.messages; the system check orders.E001-E003 stops the shop at start-up when
 # a kind has no builder or a path does not import.
 O2O_NOTIFICATION_EMAILS = {
-    "order_received": "pickup.emails.order_received_email",
+    "order_received": "checkout.emails.order_received_email",
     "ready_for_pickup": "pickup.emails.ready_for_pickup_email",
     "pickup_reminder": "pickup.emails.pickup_reminder_email",
     "order_cancelled": "orders.emails.order_cancelled_email",

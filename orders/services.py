@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import signed_in
-from catalog.models import Product
+from catalog.models import Product, VatClass
 from o2o_site.money import round_to_minor_unit
 from o2o_site.vat import vat_included, vat_rate
 from stores import services as stock
@@ -103,6 +103,17 @@ class LineSpec:
 
 
 @dataclass(frozen=True)
+class FeeSpec:
+    """A charge on the order that is not a product (the delivery fee): a line of its own, with no
+    product, in the total and paid like the rest, its VAT at the standard rate of the store's
+    country."""
+
+    name: str
+    sku: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class PlacedOrder:
     order: Order
     fulfilment: Fulfilment
@@ -120,6 +131,7 @@ def create_order(
     language: str = "en",
     checkout_token: str | None = None,
     payment_hold_until: datetime.datetime | None = None,
+    fees: tuple[FeeSpec, ...] = (),
 ) -> PlacedOrder:
     """Write a placed order with its lines, its one fulfilment (every line, by `method`, from
     `stock_location`, by default the `store` the order is attributed to) and its first event; to
@@ -131,11 +143,15 @@ def create_order(
 
     Unit prices are the products' prices now, never the shopper's; each line keeps the VAT rate
     of its product's class in the store's country and the VAT in its total (o2o_site.vat: per
-    line, rounded to the currency's minor unit). Raises AlreadyPlaced when
+    line, rounded to the currency's minor unit). Each of `fees` (a delivery fee) is a line of its
+    own without a product, carried by the fulfilment like the goods; a fee of 0 is no line. Raises AlreadyPlaced when
     another request already placed an order with the same `checkout_token` (the caller rolls back
     and hands that order to the shopper), OrderError when no unique number could be drawn.
     """
     order_lines = [_order_line(line, country=store.country, currency=settings.SHOP_CURRENCY) for line in lines]
+    order_lines += [
+        _fee_line(fee, country=store.country, currency=settings.SHOP_CURRENCY) for fee in fees if fee.amount
+    ]
     status = OrderStatus.PLACED if payment_hold_until is None else OrderStatus.AWAITING_PAYMENT
     order = _create_order_with_unique_number(
         status=status,
@@ -181,6 +197,21 @@ def _order_line(line: LineSpec, *, country: str, currency: str) -> OrderLine:
         line_total=line_total,
         vat_rate=rate,
         vat_amount=vat_included(line_total, rate=rate, currency=currency),
+    )
+
+
+def _fee_line(fee: FeeSpec, *, country: str, currency: str) -> OrderLine:
+    amount = round_to_minor_unit(fee.amount, currency)
+    rate = vat_rate(country=country, vat_class=VatClass.STANDARD)
+    return OrderLine(
+        product=None,
+        product_name=fee.name,
+        sku=fee.sku,
+        unit_price=amount,
+        quantity=1,
+        line_total=amount,
+        vat_rate=rate,
+        vat_amount=vat_included(amount, rate=rate, currency=currency),
     )
 
 

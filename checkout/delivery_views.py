@@ -1,0 +1,209 @@
+"""Having the cart delivered from a store: the address first, then the stores that deliver there
+and have everything in the cart, each with its fee and windows; placing the order books the
+window and sends the shopper to pay online (checkout.services.place_delivery_order).
+
+Thin like the pickup checkout (views.py), whose cart token and signed page summary it shares.
+"""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext
+from django.views.decorators.http import require_http_methods
+
+from delivery.selectors import PostcodeProblem, delivery_options
+from delivery.services import DeliveryAddress
+from orders.models import Order
+from orders.selectors import store_ids_holding
+from orders.services import AlreadyPlaced, Contact, OrderError
+from payment.selectors import provider_label
+from stores.models import Store
+from stores.selectors import my_store
+
+from .cart import Cart
+from .delivery_forms import DeliveryAddressForm, DeliveryCheckoutForm, signed_quote
+from .forms import ShownCheckout
+from .services import (
+    CheckoutChanged,
+    ConfirmedCheckout,
+    ConfirmedLine,
+    DeliveryChoice,
+    delivery_payment_methods_at,
+    place_delivery_order,
+)
+from .views import (
+    CHECKOUT_TOKENS_KEY,
+    _already_placed,
+    _cart_is_as_shown,
+    _cart_is_empty,
+    _change_messages,
+    _forget_token,
+    _issue_token,
+    _lines_still_sold,
+)
+
+
+@require_http_methods(["GET", "POST"])
+def delivery_checkout(request):
+    """GET: the address form. POST "find": the stores delivering there. POST "place": the order."""
+    cart = Cart(request.session)
+    lines = _lines_still_sold(request, cart)
+    if request.method == "GET":
+        if not lines:
+            return _cart_is_empty(request)
+        return _page(request, lines=lines, form=DeliveryAddressForm(initial=_initial(request)), token=None)
+    if request.POST.get("action") != "place":
+        if not lines:
+            return _cart_is_empty(request)
+        return _page(request, lines=lines, form=DeliveryAddressForm(request.POST), token=None)
+
+    shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
+    if shown is not None and shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+        placed = Order.objects.filter(checkout_token=shown.token).first()
+        if placed is not None:
+            return _already_placed(request, cart, placed, token=shown.token)
+    if not lines:
+        return _cart_is_empty(request)
+    form = DeliveryCheckoutForm(request.POST)
+    changes = ()
+    if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+        form.is_valid()
+        form.add_error(None, gettext("Your checkout page had expired. Please check your details and try again."))
+    elif form.is_valid() and not _cart_is_as_shown(cart, shown):
+        form.add_error(
+            None, gettext("Your cart changed after this page was shown. Check your order below and place it again.")
+        )
+    elif form.is_valid():
+        try:
+            order = place_delivery_order(checkout=_confirmed(request, form, shown))
+        except AlreadyPlaced as duplicate:
+            return _already_placed(request, cart, duplicate.order, token=shown.token)
+        except CheckoutChanged as changed:
+            changes = changed.changes
+        except OrderError as error:
+            form.add_error(None, str(error))
+        else:
+            _forget_token(request, shown.token)
+            cart.clear()
+            payment = order.payments.order_by("-created", "-pk").first()
+            messages.info(
+                request,
+                gettext(
+                    "Your order %(number)s is reserved: the items and your delivery window are held for you "
+                    "until %(time)s while you pay."
+                )
+                % {
+                    "number": order.number,
+                    "time": formats.time_format(timezone.localtime(order.payment_hold_until, order.store.zone), "H:i"),
+                },
+            )
+            return redirect("payment_page", token=payment.token)
+    for message in _change_messages(changes, shown_total=shown.total if shown else None, total=Cart.total(lines)):
+        form.add_error(None, message)
+    return _page(request, lines=lines, form=form, token=shown.token if shown else None)
+
+
+def _initial(request):
+    initial = {"country": "NO" if get_language() == "nb" else "IS"}
+    mine = my_store(request)
+    if mine is not None and mine.country in ("IS", "NO"):
+        initial["country"] = mine.country
+    user = request.user
+    if user.is_authenticated:
+        initial.update(name=user.get_full_name(), email=user.email, phone=user.phone)
+    return initial
+
+
+def _confirmed(request, form, shown) -> ConfirmedCheckout:
+    data = form.cleaned_data
+    return ConfirmedCheckout(
+        lines=shown.lines,
+        store=Store.objects.filter(pk=data["store"]).first() or Store(pk=data["store"]),
+        contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
+        customer=request.user,
+        language=get_language(),
+        checkout_token=shown.token,
+        payment=data["payment"],
+        delivery=DeliveryChoice(
+            address=DeliveryAddress(
+                street=data["street"],
+                postcode=data["postcode"],
+                city=data["city"],
+                country=data["country"],
+                phone=data["phone"],
+            ),
+            window_start=data["window_start"],
+            fee_shown=data["fee_shown"],
+        ),
+    )
+
+
+def _offers(form, lines):
+    """The stores delivering to the address typed that have the whole cart, nearest first (an
+    error on the form instead when the address cannot be delivered to), or None."""
+    if any(name in form.errors for name in DeliveryAddressForm.base_fields):
+        return None
+    data = form.cleaned_data
+    try:
+        lookup = delivery_options(postcode=data["postcode"], country=data["country"], order_value=Cart.total(lines))
+    except PostcodeProblem as problem:
+        form.add_error("postcode", str(problem))
+        return None
+    holding = store_ids_holding(
+        {line.product.pk: line.quantity for line in lines}, among=[option.store.pk for option in lookup.options]
+    )
+    offers = [option for option in lookup.options if option.store.pk in holding]
+    if not offers:
+        form.add_error(
+            None,
+            gettext(
+                "No store that delivers to %(postcode)s %(place)s has everything in your cart. Change your cart, "
+                "or check out for pickup at a store that has it all."
+            )
+            % {"postcode": lookup.located.postcode, "place": lookup.located.place_name},
+        )
+        return None
+    return [
+        {
+            "option": option,
+            "payments": [
+                {"value": value, "label": provider_label(value)} for value in delivery_payment_methods_at(option.store)
+            ],
+        }
+        for option in offers
+    ]
+
+
+def _page(request, *, lines, form, token):
+    if form.is_bound:
+        form.is_valid()
+    offers = _offers(form, lines) if form.is_bound else None
+    page = ShownCheckout(
+        token=token or _issue_token(request),
+        lines=tuple(
+            ConfirmedLine(
+                product_id=line.product.pk, name=line.product.name, quantity=line.quantity, unit_price=line.unit_price
+            )
+            for line in lines
+        ),
+    )
+    chosen = str(form["store"].value() or "") if "store" in form.fields else ""
+    if offers and not chosen:
+        chosen = str(offers[0]["option"].store.pk)
+    return render(
+        request,
+        "orders/checkout_delivery.html",
+        {
+            "form": form,
+            "details_form": form
+            if isinstance(form, DeliveryCheckoutForm)
+            else DeliveryCheckoutForm(initial=_initial(request)),
+            "lines": lines,
+            "total": Cart.total(lines),
+            "offers": offers,
+            "chosen_store_id": chosen,
+            "chosen_window": request.POST.get(f"window-{chosen}", ""),
+            "quote": signed_quote({offer["option"].store.pk: offer["option"].fee for offer in offers or ()}),
+            "checkout_page": page.signed(),
+        },
+    )

@@ -1,0 +1,264 @@
+"""Checking out for delivery: the address first, then the stores that deliver there with fee and
+windows; bad addresses each say what is wrong and keep what was typed; placing books the window,
+adds the fee to the total and sends the shopper to pay; a window that filled meanwhile is refused
+with the cart kept."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from payments.core import PROVIDER_CACHE
+
+from catalog.tests.factories import ProductFactory
+from checkout.cart import SESSION_KEY
+from delivery.models import Delivery
+from delivery.selectors import delivery_options, forget_directory
+from delivery.tests.factories import DeliveryZoneFactory, evening_windows, place_delivery
+from orders.models import Notification, NotificationKind, Order, OrderStatus
+from payment.models import Payment
+from stores.models import StockLevel
+from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+DUMMY = ("payments.dummy.DummyProvider", {"capture": False})
+ADDRESS = {
+    "street": "Bergstaðastræti 12",
+    "postcode": "101",
+    "city": "Reykjavík",
+    "country": "IS",
+    "phone": "+354 555 1234",
+}
+
+
+@pytest.fixture(autouse=True)
+def providers(settings):
+    settings.PAYMENT_VARIANTS = {"dummy": DUMMY}
+    settings.SHOP_PAYMENT_OPTIONS = "both"
+    PROVIDER_CACHE.clear()
+    yield
+    PROVIDER_CACHE.clear()
+
+
+@pytest.fixture
+def world():
+    PostcodeLocationFactory(country="IS", postcode="101", place_name="Reykjavík")
+    PostcodeLocationFactory(
+        country="IS", postcode="600", place_name="Akureyri", latitude=Decimal("65.6835"), longitude=Decimal("-18.1002")
+    )
+    PostcodeLocationFactory(
+        country="NO", postcode="0150", place_name="Oslo", latitude=Decimal("59.91"), longitude=Decimal("10.75")
+    )
+    store = StoreFactory(name="Laugavegur")
+    DeliveryZoneFactory(store=store, name="Miðbær", postcodes="101-108", fee=Decimal("990"), lead_time_minutes=30)
+    evening_windows(store, capacity=1, starts=datetime.time(20), ends=datetime.time(22), cutoff=datetime.time(20))
+    sweater = ProductFactory(name="Hekla lopapeysa", price=Decimal("24990"))
+    StockLevelFactory(store=store, product=sweater, on_hand=3)
+    return {"store": store, "sweater": sweater}
+
+
+def fill_cart(client, product, units=1):
+    session = client.session
+    session[SESSION_KEY] = {str(product.pk): units}
+    session.save()
+
+
+def find(client, **address):
+    return client.post(reverse("checkout:delivery"), {**ADDRESS, **address, "action": "find"})
+
+
+def hidden(html, name):
+    return re.search(rf'name="{name}" value="([^"]+)"', html).group(1)
+
+
+def place(client, html, *, store, window_key, **extra):
+    return client.post(
+        reverse("checkout:delivery"),
+        {
+            **ADDRESS,
+            "action": "place",
+            "checkout_token": hidden(html, "checkout_token"),
+            "quote": hidden(html, "quote"),
+            "store": store.pk,
+            f"window-{store.pk}": window_key,
+            f"payment-{store.pk}": "dummy",
+            "name": "Anna Jónsdóttir",
+            "email": "anna@example.com",
+            **extra,
+        },
+    )
+
+
+def earliest(store):
+    forget_directory()
+    (option,) = delivery_options(postcode="101", country="IS").options
+    return option.earliest
+
+
+def test_the_address_comes_first_then_the_stores_with_fee_and_earliest_window(client, world):
+    fill_cart(client, world["sweater"])
+    page = client.get(reverse("checkout:delivery")).content.decode()
+    assert 'name="postcode"' in page
+    assert 'data-testid="delivery-options"' not in page
+
+    html = find(client).content.decode()
+
+    assert 'data-testid="delivery-options"' in html
+    assert "Laugavegur" in html
+    assert "Delivery ISK\u00a0990" in html
+    window = earliest(world["store"])
+    assert f'value="{window.key}"' in html
+    assert 'data-testid="earliest-window"' in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ({"postcode": ""}, "Enter the postcode of the delivery address."),
+        ({"postcode": "1O1"}, "is not an Icelandic postcode: they have 3 digits."),
+        ({"postcode": "0150"}, "0150 is a postcode in Norway, not in Iceland."),
+        ({"postcode": "101", "country": "NO"}, "101 is a postcode in Iceland, not in Norway."),
+        ({"postcode": "199"}, "We do not know the postcode 199 in Iceland."),
+        ({"postcode": "600"}, "No store delivers to 600 Akureyri yet. The nearest store that delivers is Laugavegur"),
+        ({"street": ""}, "Enter the street and house number"),
+        ({"phone": "12"}, "Enter a phone number with 7 to 15 digits"),
+        ({"country": "SE"}, "We deliver in Iceland and Norway only."),
+    ],
+)
+def test_a_bad_address_says_what_is_wrong_and_keeps_what_was_typed(client, world, typed, message):
+    fill_cart(client, world["sweater"])
+    response = find(client, **typed)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html.replace("&#x27;", "'")
+    assert 'data-testid="delivery-options"' not in html
+    assert 'value="Bergstaðastræti 12"' in html or typed.get("street") == ""
+    assert 'value="Reykjavík"' in html
+
+
+def test_no_store_that_delivers_has_the_cart(client, world):
+    StockLevel.objects.update(on_hand=0)
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    assert "No store that delivers to 101 Reykjavík has everything in your cart." in html
+
+
+def test_placing_books_the_window_adds_the_fee_and_sends_the_shopper_to_pay(
+    client, world, mailoutbox, django_capture_on_commit_callbacks
+):
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    window = earliest(world["store"])
+
+    response = place(client, html, store=world["store"], window_key=window.key)
+
+    # then the order awaits payment of the goods and the fee, its window and stock held
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("payment_page", kwargs={"token": Payment.objects.get().token})
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    assert order.total == Decimal("25980")
+    assert list(order.lines.values_list("product_name", "line_total")) == [
+        ("Hekla lopapeysa", Decimal("24990")),
+        ("Delivery", Decimal("990")),
+    ]
+    assert Payment.objects.get().total == Decimal("25980")
+    delivery = Delivery.objects.get()
+    assert (delivery.window_start, delivery.fee, delivery.street) == (
+        window.starts_at,
+        Decimal("990"),
+        "Bergstaðastræti 12",
+    )
+    assert StockLevel.objects.get(product=world["sweater"]).reserved == 1
+    assert not client.session.get(SESSION_KEY)
+
+    # when she pays, the order is placed and the "order received" e-mail is the delivery one
+    page = reverse("payment_page", kwargs={"token": Payment.objects.get().token})
+    client.get(page)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page, {"status": "preauth", "fraud_status": "accept", "gateway_response": "3ds-disabled"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED
+    assert Notification.objects.filter(order=order, kind=NotificationKind.ORDER_RECEIVED).count() == 1
+    (email,) = mailoutbox
+    assert "Bergstaðastræti 12, 101 Reykjavík" in email.body
+    assert "pickup code" not in email.body.lower()
+
+    # and the order page shows the delivery, not a pickup
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert 'data-testid="delivery-plan"' in page
+    assert 'data-testid="pickup-code"' not in page
+    assert "Bergstaðastræti 12" in page
+
+
+def test_a_window_that_filled_meanwhile_is_refused_with_the_cart_kept(client, world):
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    window = earliest(world["store"])
+    # another shopper takes the window's only place meanwhile
+    other = ProductFactory(price=Decimal("1000"))
+    StockLevelFactory(store=world["store"], product=other, on_hand=1)
+    place_delivery(store=world["store"], products_and_quantities=[(other, 1)], starts_at=window.starts_at, now=None)
+
+    response = place(client, html, store=world["store"], window_key=window.key)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "has just been fully booked" in body
+    assert "your cart is unchanged" in body
+    assert client.session[SESSION_KEY] == {str(world["sweater"].pk): 1}
+    assert Order.objects.count() == 1
+    assert 'value="Bergstaðastræti 12"' in body
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("2020-01-06T17:00Z", "That delivery window has already begun."),
+        ("2099-01-05T20:00Z", "takes delivery orders for the next 7 days only"),
+        ("not-a-window", "Choose one of the delivery windows listed."),
+    ],
+)
+def test_a_window_in_the_past_or_beyond_the_days_offered_is_refused(client, world, key, message):
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    response = place(client, html, store=world["store"], window_key=key)
+    assert message in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_fee_changed_meanwhile_is_named_and_nothing_is_placed(client, world):
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    world["store"].delivery_zones.update(fee=Decimal("1490"))
+    response = place(client, html, store=world["store"], window_key=earliest(world["store"]).key)
+    body = response.content.decode()
+    assert "The delivery fee is now ISK\u00a01,490 (it was ISK\u00a0990)." in body
+    assert not Order.objects.exists()
+
+
+def _queries_for_the_options_page(client, stores, product):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(stores):
+        store = StoreFactory(name=f"Extra {index}")
+        DeliveryZoneFactory(store=store, postcodes="101")
+        evening_windows(store)
+        StockLevelFactory(store=store, product=product, on_hand=3)
+    forget_directory()
+    find(client)  # the directories are built once
+    with CaptureQueriesContext(connection) as queries:
+        html = find(client).content.decode()
+    return len(queries), html.count('data-testid="delivery-option"')
+
+
+def test_the_options_page_costs_the_same_queries_whatever_the_number_of_stores(client, world):
+    fill_cart(client, world["sweater"])
+    few, shown = _queries_for_the_options_page(client, 1, world["sweater"])
+    assert shown == 2
+    many, shown = _queries_for_the_options_page(client, 9, world["sweater"])
+    assert shown == 11
+    assert many == few
