@@ -175,6 +175,9 @@ class Product(models.Model):
         return f"{self.name} ({self.sku})"
 
     def get_absolute_url(self):
+        if self.parent_id is not None:
+            # A variant is shown on its product's page, chosen there (read `parent` with it).
+            return f"{self.parent.get_absolute_url()}?variant={self.pk}"
         return reverse("catalog:product_detail", kwargs={"slug": self.slug})
 
 

@@ -1,6 +1,7 @@
 """Changes to the catalog: images (with their thumbnails, made once here) and variants."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -142,6 +143,10 @@ def _take_from_parent(variant: Product, parent: Product, values: list[VariantAtt
     variant.vat_class = parent.vat_class
     for field, name in variant_names(parent=parent, values=values).items():
         setattr(variant, field, name)
+    for language in settings.MODELTRANSLATION_LANGUAGES:
+        # A variant is described on its product's page, by its product's description.
+        if getattr(variant, f"description_{language}") is None:
+            setattr(variant, f"description_{language}", "")
 
 
 def save_variant(
@@ -199,3 +204,70 @@ def refresh_variants(*, parent: Product) -> int:
             Product.objects.bulk_update(changed, [*fields, "name"])
         catalog_changed()
     return len(changed)
+
+
+@dataclass(frozen=True)
+class NewVariant:
+    parent: Product
+    sku: str
+    values: tuple[VariantAttributeValue, ...]
+    price: Decimal | None = None
+
+
+def create_variants(*, variants: list[NewVariant]) -> list[Product]:
+    """Many new variants at once (the demo's sizes, a catalog's worth): each checked as
+    save_variant checks one, against its product's other variants and the others given here;
+    written in a few statements whatever their number. Raises ValidationError naming every
+    refused one, and then writes nothing."""
+    parent_ids = {new.parent.pk for new in variants}
+    taken = {}
+    for product_id, parent_id, value_id in Product.attribute_values.through.objects.filter(
+        product__parent_id__in=parent_ids
+    ).values_list("product_id", "product__parent_id", "variantattributevalue_id"):
+        taken.setdefault((parent_id, product_id), set()).add(value_id)
+    combinations = {(parent_id, frozenset(values)) for (parent_id, _pk), values in taken.items()}
+    problems, products = [], []
+    slugs = set(Product.objects.filter(parent_id__in=parent_ids).values_list("slug", flat=True))
+    for new in variants:
+        values = list(new.values)
+        attributes = [value.attribute_id for value in values]
+        key = (new.parent.pk, frozenset(value.pk for value in values))
+        if (
+            new.parent.parent_id is not None
+            or not values
+            or len(attributes) != len(set(attributes))
+            or key in combinations
+        ):
+            problems.append(
+                _("%(sku)s cannot be a variant of %(product)s with these values.")
+                % {"sku": new.sku, "product": new.parent.sku}
+            )
+            continue
+        combinations.add(key)
+        variant = Product(sku=new.sku, price=new.price if new.price is not None else new.parent.price, is_active=True)
+        _take_from_parent(variant, new.parent, values)
+        slug = slugify(f"{new.parent.slug}-{'-'.join(value.slug for value in _ordered(values))}")[:200]
+        variant.slug = slug if slug not in slugs else slugify(f"{slug}-{new.sku}")[:220]
+        slugs.add(variant.slug)
+        products.append((variant, values))
+    if problems:
+        raise ValidationError(problems)
+    elsewhere = set(
+        Product.objects.filter(slug__in=[variant.slug for variant, _values in products]).values_list("slug", flat=True)
+    )
+    for variant, _values in products:
+        if variant.slug in elsewhere:  # another product's slug already
+            variant.slug = slugify(f"{variant.slug}-{variant.sku}")[:220]
+    with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE), transaction.atomic():
+        created = Product.objects.bulk_create([variant for variant, _values in products], batch_size=500)
+        links = Product.attribute_values.through
+        links.objects.bulk_create(
+            [
+                links(product_id=variant.pk, variantattributevalue_id=value.pk)
+                for variant, (_same, values) in zip(created, products, strict=True)
+                for value in values
+            ],
+            batch_size=1000,
+        )
+        catalog_changed()
+    return created

@@ -79,7 +79,8 @@ class Cart:
 
     def lines(self) -> list[CartLine]:
         """Lines with their products (one query); products no longer sold are left out."""
-        products = Product.objects.for_sale().in_bulk(list(self._quantities))
+        # With their products: a variant's page is its product's (Product.get_absolute_url).
+        products = Product.objects.for_sale().select_related("parent").in_bulk(list(self._quantities))
         return [
             CartLine(product=products[pk], quantity=qty)
             for pk, qty in sorted(self._quantities.items())

@@ -1148,6 +1148,47 @@ def generate_products(rng: random.Random | None = None) -> list[DemoProduct]:
     return products
 
 
+# Sizes: the demo's clothing and footwear are sold in sizes (catalog variants). Each product above
+# is a style; its sizes are the variants, with their own SKUs and stock in every store.
+SIZE_NAMES = {"en": "Size", "is": "Stærð", "nb": "Størrelse"}
+CLOTHING_SIZES = ("XS", "S", "M", "L", "XL")
+SHOE_SIZES = tuple(str(size) for size in range(38, 46))  # EU
+SIZES_BY_CATEGORY = {
+    "knitwear": CLOTHING_SIZES,
+    "outerwear": CLOTHING_SIZES,
+    "base-layers": CLOTHING_SIZES,
+    "footwear": SHOE_SIZES,
+}
+# In the order shops list them (the picker and the filter): S before M before L, 38 before 39.
+ALL_SIZES = CLOTHING_SIZES + SHOE_SIZES
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    sku: str
+    parent_sku: str
+    size: str
+
+
+def generate_sizes(products: list[DemoProduct] | None = None) -> list[DemoSize]:
+    """A variant per size of every sized product: NB-KNT-001-M, NB-FTW-003-42."""
+    return [
+        DemoSize(sku=f"{product.sku}-{size}", parent_sku=product.sku, size=size)
+        for product in products or generate_products()
+        for size in SIZES_BY_CATEGORY.get(product.category, ())
+    ]
+
+
+def sold_skus(products: list[DemoProduct] | None = None) -> list[str]:
+    """What the shop sells and stocks: each product without sizes, and each size of the others
+    (a sweater is not on a shelf, its sizes are)."""
+    products = products or generate_products()
+    sizes = {}
+    for size in generate_sizes(products):
+        sizes.setdefault(size.parent_sku, []).append(size.sku)
+    return [sku for product in products for sku in sizes.get(product.sku, [product.sku])]
+
+
 def stock_counts(*, store_slugs, skus, rng: random.Random | None = None) -> dict[tuple[str, str], int]:
     """Units on hand per (store slug, SKU): mostly a handful, sometimes one or two, some sold out."""
     rng = rng or random.Random(SEED)

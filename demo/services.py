@@ -22,8 +22,8 @@ from django.db.models import ProtectedError
 from django.utils import translation
 
 from accounts.services import set_preferred_store
-from catalog.models import Category, Product, ProductImage, VatClass
-from catalog.services import add_product_image
+from catalog.models import Category, Product, ProductImage, VariantAttribute, VariantAttributeValue, VatClass
+from catalog.services import NewVariant, add_product_image, create_variants
 from orders.models import Order
 from pickup.models import PickupSettings
 from stores.models import OpeningHours, SpecialOpeningHours, Store
@@ -71,6 +71,7 @@ class SeedReport:
     stores_created: int = 0
     categories_created: int = 0
     products_created: int = 0
+    sizes_created: int = 0
     images_created: int = 0
     stock_levels_created: int = 0
     postcodes: ImportResult | None = None
@@ -100,7 +101,8 @@ def seed_demo(*, reset: bool = False, country: str | None = None) -> SeedReport:
         stores_changed()
         categories = _seed_categories(report)
         products = _seed_products(report, categories, currency)
-        _seed_stock(report, stores, products)
+        sold = _seed_sizes(report, products)
+        _seed_stock(report, stores, sold)
         report.logins = _seed_logins(stores)
         report.postcodes = import_postcode_file(path=POSTCODE_FILE)
     return report
@@ -284,6 +286,33 @@ def _check_existing_prices(products, specs, currency):
         )
 
 
+def _seed_sizes(report, products) -> dict[str, Product]:
+    """The sizes of the clothing and footwear (catalog variants), added where missing; returns
+    what the shop sells by SKU: the products without sizes and the sizes of the others."""
+    size, _created = VariantAttribute.objects.get_or_create(
+        slug="size", defaults={f"name_{language}": name for language, name in data.SIZE_NAMES.items()}
+    )
+    values = {}
+    for position, name in enumerate(data.ALL_SIZES):
+        values[name], _created = VariantAttributeValue.objects.get_or_create(
+            attribute=size,
+            slug=name.lower(),
+            defaults={"value": name, "value_en": name, "value_is": name, "value_nb": name, "position": position},
+        )
+    sizes = data.generate_sizes()
+    existing = Product.objects.in_bulk([spec.sku for spec in sizes], field_name="sku")
+    new = [
+        NewVariant(parent=products[spec.parent_sku], sku=spec.sku, values=(values[spec.size],))
+        for spec in sizes
+        if spec.sku not in existing
+    ]
+    for variant in create_variants(variants=new):
+        existing[variant.sku] = variant
+    report.sizes_created = len(new)
+    by_sku = {**products, **existing}
+    return {sku: by_sku[sku] for sku in data.sold_skus()}
+
+
 def _seed_stock(report, stores, products):
     counts = data.stock_counts(store_slugs=list(stores), skus=list(products))
     for slug, store in stores.items():
@@ -333,7 +362,7 @@ def _seed_logins(stores) -> list[DemoLogin]:
 def reset_demo() -> None:
     """Remove the demo stores (with their orders and stock), products, categories and logins."""
     store_slugs = [spec.slug for spec in data.STORES]
-    skus = [spec.sku for spec in data.generate_products()]
+    skus = [spec.sku for spec in data.generate_products()] + [spec.sku for spec in data.generate_sizes()]
     with transaction.atomic():
         Order.objects.filter(store__slug__in=store_slugs).delete()
         Store.objects.filter(slug__in=store_slugs).delete()

@@ -347,3 +347,41 @@ def test_a_file_with_bad_variant_rows_is_refused_whole_with_every_problem(tmp_pa
         (3, "Lopapeysa already has a variant M (LOPI-M).")
     ]
     assert sorted(Product.objects.values_list("sku", "name", "price", "parent_id")) == before
+
+
+def test_many_variants_are_made_at_once_and_refused_together(sweater):
+    # given sizes S, M, L and a medium already
+    small, medium, large = sizes("S", "M", "L")
+    services.create_variant(parent=sweater, sku="LOPI-M", values=[medium])
+
+    # when the small and large are made at once
+    made = services.create_variants(
+        variants=[
+            services.NewVariant(parent=sweater, sku="LOPI-S", values=(small,)),
+            services.NewVariant(parent=sweater, sku="LOPI-L", values=(large,), price=Decimal("26990")),
+        ]
+    )
+
+    # then they are named and priced as one by one
+    with translation.override("en"):
+        found = Product.objects.filter(pk__in=[variant.pk for variant in made])
+        assert {(variant.sku, variant.name, variant.price) for variant in found} == {
+            ("LOPI-S", "Lopapeysa — S", Decimal("24990")),
+            ("LOPI-L", "Lopapeysa — L", Decimal("26990")),
+        }
+
+    # and another medium, or two of the same at once, refuse the whole lot
+    with pytest.raises(ValidationError):
+        services.create_variants(
+            variants=[
+                services.NewVariant(parent=sweater, sku="LOPI-M2", values=(medium,)),
+            ]
+        )
+    with pytest.raises(ValidationError):
+        services.create_variants(
+            variants=[
+                services.NewVariant(parent=sweater, sku="LOPI-X1", values=()),
+                services.NewVariant(parent=sweater, sku="LOPI-X2", values=(small, large)),
+            ]
+        )
+    assert Product.objects.filter(parent=sweater).count() == 3

@@ -97,8 +97,11 @@ def test_the_norwegian_demo_is_priced_in_kroner_with_ore(client, settings):
     # then prices are the Norwegian ones, some of them with øre
     assert "(NO, prices in NOK)" in out.getvalue()
     specs = {spec.sku: spec for spec in data.generate_products()}
-    prices = dict(Product.objects.values_list("sku", "price"))
+    prices = dict(Product.objects.filter(parent__isnull=True).values_list("sku", "price"))
     assert prices == {sku: spec.price_in("NOK") for sku, spec in specs.items()}
+    # the sizes at their product's price
+    sizes = Product.objects.filter(parent__isnull=False).values_list("parent__sku", "price")
+    assert {price == prices[parent_sku] for parent_sku, price in sizes} == {True}
     assert any(price % 1 for price in prices.values())
 
     # and a Norwegian shopper reads a product in Bokmål with the price in kroner and øre

@@ -50,6 +50,7 @@ class Command(BaseCommand):
                 f"Demo shop ({country}, prices in {COUNTRY_CURRENCIES[country]}) ready in {elapsed:.1f} s: "
                 f"{report.stores_created} stores, "
                 f"{report.categories_created} categories, {report.products_created} products, "
+                f"{report.sizes_created} sizes of clothing and footwear, "
                 f"{report.images_created} images and {report.stock_levels_created} stock counts added; "
                 f"postcodes: {report.postcodes.created} added, {report.postcodes.updated} updated."
             )
