@@ -3,6 +3,7 @@
 Thin on purpose: forms validate, selectors read, checkout.services.place_pickup_order writes.
 """
 
+import functools
 import secrets
 
 import segno
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -470,12 +472,20 @@ def order_detail(request, token):
             "paid_online": order_payments(order),
             "outcomes": Outcome,
             "timeline": order_timeline(order),
+            "panels": [panel(request, order) for panel in order_page_panels()],
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@functools.cache
+def order_page_panels() -> list:
+    """The callables of O2O_ORDER_PAGE_PANELS (parts of the order page that higher apps add, such
+    as its returns), imported once per process."""
+    return [import_string(path) for path in settings.O2O_ORDER_PAGE_PANELS]
 
 
 def order_timeline(order: Order) -> list:

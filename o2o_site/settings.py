@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "payments",  # django-payments: the Dummy provider's form template, its own translations
     "payment",
     "checkout",
+    "returns",
     "storefront",
     "backoffice",
     "demo",
@@ -392,7 +393,7 @@ PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT = env.bool(
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # The beat jobs' modules, which the worker imports at start (the tasks modules it finds itself).
-CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled")
+CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled", "returns.scheduled")
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
 # dotted path of a callable taking the order and returning an EmailMessage, as EMAIL_BACKEND names
@@ -408,7 +409,18 @@ O2O_NOTIFICATION_EMAILS = {
     "receipt": "payment.emails.receipt_email",
     "out_for_delivery": "delivery.emails.out_for_delivery_email",
     "delivered": "delivery.emails.delivered_email",
+    "return_requested": "returns.emails.return_requested_email",
+    "return_receipt": "returns.emails.return_receipt_email",
 }
+
+# Parts of the shopper's order page (checkout's) that apps above checkout add: the dotted path of a
+# callable taking the request and the order and returning HTML (a SafeString), shown in this order
+# after the receipts. Imported once by checkout.views; the system check checkout.E001 stops the
+# shop at start-up when a path does not import.
+O2O_ORDER_PAGE_PANELS = ["returns.panels.order_returns_panel"]
+# Reconciliations `manage.py check_integrity` runs after its own (orders.integrity): the dotted path
+# of a callable taking the report and adding to its problems.
+O2O_INTEGRITY_CHECKS = ["returns.integrity.check_returns"]
 
 # Notifications (orders.notifications): the outbox relay, retries with backoff, lost workers.
 NOTIFICATION_RELAY_INTERVAL = env.float("NOTIFICATION_RELAY_INTERVAL", default=15)
@@ -439,7 +451,20 @@ CELERY_BEAT_SCHEDULE["settle-cancelled-payments"] = {
     "task": "payment.scheduled.settle_cancelled_payments",
     "schedule": PAYMENT_SWEEP_INTERVAL,
 }
+CELERY_BEAT_SCHEDULE["retry-pending-return-refunds"] = {
+    "task": "returns.scheduled.retry_pending_refunds",
+    "schedule": PAYMENT_SWEEP_INTERVAL,
+}
 CELERY_TIMEZONE = "UTC"
+
+# Returns in any store (returns/): how long after hand-over a shopper may bring things back (an
+# order paid online always gets at least the 14-day right of withdrawal from pickup, whatever this
+# says), how long store credit stays valid (a Norwegian tilgodelapp: 3 years unless it says
+# otherwise), and how a refund the payment provider failed is retried.
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)
+STORE_CREDIT_VALID_YEARS = env.int("STORE_CREDIT_VALID_YEARS", default=3)
+RETURN_REFUND_RETRY_BACKOFF = env.float("RETURN_REFUND_RETRY_BACKOFF", default=60)  # seconds, doubling
+RETURN_REFUND_MAX_RETRIES = env.int("RETURN_REFUND_MAX_RETRIES", default=8)
 
 # Production hardening, switched on together by HTTPS=true.
 HTTPS = env.bool("HTTPS", default=False)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("storefront.catalog_urls")),
     path("stores/", include("storefront.store_urls")),
     path("", include("checkout.urls")),
+    path("", include("returns.urls")),
     path("", include("backoffice.urls")),
     path("pickup/", include("pickup.urls")),
     path("payments/", include("payment.urls")),

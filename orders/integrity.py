@@ -8,8 +8,10 @@ changes data.
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from orders.models import (
     FULFILMENT_STATUSES_HOLDING_STOCK,
@@ -42,6 +44,9 @@ def check_integrity(*, stuck_after=datetime.timedelta(minutes=15), now=None) -> 
     _check_stock(report)
     _check_ready_notifications(report)
     _check_notifications_moving(report, stuck_before=now - stuck_after)
+    # The apps above add theirs (returns: stock moved and money given back), by dotted path.
+    for path in settings.O2O_INTEGRITY_CHECKS:
+        import_string(path)(report)
     return report
 
 

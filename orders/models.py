@@ -119,6 +119,10 @@ class OrderActivity(models.TextChoices):
     PACKED = "packed", _("Packed for delivery")
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
     DELIVERY_REBOOKED = "delivery_rebooked", _("Delivery rebooked")
+    # Returns (the returns app): started online, received at a store, the money given back.
+    RETURN_REQUESTED = "return_requested", _("Return started")
+    RETURN_RECEIVED = "return_received", _("Returned in store")
+    RETURN_REFUNDED = "return_refunded", _("Return refunded")
 
 
 class CancelReason(models.TextChoices):
@@ -431,6 +435,9 @@ class NotificationKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
     OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
     DELIVERED = "delivered", _("Delivered")
+    # One per return (Notification.reference is the return's code).
+    RETURN_REQUESTED = "return_requested", _("Return started")
+    RETURN_RECEIPT = "return_receipt", _("Return receipt")
 
 
 class NotificationStatus(models.TextChoices):
@@ -444,7 +451,7 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    """One message to a shopper about an order, unique per (order, kind).
+    """One message to a shopper about an order, unique per (order, kind, reference).
 
     The row is written in the same transaction as the change that causes it (a transactional
     outbox, orders.notifications.outbox); orders.notifications.delivery sends it: a task claims the
@@ -455,6 +462,9 @@ class Notification(models.Model):
 
     order = models.ForeignKey(Order, verbose_name=_("order"), related_name="notifications", on_delete=models.CASCADE)
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    # What within the order the message is about, for kinds an order may have more than once (a
+    # return's code); empty for the rest, which an order has once.
+    reference = models.CharField(_("about"), max_length=40, blank=True, default="")
     status = models.CharField(
         _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
@@ -478,7 +488,9 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [
-            models.UniqueConstraint(fields=["order", "kind"], name="notification_unique_per_order_kind"),
+            models.UniqueConstraint(
+                fields=["order", "kind", "reference"], name="notification_unique_per_order_kind_reference"
+            ),
         ]
         indexes = [models.Index(fields=["status", "dispatched_at"], name="notification_relay_idx")]
 

@@ -689,11 +689,13 @@ def refund_order(
     amount: Decimal | None = None,
     note: str = "",
     till_receipt_number: str = "",
+    line_amounts: dict[int, Decimal] | None = None,
 ) -> Refund:
     """Give money back for `order`: for `lines` ({order line id: units}, their value from the
-    order's unit prices) or for an `amount`, never both; with a reason (RefundReason; "other"
-    needs a note). Each line's refunded units never exceed the units handed over, and the money
-    never exceeds what was captured: the order's row is locked first, so two members of staff
+    order's unit prices, or `line_amounts` {order line id: money} where a line is worth less, as a
+    return's share of an order-level discount; never more) or for an `amount`, never both; with a
+    reason (RefundReason; "other" needs a note). Each line's refunded units never exceed the units
+    handed over, and the money never exceeds what was captured: the order's row is locked first, so two members of staff
     refunding the same order at once are served one after the other and the second is measured
     against what the first gave back (a database constraint stands behind it). A till payment is
     refunded at the till: `till_receipt_number` is then the till's return receipt.
@@ -714,7 +716,9 @@ def refund_order(
             raise RefundRefused(gettext("Nothing paid for this order is left to refund."))
         refund_lines = []
         if lines is not None:
-            refund_lines = _refund_lines(locked_order, {pk: units for pk, units in lines.items() if units}, reason)
+            refund_lines = _refund_lines(
+                locked_order, {pk: units for pk, units in lines.items() if units}, reason, line_amounts or {}
+            )
             amount = sum((line.amount for line in refund_lines), Decimal("0"))
         if amount is None or amount <= 0:
             raise RefundRefused(gettext("Choose what to refund: at least one item, or an amount above zero."))
@@ -754,7 +758,9 @@ def refund_order(
     return refund
 
 
-def _refund_lines(order: Order, units: dict[int, int], reason: RefundReason) -> list[RefundLine]:
+def _refund_lines(
+    order: Order, units: dict[int, int], reason: RefundReason, line_amounts: dict[int, Decimal]
+) -> list[RefundLine]:
     """The refund's lines, each checked: units handed over and not yet refunded, or, for units
     refunded because they were not handed over (charged at checkout), those units."""
     order_lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
@@ -775,7 +781,14 @@ def _refund_lines(order: Order, units: dict[int, int], reason: RefundReason) -> 
                 gettext("%(product)s: %(left)s can be refunded, not %(asked)s.")
                 % {"product": line.product_name, "left": max(left, 0), "asked": count}
             )
-        found.append(RefundLine(order_line=line, quantity=count, amount=line.unit_price * count))
+        value = line.unit_price * count
+        amount = line_amounts.get(line_pk, value)
+        if not Decimal("0") <= amount <= value:
+            raise RefundRefused(
+                gettext("%(product)s: at most %(value)s can be refunded, not %(asked)s.")
+                % {"product": line.product_name, "value": _money(value, order), "asked": _money(amount, order)}
+            )
+        found.append(RefundLine(order_line=line, quantity=count, amount=amount))
     return found
 
 

@@ -51,7 +51,21 @@ class StoreAdmin(StoreScopedAdminMixin, TranslationAdmin):
     # Registered by backoffice.admin, which adds the fulfilment apps' inlines (pickup settings, …).
     inlines = (OpeningHoursInline, SpecialOpeningHoursInline)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "is_active", "offers_pickup", "payment_options", "phone", "parking")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "slug",
+                    "is_active",
+                    "offers_pickup",
+                    "accepts_returns",
+                    "payment_options",
+                    "phone",
+                    "parking",
+                )
+            },
+        ),
         (_("Address"), {"fields": ("address", "postcode", "city", "country", "latitude", "longitude", "time_zone")}),
         (_("Staff"), {"fields": ("managers",)}),
     )

@@ -50,6 +50,9 @@ class StoreQuerySet(models.QuerySet):
     def offering_pickup(self):
         return self.active().filter(offers_pickup=True)
 
+    def accepting_returns(self):
+        return self.active().filter(accepts_returns=True)
+
     def managed_by(self, user):
         """The stores a member of staff may see and act on: all for a superuser."""
         if user.is_superuser:
@@ -75,6 +78,12 @@ class Store(models.Model):
     )
     offers_pickup = models.BooleanField(_("offers pickup"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Returns of online orders are taken at any store that accepts them (the returns app).
+    accepts_returns = models.BooleanField(
+        _("accepts returns"),
+        default=True,
+        help_text=_("Shoppers may bring back online orders here, whichever store they were picked up at."),
+    )
     payment_options = models.CharField(
         _("payment"),
         max_length=16,

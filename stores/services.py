@@ -111,6 +111,23 @@ def _take_from_reserved(*, store, quantities, also_from_on_hand):
         _stock_changed(store=store, product_ids=quantities)
 
 
+def restock_returned_units(*, store: Store, quantities: dict[int, int]) -> None:
+    """Units a shopper brought back in sellable condition go on hand at `store` (the store they were
+    returned at, whichever store sold them): rows locked in pk order, missing rows created, F()."""
+    if any(units < 1 for units in quantities.values()):
+        raise ValueError("quantities must be positive")
+    with transaction.atomic():
+        StockLevel.objects.bulk_create(
+            [StockLevel(store=store, product_id=product_id) for product_id in sorted(quantities)], ignore_conflicts=True
+        )
+        levels = _locked_levels(store=store, product_ids=quantities.keys())
+        for product_id, units in sorted(quantities.items()):
+            StockLevel.objects.filter(pk=levels[product_id].pk).update(
+                on_hand=F("on_hand") + units, updated_at=timezone.now()
+            )
+        _stock_changed(store=store, product_ids=quantities)
+
+
 def check_count_covers_reserved(*, on_hand: int, reserved: int) -> None:
     """The rule for a stock count; the admin's form checks it too, so staff see it as a form error."""
     if on_hand < reserved:
@@ -204,6 +221,10 @@ STORE_MANAGER_PERMISSIONS = (
     ("catalog", "view_product"),
     ("catalog", "view_category"),
     ("payment", "view_receipt"),
+    # Returns in any store (the returns app): take them back, see them, see store credit issued.
+    ("returns", "view_return"),
+    ("returns", "add_return"),
+    ("returns", "view_storecredit"),
 )
 
 

@@ -1,7 +1,8 @@
 """Building a notification's e-mail: one builder per kind, declared in one setting.
 
 O2O_NOTIFICATION_EMAILS maps each NotificationKind value to the dotted path of a callable that
-takes the order and returns an EmailMessage (like EMAIL_BACKEND names a class). The paths are
+takes the order (and, for a notification with a reference, `reference=` it) and returns an
+EmailMessage (like EMAIL_BACKEND names a class). The paths are
 imported once, on first use; orders.checks verifies at start-up that every kind has one and that
 each imports to a callable, so a typo stops the shop from starting rather than an e-mail later.
 """
@@ -36,7 +37,10 @@ def build_message(notification: Notification) -> EmailMessage:
     builder = email_builders().get(notification.kind)
     if builder is None:
         raise LookupError(f"no e-mail is declared for notifications of kind '{notification.kind}'")
-    message = builder(notification.order)
+    if notification.reference:
+        message = builder(notification.order, reference=notification.reference)
+    else:
+        message = builder(notification.order)
     message.to = [notification.recipient]
     # The same Message-ID on every try: the mail server can be asked about it, and mail clients
     # that deduplicate show a repeated message once.

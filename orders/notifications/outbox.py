@@ -30,10 +30,12 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 BROKER_RETRY_AFTER = 10.0  # seconds
 
 
-def notify(*, order: Order, kind: NotificationKind, order_is_new: bool = False) -> Notification:
+def notify(*, order: Order, kind: NotificationKind, order_is_new: bool = False, reference: str = "") -> Notification:
     """Write the shopper's notification in the caller's transaction; queue it after commit.
 
-    Unique per (order, kind): notifying twice returns the first row and queues nothing more.
+    Unique per (order, kind, reference): notifying twice returns the first row and queues nothing
+    more. `reference` names what within the order it is about when an order may have several
+    (a return's code); its e-mail builder is then called with it.
     `order_is_new`: the order was created in the caller's transaction, so it has no notification
     yet and the row is simply inserted (one statement instead of a lookup and a savepoint).
     The task is bound to the row's id now (partial), not looked up when the hook runs. The row is
@@ -42,9 +44,11 @@ def notify(*, order: Order, kind: NotificationKind, order_is_new: bool = False) 
     """
     fields = {"recipient": order.contact_email, "dispatched_at": timezone.now()}
     if order_is_new:
-        notification, created = Notification.objects.create(order=order, kind=kind, **fields), True
+        notification, created = Notification.objects.create(order=order, kind=kind, reference=reference, **fields), True
     else:
-        notification, created = Notification.objects.get_or_create(order=order, kind=kind, defaults=fields)
+        notification, created = Notification.objects.get_or_create(
+            order=order, kind=kind, reference=reference, defaults=fields
+        )
     if created:
         transaction.on_commit(partial(_queue_written, notification_id=notification.pk))
     return notification

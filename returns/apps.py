@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReturnsConfig(AppConfig):
+    name = "returns"
+    verbose_name = _("Returns")
+    default_auto_field = "django.db.models.BigAutoField"

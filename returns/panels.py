@@ -1,0 +1,29 @@
+"""The returns' part of the shopper's order page (checkout's), declared in O2O_ORDER_PAGE_PANELS:
+each return with what was refunded and when (and its receipt), and "Return items" while the
+order has units that may still be brought back within the window.
+
+One query for an order that was not collected (its returns), three more for a collected one
+(what was handed over, what is back already, when it was handed over)."""
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from orders.models import Order, OrderStatus
+
+from .policy import returnable_by_line, window_is_open
+from .selectors import returns_of
+
+
+def order_returns_panel(request: HttpRequest, order: Order) -> SafeString:
+    returns = returns_of(order)
+    may_return = (
+        order.status == OrderStatus.COLLECTED and bool(returnable_by_line(order=order)) and window_is_open(order)
+    )
+    if not returns and not may_return:
+        return SafeString("")
+    return render_to_string(
+        "returns/includes/order_returns.html",
+        {"order": order, "returns": returns, "may_return": may_return},
+        request=request,
+    )

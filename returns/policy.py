@@ -1,0 +1,95 @@
+"""The rules a return is measured against: until when an order may be returned, how many units of
+each line, and what each unit gives back. Read-only; returns.services applies them under locks."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+
+from o2o_site.money import round_to_minor_unit
+from orders.models import Fulfilment, FulfilmentStatus, Order, OrderLine
+from orders.services import handed_over_by_line
+from payment.receipts import WITHDRAWAL_DAYS
+
+from .models import RECEIVED_STATUSES, Return, ReturnLine, ReturnStatus
+
+
+@dataclass(frozen=True)
+class ReturnWindow:
+    """The days an order may be returned: from the day it was handed over (the store's date) to
+    `last_day` inclusive. None while nothing was handed over."""
+
+    days: int
+    collected_on: datetime.date | None
+    last_day: datetime.date | None
+
+    def open_on(self, day: datetime.date) -> bool:
+        return self.last_day is not None and day <= self.last_day
+
+
+def window_days(order: Order) -> int:
+    """The shop's window (RETURN_WINDOW_DAYS, 30 by default); an order paid online is a distance
+    contract and always gets at least the 14-day right of withdrawal from pickup."""
+    days = settings.RETURN_WINDOW_DAYS
+    if order.is_paid_online:
+        days = max(days, WITHDRAWAL_DAYS)
+    return days
+
+
+def return_window(order: Order) -> ReturnWindow:
+    """The order's window, counted in the pickup store's time zone from its last hand-over."""
+    days = window_days(order)
+    handed_over = (
+        Fulfilment.objects.filter(order=order, status=FulfilmentStatus.FULFILLED, fulfilled_at__isnull=False)
+        .order_by("-fulfilled_at")
+        .values_list("fulfilled_at", flat=True)
+        .first()
+    )
+    if handed_over is None:
+        return ReturnWindow(days=days, collected_on=None, last_day=None)
+    collected_on = handed_over.astimezone(order.store.zone).date()
+    return ReturnWindow(days=days, collected_on=collected_on, last_day=collected_on + datetime.timedelta(days=days))
+
+
+def window_is_open(order: Order, *, now: datetime.datetime | None = None) -> bool:
+    today = (now or timezone.now()).astimezone(order.store.zone).date()
+    return return_window(order).open_on(today)
+
+
+def returned_by_line(*, order: Order, exclude: Return | None = None, with_requests: bool = True) -> dict[int, int]:
+    """Units of each order line already brought back, and (`with_requests`) asked to be, by the
+    order's returns other than `exclude`."""
+    statuses = [*RECEIVED_STATUSES, *([ReturnStatus.REQUESTED] if with_requests else [])]
+    lines = ReturnLine.objects.filter(order_return__order=order, order_return__status__in=statuses)
+    if exclude is not None:
+        lines = lines.exclude(order_return=exclude)
+    return dict(lines.values("order_line").annotate(units=Sum("quantity")).values_list("order_line", "units"))
+
+
+def returnable_by_line(*, order: Order, exclude: Return | None = None, with_requests: bool = True) -> dict[int, int]:
+    """Units of each order line that may still be returned: handed over, less returned (or asked)."""
+    taken = handed_over_by_line(order=order)
+    returned = returned_by_line(order=order, exclude=exclude, with_requests=with_requests)
+    return {pk: units - returned.get(pk, 0) for pk, units in taken.items() if units - returned.get(pk, 0) > 0}
+
+
+def order_discount(order: Order, lines: list[OrderLine]) -> Decimal:
+    """An order-level discount: what the lines come to above the order's total (none today: the
+    total is the lines' sum; a reward or voucher taken off the total makes it more)."""
+    return max(sum((line.line_total for line in lines), Decimal(0)) - order.total, Decimal(0))
+
+
+def refund_value(order: Order, line: OrderLine, units: int, *, lines: list[OrderLine]) -> Decimal:
+    """What `units` of `line` give back: their price less their share of an order-level discount
+    (shared by the lines' value), rounded to the currency's minor unit, never below zero."""
+    value = line.unit_price * units
+    discount = order_discount(order, lines)
+    if discount:
+        lines_total = sum((each.line_total for each in lines), Decimal(0))
+        value -= discount * line.line_total / lines_total * units / line.quantity
+    return max(round_to_minor_unit(value, order.currency), Decimal(0))

@@ -1,0 +1,181 @@
+"""The returns' pages: the shopper starts a return from the order page; staff at another store find
+the order and take it back in the admin. Every bad input is refused with a message, nothing written."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import Fulfilment
+from returns.models import Return, ReturnStatus, StockMovement
+from stores.models import StockLevel
+
+from .conftest import line_of
+
+pytestmark = pytest.mark.django_db
+
+FIND = reverse("admin:returns_return_find")
+
+
+def find(client, **data):
+    return client.post(FIND, {"query": "", "contact": "", **data})
+
+
+def receive_form(order, **lines):
+    """The check-in form's fields: {product name: (quantity, resellable, damaged, to inspect)}."""
+    data = {"resolution": "original_payment", "till_receipt_number": "", "override_reason": ""}
+    for name, (quantity, resellable, damaged, to_inspect) in lines.items():
+        pk = line_of(order, name).pk
+        data |= {
+            f"line-{pk}-quantity": quantity,
+            f"line-{pk}-reason": "does_not_fit",
+            f"line-{pk}-note": "",
+            f"line-{pk}-resellable": resellable,
+            f"line-{pk}-damaged": damaged,
+            f"line-{pk}-to_inspect": to_inspect,
+        }
+    return data
+
+
+def test_the_shopper_starts_a_return_from_the_order_page(client, collected):
+    # given Anna's collected order offers "Return items"
+    page = client.get(collected.get_absolute_url()).content.decode()
+    assert 'data-testid="start-return"' in page
+
+    # when she forgets why, the form says so and keeps what she chose
+    start = reverse("returns:start", args=[collected.access_token])
+    mittens = line_of(collected, "Lopi mittens")
+    response = client.post(start, {f"line-{mittens.pk}-quantity": 1, "resolution": "original_payment"})
+    assert "Choose why you return it." in response.content.decode()
+    assert '<option value="1" selected>1</option>' in response.content.decode()
+    assert Return.objects.count() == 0
+
+    # when she gives it, the return has a code and a QR code, and the order page lists it
+    response = client.post(
+        start,
+        {
+            f"line-{mittens.pk}-quantity": 1,
+            f"line-{mittens.pk}-reason": "does_not_fit",
+            "resolution": "original_payment",
+        },
+        follow=True,
+    )
+    order_return = Return.objects.get()
+    html = response.content.decode()
+    assert order_return.code in html and 'data-testid="return-qr"' in html
+    page = client.get(collected.get_absolute_url()).content.decode()
+    assert order_return.code in page and "Not brought to a store yet." in page
+
+
+def test_a_manager_at_another_store_takes_a_return_started_online(client, collected, sigga, returns_store, products):
+    # given Anna started a return of one pair of mittens online
+    client.post(
+        reverse("returns:start", args=[collected.access_token]),
+        {
+            f"line-{line_of(collected, 'Lopi mittens').pk}-quantity": 1,
+            f"line-{line_of(collected, 'Lopi mittens').pk}-reason": "does_not_fit",
+            "resolution": "original_payment",
+        },
+    )
+    code = Return.objects.get().code
+    before = StockLevel.objects.get(store=returns_store, product=products["mittens"]).on_hand
+
+    # when Sigga at Kringlan scans its QR code, checks the pair in as resellable and confirms
+    client.force_login(sigga)
+    response = find(client, query=f"O2O-RETURN:{code}")
+    assert response.status_code == 302
+    receive = response["Location"]
+    shown = client.post(
+        receive, receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)}) | {"store": returns_store.pk}
+    )
+    assert "Refund: ISK\u00a03,990" in shown.content.decode()
+    confirmed = client.post(
+        receive,
+        receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)})
+        | {"store": returns_store.pk, "amount": "3990", "confirm": "1"},
+    )
+
+    # then the return is refunded and closed, the pair on sale at Kringlan
+    assert confirmed.status_code == 302, confirmed.content.decode()
+    order_return = Return.objects.get()
+    assert (order_return.status, order_return.refund_amount) == (ReturnStatus.CLOSED, Decimal("3990"))
+    assert StockLevel.objects.get(store=returns_store, product=products["mittens"]).on_hand == before + 1
+
+
+def test_a_tampered_amount_is_refused_in_the_admin_and_nothing_is_written(client, collected, sigga, returns_store):
+    client.force_login(sigga)
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+    response = client.post(
+        receive,
+        receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)})
+        | {"store": returns_store.pk, "amount": "1", "confirm": "1"},
+    )
+    assert "The refund for these items is ISK\u00a03,990, not ISK\u00a01." in response.content.decode()
+    assert Return.objects.count() == 0 and StockMovement.objects.count() == 0
+
+
+def test_more_than_was_bought_is_refused_in_the_admin(client, collected, sigga, returns_store):
+    client.force_login(sigga)
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+    response = client.post(
+        receive,
+        receive_form(collected, **{"Lopi mittens": (3, 3, 0, 0)})
+        | {"store": returns_store.pk, "amount": "11970", "confirm": "1"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert Return.objects.count() == 0
+
+
+def test_another_stores_order_is_not_found_by_a_guessed_number(client, collected, sigga):
+    client.force_login(sigga)
+
+    # a number alone, or with the wrong e-mail, finds nothing, and says what to ask for
+    for data in ({"query": collected.number}, {"query": collected.number, "contact": "eve@example.com"}):
+        response = find(client, **data)
+        assert response.status_code == 200
+        assert "ask the shopper for the e-mail or phone number" in response.content.decode()
+    # a receive page cannot be reached by an id typed into the address either
+    assert client.get(reverse("admin:returns_return_receive", args=[str(collected.pk)])).status_code == 404
+
+    # with the phone she placed it with (typed another way), it is found
+    assert find(client, query=collected.number.lower(), contact="5551234")["Location"].startswith("/admin/")
+    assert Return.objects.count() == 0
+
+
+def test_after_the_window_the_admin_refuses_without_a_reason(client, collected, sigga, returns_store):
+    Fulfilment.objects.filter(order=collected).update(fulfilled_at=timezone.now() - datetime.timedelta(days=40))
+    client.force_login(sigga)
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+    data = receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)}) | {"store": returns_store.pk, "amount": "3990"}
+    response = client.post(receive, data | {"confirm": "1"})
+    assert re.search(r"The return period of order \w+ ended on", response.content.decode())
+    assert Return.objects.count() == 0
+
+    response = client.post(receive, data | {"confirm": "1", "override_reason": "Faulty seam, goodwill"})
+    assert response.status_code == 302
+    assert Return.objects.get().window_overridden_by == sigga
+
+
+def test_the_order_page_costs_the_same_however_many_returns(
+    client, collected, sigga, returns_store, django_assert_max_num_queries
+):
+    from returns.services import LineToReturn, receive_return
+
+    for _ in range(2):
+        receive_return(
+            order=collected,
+            store=returns_store,
+            lines=[
+                LineToReturn(
+                    order_line_id=line_of(collected, "Lopi mittens").pk, quantity=1, reason="faulty", damaged=1
+                )
+            ],
+            by=sigga,
+        )
+    with django_assert_max_num_queries(16) as counted:
+        assert client.get(collected.get_absolute_url()).status_code == 200
+    assert len(counted.captured_queries) <= 16
