@@ -57,6 +57,9 @@ EXPECTED_PERMISSIONS = {
     "catalog.view_product",
     "catalog.view_category",
     "payment.view_receipt",
+    "returns.view_return",
+    "returns.add_return",
+    "returns.view_storecredit",
 }
 
 

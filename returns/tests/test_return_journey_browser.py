@@ -1,0 +1,96 @@
+"""Issue 12's journey in Chromium: a shopper starts a return online for one of her two lines, a
+manager at another store than the pickup store takes it back, marks the unit resellable and
+refunds it to the Dummy payment; the shopper sees it on her order page (a phone too) and gets the
+return receipt; the returning store's stock went up by one."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from payments.core import PROVIDER_CACHE
+
+from accounts.tests.factories import DEMO_PASSWORD, StoreManagerFactory
+from catalog.tests.factories import ProductFactory
+from orders.tests.factories import place_order
+from payment.models import Payment
+from payment.tests.factories import DUMMY
+from stores.models import StockLevel
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+from .conftest import collect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def shop(settings, live_server):
+    settings.SITE_URL = live_server.url
+    settings.PAYMENT_VARIANTS = {"dummy": DUMMY}
+    PROVIDER_CACHE.clear()
+    laugavegur = StoreFactory(name="Laugavegur", slug="laugavegur")
+    kringlan = StoreFactory(name="Kringlan", slug="kringlan")
+    sweater = ProductFactory(name="Hekla lopapeysa", sku="HEKLA-1", price=Decimal("24990"))
+    mittens = ProductFactory(name="Lopi mittens", sku="LOPI-1", price=Decimal("3990"))
+    for product in (sweater, mittens):
+        StockLevelFactory(store=laugavegur, product=product, on_hand=5)
+    StockLevelFactory(store=kringlan, product=mittens, on_hand=3)
+    pickup_manager = StoreManagerFactory(username="manager-laugavegur", stores=[laugavegur])
+    StoreManagerFactory(username="manager-kringlan", stores=[kringlan])
+    order = place_order(store=laugavegur, products_and_quantities=[(sweater, 1), (mittens, 1)], payment="dummy")
+    collect(order, pickup_manager)
+    yield {"url": live_server.url, "order": order, "kringlan": kringlan, "mittens": mittens}
+    PROVIDER_CACHE.clear()
+
+
+def test_a_return_started_online_is_taken_back_at_another_store_and_refunded(browser, shop, mailoutbox):
+    url, order, kringlan = shop["url"], shop["order"], shop["kringlan"]
+
+    # given Anna, on her phone, starts a return of the mittens (one of her two lines)
+    shopper = browser.new_context(viewport=PHONE).new_page()
+    shopper.goto(url + order.get_absolute_url())
+    shopper.get_by_test_id("start-return").click()
+    mittens_line = order.lines.get(sku="LOPI-1")
+    shopper.select_option(f"select[name=line-{mittens_line.pk}-quantity]", "1")
+    shopper.select_option(f"select[name=line-{mittens_line.pk}-reason]", "does_not_fit")
+    shopper.get_by_test_id("return-submit").click()
+    code = shopper.get_by_test_id("return-code").inner_text().strip()
+    assert shopper.get_by_test_id("return-qr").is_visible()
+    assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert any(code in message.body for message in mailoutbox)
+
+    # when the manager at Kringlan (not the pickup store) scans the return's QR code
+    staff = browser.new_context().new_page()
+    staff.goto(url + "/admin/")
+    staff.fill("#id_username", "manager-kringlan")
+    staff.fill("#id_password", DEMO_PASSWORD)
+    staff.click("input[type=submit]")
+    staff.goto(url + reverse("admin:returns_return_changelist"))
+    staff.get_by_test_id("take-return").first.click()
+    staff.fill("#id_query", f"O2O-RETURN:{code}")
+    staff.get_by_test_id("find-submit").click()
+
+    # and checks the pair in as resellable, sees the refund, and confirms it
+    staff.select_option(f"select[name=line-{mittens_line.pk}-resellable]", "1")
+    staff.get_by_test_id("receive-submit").click()
+    assert "Refund: ISK\u00a03,990" in staff.get_by_test_id("receive-confirm").inner_text()
+    staff.get_by_test_id("receive-confirm-submit").click()
+    assert "refunded" in staff.locator("ul.messagelist").inner_text()
+
+    # then the money went back to the Dummy payment, and Kringlan has one more pair on sale
+    assert Payment.objects.get(order=order).refunded_amount == Decimal("3990")
+    assert StockLevel.objects.get(store=kringlan, product=shop["mittens"]).on_hand == 4
+
+    # and Anna sees the return refunded on her order page, with its receipt
+    shopper.goto(url + order.get_absolute_url())
+    returns = shopper.get_by_test_id("order-returns").inner_text()
+    assert code in returns and "ISK\u00a03,990 refunded" in returns and "Kringlan" in returns
+    assert f"Return {code}: ISK\u00a03,990 refunded" in shopper.get_by_test_id("order-timeline").inner_text()
+    shopper.get_by_test_id("return-receipt-link").click()
+    assert "−ISK\u00a03,990" in shopper.get_by_test_id("return-receipt-total").inner_text()
+    assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # and the return receipt e-mail, once
+    receipts = [message for message in mailoutbox if message.subject.startswith("Your return receipt")]
+    assert len(receipts) == 1 and "Kringlan" in receipts[0].body
