@@ -87,7 +87,8 @@ def test_a_return_started_online_is_taken_back_at_another_store_and_refunded(bro
     returns = shopper.get_by_test_id("order-returns").inner_text()
     assert code in returns and "ISK\u00a03,990 refunded" in returns and "Kringlan" in returns
     assert f"Return {code}: ISK\u00a03,990 refunded" in shopper.get_by_test_id("order-timeline").inner_text()
-    shopper.get_by_test_id("return-receipt-link").click()
+    with shopper.expect_navigation(wait_until="load"):  # the receipt's own stylesheet applied
+        shopper.get_by_test_id("return-receipt-link").click()
     assert "−ISK\u00a03,990" in shopper.get_by_test_id("return-receipt-total").inner_text()
     assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
