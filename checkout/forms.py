@@ -4,7 +4,7 @@ Prices are never read from a form: the cart and the order take them from the cat
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Product
 from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
-from pickup.slots import parse_slot_key
+from pickup.forms import PickupTimeField, PickupTimeSelect
+from pickup.slots import Slot, parse_slot_key
 from stores.models import Store
 
 from .services import PAY_AT_PICKUP, ConfirmedLine, payment_methods_at, pickup_methods_at
@@ -311,6 +312,24 @@ class CheckoutForm(forms.Form):
         else:
             cleaned["payment"] = paying
         return cleaned
+
+
+class PickupTimesForm(forms.Form):
+    """The pickup time picker of each store the checkout lists, `slot-<store id>`: each store has
+    its own, so the page works without JavaScript. Shown only; CheckoutForm reads the chosen
+    store's time, and place_pickup_order decides whether it is still free."""
+
+    def __init__(self, *, stores: Iterable[Store], slots: Mapping[int, list[Slot]], chosen: Mapping[str, str]):
+        super().__init__(initial=dict(chosen), auto_id="%s", label_suffix="")
+        for store in stores:
+            self.fields[f"slot-{store.pk}"] = PickupTimeField(
+                slots=slots.get(store.pk, []),
+                zone=store.zone,
+                label=_("Pickup time at %(store)s") % {"store": store.name},
+                widget=PickupTimeSelect(
+                    attrs={"data-testid": "slot-select", "aria-describedby": f"slot-help-{store.pk}"}
+                ),
+            )
 
 
 class CollectorForm(forms.Form):

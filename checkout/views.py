@@ -39,11 +39,11 @@ from pickup.curbside import curbside_step
 from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
 from pickup.services import set_collector
-from pickup.slots import available_slots_by_store, slot_options
+from pickup.slots import available_slots_by_store
 from stores.selectors import my_store
 
 from .cart import Cart
-from .forms import CartLineForm, CheckoutForm, CollectorForm, ShownCheckout
+from .forms import CartLineForm, CheckoutForm, CollectorForm, PickupTimesForm, ShownCheckout
 from .services import (
     PAY_AT_PICKUP,
     ChangeKind,
@@ -300,7 +300,11 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
     total = Cart.total(lines)
     for message in _change_messages(changes, shown_total=shown.total if shown else None, total=total):
         form.add_error(None, message)
-    slots = available_slots_by_store(stores)
+    times = PickupTimesForm(
+        stores=stores,
+        slots=available_slots_by_store(stores),
+        chosen={name: value for name, value in request.POST.items() if name.startswith("slot-")},
+    )
     page = ShownCheckout(
         token=token,
         lines=tuple(
@@ -329,9 +333,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
                     "store": store,
                     "week": opening_week(store),
                     "rules": PickupSettings.for_store(store),
-                    "slot_options": slot_options(
-                        slots.get(store.pk, []), zone=store.zone, chosen=request.POST.get(f"slot-{store.pk}", "")
-                    ),
+                    "pickup_time": times[f"slot-{store.pk}"],
                     "payment_choices": _payment_choices(request, store),
                 }
                 for store in stores

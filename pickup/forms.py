@@ -1,10 +1,55 @@
-"""What a curbside shopper and the staff at the curb type."""
+"""What a shopper chooses for pickup (the time, at checkout) and what a curbside shopper and the
+staff at the curb type."""
+
+import datetime
+from collections.abc import Iterable
 
 from django import forms
+from django.utils import dateformat
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .curbside import MAX_ETA_MINUTES
 from .models import Pickup
+from .slots import FEW_PLACES_LEFT, Slot
+
+
+def pickup_time_choices(slots: Iterable[Slot], *, zone: datetime.tzinfo) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Grouped choices for a pickup time <select>: one group (an <optgroup>) per day in the
+    store's time zone, each slot's value its key and its label "10:00–10:30", with the places
+    left when few are."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    day, day_format = None, gettext("l j F")
+    for slot in slots:
+        starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+        if starts.date() != day:
+            day = starts.date()
+            groups.append((dateformat.format(starts, day_format), []))
+        label = f"{starts:%H:%M}–{ends:%H:%M}"
+        if slot.remaining <= FEW_PLACES_LEFT:
+            places = ngettext("%(counter)s place left", "%(counter)s places left", slot.remaining)
+            label = f"{label} ({places % {'counter': slot.remaining}})"
+        groups[-1][1].append((slot.key, label))
+    return groups
+
+
+class PickupTimeSelect(forms.Select):
+    """A <select> of pickup times whose template writes each <option> itself instead of including
+    Django's option template: the checkout lists several stores with a week of times each, and
+    an include per option made the page several times slower to render."""
+
+    template_name = "pickup/widgets/pickup_time_select.html"
+
+
+class PickupTimeField(forms.ChoiceField):
+    """One store's free pickup times (pickup.slots.available_slots), grouped by day; empty means
+    "the earliest time free"."""
+
+    widget = PickupTimeSelect
+
+    def __init__(self, *, slots: Iterable[Slot], zone: datetime.tzinfo, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(choices=pickup_time_choices(slots, zone=zone), **kwargs)
 
 
 class OnTheWayForm(forms.Form):

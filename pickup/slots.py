@@ -14,13 +14,10 @@ and a slot can never take more orders than its capacity, however many shoppers p
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html import escape
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils import dateformat, timezone
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.models import FulfilmentStatus
@@ -29,7 +26,7 @@ from stores.opening import hours_on, specials_by_date
 
 from .models import Pickup, PickupSettings, PickupSlot
 
-# The checkout says how many places are left in a slot from this many down.
+# The checkout says how many places are left in a slot from this many down (pickup.forms).
 FEW_PLACES_LEFT = 3
 
 
@@ -217,32 +214,6 @@ def available_slots_by_store(stores: Iterable[Store], *, now: datetime.datetime 
         )
         found[store_id] = [slot for slot in slots if slot.remaining > 0]
     return found
-
-
-def slot_options(slots: Iterable[Slot], *, zone: datetime.tzinfo, chosen: str = "") -> str:
-    """The <optgroup>s (one per day in the store's time zone) and <option>s of a pickup time
-    <select>, `chosen` (a slot key) selected.
-
-    Built here in one pass rather than with template tags per slot: the checkout lists several
-    stores with a week of slots each, thousands of options, and a template loop costs ten times
-    as much per option."""
-    html, day, day_format = [], None, gettext("l j F")
-    for slot in slots:
-        starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
-        if starts.date() != day:
-            html.append("</optgroup>" if day else "")
-            html.append(f'<optgroup label="{escape(dateformat.format(starts, day_format))}">')
-            day = starts.date()
-        label = f"{starts:%H:%M}–{ends:%H:%M}"
-        if slot.remaining <= FEW_PLACES_LEFT:
-            places = ngettext("%(counter)s place left", "%(counter)s places left", slot.remaining)
-            label = escape(label + " (" + places % {"counter": slot.remaining} + ")")
-        key = slot.key  # digits, "-", ":", "T" and "Z": nothing to escape
-        selected = " selected" if key == chosen else ""
-        html.append(f'<option value="{key}"{selected}>{label}</option>')
-    if day:
-        html.append("</optgroup>")
-    return mark_safe("".join(html))  # every value above is escaped or made of digits
 
 
 def book_slot(*, store: Store, starts_at: datetime.datetime, now: datetime.datetime | None = None) -> Slot:

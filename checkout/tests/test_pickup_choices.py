@@ -254,3 +254,25 @@ def test_the_counter_sees_who_collects_on_the_collect_screen(client, laugavegur,
     client.force_login(manager)
     page = client.get(reverse("admin:orders_order_collect", args=[order.pk])).content.decode()
     assert re.search(r'data-testid="collect-collector"><strong>Sigríður Jónsdóttir</strong>', page)
+
+
+def test_a_refused_checkout_keeps_the_chosen_time(client, laugavegur, mittens):
+    # given the checkout page with Laugavegur's times grouped by day
+    fill_cart(client, mittens)
+    html, token = checkout_page(client)
+    slot = available_slots(laugavegur)[2]
+    assert re.search(rf'<select name="slot-{laugavegur.pk}" [^>]*id="slot-{laugavegur.pk}"', html)
+    assert "<optgroup label=" in html
+
+    # when the shopper chooses the third time but leaves out their phone
+    response = client.post(
+        reverse("checkout:checkout"),
+        {**CONTACT, "phone": "", "store": laugavegur.pk, f"slot-{laugavegur.pk}": slot.key, "checkout_token": token},
+    )
+
+    # then the page says what is wrong and the time stays chosen
+    html = response.content.decode()
+    assert response.status_code == 200 and "Enter a phone number" in html
+    assert f'<option value="{slot.key}" selected>' in html
+    picker = re.search(rf'<select name="slot-{laugavegur.pk}".*?</select>', html, re.S).group(0)
+    assert picker.count(" selected>") == 1
