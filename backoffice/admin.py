@@ -56,6 +56,7 @@ from stores.services import StockError
 from .admin_filters import AuthorisationExpiringListFilter, PickupSlotListFilter
 from .admin_forms import CancelOrderForm, CollectOrderForm, RefundForm
 from .curbside_queue import CurbsideQueueMixin
+from .driver_round import DriverRoundMixin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -140,7 +141,7 @@ def _of_pickup(field):
 
 
 @admin.register(Order)
-class OrderAdmin(CurbsideQueueMixin, StoreScopedAdminMixin, admin.ModelAdmin):
+class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "created_display",
@@ -551,9 +552,14 @@ class OrderAdmin(CurbsideQueueMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     def _url_prefix(self):
         return f"{self.opts.app_label}_{self.opts.model_name}"
 
+    def admin_pages(self, request):
+        """The curbside queue and the delivery round, as entries under the orders."""
+        return [*super().admin_pages(request), *self.driver_round_pages(request)]
+
     def get_urls(self):
         return [
             *self.curbside_queue_urls(),
+            *self.driver_round_urls(),
             path(
                 "<path:object_id>/collect/",
                 self.admin_site.admin_view(self.collect_view),

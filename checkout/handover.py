@@ -32,6 +32,8 @@ from django.utils.translation import gettext as _
 from payments import PaymentError
 
 from accounts.models import User
+from delivery import services as delivery_services
+from delivery.models import Delivery
 from o2o_site.money import format_money
 from orders.models import Order, OrderLine
 from orders.services import handed_over_by_line
@@ -208,6 +210,53 @@ def hand_over(
     return HandedOver(
         order=collected, value=outcome["value"], captured=outcome.get("captured"), till=outcome.get("till")
     )
+
+
+def hand_over_delivery(*, delivery: Delivery, by: User | None) -> HandedOver:
+    """The driver hands a delivery over at the door (delivery.services.mark_delivered) and its
+    payment is settled in the same transaction: the authorisation is captured for the whole order,
+    the delivery fee with the goods, and the receipt issued; an order charged at checkout gets its
+    receipt. If the capture fails, nothing is marked delivered and CaptureFailed says so."""
+    order = delivery.fulfilment.order
+    settlement = settlement_for(order)
+    outcome: dict[str, object] = {}
+
+    def settle(delivered: Order) -> None:
+        units = handed_over_by_line(order=delivered)
+        value = value_of_units(delivered, units)
+        outcome["value"] = value
+        if settlement.authorisation is not None:
+            outcome["attempted"] = value
+            captured = payments.capture_and_release(
+                payment=settlement.authorisation,
+                amount=value,
+                by=payments.Actor.staff(by),
+                capture_note=_("Delivered."),
+                release_note=_("Not delivered."),
+            )
+            outcome["captured"] = captured
+            receipts.issue_receipt(payment=captured, lines=_captured_lines(delivered, units))
+        elif settlement.charged is not None and value > 0:
+            receipts.issue_receipt(payment=settlement.charged, lines=_captured_lines(delivered, units))
+
+    try:
+        delivery_services.mark_delivered(delivery=delivery, by=by, settle=settle)
+    except PROVIDER_ERRORS as error:
+        if "attempted" not in outcome:
+            raise
+        payments.record_failed_capture(
+            payment=settlement.authorisation, amount=outcome["attempted"], error=str(error), by=payments.Actor.staff(by)
+        )
+        logger.warning("order %s: capture at delivery failed: %s", order.number, error)
+        raise CaptureFailed(
+            _(
+                "The card payment of %(amount)s could not be taken (%(reason)s). The order was not marked "
+                "delivered and nothing was charged. Call the store before handing it over."
+            )
+            % {"amount": format_money(outcome["attempted"], order.currency), "reason": error}
+        ) from error
+    order.refresh_from_db()
+    return HandedOver(order=order, value=outcome.get("value", Decimal(0)), captured=outcome.get("captured"))
 
 
 def _captured_lines(order: Order, units: dict[int, int]) -> list[receipts.CapturedLine]:

@@ -27,7 +27,7 @@ from stores.models import PostcodeLocation, SpecialOpeningHours, Store
 from stores.postcodes import normalise_postcode
 from stores.selectors import distance_km, nearest_stores, store_directory
 
-from .models import Delivery, DeliveryWindow, DeliveryZone, ZoneKind
+from .models import Delivery, DeliveryState, DeliveryWindow, DeliveryZone, ZoneKind
 from .windows import Window, WindowRule, window_grid, with_bookings
 from .zones import PostcodeRange, parse_postcode_ranges, postcode_format
 
@@ -366,3 +366,43 @@ def delivery_of(order) -> Delivery | None:
     if delivery is not None:
         delivery.fulfilment.order = order
     return delivery
+
+
+@dataclass(frozen=True)
+class RoundStop:
+    delivery: Delivery
+    distance_km: float | None  # from the previous stop (the store for the first), None: unknown
+
+
+def todays_round(*, store: Store, now: datetime.datetime | None = None) -> list[RoundStop]:
+    """The store's deliveries whose window is today (the store's today), in a driving order:
+    from the store, always to the nearest stop not yet visited (by the postcodes' coordinates);
+    those done (delivered or failed) after the rest, stops without coordinates last. One query."""
+    now = now or timezone.now()
+    today = now.astimezone(store.zone).date()
+    starts = datetime.datetime.combine(today, datetime.time(0), tzinfo=store.zone)
+    deliveries = list(
+        Delivery.objects.filter(
+            store=store, window_start__gte=starts, window_start__lt=starts + datetime.timedelta(days=1)
+        )
+        .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
+        .select_related("fulfilment__order")
+        .order_by("window_start", "pk")
+    )
+    to_visit = [
+        delivery for delivery in deliveries if delivery.state not in (DeliveryState.DELIVERED, DeliveryState.FAILED)
+    ]
+    done = [delivery for delivery in deliveries if delivery not in to_visit]
+    located = [delivery for delivery in to_visit if delivery.latitude is not None]
+    stops, here = [], (store.latitude, store.longitude)
+    while located:
+        # Nearest next; an earlier window first between two stops at the same distance.
+        distance, nearest = min(
+            ((distance_km(*here, delivery.latitude, delivery.longitude), delivery) for delivery in located),
+            key=lambda item: (item[0], item[1].window_start, item[1].pk),
+        )
+        stops.append(RoundStop(nearest, distance))
+        located.remove(nearest)
+        here = (nearest.latitude, nearest.longitude)
+    stops += [RoundStop(delivery, None) for delivery in to_visit if delivery.latitude is None]
+    return stops + [RoundStop(delivery, None) for delivery in done]

@@ -262,3 +262,29 @@ def test_the_options_page_costs_the_same_queries_whatever_the_number_of_stores(c
     many, shown = _queries_for_the_options_page(client, 9, world["sweater"])
     assert shown == 11
     assert many == few
+
+
+def test_the_card_payment_is_taken_at_the_door_with_the_fee(client, world, django_capture_on_commit_callbacks):
+    from checkout.handover import hand_over_delivery
+    from delivery.services import mark_packed, send_out
+
+    # given a delivery placed and authorised online
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    place(client, html, store=world["store"], window_key=earliest(world["store"]).key)
+    payment = Payment.objects.get()
+    page = reverse("payment_page", kwargs={"token": payment.token})
+    client.get(page)
+    client.post(page, {"status": "preauth", "fraud_status": "accept", "gateway_response": "3ds-disabled"})
+    delivery = Delivery.objects.select_related("fulfilment__order").get()
+    mark_packed(delivery=delivery)
+    send_out(delivery=delivery)
+
+    # when the driver hands it over
+    handed = hand_over_delivery(delivery=delivery, by=None)
+
+    # then the goods and the fee are captured, and the order is delivered
+    payment.refresh_from_db()
+    assert handed.value == Decimal("25980")
+    assert payment.captured_amount == Decimal("25980")
+    assert handed.order.status == OrderStatus.DELIVERED

@@ -1,0 +1,134 @@
+"""The driver's round: a phone page in the admin listing a store's deliveries of today in driving
+order (nearest next from the store, delivery.selectors.todays_round), each with its address,
+phone and window and the step it can take next: packed, out for delivery, delivered, failed.
+
+Mixed into the order admin (backoffice.admin.OrderAdmin), so its views run through the admin
+site's login, staff check and CSRF protection; a manager sees and moves only their own stores'
+deliveries. Delivered goes through checkout.handover, which takes the card payment at the door.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.cache import patch_cache_control
+from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from checkout import handover
+from delivery import services as delivery_services
+from delivery.models import Delivery, DeliveryState, FailureReason
+from delivery.selectors import todays_round
+from payment.services import PaymentRefused
+from stores.admin_scoping import managed_stores
+
+STEPS = {
+    "packed": delivery_services.mark_packed,
+    "out": delivery_services.send_out,
+}
+
+
+class DriverRoundMixin:
+    """The round's page and the step posted from one of its stops, for a ModelAdmin of Order."""
+
+    def driver_round_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("round/", self.admin_site.admin_view(self.driver_round_view), name=f"{prefix}_driver_round"),
+            path(
+                "round/<str:number>/<str:step>/",
+                self.admin_site.admin_view(self.driver_step_view),
+                name=f"{prefix}_driver_step",
+            ),
+        ]
+
+    def driver_round_pages(self, request):
+        if not self.has_change_permission(request):
+            return []
+        return [
+            {
+                "name": _("Delivery round"),
+                "object_name": "DeliveryRound",
+                "perms": {"change": True},
+                "admin_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_driver_round"),
+                "add_url": None,
+                "view_only": False,
+            }
+        ]
+
+    def _round_scope(self, request):
+        """The stores the user manages, and the one whose round is shown (`?store=<slug>`, else the first)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        stores = list(managed_stores(request).order_by("city", "name"))
+        chosen = request.GET.get("store") or request.POST.get("store") or ""
+        return stores, next((store for store in stores if store.slug == chosen), stores[0] if stores else None)
+
+    def _round_url(self, store):
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_driver_round")
+        return url + (f"?{urlencode({'store': store.slug})}" if store else "")
+
+    @method_decorator(require_GET)
+    def driver_round_view(self, request):
+        stores, store = self._round_scope(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Delivery round: %(store)s") % {"store": store.name}
+            if store
+            else gettext("Delivery round"),
+            "stores": stores,
+            "store": store,
+            "stops": todays_round(store=store) if store else [],
+            "failure_reasons": FailureReason.choices,
+            "states": DeliveryState,
+        }
+        response = TemplateResponse(request, "admin/orders/order/driver_round.html", context)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    @method_decorator(require_POST)
+    def driver_step_view(self, request, number, step):
+        stores, _store = self._round_scope(request)
+        delivery = (
+            Delivery.objects.select_related("fulfilment__order", "store")
+            .filter(fulfilment__order__number=number, store__in=[store.pk for store in stores])
+            .first()
+        )
+        if delivery is None:
+            raise Http404(gettext("No such delivery in your stores."))
+        names = {"number": number}
+        try:
+            if step in STEPS:
+                STEPS[step](delivery=delivery, by=request.user)
+                messages.success(
+                    request, gettext("Order %(number)s: %(state)s.") % {**names, "state": delivery.get_state_display()}
+                )
+            elif step == "delivered":
+                handed = handover.hand_over_delivery(delivery=delivery, by=request.user)
+                messages.success(request, gettext("Order %(number)s delivered.") % names)
+                if handed.captured is not None:
+                    messages.info(request, gettext("The card payment was taken."))
+            elif step == "failed":
+                reason = request.POST.get("reason", "")
+                if reason not in FailureReason.values:
+                    messages.error(request, gettext("Order %(number)s: choose why it could not be delivered.") % names)
+                else:
+                    delivery_services.mark_failed(
+                        delivery=delivery, reason=reason, by=request.user, note=request.POST.get("note", "")
+                    )
+                    messages.warning(
+                        request,
+                        gettext("Order %(number)s not delivered: %(reason)s.")
+                        % {**names, "reason": FailureReason(reason).label},
+                    )
+            else:
+                raise Http404
+        except (delivery_services.IllegalDeliveryStep, handover.HandOverError, PaymentRefused) as error:
+            messages.error(request, gettext("Order %(number)s: %(reason)s") % {**names, "reason": error})
+        return redirect(self._round_url(delivery.store))
