@@ -180,6 +180,11 @@ class Product(models.Model):
             return f"{self.parent.get_absolute_url()}?variant={self.pk}"
         return reverse("catalog:product_detail", kwargs={"slug": self.slug})
 
+    @property
+    def is_for_sale(self) -> bool:
+        """As ProductQuerySet.for_sale, for one product read with its `parent`."""
+        return self.is_active and (self.parent_id is None or self.parent.is_active)
+
 
 def product_image_path(instance, filename):
     return f"products/{instance.product_id}/{filename}"

@@ -27,11 +27,6 @@ class CartLine:
         return self.unit_price * self.quantity
 
 
-def _for_sale(product: Product) -> bool:
-    # As ProductQuerySet.for_sale: a variant is sold while it and its product are.
-    return product.is_active and (product.parent is None or product.parent.is_active)
-
-
 class Cart:
     def __init__(self, session):
         self.session = session
@@ -93,8 +88,8 @@ class Cart:
         products = Product.objects.select_related("parent").in_bulk(list(self._quantities))
         found = sorted((pk, qty) for pk, qty in self._quantities.items() if pk in products)
         lines = [CartLine(product=products[pk], quantity=qty) for pk, qty in found]
-        sold = [line for line in lines if _for_sale(line.product)]
-        return sold, [line for line in lines if not _for_sale(line.product)]
+        sold = [line for line in lines if line.product.is_for_sale]
+        return sold, [line for line in lines if not line.product.is_for_sale]
 
     @staticmethod
     def total(lines) -> Decimal:

@@ -26,9 +26,9 @@ from catalog.models import Category, Product, ProductImage, VariantAttribute, Va
 from catalog.services import NewVariant, add_product_image, create_variants
 from orders.models import Order
 from pickup.models import PickupSettings
-from stores.models import OpeningHours, SpecialOpeningHours, Store
+from stores.models import OpeningHours, SpecialOpeningHours, StockLevel, Store
 from stores.postcodes import ImportResult, import_postcode_file
-from stores.services import add_store_manager, record_opening_stock, stores_changed
+from stores.services import add_store_manager, record_opening_stock, set_stock_counts, stores_changed
 
 from . import data
 from .images import product_card
@@ -309,6 +309,17 @@ def _seed_sizes(report, products) -> dict[str, Product]:
     for variant in create_variants(variants=new):
         existing[variant.sku] = variant
     report.sizes_created = len(new)
+    # A demo seeded before sizes stocked the sweater itself: its sizes are on the shelves now, so
+    # the sweater's own units (none reserved) are counted away, through one stocktake.
+    sized = [products[spec.parent_sku].pk for spec in sizes]
+    set_stock_counts(
+        counts={
+            (store_id, product_id): 0
+            for store_id, product_id in StockLevel.objects.filter(
+                product__in=sized, on_hand__gt=0, reserved=0
+            ).values_list("store_id", "product_id")
+        }
+    )
     by_sku = {**products, **existing}
     return {sku: by_sku[sku] for sku in data.sold_skus()}
 

@@ -23,8 +23,8 @@ class OrderAgain:
 def put_order_in_cart(*, order: Order, cart: Cart) -> OrderAgain:
     """Add each line's quantity of a product still sold to what the cart holds: one query."""
     added, not_sold = [], []
-    for line in order.lines.select_related("product").order_by("pk"):
-        if line.product is not None and line.product.is_active:
+    for line in order.lines.select_related("product__parent").order_by("pk"):
+        if line.product is not None and line.product.is_for_sale:
             cart.set(line.product_id, cart.quantity_of(line.product_id) + line.quantity)
             added.append(line)
         else:

@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from catalog import services
-from catalog.models import Product
+from catalog.models import Product, ProductImage
 from catalog.tests.factories import CategoryFactory, ProductFactory, sizes
 from checkout.cart import SESSION_KEY
 from stores import services as stock
@@ -287,3 +287,16 @@ def test_the_list_filtered_by_size_costs_the_same_however_many_products_and_size
         with django_assert_num_queries(LIST_WITH_SIZE_CACHED_QUERIES):
             client.get(LIST_URL, {**filters, "page": 1})
         assert first.content.decode().count('data-testid="product-card"') == min(product_count, 24)
+
+
+def test_a_size_with_its_own_pictures_shows_them_and_one_without_shows_the_products(client, sweater):
+    # given the sweater's picture and one of the grey medium's own
+    ProductImage.objects.create(product=sweater, image="products/lopapeysa.jpg")
+    medium, small = variant(sweater, "LOPI-M"), variant(sweater, "LOPI-S")
+    ProductImage.objects.create(product=medium, image="products/lopapeysa-medium.jpg")
+
+    # then the page shows the sweater's until the medium is chosen, and the small has the sweater's
+    assert "lopapeysa-medium.jpg" not in client.get(sweater.get_absolute_url()).content.decode()
+    with_medium = client.get(sweater.get_absolute_url(), {"variant": medium.pk}).content.decode()
+    assert "lopapeysa-medium.jpg" in with_medium and "products/lopapeysa.jpg" not in with_medium
+    assert "products/lopapeysa.jpg" in client.get(sweater.get_absolute_url(), {"variant": small.pk}).content.decode()

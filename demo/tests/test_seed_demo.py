@@ -175,3 +175,20 @@ def test_the_picture_font_draws_icelandic_and_norwegian_letters(letter):
 
     # then each Icelandic and Norwegian letter has a glyph of its own, not the empty box
     assert bytes(caption_font.getmask(letter)) != missing
+
+
+def test_a_demo_seeded_before_sizes_gets_them_and_its_sweaters_own_stock_counted_away():
+    # given the demo as it was before sizes: a sized product stocked itself, and no sizes
+    seed_demo()
+    store = Store.objects.get(slug="laugavegur")
+    sweater = Product.objects.filter(variants__isnull=False).order_by("pk").first()
+    Product.objects.filter(parent__isnull=False).delete()
+    set_on_hand(store=store, product=sweater, on_hand=7)
+
+    # when it is seeded again
+    report = seed_demo()
+
+    # then the sizes are back, stocked, and the sweater itself has none to sell
+    assert report.sizes_created == len(data.generate_sizes())
+    assert StockLevel.objects.get(store=store, product=sweater).on_hand == 0
+    assert StockLevel.objects.filter(store=store, product__parent=sweater).count() == sweater.variants.count()
