@@ -128,6 +128,9 @@ ZEAL_ALLOWLIST = [
     # order's payments (payment.services.settle_order_payments) changes each in its own locked
     # step, so a gateway failing for one does not hold back the others.
     {"model": "payment.Payment", "field": "get()"},
+    # orders.notifications.outbox.notify looks up the one row of (order, kind) it writes; a delivery
+    # handed over at the door writes two kinds for its order (delivered, and the receipt), each once.
+    {"model": "orders.Notification", "field": "get()"},
     # The admin page of a user loads that user, and authentication loads the logged-in one:
     # two different users by primary key, not a list read row by row.
     {"model": "accounts.User", "field": "get()"},

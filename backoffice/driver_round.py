@@ -1,4 +1,5 @@
-"""The driver's round: a phone page in the admin listing a store's deliveries of today in driving
+"""The driver's round: a phone page in the admin listing a store's deliveries of a day (today, or
+`?date=`) in driving
 order (nearest next from the store, delivery.selectors.todays_round), each with its address,
 phone and window and the step it can take next: packed, out for delivery, delivered, failed.
 
@@ -7,12 +8,15 @@ site's login, staff check and CSRF protection; a manager sees and moves only the
 deliveries. Delivered goes through checkout.handover, which takes the card payment at the door.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
@@ -23,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from checkout import handover
 from delivery import services as delivery_services
 from delivery.models import Delivery, DeliveryState, FailureReason
-from delivery.selectors import todays_round
+from delivery.selectors import delivery_round
 from payment.services import PaymentRefused
 from stores.admin_scoping import managed_stores
 
@@ -69,13 +73,21 @@ class DriverRoundMixin:
         chosen = request.GET.get("store") or request.POST.get("store") or ""
         return stores, next((store for store in stores if store.slug == chosen), stores[0] if stores else None)
 
-    def _round_url(self, store):
+    def _round_url(self, store, day=None):
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_driver_round")
-        return url + (f"?{urlencode({'store': store.slug})}" if store else "")
+        query = {"store": store.slug} if store else {}
+        if day:
+            query["date"] = day
+        return url + (f"?{urlencode(query)}" if query else "")
 
     @method_decorator(require_GET)
     def driver_round_view(self, request):
         stores, store = self._round_scope(request)
+        today = timezone.now().astimezone(store.zone).date() if store else timezone.now().date()
+        try:
+            day = datetime.date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            day = today
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -84,7 +96,11 @@ class DriverRoundMixin:
             else gettext("Delivery round"),
             "stores": stores,
             "store": store,
-            "stops": todays_round(store=store) if store else [],
+            "stops": delivery_round(store=store, day=day) if store else [],
+            "day": day,
+            "is_today": day == today,
+            "previous_day": (day - datetime.timedelta(days=1)).isoformat(),
+            "next_day": (day + datetime.timedelta(days=1)).isoformat(),
             "failure_reasons": FailureReason.choices,
             "states": DeliveryState,
         }
@@ -131,4 +147,4 @@ class DriverRoundMixin:
                 raise Http404
         except (delivery_services.IllegalDeliveryStep, handover.HandOverError, PaymentRefused) as error:
             messages.error(request, gettext("Order %(number)s: %(reason)s") % {**names, "reason": error})
-        return redirect(self._round_url(delivery.store))
+        return redirect(self._round_url(delivery.store, request.POST.get("date", "")))

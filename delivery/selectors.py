@@ -374,13 +374,13 @@ class RoundStop:
     distance_km: float | None  # from the previous stop (the store for the first), None: unknown
 
 
-def todays_round(*, store: Store, now: datetime.datetime | None = None) -> list[RoundStop]:
-    """The store's deliveries whose window is today (the store's today), in a driving order:
-    from the store, always to the nearest stop not yet visited (by the postcodes' coordinates);
-    those done (delivered or failed) after the rest, stops without coordinates last. One query."""
-    now = now or timezone.now()
-    today = now.astimezone(store.zone).date()
-    starts = datetime.datetime.combine(today, datetime.time(0), tzinfo=store.zone)
+def delivery_round(*, store: Store, day: datetime.date | None = None) -> list[RoundStop]:
+    """The store's deliveries whose window is on `day` (the store's local date; None: today), in a
+    driving order: from the store, always to the nearest stop not yet visited (by the postcodes'
+    coordinates); those done (delivered or failed) after the rest, stops without coordinates
+    last. One query."""
+    day = day or timezone.now().astimezone(store.zone).date()
+    starts = datetime.datetime.combine(day, datetime.time(0), tzinfo=store.zone)
     deliveries = list(
         Delivery.objects.filter(
             store=store, window_start__gte=starts, window_start__lt=starts + datetime.timedelta(days=1)

@@ -12,6 +12,7 @@ krónur for Iceland (SHOP_CURRENCY=ISK), kroner with øre for Norway (SHOP_CURRE
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from django.utils import translation
 from accounts.services import set_preferred_store
 from catalog.models import Category, Product, ProductImage, VariantAttribute, VariantAttributeValue, VatClass
 from catalog.services import NewVariant, add_product_image, create_variants
+from delivery.models import DeliveryWindow, DeliveryZone, ZoneKind
+from delivery.services import delivery_changed
 from orders.models import Order
 from pickup.models import PickupSettings
 from stores.models import OpeningHours, SpecialOpeningHours, StockLevel, Store
@@ -98,6 +101,7 @@ def seed_demo(*, reset: bool = False, country: str | None = None) -> SeedReport:
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         stores = _seed_stores(report)
         _seed_store_pages(stores)
+        _seed_delivery(stores, currency)
         stores_changed()
         categories = _seed_categories(report)
         products = _seed_products(report, categories, currency)
@@ -152,6 +156,48 @@ def _seed_stores(report) -> dict[str, Store]:
                 )
         stores[spec.slug] = store
     return stores
+
+
+# Stores whose van delivers in the demo: (zone name, postcodes or None, radius km or None) per store.
+DELIVERY_DEMO_ZONES = {
+    "laugavegur": ("Miðbær og Vesturbær", "101-108, 170", None),
+    "kringlan": ("Within 6 km", None, Decimal("6")),
+    "grunerlokka": ("Oslo sentrum og øst", "0150-0199, 0550-0599", None),
+}
+# Fee, free from, minimum order, in the demo's currency.
+DELIVERY_DEMO_PRICES = {
+    "ISK": (Decimal("990"), Decimal("15000"), Decimal("3000")),
+    "NOK": (Decimal("79"), Decimal("1000"), Decimal("200")),
+}
+
+
+def _seed_delivery(stores, currency) -> None:
+    """Delivery zones and evening windows for a few stores, added where the store has none
+    (weekdays 17:00-19:00 ordered by 15:00, Saturdays 12:00-14:00 ordered by 10:00)."""
+    fee, free_above, minimum = DELIVERY_DEMO_PRICES.get(currency, DELIVERY_DEMO_PRICES["ISK"])
+    for slug, (name, postcodes, radius_km) in DELIVERY_DEMO_ZONES.items():
+        store = stores.get(slug)
+        if store is None or DeliveryZone.objects.filter(store=store).exists():
+            continue
+        DeliveryZone.objects.create(
+            store=store,
+            name=name,
+            kind=ZoneKind.RADIUS if radius_km else ZoneKind.POSTCODES,
+            postcodes=postcodes or "",
+            radius_km=radius_km,
+            fee=fee,
+            free_above=free_above,
+            minimum_order=minimum,
+            lead_time_minutes=120,
+            days_ahead=7,
+        )
+        windows = [(weekday, datetime.time(17), datetime.time(19), datetime.time(15), 8) for weekday in range(5)]
+        windows.append((5, datetime.time(12), datetime.time(14), datetime.time(10), 6))
+        DeliveryWindow.objects.bulk_create(
+            DeliveryWindow(store=store, weekday=weekday, starts=starts, ends=ends, cutoff=cutoff, capacity=capacity)
+            for weekday, starts, ends, cutoff, capacity in windows
+        )
+    delivery_changed()
 
 
 def _seed_store_pages(stores) -> None:

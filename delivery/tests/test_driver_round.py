@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from delivery.models import Delivery, DeliveryState, FailureReason
-from delivery.selectors import todays_round
+from delivery.selectors import delivery_round
 from delivery.services import DeliveryAddress
 from delivery.tests.factories import DeliveryZoneFactory, evening_windows, place_delivery
 from orders.models import OrderStatus
@@ -67,7 +67,7 @@ def test_the_round_goes_to_the_nearest_stop_next(world):
     west = delivery_today(world, "107", "West 1")
     middle = delivery_today(world, "105", "Middle 1")
 
-    stops = todays_round(store=world["store"])
+    stops = delivery_round(store=world["store"])
 
     # from the store: 101 (about 0.7 km), then 107 west of it, then east to 105 and 108
     assert [stop.delivery.pk for stop in stops] == [near.pk, west.pk, middle.pk, far.pk]
@@ -139,3 +139,21 @@ def test_another_stores_manager_cannot_see_or_move_the_delivery(world, client):
     )
     assert response.status_code == 404
     assert Delivery.objects.get(pk=delivery.pk).state == DeliveryState.TO_PACK
+
+
+def test_the_round_of_another_day_is_a_date_away_and_a_bad_date_is_today(world, client):
+    store = world["store"]
+    morning = timezone.now().astimezone(store.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = morning + datetime.timedelta(days=1)
+    place_delivery(
+        store=store,
+        products_and_quantities=[(world["sweater"], 1)],
+        starts_at=tomorrow.replace(hour=17).astimezone(datetime.UTC),
+        now=morning,
+        address=DeliveryAddress(street="Tomorrow 1", postcode="101", city="Reykjavík", country="IS", phone="5551234"),
+    )
+    client.force_login(StoreManagerFactory(username="gudrun", stores=[store]))
+    url = reverse("admin:orders_order_driver_round")
+    assert "Tomorrow 1" not in client.get(url).content.decode()
+    assert "Tomorrow 1" in client.get(url, {"date": tomorrow.date().isoformat()}).content.decode()
+    assert "Tomorrow 1" not in client.get(url, {"date": "2026-13-45"}).content.decode()
