@@ -152,6 +152,12 @@ class KnownVariantField(forms.ModelChoiceField):
 class VariantFormSet(forms.BaseInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
+        # Every row offers the same values: read once for the formset, not once per row.
+        if not hasattr(self, "_value_choices"):
+            self._value_choices = [
+                (value.pk, str(value)) for value in VariantAttributeValue.objects.select_related("attribute")
+            ]
+        form.fields["attribute_values"].choices = self._value_choices
         given = form.fields[self.model._meta.pk.name]
         form.fields[self.model._meta.pk.name] = KnownVariantField(
             queryset=given.queryset,
@@ -192,6 +198,10 @@ class VariantInline(admin.TabularInline):
     verbose_name_plural = _("variants (sizes, colours)")
     fields = ("sku", "attribute_values", "price", "is_active")
     show_change_link = True
+
+    def get_queryset(self, request):
+        # Each row shows its values ticked: read for all rows at once.
+        return super().get_queryset(request).prefetch_related("attribute_values")
 
 
 @admin.register(Product)

@@ -16,6 +16,11 @@ from catalog.tests.factories import CategoryFactory, ProductFactory, VariantAttr
 
 pytestmark = pytest.mark.django_db
 
+# The product's admin page with its variants inline: session, user, the product, its pictures,
+# its variants, their values, every value to choose from, the product's category; the same
+# whatever the number of variants.
+ADMIN_PRODUCT_PAGE_QUERIES = 8
+
 
 @pytest.fixture
 def sweater():
@@ -385,3 +390,18 @@ def test_many_variants_are_made_at_once_and_refused_together(sweater):
             ]
         )
     assert Product.objects.filter(parent=sweater).count() == 3
+
+
+@pytest.mark.parametrize("size_count", [2, 8])
+def test_the_products_admin_page_costs_the_same_however_many_variants(
+    admin_client, django_assert_num_queries, sweater, size_count
+):
+    values = sizes(*(f"S{n}" for n in range(size_count)))
+    services.create_variants(
+        variants=[services.NewVariant(parent=sweater, sku=f"LOPI-{value.slug}", values=(value,)) for value in values]
+    )
+    url = reverse("admin:catalog_product_change", args=[sweater.pk])
+    admin_client.get(url)  # Django caches content types per process: measured once they are read
+    with django_assert_num_queries(ADMIN_PRODUCT_PAGE_QUERIES):
+        response = admin_client.get(url)
+    assert response.content.decode().count('name="variants-') > size_count
