@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -23,6 +23,7 @@ from catalog.models import Product
 from delivery.selectors import PostcodeProblem
 from delivery.services import DeliveryAddress, DeliveryUnavailable, book_window, create_delivery
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
+from o2o_site.dates import format_datetime
 from o2o_site.money import format_money
 from orders.models import CancelReason, FulfilmentMethod, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
@@ -388,7 +389,7 @@ def _check_slot_within_authorisation(starts_at, store, latest):
                 "Paying online, choose a pickup time by %(latest)s: the payment can be taken only until "
                 "then. Or choose to pay at pickup."
             )
-            % {"latest": formats.date_format(timezone.localtime(latest, store.zone), "DATETIME_FORMAT")}
+            % {"latest": format_datetime(latest, zone=store.zone)}
         )
 
 

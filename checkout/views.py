@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
@@ -20,6 +20,7 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery.selectors import delivery_of
+from o2o_site.dates import format_datetime, format_time
 from o2o_site.money import format_money
 from o2o_site.vat import vat_by_rate
 from orders.models import FulfilmentMethod, Order, OrderStatus
@@ -221,7 +222,7 @@ def _expire_ended_holds_in_process():
 
 
 def _hold_ends(order):
-    return formats.time_format(timezone.localtime(order.payment_hold_until, order.store.zone), "H:i")
+    return format_time(order.payment_hold_until, zone=order.store.zone)
 
 
 def _to_payment(request, order):
@@ -358,9 +359,7 @@ def _payment_choices(request, store):
             label, latest = gettext("Pay at pickup, in the store"), None
         else:
             label = gettext("Pay online now: %(provider)s") % {"provider": provider_label(value)}
-            latest = formats.date_format(
-                timezone.localtime(latest_pickup_when_paying_with(value), store.zone), "DATETIME_FORMAT"
-            )
+            latest = format_datetime(latest_pickup_when_paying_with(value), zone=store.zone)
         choices.append({"value": value, "label": label, "chosen": value == chosen, "latest_pickup": latest})
     return choices
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from o2o_site.cache import stamps
+from o2o_site.dates import format_date, format_time_range, format_weekday_date
 from o2o_site.money import format_money
 from orders.models import Fulfilment, FulfilmentStatus, NotificationKind, OrderActivity, OrderLine, OrderStatus
 from orders.notifications.outbox import notify
@@ -181,7 +182,7 @@ def _why_not_offered(*, store, zone, starts_at, closed, now) -> str:
     names = {
         "store": store.name,
         "days": zone.days_ahead,
-        "date": formats.date_format(local.date(), "DATE_FORMAT"),
+        "date": format_date(local.date()),
     }
     if starts_at <= now:
         return _("That delivery window has already begun. Please choose a later one.")
@@ -379,5 +380,6 @@ def rebook_delivery(
 
 def window_label(starts_at: datetime.datetime, ends_at: datetime.datetime, *, store: Store) -> str:
     """ "Monday 7 December, 17:00–19:00" in the store's time, in the active language."""
-    starts, ends = starts_at.astimezone(store.zone), ends_at.astimezone(store.zone)
-    return f"{formats.date_format(starts, _('l j F'))}, {starts:%H:%M}–{ends:%H:%M}"
+    return (
+        f"{format_weekday_date(starts_at, zone=store.zone)}, {format_time_range(starts_at, ends_at, zone=store.zone)}"
+    )

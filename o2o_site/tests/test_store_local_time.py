@@ -141,8 +141,8 @@ def test_the_order_page_and_the_ready_email_give_oslo_times(
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order)
 
-    # then the timeline shows 3:05 p.m. (Oslo), not 10:05 a.m. (New York), and the slot is 10:00–10:30
-    assert "3:05 p.m." in html and "10:05 a.m." not in html
+    # then the timeline shows 15:05 (Oslo), not 10:05 (New York), and the slot is 10:00–10:30
+    assert "27 March 2026, 15:05" in html and "10:05" not in html
     assert "10:00–10:30" in html
     email = next(message for message in mailoutbox if order.number in message.subject)
     assert "10:00–10:30" in email.body

@@ -92,7 +92,7 @@ def test_the_receipt_page_shows_everything_the_receipt_must_say(client, oslo_ord
     assert 'data-testid="receipt-vat-total">NOK\u00a0283.43<' in html
     # and the right of withdrawal, 14 days from the Oslo date it was collected (1 December)
     assert 'data-testid="withdrawal"' in html
-    assert "You collected it on Dec. 1, 2026: the last day to withdraw is Dec. 15, 2026." in html
+    assert "You collected it on 1 December 2026: the last day to withdraw is 15 December 2026." in html
     assert "Angrerettloven (LOV-2014-06-20-27) §§ 20–22" in html
     # and a print stylesheet, no caching, not indexed
     assert "css/receipt.css" in html
@@ -146,7 +146,7 @@ def test_the_order_page_links_its_receipts_and_states_the_withdrawal_period(
     html = response.content.decode()
     assert 'data-testid="receipt-link"' in html
     assert receipt_page(oslo_order, collected_and_captured.number) in html
-    assert "the last day to withdraw is Dec. 15, 2026" in html
+    assert "the last day to withdraw is 15 December 2026" in html
 
 
 def test_an_order_paid_online_but_not_collected_says_the_period_starts_at_pickup(client, oslo_order):

@@ -1,0 +1,98 @@
+"""Dates and times: the one way a moment becomes text (pages, e-mails, messages), as `money` is for prices.
+
+Each language writes them its own way, set in its formats module (o2o_site/formats/<language>/,
+settings.FORMAT_MODULE_PATH), for 30 November 2026 at 11:54:
+
+    kind             English                      Icelandic                        Norwegian
+    date             30 November 2026             30. nóvember 2026                30. november 2026
+    time             11:54                        11:54                            11:54
+    datetime         30 November 2026, 11:54      30. nóvember 2026 kl. 11:54      30. november 2026 kl. 11:54
+    weekday date     Monday 30 November           mánudagur 30. nóvember           mandag 30. november
+    weekday datetime Monday 30 November, 11:54    mánudagur 30. nóvember kl. 11:54 mandag 30. november kl. 11:54
+
+Every language uses the 24-hour clock, as the stores' opening hours do; and no format ends in a full
+stop ("11:54 a.m."), so a sentence ending in one never ends in two. Icelandic and Norwegian write a
+weekday in lower case inside a sentence: where one starts a line, the template capitalises it
+(`|capfirst`).
+
+A datetime is shown in the time zone given (a store's: `zone=store.zone` or a zone's name), or else in
+the current one (a template's {% timezone %}); dates and times of day are shown as they are.
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import formats, timezone, translation
+
+# The shop's own formats (not Django's), looked up in the same modules; these where a language has none.
+DEFAULT_FORMATS = {
+    "WEEKDAY_DATE_FORMAT": "l j F",
+    "WEEKDAY_DATETIME_FORMAT": "l j F, H:i",
+    "LOWERCASE_WEEKDAYS": False,
+}
+
+
+def _shop_format(name: str):
+    for module in formats.get_format_modules(translation.get_language()):
+        if hasattr(module, name):
+            return getattr(module, name)
+    return DEFAULT_FORMATS[name]
+
+
+def _local(value, zone):
+    """An aware datetime in `zone` (or the current time zone); anything else as it is. A datetime
+    a template already put in a zone of its own ({{ at|timezone:store.time_zone }}) stays in it."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        if zone is None and not getattr(value, "convert_to_local_time", True):
+            return value
+        if isinstance(zone, str):
+            zone = ZoneInfo(zone)
+        return timezone.localtime(value, zone)
+    return value
+
+
+def _format(value, format_name: str, zone) -> str:
+    if value in (None, ""):
+        return ""
+    return formats.date_format(_local(value, zone), format_name)
+
+
+def format_date(value, *, zone: datetime.tzinfo | str | None = None) -> str:
+    """30 November 2026 / 30. nóvember 2026"""
+    return _format(value, "DATE_FORMAT", zone)
+
+
+def format_time(value, *, zone: datetime.tzinfo | str | None = None) -> str:
+    """11:54 (of a datetime or a time of day)"""
+    if value in (None, ""):
+        return ""
+    return formats.time_format(_local(value, zone), "TIME_FORMAT")
+
+
+def format_datetime(value, *, zone: datetime.tzinfo | str | None = None) -> str:
+    """30 November 2026, 11:54 / 30. nóvember 2026 kl. 11:54"""
+    return _format(value, "DATETIME_FORMAT", zone)
+
+
+def _weekday(value, format_name: str, zone) -> str:
+    if value in (None, ""):
+        return ""
+    text = formats.date_format(_local(value, zone), _shop_format(format_name))
+    if _shop_format("LOWERCASE_WEEKDAYS"):
+        text = text[:1].lower() + text[1:]
+    return text
+
+
+def format_weekday_date(value, *, zone: datetime.tzinfo | str | None = None) -> str:
+    """Monday 30 November / mánudagur 30. nóvember"""
+    return _weekday(value, "WEEKDAY_DATE_FORMAT", zone)
+
+
+def format_weekday_datetime(value, *, zone: datetime.tzinfo | str | None = None) -> str:
+    """Monday 30 November, 11:54 / mánudagur 30. nóvember kl. 11:54"""
+    return _weekday(value, "WEEKDAY_DATETIME_FORMAT", zone)
+
+
+def format_time_range(start, end, *, zone: datetime.tzinfo | str | None = None) -> str:
+    """11:30–12:00"""
+    return f"{format_time(start, zone=zone)}–{format_time(end, zone=zone)}"
