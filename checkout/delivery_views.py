@@ -7,12 +7,12 @@ Thin like the pickup checkout (views.py), whose cart token and signed page summa
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 
 from delivery.selectors import PostcodeProblem, delivery_options
 from delivery.services import DeliveryAddress
+from o2o_site.dates import format_time
 from orders.models import Order
 from orders.selectors import store_ids_holding
 from orders.services import AlreadyPlaced, Contact, OrderError
@@ -94,7 +94,7 @@ def delivery_checkout(request):
                 )
                 % {
                     "number": order.number,
-                    "time": formats.time_format(timezone.localtime(order.payment_hold_until, order.store.zone), "H:i"),
+                    "time": format_time(order.payment_hold_until, zone=order.store.zone),
                 },
             )
             return redirect("payment_page", token=payment.token)

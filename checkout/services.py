@@ -580,5 +580,5 @@ def _check_window_within_authorisation(ends_at, store, variant):
     if ends_at > latest:
         raise OrderError(
             _("Paying online, choose a delivery window by %(latest)s: the payment can be taken only until then.")
-            % {"latest": formats.date_format(timezone.localtime(latest, store.zone), "DATETIME_FORMAT")}
+            % {"latest": format_datetime(latest, zone=store.zone)}
         )

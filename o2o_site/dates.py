@@ -42,13 +42,15 @@ def _shop_format(name: str):
 def _local(value, zone):
     """An aware datetime in `zone` (or the current time zone); anything else as it is. A datetime
     a template already put in a zone of its own ({{ at|timezone:store.time_zone }}) stays in it."""
-    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
-        if zone is None and not getattr(value, "convert_to_local_time", True):
+    if not isinstance(value, datetime.datetime) or value.tzinfo is None:
+        return value
+    if zone is None:
+        if not getattr(value, "convert_to_local_time", True):
             return value
-        if isinstance(zone, str):
-            zone = ZoneInfo(zone)
-        return timezone.localtime(value, zone)
-    return value
+        zone = timezone.get_current_timezone()
+    elif isinstance(zone, str):
+        zone = ZoneInfo(zone)  # one instance per name (zoneinfo's cache)
+    return value if value.tzinfo is zone else value.astimezone(zone)
 
 
 def _format(value, format_name: str, zone) -> str:
@@ -66,7 +68,12 @@ def format_time(value, *, zone: datetime.tzinfo | str | None = None) -> str:
     """11:54 (of a datetime or a time of day)"""
     if value in (None, ""):
         return ""
-    return formats.time_format(_local(value, zone), "TIME_FORMAT")
+    value, time_format = _local(value, zone), formats.get_format("TIME_FORMAT")
+    if time_format == "H:i":
+        # Every shop language's: the same text, written ten times faster than by Django's
+        # formatter (the checkout's time pickers list hundreds of times).
+        return f"{value:%H:%M}"
+    return formats.time_format(value, time_format)
 
 
 def format_datetime(value, *, zone: datetime.tzinfo | str | None = None) -> str:

@@ -5,9 +5,11 @@ import datetime
 from collections.abc import Iterable
 
 from django import forms
-from django.utils import dateformat
-from django.utils.translation import gettext, ngettext
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from o2o_site.dates import format_time_range, format_weekday_date
 
 from .curbside import MAX_ETA_MINUTES
 from .models import Pickup
@@ -19,13 +21,13 @@ def pickup_time_choices(slots: Iterable[Slot], *, zone: datetime.tzinfo) -> list
     store's time zone, each slot's value its key and its label "10:00–10:30", with the places
     left when few are."""
     groups: list[tuple[str, list[tuple[str, str]]]] = []
-    day, day_format = None, gettext("l j F")
+    day = None
     for slot in slots:
         starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
         if starts.date() != day:
             day = starts.date()
-            groups.append((dateformat.format(starts, day_format), []))
-        label = f"{starts:%H:%M}–{ends:%H:%M}"
+            groups.append((capfirst(format_weekday_date(starts, zone=zone)), []))
+        label = format_time_range(starts, ends, zone=zone)
         if slot.remaining <= FEW_PLACES_LEFT:
             places = ngettext("%(counter)s place left", "%(counter)s places left", slot.remaining)
             label = f"{label} ({places % {'counter': slot.remaining}})"

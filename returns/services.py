@@ -33,12 +33,13 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.services import signed_in
 from checkout.handover import PROVIDER_ERRORS
+from o2o_site.dates import format_date
 from o2o_site.money import format_money
 from orders.models import NotificationKind, Order, OrderActivity, OrderLine
 from orders.notifications.outbox import notify
@@ -195,7 +196,7 @@ def _window_refusal(order: Order, now: datetime.datetime) -> str | None:
     if not window.open_on(today):
         return _("The return period of order %(number)s ended on %(date)s.") % {
             "number": order.number,
-            "date": formats.date_format(window.last_day, "DATE_FORMAT"),
+            "date": format_date(window.last_day),
         }
     return None
 
