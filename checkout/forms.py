@@ -38,7 +38,9 @@ class CartLineForm(forms.Form):
     """Add units of a product to the cart (or, with replace=True, set its quantity; 0 removes it).
 
     Checks that the product is sold and that the cart would not hold more than is available at
-    the shopper's store, or at the best pickup store when they have not chosen one.
+    the shopper's store, or at the best pickup store when they have not chosen one. With
+    `pickup_store` ("Pick up at Smáralind" on a product sold out at my store), at that store, which
+    the view then makes the shopper's store.
     """
 
     product_id = forms.IntegerField(
@@ -54,6 +56,12 @@ class CartLineForm(forms.Form):
     )
     quantity = forms.IntegerField(
         label=_("Quantity"), min_value=1, max_value=MAX_UNITS_PER_LINE, initial=1, error_messages=QUANTITY_ERRORS
+    )
+    pickup_store = forms.ModelChoiceField(
+        queryset=Store.objects.offering_pickup(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That store no longer hands over orders. Choose another store.")},
     )
 
     def __init__(self, *args, cart, store=None, replace=False, **kwargs):
@@ -72,6 +80,10 @@ class CartLineForm(forms.Form):
             return cleaned
         if self.replace and quantity == 0:
             return cleaned  # removing a line needs no checks, even for a product no longer sold
+        if "pickup_store" in self.errors:
+            return cleaned  # the store asked for cannot hand it over: nothing to check against
+        if cleaned.get("pickup_store") is not None:
+            self.store = cleaned["pickup_store"]
         self.product = Product.objects.for_sale().filter(pk=product_id).first()
         if self.product is None:
             raise forms.ValidationError(gettext("Sorry, this product is no longer sold."), code="not_sold")

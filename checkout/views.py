@@ -42,6 +42,7 @@ from pickup.selectors import pickup_of, with_pickups
 from pickup.services import set_collector
 from pickup.slots import available_slots_by_store
 from stores.selectors import my_store
+from stores.services import choose_my_store
 
 from .cart import Cart
 from .forms import CartLineForm, CheckoutForm, CollectorForm, PickupTimesForm, ShownCheckout
@@ -130,10 +131,17 @@ def cart_add(request):
         return redirect(_next_url(request, reverse("checkout:cart")))
     product, quantity = form.product, form.cleaned_data["quantity"]
     cart.set(product.pk, cart.quantity_of(product.pk) + quantity)
-    messages.success(
-        request,
-        gettext("Added %(quantity)s × %(product)s to your cart.") % {"quantity": quantity, "product": product.name},
-    )
+    names = {"quantity": quantity, "product": product.name}
+    if (pickup_store := form.cleaned_data.get("pickup_store")) is not None:
+        # "Pick up at Smáralind": the cart is checked against that store from now on.
+        choose_my_store(request=request, store=pickup_store)
+        messages.success(
+            request,
+            gettext("Added %(quantity)s × %(product)s to your cart, to pick up at %(store)s, now your store.")
+            % {**names, "store": pickup_store.name},
+        )
+    else:
+        messages.success(request, gettext("Added %(quantity)s × %(product)s to your cart.") % names)
     return redirect(_next_url(request, reverse("checkout:cart")))
 
 

@@ -26,9 +26,10 @@ def stores_able_to_supply(
 ) -> QuerySet[Store]:
     """Active stores offering pickup that hold enough units of EVERY line ({product_id: units}).
 
-    With `near` (the shopper's store): that store first, then the others nearest to it; else by
-    city and name. `limit` keeps the first so many. One query for the stores (the stock check is
-    a subquery) and one for their opening hours, however many stores or lines there are.
+    With `near` (the shopper's store): that store first, then the others of its country nearest
+    to it (a store abroad is not near); else every country's, by city and name. `limit` keeps the
+    first so many. One query for the stores (the stock check is a subquery) and one for their
+    opening hours, however many stores or lines there are.
     """
     if not quantities:
         return Store.objects.none()
@@ -49,7 +50,9 @@ def stores_able_to_supply(
         .prefetch_related("opening_hours")
     )
     if near is not None:
-        stores = stores.annotate(mine=Case(When(pk=near.pk, then=0), default=1), nearness=_nearness_to(near))
+        stores = stores.filter(country=near.country).annotate(
+            mine=Case(When(pk=near.pk, then=0), default=1), nearness=_nearness_to(near)
+        )
         stores = stores.order_by("mine", "nearness", "city", "name", "pk")
     return stores[:limit] if limit is not None else stores
 

@@ -22,12 +22,20 @@ from catalog.selectors import (
 )
 from o2o_site.cache import stamps
 from o2o_site.cache.pages import SharedPage, shared_page
-from stores.selectors import cached_product_availability, my_store, only_available_at, with_units_at
+from stores.selectors import (
+    cached_product_availability,
+    my_store,
+    nearest_that_have_it,
+    only_available_at,
+    with_units_at,
+)
 
 from .catalog_forms import VariantFilterForm
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
 OTHER_STORES_SHOWN = 10
+# Sold out at my store: that many of the nearest stores that have it, each with "Pick up at".
+PICKUP_ELSEWHERE_SHOWN = 3
 SEARCH_MAX_LENGTH = 200
 
 
@@ -158,6 +166,8 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
         return [row for row in availability() if not row.is_my_store]
 
     at_my_store = next((row for row in availability() if row.is_my_store), None) if store is not None else None
+    # My store can supply it only when it has a unit and hands orders over.
+    my_store_supplies = at_my_store is not None and at_my_store.in_stock and at_my_store.store.offers_pickup
     prices = {variant.price for variant in variants}
     return render(
         request,
@@ -173,10 +183,15 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
             "choose_first": choose_first,
             "unknown_variant": bool(variants) and chosen is None and "variant" in request.GET,
             "price_from": min(prices) if len(prices) > 1 and chosen is None else None,
-            "can_add": not choose_first and (at_my_store is None or at_my_store.in_stock),
+            "can_add": not choose_first and (at_my_store is None or my_store_supplies),
             "breadcrumb": category_tree(page_stamps.catalog).ancestors(product.category),
             "store": store,
             "at_my_store": at_my_store,
+            "pickup_elsewhere": (
+                nearest_that_have_it(other_stores(), limit=PICKUP_ELSEWHERE_SHOWN)
+                if at_my_store is not None and not my_store_supplies
+                else None
+            ),
             # A chain has hundreds of stores: the nearest to mine (else the first by city and
             # name), and how many more there are.
             "elsewhere": SimpleLazyObject(lambda: other_stores()[:OTHER_STORES_SHOWN]),

@@ -2,11 +2,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from stores.models import Store
-from stores.selectors import locate_postcode
+from stores.selectors import country_near, locate_postcode
 
 
 class NearestStoresForm(forms.Form):
-    """Where the shopper is: a postcode from our table, or coordinates from the browser (locate.js)."""
+    """Where the shopper is: a postcode from our table, or coordinates from the browser (locate.js).
+
+    "Nearest" keeps to the shopper's country (`country`: the postcode's, or for coordinates the
+    nearest store's) unless they tick `everywhere`: a shopper in Reykjavík is not near Oslo.
+    """
 
     postcode = forms.CharField(label=_("Postcode"), max_length=16, required=False)
     lat = forms.DecimalField(
@@ -16,7 +20,10 @@ class NearestStoresForm(forms.Form):
         min_value=-180, max_value=180, max_digits=12, decimal_places=8, required=False, widget=forms.HiddenInput
     )
 
+    everywhere = forms.BooleanField(label=_("Include stores in other countries"), required=False)
+
     FIELDS = ("postcode", "lat", "lon")
+    country = None
 
     def clean(self):
         cleaned = super().clean()
@@ -37,9 +44,11 @@ class NearestStoresForm(forms.Form):
                 return cleaned
             self.location = (place.latitude, place.longitude)
             self.location_label = f"{place.postcode} {place.place_name}".strip()
+            self.country = place.country
         elif lat is not None and lon is not None:
             self.location = (lat, lon)
             self.location_label = _("your location")
+            self.country = country_near(latitude=lat, longitude=lon)
         elif "lat" in self.errors or "lon" in self.errors:
             raise forms.ValidationError(_("Your browser sent a location we could not read. Try a postcode."))
         else:

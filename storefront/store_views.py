@@ -9,18 +9,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.services import set_preferred_store
 from o2o_site.cache.pages import SharedPage, shared_page
 from pickup.models import PickupSettings
+from stores.models import Country
 from stores.opening import opening_status, specials_by_date
 from stores.selectors import (
-    MY_STORE_SESSION_KEY,
     my_store,
     store_directory,
     store_listings,
     store_with_hours,
     weekly_hours,
 )
+from stores.services import choose_my_store
 
 from .store_forms import ChooseStoreForm, NearestStoresForm
 
@@ -34,17 +34,24 @@ def store_list(request):
     # Any of the fields present, even empty, means the shopper submitted the form.
     wants_nearest = any(name in request.GET for name in NearestStoresForm.FIELDS)
     form = NearestStoresForm(request.GET if wants_nearest else None)
-    location_label = None
+    location_label = only_in = None
     directory = store_directory()
     if form.is_bound and form.is_valid():
         latitude, longitude = form.location
         location_label = form.location_label
+        country = None if form.cleaned_data["everywhere"] else form.country
         listings = store_listings(
-            latitude=latitude, longitude=longitude, limit=NEAREST_STORES_SHOWN, directory=directory
+            latitude=latitude, longitude=longitude, limit=NEAREST_STORES_SHOWN, country=country, directory=directory
         )
+        if country is not None:
+            only_in = Country(country).label if country in Country.values else country
     else:
         listings = store_listings(directory=directory)
-    context = {"form": form, "listings": listings, "location_label": location_label}
+    context = {"form": form, "listings": listings, "location_label": location_label, "only_in": only_in}
+    if only_in is not None:
+        everywhere = request.GET.copy()
+        everywhere["everywhere"] = "on"
+        context["everywhere_query"] = everywhere.urlencode()
     if form.errors:
         return render(request, "stores/store_list.html", context)
     # The stores are found afresh for every request; the page showing them is rendered once
@@ -94,9 +101,7 @@ def choose_store(request):
     if not form.is_valid():
         return render(request, "stores/choose_store_invalid.html", {"form": form}, status=400)
     store = form.cleaned_data["store_id"]
-    request.session[MY_STORE_SESSION_KEY] = store.pk
-    if request.user.is_authenticated:
-        set_preferred_store(user=request.user, store=store)
+    choose_my_store(request=request, store=store)
     messages.success(request, _("%(store)s is now your store.") % {"store": store.name})
     return redirect(_safe_next(request, form.cleaned_data["next"], default=store.get_absolute_url()))
 

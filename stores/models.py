@@ -43,6 +43,14 @@ def validate_store_slug_is_free(value):
         )
 
 
+class Country(models.TextChoices):
+    """The countries the shop has stores in (ISO 3166 codes): each has its VAT rates
+    (settings.VAT_RATES), postcode format (stores.postcodes) and seller on receipts."""
+
+    ICELAND = "IS", _("Iceland")
+    NORWAY = "NO", _("Norway")
+
+
 class StoreQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -66,7 +74,7 @@ class Store(models.Model):
     address = models.CharField(_("street address"), max_length=200)
     postcode = models.CharField(_("postcode"), max_length=16)
     city = models.CharField(_("city"), max_length=100)
-    country = models.CharField(_("country code"), max_length=2, help_text=_("ISO 3166 code, e.g. IS or NO."))
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
     time_zone = models.CharField(

@@ -16,6 +16,7 @@ from catalog.models import Product
 from o2o_site.cache import stamps
 
 from .models import OpeningHours, PostcodeLocation, SpecialOpeningHours, StockLevel, Store
+from .opening import hours_on
 
 MY_STORE_SESSION_KEY = "my_store_id"
 EARTH_RADIUS_KM = 6371.0
@@ -44,9 +45,11 @@ def nearest_stores(
     latitude: float | Decimal,
     longitude: float | Decimal,
     limit: int | None = 10,
+    country: str | None = None,
     directory: "StoreDirectory | None" = None,
 ) -> list[StoreDistance]:
-    """The `limit` stores nearest to a point, exactly, without looking at every store.
+    """The `limit` stores nearest to a point, exactly, without looking at every store; with
+    `country` (an ISO code), only that country's stores.
 
     A bounding box around the point (a range of the directory's stores sorted by latitude, then
     longitude) picks the candidates; haversine ranks them. The box holds the whole circle of its
@@ -62,6 +65,8 @@ def nearest_stores(
         candidates = (
             directory.everywhere() if whole_earth else directory.in_box(*_bounding_box(latitude, longitude, radius))
         )
+        if country is not None:
+            candidates = [entry for entry in candidates if entry[3].country == country]
         ranked = sorted(
             (distance_km(latitude, longitude, store_latitude, store_longitude), pk, store)
             for store_latitude, store_longitude, pk, store in candidates
@@ -73,6 +78,15 @@ def nearest_stores(
         # Grow the circle to about the area that should hold enough stores at the density seen.
         radius *= min(4.0, max(1.5, 1.3 * math.sqrt(limit / max(len(within), 1))))
     return [StoreDistance(store, distance) for distance, _pk, store in chosen]
+
+
+def country_near(
+    *, latitude: float | Decimal, longitude: float | Decimal, directory: "StoreDirectory | None" = None
+) -> str | None:
+    """The country of the store nearest to a point (None without stores): where a shopper the
+    browser located shops, as far as the shop can tell without a map of borders."""
+    found = nearest_stores(latitude=latitude, longitude=longitude, limit=1, directory=directory)
+    return found[0].store.country if found else None
 
 
 def _bounding_box(latitude, longitude, radius_km):
@@ -112,19 +126,17 @@ class StoreDirectory:
     seeding) and at most DIRECTORY_SECONDS old.
     """
 
-    def __init__(self, stores, hours, *, stamp=None):
-        """`hours`: (store id, weekday, date, opens, closes) rows; a row with a date is a special
-        date's (opens None: closed all day), one with a weekday the week's."""
+    def __init__(self, stores, weekly, specials, *, stamp=None):
+        """`weekly`: the stores' OpeningHours; `specials`: their SpecialOpeningHours around today."""
         self.stamp, self.built_at = stamp, time.monotonic()
         self._by_latitude = sorted((float(store.latitude), float(store.longitude), store.pk, store) for store in stores)
         self._latitudes = [entry[0] for entry in self._by_latitude]
         self.by_city_and_name = sorted(stores, key=lambda store: (store.city, store.name, store.pk))
-        self._hours, self._special = {}, {}
-        for store_id, weekday, date, opens, closes in hours:
-            if date is None:
-                self._hours.setdefault(store_id, []).append((weekday, opens, closes))
-            else:
-                self._special[store_id, date] = (opens, closes)
+        self._weekly, self._specials = {}, {}
+        for interval in weekly:
+            self._weekly.setdefault(interval.store_id, []).append(interval)
+        for special in specials:
+            self._specials.setdefault(special.store_id, {})[special.date] = special
         self._zones = {store.pk: store.zone for store in stores}
 
     def everywhere(self):
@@ -141,21 +153,17 @@ class StoreDirectory:
         return [entry for entry in entries if any(west <= entry[1] <= east for west, east in longitude_ranges)]
 
     def open_ids(self, store_ids, now) -> set[int]:
-        """Those of `store_ids` open at `now`, each judged in its own time zone: by a special date's
-        hours on that date (a holiday, stock-taking), else by the week's (stores.opening.hours_on)."""
+        """Those of `store_ids` open at `now`, each judged in its own time zone by the one rule of
+        stores.opening: a special date's hours on that date (a holiday, stock-taking), else the week's."""
         found = set()
         for store_id in store_ids:
             zone = self._zones.get(store_id)
             if zone is None:
                 continue
             local = now.astimezone(zone)
-            weekday, at = local.weekday(), local.time()
-            special = self._special.get((store_id, local.date())) if self._special else None
-            if special is not None:
-                opens, closes = special
-                if opens is not None and opens <= at < closes:
-                    found.add(store_id)
-            elif any(day == weekday and opens <= at < closes for day, opens, closes in self._hours.get(store_id, ())):
+            at = local.time()
+            intervals = hours_on(local.date(), self._weekly.get(store_id, ()), self._specials.get(store_id, {}))
+            if any(opens <= at < closes for opens, closes in intervals):
                 found.add(store_id)
         return found
 
@@ -166,24 +174,25 @@ def store_directory() -> StoreDirectory:
     directory = _directory["directory"]
     if _directory["stamp"] != stamp or time.monotonic() - directory.built_at > DIRECTORY_SECONDS:
         stores = list(Store.objects.active())
-        directory = StoreDirectory(stores, _directory_hours(), stamp=stamp)
+        directory = StoreDirectory(stores, *_directory_hours(), stamp=stamp)
         _directory.update(stamp=stamp, directory=directory)
     return directory
 
 
 def _directory_hours():
-    """(store id, weekday, date, opens, closes): the week's hours of every active store (no date),
-    then the special dates around today (no weekday), so "open now" knows a holiday."""
-    week = OpeningHours.objects.filter(store__is_active=True).values_list("store_id", "weekday", "opens", "closes")
+    """(the week's hours of every active store, their special dates around today), so "open now"
+    knows a holiday."""
+    fields = ("store", "opens", "closes")
+    week = OpeningHours.objects.filter(store__is_active=True).order_by().only("weekday", *fields)
     # A day either side of today in UTC covers every store's own today while the directory lives.
     today = timezone.now().date()
     around_today = (today - datetime.timedelta(days=1), today + datetime.timedelta(days=2))
-    specials = SpecialOpeningHours.objects.filter(store__is_active=True, date__range=around_today).values_list(
-        "store_id", "date", "opens", "closes"
+    specials = (
+        SpecialOpeningHours.objects.filter(store__is_active=True, date__range=around_today)
+        .order_by()
+        .only("date", *fields)
     )
-    return [(store_id, weekday, None, opens, closes) for store_id, weekday, opens, closes in week] + [
-        (store_id, None, date, opens, closes) for store_id, date, opens, closes in specials
-    ]
+    return list(week), list(specials)
 
 
 def locate_postcode(postcode: str | None, country: str | None = None) -> PostcodeLocation | None:
@@ -224,15 +233,18 @@ def store_listings(
     latitude: float | Decimal | None = None,
     longitude: float | Decimal | None = None,
     limit: int | None = None,
+    country: str | None = None,
     now: datetime.datetime | None = None,
     directory: StoreDirectory | None = None,
 ) -> list[StoreListing]:
-    """Active stores with "open now": nearest first when a location is given, else by city and
-    name. No query: from the store directory."""
+    """Active stores with "open now": nearest first when a location is given (with `country`,
+    that country's only), else by city and name. No query: from the store directory."""
     now = now or timezone.now()
     directory = directory or store_directory()
     if latitude is not None and longitude is not None:
-        ranked = nearest_stores(latitude=latitude, longitude=longitude, limit=limit, directory=directory)
+        ranked = nearest_stores(
+            latitude=latitude, longitude=longitude, limit=limit, country=country, directory=directory
+        )
         open_now = directory.open_ids([item.store.pk for item in ranked], now)
         return [
             StoreListing(store=item.store, is_open=item.store.pk in open_now, distance_km=item.distance_km)
@@ -307,8 +319,8 @@ class StoreAvailability:
 def product_availability(
     *, product: Product, my_store: Store | None = None, now: datetime.datetime | None = None
 ) -> list[StoreAvailability]:
-    """The product's availability in every active store, "my store" first, then the others
-    nearest to my store (or by city and name when no store is chosen).
+    """The product's availability in every active store, "my store" first, then the others of its
+    country nearest to it (or every store by city and name when no store is chosen).
 
     One query whatever the number of stores: the product's stock rows, by the (product, store)
     index; the stores and "open now" come from the store directory.
@@ -354,7 +366,9 @@ def _availability_rows(*, units, now):
 
 
 def _arranged(rows, my_store):
-    """Fresh rows for this shopper: my store marked and first, the others by distance from it."""
+    """Fresh rows for this shopper: my store marked and first, then the other stores of my store's
+    country by distance from it. A store abroad is never "near": the shopper picks up in the
+    country they shop in (and a border can be 1,700 km of sea away)."""
     if my_store is None:
         return [replace(row) for row in rows]
     arranged = [
@@ -364,10 +378,19 @@ def _arranged(rows, my_store):
             distance_km=distance_km(my_store.latitude, my_store.longitude, row.store.latitude, row.store.longitude),
         )
         for row in rows
+        if row.store.country == my_store.country
     ]
     # Stable sort: ties in distance keep the city/name order from the database.
     arranged.sort(key=lambda row: (not row.is_my_store, row.distance_km))
     return arranged
+
+
+def nearest_that_have_it(rows: Iterable[StoreAvailability], *, limit: int) -> list[StoreAvailability]:
+    """Of a product's availability arranged for my store (product_availability), the `limit`
+    other stores nearest to mine that have a unit to sell and hand orders over: where a shopper
+    whose store has sold out can pick it up instead."""
+    found = [row for row in rows if not row.is_my_store and row.in_stock and row.store.offers_pickup]
+    return found[:limit]
 
 
 def only_available_at(products: QuerySet[Product], *, store: Store) -> QuerySet[Product]:

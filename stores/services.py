@@ -13,16 +13,19 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.services import set_preferred_store
 from catalog.models import Product
 from o2o_site.cache import stamps
 from o2o_site.csv_import import write_in_batches
 
 from .models import StockLevel, Store
+from .selectors import MY_STORE_SESSION_KEY
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,15 @@ class InsufficientStock(Exception):
 
 class StockError(Exception):
     pass
+
+
+def choose_my_store(*, request: HttpRequest, store: Store) -> None:
+    """Make `store` the shopper's store: in their session, and on their account when signed in
+    (stores.selectors.my_store reads it back, this request included)."""
+    request.session[MY_STORE_SESSION_KEY] = store.pk
+    if request.user.is_authenticated:
+        set_preferred_store(user=request.user, store=store)
+    request._my_store = store
 
 
 def _stock_changed(*, store, product_ids) -> None:

@@ -87,26 +87,36 @@ def test_open_now_is_judged_in_each_stores_own_time_zone(client, monday_0930_utc
 def test_nearest_stores_by_postcode_are_sorted_by_distance_and_show_it_in_km(client):
     # given: the shopper lives in 101 Reykjavík
     home = PostcodeLocationFactory(postcode="101", latitude=Decimal("64.1466"), longitude=Decimal("-21.9426"))
-    oslo = StoreFactory(name="Karl Johan", city="Oslo", latitude=Decimal("59.9127"), longitude=Decimal("10.7461"))
+    oslo = StoreFactory(
+        name="Karl Johan", city="Oslo", country="NO", latitude=Decimal("59.9127"), longitude=Decimal("10.7461")
+    )
     kringlan = StoreFactory(name="Kringlan", latitude=Decimal("64.1300"), longitude=Decimal("-21.8950"))
     laugavegur = StoreFactory(name="Laugavegur", latitude=Decimal("64.1458"), longitude=Decimal("-21.9290"))
 
-    # when
+    # when: the shopper asks for the stores near them, then for every country's
     response = client.get(LIST_URL, {"postcode": "101"})
+    everywhere = client.get(LIST_URL, {"postcode": "101", "everywhere": "on"})
 
-    # then
+    # then: Iceland's stores, nearest first; Oslo, 1,700 km away, only when asked for
     html = response.content.decode()
-    assert store_names(response) == ["Laugavegur", "Kringlan", "Karl Johan"]
+    assert store_names(response) == ["Laugavegur", "Kringlan"]
     expected = [
-        distance_km(home.latitude, home.longitude, store.latitude, store.longitude)
-        for store in (laugavegur, kringlan, oslo)
+        distance_km(home.latitude, home.longitude, store.latitude, store.longitude) for store in (laugavegur, kringlan)
     ]
     assert [item.distance_km for item in response.context["listings"]] == pytest.approx(expected)
     assert "0.7 km" in html
     assert "3.0 km" in html
-    assert "1,746.8 km" in html
+    assert "Karl Johan" not in html
+    assert "Stores in Iceland only." in html
+    assert 'href="?postcode=101&amp;everywhere=on"' in html
     assert "Stores nearest to 101 Reykjavík" in html
     assert 'value="101"' in html
+    assert store_names(everywhere) == ["Laugavegur", "Kringlan", "Karl Johan"]
+    assert "1,746.8 km" in everywhere.content.decode()
+    assert 'data-testid="only-in-country"' not in everywhere.content.decode()
+    assert everywhere.context["listings"][2].distance_km == pytest.approx(
+        distance_km(home.latitude, home.longitude, oslo.latitude, oslo.longitude)
+    )
 
 
 def test_a_postcode_with_a_space_is_still_found(client):
@@ -145,16 +155,20 @@ def test_an_unknown_postcode_is_a_clear_error_that_keeps_what_was_typed(client):
 def test_the_browsers_location_finds_the_nearest_stores(client):
     # given: the shopper stands in Oslo
     StoreFactory(name="Laugavegur", latitude=Decimal("64.1458"), longitude=Decimal("-21.9290"))
-    StoreFactory(name="Karl Johan", latitude=Decimal("59.9127"), longitude=Decimal("10.7461"))
+    StoreFactory(name="Karl Johan", country="NO", latitude=Decimal("59.9127"), longitude=Decimal("10.7461"))
+    StoreFactory(name="Bergen", country="NO", latitude=Decimal("60.3913"), longitude=Decimal("5.3221"))
 
     # when
     response = client.get(LIST_URL, {"lat": "59.9139", "lon": "10.7522"})
+    everywhere = client.get(LIST_URL, {"lat": "59.9139", "lon": "10.7522", "everywhere": "on"})
 
-    # then
+    # then: the country of the nearest store is the shopper's
     html = response.content.decode()
-    assert store_names(response) == ["Karl Johan", "Laugavegur"]
+    assert store_names(response) == ["Karl Johan", "Bergen"]
     assert "0.4 km" in html
     assert "Stores nearest to your location" in html
+    assert "Stores in Norway only." in html
+    assert store_names(everywhere) == ["Karl Johan", "Bergen", "Laugavegur"]
 
 
 @pytest.mark.parametrize(
