@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from checkout import handover
+from delivery.models import Delivery
 from o2o_site.money import format_money
 from o2o_site.vat import format_rate
 from orders import services as order_services
@@ -229,6 +230,9 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
                 pickup_slot_end=_of_pickup("slot_end"),
                 pickup_method=_of_pickup("fulfilment__method"),
                 pickup_collector_name=_of_pickup("collector_name"),
+                delivery_window_start=Subquery(
+                    Delivery.objects.filter(fulfilment__order=OuterRef("pk")).order_by("pk").values("window_start")[:1]
+                ),
             )
         )
 
@@ -407,8 +411,10 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         """The buttons for the order's next step on its page: only those the transition table
         allows from its status (Order.can_move_to). Each posts to its own view below, which
         checks again under the order's lock (the services)."""
+        delivered_at_door = getattr(order, "delivery_window_start", None) is not None
         steps = {
-            "can_mark_ready": order.can_move_to(OrderStatus.READY_FOR_PICKUP),
+            # A delivery is packed and sent out from the driver's round, not made ready for pickup.
+            "can_mark_ready": not delivered_at_door and order.can_move_to(OrderStatus.READY_FOR_PICKUP),
             "can_cancel": order.can_move_to(OrderStatus.CANCELLED),
             "cancel_form": CancelOrderForm(auto_id="cancel_%s"),
         }
@@ -422,7 +428,12 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             )
             form.fields["code"].widget.attrs.pop("autofocus", None)  # the page is read first
             steps.update(hand_over_form=form, hand_over_locked=locked, settlement=settlement)
-        steps["has_next_step"] = steps["can_mark_ready"] or steps["can_cancel"] or collects
+        if delivered_at_door and order.status in (OrderStatus.PLACED, OrderStatus.OUT_FOR_DELIVERY):
+            day = order.delivery_window_start.astimezone(order.store.zone).date()
+            steps["delivery_round_url"] = self._round_url(order.store, day.isoformat())
+        steps["has_next_step"] = (
+            steps["can_mark_ready"] or steps["can_cancel"] or collects or "delivery_round_url" in steps
+        )
         return steps
 
     # Actions: each order goes through its own service call, so one order that cannot move

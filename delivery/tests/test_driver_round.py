@@ -157,3 +157,18 @@ def test_the_round_of_another_day_is_a_date_away_and_a_bad_date_is_today(world, 
     assert "Tomorrow 1" not in client.get(url).content.decode()
     assert "Tomorrow 1" in client.get(url, {"date": tomorrow.date().isoformat()}).content.decode()
     assert "Tomorrow 1" not in client.get(url, {"date": "2026-13-45"}).content.decode()
+
+
+def test_the_admin_order_page_of_a_delivery_points_to_the_round_not_to_mark_ready(world, client):
+    delivery = delivery_today(world, "101", "Bergstaðastræti 12")
+    order = delivery.fulfilment.order
+    client.force_login(StoreManagerFactory(username="gudrun", stores=[world["store"]]))
+    html = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert 'data-testid="mark-ready"' not in html
+    assert 'data-testid="delivery-round-link"' in html
+    day = delivery.window_start.astimezone(world["store"].zone).date().isoformat()
+    assert f"round/?store=laugavegur&amp;date={day}" in html
+    # and marking it ready anyway (an old tab, a script) is refused, the order unchanged
+    client.post(reverse("admin:orders_order_mark_ready", args=[order.pk]))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED
