@@ -100,6 +100,11 @@ class VariantAttributeAdmin(CatalogChangesMixin, TranslationAdmin):
     prepopulated_fields = {"slug": ("name",)}
     inlines = (VariantAttributeValueInline,)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # "M" renamed "Medium": the variants' names ("Lopapeysa — Medium") follow.
+        services.refresh_variants_with(attribute=form.instance)
+
 
 class VariantForm(forms.ModelForm):
     """A variant as its product's page edits it: its own SKU, attribute values, price (blank: the

@@ -18,7 +18,7 @@ from PIL import Image
 from o2o_site.cache import stamps
 
 from .images import stored_name, validate_product_image
-from .models import Product, ProductImage, VariantAttributeValue
+from .models import Product, ProductImage, VariantAttribute, VariantAttributeValue
 
 THUMBNAIL_SIZE = (400, 400)
 
@@ -204,6 +204,13 @@ def refresh_variants(*, parent: Product) -> int:
             Product.objects.bulk_update(changed, [*fields, "name"])
         catalog_changed()
     return len(changed)
+
+
+def refresh_variants_with(*, attribute: VariantAttribute) -> int:
+    """After `attribute` or its values were renamed: the names of the variants with its values
+    follow. Returns how many variants changed."""
+    parents = Product.objects.filter(variants__attribute_values__attribute=attribute).distinct().order_by("pk")
+    return sum(refresh_variants(parent=parent) for parent in parents)
 
 
 @dataclass(frozen=True)

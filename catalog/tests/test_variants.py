@@ -405,3 +405,38 @@ def test_the_products_admin_page_costs_the_same_however_many_variants(
     with django_assert_num_queries(ADMIN_PRODUCT_PAGE_QUERIES):
         response = admin_client.get(url)
     assert response.content.decode().count('name="variants-') > size_count
+
+
+def test_renaming_a_size_in_the_admin_renames_the_variants_in_it(admin_client, sweater):
+    # given a medium sweater
+    (medium,) = sizes("M")
+    variant = services.create_variant(parent=sweater, sku="LOPI-M", values=[medium])
+    size = medium.attribute
+
+    # when the size M is renamed Medium (Icelandic: Miðlungs) on the attribute's admin page
+    response = admin_client.post(
+        reverse("admin:catalog_variantattribute_change", args=[size.pk]),
+        {
+            "name_en": "Size",
+            "name_is": "Stærð",
+            "name_nb": "Størrelse",
+            "slug": size.slug,
+            "position": "0",
+            "values-TOTAL_FORMS": "1",
+            "values-INITIAL_FORMS": "1",
+            "values-MIN_NUM_FORMS": "0",
+            "values-MAX_NUM_FORMS": "1000",
+            "values-0-id": str(medium.pk),
+            "values-0-attribute": str(size.pk),
+            "values-0-value_en": "Medium",
+            "values-0-value_is": "Miðlungs",
+            "values-0-value_nb": "",
+            "values-0-slug": "m",
+            "values-0-position": "0",
+        },
+    )
+
+    # then the variant's names follow
+    assert response.status_code == 302
+    variant.refresh_from_db()
+    assert (variant.name_en, variant.name_is) == ("Lopapeysa — Medium", "Lopapeysa — Miðlungs")
