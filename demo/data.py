@@ -7,7 +7,6 @@ so every run produces the same catalogue, SKUs and stock counts.
 
 import datetime
 import random
-import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import product as combinations
@@ -1203,9 +1202,3 @@ def stock_counts(*, store_slugs, skus, rng: random.Random | None = None) -> dict
             else:
                 counts[store_slug, sku] = rng.randint(3, 30)
     return counts
-
-
-def initials(name: str) -> str:
-    """Up to two letters for a product card: "Hekla lopapeysa wool sweater" → "HL"."""
-    words = re.findall(r"[^\W\d_]+", name)
-    return "".join(word[0] for word in words[:2]).upper()
