@@ -165,7 +165,12 @@ class Product(models.Model):
         ordering = ["name", "pk"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        indexes = [models.Index(fields=["is_active", "name"], name="product_active_name_idx")]
+        # The listing's orders (catalog.selectors.LISTING_ORDER): name, price both ways, newest.
+        indexes = [
+            models.Index(fields=["is_active", "name"], name="product_active_name_idx"),
+            models.Index(fields=["is_active", "price", "id"], name="product_active_price_idx"),
+            models.Index(fields=["is_active", "created_at", "id"], name="product_active_created_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_not_negative"),
             models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="product_not_a_variant_of_itself"),

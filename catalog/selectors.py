@@ -3,9 +3,12 @@ stays the same whether a page shows 10 products or 200."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
+from django.utils.translation import gettext_lazy as _
 
 from o2o_site.cache import stamps
 
@@ -98,10 +101,37 @@ def _first_image():
     )
 
 
-def product_listing(*, search: str = "", category_ids: list[int] | None = None) -> QuerySet[Product]:
-    """Active products for the list page, each with `first_images`: in name order, or, for a
-    search, the best found first (catalog/search.py). Variants are not listed: their product is,
-    once (ProductQuerySet.styles).
+class ListingSort(models.TextChoices):
+    """The orders a shopper can list products in (?sort=). Relevance needs a search."""
+
+    RELEVANCE = "relevance", _("Relevance")
+    PRICE_LOW_TO_HIGH = "price", _("Price, low to high")
+    PRICE_HIGH_TO_LOW = "-price", _("Price, high to low")
+    NEWEST = "newest", _("Newest")
+    NAME = "name", _("Name")
+
+
+# Each ends with the primary key, so pages never overlap where prices or dates tie.
+LISTING_ORDER = {
+    ListingSort.PRICE_LOW_TO_HIGH: ("price", "pk"),
+    ListingSort.PRICE_HIGH_TO_LOW: ("-price", "-pk"),
+    ListingSort.NEWEST: ("-created_at", "-pk"),
+    ListingSort.NAME: ("name", "pk"),
+}
+
+
+def product_listing(
+    *,
+    search: str = "",
+    category_ids: list[int] | None = None,
+    sort: ListingSort | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+) -> QuerySet[Product]:
+    """Active products for the list page, each with `first_images`, in the order `sort` says: by
+    default, or by relevance, the best found first for a search (catalog/search.py), else by
+    name. Variants are not listed: their product is, once (ProductQuerySet.styles), at its own
+    price.
 
     Stock is a higher layer's business: stores.selectors.only_available_at narrows this to what a
     store has, and stores.selectors.with_units_at reads the units for the page shown only.
@@ -109,9 +139,14 @@ def product_listing(*, search: str = "", category_ids: list[int] | None = None) 
     products = Product.objects.active().styles().search(search).prefetch_related(_first_image())
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
-    if search.strip():
-        return products.order_by("-search_rank", "name", "pk")
-    return products.order_by("name", "pk")
+    if min_price is not None:
+        products = products.filter(price__gte=min_price)
+    if max_price is not None:
+        products = products.filter(price__lte=max_price)
+    searching = bool(search.strip())
+    if sort in (None, ListingSort.RELEVANCE):
+        return products.order_by("-search_rank", "name", "pk") if searching else products.order_by("name", "pk")
+    return products.order_by(*LISTING_ORDER[sort])
 
 
 @dataclass(frozen=True)

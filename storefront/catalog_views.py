@@ -30,7 +30,7 @@ from stores.selectors import (
     with_units_at,
 )
 
-from .catalog_forms import VariantFilterForm
+from .catalog_forms import ListingForm, VariantFilterForm
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
 OTHER_STORES_SHOWN = 10
@@ -59,7 +59,14 @@ def _product_list_page(request, store, versions, extra_context):
             raise Http404(_("There is no such category."))
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     wants_available = request.GET.get("available") == "1"
-    products = product_listing(search=search, category_ids=tree.descendant_ids(category) if category else None)
+    listing = ListingForm(request.GET, searching=bool(search))
+    products = product_listing(
+        search=search,
+        category_ids=tree.descendant_ids(category) if category else None,
+        sort=listing.sort_order,
+        min_price=listing.price("min_price"),
+        max_price=listing.price("max_price"),
+    )
     variant_filter = VariantFilterForm(request.GET, choices=variant_attribute_choices(versions["catalog"]))
     if chosen_values := variant_filter.chosen_values():
         # Size M in stock at my store: a variant in size M that my store has, not any size.
@@ -93,6 +100,7 @@ def _product_list_page(request, store, versions, extra_context):
             "store": store,
             "wants_available": wants_available,
             "variant_filter": variant_filter,
+            "listing": listing,
             "filtering_available": wants_available and store is not None,
             "catalog_version": versions["catalog"],
             "stock_version": versions["store"],
