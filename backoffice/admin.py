@@ -44,7 +44,14 @@ from orders.models import (
 from orders.notifications import outbox
 from payment.history import payment_history
 from payment.selectors import authorisation_expiry_of, with_authorisation_expiring
-from payment.services import PaymentRefused, RefundRefused, refund_order, refundable_payment, refunded_by_line
+from payment.services import (
+    PaymentRefused,
+    RefundRefused,
+    refund_order,
+    refundable_payment,
+    refunded_by_line,
+    units_given_back_otherwise,
+)
 from pickup import services as pickup_services
 from pickup.admin import PickupSettingsInline
 from pickup.models import Pickup
@@ -805,11 +812,14 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             return RefundForm(data)
         taken = order_services.handed_over_by_line(order=order)
         refunded = refunded_by_line(order=order)
+        # Units a return took back as store credit or in an exchange (or whose refund is pending)
+        # were given back already: refund_order refuses them too.
+        given_back = units_given_back_otherwise(order=order)
         lines = [
-            (line, taken.get(line.pk, 0) - refunded.get(line.pk, 0))
+            (line, taken.get(line.pk, 0) - refunded.get(line.pk, 0) - given_back.get(line.pk, 0))
             for line in order.lines.all()
-            if taken.get(line.pk, 0) - refunded.get(line.pk, 0) > 0
         ]
+        lines = [(line, left) for line, left in lines if left > 0]
         return RefundForm(data, lines=lines, till=payment.is_till)
 
 

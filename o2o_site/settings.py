@@ -421,6 +421,11 @@ O2O_ORDER_PAGE_PANELS = ["returns.panels.order_returns_panel"]
 # Reconciliations `manage.py check_integrity` runs after its own (orders.integrity): the dotted path
 # of a callable taking the report and adding to its problems.
 O2O_INTEGRITY_CHECKS = ["returns.integrity.check_returns"]
+# Units of an order line given back other than by a refund on the payment (the dotted path of a
+# callable taking the order and `refund_for` and returning {order line id: units}): payment's
+# refunds (the admin's refund screen included) never refund them again. Checked at start-up
+# (payment.E010).
+O2O_UNITS_GIVEN_BACK_OTHERWISE = ["returns.policy.units_given_back_by_returns"]
 
 # Notifications (orders.notifications): the outbox relay, retries with backoff, lost workers.
 NOTIFICATION_RELAY_INTERVAL = env.float("NOTIFICATION_RELAY_INTERVAL", default=15)

@@ -3,6 +3,7 @@ payment.apps.PaymentConfig; tagged START_UP, so gunicorn refuses to start on an 
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning
+from django.utils.module_loading import import_string
 
 from o2o_site.checks import START_UP
 
@@ -90,4 +91,25 @@ def check_receipt_sellers(app_configs=None, **kwargs):
     return messages
 
 
-CHECKS = [(check_payment_providers, (Tags.security, START_UP)), (check_receipt_sellers, (START_UP,))]
+def check_units_given_back_otherwise(app_configs=None, **kwargs):
+    """Every path in O2O_UNITS_GIVEN_BACK_OTHERWISE imports to a callable: a refund must never
+    find out at the counter that it cannot tell which units were already given back."""
+    errors = []
+    for path in getattr(settings, "O2O_UNITS_GIVEN_BACK_OTHERWISE", []):
+        try:
+            found = import_string(path)
+        except ImportError as error:
+            found = None
+            reason = f"which does not import: {error}"
+        else:
+            reason = "which is not callable"
+        if not callable(found):
+            errors.append(Error(f"O2O_UNITS_GIVEN_BACK_OTHERWISE names {path!r}, {reason}.", id="payment.E004"))
+    return errors
+
+
+CHECKS = [
+    (check_payment_providers, (Tags.security, START_UP)),
+    (check_receipt_sellers, (START_UP,)),
+    (check_units_given_back_otherwise, (START_UP,)),
+]

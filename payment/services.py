@@ -21,10 +21,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.error import URLError
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from payments import PaymentError, RedirectNeeded
@@ -672,6 +674,19 @@ def refunded_by_line(*, order: Order, not_handed_over: bool = False) -> dict[int
     return dict(refunds.values("order_line").annotate(units=Sum("quantity")).values_list("order_line", "units"))
 
 
+def units_given_back_otherwise(*, order: Order, refund_for: str = "") -> dict[int, int]:
+    """Units of each order line the shopper got something back for other than a refund here: the
+    callables of O2O_UNITS_GIVEN_BACK_OTHERWISE (the returns app: units taken back as store credit or
+    in an exchange, or waiting for their return's refund). `refund_for` names what a refund is made
+    for (a return's code): its own units are not counted against it. Refunding these units again
+    would give the money back twice."""
+    given_back: dict[int, int] = {}
+    for path in settings.O2O_UNITS_GIVEN_BACK_OTHERWISE:
+        for line_pk, units in import_string(path)(order=order, refund_for=refund_for).items():
+            given_back[line_pk] = given_back.get(line_pk, 0) + units
+    return given_back
+
+
 def refundable_payment(*, order: Order) -> Payment | None:
     """The payment a refund of `order` gives money back from: the one with most money left to
     give back (an order is paid by one payment; a second one only after a failed capture, which
@@ -690,15 +705,18 @@ def refund_order(
     note: str = "",
     till_receipt_number: str = "",
     line_amounts: dict[int, Decimal] | None = None,
+    refund_for: str = "",
 ) -> Refund:
     """Give money back for `order`: for `lines` ({order line id: units}, their value from the
     order's unit prices, or `line_amounts` {order line id: money} where a line is worth less, as a
     return's share of an order-level discount; never more) or for an `amount`, never both; with a
     reason (RefundReason; "other" needs a note). Each line's refunded units never exceed the units
-    handed over, and the money never exceeds what was captured: the order's row is locked first, so two members of staff
-    refunding the same order at once are served one after the other and the second is measured
-    against what the first gave back (a database constraint stands behind it). A till payment is
-    refunded at the till: `till_receipt_number` is then the till's return receipt.
+    handed over less those given back otherwise (units_given_back_otherwise; `refund_for` names
+    what this refund is for), and the money never exceeds what was captured: the order's row is
+    locked first, so two members of staff refunding the same order at once are served one after
+    the other and the second is measured against what the first gave back (a database constraint
+    stands behind it). A till payment is refunded at the till: `till_receipt_number` is then the
+    till's return receipt.
 
     Raises RefundRefused (a message for staff) and lets a provider's error through; either way
     nothing is changed.
@@ -717,7 +735,11 @@ def refund_order(
         refund_lines = []
         if lines is not None:
             refund_lines = _refund_lines(
-                locked_order, {pk: units for pk, units in lines.items() if units}, reason, line_amounts or {}
+                locked_order,
+                {pk: units for pk, units in lines.items() if units},
+                reason,
+                line_amounts or {},
+                refund_for=refund_for,
             )
             amount = sum((line.amount for line in refund_lines), Decimal("0"))
         if amount is None or amount <= 0:
@@ -759,14 +781,16 @@ def refund_order(
 
 
 def _refund_lines(
-    order: Order, units: dict[int, int], reason: RefundReason, line_amounts: dict[int, Decimal]
+    order: Order, units: dict[int, int], reason: RefundReason, line_amounts: dict[int, Decimal], *, refund_for: str
 ) -> list[RefundLine]:
-    """The refund's lines, each checked: units handed over and not yet refunded, or, for units
-    refunded because they were not handed over (charged at checkout), those units."""
+    """The refund's lines, each checked: units handed over and neither refunded nor given back
+    otherwise (a return's store credit or exchange), or, for units refunded because they were not
+    handed over (charged at checkout), those units."""
     order_lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
     taken = handed_over_by_line(order=order)
     not_handed_over = reason == RefundReason.NOT_HANDED_OVER
     refunded = refunded_by_line(order=order, not_handed_over=not_handed_over)
+    given_back = {} if not_handed_over else units_given_back_otherwise(order=order, refund_for=refund_for)
     found = []
     for line_pk, count in sorted(units.items()):
         line = order_lines.get(line_pk)
@@ -775,7 +799,7 @@ def _refund_lines(
         if not_handed_over:
             left = line.quantity - taken.get(line_pk, 0) - refunded.get(line_pk, 0)
         else:
-            left = taken.get(line_pk, 0) - refunded.get(line_pk, 0)
+            left = taken.get(line_pk, 0) - refunded.get(line_pk, 0) - given_back.get(line_pk, 0)
         if not 0 < count <= left:
             raise RefundRefused(
                 gettext("%(product)s: %(left)s can be refunded, not %(asked)s.")

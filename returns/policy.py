@@ -78,6 +78,19 @@ def returnable_by_line(*, order: Order, exclude: Return | None = None, with_requ
     return {pk: units - returned.get(pk, 0) for pk, units in taken.items() if units - returned.get(pk, 0) > 0}
 
 
+def units_given_back_by_returns(*, order: Order, refund_for: str = "") -> dict[int, int]:
+    """Units of each order line taken back by a return but not refunded on the payment (store
+    credit, an exchange with nothing to refund, a refund still pending), except the return
+    `refund_for` (by code) whose refund is being made. Declared in O2O_UNITS_GIVEN_BACK_OTHERWISE:
+    payment's refunds (the admin's refund screen) never refund these units again."""
+    lines = ReturnLine.objects.filter(
+        order_return__order=order, order_return__status__in=RECEIVED_STATUSES, order_return__refund__isnull=True
+    )
+    if refund_for:
+        lines = lines.exclude(order_return__code=refund_for)
+    return dict(lines.values("order_line").annotate(units=Sum("quantity")).values_list("order_line", "units"))
+
+
 def order_discount(order: Order, lines: list[OrderLine]) -> Decimal:
     """An order-level discount: what the lines come to above the order's total (none today: the
     total is the lines' sum; a reward or voucher taken off the total makes it more)."""

@@ -300,9 +300,9 @@ def receive_return(
         refusal = _window_refusal(locked, now)
         if refusal and (_window_never_opened(locked) or not override_reason):
             raise ReturnRefused(refusal + " " + _("A manager may take it back anyway: give the reason."))
-        returnable = returnable_by_line(order=locked, exclude=requested, with_requests=False)
-        if resolution == Resolution.ORIGINAL_PAYMENT:
-            returnable = _less_refunded(locked, returnable)
+        # Units refunded on the admin's refund screen were paid back already: whatever the shopper
+        # wants now (a refund, store credit, an exchange), they give nothing again.
+        returnable = _less_refunded(locked, returnable_by_line(order=locked, exclude=requested, with_requests=False))
         checked = _checked_lines(locked, lines, returnable, received=True)
         order_lines = _lines_of(locked)
         amounts = {
@@ -467,6 +467,7 @@ def refund_return(*, order_return: Return, by: User | None = None) -> Return:
                         line_amounts={line.order_line_id: line.amount for line in lines},
                         note=_("Return %(code)s") % {"code": locked.code},
                         till_receipt_number=locked.till_receipt_number,
+                        refund_for=locked.code,
                     )
             except (RefundRefused, *PROVIDER_ERRORS) as error:
                 return _refund_failed(locked, error, by)
