@@ -418,7 +418,10 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         """The buttons for the order's next step on its page: only those the transition table
         allows from its status (Order.can_move_to). Each posts to its own view below, which
         checks again under the order's lock (the services)."""
-        delivered_at_door = getattr(order, "delivery_window_start", None) is not None
+        # Delivered to the door: a delivery, and not a failed one collected at the store since.
+        delivered_at_door = (
+            getattr(order, "delivery_window_start", None) is not None and getattr(order, "pickup_method", None) is None
+        )
         steps = {
             # A delivery is packed and sent out from the driver's round, not made ready for pickup.
             "can_mark_ready": not delivered_at_door and order.can_move_to(OrderStatus.READY_FOR_PICKUP),

@@ -22,12 +22,15 @@ from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from checkout import handover
+from checkout.services import collect_failed_delivery_at_store
 from delivery import services as delivery_services
 from delivery.models import Delivery, DeliveryState, FailureReason
-from delivery.selectors import delivery_round
+from delivery.selectors import PostcodeProblem, delivery_options, delivery_round
+from delivery.windows import parse_window_key
+from orders.services import OrderError
 from payment.services import PaymentRefused
 from stores.admin_scoping import managed_stores
 
@@ -44,6 +47,11 @@ class DriverRoundMixin:
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("round/", self.admin_site.admin_view(self.driver_round_view), name=f"{prefix}_driver_round"),
+            path(
+                "round/<str:number>/rebook/",
+                self.admin_site.admin_view(self.driver_rebook_view),
+                name=f"{prefix}_driver_rebook",
+            ),
             path(
                 "round/<str:number>/<str:step>/",
                 self.admin_site.admin_view(self.driver_step_view),
@@ -108,8 +116,7 @@ class DriverRoundMixin:
         patch_cache_control(response, private=True, no_store=True)
         return response
 
-    @method_decorator(require_POST)
-    def driver_step_view(self, request, number, step):
+    def _delivery_in_scope(self, request, number):
         stores, _store = self._round_scope(request)
         delivery = (
             Delivery.objects.select_related("fulfilment__order", "store")
@@ -118,6 +125,70 @@ class DriverRoundMixin:
         )
         if delivery is None:
             raise Http404(gettext("No such delivery in your stores."))
+        return delivery
+
+    @method_decorator(require_http_methods(["GET", "POST"]))
+    def driver_rebook_view(self, request, number):
+        """A failed delivery: another window of its store for the same address (GET lists them,
+        POST books the one chosen), or collected at the store instead (POST `collect`)."""
+        delivery = self._delivery_in_scope(request, number)
+        names = {"number": number}
+        if request.method == "POST":
+            try:
+                if "collect" in request.POST:
+                    collect_failed_delivery_at_store(delivery=delivery, by=request.user)
+                    messages.success(
+                        request,
+                        gettext("Order %(number)s will be collected at %(store)s: mark it ready from its page.")
+                        % {**names, "store": delivery.store.name},
+                    )
+                    return redirect(self._round_url(delivery.store))
+                starts_at = parse_window_key(request.POST.get("window"))
+                if starts_at is None:
+                    messages.error(request, gettext("Choose one of the delivery windows listed."))
+                else:
+                    delivery_services.rebook_delivery(delivery=delivery, starts_at=starts_at, by=request.user)
+                    messages.success(request, gettext("Order %(number)s will be delivered again.") % names)
+                    return redirect(
+                        self._round_url(
+                            delivery.store, delivery.window_start.astimezone(delivery.store.zone).date().isoformat()
+                        )
+                    )
+            except (
+                delivery_services.IllegalDeliveryStep,
+                delivery_services.DeliveryUnavailable,
+                PostcodeProblem,
+            ) as error:
+                messages.error(request, gettext("Order %(number)s: %(reason)s") % {**names, "reason": error})
+            except OrderError as error:
+                messages.error(request, gettext("Order %(number)s: %(reason)s") % {**names, "reason": error})
+        windows = ()
+        if delivery.state == DeliveryState.FAILED:
+            try:
+                lookup = delivery_options(
+                    postcode=delivery.postcode, country=delivery.country, store_ids=[delivery.store_id]
+                )
+                windows = lookup.options[0].windows if lookup.options else ()
+            except PostcodeProblem as problem:
+                messages.error(request, str(problem))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Deliver order %(number)s again") % names,
+            "delivery": delivery,
+            "order": delivery.fulfilment.order,
+            "store": delivery.store,
+            "windows": windows,
+            "states": DeliveryState,
+            "round_url": self._round_url(delivery.store),
+        }
+        response = TemplateResponse(request, "admin/orders/order/driver_rebook.html", context)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    @method_decorator(require_POST)
+    def driver_step_view(self, request, number, step):
+        delivery = self._delivery_in_scope(request, number)
         names = {"number": number}
         try:
             if step in STEPS:

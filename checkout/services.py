@@ -20,14 +20,24 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.models import Product
+from delivery.models import Delivery
 from delivery.selectors import PostcodeProblem
-from delivery.services import DeliveryAddress, DeliveryUnavailable, book_window, create_delivery
+from delivery.services import DeliveryAddress, DeliveryUnavailable, book_window, create_delivery, hand_back_to_store
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
 from o2o_site.dates import format_datetime
 from o2o_site.money import format_money
 from orders.models import CancelReason, FulfilmentMethod, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
-from orders.services import AlreadyPlaced, Contact, FeeSpec, LineSpec, OrderError, cancel_order, create_order
+from orders.services import (
+    AlreadyPlaced,
+    Contact,
+    FeeSpec,
+    LineSpec,
+    OrderError,
+    cancel_order,
+    change_fulfilment_method,
+    create_order,
+)
 from payment.models import OPEN_PAYMENT_STATUSES, Payment, authorisation_validity
 from payment.services import Actor, cancel_payment, create_payment
 from pickup.models import PickupSettings
@@ -582,3 +592,22 @@ def _check_window_within_authorisation(ends_at, store, variant):
             _("Paying online, choose a delivery window by %(latest)s: the payment can be taken only until then.")
             % {"latest": format_datetime(latest, zone=store.zone)}
         )
+
+
+def collect_failed_delivery_at_store(*, delivery: Delivery, by: User | None = None) -> Order:
+    """A delivery that failed (no one home, …) is collected at its store instead: the delivery is
+    closed as handed back, the fulfilment becomes a pickup in store with a fresh pickup code, and
+    from here the order goes the pickup way (the store marks it ready, the shopper is e-mailed
+    the code, the card payment is captured at hand-over, the delivery fee with the goods). The
+    units stay reserved throughout. Raises delivery's IllegalDeliveryStep unless it failed."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("store").get(pk=delivery.fulfilment.order_id)
+        hand_back_to_store(delivery=delivery)
+        fulfilment = change_fulfilment_method(
+            fulfilment=delivery.fulfilment,
+            method=FulfilmentMethod.IN_STORE,
+            by=by,
+            note=lambda: _("The delivery failed: to be collected at %(store)s instead.") % {"store": order.store.name},
+        )
+        create_pickup(fulfilment=fulfilment)
+    return order

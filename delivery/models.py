@@ -184,6 +184,8 @@ class DeliveryState(models.TextChoices):
     OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Delivery failed")
+    # Failed, and the shopper collects it at the store instead (a pickup from then on).
+    TO_COLLECT = "to_collect", _("To be collected at the store")
 
 
 # The one table of a delivery's legal steps; delivery.services enforces it.
@@ -191,9 +193,11 @@ DELIVERY_TRANSITIONS = {
     DeliveryState.TO_PACK: {DeliveryState.PACKED},
     DeliveryState.PACKED: {DeliveryState.OUT_FOR_DELIVERY},
     DeliveryState.OUT_FOR_DELIVERY: {DeliveryState.DELIVERED, DeliveryState.FAILED},
-    # Failed at the door: packed again for another window (rebook_delivery).
-    DeliveryState.FAILED: {DeliveryState.PACKED},
+    # Failed at the door: packed again for another window (rebook_delivery), or collected at the
+    # store instead (checkout.services.collect_failed_delivery_at_store).
+    DeliveryState.FAILED: {DeliveryState.PACKED, DeliveryState.TO_COLLECT},
     DeliveryState.DELIVERED: set(),
+    DeliveryState.TO_COLLECT: set(),
 }
 
 

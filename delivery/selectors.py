@@ -390,7 +390,9 @@ def delivery_round(*, store: Store, day: datetime.date | None = None) -> list[Ro
         .order_by("window_start", "pk")
     )
     to_visit = [
-        delivery for delivery in deliveries if delivery.state not in (DeliveryState.DELIVERED, DeliveryState.FAILED)
+        delivery
+        for delivery in deliveries
+        if delivery.state not in (DeliveryState.DELIVERED, DeliveryState.FAILED, DeliveryState.TO_COLLECT)
     ]
     done = [delivery for delivery in deliveries if delivery not in to_visit]
     located = [delivery for delivery in to_visit if delivery.latitude is not None]

@@ -383,3 +383,11 @@ def window_label(starts_at: datetime.datetime, ends_at: datetime.datetime, *, st
     return (
         f"{format_weekday_date(starts_at, zone=store.zone)}, {format_time_range(starts_at, ends_at, zone=store.zone)}"
     )
+
+
+def hand_back_to_store(*, delivery: Delivery) -> Delivery:
+    """A failed delivery will be collected at its store instead: the delivery is closed as such
+    (its row kept, with the fee and window agreed). Inside the caller's transaction, which makes
+    the fulfilment a pickup (checkout.services.collect_failed_delivery_at_store)."""
+    locked = _locked(delivery, DeliveryState.TO_COLLECT)
+    return _moved(locked, DeliveryState.TO_COLLECT, delivery)

@@ -119,6 +119,7 @@ class OrderActivity(models.TextChoices):
     PACKED = "packed", _("Packed for delivery")
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
     DELIVERY_REBOOKED = "delivery_rebooked", _("Delivery rebooked")
+    METHOD_CHANGED = "method_changed", _("Fulfilment changed")
     # Returns (the returns app): started online, received at a store, the money given back.
     RETURN_REQUESTED = "return_requested", _("Return started")
     RETURN_RECEIVED = "return_received", _("Returned in store")

@@ -352,6 +352,27 @@ def transition_fulfilment(
     return locked
 
 
+def change_fulfilment_method(
+    *, fulfilment: Fulfilment, method: FulfilmentMethod, by: User | None = None, note: str | Callable[[], str] = ""
+) -> Fulfilment:
+    """The goods of an open fulfilment reach the shopper another way now (a delivery that failed is
+    collected at the store instead): its method changes, the timeline says so. The app of the new
+    method adds its details (a higher layer composes both: checkout.services). Raises OrderError
+    when the fulfilment is no longer open."""
+    with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=fulfilment.order_id).values_list("pk", flat=True).first()
+        locked = Fulfilment.objects.select_for_update().select_related("order").get(pk=fulfilment.pk)
+        if not locked.is_open:
+            raise OrderError(_("This part of the order is closed and cannot change how it reaches the shopper."))
+        locked.method = method
+        locked.save(update_fields=["method"])
+        record_order_activity(
+            order=locked.order, fulfilment=locked, kind=OrderActivity.METHOD_CHANGED, by=by, note=note
+        )
+    fulfilment.method = locked.method
+    return locked
+
+
 def handed_over_units(*, fulfilment: Fulfilment, quantities: dict[int, int] | None) -> dict[int, int]:
     """The units of each of the fulfilment's order lines a hand-over gives the shopper, checked:
     `quantities` is {order line id: units} (None: every line in full; a line left out: none of it).

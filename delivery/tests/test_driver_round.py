@@ -172,3 +172,58 @@ def test_the_admin_order_page_of_a_delivery_points_to_the_round_not_to_mark_read
     client.post(reverse("admin:orders_order_mark_ready", args=[order.pk]))
     order.refresh_from_db()
     assert order.status == OrderStatus.PLACED
+
+
+def _failed_today(world, client):
+    delivery = delivery_today(world, "101", "Bergstaðastræti 12")
+    number = delivery.fulfilment.order.number
+    client.force_login(StoreManagerFactory(username="gudrun", stores=[world["store"]]))
+    for name in ("packed", "out"):
+        client.post(reverse("admin:orders_order_driver_step", args=[number, name]))
+    client.post(reverse("admin:orders_order_driver_step", args=[number, "failed"]), {"reason": "no_one_home"})
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.FAILED
+    return delivery, number
+
+
+def test_a_failed_delivery_is_delivered_again_in_another_window(world, client):
+    delivery, number = _failed_today(world, client)
+    page = client.get(reverse("admin:orders_order_driver_rebook", args=[number])).content.decode()
+    key = page.split('data-testid="rebook-window">')[1].split('value="')[1].split('"')[0]
+
+    client.post(reverse("admin:orders_order_driver_rebook", args=[number]), {"window": key})
+
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PACKED
+    assert delivery.window_start.strftime("%Y-%m-%dT%H:%MZ") == key
+    # a window that is no window is refused, nothing changed
+    client.post(reverse("admin:orders_order_driver_step", args=[number, "out"]))
+    client.post(reverse("admin:orders_order_driver_step", args=[number, "failed"]), {"reason": "no_one_home"})
+    client.post(reverse("admin:orders_order_driver_rebook", args=[number]), {"window": "2020-01-01T17:00Z"})
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.FAILED
+
+
+def test_a_failed_delivery_is_collected_at_the_store_instead_as_a_pickup(world, client):
+    from pickup.selectors import pickup_of
+    from pickup.services import mark_ready_for_pickup
+
+    delivery, number = _failed_today(world, client)
+    order = delivery.fulfilment.order
+
+    client.post(reverse("admin:orders_order_driver_rebook", args=[number]), {"collect": "1"})
+
+    delivery.refresh_from_db()
+    order.refresh_from_db()
+    assert delivery.state == DeliveryState.TO_COLLECT
+    assert delivery.fulfilment.__class__.objects.get(pk=delivery.pk).method == "in_store"
+    assert pickup_of(order) is not None and len(pickup_of(order).code) == 6
+    assert order.events.filter(note__contains="to be collected at Laugavegur instead").exists()
+    # the units stay reserved, and from here it goes the pickup way
+    assert StockLevel.objects.values_list("reserved", flat=True).get(product=world["sweater"]) == 1
+    mark_ready_for_pickup(order=order)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.READY_FOR_PICKUP
+    html = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert 'data-testid="delivery-round-link"' not in html
+    assert client.get(order.get_absolute_url()).content.decode().count('data-testid="pickup-code"') == 1
