@@ -55,8 +55,14 @@ seed: migrate
 run: export DEBUG = true
 # The demo never reads .env (a production file: .env.example); DEBUG_PAGES=true for Django's debug pages.
 run: export ENV_FILE =
-# Links in e-mails (order page, check-in) point at the port the demo is served on.
-run: export SITE_URL ?= http://$(HOST):$(PORT)
+# Links in e-mails (order page, check-in) point at the address and port the demo is served on;
+# served on every address (HOST=0.0.0.0), at this machine's first one, so a phone on the same
+# network opens them (127.0.0.1 where `hostname -I` does not exist, as on macOS).
+LINK_HOST = $(if $(filter 0.0.0.0,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),127.0.0.1),$(HOST))
+run: export SITE_URL ?= http://$(LINK_HOST):$(PORT)
+# The names the demo answers to: any, when served on every address (another machine uses this
+# one's address, unknown here); else HOST's. DEBUG's demo only: production sets ALLOWED_HOSTS.
+run: export ALLOWED_HOSTS ?= $(if $(filter 0.0.0.0,$(HOST)),*,$(HOST),localhost)
 run: seed messages
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
