@@ -153,10 +153,30 @@ def check_count_covers_reserved(*, on_hand: int, reserved: int) -> None:
         )
 
 
+def products_with_variants(product_ids) -> dict[int, str]:
+    """{product id: SKU} of those of `product_ids` that have variants (sizes, colours): such a
+    product is never sold itself (a size is), so it holds no stock of its own. One query."""
+    return dict(Product.objects.filter(pk__in=product_ids, variants__isnull=False).distinct().values_list("pk", "sku"))
+
+
+def _refuse_units_of_products_with_variants(counts: dict[int, int]) -> None:
+    """StockError when `counts` ({product id: units}) gives units to a product with variants.
+    A count of 0 is allowed: it clears what was counted before the product got its sizes."""
+    if styled := products_with_variants([product_id for product_id, units in counts.items() if units]):
+        raise StockError(
+            _("%(skus)s has sizes or other variants: count each variant's SKU instead.")
+            % {"skus": ", ".join(sorted(styled.values()))}
+        )
+
+
 def set_on_hand(*, store: Store, product: Product, on_hand: int) -> StockLevel:
-    """Record a stock count. Units reserved for open orders cannot be counted away."""
+    """Record a stock count. Units reserved for open orders cannot be counted away.
+
+    Raises StockError for a negative count, a count below the reserved units, or units of a
+    product that has variants (its sizes hold the stock)."""
     if on_hand < 0:
         raise StockError(_("A stock count cannot be negative."))
+    _refuse_units_of_products_with_variants({product.pk: on_hand})
     with transaction.atomic():
         level, _created = StockLevel.objects.select_for_update().get_or_create(store=store, product=product)
         check_count_covers_reserved(on_hand=on_hand, reserved=level.reserved)
@@ -175,6 +195,7 @@ def record_opening_stock(*, store: Store, counts: dict[int, int]) -> int:
     """
     if any(units < 0 for units in counts.values()):
         raise StockError(_("A stock count cannot be negative."))
+    _refuse_units_of_products_with_variants(counts)
     with transaction.atomic():
         known = set(StockLevel.objects.filter(store=store, product_id__in=counts).values_list("product_id", flat=True))
         new = [
@@ -329,6 +350,10 @@ def set_stock_counts(
     """
     if any(units < 0 for units in counts.values()):
         raise StockError(_("A stock count cannot be negative."))
+    units_per_product = {}
+    for (_store_id, product_id), units in counts.items():
+        units_per_product[product_id] = units_per_product.get(product_id, 0) + units
+    _refuse_units_of_products_with_variants(units_per_product)
     store_ids = {store_id for store_id, _product_id in counts}
     product_ids = {product_id for _store_id, product_id in counts}
     with transaction.atomic():

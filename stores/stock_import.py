@@ -58,6 +58,7 @@ def validate_stock_rows(rows: Iterable[Mapping], *, start_line=2) -> dict[tuple[
     products = dict(
         Product.objects.filter(sku__in={(row.get("sku") or "").strip() for row in rows}).values_list("sku", "pk")
     )
+    with_variants = services.products_with_variants(products.values())
     errors, counts = [], {}
     for line, row in enumerate(rows, start=start_line):
         problems = extra_values_problem(row)
@@ -72,6 +73,10 @@ def validate_stock_rows(rows: Iterable[Mapping], *, start_line=2) -> dict[tuple[
             if product_id is None:
                 problems.append(_("unknown SKU %(value)r") % {"value": sku})
             on_hand = _count(row["on_hand"], problems)
+            if product_id in with_variants and on_hand:
+                problems.append(
+                    _("SKU %(value)r has sizes or other variants: count each variant's SKU instead") % {"value": sku}
+                )
             key = (store_id, product_id)
             if store_id and product_id and key in counts:
                 problems.append(

@@ -149,3 +149,36 @@ def test_the_postcode_import_reports_progress_too(tmp_path):
     import_postcode_file(path=path, progress=lambda done, total: seen.append((done, total)))
 
     assert seen == [(0, 600), (500, 600), (600, 600)]
+
+
+def test_a_product_with_sizes_gets_no_units_of_its_own_its_sizes_do(tmp_path, shop):
+    # given a sweater sold in sizes: the sweater itself is never sold, its sizes are
+    sweater = ProductFactory(sku="PEYSA")
+    medium = ProductFactory(sku="PEYSA-M", parent=sweater)
+    before = counts()
+
+    # when a stocktake file counts the sweater itself
+    path = csv_file(tmp_path, HEADER + "laugavegur,PEYSA-M,4\nlaugavegur,PEYSA,6\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_stock_file(path=path)
+
+    # then that line is refused, naming what to count instead, and nothing is written
+    [error] = rejected.value.errors
+    assert error.line == 3
+    assert "'PEYSA' has sizes or other variants: count each variant's SKU instead" in error.message
+    assert counts() == before
+
+    # and the services refuse it too (the admin's stock form and seeding go through them)
+    with pytest.raises(services.StockError, match="PEYSA has sizes"):
+        services.set_on_hand(store=shop["laugavegur"], product=sweater, on_hand=6)
+    with pytest.raises(services.StockError, match="PEYSA has sizes"):
+        services.set_stock_counts(counts={(shop["laugavegur"].pk, sweater.pk): 6})
+    with pytest.raises(services.StockError, match="PEYSA has sizes"):
+        services.record_opening_stock(store=shop["oslo"], counts={sweater.pk: 6})
+    assert counts() == before
+
+    # while a size is counted, and a count of 0 clears what the sweater held before it had sizes
+    import_stock_file(path=csv_file(tmp_path, HEADER + "laugavegur,PEYSA-M,4\nlaugavegur,PEYSA,0\n"))
+    assert ("laugavegur", "PEYSA-M", 4, 0) in counts()
+    assert ("laugavegur", "PEYSA", 0, 0) in counts()
+    assert medium.parent == sweater
