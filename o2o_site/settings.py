@@ -420,7 +420,7 @@ O2O_NOTIFICATION_EMAILS = {
 O2O_ORDER_PAGE_PANELS = ["returns.panels.order_returns_panel"]
 # Reconciliations `manage.py check_integrity` runs after its own (orders.integrity): the dotted path
 # of a callable taking the report and adding to its problems.
-O2O_INTEGRITY_CHECKS = ["returns.integrity.check_returns"]
+O2O_INTEGRITY_CHECKS = ["returns.integrity.check_returns", "delivery.integrity.check_deliveries"]
 # Units of an order line given back other than by a refund on the payment (the dotted path of a
 # callable taking the order and `refund_for` and returning {order line id: units}): payment's
 # refunds (the admin's refund screen included) never refund them again. Checked at start-up

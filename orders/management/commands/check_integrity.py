@@ -12,7 +12,8 @@ class Command(BaseCommand):
         "Verify that every stock record's reserved units equal what open orders hold, that on hand >= "
         "reserved >= 0, that every ready or collected order has its ready-for-pickup e-mail, and that no "
         "notification is stuck, failed or unconfirmed, and what O2O_INTEGRITY_CHECKS add (returns: stock moved "
-        "equals the units returned per condition, refunds never above what was captured). "
+        "equals the units returned per condition, refunds never above what was captured; deliveries: each with "
+        "its details, states agreeing, no window holding more deliveries than its places). "
         "Exits with status 1 and a report when anything is off."
     )
 
