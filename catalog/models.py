@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import translation
@@ -85,11 +86,28 @@ class VatClass(models.TextChoices):
     REDUCED = "reduced", _("Reduced rate (food and drink)")
 
 
+# The names the product listing reads from its address (?q=…&sort=…; storefront/catalog_views.py
+# and catalog_forms.py). An attribute's slug is the name of its filter there (?size=m), so it may
+# not be one of these: "sort" as a colour's slug would take the listing's order away.
+RESERVED_ATTRIBUTE_SLUGS = frozenset(
+    {"q", "page", "sort", "min_price", "max_price", "available", "category", "variant", "store", "next", "lang"}
+)
+
+
+def validate_attribute_slug(value):
+    if value in RESERVED_ATTRIBUTE_SLUGS:
+        raise ValidationError(
+            _("“%(value)s” is a name the product listing uses for itself; choose another, such as “%(value)s-1”."),
+            code="reserved",
+            params={"value": value},
+        )
+
+
 class VariantAttribute(models.Model):
     """What variants of a product differ by: size, colour, …"""
 
     name = models.CharField(_("name"), max_length=60)
-    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, validators=[validate_attribute_slug])
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

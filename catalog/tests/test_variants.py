@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog import services
-from catalog.models import Product
+from catalog.models import RESERVED_ATTRIBUTE_SLUGS, Product, VariantAttribute
 from catalog.selectors import product_listing
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantAttributeValueFactory, sizes
 
@@ -440,3 +440,15 @@ def test_renaming_a_size_in_the_admin_renames_the_variants_in_it(admin_client, s
     assert response.status_code == 302
     variant.refresh_from_db()
     assert (variant.name_en, variant.name_is) == ("Lopapeysa — Medium", "Lopapeysa — Miðlungs")
+
+
+@pytest.mark.parametrize("slug", sorted(RESERVED_ATTRIBUTE_SLUGS))
+def test_an_attribute_may_not_take_a_name_the_listing_uses(slug):
+    # given a manager naming an attribute "sort" (a colour called Sort, say)
+    attribute = VariantAttribute(name=slug.title(), slug=slug)
+    # then it is refused, saying why and what to use instead
+    with pytest.raises(ValidationError) as refused:
+        attribute.full_clean()
+    assert refused.value.message_dict["slug"] == [
+        f"“{slug}” is a name the product listing uses for itself; choose another, such as “{slug}-1”."
+    ]
