@@ -10,6 +10,8 @@ event row; the change page is a read-only record with the lines, the notificatio
 timeline. Every list, action and view is scoped to the stores the user manages.
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -42,6 +44,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications import outbox
+from orders.selectors import readiness_of
 from payment.history import payment_history
 from payment.selectors import authorisation_expiry_of, with_authorisation_expiring
 from payment.services import (
@@ -62,7 +65,7 @@ from stores.models import Store
 from stores.services import StockError
 
 from .admin_filters import AuthorisationExpiringListFilter, PickupSlotListFilter
-from .admin_forms import CancelOrderForm, CollectOrderForm, RefundForm
+from .admin_forms import CancelOrderForm, CollectOrderForm, MarkLinesReadyForm, RefundForm
 from .curbside_queue import CurbsideQueueMixin
 from .driver_round import DriverRoundMixin
 
@@ -428,6 +431,12 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             "can_cancel": order.can_move_to(OrderStatus.CANCELLED),
             "cancel_form": CancelOrderForm(auto_id="cancel_%s"),
         }
+        if order.status == OrderStatus.PLACED:
+            readiness = _readiness(order)
+            waiting = [line for line in order.lines.all() if line.pk not in readiness.ready_line_ids]
+            steps["readiness"] = readiness
+            if waiting and readiness.total:
+                steps["mark_lines_form"] = MarkLinesReadyForm(waiting=waiting, auto_id="ready_%s")
         if collects := can_be_collected(order):
             locked = pickup_services.pickup_lock_reason(order=order, user=request.user)
             settlement = handover.settlement_for(order)
@@ -592,6 +601,11 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
                 name=f"{self._url_prefix}_mark_ready",
             ),
             path(
+                "<path:object_id>/mark-lines-ready/",
+                self.admin_site.admin_view(self.mark_lines_ready_view),
+                name=f"{self._url_prefix}_mark_lines_ready",
+            ),
+            path(
                 "<path:object_id>/cancel/",
                 self.admin_site.admin_view(self.cancel_view),
                 name=f"{self._url_prefix}_cancel",
@@ -649,6 +663,56 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             )
         return self._back_to(order)
 
+    def mark_lines_ready_view(self, request, object_id):
+        """The order page's "Mark these items ready" form (a box per line still waiting), or this
+        page alone when what was sent needs correcting. pickup.services.mark_lines_ready decides,
+        under the order's lock: the shopper's "2 of 3 items are ready", or the whole order ready."""
+        order = self._order_to_change(request, object_id)
+        readiness = readiness_of(order)
+        waiting = [line for line in order.lines.all() if line.pk not in readiness.ready_line_ids]
+        form = MarkLinesReadyForm(request.POST if request.method == "POST" else None, waiting=waiting)
+        if request.method == "POST" and form.is_valid():
+            try:
+                now = pickup_services.mark_lines_ready(
+                    order=order, order_line_ids=form.cleaned_data["lines"], by=request.user
+                )
+            except order_services.IllegalTransition as error:
+                self.message_user(
+                    request,
+                    gettext("Order %(number)s is “%(status)s”: its items can no longer be marked ready.")
+                    % {"number": order.number, "status": OrderStatus(error.order.status).label},
+                    messages.WARNING,
+                )
+            except order_services.OrderError as error:
+                form.add_error(None, str(error))
+            else:
+                if now.complete:
+                    message = gettext("Order %(number)s is ready for pickup; the shopper will get an e-mail.")
+                else:
+                    message = gettext(
+                        "%(ready)s of %(total)s items of order %(number)s are ready; the shopper will get an e-mail "
+                        "and may collect them now."
+                    )
+                self.message_user(
+                    request,
+                    message % {"number": order.number, "ready": now.ready, "total": now.total},
+                    messages.SUCCESS,
+                )
+                return self._back_to(order)
+            if not form.errors:
+                return self._back_to(order)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Mark items of order %(number)s ready") % {"number": order.number},
+            "opts": self.opts,
+            "original": order,
+            "order": order,
+            "form": form,
+            "can_mark": order.status == OrderStatus.PLACED and bool(waiting),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/orders/order/mark_lines_ready.html", context)
+
     def cancel_view(self, request, object_id):
         """The order page's "Cancel" form (a reason, a note), or this page alone when what was
         sent needs correcting. The cancellation is orders.services.cancel_order's: stock back on
@@ -700,6 +764,14 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             raise PermissionDenied
         settlement = handover.settlement_for(order)
         lines = list(order.lines.all())
+        ready_part = order.status == OrderStatus.PLACED and (readiness := readiness_of(order)).partly
+        if ready_part:
+            # The ready part only: the rest stays reserved until it is ready.
+            lines = [
+                line
+                for line in lines
+                if line.pk in readiness.ready_line_ids and line.pk not in readiness.collected_line_ids
+            ]
 
         def hand_over_form(data=None):
             return CollectOrderForm(
@@ -743,7 +815,8 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             "order": order,
             "pickup": pickup_of(order),
             "lines": lines,
-            "total": format_money(order.total, order.currency),
+            "ready_part": ready_part,
+            "total": format_money(sum((line.line_total for line in lines), Decimal("0")), order.currency),
             "form": form,
             "settlement": settlement,
             "authorised": format_money(settlement.authorisation.capturable_amount, order.currency)
@@ -828,8 +901,23 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
 
 def _handed_over_message(user, handed) -> str:
     staff = user.get_full_name() or user.get_username()
-    message = gettext("Order %(number)s handed over by %(staff)s.") % {"number": handed.order.number, "staff": staff}
     currency = handed.order.currency
+    if handed.partly:
+        message = gettext(
+            "The ready items of order %(number)s were handed over by %(staff)s; the rest stays reserved until it "
+            "is ready."
+        ) % {"number": handed.order.number, "staff": staff}
+        if handed.captured is not None:
+            message += " " + gettext("%(amount)s was captured from the card payment.") % {
+                "amount": format_money(handed.value, currency)
+            }
+        elif handed.till is not None:
+            message += " " + gettext("%(amount)s paid at the till, receipt %(receipt)s.") % {
+                "amount": format_money(handed.value, currency),
+                "receipt": handed.till.till_receipt_number,
+            }
+        return message
+    message = gettext("Order %(number)s handed over by %(staff)s.") % {"number": handed.order.number, "staff": staff}
     if handed.captured is not None and handed.value < handed.order.total:
         message += " " + gettext("%(amount)s was captured from the card payment; the rest was released.") % {
             "amount": format_money(handed.value, currency)
@@ -846,8 +934,21 @@ def _handed_over_message(user, handed) -> str:
     return message
 
 
+def _readiness(order):
+    """readiness_of(order), read once per page (the next steps and the collect link both ask)."""
+    if not hasattr(order, "_readiness"):
+        order._readiness = readiness_of(order)
+    return order._readiness
+
+
 def can_be_collected(order) -> bool:
-    return order.can_move_to(OrderStatus.COLLECTED)
+    """Ready for pickup, or placed with some items ready that are not collected yet."""
+    if order.can_move_to(OrderStatus.COLLECTED):
+        return True
+    if order.status != OrderStatus.PLACED:
+        return False
+    readiness = _readiness(order)
+    return bool(readiness.ready_line_ids - readiness.collected_line_ids)
 
 
 def _not_collectable_message(order):

@@ -65,6 +65,24 @@ class CollectOrderForm(forms.Form):
         return quantities
 
 
+class MarkLinesReadyForm(forms.Form):
+    """Which lines of a placed pickup order staff have put aside: a box per line still waiting."""
+
+    lines = forms.TypedMultipleChoiceField(
+        label=_("Items ready"),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple(attrs={"data-testid": "ready-line"}),
+        error_messages={
+            "required": _("Tick at least one item that is ready."),
+            "invalid_choice": _("One of the ticked items is no longer waiting to be got ready; look again."),
+        },
+    )
+
+    def __init__(self, *args, waiting=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lines"].choices = [(line.pk, f"{line.quantity} × {line.product_name}") for line in waiting]
+
+
 class CancelOrderForm(forms.Form):
     """Why the store cancels an order: a reason the shopper is told (their page and e-mail say
     it), and a note for the timeline in the staff's own words."""

@@ -35,8 +35,8 @@ from accounts.models import User
 from delivery import services as delivery_services
 from delivery.models import Delivery
 from o2o_site.money import format_money
-from orders.models import Order, OrderLine
-from orders.services import handed_over_by_line
+from orders.models import Fulfilment, FulfilmentLine, Order, OrderLine, OrderStatus
+from orders.services import handed_over_by_line, handed_over_units_of
 from payment import receipts
 from payment import services as payments
 from payment.models import TILL_VARIANT, Payment, PaymentStatus, RefundReason
@@ -113,6 +113,7 @@ class HandedOver:
     value: Decimal  # what the units handed over are worth
     captured: Payment | None = None  # the online payment captured
     till: Payment | None = None  # the till payment recorded
+    partly: bool = False  # the ready part of the order: the rest stays reserved
 
 
 def value_of_units(order: Order, units: dict[int, int]) -> Decimal:
@@ -155,11 +156,26 @@ def hand_over(
         till_receipt_number = payments.check_till_receipt_number(order=order, number=till_receipt_number)
     outcome: dict[str, object] = {}
 
-    def settle(collected: Order) -> None:
-        units = handed_over_by_line(order=collected)
+    def settle(collected: Order, fulfilment: Fulfilment) -> None:
+        # Only what this hand-over gave: the ready part of an order may have been collected before.
+        units = handed_over_units_of(fulfilment)
         value = value_of_units(collected, units)
         outcome["value"] = value
-        if till_receipt_number:
+        # The ready part of a placed order (its rest is still to come): capture what was handed
+        # over and keep the rest of the authorisation for the rest.
+        partly = collected.status != OrderStatus.COLLECTED
+        outcome["partly"] = partly
+        if partly and not till_receipt_number and settlement.authorisation is not None:
+            if value > 0:
+                outcome["attempted"] = value
+                outcome["captured"] = captured = payments.capture_payment(
+                    payment=settlement.authorisation,
+                    amount=value,
+                    by=payments.Actor.staff(by),
+                    note=_("Ready items handed over."),
+                )
+                receipts.issue_receipt(payment=captured, lines=_captured_lines(collected, units))
+        elif till_receipt_number:
             if value > 0:
                 outcome["till"] = payments.record_till_payment(
                     order=collected, amount=value, receipt_number=till_receipt_number, by=by
@@ -181,7 +197,7 @@ def hand_over(
                 # this transaction (payment.receipts: gap-free, e-mailed once after commit).
                 receipts.issue_receipt(payment=captured, lines=_captured_lines(collected, units))
         elif settlement.charged is not None:
-            _refund_not_handed_over(collected, by)
+            _refund_not_handed_over(collected, fulfilment, by)
             if value > 0:
                 receipts.issue_receipt(payment=settlement.charged, lines=_captured_lines(collected, units))
 
@@ -208,7 +224,11 @@ def hand_over(
             ) from error
         raise error from None
     return HandedOver(
-        order=collected, value=outcome["value"], captured=outcome.get("captured"), till=outcome.get("till")
+        order=collected,
+        value=outcome["value"],
+        captured=outcome.get("captured"),
+        till=outcome.get("till"),
+        partly=outcome.get("partly", False),
     )
 
 
@@ -275,9 +295,15 @@ def _release_rest(authorisation: Payment, by: User | None, *, note: str) -> None
         logger.warning("payment %s: releasing the authorisation failed, it will lapse: %s", authorisation.pk, error)
 
 
-def _refund_not_handed_over(order: Order, by: User | None) -> None:
-    ordered = dict(OrderLine.objects.filter(order=order).values_list("pk", "quantity"))
-    taken = handed_over_by_line(order=order)
-    left = {pk: quantity - taken.get(pk, 0) for pk, quantity in ordered.items() if quantity > taken.get(pk, 0)}
+def _refund_not_handed_over(order: Order, fulfilment: Fulfilment, by: User | None) -> None:
+    """Refund the units `fulfilment` carried that the shopper did not take (they went back on
+    sale); units still reserved in another part of the order are not refunded."""
+    left = {
+        pk: quantity - handed_over
+        for pk, quantity, handed_over in FulfilmentLine.objects.filter(fulfilment=fulfilment).values_list(
+            "order_line_id", "quantity", "handed_over"
+        )
+        if handed_over is not None and quantity > handed_over
+    }
     if left:
         payments.refund_order(order=order, lines=left, reason=RefundReason.NOT_HANDED_OVER, by=by)

@@ -29,6 +29,7 @@ from orders.selectors import (
     available_units_at,
     opening_week,
     orders_for_page,
+    readiness_of,
     stores_able_to_supply,
 )
 from orders.services import AlreadyPlaced, Contact, OrderError, expire_payment_hold, expire_payment_holds
@@ -481,6 +482,8 @@ def order_detail(request, token):
             "paid_online": order_payments(order),
             "outcomes": Outcome,
             "timeline": order_timeline(order),
+            # "2 of 3 items are ready" (a placed order whose lines staff mark ready one by one).
+            "readiness": readiness_of(order) if order.status == OrderStatus.PLACED else None,
             "panels": [panel(request, order) for panel in order_page_panels()],
         },
     )

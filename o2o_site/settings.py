@@ -404,6 +404,7 @@ CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled", "
 O2O_NOTIFICATION_EMAILS = {
     "order_received": "checkout.emails.order_received_email",
     "ready_for_pickup": "pickup.emails.ready_for_pickup_email",
+    "partly_ready": "pickup.emails.partly_ready_email",
     "pickup_reminder": "pickup.emails.pickup_reminder_email",
     "order_cancelled": "orders.emails.order_cancelled_email",
     "receipt": "payment.emails.receipt_email",

@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -17,6 +17,7 @@ from orders.models import (
     FULFILMENT_STATUSES_HOLDING_STOCK,
     STATUSES_HOLDING_STOCK,
     FulfilmentLine,
+    FulfilmentStatus,
     Notification,
     NotificationKind,
     NotificationStatus,
@@ -43,6 +44,7 @@ def check_integrity(*, stuck_after=datetime.timedelta(minutes=15), now=None) -> 
     report = IntegrityReport()
     _check_stock(report)
     _check_ready_notifications(report)
+    _check_line_readiness(report)
     _check_notifications_moving(report, stuck_before=now - stuck_after)
     # The apps above add theirs (returns: stock moved and money given back), by dotted path.
     for path in settings.O2O_INTEGRITY_CHECKS:
@@ -91,6 +93,51 @@ def _check_ready_notifications(report):
     )
     for number in missing:
         report.problems.append(f"notifications: order {number} was made ready but has no ready-for-pickup e-mail")
+
+
+def _check_line_readiness(report):
+    """Line-level readiness (pickup.services.mark_lines_ready, collect_order): nothing was handed
+    over that was not ready, a placed order with every item ready would have been made ready, and
+    a shopper told of ready items was told by e-mail. Three queries whatever the number of orders."""
+    handed_over_unready = (
+        FulfilmentLine.objects.filter(
+            fulfilment__status=FulfilmentStatus.FULFILLED,
+            fulfilment__order__status=OrderStatus.PLACED,
+            ready_at__isnull=True,
+        )
+        .values_list("fulfilment__order__number", flat=True)
+        .distinct()
+        .order_by("fulfilment__order__number")
+    )
+    for number in handed_over_unready:
+        report.problems.append(f"readiness: order {number} had items handed over that were not marked ready")
+    placed_lines = FulfilmentLine.objects.filter(
+        fulfilment__order__status=OrderStatus.PLACED, fulfilment__status=FulfilmentStatus.PENDING
+    )
+    counts = (
+        placed_lines.values("fulfilment__order__number")
+        .annotate(lines=Count("pk"), ready=Count("pk", filter=Q(ready_at__isnull=False)))
+        .order_by("fulfilment__order__number")
+    )
+    for row in counts:
+        if row["lines"] and row["ready"] == row["lines"]:
+            report.problems.append(
+                f"readiness: order {row['fulfilment__order__number']} is placed with every item ready, "
+                "but not ready for pickup"
+            )
+    untold = (
+        Order.objects.filter(
+            status=OrderStatus.PLACED,
+            fulfilments__status=FulfilmentStatus.PENDING,
+            fulfilments__lines__ready_at__isnull=False,
+        )
+        .exclude(notifications__kind=NotificationKind.PARTLY_READY)
+        .values_list("number", flat=True)
+        .distinct()
+        .order_by("number")
+    )
+    for number in untold:
+        report.problems.append(f'readiness: order {number} has items ready but no "items ready" e-mail')
 
 
 def _check_notifications_moving(report, *, stuck_before):

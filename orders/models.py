@@ -120,6 +120,10 @@ class OrderActivity(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
     DELIVERY_REBOOKED = "delivery_rebooked", _("Delivery rebooked")
     METHOD_CHANGED = "method_changed", _("Fulfilment changed")
+    # Line-level readiness (pickup.services.mark_lines_ready): some items put aside, and the ready
+    # part collected before the rest.
+    LINES_READY = "lines_ready", _("Items ready")
+    READY_PART_COLLECTED = "ready_part_collected", _("Ready items collected")
     # Returns (the returns app): started online, received at a store, the money given back.
     RETURN_REQUESTED = "return_requested", _("Return started")
     RETURN_RECEIVED = "return_received", _("Returned in store")
@@ -361,6 +365,9 @@ class FulfilmentLine(models.Model):
     # Set at hand-over (orders.services.hand_over_fulfilment): the units the shopper took. The
     # rest (quantity - handed_over) was not handed over and went back on sale. Empty until then.
     handed_over = models.PositiveIntegerField(_("handed over"), null=True, blank=True, editable=False)
+    # Set when staff put this line aside for pickup (pickup.services.mark_lines_ready, or the whole
+    # order at once): the shopper may collect the lines that are ready before the rest.
+    ready_at = models.DateTimeField(_("ready at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["pk"]
@@ -439,6 +446,8 @@ class NotificationKind(models.TextChoices):
     # One per return (Notification.reference is the return's code).
     RETURN_REQUESTED = "return_requested", _("Return started")
     RETURN_RECEIPT = "return_receipt", _("Return receipt")
+    # "2 of 3 items are ready": one per change (Notification.reference is "ready/total" units).
+    PARTLY_READY = "partly_ready", _("Some items ready for pickup")
 
 
 class NotificationStatus(models.TextChoices):

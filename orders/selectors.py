@@ -14,7 +14,7 @@ from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q,
 from accounts.models import User
 from stores.models import OpeningHours, StockLevel, Store
 
-from .models import Order
+from .models import FulfilmentLine, FulfilmentStatus, Order
 
 # A chain has hundreds of stores able to supply a cart; the checkout lists this many of them,
 # each with its pickup times, not every one (the form still accepts any pickup store).
@@ -155,4 +155,50 @@ def store_ids_holding(quantities: dict[int, int], *, among: Iterable[int]) -> se
         .annotate(lines_in_stock=Count("pk"))
         .filter(lines_in_stock=len(quantities))
         .values_list("store_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How much of an order staff have put aside: units ready (or already collected) of all the
+    units its fulfilments carry, and which order lines are ready in full."""
+
+    ready: int
+    total: int
+    ready_line_ids: frozenset[int]
+    collected_line_ids: frozenset[int]
+
+    @property
+    def partly(self) -> bool:
+        """Some items are ready, not all: the shopper may collect those now."""
+        return 0 < self.ready < self.total
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.ready == self.total
+
+
+def readiness_of(order: Order) -> Readiness:
+    """One query. A line counts as ready when staff marked it ready, or its fulfilment is ready or
+    handed over (an order made ready as a whole before lines had their own readiness)."""
+    ready = total = 0
+    ready_lines: dict[int, bool] = {}
+    collected: set[int] = set()
+    rows = (
+        FulfilmentLine.objects.filter(fulfilment__order=order)
+        .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
+        .values_list("order_line_id", "quantity", "ready_at", "fulfilment__status")
+    )
+    for line_id, quantity, ready_at, status in rows:
+        is_ready = ready_at is not None or status in (FulfilmentStatus.READY, FulfilmentStatus.FULFILLED)
+        total += quantity
+        ready += quantity if is_ready else 0
+        ready_lines[line_id] = ready_lines.get(line_id, True) and is_ready
+        if status == FulfilmentStatus.FULFILLED:
+            collected.add(line_id)
+    return Readiness(
+        ready=ready,
+        total=total,
+        ready_line_ids=frozenset(line_id for line_id, is_ready in ready_lines.items() if is_ready),
+        collected_line_ids=frozenset(collected),
     )

@@ -3,7 +3,7 @@
 import datetime
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -448,6 +448,76 @@ def hand_over_fulfilment(
             ),
         )
     return fulfilment
+
+
+class NotReady(OrderError):
+    """Staff asked to hand over, or to mark ready, what cannot be: lines not ready yet, or lines
+    the fulfilment does not carry."""
+
+
+def mark_fulfilment_lines_ready(
+    *, fulfilment: Fulfilment, order_line_ids: Collection[int] | None, at: datetime.datetime
+) -> list[FulfilmentLine]:
+    """Mark the lines of the open `fulfilment` that carry `order_line_ids` (None: all of them)
+    ready at `at`, with their rows locked; lines already ready are left as they were. To be called
+    with the order's row locked (pickup.services.mark_lines_ready). Returns the lines newly ready.
+    Raises NotReady when `order_line_ids` names a line the fulfilment does not carry, or the
+    fulfilment is no longer open."""
+    if not fulfilment.is_open:
+        raise NotReady(_("These items are no longer waiting to be got ready."))
+    lines = list(
+        FulfilmentLine.objects.select_for_update(of=("self",))
+        .filter(fulfilment=fulfilment)
+        .select_related("order_line")
+        .order_by("pk")
+    )
+    if order_line_ids is not None:
+        unknown = set(order_line_ids) - {line.order_line_id for line in lines}
+        if unknown:
+            raise NotReady(_("Some of the chosen items are not waiting to be got ready (already collected?)."))
+        lines = [line for line in lines if line.order_line_id in set(order_line_ids)]
+    newly = [line for line in lines if line.ready_at is None]
+    for line in newly:
+        line.ready_at = at
+    FulfilmentLine.objects.bulk_update(newly, ["ready_at"])
+    return newly
+
+
+def split_ready_part(*, fulfilment: Fulfilment, order_line_ids: Collection[int] | None = None) -> Fulfilment:
+    """Move the ready lines of the open `fulfilment` (only those carrying `order_line_ids`, when
+    given) to a new fulfilment, ready, with the same method and stock location, so they can be
+    handed over on their own while the rest stays reserved in `fulfilment`. The units stay
+    reserved where they are; only which fulfilment carries them changes. To be called with the
+    order's row locked (pickup.services.collect_order). Raises NotReady when none of those lines
+    is ready."""
+    lines = list(
+        FulfilmentLine.objects.select_for_update(of=("self",))
+        .filter(fulfilment=fulfilment, ready_at__isnull=False)
+        .order_by("pk")
+    )
+    if order_line_ids is not None:
+        lines = [line for line in lines if line.order_line_id in set(order_line_ids)]
+    if not lines:
+        raise NotReady(_("None of these items is ready yet."))
+    part = Fulfilment.objects.create(
+        order=fulfilment.order,
+        method=fulfilment.method,
+        stock_location_id=fulfilment.stock_location_id,
+        status=FulfilmentStatus.READY,
+    )
+    FulfilmentLine.objects.filter(pk__in=[line.pk for line in lines]).update(fulfilment=part)
+    part.order = fulfilment.order
+    return part
+
+
+def handed_over_units_of(fulfilment: Fulfilment) -> dict[int, int]:
+    """Units of each order line handed over in `fulfilment` ({order line id: units})."""
+    return {
+        line_pk: quantity if handed_over is None else handed_over
+        for line_pk, quantity, handed_over in FulfilmentLine.objects.filter(fulfilment=fulfilment).values_list(
+            "order_line_id", "quantity", "handed_over"
+        )
+    }
 
 
 def handed_over_by_line(*, order: Order) -> dict[int, int]:

@@ -511,6 +511,9 @@ def settle_order_payments(*, order: Order, by: Actor | None = None) -> Settlemen
     are collected, not raised, so one failing payment does not hold back the others."""
     by = by or Actor.shop(note=gettext("order cancelled") if order.status == OrderStatus.CANCELLED else "")
     events, failed = [], []
+    # A cancelled order whose ready part the shopper already took (line-level readiness) keeps the
+    # money for those units: only the rest is released or refunded.
+    keep = _value_kept(order) if order.status == OrderStatus.CANCELLED else Decimal("0")
     # A till payment is the till's record, settled at the till: never voided or refunded here.
     payments = list(Payment.objects.filter(order=order).exclude(variant=TILL_VARIANT).order_by("created", "pk"))
     keeper = None
@@ -520,7 +523,9 @@ def settle_order_payments(*, order: Order, by: Actor | None = None) -> Settlemen
         if payment.pk == keeper:
             continue
         try:
-            events.extend(_settle(payment, by))
+            settled = _settle(payment, by, keep=keep)
+            events.extend(settled)
+            keep = max(keep - payment.captured_amount + payment.refunded_amount, Decimal("0"))
         except (PaymentRefused, IllegalPaymentTransition):
             logger.info("payment %s: nothing left to settle", payment.pk)
         except Exception as error:  # noqa: BLE001 — a provider's failure: the task retries it
@@ -529,8 +534,22 @@ def settle_order_payments(*, order: Order, by: Actor | None = None) -> Settlemen
     return Settlement(events=tuple(events), failed=tuple(failed))
 
 
-def _settle(payment: Payment, by: Actor) -> list[PaymentEvent]:
-    """One payment settled, step by step; each step re-reads the payment under its lock."""
+def _value_kept(order: Order) -> Decimal:
+    """What the units the shopper took (and did not get refunded) are worth."""
+    taken = handed_over_by_line(order=order)
+    if not taken:
+        return Decimal("0")
+    refunded = refunded_by_line(order=order)
+    prices = dict(OrderLine.objects.filter(order=order).values_list("pk", "unit_price"))
+    return sum(
+        (prices[pk] * max(units - refunded.get(pk, 0), 0) for pk, units in taken.items()),
+        Decimal("0"),
+    )
+
+
+def _settle(payment: Payment, by: Actor, *, keep: Decimal = Decimal("0")) -> list[PaymentEvent]:
+    """One payment settled, step by step; each step re-reads the payment under its lock. `keep`
+    of what was captured stays captured (units the shopper took)."""
     done = []
     payment.refresh_from_db()
     if payment.status in OPEN_PAYMENT_STATUSES:
@@ -539,8 +558,8 @@ def _settle(payment: Payment, by: Actor) -> list[PaymentEvent]:
     if payment.status in (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED) and payment.capturable_amount > 0:
         release_payment(payment=payment, by=by)
         done.append(_last_event(payment))
-    if payment.status == PaymentStatus.CONFIRMED and payment.refundable_amount > 0:
-        refund_payment(payment=payment, amount=payment.refundable_amount, by=by)
+    if payment.status == PaymentStatus.CONFIRMED and payment.refundable_amount - keep > 0:
+        refund_payment(payment=payment, amount=payment.refundable_amount - keep, by=by)
         done.append(_last_event(payment))
     return done
 

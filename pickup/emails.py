@@ -1,5 +1,5 @@
-"""The pickup e-mails: order received (with the pickup code and the booked time), ready for
-pickup, and the reminder for an order not collected.
+"""The pickup e-mails: ready for pickup, some items ready ("2 of 3 items are ready"), and the
+reminder for an order not collected.
 
 Declared in O2O_NOTIFICATION_EMAILS (settings) and sent through the outbox (orders.notifications);
 rendered in the order's language by orders.emails.render_email.
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from orders.emails import render_email
 from orders.models import Order
+from orders.selectors import readiness_of
 
 from .reminders import ready_at_of, uncollected_deadlines
 from .selectors import pickup_of
@@ -51,4 +52,32 @@ def pickup_reminder_email(order: Order) -> EmailMultiAlternatives:
             % {"number": order.number, "store": order.store.name}
         ),
         context={"expires_at": deadlines.collect_by, "pickup": pickup},
+    )
+
+
+def partly_ready_email(order: Order, *, reference: str) -> EmailMultiAlternatives:
+    """ "2 of 3 items are ready": the counts as they were when staff marked the lines (the
+    notification's reference, "ready/total"), the items ready now and those still being got ready,
+    and the pickup code to collect the ready ones."""
+    ready, _sep, total = reference.partition("/")
+    readiness = readiness_of(order)
+    lines = list(order.lines.all())
+    return render_email(
+        order,
+        template="pickup/email/partly_ready",
+        subject=lambda: (
+            _("%(ready)s of %(total)s items of your order %(number)s are ready at %(store)s")
+            % {"ready": ready, "total": total, "number": order.number, "store": order.store.name}
+        ),
+        context={
+            "ready": ready,
+            "total": total,
+            "pickup": pickup_of(order),
+            "ready_lines": [
+                line
+                for line in lines
+                if line.pk in readiness.ready_line_ids and line.pk not in readiness.collected_line_ids
+            ],
+            "waiting_lines": [line for line in lines if line.pk not in readiness.ready_line_ids],
+        },
     )

@@ -3,7 +3,7 @@
 import datetime
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 
 from django.core.exceptions import PermissionDenied
@@ -14,13 +14,26 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.services import signed_in
-from orders.models import Fulfilment, FulfilmentMethod, NotificationKind, Order, OrderActivity, OrderStatus
+from orders.models import (
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    NotificationKind,
+    Order,
+    OrderActivity,
+    OrderStatus,
+)
 from orders.notifications.outbox import notify
+from orders.selectors import Readiness, readiness_of
 from orders.services import (
     IllegalTransition,
+    NotReady,
     OrderError,
     hand_over_fulfilment,
+    mark_fulfilment_lines_ready,
     record_order_activity,
+    split_ready_part,
+    transition_fulfilment,
     transition_order,
 )
 from stores.models import Store
@@ -109,11 +122,59 @@ def mark_ready_for_pickup(*, order: Order, by: User | None = None) -> Order:
     """The store has put the order aside: record it and queue the shopper's e-mail after commit.
     Only an order to be picked up (a delivery is packed and sent out by the delivery app)."""
     with transaction.atomic():
-        if pickup_of(order) is None:
+        pickup = pickup_of(order)
+        if pickup is None:
             raise IllegalTransition(order, OrderStatus.READY_FOR_PICKUP)
         ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
+        # Every line is ready now, as if each had been marked (the order page and readiness say so).
+        mark_fulfilment_lines_ready(fulfilment=pickup.fulfilment, order_line_ids=None, at=timezone.now())
         notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
     return ready
+
+
+def mark_lines_ready(
+    *, order: Order, order_line_ids: Collection[int], by: User | None = None, now: datetime.datetime | None = None
+) -> Readiness:
+    """Staff have put some lines of a placed pickup order aside. When that makes every item
+    ready, the order is ready for pickup (mark_ready_for_pickup, its e-mail); otherwise the
+    shopper gets "2 of 3 items are ready" (a PARTLY_READY e-mail, one per change: its reference is
+    the count, and marking lines already ready changes nothing and sends nothing) and may collect
+    the ready part now (collect_order). Under the order's row lock, like collecting, so the two
+    never interleave. Raises IllegalTransition for an order not placed (or not a pickup), NotReady
+    for lines it does not wait for."""
+    if not order_line_ids:
+        raise NotReady(_("Choose at least one item that is ready."))
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        pickup = pickup_of(locked)
+        if pickup is None or locked.status != OrderStatus.PLACED:
+            raise IllegalTransition(locked, OrderStatus.READY_FOR_PICKUP)
+        newly = mark_fulfilment_lines_ready(
+            fulfilment=pickup.fulfilment, order_line_ids=order_line_ids, at=now or timezone.now()
+        )
+        readiness = readiness_of(locked)
+        if not newly:
+            return readiness
+        if readiness.complete and pickup.fulfilment.is_open:
+            mark_ready_for_pickup(order=locked, by=by)
+        else:
+            record_order_activity(
+                order=locked,
+                fulfilment=pickup.fulfilment,
+                kind=OrderActivity.LINES_READY,
+                by=by,
+                note=lambda: (
+                    _("Ready: %(lines)s. %(ready)s of %(total)s items are ready.")
+                    % {
+                        "lines": ", ".join(f"{line.quantity} × {line.order_line.product_name}" for line in newly),
+                        "ready": readiness.ready,
+                        "total": readiness.total,
+                    }
+                ),
+            )
+            notify(order=locked, kind=NotificationKind.PARTLY_READY, reference=f"{readiness.ready}/{readiness.total}")
+    order.status = locked.status
+    return readiness
 
 
 def pickup_code_matches(order: Order, code: str) -> bool:
@@ -138,13 +199,15 @@ def collect_order(
     ip_address: str | None = None,
     now: datetime.datetime | None = None,
     quantities: dict[int, int] | None = None,
-    settle: Callable[[Order], object] | None = None,
+    settle: Callable[[Order, Fulfilment], object] | None = None,
 ) -> Order:
     """Hand the order over: the code must match; the units handed over leave the store's stock.
 
     `quantities` ({order line id: units}) hands over part of the order; None hands over all of
     it. Units not handed over go back on sale and the timeline says which
-    (orders.services.hand_over_fulfilment). `settle(order)`, when given, runs last in the
+    (orders.services.hand_over_fulfilment). A placed order with some lines ready (mark_lines_ready)
+    hands over only those (_collect_ready_part): the rest stays reserved, the order placed.
+    `settle(order, fulfilment handed over)`, when given, runs last in the
     hand-over's transaction, once the order is collected: a higher layer takes the payment there
     (checkout.handover). If it raises, nothing is handed over and HandOverRefused carries its error.
 
@@ -178,20 +241,28 @@ def collect_order(
             )
             try:
                 with transaction.atomic():
-                    collected = transition_order(
-                        order=order,
-                        to_status=OrderStatus.COLLECTED,
-                        by=by,
-                        # Who handed over is the event's actor; to whom is worth keeping too.
-                        note=lambda: _("Handed over to %(name)s.") % {"name": pickup.collector},
-                    )
-                    fulfilment = pickup.fulfilment
-                    fulfilment.order = collected
-                    hand_over_fulfilment(fulfilment=fulfilment, quantities=quantities, by=by, at=now or timezone.now())
-                    curbside.record_hand_over(pickup=pickup, by=by, now=fulfilment.fulfilled_at)
+                    order.status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
+                    if order.status == OrderStatus.PLACED and readiness_of(order).partly:
+                        collected, fulfilment = _collect_ready_part(
+                            order=order, pickup=pickup, quantities=quantities, by=by, at=now or timezone.now()
+                        )
+                    else:
+                        collected = transition_order(
+                            order=order,
+                            to_status=OrderStatus.COLLECTED,
+                            by=by,
+                            # Who handed over is the event's actor; to whom is worth keeping too.
+                            note=lambda: _("Handed over to %(name)s.") % {"name": pickup.collector},
+                        )
+                        fulfilment = pickup.fulfilment
+                        fulfilment.order = collected
+                        hand_over_fulfilment(
+                            fulfilment=fulfilment, quantities=quantities, by=by, at=now or timezone.now()
+                        )
+                        curbside.record_hand_over(pickup=pickup, by=by, now=fulfilment.fulfilled_at)
                     if settle is not None:
                         try:
-                            settle(collected)
+                            settle(collected, fulfilment)
                         except Exception as error:  # re-raised below, after the savepoint rolled back
                             raise HandOverRefused(error) from error
             except (IllegalTransition, OrderError, HandOverRefused) as error:
@@ -201,6 +272,41 @@ def collect_order(
     if failure is not None:
         raise failure
     return collected
+
+
+def _collect_ready_part(
+    *, order: Order, pickup: Pickup, quantities: dict[int, int] | None, by: User | None, at: datetime.datetime
+) -> tuple[Order, Fulfilment]:
+    """Hand over the lines of a placed order that are ready (those of `quantities`, when given,
+    with its units), while the rest stays reserved in the pickup's fulfilment for later: the
+    ready lines become a fulfilment of their own, handed over at once. The order stays placed,
+    its code and pickup unchanged. `quantities` may not name units of a line not ready."""
+    if quantities is not None:
+        waiting = {pk for pk, units in quantities.items() if units} - set(readiness_of(order).ready_line_ids)
+        if waiting:
+            raise NotReady(_("Only the items that are ready can be handed over now; the others are not ready yet."))
+    part = split_ready_part(
+        fulfilment=pickup.fulfilment, order_line_ids=None if quantities is None else set(quantities)
+    )
+    transition_fulfilment(
+        fulfilment=part,
+        to_status=FulfilmentStatus.FULFILLED,
+        by=by,
+        note=lambda: _("Ready items handed over to %(name)s.") % {"name": pickup.collector},
+    )
+    part.order = order
+    if quantities is not None:
+        carried = set(part.lines.values_list("order_line_id", flat=True))
+        quantities = {pk: units for pk, units in quantities.items() if pk in carried}
+    hand_over_fulfilment(fulfilment=part, quantities=quantities, by=by, at=at)
+    record_order_activity(
+        order=order,
+        fulfilment=part,
+        kind=OrderActivity.READY_PART_COLLECTED,
+        by=by,
+        note=lambda: _("The ready items were collected; the rest stays reserved until it is ready."),
+    )
+    return order, part
 
 
 def _lock_order_row(order):
@@ -282,7 +388,7 @@ def hand_over_at_curb(
     ip_address: str | None = None,
     now: datetime.datetime | None = None,
     quantities: dict[int, int] | None = None,
-    settle: Callable[[Order], object] | None = None,
+    settle: Callable[[Order, Fulfilment], object] | None = None,
 ) -> Order:
     """Staff bring the order to the car: collect_order checks the code (with its attempt limits),
     hands over all or `quantities` of it, runs `settle` and closes the curbside visit

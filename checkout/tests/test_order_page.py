@@ -129,8 +129,9 @@ def test_the_order_page_has_a_fixed_number_of_queries(client, django_assert_max_
     big = place_order(store=oslo, products_and_quantities=[(product, 1) for product in products])
 
     # 5, one more for its receipts (payment.receipts.receipts_for_order_page), one for its
-    # payments' history in the timeline (payment.history), one for its returns (returns.panels)
-    with django_assert_max_num_queries(8):
+    # payments' history in the timeline (payment.history), one for its returns (returns.panels),
+    # one for which items are ready (a placed order: orders.selectors.readiness_of)
+    with django_assert_max_num_queries(9):
         assert client.get(big.get_absolute_url()).status_code == 200
 
 
