@@ -11,6 +11,7 @@ the address, to find each one's earliest window with room; none when no store co
 
 import datetime
 import time
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -121,6 +122,12 @@ class DeliveryDirectory:
             (country, postcode): LocatedPostcode(country, postcode, place, float(latitude), float(longitude))
             for country, postcode, place, latitude, longitude in postcodes
         }
+        self._numbered: dict[tuple[str, int], list[tuple[int, LocatedPostcode]]] = {}
+        for (country, postcode), located in self.postcodes.items():
+            if postcode.isdigit():
+                self._numbered.setdefault((country, len(postcode)), []).append((int(postcode), located))
+        for numbered in self._numbered.values():
+            numbered.sort(key=lambda item: item[0])
         self.stores: dict[int, Store] = {}
         self.zones: list[ZoneRule] = []
         for zone in zones:
@@ -137,6 +144,16 @@ class DeliveryDirectory:
 
     def locate(self, country: str, postcode: str) -> LocatedPostcode | None:
         return self.postcodes.get((country, postcode))
+
+    def nearest_known(self, country: str, postcode: str) -> LocatedPostcode | None:
+        """The known postcode of `country` numerically nearest to `postcode` (of its length)."""
+        known = self._numbered.get((country, len(postcode)))
+        if not known or not postcode.isdigit():
+            return None
+        number = int(postcode)
+        index = bisect_left(known, (number,))
+        candidates = known[max(index - 1, 0) : index + 1]
+        return min(candidates, key=lambda item: abs(item[0] - number))[1]
 
     def zones_covering(self, located: LocatedPostcode) -> list[ZoneRule]:
         return [
@@ -226,7 +243,13 @@ def check_postcode(
         raise PostcodeProblem(_("“%(postcode)s” is not a postcode of %(country)s.") % names)
     located = directory.locate(country, normalised)
     if located is None:
-        raise PostcodeProblem(_("We do not know the postcode %(postcode)s in %(country)s. Please check it.") % names)
+        message = _("We do not know the postcode %(postcode)s in %(country)s. Please check it.") % names
+        # Postcodes are numbered by region in both countries: the nearest number known is
+        # somewhere near, enough to point the shopper to a store.
+        nearby = directory.nearest_known(country, normalised)
+        raise PostcodeProblem(
+            " ".join(filter(None, (message, nearest_stores_message(nearby, directory) if nearby else "")))
+        )
     return located
 
 
@@ -330,9 +353,16 @@ def _bookings(grids: dict[int, list[Window]]) -> dict[int, list[tuple[datetime.d
 
 
 def _no_store_delivers_message(located: LocatedPostcode, directory: DeliveryDirectory) -> str:
-    """No zone covers the address: name the nearest store that delivers anywhere, and the nearest
-    that offers pickup, so the shopper knows where to turn (no query: both directories)."""
+    """No zone covers the address: say so, and name the nearest stores (nearest_stores_message)."""
     names = {"postcode": located.postcode, "place": located.place_name}
+    message = _("No store delivers to %(postcode)s %(place)s yet.") % names
+    return " ".join(filter(None, (message, nearest_stores_message(located, directory))))
+
+
+def nearest_stores_message(located: LocatedPostcode, directory: DeliveryDirectory) -> str:
+    """The nearest store of the postcode's country that delivers anywhere, and the nearest that
+    offers pickup, so the shopper knows where to turn ("" when there is none). No query: both
+    directories are in memory."""
     delivering = sorted(
         (distance_km(store.latitude, store.longitude, located.latitude, located.longitude), store.pk, store)
         for store in directory.stores.values()
@@ -345,10 +375,10 @@ def _no_store_delivers_message(located: LocatedPostcode, directory: DeliveryDire
         )
         if nearby.store.offers_pickup and nearby.store.country == located.country
     ]
-    message = _("No store delivers to %(postcode)s %(place)s yet.") % names
+    message = ""
     if delivering:
         distance, _pk, store = delivering[0]
-        message += " " + _("The nearest store that delivers is %(store)s (%(km)s km away).") % {
+        message += _("The nearest store that delivers is %(store)s (%(km)s km away).") % {
             "store": store.name,
             "km": round(distance),
         }
@@ -357,7 +387,7 @@ def _no_store_delivers_message(located: LocatedPostcode, directory: DeliveryDire
             "store": pickup[0].store.name,
             "km": round(pickup[0].distance_km),
         }
-    return message
+    return message.strip()
 
 
 def delivery_of(order) -> Delivery | None:

@@ -154,7 +154,18 @@ def test_options_are_limited_to_the_stores_with_the_cart_in_stock(laugavegur):
 def test_a_postcode_that_cannot_be_delivered_to_says_why(laugavegur, typed, country, message):
     with pytest.raises(PostcodeProblem) as refused:
         delivery_options(postcode=typed, country=country)
-    assert str(refused.value) == message
+    assert str(refused.value).startswith(message)
+
+
+def test_an_unknown_postcode_names_the_stores_near_the_nearest_known_one(laugavegur):
+    # given 219 is not in the table; 220 (Hafnarfjörður) is the nearest number known
+    with pytest.raises(PostcodeProblem) as refused:
+        delivery_options(postcode="219", country="IS")
+    assert str(refused.value) == (
+        "We do not know the postcode 219 in Iceland. Please check it. "
+        "The nearest store that delivers is Laugavegur (9 km away). "
+        "You can pick up your order at Laugavegur (9 km away)."
+    )
 
 
 def test_outside_every_zone_the_nearest_delivering_and_pickup_stores_are_named(laugavegur):
