@@ -54,6 +54,9 @@ class Resolution(models.TextChoices):
 
     ORIGINAL_PAYMENT = "original_payment", _("Refund to how I paid")
     STORE_CREDIT = "store_credit", _("Store credit")
+    # Another size or item from the returning store's stock, in one step: a dearer one is paid
+    # for at the till, a cheaper one's difference goes back to how the shopper paid.
+    EXCHANGE = "exchange", _("Exchange for another size or item")
 
 
 class Condition(models.TextChoices):
@@ -114,6 +117,11 @@ class Return(models.Model):
     )
     # Paid at the till: the till's return receipt number, entered when the units are received.
     till_receipt_number = models.CharField(_("till receipt number"), max_length=40, blank=True)
+    # An exchange: what the items given out came to, and what the shopper paid for a dearer one
+    # at the till with that sale's receipt number (a cheaper one's difference is refund_amount).
+    exchange_total = models.DecimalField(_("given in exchange"), max_digits=12, decimal_places=2, default=0)
+    difference_paid = models.DecimalField(_("difference paid"), max_digits=12, decimal_places=2, default=0)
+    difference_receipt_number = models.CharField(_("till receipt number of the difference"), max_length=40, blank=True)
     refund_attempts = models.PositiveIntegerField(_("refund attempts"), default=0)
     last_refund_error = models.CharField(_("last refund error"), max_length=255, blank=True)
     # A manager took the return after the window: who, why, when.
@@ -136,6 +144,13 @@ class Return(models.Model):
         verbose_name_plural = _("returns")
         constraints = [
             models.CheckConstraint(condition=Q(refund_amount__gte=0), name="return_refund_not_negative"),
+            models.CheckConstraint(
+                condition=Q(exchange_total__gte=0, difference_paid__gte=0), name="return_exchange_not_negative"
+            ),
+            # Money goes one way in an exchange: the shopper pays the difference or gets it back.
+            models.CheckConstraint(
+                condition=Q(difference_paid=0) | Q(refund_amount=0), name="return_difference_one_way"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=[ReturnStatus.REQUESTED, ReturnStatus.CANCELLED]) | Q(store__isnull=False),
                 name="return_received_at_a_store",
@@ -201,19 +216,70 @@ class ReturnLine(models.Model):
         return self.to_inspect - self.inspected_resellable - self.inspected_damaged
 
 
+class ExchangeLine(models.Model):
+    """Units given to the shopper in an exchange, from the stock of the store the return was taken
+    at: the product as it was priced then (a snapshot, as order lines keep), with the VAT in it."""
+
+    order_return = models.ForeignKey(
+        Return, verbose_name=_("return"), related_name="exchange_lines", on_delete=models.CASCADE
+    )
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), null=True, related_name="+", on_delete=models.SET_NULL
+    )
+    product_name = models.CharField(_("product name"), max_length=200)
+    sku = models.CharField(_("SKU"), max_length=64)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("item given in exchange")
+        verbose_name_plural = _("items given in exchange")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="exchange_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(line_total__gte=0, vat_amount__gte=0, vat_amount__lte=F("line_total")),
+                name="exchange_line_vat_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"
+
+
 class MovementKind(models.TextChoices):
     RESTOCKED = "restocked", _("Back in stock")
     WRITTEN_OFF = "written_off", _("Written off")
     HELD = "held", _("Held for inspection")
+    # Units of another product given out in an exchange (the row's product; return_line is null).
+    EXCHANGED_OUT = "exchanged_out", _("Given in exchange")
 
 
 class StockMovement(models.Model):
     """One row per movement of returned units: back on hand at the returning store (the stock
     record changed through stores.services), written off as damaged, or held apart for inspection
-    (not on sale; a manager decides later, which writes a second row)."""
+    (not on sale; a manager decides later, which writes a second row); and one per line of units
+    given out in an exchange, out of that store's stock."""
 
     return_line = models.ForeignKey(
-        ReturnLine, verbose_name=_("returned line"), related_name="movements", on_delete=models.CASCADE
+        ReturnLine,
+        verbose_name=_("returned line"),
+        null=True,
+        blank=True,
+        related_name="movements",
+        on_delete=models.CASCADE,
+    )
+    # Units given out in an exchange move out of the store's stock: one row for each line of them.
+    exchange_line = models.ForeignKey(
+        ExchangeLine,
+        verbose_name=_("item given in exchange"),
+        null=True,
+        blank=True,
+        related_name="movements",
+        on_delete=models.CASCADE,
     )
     store = models.ForeignKey("stores.Store", verbose_name=_("store"), related_name="+", on_delete=models.PROTECT)
     product = models.ForeignKey(
@@ -235,7 +301,14 @@ class StockMovement(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("stock movement of a return")
         verbose_name_plural = _("stock movements of returns")
-        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="stock_movement_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="stock_movement_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(return_line__isnull=False, exchange_line__isnull=True)
+                | Q(return_line__isnull=True, exchange_line__isnull=False, kind="exchanged_out"),
+                name="stock_movement_of_a_returned_or_exchanged_line",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.quantity}"

@@ -22,7 +22,7 @@ from o2o_site.vat import VatSummary, vat_by_rate, vat_included
 from payment.models import TILL_VARIANT
 from payment.receipts import provider_label, seller_for
 
-from .models import Return, ReturnLine, ReturnReceipt, ReturnReceiptLine, ReturnReceiptSequence
+from .models import ExchangeLine, Return, ReturnLine, ReturnReceipt, ReturnReceiptLine, ReturnReceiptSequence
 
 # How the money went back, besides a payment provider's variant name.
 REFUNDED_TO_STORE_CREDIT = "store_credit"
@@ -100,7 +100,8 @@ def _next_number() -> int:
 
 def return_receipts_with_lines() -> QuerySet[ReturnReceipt]:
     return ReturnReceipt.objects.select_related("order", "order_return").prefetch_related(
-        Prefetch("lines", queryset=ReturnReceiptLine.objects.order_by("pk"))
+        Prefetch("lines", queryset=ReturnReceiptLine.objects.order_by("pk")),
+        Prefetch("order_return__exchange_lines", queryset=ExchangeLine.objects.order_by("pk")),
     )
 
 
@@ -113,6 +114,14 @@ class ReturnReceiptView:
     vat: VatSummary
     refunded_to: str
     link: str
+    # An exchange: the items given out (snapshots taken then) and their VAT; the difference is on
+    # the return (refund_amount refunded, or difference_paid at the till).
+    exchange_lines: list[ExchangeLine]
+    exchange_vat: VatSummary | None
+
+    @property
+    def is_exchange(self) -> bool:
+        return bool(self.exchange_lines)
 
 
 def return_receipt_link(receipt: ReturnReceipt) -> str:
@@ -121,10 +130,13 @@ def return_receipt_link(receipt: ReturnReceipt) -> str:
 
 def return_receipt_context(receipt: ReturnReceipt) -> ReturnReceiptView:
     lines = list(receipt.lines.all())
+    exchange_lines = list(receipt.order_return.exchange_lines.all())
     return ReturnReceiptView(
         receipt=receipt,
         lines=lines,
         vat=vat_by_rate(lines),
         refunded_to=refunded_to_label(receipt.refunded_to),
         link=settings.SITE_URL.rstrip("/") + return_receipt_link(receipt),
+        exchange_lines=exchange_lines,
+        exchange_vat=vat_by_rate(exchange_lines) if exchange_lines else None,
     )

@@ -15,7 +15,7 @@ from orders.models import Order
 from pickup.models import Pickup
 from stores.models import Store
 
-from .models import Return, ReturnLine, ReturnStatus
+from .models import ExchangeLine, Return, ReturnLine, ReturnStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -29,7 +29,8 @@ def return_page_link(order_return: Return) -> str:
 
 def returns_with_lines() -> QuerySet[Return]:
     return Return.objects.select_related("store", "receipt", "store_credit").prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").order_by("pk"))
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line").order_by("pk")),
+        Prefetch("exchange_lines", queryset=ExchangeLine.objects.order_by("pk")),
     )
 
 

@@ -11,6 +11,10 @@
   or as store credit when the shopper chose it. A provider that fails leaves the return
   "refund pending"; the task and beat's sweep (returns.tasks, returns.scheduled) try again.
 - `decide_inspection`: a manager decides the units held for inspection.
+- An exchange is a return received with `exchange` items (resolution EXCHANGE): in the same
+  transaction the items are taken from **that** store's stock (stores.services.exchange_units,
+  rows locked with the returned ones, never below what is for sale), and the difference is paid
+  by the shopper at the till (its receipt number recorded) or refunded as any return's money.
 
 Concurrency: every write takes the order's row lock first (as orders and payment do), then the
 return's. Two tills returning the same line at the same moment queue on the order: the second is
@@ -38,9 +42,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.services import signed_in
+from catalog.models import Product
 from checkout.handover import PROVIDER_ERRORS
 from o2o_site.dates import format_date
-from o2o_site.money import format_money
+from o2o_site.money import format_money, round_to_minor_unit
+from o2o_site.vat import vat_included, vat_rate
 from orders.models import NotificationKind, Order, OrderActivity, OrderLine
 from orders.notifications.outbox import notify
 from orders.services import ORDER_NUMBER_ALPHABET, record_order_activity
@@ -54,6 +60,7 @@ from . import receipts
 from .models import (
     RETURN_TRANSITIONS,
     Condition,
+    ExchangeLine,
     MovementKind,
     Resolution,
     Return,
@@ -110,6 +117,24 @@ class LineToReturn:
             Condition.DAMAGED: self.damaged,
             Condition.TO_INSPECT: self.to_inspect,
         }[Condition(condition)]
+
+
+@dataclass(frozen=True)
+class ExchangeItem:
+    """Units of a product the shopper takes instead, from the returning store's stock."""
+
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Exchanged:
+    """The items of an exchange, priced, and which way the difference goes."""
+
+    lines: list[ExchangeLine]
+    total: Decimal
+    refund: Decimal
+    to_pay: Decimal
 
 
 def new_return_code() -> str:
@@ -273,11 +298,19 @@ def receive_return(
     override_reason: str = "",
     expected_amount: Decimal | None = None,
     till_receipt_number: str = "",
+    exchange: list[ExchangeItem] | None = None,
     now: datetime.datetime | None = None,
 ) -> Return:
     """Staff at `store` take `lines` of `order` back, with each unit's condition, then give the
     money back (refund_return). `requested` is the shopper's return started online, if they
     brought its code (its lines are replaced by what was actually brought).
+
+    An exchange (resolution EXCHANGE) gives the shopper the `exchange` items from `store`'s stock
+    in the same step: `expected_amount` is then the difference as the screen showed it (what the
+    shopper gets back, negative for what they pay); a dearer exchange is paid at the till and
+    `till_receipt_number` is that sale's receipt, a cheaper one's difference is refunded (at the
+    till for a till payment, with its return receipt number). Refused, nothing written, when an
+    item is not for sale or `store` has fewer for sale than asked (every such item named).
 
     Refused (ReturnRefused, nothing written) when the store does not take returns or is not one
     of `by`'s, after the window without `override_reason` (recorded with `by`), for more units
@@ -310,15 +343,28 @@ def receive_return(
             for order_line, line in checked
         }
         total = sum(amounts.values(), Decimal(0))
-        if expected_amount is not None and expected_amount != total:
+        exchanged = None
+        if resolution == Resolution.EXCHANGE:
+            exchanged = _priced_exchange(exchange or [], store=store, currency=locked.currency, returned=total)
+        elif exchange:
+            raise ReturnRefused(_("Choose “exchange” to give the shopper other items."))
+        shown = total if exchanged is None else exchanged.refund - exchanged.to_pay
+        if expected_amount is not None and expected_amount != shown:
             raise ReturnRefused(
                 _("The refund for these items is %(amount)s, not %(asked)s. Nothing was recorded; check the items.")
                 % {
-                    "amount": format_money(total, locked.currency),
+                    "amount": format_money(shown, locked.currency),
                     "asked": format_money(expected_amount, locked.currency),
                 }
             )
-        number = _checked_refund_route(locked, resolution, total, till_receipt_number)
+        if exchanged is not None and exchanged.to_pay:
+            number = _checked_till_sale(exchanged.to_pay, locked.currency, till_receipt_number)
+            total = Decimal(0)
+        elif exchanged is not None:
+            total = exchanged.refund
+            number = _checked_refund_route(locked, Resolution.ORIGINAL_PAYMENT, total, till_receipt_number)
+        else:
+            number = _checked_refund_route(locked, resolution, total, till_receipt_number)
         if requested is None:
             # Walked in with nothing: the return is recorded as received from the start.
             order_return = _create_return(
@@ -332,7 +378,13 @@ def receive_return(
         order_return.received_at = now
         order_return.received_by = by
         order_return.refund_amount = total
-        order_return.till_receipt_number = number
+        if exchanged is not None and exchanged.to_pay:
+            order_return.difference_paid = exchanged.to_pay
+            order_return.difference_receipt_number = number
+        else:
+            order_return.till_receipt_number = number
+        if exchanged is not None:
+            order_return.exchange_total = exchanged.total
         if refusal:
             order_return.window_overridden_by = by
             order_return.window_override_reason = override_reason
@@ -352,7 +404,12 @@ def receive_return(
             )
             for order_line, line in checked
         )
-        _move_stock(store, return_lines, by)
+        restock = _move_stock(store, return_lines, by)
+        if exchanged is None:
+            if restock:
+                stock.restock_returned_units(store=store, quantities=restock)
+        else:
+            _hand_out_exchange(order_return, exchanged, store=store, restock=restock, by=by)
         note = _("Window overridden: %(reason)s") % {"reason": override_reason} if refusal else ""
         if requested is None:
             ReturnEvent.objects.create(
@@ -361,15 +418,110 @@ def receive_return(
         else:
             transition_return(order_return=order_return, to_status=ReturnStatus.RECEIVED, by=by, note=note)
         code, note, store_name = order_return.code, _lines_note(checked), store.name
+        given = _exchange_note(exchanged.lines) if exchanged is not None else ""
         record_order_activity(
             order=locked,
             kind=OrderActivity.RETURN_RECEIVED,
             by=by,
             note=lambda: (
                 _("Return %(code)s at %(store)s: %(lines)s.") % {"code": code, "store": store_name, "lines": note}
+                if not given
+                else _("Exchange %(code)s at %(store)s: %(lines)s back, %(given)s out.")
+                % {"code": code, "store": store_name, "lines": note, "given": given}
             ),
         )
     return refund_return(order_return=order_return, by=by)
+
+
+def _exchange_note(lines: list[ExchangeLine]) -> str:
+    return ", ".join(f"{line.quantity} × {line.product_name}" for line in lines)
+
+
+def _priced_exchange(items: list[ExchangeItem], *, store: Store, currency: str, returned: Decimal) -> Exchanged:
+    """The exchange's items as sold at `store` now (price, VAT in its country), and the difference
+    against the `returned` value: refunded to the shopper, or paid by them."""
+    units: dict[int, int] = {}
+    for item in items:
+        if item.quantity < 1:
+            raise ReturnRefused(_("Give how many of each item the shopper takes."))
+        units[item.product_id] = units.get(item.product_id, 0) + item.quantity
+    if not units:
+        raise ReturnRefused(_("Choose what the shopper takes in exchange."))
+    products = Product.objects.select_related("parent").in_bulk(list(units))
+    lines = []
+    for product_id, quantity in units.items():
+        product = products.get(product_id)
+        if product is None or not product.is_for_sale:
+            raise ReturnRefused(_("That item is not for sale: choose another for the exchange."))
+        unit_price = round_to_minor_unit(product.price, currency)
+        rate = vat_rate(country=store.country, vat_class=product.vat_class)
+        line_total = unit_price * quantity
+        lines.append(
+            ExchangeLine(
+                product=product,
+                product_name=product.name,
+                sku=product.sku,
+                unit_price=unit_price,
+                quantity=quantity,
+                line_total=line_total,
+                vat_rate=rate,
+                vat_amount=vat_included(line_total, rate=rate, currency=currency),
+            )
+        )
+    total = sum((line.line_total for line in lines), Decimal(0))
+    return Exchanged(
+        lines=lines, total=total, refund=max(returned - total, Decimal(0)), to_pay=max(total - returned, Decimal(0))
+    )
+
+
+def _checked_till_sale(amount: Decimal, currency: str, till_receipt_number: str) -> str:
+    """The shopper pays a dearer exchange's difference at the till: its receipt number, cleaned."""
+    try:
+        return clean_till_receipt_number(till_receipt_number)
+    except ValidationError as error:
+        raise ReturnRefused(
+            _("The shopper pays %(amount)s more: take it at the till and enter the till's receipt number.")
+            % {"amount": format_money(amount, currency)}
+            + " "
+            + error.messages[0]
+        ) from None
+
+
+def _hand_out_exchange(
+    order_return: Return, exchanged: Exchanged, *, store: Store, restock: dict[int, int], by: User
+) -> None:
+    """The exchange's items leave `store`'s stock as the resellable units come back, in one locked
+    step; fewer for sale than asked refuses the whole exchange (the caller's transaction rolls back)."""
+    given = {line.product_id: line.quantity for line in exchanged.lines}
+    try:
+        stock.exchange_units(store=store, returned=restock, given=given)
+    except stock.InsufficientStock as short:
+        names = {line.product_id: line.product_name for line in exchanged.lines}
+        raise ReturnRefused(
+            _("Not in stock at %(store)s: %(items)s. Nothing was recorded; choose another item.")
+            % {
+                "store": store.name,
+                "items": ", ".join(
+                    _("%(product)s (%(available)s for sale, %(asked)s asked)")
+                    % {"product": names[each.product_id], "available": each.available, "asked": each.requested}
+                    for each in short.shortfalls
+                ),
+            }
+        ) from None
+    for line in exchanged.lines:
+        line.order_return = order_return
+    ExchangeLine.objects.bulk_create(exchanged.lines)
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            exchange_line=line,
+            store=store,
+            product_id=line.product_id,
+            kind=MovementKind.EXCHANGED_OUT,
+            quantity=line.quantity,
+            created_by=by,
+        )
+        for line in exchanged.lines
+    )
 
 
 def _window_never_opened(order: Order) -> bool:
@@ -411,8 +563,10 @@ def _checked_refund_route(order: Order, resolution: Resolution, total: Decimal, 
         ) from None
 
 
-def _move_stock(store: Store, return_lines: list[ReturnLine], by: User | None) -> None:
-    """Resellable units on hand at the returning store; damaged written off; the rest held apart."""
+def _move_stock(store: Store, return_lines: list[ReturnLine], by: User | None) -> dict[int, int]:
+    """A movement row for each condition of the returned units: resellable ones go on hand at the
+    returning store (the units per product are returned for the caller to put there), damaged
+    ones are written off, the rest held apart."""
     order_lines = OrderLine.objects.in_bulk([line.order_line_id for line in return_lines])
     restock: dict[int, int] = {}
     movements = []
@@ -433,8 +587,7 @@ def _move_stock(store: Store, return_lines: list[ReturnLine], by: User | None) -
             if kind == MovementKind.RESTOCKED and product_id is not None:
                 restock[product_id] = restock.get(product_id, 0) + units
     StockMovement.objects.bulk_create(movements)
-    if restock:
-        stock.restock_returned_units(store=store, quantities=restock)
+    return restock
 
 
 def refund_return(*, order_return: Return, by: User | None = None) -> Return:
@@ -464,7 +617,7 @@ def refund_return(*, order_return: Return, by: User | None = None) -> Return:
                         reason=RefundReason.RETURNED,
                         by=by,
                         lines={line.order_line_id: line.quantity for line in lines},
-                        line_amounts={line.order_line_id: line.amount for line in lines},
+                        line_amounts=_refund_shares(lines, locked.refund_amount, locked.order.currency),
                         note=_("Return %(code)s") % {"code": locked.code},
                         till_receipt_number=locked.till_receipt_number,
                         refund_for=locked.code,
@@ -486,18 +639,52 @@ def refund_return(*, order_return: Return, by: User | None = None) -> Return:
     return locked
 
 
+def _refund_shares(lines: list[ReturnLine], refund: Decimal, currency: str) -> dict[int, Decimal]:
+    """Each returned line's part of `refund`: its own value for a return; for a cheaper exchange
+    (refund below the lines' value) shared by their value, rounded, the last line taking the rest."""
+    value = sum((line.amount for line in lines), Decimal(0))
+    if refund >= value:
+        return {line.order_line_id: line.amount for line in lines}
+    shares, left = {}, refund
+    for index, line in enumerate(lines):
+        share = left if index == len(lines) - 1 else round_to_minor_unit(refund * line.amount / value, currency)
+        share = min(share, line.amount, left)
+        shares[line.order_line_id] = share
+        left -= share
+    return shares
+
+
 def _refunded_on_timeline(order_return: Return, receipt, by: User | None) -> None:
-    code, amount = order_return.code, format_money(order_return.refund_amount, order_return.order.currency)
+    currency = order_return.order.currency
+    code, amount = order_return.code, format_money(order_return.refund_amount, currency)
     label = receipts.refunded_to_label(receipt.refunded_to)
-    record_order_activity(
-        order=order_return.order,
-        kind=OrderActivity.RETURN_REFUNDED,
-        by=by,
-        note=lambda: (
-            _("Return %(code)s: %(amount)s refunded (%(how)s), return receipt %(number)s.")
-            % {"code": code, "amount": amount, "how": label, "number": receipt.number}
-        ),
-    )
+    paid, paid_receipt = format_money(order_return.difference_paid, currency), order_return.difference_receipt_number
+    exchange = order_return.resolution == Resolution.EXCHANGE
+
+    def note() -> str:
+        if not exchange:
+            return _("Return %(code)s: %(amount)s refunded (%(how)s), return receipt %(number)s.") % {
+                "code": code,
+                "amount": amount,
+                "how": label,
+                "number": receipt.number,
+            }
+        if paid_receipt:
+            difference = _("%(amount)s paid at the till, receipt %(receipt)s") % {
+                "amount": paid,
+                "receipt": paid_receipt,
+            }
+        elif order_return.refund_amount:
+            difference = _("%(amount)s refunded (%(how)s)") % {"amount": amount, "how": label}
+        else:
+            difference = _("nothing to pay or refund")
+        return _("Exchange %(code)s: %(difference)s, return receipt %(number)s.") % {
+            "code": code,
+            "difference": difference,
+            "number": receipt.number,
+        }
+
+    record_order_activity(order=order_return.order, kind=OrderActivity.RETURN_REFUNDED, by=by, note=note)
 
 
 def _issue_store_credit(order_return: Return) -> StoreCredit:

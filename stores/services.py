@@ -140,6 +140,40 @@ def restock_returned_units(*, store: Store, quantities: dict[int, int]) -> None:
         _stock_changed(store=store, product_ids=quantities)
 
 
+def exchange_units(*, store: Store, returned: dict[int, int], given: dict[int, int]) -> None:
+    """An exchange at `store`'s counter, all or nothing: `returned` units ({product_id: units},
+    resellable ones brought back) go on hand, `given` units leave with the shopper. Every row of
+    both is locked in one statement in pk order (the same order checkouts lock in, so neither can
+    deadlock the other); a product with fewer units for sale than given (units reserved for open
+    orders are not for sale; units just brought back are) raises InsufficientStock naming every
+    one, before anything changes. The constraints keep on hand at or above reserved."""
+    if any(units < 1 for units in (*returned.values(), *given.values())):
+        raise ValueError("quantities must be positive")
+    with transaction.atomic():
+        if returned:
+            StockLevel.objects.bulk_create(
+                [StockLevel(store=store, product_id=product_id) for product_id in sorted(returned)],
+                ignore_conflicts=True,
+            )
+        levels = _locked_levels(store=store, product_ids=set(returned) | set(given))
+        shortfalls = []
+        for product_id, units in sorted(given.items()):
+            level = levels.get(product_id)
+            available = (level.available if level else 0) + returned.get(product_id, 0)
+            if units > available:
+                shortfalls.append(Shortfall(product_id=product_id, requested=units, available=available))
+        if shortfalls:
+            raise InsufficientStock(shortfalls)
+        now = timezone.now()
+        for product_id in sorted(set(returned) | set(given)):
+            change = returned.get(product_id, 0) - given.get(product_id, 0)
+            if change:
+                StockLevel.objects.filter(pk=levels[product_id].pk).update(
+                    on_hand=F("on_hand") + change, updated_at=now
+                )
+        _stock_changed(store=store, product_ids=set(returned) | set(given))
+
+
 def check_count_covers_reserved(*, on_hand: int, reserved: int) -> None:
     """The rule for a stock count; the admin's form checks it too, so staff see it as a form error."""
     if on_hand < reserved:
