@@ -30,10 +30,10 @@ from payment.services import refundable_payment
 from stores.admin_scoping import managed_stores
 
 from .forms import FindOrderForm, ReceiveReturnForm
-from .models import Return, ReturnEvent, ReturnLine, ReturnStatus, StockMovement, StoreCredit
+from .models import ExchangeLine, Resolution, Return, ReturnEvent, ReturnLine, ReturnStatus, StockMovement, StoreCredit
 from .policy import refund_value, return_window, returnable_by_line, window_is_open
-from .selectors import NotFound, find_for_return
-from .services import ReturnRefused, decide_inspection, receive_return, refund_return
+from .selectors import NotFound, exchange_choices, exchange_for_sale, find_for_return
+from .services import ReturnRefused, decide_inspection, price_exchange, receive_return, refund_return
 
 FOUND_SALT = "returns.found-order"
 # A lookup is good for the check-in that follows it, not for ever.
@@ -79,6 +79,23 @@ class ReturnEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+def _with_units_for_sale(exchanged, *, store):
+    """The exchange's lines, each with the units for sale at `store` now."""
+    for_sale = exchange_for_sale(exchanged, store=store)
+    return [(line, for_sale.get(line.product_id, 0)) for line in exchanged.lines] if exchanged else []
+
+
+class ExchangeLineInline(admin.TabularInline):
+    model = ExchangeLine
+    extra = 0
+    can_delete = False
+    fields = ("product_name", "sku", "unit_price", "quantity", "line_total", "vat_rate", "vat_amount")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Return)
 class ReturnAdmin(admin.ModelAdmin):
     list_display = ("code", "order", "status", "store", "refund_amount", "created_at", "received_at")
@@ -86,7 +103,7 @@ class ReturnAdmin(admin.ModelAdmin):
     search_fields = ("code", "order__number")
     list_select_related = ("order", "store")
     date_hierarchy = "created_at"
-    inlines = (ReturnLineInline, ReturnEventInline)
+    inlines = (ReturnLineInline, ExchangeLineInline, ReturnEventInline)
     readonly_fields = (
         "order",
         "code",
@@ -100,6 +117,9 @@ class ReturnAdmin(admin.ModelAdmin):
         "refunded_at",
         "refund",
         "till_receipt_number",
+        "exchange_total",
+        "difference_paid",
+        "difference_receipt_number",
         "refund_attempts",
         "last_refund_error",
         "window_overridden_by",
@@ -213,7 +233,7 @@ class ReturnAdmin(admin.ModelAdmin):
         order, requested = self._found(token)
         stores = managed_stores(request).filter(is_active=True, accepts_returns=True).order_by("city", "name")
         returnable = returnable_by_line(order=order, exclude=requested, with_requests=False)
-        order_lines = list(order.lines.order_by("pk"))
+        order_lines = list(order.lines.select_related("product").order_by("pk"))
         lines = [(line, returnable[line.pk]) for line in order_lines if returnable.get(line.pk)]
         initial_lines = {}
         if requested is not None:
@@ -251,6 +271,7 @@ class ReturnAdmin(admin.ModelAdmin):
                         override_reason=form.cleaned_data["override_reason"],
                         expected_amount=form.confirmed_amount if form.confirmed_amount is not None else Decimal(-1),
                         till_receipt_number=form.cleaned_data["till_receipt_number"],
+                        exchange=form.exchange_items(),
                     )
                 except ReturnRefused as refused:
                     form.add_error(None, str(refused))
@@ -258,11 +279,29 @@ class ReturnAdmin(admin.ModelAdmin):
                     self._tell_outcome(request, order_return)
                     return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_change", args=[order_return.pk]))
             else:
-                data = request.POST.copy()
-                data["amount"] = str(total)
-                form = ReceiveReturnForm(data, lines=lines, stores=stores, initial_lines=initial_lines)
-                form.is_valid()
-                confirm = {"total": format_money(total, order.currency), "lines": chosen, "by_pk": by_pk}
+                exchanged, shown = None, total
+                if form.cleaned_data["resolution"] == Resolution.EXCHANGE:
+                    try:
+                        exchanged = price_exchange(
+                            form.exchange_items(),
+                            store=form.cleaned_data["store"],
+                            currency=order.currency,
+                            returned=total,
+                        )
+                    except ReturnRefused as refused:
+                        form.add_error(None, str(refused))
+                    else:
+                        shown = exchanged.refund - exchanged.to_pay
+                if form.is_valid():
+                    data = request.POST.copy()
+                    data["amount"] = str(shown)
+                    form = ReceiveReturnForm(data, lines=lines, stores=stores, initial_lines=initial_lines)
+                    form.is_valid()
+                    confirm = {
+                        "total": format_money(total, order.currency),
+                        "exchange": exchanged,
+                        "exchange_rows": _with_units_for_sale(exchanged, store=form.cleaned_data["store"]),
+                    }
         window = return_window(order)
         context = self._context(
             request,
@@ -276,11 +315,13 @@ class ReturnAdmin(admin.ModelAdmin):
             pickup_store=order.store,
             paid_at_till=payment is not None and payment.is_till,
             refundable=format_money(payment.refundable_amount, order.currency) if payment else "",
+            exchange_choices=exchange_choices([line for line, _left in lines]),
         )
         return TemplateResponse(request, "admin/returns/return/receive.html", context)
 
     def _tell_outcome(self, request, order_return):
-        amount = format_money(order_return.refund_amount, order_return.order.currency)
+        currency = order_return.order.currency
+        amount = format_money(order_return.refund_amount, currency)
         if order_return.status == ReturnStatus.REFUND_PENDING:
             self.message_user(
                 request,
@@ -291,13 +332,26 @@ class ReturnAdmin(admin.ModelAdmin):
                 % {"code": order_return.code, "amount": amount, "error": order_return.last_refund_error},
                 messages.WARNING,
             )
+            return
+        if order_return.resolution != Resolution.EXCHANGE:
+            message = gettext("Return %(code)s is recorded and %(amount)s refunded.") % {
+                "code": order_return.code,
+                "amount": amount,
+            }
+        elif order_return.difference_paid:
+            message = gettext("Exchange %(code)s is recorded: %(amount)s paid at the till, receipt %(receipt)s.") % {
+                "code": order_return.code,
+                "amount": format_money(order_return.difference_paid, currency),
+                "receipt": order_return.difference_receipt_number,
+            }
+        elif order_return.refund_amount:
+            message = gettext("Exchange %(code)s is recorded and %(amount)s refunded.") % {
+                "code": order_return.code,
+                "amount": amount,
+            }
         else:
-            self.message_user(
-                request,
-                gettext("Return %(code)s is recorded and %(amount)s refunded.")
-                % {"code": order_return.code, "amount": amount},
-                messages.SUCCESS,
-            )
+            message = gettext("Exchange %(code)s is recorded: nothing to pay or refund.") % {"code": order_return.code}
+        self.message_user(request, message, messages.SUCCESS)
 
     @method_decorator(require_POST)
     def retry_refund_view(self, request, object_id):

@@ -6,12 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import Product
 from orders.models import OrderLine
 
 from .models import Condition, Resolution, ReturnReason
-from .services import LineToReturn
+from .services import ExchangeItem, LineToReturn
 
 
 class LineFieldsMixin:
@@ -135,10 +137,13 @@ class ReceiveReturnForm(LineFieldsMixin, forms.Form):
     store = forms.ModelChoiceField(label=_("Returned at"), queryset=None, empty_label=None)
     resolution = forms.ChoiceField(label=_("Refund as"), choices=Resolution.choices)
     till_receipt_number = forms.CharField(
-        label=_("Till's return receipt number"),
+        label=_("Till's receipt number"),
         max_length=40,
         required=False,
-        help_text=_("Paid at the till: refund it at the till first, then enter the number of its return receipt."),
+        help_text=_(
+            "Paid at the till: refund it at the till first, then enter the number of its return receipt. "
+            "An exchange for a dearer item: take the difference at the till, then enter its receipt number."
+        ),
     )
     override_reason = forms.CharField(
         label=_("Take it back after the return period, because"),
@@ -146,14 +151,22 @@ class ReceiveReturnForm(LineFieldsMixin, forms.Form):
         required=False,
         help_text=_("Only when the return period has ended: recorded with your name."),
     )
+    # The refund the confirmation showed; for an exchange, the difference (negative: the shopper pays).
     amount = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=12, decimal_places=2)
 
     def __init__(self, data=None, *, lines, stores, initial_lines=None, initial=None):
         super().__init__(data, initial=initial)
         self.fields["store"].queryset = stores
+        self.exchange_products = {}
         self.add_line_fields(lines, initial=initial_lines)
         for line, left in lines:
             start = (initial_lines or {}).get(line.pk, {})
+            self.fields[f"line-{line.pk}-exchange"] = forms.CharField(
+                label=_("Exchange for (SKU)"),
+                max_length=64,
+                required=False,
+                widget=forms.TextInput(attrs={"list": f"exchange-{line.pk}", "autocomplete": "off", "size": 14}),
+            )
             for condition in Condition:
                 self.fields[f"line-{line.pk}-{condition.value}"] = forms.TypedChoiceField(
                     label=condition.label,
@@ -165,11 +178,46 @@ class ReceiveReturnForm(LineFieldsMixin, forms.Form):
                 )
 
     def receive_groups(self):
-        """line_groups, each with its fields per condition (resellable, damaged, to inspect)."""
+        """line_groups, each with its fields per condition (resellable, damaged, to inspect) and
+        the SKU it is exchanged for."""
         return [
-            (*group, [self[f"line-{group[0].pk}-{condition.value}"] for condition in Condition])
+            (
+                *group,
+                [self[f"line-{group[0].pk}-{condition.value}"] for condition in Condition],
+                self[f"line-{group[0].pk}-exchange"],
+            )
             for group in self.line_groups()
         ]
+
+    def _clean_exchange(self, cleaned: dict) -> None:
+        """With "exchange", the SKU each swapped line goes for (at least one), each a product of
+        the shop; the units given are the line's units brought back."""
+        typed = {
+            line.pk: " ".join((cleaned.get(f"line-{line.pk}-exchange") or "").split())
+            for line, _left in self.lines
+            if cleaned.get(f"line-{line.pk}-quantity")
+        }
+        typed = {pk: sku for pk, sku in typed.items() if sku}
+        self.exchange_products: dict[int, Product] = {}
+        if cleaned.get("resolution") != Resolution.EXCHANGE:
+            if typed:
+                self.add_error("resolution", _("Choose “exchange” to give the shopper other items."))
+            return
+        if not typed:
+            chosen = [line for line, _left in self.lines if cleaned.get(f"line-{line.pk}-quantity")]
+            if chosen:
+                self.add_error(f"line-{chosen[0].pk}-exchange", _("Give the SKU of what the shopper takes instead."))
+            return
+        wanted = Q()
+        for sku in typed.values():
+            wanted |= Q(sku__iexact=sku)
+        products = {product.sku.upper(): product for product in Product.objects.filter(wanted)}
+        for pk, sku in typed.items():
+            product = products.get(sku.upper())
+            if product is None:
+                self.add_error(f"line-{pk}-exchange", _("No product has the SKU %(sku)s.") % {"sku": sku})
+            else:
+                self.exchange_products[pk] = product
 
     def clean(self):
         cleaned = super().clean()
@@ -185,7 +233,15 @@ class ReceiveReturnForm(LineFieldsMixin, forms.Form):
                 )
             elif not quantity and counted:
                 self.add_error(f"line-{line.pk}-quantity", _("Say how many units come back."))
+        self._clean_exchange(cleaned)
         return cleaned
+
+    def exchange_items(self) -> list[ExchangeItem]:
+        """What the shopper takes in exchange: for each swapped line, its units of the product typed."""
+        return [
+            ExchangeItem(product_id=product.pk, quantity=self.cleaned_data[f"line-{pk}-quantity"])
+            for pk, product in self.exchange_products.items()
+        ]
 
     def lines_to_return(self) -> list[LineToReturn]:
         return self.chosen_lines(

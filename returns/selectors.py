@@ -11,14 +11,17 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from orders.models import Order
+from catalog.models import Product
+from orders.models import Order, OrderLine
 from pickup.models import Pickup
-from stores.models import Store
+from stores.models import StockLevel, Store
 
 from .models import ExchangeLine, Return, ReturnLine, ReturnStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+    from .services import Exchanged
 
 
 def return_page_link(order_return: Return) -> str:
@@ -37,6 +40,40 @@ def returns_with_lines() -> QuerySet[Return]:
 def returns_of(order: Order) -> list[Return]:
     """The order's returns, oldest first, with their lines, store, receipt and store credit."""
     return list(returns_with_lines().filter(order=order).exclude(status=ReturnStatus.CANCELLED).order_by("created_at"))
+
+
+# --- staff: exchanges ------------------------------------------------------------------------------
+
+
+def exchange_choices(lines: list[OrderLine]) -> dict[int, list[Product]]:
+    """For each order line, the other sizes or colours of its product that are for sale (what a
+    line is most often exchanged for), offered as SKUs on the check-in screen. One query."""
+    styles = {line.pk: line.product.parent_id or line.product_id for line in lines if line.product is not None}
+    if not styles:
+        return {}
+    variants = Product.objects.for_sale().filter(parent_id__in=set(styles.values())).order_by("name", "pk")
+    by_style: dict[int, list[Product]] = {}
+    for variant in variants:
+        by_style.setdefault(variant.parent_id, []).append(variant)
+    return {
+        line.pk: [each for each in by_style.get(styles[line.pk], []) if each.pk != line.product_id]
+        for line in lines
+        if line.pk in styles
+    }
+
+
+def exchange_for_sale(exchanged: Exchanged | None, *, store: Store) -> dict[int, int]:
+    """Units of each item of an exchange for sale at `store` now, for the confirmation (the
+    exchange itself checks again under the rows' locks)."""
+    if exchanged is None:
+        return {}
+    wanted = [line.product_id for line in exchanged.lines]
+    found = dict(
+        StockLevel.objects.filter(store=store, product_id__in=wanted)
+        .with_available()
+        .values_list("product_id", "available_quantity")
+    )
+    return {product_id: max(found.get(product_id, 0), 0) for product_id in wanted}
 
 
 # --- staff: finding the order ---------------------------------------------------------------------

@@ -345,7 +345,7 @@ def receive_return(
         total = sum(amounts.values(), Decimal(0))
         exchanged = None
         if resolution == Resolution.EXCHANGE:
-            exchanged = _priced_exchange(exchange or [], store=store, currency=locked.currency, returned=total)
+            exchanged = price_exchange(exchange or [], store=store, currency=locked.currency, returned=total)
         elif exchange:
             raise ReturnRefused(_("Choose “exchange” to give the shopper other items."))
         shown = total if exchanged is None else exchanged.refund - exchanged.to_pay
@@ -437,9 +437,10 @@ def _exchange_note(lines: list[ExchangeLine]) -> str:
     return ", ".join(f"{line.quantity} × {line.product_name}" for line in lines)
 
 
-def _priced_exchange(items: list[ExchangeItem], *, store: Store, currency: str, returned: Decimal) -> Exchanged:
+def price_exchange(items: list[ExchangeItem], *, store: Store, currency: str, returned: Decimal) -> Exchanged:
     """The exchange's items as sold at `store` now (price, VAT in its country), and the difference
-    against the `returned` value: refunded to the shopper, or paid by them."""
+    against the `returned` value: refunded to the shopper, or paid by them. Read-only (the admin's
+    check-in screen shows it before staff confirm); ReturnRefused for an item not for sale."""
     units: dict[int, int] = {}
     for item in items:
         if item.quantity < 1:
@@ -448,11 +449,17 @@ def _priced_exchange(items: list[ExchangeItem], *, store: Store, currency: str, 
     if not units:
         raise ReturnRefused(_("Choose what the shopper takes in exchange."))
     products = Product.objects.select_related("parent").in_bulk(list(units))
+    # A product with variants is not sold itself (a size of it is), as at checkout.
+    styles = set(Product.objects.filter(parent_id__in=list(units)).values_list("parent_id", flat=True))
     lines = []
     for product_id, quantity in units.items():
         product = products.get(product_id)
         if product is None or not product.is_for_sale:
             raise ReturnRefused(_("That item is not for sale: choose another for the exchange."))
+        if product_id in styles:
+            raise ReturnRefused(
+                _("Choose which %(product)s the shopper takes: its size or colour.") % {"product": product.name}
+            )
         unit_price = round_to_minor_unit(product.price, currency)
         rate = vat_rate(country=store.country, vat_class=product.vat_class)
         line_total = unit_price * quantity

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from catalog.tests.factories import ProductFactory
 from orders.models import OrderActivity, OrderEvent
@@ -212,3 +213,62 @@ def test_the_shopper_asks_for_an_exchange_online_and_the_store_swaps_it(collecte
     assert order_return.pk == requested.pk
     assert (order_return.resolution, order_return.status) == (Resolution.EXCHANGE, ReturnStatus.CLOSED)
     assert order_return.exchange_lines.get().sku == "HEKLA-L"
+
+
+def test_staff_swap_a_size_in_the_admin_and_the_shopper_sees_it_on_the_order_page_and_receipt(
+    client, collected, sigga, returns_store, products, swaps, django_capture_on_commit_callbacks
+):
+    # given Anna chose "exchange" when she started her return of the sweater online
+    sweater = line_of(collected, "Hekla lopapeysa")
+    started = client.post(
+        reverse("returns:start", args=[collected.access_token]),
+        {f"line-{sweater.pk}-quantity": 1, f"line-{sweater.pk}-reason": "does_not_fit", "resolution": "exchange"},
+    )
+    assert started.status_code == 302
+    code = Return.objects.get().code
+
+    # when Sigga at Kringlan scans the return's code, and the form offers the other sizes
+    client.force_login(sigga)
+    receive = client.post(reverse("admin:returns_return_find"), {"query": code, "contact": ""})["Location"]
+    screen = client.get(receive).content.decode()
+    assert '<option value="HEKLA-L">Hekla lopapeysa L' in screen and 'value="exchange" selected' in screen
+    form = {
+        "store": returns_store.pk,
+        "resolution": "exchange",
+        "till_receipt_number": "",
+        "override_reason": "",
+        f"line-{sweater.pk}-quantity": 1,
+        f"line-{sweater.pk}-reason": "does_not_fit",
+        f"line-{sweater.pk}-note": "",
+        f"line-{sweater.pk}-resellable": 1,
+        f"line-{sweater.pk}-damaged": 0,
+        f"line-{sweater.pk}-to_inspect": 0,
+        f"line-{sweater.pk}-exchange": "hekla-hood",
+    }
+    # she types the hooded one's SKU: the screen shows the difference Anna pays at the till
+    shown = client.post(receive, form).content.decode()
+    assert "The shopper pays ISK\u00a05,000 at the till: enter the till's receipt number." in shown
+    # a SKU that is nothing is refused on its field, with what was typed kept
+    unknown = client.post(receive, form | {f"line-{sweater.pk}-exchange": "NOPE-1"}).content.decode()
+    assert "No product has the SKU NOPE-1." in unknown and 'value="NOPE-1"' in unknown
+    # confirming without the till's number is refused, nothing written
+    refused = client.post(receive, form | {"amount": "-5000", "confirm": "1"}).content.decode()
+    assert "The shopper pays ISK\u00a05,000 more" in refused
+    assert Return.objects.get().status == ReturnStatus.REQUESTED and not ExchangeLine.objects.exists()
+    # with it, the exchange is recorded
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(receive, form | {"amount": "-5000", "confirm": "1", "till_receipt_number": "7311"})
+    assert confirmed.status_code == 302
+
+    # then Anna's order page and her return receipt show what came back, what went out, and the difference
+    client.logout()
+    page = client.get(collected.get_absolute_url()).content.decode()
+    assert "Given in exchange" in page and "Hekla hooded lopapeysa" in page
+    assert "You paid the difference of ISK\u00a05,000 at the till." in page
+    receipt = client.get(reverse("returns:receipt", args=[collected.access_token, code])).content.decode()
+    assert "Value of the items returned" in receipt and "Difference paid at the till (receipt 7311)" in receipt
+    assert 'data-testid="return-receipt-exchange-line"' in receipt
+    assert on_hand(returns_store, swaps["hooded"]) == 0 and on_hand(returns_store, products["sweater"]) == 1
+    # and the e-mail with the receipt tells the exchange
+    [message] = [m for m in mail.outbox if "return receipt" in m.subject]
+    assert "Here is the receipt of your exchange" in message.body and "Hekla hooded lopapeysa" in message.body
