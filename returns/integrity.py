@@ -3,6 +3,7 @@
 - stock moved = units returned in each condition: per returned line, the units put back on hand
   equal its resellable units (at the counter and after inspection), those written off its damaged
   ones, those held its units to inspect;
+- each item given in an exchange left the store's stock once (its "exchanged out" movement);
 - no order line has more units returned than were handed over;
 - money: per order, refunds never exceed what was captured; a return refunded to the payment
   gave back exactly its refund.
@@ -17,11 +18,12 @@ from django.db.models.functions import Coalesce
 from orders.models import FulfilmentLine, FulfilmentStatus
 from payment.models import Payment, Refund
 
-from .models import RECEIVED_STATUSES, MovementKind, Return, ReturnLine
+from .models import RECEIVED_STATUSES, ExchangeLine, MovementKind, Return, ReturnLine
 
 
 def check_returns(report) -> None:
     _check_movements(report)
+    _check_exchanges(report)
     _check_returned_units(report)
     _check_money(report)
 
@@ -52,6 +54,19 @@ def _check_movements(report) -> None:
         report.problems.append(
             f"returns: {code}, {product}: stock movements ({restocked} back in stock) do not match the units "
             f"returned ({resellable} resellable, {inspected} resellable after inspection) or their other conditions"
+        )
+
+
+def _check_exchanges(report) -> None:
+    lines = (
+        ExchangeLine.objects.annotate(moved=_moved(MovementKind.EXCHANGED_OUT))
+        .exclude(moved=F("quantity"))
+        .values_list("order_return__code", "product_name", "quantity", "moved")
+        .order_by("pk")
+    )
+    for code, product, quantity, moved in lines:
+        report.problems.append(
+            f"returns: {code}, {product}: {quantity} given in exchange, {moved} moved out of the store's stock"
         )
 
 

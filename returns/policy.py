@@ -15,6 +15,7 @@ from o2o_site.money import round_to_minor_unit
 from orders.models import Fulfilment, FulfilmentStatus, Order, OrderLine
 from orders.services import handed_over_by_line
 from payment.receipts import WITHDRAWAL_DAYS
+from payment.services import refunded_by_line
 
 from .models import RECEIVED_STATUSES, Return, ReturnLine, ReturnStatus
 
@@ -71,11 +72,29 @@ def returned_by_line(*, order: Order, exclude: Return | None = None, with_reques
     return dict(lines.values("order_line").annotate(units=Sum("quantity")).values_list("order_line", "units"))
 
 
-def returnable_by_line(*, order: Order, exclude: Return | None = None, with_requests: bool = True) -> dict[int, int]:
-    """Units of each order line that may still be returned: handed over, less returned (or asked)."""
+def returnable_by_line(
+    *, order: Order, exclude: Return | None = None, with_requests: bool = True, less_refunded: bool = False
+) -> dict[int, int]:
+    """Units of each order line that may still be returned: handed over, less returned (or asked),
+    and (`less_refunded`) less those refunded on the admin's refund screen: they were paid back
+    already, so whatever the shopper wants now (a refund, store credit, an exchange) they give
+    nothing again."""
     taken = handed_over_by_line(order=order)
     returned = returned_by_line(order=order, exclude=exclude, with_requests=with_requests)
-    return {pk: units - returned.get(pk, 0) for pk, units in taken.items() if units - returned.get(pk, 0) > 0}
+    left = {pk: units - returned.get(pk, 0) for pk, units in taken.items()}
+    if less_refunded:
+        refunded = refunded_by_line(order=order)
+        # Units refunded through a return are already counted as returned.
+        through_returns = dict(
+            ReturnLine.objects.filter(order_return__order=order, order_return__refund__isnull=False)
+            .values("order_line")
+            .annotate(units=Sum("quantity"))
+            .values_list("order_line", "units")
+        )
+        for pk, units in refunded.items():
+            if pk in left:
+                left[pk] -= max(units - through_returns.get(pk, 0), 0)
+    return {pk: units for pk, units in left.items() if units > 0}
 
 
 def units_given_back_by_returns(*, order: Order, refund_for: str = "") -> dict[int, int]:

@@ -51,7 +51,7 @@ from orders.models import NotificationKind, Order, OrderActivity, OrderLine
 from orders.notifications.outbox import notify
 from orders.services import ORDER_NUMBER_ALPHABET, record_order_activity
 from payment.models import RefundReason
-from payment.services import RefundRefused, refund_order, refundable_payment, refunded_by_line
+from payment.services import RefundRefused, refund_order, refundable_payment
 from payment.till import clean_till_receipt_number
 from stores import services as stock
 from stores.models import Store
@@ -252,7 +252,7 @@ def request_return(
         refusal = _window_refusal(locked, timezone.now())
         if refusal:
             raise ReturnRefused(refusal + " " + _("Contact the store if something is wrong with it."))
-        checked = _checked_lines(locked, lines, returnable_by_line(order=locked), received=False)
+        checked = _checked_lines(locked, lines, returnable_by_line(order=locked, less_refunded=True), received=False)
         order_return = _create_return(order=locked, resolution=resolution)
         order_lines = _lines_of(locked)
         ReturnLine.objects.bulk_create(
@@ -333,9 +333,7 @@ def receive_return(
         refusal = _window_refusal(locked, now)
         if refusal and (_window_never_opened(locked) or not override_reason):
             raise ReturnRefused(refusal + " " + _("A manager may take it back anyway: give the reason."))
-        # Units refunded on the admin's refund screen were paid back already: whatever the shopper
-        # wants now (a refund, store credit, an exchange), they give nothing again.
-        returnable = _less_refunded(locked, returnable_by_line(order=locked, exclude=requested, with_requests=False))
+        returnable = returnable_by_line(order=locked, exclude=requested, with_requests=False, less_refunded=True)
         checked = _checked_lines(locked, lines, returnable, received=True)
         order_lines = _lines_of(locked)
         amounts = {
@@ -533,21 +531,6 @@ def _hand_out_exchange(
 
 def _window_never_opened(order: Order) -> bool:
     return return_window(order).last_day is None
-
-
-def _less_refunded(order: Order, returnable: dict[int, int]) -> dict[int, int]:
-    """Units already refunded without a return (the admin's refund screen) are not refunded again."""
-    refunded = refunded_by_line(order=order)
-    returned = {
-        line.order_line_id: line.quantity
-        for line in ReturnLine.objects.filter(order_return__order=order, order_return__refund__isnull=False)
-    }
-    refunded_elsewhere = {pk: units - returned.get(pk, 0) for pk, units in refunded.items()}
-    return {
-        pk: units - max(refunded_elsewhere.get(pk, 0), 0)
-        for pk, units in returnable.items()
-        if units - max(refunded_elsewhere.get(pk, 0), 0) > 0
-    }
 
 
 def _checked_refund_route(order: Order, resolution: Resolution, total: Decimal, till_receipt_number: str) -> str:

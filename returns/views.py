@@ -38,7 +38,7 @@ def _private(response):
 @require_http_methods(["GET", "POST"])
 def start_return(request, token):
     order = _order_from_link(token)
-    returnable = returnable_by_line(order=order)
+    returnable = returnable_by_line(order=order, less_refunded=True)
     lines = [(line, returnable[line.pk]) for line in order.lines.order_by("pk") if returnable.get(line.pk)]
     form = StartReturnForm(request.POST or None, lines=lines)
     if request.method == "POST" and form.is_valid():

@@ -115,8 +115,8 @@ def test_the_check_costs_the_same_queries_for_a_small_and_a_big_shop(shop, more_
         Notification.objects.create(order=order, kind="ready_for_pickup", recipient="a@example.com", status="failed")
 
     # then the check takes the same number of queries (11 of its own, 3 of them for line-level
-    # readiness; 4 for returns: stock movements, returned units, refunds, refunds against the
-    # returns; 2 for deliveries: their rows, the windows' bookings, and a third for the windows'
-    # rules when any is booked)
-    with django_assert_num_queries(17):
+    # readiness; 5 for returns: stock movements, items given in exchange, returned units, refunds,
+    # refunds against the returns; 2 for deliveries: their rows, the windows' bookings, and a third
+    # for the windows' rules when any is booked)
+    with django_assert_num_queries(18):
         run_check()

@@ -10,9 +10,11 @@ from django.core import mail
 from django.urls import reverse
 
 from catalog.tests.factories import ProductFactory
+from orders.integrity import IntegrityReport
 from orders.models import OrderActivity, OrderEvent
 from payment.models import Payment, Refund, RefundLine
 from payment.services import units_given_back_otherwise
+from returns.integrity import check_returns
 from returns.models import (
     ExchangeLine,
     MovementKind,
@@ -272,3 +274,21 @@ def test_staff_swap_a_size_in_the_admin_and_the_shopper_sees_it_on_the_order_pag
     # and the e-mail with the receipt tells the exchange
     [message] = [m for m in mail.outbox if "return receipt" in m.subject]
     assert "Here is the receipt of your exchange" in message.body and "Hekla hooded lopapeysa" in message.body
+
+
+def test_check_integrity_finds_an_exchanged_item_that_never_left_the_stock(collected, sigga, returns_store, swaps):
+    # given a size swap recorded properly: nothing to report
+    order_return = exchange(collected, returns_store, sigga, swaps["L"])
+    report = IntegrityReport()
+    check_returns(report)
+    assert report.problems == []
+
+    # when its "exchanged out" movement is lost
+    StockMovement.objects.filter(kind=MovementKind.EXCHANGED_OUT).delete()
+
+    # then the check names the exchange and the item
+    report = IntegrityReport()
+    check_returns(report)
+    assert report.problems == [
+        f"returns: {order_return.code}, Hekla lopapeysa L: 1 given in exchange, 0 moved out of the store's stock"
+    ]
