@@ -9,9 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.tests.factories import ProductFactory
+from delivery.services import mark_delivered, mark_packed, send_out
+from delivery.tests.factories import DeliveryZoneFactory, evening_windows, next_monday, place_delivery
 from orders.models import Fulfilment
 from returns.models import Return, ReturnStatus, StockMovement
 from stores.models import StockLevel
+from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
 
 from .conftest import line_of
 
@@ -179,3 +183,33 @@ def test_the_order_page_costs_the_same_however_many_returns(
     with django_assert_max_num_queries(16) as counted:
         assert client.get(collected.get_absolute_url()).status_code == 200
     assert len(counted.captured_queries) <= 16
+
+
+def test_a_delivered_order_offers_return_items_too(client):
+    # given an order delivered to the shopper's door by Laugavegur's van
+    PostcodeLocationFactory(country="IS", postcode="101")
+    store = StoreFactory(name="Laugavegur")
+    DeliveryZoneFactory(store=store)
+    evening_windows(store, capacity=2)
+    sweater = ProductFactory(name="Hekla lopapeysa", price=Decimal("4990"))
+    StockLevelFactory(store=store, product=sweater, on_hand=3)
+    now = next_monday(10)
+    delivery = place_delivery(
+        store=store, products_and_quantities=[(sweater, 1)], starts_at=now.replace(hour=17), now=now
+    )
+    mark_packed(delivery=delivery)
+    send_out(delivery=delivery)
+    mark_delivered(delivery=delivery)
+    order = delivery.fulfilment.order
+    order.refresh_from_db()
+
+    # when the shopper opens the order page, "Return items" is there, and the return starts
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert 'data-testid="start-return"' in page
+    line = order.lines.get()
+    response = client.post(
+        reverse("returns:start", args=[order.access_token]),
+        {f"line-{line.pk}-quantity": 1, f"line-{line.pk}-reason": "does_not_fit", "resolution": "exchange"},
+    )
+    assert response.status_code == 302
+    assert Return.objects.get(order=order).resolution == "exchange"
