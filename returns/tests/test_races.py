@@ -10,9 +10,10 @@ from zeal import zeal_ignore
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
-from payment.models import Payment, Refund
+from payment.models import Payment, Refund, RefundReason
+from payment.services import RefundRefused, refund_order
 from payment.tests.test_races import run_together
-from returns.models import ExchangeLine, Resolution, Return, ReturnReceipt, StockMovement
+from returns.models import ExchangeLine, Resolution, Return, ReturnReceipt, StockMovement, StoreCredit
 from returns.services import ExchangeItem, LineToReturn, ReturnRefused, receive_return
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory
@@ -94,3 +95,35 @@ def test_two_exchanges_for_the_last_unit_at_once_give_it_out_once(
     assert StockLevel.objects.get(store=returns_store, product=products["sweater"]).on_hand == 1
     assert Return.objects.count() == 1 and ExchangeLine.objects.count() == 1
     assert StockMovement.objects.count() == 2 and ReturnReceipt.objects.count() == 1
+
+
+def test_a_refund_on_the_screen_and_a_store_credit_return_of_the_same_units_at_once_pay_once(
+    require_postgres, transactional_db, order, pickup_manager, returns_store
+):
+    # given Anna collected two pairs of mittens
+    collect(order, pickup_manager)
+    mittens = line_of(order, "Lopi mittens")
+    till = StoreManagerFactory(stores=[returns_store])
+
+    # when a manager refunds both pairs on the refund screen while a till takes them back as store credit
+    def give_back(index):
+        if index == 0:
+            return refund_order(order=order, lines={mittens.pk: 2}, reason=RefundReason.RETURNED, by=pickup_manager)
+        return receive_return(
+            order=order,
+            store=returns_store,
+            lines=[LineToReturn(order_line_id=mittens.pk, quantity=2, reason="does_not_fit", resellable=2)],
+            by=till,
+            resolution=Resolution.STORE_CREDIT,
+        )
+
+    results = run_together(2, give_back)
+
+    # then exactly one of them gave the money back; the other was refused with a reason
+    refused = [result for result in results if isinstance(result, (RefundRefused, ReturnRefused))]
+    assert len(refused) == 1, results
+    assert "Lopi mittens: 0" in str(refused[0]), results
+    money_back = Payment.objects.get(order=order).refunded_amount + sum(
+        StoreCredit.objects.values_list("amount", flat=True)
+    )
+    assert money_back == Decimal("7980")
