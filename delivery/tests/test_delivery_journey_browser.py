@@ -91,6 +91,7 @@ def test_a_cart_is_delivered_in_an_evening_window_and_the_shopper_sees_it_delive
     assert shopper.get_by_test_id("order-status").inner_text().strip() == "Placed"
     assert "17:00–19:00" in shopper.get_by_test_id("delivery-window").inner_text()
     assert "ISK\xa025,980" in shopper.get_by_test_id("order-total").inner_text()
+    assert "It is taken when the order is delivered." in shopper.get_by_test_id("order-payment").inner_text()
     assert fits(shopper)
     order = Order.objects.get()
     delivery = Delivery.objects.get()
