@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.dates import format_time_range
 from o2o_site.money import validate_price
 from stores.models import OpeningHours
 
@@ -145,7 +146,7 @@ class DeliveryWindow(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+        return f"{self.get_weekday_display()} {format_time_range(self.starts, self.ends)}"
 
     def clean(self):
         problems = {}

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.dates import format_time_range
+
 
 def validate_time_zone(value):
     if value not in zoneinfo.available_timezones():
@@ -183,7 +185,7 @@ class OpeningHours(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return f"{self.get_weekday_display()} {format_time_range(self.opens, self.closes)}"
 
     def contains(self, local_time):
         return self.opens <= local_time < self.closes
@@ -220,7 +222,7 @@ class SpecialOpeningHours(models.Model):
     def __str__(self):
         if self.is_closed:
             return f"{self.date:%Y-%m-%d} {_('closed')}"
-        return f"{self.date:%Y-%m-%d} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return f"{self.date:%Y-%m-%d} {format_time_range(self.opens, self.closes)}"
 
     @property
     def is_closed(self):

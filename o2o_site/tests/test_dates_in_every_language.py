@@ -233,3 +233,28 @@ def test_no_sentence_ends_in_two_full_stops(
     # then no sentence ends twice
     assert {name: stops for name, text in texts.items() if (stops := double_full_stops(text))} == {}
     assert 'data-testid="refundable"' in texts["admin refund"]
+
+
+# An own format ({{ at|date:"D j M" }}, date_format(), f"{at:%H:%M}"); an ISO timestamp for a
+# machine (|date:"c" in <time datetime>, a form value in UTC) is not one.
+OWN_FORMAT = re.compile(
+    r"""\|(?:date|time):(?!["']c["'])|\bdate_format\(|\btime_format\(|dateformat\.format\(|:%H:%M\}"""
+)
+
+
+def test_every_shopper_page_e_mail_and_message_formats_dates_through_the_one_path():
+    # The admin's pages (templates/admin/, backoffice/admin.py) are left out: staff work on
+    # them, moving them to each store's time zone.
+    root = settings.BASE_DIR
+    patterns = ("templates/**/*.html", "templates/**/*.txt", "*/templates/**/*.html", "*/templates/**/*.txt", "*/*.py")
+    paths = {path for pattern in patterns for path in root.glob(pattern)}
+    checked = [
+        path
+        for path in paths
+        if not {".venv", "tests", "admin", "bench", "lighthouse"} & set(path.relative_to(root).parts)
+        and path.name != "admin.py"
+        and path != root / "o2o_site" / "dates.py"
+    ]
+    assert len(checked) > 100
+    own_formats = {str(path.relative_to(root)): OWN_FORMAT.findall(path.read_text()) for path in checked}
+    assert {path: found for path, found in own_formats.items() if found} == {}
