@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from catalog import services
 from catalog.models import ProductImage
-from catalog.tests.factories import CategoryFactory, ProductFactory
+from catalog.tests.factories import CategoryFactory, ProductFactory, sizes
 from checkout.cart import SESSION_KEY
 from orders.selectors import stores_able_to_supply
 from stores.models import SpecialOpeningHours
@@ -297,3 +298,28 @@ def test_a_store_in_a_country_the_shop_does_not_know_is_refused(country):
     with pytest.raises(ValidationError) as refused:
         store.full_clean(exclude=["slug"])
     assert "country" in refused.value.message_dict
+
+
+def test_a_size_sold_out_at_my_store_offers_the_stores_that_have_that_size(client, reykjavik):
+    # given a sweater in S and M: my store has M only, Smáralind S only, Fjörður both
+    styled = ProductFactory(name="Hekla peysa", slug="hekla-peysa", price=Decimal("19990"))
+    small_value, medium_value = sizes("S", "M")
+    small = services.create_variant(parent=styled, sku="HEKLA-S", values=[small_value])
+    medium = services.create_variant(parent=styled, sku="HEKLA-M", values=[medium_value])
+    StockLevelFactory(store=reykjavik["mine"], product=medium, on_hand=4)
+    StockLevelFactory(store=reykjavik["smaralind"], product=small, on_hand=2)
+    StockLevelFactory(store=reykjavik["hafnarfjordur"], product=small, on_hand=1)
+    StockLevelFactory(store=reykjavik["hafnarfjordur"], product=medium, on_hand=1)
+    remember_store(client, reykjavik["mine"])
+
+    # when the shopper chooses S, then M
+    small_page = client.get(styled.get_absolute_url(), {"variant": small.pk})
+    medium_page = client.get(styled.get_absolute_url(), {"variant": medium.pk})
+
+    # then S is offered where S is, and "Pick up at" adds S; M is in stock at my store
+    assert [row.store.name for row in small_page.context["pickup_elsewhere"]] == ["Smáralind", "Fjörður"]
+    assert f'name="product_id" value="{small.pk}"' in small_page.content.decode()
+    assert medium_page.context["pickup_elsewhere"] is None
+    response = pick_up_at(client, small, reykjavik["smaralind"])
+    assert cart_in(client) == {small.pk: 1}
+    assert response["Location"] == reverse("checkout:cart")
