@@ -116,3 +116,35 @@ def test_a_shopper_finds_a_misspelt_sweater_sold_out_at_her_store_and_buys_it_at
     held = dict(StockLevel.objects.filter(product=shop["product"]).values_list("store__slug", "reserved"))
     assert held == {"laugavegur": 2, "smaralind": 1, "glerartorg": 0, "karl-johan": 0}
     assert_fits_a_phone(page)
+
+
+def test_the_lists_order_and_price_range_work_without_javascript_on_a_phone(browser, shop):
+    # given a shopper on a phone with JavaScript off, and three more products
+    for name, price in (("Ullarvettlingar", "3990"), ("Kúlutjald", "45990"), ("Bývaxkerti", "1490")):
+        ProductFactory(name_en=name, name_is=name, price=Decimal(price))
+    page = browser.new_context(locale="is-IS", java_script_enabled=False, **PHONE).new_page()
+    page.goto(shop["url"] + "/")
+
+    # when she sorts by price, high to low, from 2 000 up, typing the upper bound wrong
+    page.get_by_test_id("sort").select_option("-price")
+    page.get_by_test_id("min_price").fill("2000")
+    page.get_by_test_id("max_price").fill("fimmtíu")
+    page.get_by_test_id("min_price").press("Enter")
+
+    # then the error is by its box with what she typed, and the rest applies
+    assert page.get_by_test_id("max_price-error").is_visible()
+    assert page.get_by_test_id("max_price").input_value() == "fimmtíu"
+    assert page.get_by_test_id("min_price").input_value() == "2000"
+    names = [name.strip() for name in page.get_by_test_id("product-link").all_inner_texts()]
+    assert names == ["Kúlutjald", "Ullartrefill", "Lopapeysa", "Ullarvettlingar"]
+    assert_fits_a_phone(page)
+
+    # when she corrects it
+    page.get_by_test_id("max_price").fill("25000")
+    page.get_by_test_id("max_price").press("Enter")
+
+    # then the list keeps to the range, dearest first (the same price: the newest first)
+    names = [name.strip() for name in page.get_by_test_id("product-link").all_inner_texts()]
+    assert names == ["Ullartrefill", "Lopapeysa", "Ullarvettlingar"]
+    assert page.get_by_test_id("max_price-error").count() == 0
+    assert_fits_a_phone(page)
