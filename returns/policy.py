@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from o2o_site.money import round_to_minor_unit
-from orders.models import Fulfilment, FulfilmentStatus, Order, OrderLine
+from orders.models import Fulfilment, FulfilmentLine, FulfilmentStatus, Order, OrderLine
 from orders.services import handed_over_by_line
 from payment.receipts import WITHDRAWAL_DAYS
 from payment.services import refunded_by_line
@@ -42,10 +42,11 @@ def window_days(order: Order) -> int:
     return days
 
 
-def return_window(order: Order) -> ReturnWindow:
-    """The order's window, counted in the pickup store's time zone from its last hand-over."""
+def return_window(order: Order, *, last_handed_over_at: datetime.datetime | None = None) -> ReturnWindow:
+    """The order's window, counted in the pickup store's time zone from its last hand-over
+    (read from the order's fulfilments unless `last_handed_over_at` is given)."""
     days = window_days(order)
-    handed_over = (
+    handed_over = last_handed_over_at or (
         Fulfilment.objects.filter(order=order, status=FulfilmentStatus.FULFILLED, fulfilled_at__isnull=False)
         .order_by("-fulfilled_at")
         .values_list("fulfilled_at", flat=True)
@@ -125,3 +126,26 @@ def refund_value(order: Order, line: OrderLine, units: int, *, lines: list[Order
         lines_total = sum((each.line_total for each in lines), Decimal(0))
         value -= discount * line.line_total / lines_total * units / line.quantity
     return max(round_to_minor_unit(value, order.currency), Decimal(0))
+
+
+def may_start_a_return(order: Order, returns: list[Return], *, now: datetime.datetime | None = None) -> bool:
+    """Whether the shopper may start a return now: the order was collected, its window is open
+    and a unit is left that was handed over and is not in `returns` (the order's returns, their
+    lines loaded: returns.selectors.returns_of). For the order page: one query, the hand-overs."""
+    from_returns: dict[int, int] = {}
+    for order_return in returns:
+        if order_return.status in (*RECEIVED_STATUSES, ReturnStatus.REQUESTED):
+            for line in order_return.lines.all():
+                from_returns[line.order_line_id] = from_returns.get(line.order_line_id, 0) + line.quantity
+    taken: dict[int, int] = {}
+    last_handed_over_at = None
+    for line_pk, quantity, handed_over, fulfilled_at in FulfilmentLine.objects.filter(
+        fulfilment__order=order, fulfilment__status=FulfilmentStatus.FULFILLED
+    ).values_list("order_line_id", "quantity", "handed_over", "fulfilment__fulfilled_at"):
+        taken[line_pk] = taken.get(line_pk, 0) + (quantity if handed_over is None else handed_over)
+        if fulfilled_at is not None and (last_handed_over_at is None or fulfilled_at > last_handed_over_at):
+            last_handed_over_at = fulfilled_at
+    if last_handed_over_at is None or not any(units > from_returns.get(pk, 0) for pk, units in taken.items()):
+        return False
+    today = (now or timezone.now()).astimezone(order.store.zone).date()
+    return return_window(order, last_handed_over_at=last_handed_over_at).open_on(today)
