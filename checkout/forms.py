@@ -306,7 +306,14 @@ class CheckoutForm(forms.Form):
             return cleaned
         fulfilment = cleaned.get("fulfilment")
         if fulfilment and fulfilment not in shown and fulfilment not in offered:
-            self.add_error("fulfilment", gettext("%(store)s does not offer curbside pickup.") % {"store": store.name})
+            self.add_error(
+                "fulfilment",
+                gettext(
+                    "%(store)s does not offer curbside pickup. Choose pickup in store, or a store that offers "
+                    "curbside pickup."
+                )
+                % {"store": store.name},
+            )
         # Each store on the page has its own list of times (slot-<store id>), so the page works
         # without JavaScript; an empty choice means "the earliest time free", decided by the view.
         chosen = self.data.get(f"slot-{store.pk}") or self.data.get("slot") or ""

@@ -352,6 +352,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             "offers_online": any(method != PAY_AT_PICKUP for store in stores for method in payment_methods_at(store)),
             "hold_minutes": settings.PAYMENT_HOLD_MINUTES,
             "chosen_store_id": str(form["store"].value() or ""),
+            "curbside_stores": [store.name for store in stores if FulfilmentMethod.CURBSIDE in page.methods[store.pk]],
             "offers_curbside": any(FulfilmentMethod.CURBSIDE in page.methods[store.pk] for store in stores),
         },
     )

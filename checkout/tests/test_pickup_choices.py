@@ -276,3 +276,44 @@ def test_a_refused_checkout_keeps_the_chosen_time(client, laugavegur, mittens):
     assert f'<option value="{slot.key}" selected>' in html
     picker = re.search(rf'<select name="slot-{laugavegur.pk}".*?</select>', html, re.S).group(0)
     assert picker.count(" selected>") == 1
+
+
+def test_curbside_at_a_store_without_it_is_refused_at_the_top_and_keeps_what_was_typed(client, laugavegur, mittens):
+    # given two stores at checkout: Laugavegur without curbside pickup, Kringlan with it
+    laugavegur.pickup_settings.offers_curbside = False
+    laugavegur.pickup_settings.save()
+    kringlan = StoreFactory(name="Kringlan", slug="kringlan")
+    PickupSettingsFactory(store=kringlan, offers_curbside=True)
+    StockLevelFactory(store=kringlan, product=mittens, on_hand=10)
+    fill_cart(client, mittens)
+    html, token = checkout_page(client)
+    # the curbside choice names where it is offered, and each store says whether it offers it
+    assert re.search(r'data-testid="curbside-stores">Offered at Kringlan\.<', html)
+    assert re.search(rf'value="{laugavegur.pk}"( checked)? data-curbside="false"', html)
+    assert re.search(rf'value="{kringlan.pk}"( checked)? data-curbside="true"', html)
+
+    # when the shopper (no JavaScript) chooses curbside at Laugavegur with their car
+    response = client.post(
+        reverse("checkout:checkout"),
+        {
+            **CONTACT,
+            "store": laugavegur.pk,
+            "fulfilment": "curbside",
+            "vehicle_description": "Red Yaris",
+            "checkout_token": token,
+        },
+    )
+
+    # then nothing is placed; the box at the top of the page says why, linking to the choice
+    html = response.content.decode()
+    assert response.status_code == 200 and not Order.objects.exists()
+    box = html.split('data-testid="checkout-errors"')[1].split("</div>")[0]
+    assert (
+        '<a href="#fulfilment-errors">Laugavegur does not offer curbside pickup. Choose pickup in store, or a store '
+        "that offers curbside pickup.</a>" in box
+    )
+    assert 'id="fulfilment-errors"' in html
+    # and what was typed and chosen is still there to change
+    assert 'value="Red Yaris"' in html and 'value="Anna Jónsdóttir"' in html
+    assert f'value="{laugavegur.pk}" checked data-curbside="false"' in html
+    assert re.search(r'value="curbside" checked', html)

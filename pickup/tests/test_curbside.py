@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
 from orders.models import OrderActivity, OrderEvent, OrderStatus
+from orders.tests.factories import place_order
 from pickup import curbside
 from pickup.models import CurbsideState, CurbsideVisit
 from pickup.selectors import pickup_of
@@ -79,8 +80,6 @@ def test_the_ready_email_of_a_curbside_order_carries_a_working_check_in_link(
 def test_an_in_store_order_gets_no_check_in_link(
     store, mittens, manager, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from orders.tests.factories import place_order
-
     order = place_order(store=store, products_and_quantities=[(mittens, 1)])
     with django_capture_on_commit_callbacks(execute=True):
         mark_ready_for_pickup(order=order, by=manager)
@@ -334,3 +333,33 @@ def test_the_curb_counts_wrong_codes_like_the_counter(client, ready_order, manag
     assert "is locked" in response.content.decode()
     ready_order.refresh_from_db()
     assert ready_order.status == OrderStatus.READY_FOR_PICKUP
+
+
+def test_a_curbside_order_speaks_of_the_curb_and_an_in_store_one_of_the_counter(
+    client, store, mittens, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a curbside order and an in-store one, placed (the received e-mails go out) and ready
+    with django_capture_on_commit_callbacks(execute=True):
+        at_the_curb = place_curbside_order(store=store, products_and_quantities=[(mittens, 1)])
+        at_the_counter = place_order(store=store, products_and_quantities=[(mittens, 1)])
+    assert len(mailoutbox) == 2
+    for order in (at_the_curb, at_the_counter):
+        mark_ready_for_pickup(order=order, by=manager)
+
+    # when the shopper opens each order page
+    def main_of(order):
+        return client.get(order.get_absolute_url()).content.decode().split("<main>")[1].split("</main>")[0]
+
+    curb_page, counter_page = main_of(at_the_curb), main_of(at_the_counter)
+
+    # then the curbside page tells them to check in and wait at the car, never to go to the counter
+    assert "counter" not in curb_page
+    assert "we bring it out to your car" in curb_page
+    assert "to the staff who bring the order to your car" in curb_page
+    assert "Show the pickup code below at the counter." in counter_page
+    # and the received e-mail of the curbside order says the same, the in-store one does not
+    [email] = [email for email in mailoutbox if at_the_curb.number in email.subject]
+    assert "check in from that e-mail or your order page" in email.body
+    assert "check in from that e-mail or your order page" in email.alternatives[0][0]
+    [other] = [email for email in mailoutbox if at_the_counter.number in email.subject]
+    assert "curbside" not in other.body
