@@ -26,7 +26,7 @@ from o2o_site.cache import stamps
 from orders.models import FulfilmentStatus
 from stores.models import PostcodeLocation, SpecialOpeningHours, Store
 from stores.postcodes import normalise_postcode
-from stores.selectors import distance_km, nearest_stores, store_directory
+from stores.selectors import KM_PER_DEGREE_LATITUDE, distance_km, nearest_stores, store_directory
 
 from .models import Delivery, DeliveryState, DeliveryWindow, DeliveryZone, ZoneKind
 from .windows import Window, WindowRule, window_grid, with_bookings
@@ -34,6 +34,8 @@ from .zones import PostcodeRange, parse_postcode_ranges, postcode_format
 
 # A zone or window changed without a stamp (a shell, a data migration) shows within this long.
 DIRECTORY_SECONDS = 60
+# Window grids kept per directory (zones × the minutes they were asked in) before starting afresh.
+GRIDS_KEPT = 5000
 # Closed dates are read this far ahead (DeliveryZone.days_ahead is at most 30).
 CLOSED_DATES_AHEAD_DAYS = 32
 
@@ -130,9 +132,22 @@ class DeliveryDirectory:
             numbered.sort(key=lambda item: item[0])
         self.stores: dict[int, Store] = {}
         self.zones: list[ZoneRule] = []
+        # Per country: the postcode zones, and the radius zones with their store's coordinates as
+        # floats (a lookup checks every zone of the country: a few hundred, with no Decimal maths).
+        self._by_postcode: dict[str, list[ZoneRule]] = {}
+        self._by_radius: dict[str, list[tuple[float, float, float, ZoneRule]]] = {}
         for zone in zones:
             self.stores[zone.store_id] = zone.store
-            self.zones.append(ZoneRule.of(zone, country=zone.store.country))
+            rule = ZoneRule.of(zone, country=zone.store.country)
+            self.zones.append(rule)
+            if rule.kind == ZoneKind.RADIUS and rule.radius_km:
+                self._by_radius.setdefault(zone.store.country, []).append(
+                    (float(zone.store.latitude), float(zone.store.longitude), rule.radius_km, rule)
+                )
+            elif rule.ranges:
+                self._by_postcode.setdefault(zone.store.country, []).append(rule)
+        # Window grids per (zone, minute): shoppers looking up addresses in the same minute share them.
+        self._grids: dict[tuple[int, datetime.datetime], list[Window]] = {}
         self.windows: dict[int, list[WindowRule]] = {}
         for window in windows:
             self.windows.setdefault(window.store_id, []).append(
@@ -156,28 +171,37 @@ class DeliveryDirectory:
         return min(candidates, key=lambda item: abs(item[0] - number))[1]
 
     def zones_covering(self, located: LocatedPostcode) -> list[ZoneRule]:
-        return [
-            zone
-            for zone in self.zones
-            if self.stores[zone.store_id].country == located.country
-            and zone.covers(
-                store=self.stores[zone.store_id],
-                postcode=located.postcode,
-                latitude=located.latitude,
-                longitude=located.longitude,
-            )
+        postcode = located.postcode
+        found = [
+            zone for zone in self._by_postcode.get(located.country, ()) if any(postcode in item for item in zone.ranges)
         ]
+        found += [
+            zone
+            for latitude, longitude, radius_km, zone in self._by_radius.get(located.country, ())
+            # A degree of latitude is 111 km: most stores are ruled out before the haversine.
+            if abs(latitude - located.latitude) * KM_PER_DEGREE_LATITUDE <= radius_km
+            and distance_km(latitude, longitude, located.latitude, located.longitude) <= radius_km
+        ]
+        return found
 
     def grid(self, zone: ZoneRule, *, now: datetime.datetime) -> list[Window]:
-        store = self.stores[zone.store_id]
-        return window_grid(
-            rules=self.windows.get(zone.store_id, ()),
-            zone=store.zone,
-            closed=self.closed.get(zone.store_id, ()),
-            lead_time=zone.lead_time,
-            days_ahead=zone.days_ahead,
-            now=now,
-        )
+        """The zone's windows from `now`, laid out once per minute (window_grid to the minute:
+        cut-offs and lead times are whole minutes, and booking checks again to the second)."""
+        minute = now.replace(second=0, microsecond=0)
+        key = (zone.zone_id, minute)
+        if key not in self._grids:
+            if len(self._grids) > GRIDS_KEPT:
+                self._grids.clear()
+            store = self.stores[zone.store_id]
+            self._grids[key] = window_grid(
+                rules=self.windows.get(zone.store_id, ()),
+                zone=store.zone,
+                closed=self.closed.get(zone.store_id, ()),
+                lead_time=zone.lead_time,
+                days_ahead=zone.days_ahead,
+                now=minute,
+            )
+        return self._grids[key]
 
 
 _directory = {"stamp": None, "directory": None}
