@@ -31,7 +31,7 @@ from stores.admin_scoping import managed_stores
 
 from .forms import FindOrderForm, ReceiveReturnForm
 from .models import ExchangeLine, Resolution, Return, ReturnEvent, ReturnLine, ReturnStatus, StockMovement, StoreCredit
-from .policy import refund_value, return_window, returnable_by_line, window_is_open
+from .policy import refund_value, return_window, returnable_by_line
 from .selectors import NotFound, exchange_choices, exchange_for_sale, find_for_return
 from .services import ReturnRefused, decide_inspection, price_exchange, receive_return, refund_return
 
@@ -311,7 +311,7 @@ class ReturnAdmin(admin.ModelAdmin):
             form=form,
             confirm=confirm,
             window=window,
-            window_open=window_is_open(order),
+            window_open=window.open_on(order.store.local_now().date()),
             pickup_store=order.store,
             paid_at_till=payment is not None and payment.is_till,
             refundable=format_money(payment.refundable_amount, order.currency) if payment else "",

@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from zeal import zeal_ignore
 
 from catalog.tests.factories import ProductFactory
 from orders.integrity import IntegrityReport
 from orders.models import OrderActivity, OrderEvent
+from orders.tests.factories import place_order
 from payment.models import Payment, Refund, RefundLine
 from payment.services import units_given_back_otherwise
 from returns.integrity import check_returns
@@ -29,9 +31,14 @@ from returns.services import ExchangeItem, LineToReturn, ReturnRefused, receive_
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory
 
-from .conftest import line_of
+from .conftest import collect, line_of
 
 pytestmark = pytest.mark.django_db
+
+# The check-in screen: session, user, permissions (2), the order, what was handed over, returned
+# and refunded (4), the lines with their products, the payment, the window, the other sizes of
+# every line at once, and the manager's stores for the form's choice (2).
+CHECK_IN_QUERIES = 15
 
 
 @pytest.fixture
@@ -292,3 +299,30 @@ def test_check_integrity_finds_an_exchanged_item_that_never_left_the_stock(colle
     assert report.problems == [
         f"returns: {order_return.code}, Hekla lopapeysa L: 1 given in exchange, 0 moved out of the store's stock"
     ]
+
+
+@pytest.mark.parametrize("styles", [1, 4])
+def test_the_check_in_screen_offers_the_sizes_at_a_fixed_number_of_queries(
+    client, pickup_store, pickup_manager, sigga, styles, django_assert_num_queries
+):
+    # given an order of 1 or 4 styles, each sold in a size that has two other sizes
+    bought = []
+    for index in range(styles):
+        style = ProductFactory(name=f"Style {index}")
+        sizes = [ProductFactory(parent=style, name=f"Style {index} {size}", sku=f"ST{index}-{size}") for size in "SML"]
+        StockLevelFactory(store=pickup_store, product=sizes[0], on_hand=2)
+        bought.append((sizes[0], 1))
+    with zeal_ignore():
+        order = collect(
+            place_order(store=pickup_store, products_and_quantities=bought, payment="dummy"), pickup_manager
+        )
+    client.force_login(sigga)
+    receive = client.post(
+        reverse("admin:returns_return_find"), {"query": order.number, "contact": order.contact_email}
+    )["Location"]
+    client.get(receive)  # the admin's own first-visit reads are not the screen's
+
+    # then the screen costs the same for 4 lines as for 1, and offers each line's other sizes
+    with django_assert_num_queries(CHECK_IN_QUERIES):
+        page = client.get(receive).content.decode()
+    assert page.count('<option value="ST') == 2 * styles
