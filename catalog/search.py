@@ -7,13 +7,13 @@ On PostgreSQL a product is found when
   ("trefil" in "Ullartrefill", Icelandic compounds) or misspelt ("sweter": trigram similarity),
 - or the search is its SKU, or the start of it.
 It looks in the shopper's language and in English, the text shown where a translation is
-missing. The name decides the order: its words matching the search (full-text rank) and how like
-the search it is (trigram similarity), so "hat" ranks "Wool hat" above a tent with a hat bag; a
-product found by its description alone comes after those found by their names.
+missing. The best come first: words in the name count more than words in the description, and
+a name like the search counts more still ("hat" ranks "Wool hat" above a tent with a hat bag).
 
-Every condition is answered by an index of catalog/migrations/0006 (the full-text documents and
-the folded names, per language) or 0010 (the SKU), so finding costs the same with 500 or
-50 000 products; ranking reads the names of the products found only. The expressions below are
+Every condition is answered by an index: the full-text documents, parsed once when a product is
+written, are columns of catalog/migrations/0011; the folded names' trigram indexes are of 0006,
+the SKU's of 0010. So finding costs the same with 500 or 50 000 products, and ranking reads the
+stored documents of the products found without parsing any text. The expressions below are
 those indexes' expressions, to the letter.
 
 SQLite (`make run`'s embedded default) has no full-text search: `plain_search` looks for every
@@ -22,9 +22,9 @@ word, anywhere, in the names and descriptions, in name order: no stemming, no ty
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.db import connections
-from django.db.models import BooleanField, F, FloatField, Func, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value
 
 # The text search configuration per language (migration 0006): Icelandic has no stemmer, so its
 # own is PostgreSQL's `simple` with accents removed.
@@ -48,20 +48,20 @@ class Folded(Func):
     output_field = TextField()
 
 
-class Document(Func):
-    """A language's name and description as one tsvector: the expression of the GIN index
-    product_search_<language>."""
+class Document(Expression):
+    """A language's name (weight A) and description (weight B) as one tsvector, parsed when the
+    product was written: the column search_document_<language> of migration 0011, kept by its
+    trigger and indexed by product_document_<language>."""
 
-    template = "to_tsvector('%(config)s'::regconfig, COALESCE(%(expressions)s, ''))"
-    arg_joiner = ", '') || ' ' || COALESCE("
+    output_field = SearchVectorField()
 
     def __init__(self, language: str):
-        super().__init__(
-            F(f"name_{language}"),
-            F(f"description_{language}"),
-            config=TEXT_SEARCH_CONFIGS[language],
-            output_field=TextField(),
-        )
+        super().__init__()
+        self.language = language
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{table}.{connection.ops.quote_name(f'search_document_{self.language}')}", []
 
 
 class Matches(Func):
@@ -118,12 +118,11 @@ def search_products(products: QuerySet, text: str, *, languages: list[str]) -> Q
         if in_name:
             found |= Q(*in_name)
         documents |= Q(Matches(Document(language), query))
-        # The name ranks; the description only finds. Parsing each found product's description
-        # into a tsvector to rank it cost more than the rest of the search together (10 000
-        # products, "sweater": 419 found, 24 of 33 ms), and grew with every product found.
+        # Words in the name count more than words in the description (the document's weights),
+        # and a name like the search more still.
         rank = (
             rank
-            + SearchRank(SearchVector(f"name_{language}", config=config), query)
+            + SearchRank(Document(language), query)
             + TrigramWordSimilarity(Folded(Value(text)), Folded(F(f"name_{language}")))
         )
     found |= documents
