@@ -99,7 +99,7 @@ class ExchangeLineInline(admin.TabularInline):
 @admin.register(Return)
 class ReturnAdmin(admin.ModelAdmin):
     list_display = ("code", "order", "status", "store", "refund_amount", "created_at", "received_at")
-    list_filter = ("status",)
+    list_filter = ("status", "resolution")
     search_fields = ("code", "order__number")
     list_select_related = ("order", "store")
     date_hierarchy = "created_at"

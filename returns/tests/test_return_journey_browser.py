@@ -1,7 +1,9 @@
 """Issue 12's journey in Chromium: a shopper starts a return online for one of her two lines, a
 manager at another store than the pickup store takes it back, marks the unit resellable and
 refunds it to the Dummy payment; the shopper sees it on her order page (a phone too) and gets the
-return receipt; the returning store's stock went up by one."""
+return receipt; the returning store's stock went up by one. And an exchange: the shopper asks for
+one online, the manager at the other store swaps the size from that store's stock, and the shopper
+sees what came back and what went out on her phone."""
 
 from decimal import Decimal
 
@@ -95,3 +97,57 @@ def test_a_return_started_online_is_taken_back_at_another_store_and_refunded(bro
     # and the return receipt e-mail, once
     receipts = [message for message in mailoutbox if message.subject.startswith("Your return receipt")]
     assert len(receipts) == 1 and "Kringlan" in receipts[0].body
+
+
+def test_a_size_is_exchanged_at_another_store_and_the_shopper_sees_both_on_a_phone(browser, shop, mailoutbox):
+    url, order, kringlan = shop["url"], shop["order"], shop["kringlan"]
+    # given the sweater Anna bought comes in L too, and Kringlan has one
+    sweater_line = order.lines.get(sku="HEKLA-1")
+    large = ProductFactory(
+        parent=sweater_line.product, name="Hekla lopapeysa L", sku="HEKLA-1-L", price=Decimal("24990")
+    )
+    StockLevelFactory(store=kringlan, product=large, on_hand=1)
+
+    # when Anna, on her phone, asks to exchange the sweater
+    shopper = browser.new_context(viewport=PHONE).new_page()
+    shopper.goto(url + order.get_absolute_url())
+    shopper.get_by_test_id("start-return").click()
+    shopper.select_option(f"select[name=line-{sweater_line.pk}-quantity]", "1")
+    shopper.select_option(f"select[name=line-{sweater_line.pk}-reason]", "does_not_fit")
+    shopper.get_by_label("Exchange for another size or item").check()
+    shopper.get_by_test_id("return-submit").click()
+    code = shopper.get_by_test_id("return-code").inner_text().strip()
+
+    # and the manager at Kringlan types the return code, takes the sweater back and gives the L
+    staff = browser.new_context().new_page()
+    staff.goto(url + "/admin/")
+    staff.fill("#id_username", "manager-kringlan")
+    staff.fill("#id_password", DEMO_PASSWORD)
+    staff.click("input[type=submit]")
+    staff.goto(url + reverse("admin:returns_return_find"))
+    staff.fill("#id_query", code)
+    staff.get_by_test_id("find-submit").click()
+    assert staff.locator("#id_resolution").input_value() == "exchange"
+    staff.select_option(f"select[name=line-{sweater_line.pk}-resellable]", "1")
+    staff.fill(f"input[name=line-{sweater_line.pk}-exchange]", "HEKLA-1-L")
+    staff.get_by_test_id("receive-submit").click()
+    assert "Nothing to pay or refund." in staff.get_by_test_id("exchange-difference").inner_text()
+    staff.get_by_test_id("receive-confirm-submit").click()
+    assert f"Exchange {code} is recorded: nothing to pay or refund." in staff.locator("ul.messagelist").inner_text()
+
+    # then Kringlan has Anna's sweater on sale and no L left; no money moved
+    assert StockLevel.objects.get(store=kringlan, product=large).on_hand == 0
+    assert StockLevel.objects.get(store=kringlan, product=sweater_line.product).on_hand == 1
+    assert Payment.objects.get(order=order).refunded_amount == 0
+
+    # and Anna's order page shows what came back and what went out, on her phone too
+    shopper.goto(url + order.get_absolute_url())
+    returns = shopper.get_by_test_id("order-returns").inner_text()
+    assert "Hekla lopapeysa L" in returns and "Nothing to pay or refund." in returns
+    assert f"Exchange {code} at Kringlan" in shopper.get_by_test_id("order-timeline").inner_text()
+    assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    with shopper.expect_navigation(wait_until="load"):
+        shopper.get_by_test_id("return-receipt-link").click()
+    assert "Hekla lopapeysa L" in shopper.get_by_test_id("return-receipt-exchange").inner_text()
+    assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert any("exchange" in message.body for message in mailoutbox if "return receipt" in message.subject)
