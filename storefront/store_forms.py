@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from stores.models import Store
-from stores.selectors import country_near, locate_postcode
+from stores.selectors import StoreDirectory, country_near, locate_postcode
 
 
 class NearestStoresForm(forms.Form):
@@ -24,6 +24,11 @@ class NearestStoresForm(forms.Form):
 
     FIELDS = ("postcode", "lat", "lon")
     country = None
+
+    def __init__(self, *args, directory: StoreDirectory | None = None, **kwargs):
+        # The view's store directory: reading it again would cost the page another look-up.
+        super().__init__(*args, **kwargs)
+        self.directory = directory
 
     def clean(self):
         cleaned = super().clean()
@@ -48,7 +53,7 @@ class NearestStoresForm(forms.Form):
         elif lat is not None and lon is not None:
             self.location = (lat, lon)
             self.location_label = _("your location")
-            self.country = country_near(latitude=lat, longitude=lon)
+            self.country = country_near(latitude=lat, longitude=lon, directory=self.directory)
         elif "lat" in self.errors or "lon" in self.errors:
             raise forms.ValidationError(_("Your browser sent a location we could not read. Try a postcode."))
         else:

@@ -33,9 +33,9 @@ SPECIAL_DATES_SHOWN = 10
 def store_list(request):
     # Any of the fields present, even empty, means the shopper submitted the form.
     wants_nearest = any(name in request.GET for name in NearestStoresForm.FIELDS)
-    form = NearestStoresForm(request.GET if wants_nearest else None)
-    location_label = only_in = None
     directory = store_directory()
+    form = NearestStoresForm(request.GET if wants_nearest else None, directory=directory)
+    location_label = only_in = None
     if form.is_bound and form.is_valid():
         latitude, longitude = form.location
         location_label = form.location_label
