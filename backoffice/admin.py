@@ -19,9 +19,7 @@ from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from checkout import handover
 from delivery.models import Delivery
+from o2o_site import dates
 from o2o_site.money import format_money
 from o2o_site.vat import format_rate
 from orders import services as order_services
@@ -252,16 +251,16 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
     @admin.display(description=_("placed at"), ordering="created_at")
     def created_display(self, order):
         """In the order's store's time, whichever stores the list spans."""
-        return date_format(timezone.localtime(order.created_at, order.store.zone), "DATETIME_FORMAT")
+        return dates.format_datetime(order.created_at, zone=order.store.zone)
 
     @admin.display(description=_("pickup slot"), ordering="pickup_slot_start")
     def pickup_slot_display(self, order):
         """In the store's own time: what must be ready by when."""
         if order.pickup_slot_start is None:
             return "—"
-        start = timezone.localtime(order.pickup_slot_start, order.store.zone)
-        end = timezone.localtime(order.pickup_slot_end, order.store.zone)
-        return f"{date_format(start, 'D j M')} {start:%H:%M}–{end:%H:%M}"
+        zone = order.store.zone
+        start, end = order.pickup_slot_start, order.pickup_slot_end
+        return f"{dates.format_weekday_date(start, zone=zone)}, {dates.format_time_range(start, end, zone=zone)}"
 
     @admin.display(description=_("pickup method"), ordering="pickup_method")
     def method_display(self, order):
@@ -322,7 +321,7 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    date_format(timezone.localtime(entry.created_at, order.store.zone), "SHORT_DATETIME_FORMAT"),
+                    dates.format_datetime(entry.created_at, zone=order.store.zone),
                     entry.text,
                     entry.event.actor or entry.event.get_source_display(),
                     entry.event.provider_reference,
@@ -390,14 +389,14 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             mine = self.get_queryset(request).filter(pk=int(object_id)).select_related("store")
             order = with_authorisation_expiring(mine).first()
         if order is not None:
-            expires = timezone.localtime(authorisation_expiry_of(order), order.store.zone)
+            expires = authorisation_expiry_of(order)
             self.message_user(
                 request,
                 gettext(
                     "The payment authorisation of this order expires at %(when)s (store time): hand the "
                     "order over before then, or the shopper must pay again."
                 )
-                % {"when": date_format(expires, "DATETIME_FORMAT")},
+                % {"when": dates.format_datetime(expires, zone=order.store.zone)},
                 messages.WARNING,
             )
         extra_context = {
