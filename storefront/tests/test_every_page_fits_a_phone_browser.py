@@ -332,6 +332,13 @@ def test_the_cart_and_the_checkout_with_several_stores_fit_a_phone_and_a_laptop(
     laptop.goto(shop["url"] + reverse("checkout:checkout"))
     layouts.check(laptop, LAPTOP["viewport"]["width"])
 
+    # Icelandic words are longer than English ones
+    icelandic = shopper_with_a_cart(browser, shop, logged_in=True, device={**PHONE, "locale": "is-IS"})
+    for path in (reverse("checkout:cart"), reverse("checkout:checkout")):
+        icelandic.goto(shop["url"] + path)
+        assert icelandic.locator("html").get_attribute("lang") == "is"
+        layouts.check(icelandic)
+
     layouts.assert_all_fit()
 
 
@@ -342,6 +349,8 @@ def test_the_order_payment_receipt_and_check_in_pages_fit_a_phone(browser, shop,
         response = page.goto(shop["url"] + order.get_absolute_url())
         assert response.status == 200, kind
         layouts.check(page)
+    page.goto(shop["url"] + shop["to_pay"].get_absolute_url())  # in store, waiting for the payment online
+    layouts.check(page)
 
     page.goto(shop["url"] + reverse("payment_page", kwargs={"token": Payment.objects.get(order=shop["to_pay"]).token}))
     layouts.check(page)
