@@ -58,6 +58,8 @@ from pickup import services as pickup_services
 from pickup.admin import PickupSettingsInline
 from pickup.models import Pickup
 from pickup.selectors import pickup_of
+from shipping.admin import ShipmentForm
+from shipping.models import Shipment
 from stores.admin import StoreAdmin
 from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
 from stores.models import Store
@@ -962,3 +964,81 @@ def _not_collectable_message(order):
 @admin.register(Store)
 class StoreWithPickupAdmin(StoreAdmin):
     inlines = (*StoreAdmin.inlines, PickupSettingsInline)
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Parcels to ship from the warehouses a manager runs: open one, type the carrier and the
+    tracking number, save; the order is shipped, its payment taken (checkout.handover.ship) and the
+    shopper e-mailed."""
+
+    form = ShipmentForm
+    store_path = "fulfilment__stock_location"
+    list_display = ("fulfilment", "postcode", "city", "weight_grams", "fee", "carrier", "tracking_number", "shipped_at")
+    list_filter = ("country",)
+    list_select_related = ("fulfilment__order", "fulfilment__stock_location")
+    search_fields = ("fulfilment__order__number", "tracking_number", "postcode")
+    readonly_fields = (
+        "fulfilment",
+        "name",
+        "address",
+        "postcode",
+        "city",
+        "country",
+        "weight_grams",
+        "fee",
+        "shipped_at",
+        "shipped_by",
+    )
+    fields = (*readonly_fields[:8], "carrier", "tracking_number", "shipped_at", "shipped_by")
+
+    def has_add_permission(self, request):
+        return False  # shipments come from the checkout
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.shipped_at is not None:
+            return (*self.readonly_fields, "carrier", "tracking_number")
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        # Never a plain save: the service ships the order under its lock, or says why not.
+        try:
+            handover.ship(
+                shipment=obj,
+                carrier=form.cleaned_data["carrier"],
+                tracking_number=form.cleaned_data["tracking_number"],
+                by=request.user,
+            )
+        except (handover.HandOverError, order_services.OrderError, PaymentRefused) as error:
+            request._not_shipped = True
+            self.message_user(request, str(error), messages.ERROR)
+        except order_services.IllegalTransition as error:
+            request._not_shipped = True
+            self.message_user(
+                request,
+                gettext("Order %(number)s was not shipped: it is “%(status)s”.")
+                % {"number": error.order.number, "status": error.order.get_status_display()},
+                messages.WARNING,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("Order %(number)s is shipped; the shopper will get an e-mail with the tracking number.")
+                % {"number": obj.fulfilment.order.number},
+                messages.SUCCESS,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        pass  # nothing related is edited here
+
+    def log_change(self, request, obj, message):
+        pass  # the order's timeline records the shipping
+
+    def response_change(self, request, obj):
+        if getattr(request, "_not_shipped", False):
+            # Not "changed successfully": the message above says why nothing was shipped.
+            return HttpResponseRedirect(reverse("admin:shipping_shipment_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse("admin:shipping_shipment_changelist"))

@@ -174,6 +174,14 @@ class Product(models.Model):
         default=VatClass.STANDARD,
         help_text=_("Food and drink are sold at the reduced rate; everything else at the standard rate."),
     )
+    # What one unit weighs packed, for shipping fees (the shipping app); a variant without its own
+    # weight weighs what its product does. Empty: not known, and such a product is not shipped.
+    weight_grams = models.PositiveIntegerField(
+        _("weight (g)"),
+        null=True,
+        blank=True,
+        help_text=_("One unit, packed, in grams: the shipping fee depends on it. Empty: not shipped."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -19,7 +19,7 @@ from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
 from pickup.forms import PickupTimeField, PickupTimeSelect
 from pickup.slots import Slot, parse_slot_key
-from stores.models import Store
+from stores.models import Store, StoreKind
 
 from .services import PAY_AT_PICKUP, ConfirmedLine, payment_methods_at, pickup_methods_at
 
@@ -240,7 +240,7 @@ class CheckoutForm(forms.Form):
     store = StoreChoiceField(
         label=_("Pickup store"),
         # With its pickup settings: clean() asks which pickup methods the store offers.
-        queryset=Store.objects.select_related("pickup_settings"),
+        queryset=Store.objects.filter(kind=StoreKind.STORE).select_related("pickup_settings"),
         widget=forms.RadioSelect,
         empty_label=None,
         error_messages={

@@ -41,6 +41,8 @@ from payment import receipts
 from payment import services as payments
 from payment.models import TILL_VARIANT, Payment, PaymentStatus, RefundReason
 from pickup import services as pickup_services
+from shipping import services as shipping_services
+from shipping.models import Shipment
 
 logger = logging.getLogger(__name__)
 
@@ -307,3 +309,49 @@ def _refund_not_handed_over(order: Order, fulfilment: Fulfilment, by: User | Non
     }
     if left:
         payments.refund_order(order=order, lines=left, reason=RefundReason.NOT_HANDED_OVER, by=by)
+
+
+def ship(*, shipment: Shipment, carrier: str, tracking_number: str, by: User | None) -> HandedOver:
+    """Record a parcel as shipped (shipping.services.mark_shipped) and take its payment in the same
+    transaction: an authorisation is captured for what was shipped (the goods and the shipping
+    fee), a payment charged at checkout is kept. If the capture fails, nothing is shipped, the
+    failure is recorded on the payment and CaptureFailed says so. An order that is shipped is
+    always paid online (checkout.services.place_shipping_order)."""
+    order = shipment.fulfilment.order
+    settlement = settlement_for(order)
+    outcome: dict[str, object] = {}
+
+    def settle(shipped: Order, fulfilment: Fulfilment) -> None:
+        units = handed_over_units_of(fulfilment)
+        value = value_of_units(shipped, units)
+        outcome["value"] = value
+        if settlement.authorisation is not None and value > 0:
+            outcome["attempted"] = value
+            captured = payments.capture_and_release(
+                payment=settlement.authorisation,
+                amount=value,
+                by=payments.Actor.staff(by),
+                capture_note=_("Shipped."),
+                release_note=_("Not shipped."),
+            )
+            outcome["captured"] = captured
+            receipts.issue_receipt(payment=captured, lines=_captured_lines(shipped, units))
+        elif settlement.charged is not None and value > 0:
+            receipts.issue_receipt(payment=settlement.charged, lines=_captured_lines(shipped, units))
+
+    try:
+        shipping_services.mark_shipped(
+            shipment=shipment, carrier=carrier, tracking_number=tracking_number, by=by, settle=settle
+        )
+    except PROVIDER_ERRORS as error:
+        if "attempted" not in outcome:
+            raise
+        payments.record_failed_capture(
+            payment=settlement.authorisation, amount=outcome["attempted"], error=str(error), by=payments.Actor.staff(by)
+        )
+        raise CaptureFailed(
+            _("The card payment of %(amount)s could not be taken (%(reason)s). Nothing was shipped.")
+            % {"amount": format_money(outcome["attempted"], order.currency), "reason": error}
+        ) from error
+    order.refresh_from_db()
+    return HandedOver(order=order, value=outcome.get("value", Decimal("0")), captured=outcome.get("captured"))

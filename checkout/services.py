@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -43,6 +44,8 @@ from payment.services import Actor, cancel_payment, create_payment
 from pickup.models import PickupSettings
 from pickup.services import create_pickup
 from pickup.slots import SlotUnavailable, book_earliest_free_slot, book_first_free_slot
+from shipping.selectors import ShippingProblem, shipping_options
+from shipping.services import ShippingAddress, create_shipment
 from stores import services as stock
 from stores.models import Store
 
@@ -611,3 +614,85 @@ def collect_failed_delivery_at_store(*, delivery: Delivery, by: User | None = No
         )
         create_pickup(fulfilment=fulfilment)
     return order
+
+
+SHIPPING_FEE_SKU = "SHIPPING"
+
+
+@dataclass(frozen=True)
+class ShippingChoice:
+    """Shipping from a warehouse as the shopper confirmed it: to `address`, for the fee shown."""
+
+    address: ShippingAddress
+    fee_shown: Decimal
+
+
+def place_shipping_order(*, checkout: ConfirmedCheckout, shipping: ShippingChoice) -> Order:
+    """Place an order shipped from a warehouse to the shopper's address: the warehouse and fee are
+    quoted again now (shipping.selectors.shipping_options), every line is reserved there and the
+    order is created with the fee as a line of its own, awaiting the online payment, all in one
+    transaction, or nothing. The order is the warehouse's (its managers ship it).
+
+    Raises CheckoutChanged (a price, a product no longer sold, units no longer there, the fee
+    changed), OrderError (the address cannot be shipped to, a way to pay the shop does not take)
+    and AlreadyPlaced as place_pickup_order does."""
+    return _placed_once(partial(_place_shipping_order, shipping=shipping), checkout)
+
+
+@retry_on_conflict(attempts=3)
+def _place_shipping_order(checkout: ConfirmedCheckout, *, shipping: ShippingChoice) -> Order:
+    if not checkout.lines:
+        raise OrderError(_("Your cart is empty."))
+    if checkout.payment not in settings.PAYMENT_VARIANTS:
+        raise OrderError(_("Orders that are shipped are paid online: choose a way to pay online."))
+    with transaction.atomic():
+        _take_checkout_locks(checkout.checkout_token)
+        placed = _placed_with(checkout.checkout_token)
+        if placed is not None:
+            raise AlreadyPlaced(placed)
+        products = (
+            Product.objects.active().select_related("parent").in_bulk([line.product_id for line in checkout.lines])
+        )
+        changes = list(_catalog_changes(checkout, products))
+        quantities = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
+        lines = [LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())]
+        try:
+            quote = shipping_options(
+                postcode=shipping.address.postcode,
+                country=shipping.address.country,
+                lines=[(products[pk], units) for pk, units in sorted(quantities.items())],
+            )
+        except ShippingProblem as problem:
+            raise OrderError(str(problem)) from problem
+        if quote.fee != shipping.fee_shown:
+            changes.append(
+                Change(
+                    kind=ChangeKind.DELIVERY_FEE,
+                    message=_("The shipping fee is now %(new)s (it was %(old)s).")
+                    % {"old": format_money(shipping.fee_shown), "new": format_money(quote.fee)},
+                )
+            )
+        warehouse = quote.warehouse
+        if quantities and not changes:
+            try:
+                stock.reserve_stock(store=warehouse, quantities=quantities)
+            except stock.InsufficientStock as short:
+                changes.extend(_stock_changes(short, products=products, store=warehouse))
+        if changes:
+            raise CheckoutChanged(changes)
+        placed = create_order(
+            lines=lines,
+            store=warehouse,
+            method=FulfilmentMethod.SHIPPING,
+            stock_location=warehouse,
+            contact=checkout.contact,
+            customer=checkout.customer,
+            language=checkout.language,
+            checkout_token=checkout.checkout_token or None,
+            payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
+            fees=(FeeSpec(name=_("Shipping"), sku=SHIPPING_FEE_SKU, amount=quote.fee),) if quote.fee else (),
+        )
+        create_shipment(fulfilment=placed.fulfilment, address=shipping.address, quote=quote)
+        # The order is placed, and e-mailed, once it is paid.
+        create_payment(order=placed.order, variant=checkout.payment)
+        return placed.order

@@ -29,7 +29,8 @@ from delivery.models import DeliveryWindow, DeliveryZone, ZoneKind
 from delivery.services import delivery_changed
 from orders.models import Order
 from pickup.models import PickupSettings
-from stores.models import OpeningHours, SpecialOpeningHours, StockLevel, Store
+from shipping.models import ShippingRate
+from stores.models import OpeningHours, SpecialOpeningHours, StockLevel, Store, StoreKind
 from stores.postcodes import ImportResult, import_postcode_file
 from stores.services import add_store_manager, record_opening_stock, set_stock_counts, stores_changed
 
@@ -107,7 +108,8 @@ def seed_demo(*, reset: bool = False, country: str | None = None) -> SeedReport:
         products = _seed_products(report, categories, currency)
         sold = _seed_sizes(report, products)
         _seed_stock(report, stores, sold)
-        report.logins = _seed_logins(stores)
+        warehouse = _seed_shipping(country, currency, sold)
+        report.logins = _seed_logins({**stores, warehouse.slug: warehouse})
         report.postcodes = import_postcode_file(path=POSTCODE_FILE)
     return report
 
@@ -378,6 +380,97 @@ def _seed_stock(report, stores, products):
         )
 
 
+# Ship to home (the shipping app): one warehouse in the demo's country, holding the whole range, and
+# a fee table by postcode area and parcel weight.
+DEMO_WAREHOUSES = {
+    "IS": {
+        "slug": "voruhus-hafnarfirdi",
+        "name": "Vöruhús Hafnarfirði",
+        "address": "Hringhella 6",
+        "postcode": "221",
+        "city": "Hafnarfjörður",
+        "latitude": Decimal("64.052400"),
+        "longitude": Decimal("-21.958600"),
+        "time_zone": "Atlantic/Reykjavik",
+    },
+    "NO": {
+        "slug": "lager-alnabru",
+        "name": "Lager Alnabru",
+        "address": "Strømsveien 266",
+        "postcode": "0668",
+        "city": "Oslo",
+        "latitude": Decimal("59.930800"),
+        "longitude": Decimal("10.840000"),
+        "time_zone": "Europe/Oslo",
+    },
+}
+DEMO_WAREHOUSE_UNITS = 40
+# (first postcode, last postcode, up to grams, fee) per country, in the country's currency.
+DEMO_SHIPPING_RATES = {
+    "IS": [
+        (100, 299, 2000, Decimal("990")),
+        (100, 299, 10000, Decimal("1790")),
+        (100, 299, 30000, Decimal("3490")),
+        (300, 999, 2000, Decimal("1490")),
+        (300, 999, 10000, Decimal("2490")),
+        (300, 999, 30000, Decimal("4990")),
+    ],
+    "NO": [
+        (1, 1299, 2000, Decimal("99")),
+        (1, 1299, 10000, Decimal("149")),
+        (1, 1299, 30000, Decimal("249")),
+        (1300, 9999, 2000, Decimal("129")),
+        (1300, 9999, 10000, Decimal("199")),
+        (1300, 9999, 30000, Decimal("349")),
+    ],
+}
+# What a unit weighs packed, by department (grams); the rest weigh DEMO_DEFAULT_GRAMS.
+DEMO_WEIGHTS = {
+    "knitwear": 700,
+    "outerwear": 1100,
+    "base-layers": 300,
+    "hats-gloves": 150,
+    "tents": 3200,
+    "backpacks": 1400,
+    "footwear": 1300,
+    "blankets": 1200,
+    "ceramics": 800,
+    "candles": 400,
+    "coffee-tea": 300,
+    "chocolate": 200,
+    "pantry": 500,
+}
+DEMO_DEFAULT_GRAMS = 600
+
+
+def _seed_shipping(country, currency, products) -> Store:
+    """The demo warehouse with DEMO_WAREHOUSE_UNITS of everything sold, each product's weight where
+    it has none, and the fee table when there is none yet (what staff changed stays)."""
+    spec = DEMO_WAREHOUSES[country]
+    warehouse, created = Store.objects.get_or_create(
+        slug=spec["slug"],
+        defaults={
+            **spec,
+            "country": country,
+            "kind": StoreKind.WAREHOUSE,
+            "offers_pickup": False,
+            "accepts_returns": False,
+        },
+    )
+    if created:
+        record_opening_stock(store=warehouse, counts={p.pk: DEMO_WAREHOUSE_UNITS for p in products.values()})
+    unweighed = list(Product.objects.filter(weight_grams__isnull=True, parent__isnull=True).select_related("category"))
+    for product in unweighed:
+        product.weight_grams = DEMO_WEIGHTS.get(product.category.slug, DEMO_DEFAULT_GRAMS)
+    Product.objects.bulk_update(unweighed, ["weight_grams"])
+    if not ShippingRate.objects.filter(country=country).exists():
+        ShippingRate.objects.bulk_create(
+            ShippingRate(country=country, postcode_from=first, postcode_to=last, max_weight_grams=grams, fee=fee)
+            for first, last, grams, fee in DEMO_SHIPPING_RATES[country]
+        )
+    return warehouse
+
+
 def _seed_logins(stores) -> list[DemoLogin]:
     """The demo accounts. Existing accounts keep their password (seed_demo --reset restores it)."""
     User = get_user_model()
@@ -418,7 +511,7 @@ def _seed_logins(stores) -> list[DemoLogin]:
 
 def reset_demo() -> None:
     """Remove the demo stores (with their orders and stock), products, categories and logins."""
-    store_slugs = [spec.slug for spec in data.STORES]
+    store_slugs = [spec.slug for spec in data.STORES] + [spec["slug"] for spec in DEMO_WAREHOUSES.values()]
     skus = [spec.sku for spec in data.generate_products()] + [spec.sku for spec in data.generate_sizes()]
     with transaction.atomic():
         Order.objects.filter(store__slug__in=store_slugs).delete()

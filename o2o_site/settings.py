@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "orders",
     "pickup",
     "delivery",
+    "shipping",
     "payments",  # django-payments: the Dummy provider's form template, its own translations
     "payment",
     "checkout",
@@ -405,6 +406,7 @@ O2O_NOTIFICATION_EMAILS = {
     "order_received": "checkout.emails.order_received_email",
     "ready_for_pickup": "pickup.emails.ready_for_pickup_email",
     "partly_ready": "pickup.emails.partly_ready_email",
+    "shipped": "shipping.emails.shipped_email",
     "pickup_reminder": "pickup.emails.pickup_reminder_email",
     "order_cancelled": "orders.emails.order_cancelled_email",
     "receipt": "payment.emails.receipt_email",

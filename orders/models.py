@@ -20,17 +20,26 @@ class OrderStatus(models.TextChoices):
     # when the delivery failed (no one home), waiting for another window or a pickup.
     OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
     DELIVERED = "delivered", _("Delivered")
+    # Shipped from a warehouse by a carrier (the shipping app): the parcel has left, with its
+    # tracking number; the carrier takes it from there.
+    SHIPPED = "shipped", _("Shipped")
 
 
 # The one table of legal moves; orders.services.transition_order enforces it.
 ORDER_TRANSITIONS = {
     OrderStatus.AWAITING_PAYMENT: {OrderStatus.PLACED, OrderStatus.CANCELLED},
-    OrderStatus.PLACED: {OrderStatus.READY_FOR_PICKUP, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.CANCELLED},
+    OrderStatus.PLACED: {
+        OrderStatus.READY_FOR_PICKUP,
+        OrderStatus.OUT_FOR_DELIVERY,
+        OrderStatus.SHIPPED,
+        OrderStatus.CANCELLED,
+    },
     OrderStatus.READY_FOR_PICKUP: {OrderStatus.COLLECTED, OrderStatus.CANCELLED},
     OrderStatus.COLLECTED: set(),
     OrderStatus.CANCELLED: set(),
     OrderStatus.OUT_FOR_DELIVERY: {OrderStatus.DELIVERED, OrderStatus.PLACED, OrderStatus.CANCELLED},
     OrderStatus.DELIVERED: set(),
+    OrderStatus.SHIPPED: set(),
 }
 
 # Orders in these states hold units reserved at their store.
@@ -59,12 +68,14 @@ class Channel(models.TextChoices):
 
 
 class FulfilmentMethod(models.TextChoices):
-    """How a fulfilment's goods reach the shopper. Shipping comes next."""
+    """How a fulfilment's goods reach the shopper."""
 
     IN_STORE = "in_store", _("Pickup in store")
     CURBSIDE = "curbside", _("Curbside pickup")
     # From the store's own van to the shopper's door in a booked window (the delivery app).
     LOCAL_DELIVERY = "local_delivery", _("Local delivery")
+    # From a warehouse by a carrier to the shopper's address (the shipping app).
+    SHIPPING = "shipping", _("Shipping")
 
 
 class FulfilmentStatus(models.TextChoices):
@@ -93,6 +104,7 @@ FULFILMENT_STATUS_OF_ORDER = {
     OrderStatus.CANCELLED: FulfilmentStatus.CANCELLED,
     OrderStatus.OUT_FOR_DELIVERY: FulfilmentStatus.READY,
     OrderStatus.DELIVERED: FulfilmentStatus.FULFILLED,
+    OrderStatus.SHIPPED: FulfilmentStatus.FULFILLED,
 }
 
 # Fulfilments in these states hold units reserved at their stock location.
@@ -448,6 +460,7 @@ class NotificationKind(models.TextChoices):
     RETURN_RECEIPT = "return_receipt", _("Return receipt")
     # "2 of 3 items are ready": one per change (Notification.reference is "ready/total" units).
     PARTLY_READY = "partly_ready", _("Some items ready for pickup")
+    SHIPPED = "shipped", _("Shipped")
 
 
 class NotificationStatus(models.TextChoices):

@@ -63,7 +63,7 @@ class NearestStoresForm(forms.Form):
 
 class ChooseStoreForm(forms.Form):
     store_id = forms.ModelChoiceField(
-        queryset=Store.objects.active(),
+        queryset=Store.objects.for_shoppers(),
         error_messages={
             "required": _("Choose a store."),
             "invalid_choice": _("That store does not exist or is no longer open."),

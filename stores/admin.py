@@ -43,8 +43,8 @@ MANAGED_BY_HEAD_OFFICE = (
 class StoreAdmin(StoreScopedAdminMixin, TranslationAdmin):
     # TranslationAdmin: the parking directions have a field per shop language (stores/translation.py).
     store_path = "pk"
-    list_display = ("name", "city", "country", "offers_pickup", "is_active")
-    list_filter = ("country", "offers_pickup", "is_active")
+    list_display = ("name", "kind", "city", "country", "offers_pickup", "is_active")
+    list_filter = ("kind", "country", "offers_pickup", "is_active")
     search_fields = ("name", "city", "postcode")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("managers",)
@@ -57,6 +57,7 @@ class StoreAdmin(StoreScopedAdminMixin, TranslationAdmin):
                 "fields": (
                     "name",
                     "slug",
+                    "kind",
                     "is_active",
                     "offers_pickup",
                     "accepts_returns",

@@ -53,15 +53,30 @@ class Country(models.TextChoices):
     NORWAY = "NO", _("Norway")
 
 
+class StoreKind(models.TextChoices):
+    """A store shoppers come to, or a warehouse: it holds stock and ships (the shipping app), but is
+    never shown to shoppers (store list, locator, availability, checkout, store pages)."""
+
+    STORE = "store", _("Store")
+    WAREHOUSE = "warehouse", _("Warehouse")
+
+
 class StoreQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def for_shoppers(self):
+        """Active stores shoppers may see and come to: never a warehouse."""
+        return self.active().filter(kind=StoreKind.STORE)
+
+    def warehouses(self):
+        return self.active().filter(kind=StoreKind.WAREHOUSE)
+
     def offering_pickup(self):
-        return self.active().filter(offers_pickup=True)
+        return self.for_shoppers().filter(offers_pickup=True)
 
     def accepting_returns(self):
-        return self.active().filter(accepts_returns=True)
+        return self.for_shoppers().filter(accepts_returns=True)
 
     def managed_by(self, user):
         """The stores a member of staff may see and act on: all for a superuser."""
@@ -85,6 +100,13 @@ class Store(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     parking = models.TextField(
         _("parking"), blank=True, help_text=_("Where shoppers can park, e.g. “Free parking behind the store, 2 hours.”")
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=StoreKind.choices,
+        default=StoreKind.STORE,
+        help_text=_("A warehouse holds stock and ships orders, but shoppers never see it or come to it."),
     )
     offers_pickup = models.BooleanField(_("offers pickup"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -119,6 +141,15 @@ class Store(models.Model):
                 condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="store_coordinates_valid",
             ),
+            # Shoppers never come to a warehouse: it neither hands orders over nor takes returns.
+            models.CheckConstraint(
+                condition=Q(kind="store") | Q(offers_pickup=False, accepts_returns=False),
+                name="warehouse_offers_no_pickup_or_returns",
+                violation_error_message=_(
+                    "A warehouse cannot offer pickup or take returns: shoppers never come to it. "
+                    "Untick “offers pickup” and “accepts returns”."
+                ),
+            ),
         ]
         # The store locator's bounding box (stores.selectors.nearest_stores).
         indexes = [models.Index(fields=["latitude", "longitude"], name="store_lat_lon_idx")]
@@ -133,6 +164,10 @@ class Store(models.Model):
     def payment_options_in_force(self) -> PaymentOptions:
         """The store's own choice, or else the shop's (SHOP_PAYMENT_OPTIONS)."""
         return PaymentOptions(self.payment_options or settings.SHOP_PAYMENT_OPTIONS)
+
+    @property
+    def is_warehouse(self) -> bool:
+        return self.kind == StoreKind.WAREHOUSE
 
     @property
     def zone(self):

@@ -173,7 +173,7 @@ def store_directory() -> StoreDirectory:
     stamp = stamps.versions(stamps.STORES)[stamps.STORES]
     directory = _directory["directory"]
     if _directory["stamp"] != stamp or time.monotonic() - directory.built_at > DIRECTORY_SECONDS:
-        stores = list(Store.objects.active())
+        stores = list(Store.objects.for_shoppers())
         directory = StoreDirectory(stores, *_directory_hours(), stamp=stamp)
         _directory.update(stamp=stamp, directory=directory)
     return directory
@@ -216,7 +216,7 @@ def _load_my_store(request):
         store_id = request.user.preferred_store_id
     if store_id is None:
         return None
-    return Store.objects.active().filter(pk=store_id).first()
+    return Store.objects.for_shoppers().filter(pk=store_id).first()
 
 
 @dataclass
@@ -261,7 +261,7 @@ def store_with_hours(slug: str, *, now: datetime.datetime | None = None) -> Stor
     be yesterday in UTC)."""
     since = (now or timezone.now()).date() - datetime.timedelta(days=1)
     return (
-        Store.objects.active()
+        Store.objects.for_shoppers()
         .prefetch_related(
             "opening_hours",
             Prefetch(

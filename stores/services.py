@@ -292,6 +292,9 @@ STORE_MANAGER_PERMISSIONS = (
     ("returns", "view_return"),
     ("returns", "add_return"),
     ("returns", "view_storecredit"),
+    # Ship to home from a warehouse (the shipping app): enter the carrier's tracking number.
+    ("shipping", "view_shipment"),
+    ("shipping", "change_shipment"),
 )
 
 

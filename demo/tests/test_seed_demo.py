@@ -13,6 +13,7 @@ from demo.images import font
 from demo.services import ADMIN_PASSWORD, MANAGER_PASSWORD, SHOPPER_PASSWORD, seed_demo
 from orders.models import Order
 from orders.tests.factories import place_order
+from shipping.models import ShippingRate
 from stores.models import PostcodeLocation, SpecialOpeningHours, StockLevel, Store
 from stores.services import set_on_hand
 
@@ -32,7 +33,7 @@ def test_the_demo_shop_has_stores_in_both_cities_a_catalogue_stock_and_logins(cl
     call_command("seed_demo", stdout=out)
 
     # then Reykjavík and Oslo each have at least three stores in their own time zone, with hours
-    stores = list(Store.objects.prefetch_related("opening_hours"))
+    stores = list(Store.objects.for_shoppers().prefetch_related("opening_hours"))
     by_zone = Counter(store.time_zone for store in stores)
     assert by_zone["Atlantic/Reykjavik"] >= 3 and by_zone["Europe/Oslo"] >= 3
     for store in stores:
@@ -76,8 +77,14 @@ def test_the_demo_shop_has_stores_in_both_cities_a_catalogue_stock_and_logins(cl
     sold = data.sold_skus()
     assert Product.objects.filter(parent__isnull=False).count() == len(data.generate_sizes()) > 300
 
-    # and a stock count for every store and what it sells (a size, not a sweater), some sold out
-    assert StockLevel.objects.count() == len(stores) * len(sold)
+    # and a stock count for every store and what it sells (a size, not a sweater), some sold out,
+    # and the warehouse holding everything, to ship with the fee table
+    warehouse = Store.objects.warehouses().get()
+    assert not warehouse.offers_pickup and warehouse not in stores
+    assert StockLevel.objects.filter(store=warehouse, on_hand__gt=0).count() == len(sold)
+    assert ShippingRate.objects.filter(country=warehouse.country).count() >= 4
+    assert not Product.objects.filter(parent__isnull=True, weight_grams__isnull=True).exists()
+    assert StockLevel.objects.count() == (len(stores) + 1) * len(sold)
     assert not StockLevel.objects.filter(product__variants__isnull=False).exists()
     assert StockLevel.objects.filter(on_hand=0).exists()
     assert StockLevel.objects.filter(on_hand__gte=3).count() > StockLevel.objects.count() // 2
@@ -101,7 +108,8 @@ def test_the_demo_shop_has_stores_in_both_cities_a_catalogue_stock_and_logins(cl
     # and the passwords are printed, marked as demo-only
     printed = out.getvalue()
     assert "DEMO ONLY" in printed
-    assert f"manager-laugavegur        {MANAGER_PASSWORD}" in printed
+    assert re.search(rf"manager-laugavegur +{MANAGER_PASSWORD}", printed)
+    assert re.search(rf"manager-voruhus-hafnarfirdi +{MANAGER_PASSWORD} +manager of Vöruhús Hafnarfirði", printed)
     assert ADMIN_PASSWORD in printed
 
 
@@ -137,7 +145,8 @@ def test_seeding_again_keeps_what_happened_in_the_shop_and_reset_starts_over():
     assert (report.stores_created, report.products_created) == (len(data.STORES), len(data.generate_products()))
     assert {model: model.objects.count() for model in counts} == counts
     expected = data.stock_counts(store_slugs=[spec.slug for spec in data.STORES], skus=data.sold_skus())
-    for level in StockLevel.objects.filter(product__sku__in=skus).select_related("store", "product"):
+    stores_stock = StockLevel.objects.filter(product__sku__in=skus, store__kind="store")
+    for level in stores_stock.select_related("store", "product"):
         assert (level.on_hand, level.reserved) == (expected[level.store.slug, level.product.sku], 0)
 
 

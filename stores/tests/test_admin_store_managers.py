@@ -60,6 +60,8 @@ EXPECTED_PERMISSIONS = {
     "returns.view_return",
     "returns.add_return",
     "returns.view_storecredit",
+    "shipping.view_shipment",
+    "shipping.change_shipment",
 }
 
 

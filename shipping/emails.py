@@ -1,0 +1,20 @@
+"""The "shipped" e-mail: the carrier and its tracking number, and where the parcel goes. Declared in
+O2O_NOTIFICATION_EMAILS and sent through the outbox, in the order's language."""
+
+from django.core.mail import EmailMultiAlternatives
+from django.utils.translation import gettext as _
+
+from orders.emails import render_email
+from orders.models import Order
+
+from .models import Shipment
+
+
+def shipped_email(order: Order) -> EmailMultiAlternatives:
+    shipment = Shipment.objects.get(fulfilment__order=order)
+    return render_email(
+        order,
+        template="shipping/email/shipped",
+        subject=lambda: _("Your order %(number)s is on its way") % {"number": order.number},
+        context={"shipment": shipment},
+    )
