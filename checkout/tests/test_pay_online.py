@@ -600,8 +600,9 @@ def test_the_order_page_of_an_order_paid_online_has_a_fixed_number_of_queries(
     # the page of an order paid at pickup takes at most 7 (test_order_page, with the timeline's
     # payment history); online adds two, however many attempts: the payments and their events;
     # and this shopper has a session; and the returns' part of a collected order's page adds two,
-    # its returns and its hand-overs (returns.panels)
-    with django_assert_max_num_queries(12):
+    # its returns and its hand-overs (returns.panels); a placed order's page asks which of its
+    # items are ready (orders.selectors.readiness_of)
+    with django_assert_max_num_queries(13):
         response = client.get(order.get_absolute_url())
     assert response.status_code == 200
     assert PaymentEvent.objects.filter(payment__order=order).count() == 8
