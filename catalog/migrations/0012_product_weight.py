@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0010_product_sku_prefix_index'),
+        ('catalog', '0011_product_search_documents'),
     ]
 
     operations = [
