@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from demo import services as demo_services
 from demo.services import seed_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,9 +51,17 @@ def _notification_model(apps):
     raise LookupError("Notification")
 
 
+# Fulfilment apps built on the order core came after BEFORE: their tables are not there yet, so the
+# demo is seeded without them (demo.services seeds each in a function of its own).
+LATER_SEEDS = ("_seed_delivery", "_seed_shipping", "_seed_warehouses")
+
+
 @pytest.fixture
-def old_shop():
+def old_shop(monkeypatch):
     """The old schema with a shop in it; the schema is brought back to the latest afterwards."""
+    for name in LATER_SEEDS:
+        if hasattr(demo_services, name):
+            monkeypatch.setattr(demo_services, name, lambda *args, **kwargs: None)
     apps = _migrate(BEFORE)
     try:
         yield apps, _seed(apps)
