@@ -136,3 +136,29 @@ def read_quote(value: str) -> dict[int, Decimal]:
         return {int(pk): Decimal(fee) for pk, fee in signing.loads(value or "", salt=DELIVERY_QUOTE_SALT).items()}
     except (signing.BadSignature, AttributeError, TypeError, ValueError, InvalidOperation):
         return {}
+
+
+class ShippingCheckoutForm(DeliveryAddressForm):
+    """Shipping from a warehouse instead, when no store delivers the cart there: the address (as
+    for a delivery), the shopper's details, the provider to pay online with, and the fee the page
+    showed (quoted again when the order is placed: a fee changed meanwhile is named)."""
+
+    name = DeliveryCheckoutForm.base_fields["name"]
+    email = forms.EmailField(
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We e-mail you the carrier's tracking number when the parcel leaves our warehouse."),
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter an e-mail address such as anna@example.com."),
+        },
+    )
+    shipping_payment = forms.CharField(required=False)
+    shipping_fee = forms.DecimalField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={"required": _("Show the shipping options again, then place the order.")},
+    )
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())

@@ -5,6 +5,7 @@ window and sends the shopper to pay online (checkout.services.place_delivery_ord
 Thin like the pickup checkout (views.py), whose cart token and signed page summary it shares.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext
@@ -17,19 +18,23 @@ from orders.models import Order
 from orders.selectors import store_ids_holding
 from orders.services import AlreadyPlaced, Contact, OrderError
 from payment.selectors import provider_label
+from shipping.selectors import ShippingProblem, shipping_options
+from shipping.services import ShippingAddress
 from stores.models import Store
 from stores.selectors import my_store
 
 from .cart import Cart
-from .delivery_forms import DeliveryAddressForm, DeliveryCheckoutForm, signed_quote
+from .delivery_forms import DeliveryAddressForm, DeliveryCheckoutForm, ShippingCheckoutForm, signed_quote
 from .forms import ShownCheckout
 from .services import (
     CheckoutChanged,
     ConfirmedCheckout,
     ConfirmedLine,
     DeliveryChoice,
+    ShippingChoice,
     delivery_payment_methods_at,
     place_delivery_order,
+    place_shipping_order,
 )
 from .views import (
     CHECKOUT_TOKENS_KEY,
@@ -52,6 +57,8 @@ def delivery_checkout(request):
         if not lines:
             return _cart_is_empty(request)
         return _page(request, lines=lines, form=DeliveryAddressForm(initial=_initial(request)), token=None)
+    if request.POST.get("action") == "ship":
+        return _ship(request, cart, lines)
     if request.POST.get("action") != "place":
         if not lines:
             return _cart_is_empty(request)
@@ -101,6 +108,86 @@ def delivery_checkout(request):
     for message in _change_messages(changes, shown_total=shown.total if shown else None, total=Cart.total(lines)):
         form.add_error(None, message)
     return _page(request, lines=lines, form=form, token=shown.token if shown else None)
+
+
+def _ship(request, cart, lines):
+    """POST "ship": place the cart as an order shipped from a warehouse (place_shipping_order),
+    then on to the payment; what is wrong is said on the page, with what was typed kept."""
+    shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
+    if not lines:
+        return _cart_is_empty(request)
+    form = ShippingCheckoutForm(request.POST)
+    changes = ()
+    if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+        form.is_valid()
+        form.add_error(None, gettext("Your checkout page had expired. Please check your details and try again."))
+    elif form.is_valid() and not _cart_is_as_shown(cart, shown):
+        form.add_error(
+            None, gettext("Your cart changed after this page was shown. Check your order below and place it again.")
+        )
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = place_shipping_order(
+                checkout=ConfirmedCheckout(
+                    lines=shown.lines,
+                    store=my_store(request) or Store(),
+                    contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
+                    customer=request.user,
+                    language=get_language(),
+                    checkout_token=shown.token,
+                    payment=data["shipping_payment"] or next(iter(settings.PAYMENT_VARIANTS), ""),
+                ),
+                shipping=ShippingChoice(
+                    address=ShippingAddress(
+                        name=data["name"],
+                        address=data["street"],
+                        postcode=data["postcode"],
+                        city=data["city"],
+                        country=data["country"],
+                    ),
+                    fee_shown=data["shipping_fee"],
+                ),
+            )
+        except AlreadyPlaced as duplicate:
+            return _already_placed(request, cart, duplicate.order, token=shown.token)
+        except CheckoutChanged as changed:
+            changes = changed.changes
+        except OrderError as error:
+            form.add_error(None, str(error))
+        else:
+            _forget_token(request, shown.token)
+            cart.clear()
+            payment = order.payments.order_by("-created", "-pk").first()
+            messages.info(
+                request,
+                gettext("Your order %(number)s is reserved at our warehouse while you pay, until %(time)s.")
+                % {"number": order.number, "time": format_time(order.payment_hold_until, zone=order.store.zone)},
+            )
+            return redirect("payment_page", token=payment.token)
+    for message in _change_messages(changes, shown_total=shown.total if shown else None, total=Cart.total(lines)):
+        form.add_error(None, message)
+    return _page(request, lines=lines, form=form, token=shown.token if shown else None)
+
+
+def _shipping_offer(data, lines):
+    """Shipping from a warehouse, offered when no store delivers the whole cart to the address
+    typed (`data`, the address form's cleaned data): the fee and the providers to pay with, or
+    the reason it cannot be shipped either."""
+    if not all(data.get(name) for name in ("postcode", "country")):
+        return None
+    try:
+        quote = shipping_options(
+            postcode=data["postcode"],
+            country=data["country"],
+            lines=[(line.product, line.quantity) for line in lines],
+        )
+    except ShippingProblem as problem:
+        return {"problem": str(problem)}
+    return {
+        "quote": quote,
+        "payments": [{"value": value, "label": provider_label(value)} for value in settings.PAYMENT_VARIANTS],
+    }
 
 
 def _initial(request):
@@ -177,7 +264,12 @@ def _offers(form, lines):
 def _page(request, *, lines, form, token):
     if form.is_bound:
         form.is_valid()
+    # The address as typed and checked, before the delivery lookup says no store delivers there.
+    address = dict(getattr(form, "cleaned_data", {}))
     offers = _offers(form, lines) if form.is_bound else None
+    # No store delivers it all there: a warehouse may ship it (the address itself must be valid).
+    address_valid = form.is_bound and not any(name in form.errors for name in ("street", "city", "country", "phone"))
+    shipping = _shipping_offer(address, lines) if address_valid and not offers else None
     page = ShownCheckout(
         token=token or _issue_token(request),
         lines=tuple(
@@ -205,5 +297,9 @@ def _page(request, *, lines, form, token):
             "chosen_window": request.POST.get(f"window-{chosen}", ""),
             "quote": signed_quote({offer["option"].store.pk: offer["option"].fee for offer in offers or ()}),
             "checkout_page": page.signed(),
+            "shipping": shipping,
+            "shipping_form": form
+            if isinstance(form, ShippingCheckoutForm)
+            else ShippingCheckoutForm(initial=_initial(request)),
         },
     )
