@@ -33,6 +33,7 @@ TARGETS = {
     "page_p95_ms_max": 50.0,
     "locator_p95_ms_max": 20.0,
     "checkout_p95_ms_max": 300.0,
+    "delivery_lookup_p95_ms_max": 20.0,
     "notification_p95_s_max": 2.0,
 }
 TARGETED_PAGES = ("product list: category", "product list: deep page", "search", "product page")
@@ -67,13 +68,14 @@ def parse_args(argv=None):
     parser.add_argument("--notifications", type=int, default=500)
     parser.add_argument("--notify-rate", type=float, default=25.0, help="orders marked ready per second")
     parser.add_argument("--locator-stores", type=int, default=10_000, help="stores in the second locator run")
-    parser.add_argument("--only", help="comma-separated parts: pages,locator,rush,notify")
+    parser.add_argument("--lookups", type=int, default=500, help="delivery-options lookups timed")
+    parser.add_argument("--only", help="comma-separated parts: pages,locator,lookup,rush,notify")
     parser.add_argument("--label", default="", help="a note stored with the results")
     parser.add_argument("--compare", type=Path, help="an earlier results JSON to compare with")
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 5 if args.small else 10
-    args.parts = set((args.only or "pages,locator,rush,notify").split(","))
+    args.parts = set((args.only or "pages,locator,lookup,rush,notify").split(","))
     try:
         args.cache_db, args.broker_db, args.mail_db = (int(number) for number in args.redis_dbs.split(","))
     except ValueError:
@@ -332,11 +334,14 @@ def measure_rush(args, server, seeded):
 
     from catalog.models import Product
     from orders.models import Order, OrderStatus
+    from stores.models import Store
 
-    from . import rush
+    from . import delivery, rush
     from .seed import HOT_UNITS
 
     products = [{"id": p.pk, "slug": p.slug} for p in Product.objects.filter(pk__in=seeded.hot_product_ids)]
+    hot_stores = list(Store.objects.filter(pk__in=seeded.hot_store_ids).order_by("pk"))
+    delivering = rush.DeliveryRush(store_ids=seeded.hot_store_ids, addresses=delivery.rush_addresses(hot_stores))
     rounds = []
     for round_number in range(args.rush_rounds):
         # Every round starts with the same units for sale (a reused database too).
@@ -345,7 +350,12 @@ def measure_rush(args, server, seeded):
         last_order = Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         deadlocks_before = rush.deadlocks_so_far()
         result = rush.run_rush(
-            host="127.0.0.1", port=args.port, products=products, store_ids=seeded.hot_store_ids, shoppers=args.shoppers
+            host="127.0.0.1",
+            port=args.port,
+            products=products,
+            store_ids=seeded.hot_store_ids,
+            shoppers=args.shoppers,
+            delivery=delivering,
         )
         oversold, mismatches, orders = rush.reconcile(
             before=before,
@@ -361,7 +371,9 @@ def measure_rush(args, server, seeded):
             .filter(count__gt=1)
             .count()
         )
-        timed = sorted(attempt.seconds for attempt in result.attempts)
+        timed = sorted(attempt.seconds for attempt in result.attempts if not attempt.delivery)
+        delivering_timed = sorted(attempt.seconds for attempt in result.attempts if attempt.delivery and attempt.posted)
+        overbooked = delivery.overbooked_windows()
         paying = sorted(attempt.pay_seconds for attempt in result.attempts if attempt.pay_seconds is not None)
         placed = sum(attempt.placed for attempt in result.attempts)
         statuses = {}
@@ -379,6 +391,15 @@ def measure_rush(args, server, seeded):
             "p50_ms": percentile(timed, 50) * 1000,
             "p95_ms": percentile(timed, 95) * 1000,
             "p99_ms": percentile(timed, 99) * 1000,
+            # The shoppers who had it delivered: their placing POSTs (a retry after a full window
+            # is one more), the orders placed, and the windows holding more than their places.
+            "delivery_shoppers": result.delivery_shoppers,
+            "delivery_posts": len(delivering_timed),
+            "delivery_placed": sum(1 for a in result.attempts if a.delivery and a.placed),
+            "delivery_refusals": dict(Counter(a.refusal for a in result.attempts if a.delivery and a.refusal)),
+            "delivery_p50_ms": percentile(delivering_timed, 50) * 1000 if delivering_timed else None,
+            "delivery_p95_ms": percentile(delivering_timed, 95) * 1000 if delivering_timed else None,
+            "overbooked_windows": overbooked,
             # The payment step: the Dummy provider's form posted, the order authorised.
             "paid": sum(attempt.paid for attempt in result.attempts),
             "pay_p50_ms": percentile(paying, 50) * 1000 if paying else None,
@@ -400,6 +421,7 @@ def measure_rush(args, server, seeded):
             f"statuses {statuses}, refused {figures['refusals']}",
             flush=True,
         )
+        print(f"    delivered: {_delivery_line(figures)}", flush=True)
     return rounds
 
 
@@ -460,6 +482,8 @@ def verdicts(report):
     for number, round_ in enumerate(report.get("rush", []), start=1):
         found[f"checkout rush round {number}"] = (
             round_["p95_ms"] <= TARGETS["checkout_p95_ms_max"]
+            and (round_.get("delivery_p95_ms") or 0) <= TARGETS["checkout_p95_ms_max"]
+            and not round_.get("overbooked_windows")
             and (round_.get("pay_p95_ms") or 0) <= TARGETS["checkout_p95_ms_max"]
             and round_.get("paid", round_["orders"]) == round_["orders"]
             and round_.get("awaiting_payment_after", 0) == 0
@@ -468,6 +492,8 @@ def verdicts(report):
             and round_["deadlocks"] == 0
             and round_["double_submits_with_two_orders"] == 0
         )
+    if report.get("delivery_lookup"):
+        found["delivery-options lookup"] = report["delivery_lookup"]["p95_ms"] <= TARGETS["delivery_lookup_p95_ms_max"]
     if report.get("notifications"):
         notes = report["notifications"]
         found["notification latency"] = notes["missing"] == 0 and notes["p95_s"] <= TARGETS["notification_p95_s_max"]
@@ -522,6 +548,18 @@ def print_report(report, previous=None):
             f"deadlocks {round_['deadlocks']}, "
             f"double submits with two orders {round_['double_submits_with_two_orders']}"
         )
+        if round_.get("delivery_shoppers"):
+            print(f"  delivered: {_delivery_line(round_)}")
+    if report.get("delivery_lookup"):
+        lookup = report["delivery_lookup"]
+        print(
+            f"delivery-options lookup: {lookup['stores']} stores, {lookup['zones']} zones, "
+            f"{lookup['windows']} windows, "
+            f"{lookup['postcodes']} postcodes; {lookup['lookups']} lookups finding {lookup['stores_found_mean']:.1f} "
+            f"stores on average ({lookup['uncovered']} covered by none), p50 {lookup['p50_ms']:.2f} ms, "
+            f"p95 {lookup['p95_ms']:.2f} ms, p99 {lookup['p99_ms']:.2f} ms; directory built in "
+            f"{lookup['build_ms']:.0f} ms"
+        )
     if report.get("notifications"):
         notes = report["notifications"]
         print(
@@ -532,6 +570,15 @@ def print_report(report, previous=None):
     print()
     for name, ok in report["verdicts"].items():
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+
+
+def _delivery_line(round_):
+    return (
+        f"{round_['delivery_shoppers']} shoppers, {round_['delivery_placed']} orders placed in "
+        f"{round_['delivery_posts']} posts, p50 {round_['delivery_p50_ms'] or 0:.0f} ms, "
+        f"p95 {round_['delivery_p95_ms'] or 0:.0f} ms, refused: {round_['delivery_refusals']}, "
+        f"overbooked windows {len(round_['overbooked_windows'])}"
+    )
 
 
 def main(argv=None):
@@ -587,6 +634,11 @@ def main(argv=None):
             report["pages"] = measure_pages(args, server, seeded)
         if "locator" in args.parts:
             report["locator_many_stores"] = measure_locator_with_many_stores(args, server, args.locator_stores)
+        if "lookup" in args.parts:
+            from . import delivery
+
+            print("delivery-options lookup:", flush=True)
+            report["delivery_lookup"] = delivery.measure_lookup(lookups=args.lookups)
         if "rush" in args.parts:
             print("checkout rush:", flush=True)
             report["rush"] = measure_rush(args, server, seeded)

@@ -11,6 +11,12 @@ units and sends them to the payment page, they take PAY_SECONDS to type a card, 
 authorised. Two requests are timed: the checkout's final POST (placing the order) and the payment
 form's POST (the authorisation, which moves the order from "awaiting payment" to placed). Some
 shoppers double-submit: the same checkout page posted twice at once must give one order.
+
+Every `delivery_every`-th shopper has the cart delivered instead (`DeliveryRush`): the address
+typed at /checkout/delivery/, the options shown, one of the hot stores chosen with its earliest
+window, the order placed (timed as "delivery placing") and paid. The hot stores' windows have few
+places, so the earliest fill during a round; a shopper told their window has just been fully
+booked chooses again from the page shown (at most DELIVERY_TRIES times), as a person would.
 """
 
 import http.client
@@ -35,6 +41,9 @@ PAY_SECONDS = (3.0, 8.0)
 AUTHORISED = {"status": "preauth", "fraud_status": "accept", "gateway_response": "3ds-disabled"}
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CHECKOUT_TOKEN_FIELD = re.compile(r'name="checkout_token" value="([^"]+)"')
+QUOTE_FIELD = re.compile(r'name="quote" value="([^"]*)"')
+WINDOW_SELECT = re.compile(r'<select name="window-(\d+)"[^>]*>\s*<option value="([^"]+)"')
+DELIVERY_TRIES = 3
 
 
 class Browser:
@@ -70,6 +79,8 @@ class Attempt:
     location: str = ""  # where a placed order sent the shopper: the payment page
     pay_seconds: float | None = None  # the payment form's POST, when this attempt paid
     paid: bool = False  # ...and the provider's answer led back to the order page
+    delivery: bool = False  # placed at /checkout/delivery/ (else a pickup at /checkout/)
+    posted: bool = True  # False: a delivery shopper offered no window of a hot store, so nothing posted
 
 
 # What the checkout page says when it places nothing (checkout.views, checkout.services,
@@ -77,6 +88,8 @@ class Attempt:
 # signed summary of what the page showed (checkout.forms.ShownCheckout), as a browser does.
 REFUSALS = {
     "sold out": re.compile(r"is sold out at|Only \d+ of .* left at"),
+    "delivery window full": re.compile(r"delivery window you chose from .* has just been fully booked"),
+    "no delivery window": re.compile(r"Every delivery window in the coming days is full"),
     "pickup time full": re.compile(r"has just been fully booked|no free pickup times|no longer offered"),
     "page expired": re.compile(r"checkout page had expired"),
     "changed meanwhile": re.compile(r"changed from .* to |is no longer sold|no longer offers|cart changed after"),
@@ -96,13 +109,28 @@ class RushResult:
     attempts: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     wall_seconds: float = 0.0
+    delivery_shoppers: int = 0
 
 
 def _think(rng):
     time.sleep(rng.uniform(*THINK_SECONDS))
 
 
-def _shopper(number, *, host, port, products, store_ids, result, lock, start, double_submit):
+@dataclass(frozen=True)
+class DeliveryRush:
+    """The shoppers who have their cart delivered: every `every`-th one, to one of `addresses`
+    (bench.delivery.DeliveryAddress), from one of `store_ids` (the hot stores)."""
+
+    store_ids: list
+    addresses: list
+    every: int = 5
+
+
+def _delivers(number, *, delivery, double_submit):
+    return delivery is not None and not double_submit and number % delivery.every == delivery.every - 1
+
+
+def _shopper(number, *, host, port, products, store_ids, result, lock, start, double_submit, delivery=None):
     rng = random.Random(number)
     browser = Browser(host, port)
     try:
@@ -116,6 +144,14 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
             form = {"csrfmiddlewaretoken": csrf, "product_id": product["id"], "quantity": rng.randint(1, 3)}
             browser.request("POST", "/cart/add/", form)
         _think(rng)
+        if _delivers(number, delivery=delivery, double_submit=double_submit):
+            attempts = _check_out_for_delivery(browser, number, rng=rng, delivery=delivery)
+            to_pay = next((attempt for attempt in attempts if "/payments/" in attempt.location), None)
+            if to_pay is not None:
+                _pay(browser, to_pay, rng)
+            with lock:
+                result.attempts.extend(attempts)
+            return
         status, _headers, page = browser.request("GET", "/checkout/")
         token = CHECKOUT_TOKEN_FIELD.search(page).group(1)
         csrf = CSRF_FIELD.search(page).group(1)
@@ -143,6 +179,62 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
     except Exception as error:  # a shopper whose browser broke is reported, not hidden
         with lock:
             result.errors.append(f"shopper {number}: {error!r}")
+
+
+def _check_out_for_delivery(browser, number, *, rng, delivery):
+    """The address typed, the options shown, a hot store and its earliest window chosen, the
+    order placed; chosen again from the page shown when the window has just filled."""
+    address = rng.choice(delivery.addresses)
+    _status, _headers, page = browser.request("GET", "/checkout/delivery/")
+    time.sleep(rng.uniform(*FORM_SECONDS))
+    details = {
+        "street": address.street,
+        "postcode": address.postcode,
+        "city": address.city,
+        "country": address.country,
+        "phone": "+354 555 1234",
+        "name": f"Rush shopper {number}",
+        "email": f"rush-{number}@bench.example",
+    }
+    status, _headers, page = browser.request(
+        "POST",
+        "/checkout/delivery/",
+        {"csrfmiddlewaretoken": CSRF_FIELD.search(page).group(1), "action": "find", **details},
+    )
+    attempts = []
+    for _try in range(DELIVERY_TRIES):
+        windows = {int(store): key for store, key in WINDOW_SELECT.findall(page) if int(store) in delivery.store_ids}
+        if not windows:  # every window of the hot stores full, or the address refused: nothing to place
+            attempts.append(
+                Attempt(
+                    seconds=0.0,
+                    status=status,
+                    placed=False,
+                    refusal=refusal_of(200, page) or "no hot store offered",
+                    delivery=True,
+                    posted=False,
+                )
+            )
+            break
+        store = rng.choice(sorted(windows))
+        form = {
+            "csrfmiddlewaretoken": CSRF_FIELD.search(page).group(1),
+            "checkout_token": CHECKOUT_TOKEN_FIELD.search(page).group(1),
+            "quote": QUOTE_FIELD.search(page).group(1),
+            "action": "place",
+            **details,
+            "store": store,
+            f"window-{store}": windows[store],
+            f"payment-{store}": "dummy",
+        }
+        began = time.perf_counter()
+        status, headers, page = browser.request("POST", "/checkout/delivery/", form)
+        attempt = _attempt(time.perf_counter() - began, status, headers, page)
+        attempt.delivery = True
+        attempts.append(attempt)
+        if attempt.refusal != "delivery window full":
+            break
+    return attempts
 
 
 def _attempt(seconds, status, headers, page, *, double_submit=False):
@@ -190,8 +282,13 @@ def _post_twice(browser, form, host, port):
     return outcomes
 
 
-def run_rush(*, host, port, products, store_ids, shoppers=200, double_submitters=10) -> RushResult:
+def run_rush(
+    *, host, port, products, store_ids, shoppers=200, double_submitters=10, delivery: DeliveryRush | None = None
+) -> RushResult:
     result = RushResult(shoppers=shoppers)
+    result.delivery_shoppers = sum(
+        _delivers(number, delivery=delivery, double_submit=number < double_submitters) for number in range(shoppers)
+    )
     lock, start = threading.Lock(), threading.Event()
     threads = [
         threading.Thread(
@@ -206,6 +303,7 @@ def run_rush(*, host, port, products, store_ids, shoppers=200, double_submitters
                 lock=lock,
                 start=start,
                 double_submit=number < double_submitters,
+                delivery=delivery,
             ),
         )
         for number in range(shoppers)

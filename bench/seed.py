@@ -27,8 +27,10 @@ from orders.models import (
     OrderStatus,
 )
 from pickup.models import Pickup
-from stores.models import OpeningHours, StockLevel, Store
+from stores.models import OpeningHours, PostcodeLocation, StockLevel, Store
 from stores.services import stores_changed
+
+from .delivery import seed_delivery
 
 WORDS = [
     "wool",
@@ -128,6 +130,7 @@ class Seeded:
     size: Size
     seconds: float
     stock_rows: int
+    postcodes: int
     category_slug: str
     product_slug: str
     product_sku: str
@@ -145,6 +148,7 @@ def seed(size: Size, *, rng=None) -> Seeded:
         stores = add_stores(size.stores, rng, prefix="store")
     stock_rows = _stock(stores, products, rng)
     hot_products, hot_stores = products[:HOT_PRODUCTS], stores[:HOT_STORES]
+    postcodes = seed_delivery(stores, hot_stores=hot_stores, regions=REGIONS, rng=rng)
     _past_orders(size.past_orders, stores, products, rng)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -153,6 +157,7 @@ def seed(size: Size, *, rng=None) -> Seeded:
         size=size,
         seconds=time.monotonic() - started,
         stock_rows=stock_rows,
+        postcodes=postcodes,
         category_slug=categories[len(categories) // 2].slug,
         product_slug=middle.slug,
         product_sku=middle.sku,
@@ -172,6 +177,7 @@ def seeded_already(size: Size) -> Seeded:
         size=Size(products=len(products), categories=len(categories), stores=len(stores), past_orders=size.past_orders),
         seconds=0.0,
         stock_rows=StockLevel.objects.count(),
+        postcodes=PostcodeLocation.objects.count(),
         category_slug=categories[len(categories) // 2].slug,
         product_slug=middle.slug,
         product_sku=middle.sku,

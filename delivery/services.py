@@ -147,7 +147,13 @@ def book_window(
         raise WindowUnavailable(_why_not_offered(store=store, zone=zone, starts_at=starts_at, closed=closed, now=now))
     day = window.starts_at.astimezone(store.zone).date()
     DeliveryRound.objects.bulk_create([DeliveryRound(store=store, date=day)], ignore_conflicts=True)
-    DeliveryRound.objects.select_for_update().filter(store=store, date=day).values_list("pk", flat=True).first()
+    # Only the round's row: DeliveryRound is ordered by its store, and a FOR UPDATE over that join
+    # locked the store's row too, which every other checkout of the store needs (KEY SHARE, for
+    # its foreign keys) when it commits, while holding stock rows this one waits for: a deadlock
+    # in the bench's rush. Hence of=("self",) and no ordering.
+    DeliveryRound.objects.select_for_update(of=("self",)).filter(store=store, date=day).order_by().values_list(
+        "pk", flat=True
+    ).first()
     booked = (
         Delivery.objects.filter(store=store, window_start__lt=window.ends_at, window_end__gt=window.starts_at)
         .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)

@@ -5,7 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from catalog.tests.factories import ProductFactory
 from delivery.models import Delivery, DeliveryWindow
@@ -203,3 +204,19 @@ def test_an_order_below_the_minimum_is_refused(store):
     now = next_monday(10)
     with pytest.raises(DeliveryUnavailable, match="for orders of"):
         deliver(store=store, starts_at=now.replace(hour=17), now=now, order_value=Decimal("4990"))
+
+
+def test_booking_locks_the_days_round_and_not_the_stores_row(store):
+    # given a window with room
+    now = next_monday(10)
+
+    # when a checkout books it
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        book_window(store=store, address=HOME, starts_at=now.replace(hour=17), order_value=Decimal("4990"), now=now)
+
+    # then the one row locked is the round's: a lock on the store's row (a join through the round's
+    # ordering) made two checkouts of the store deadlock at commit, one needing the store's row
+    # for its foreign keys while holding the stock rows the other waited for
+    locking = [query["sql"] for query in captured.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert len(locking) == 1
+    assert '"delivery_deliveryround"' in locking[0] and '"stores_store"' not in locking[0], locking
