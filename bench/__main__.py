@@ -412,6 +412,7 @@ def measure_rush(args, server, seeded):
             "double_submits_with_two_orders": duplicates,
             "deadlocks": rush.deadlocks_so_far() - deadlocks_before,
             "client_errors": result.errors[:10],
+            "other_refusals": [a.detail for a in result.attempts if a.refusal == "other"][:10],
         }
         rounds.append(figures)
         print(
@@ -421,6 +422,8 @@ def measure_rush(args, server, seeded):
             f"statuses {statuses}, refused {figures['refusals']}",
             flush=True,
         )
+        for detail in figures["other_refusals"]:
+            print(f"    refused, other: {detail}", flush=True)
         print(f"    delivered: {_delivery_line(figures)}", flush=True)
     return rounds
 

@@ -44,6 +44,10 @@ CHECKOUT_TOKEN_FIELD = re.compile(r'name="checkout_token" value="([^"]+)"')
 QUOTE_FIELD = re.compile(r'name="quote" value="([^"]*)"')
 WINDOW_SELECT = re.compile(r'<select name="window-(\d+)"[^>]*>\s*<option value="([^"]+)"')
 DELIVERY_TRIES = 3
+# The first error a refused checkout page shows (reported for refusals of no known kind).
+FIRST_ERROR = re.compile(
+    r'<ul class="errorlist[^"]*"[^>]*>\s*<li>(.*?)</li>|<div class="form-errors"[^>]*>\s*<ul><li>(.*?)</li>', re.S
+)
 
 
 class Browser:
@@ -81,6 +85,7 @@ class Attempt:
     paid: bool = False  # ...and the provider's answer led back to the order page
     delivery: bool = False  # placed at /checkout/delivery/ (else a pickup at /checkout/)
     posted: bool = True  # False: a delivery shopper offered no window of a hot store, so nothing posted
+    detail: str = ""  # a refusal of no known kind: the page's first error
 
 
 # What the checkout page says when it places nothing (checkout.views, checkout.services,
@@ -237,15 +242,25 @@ def _check_out_for_delivery(browser, number, *, rng, delivery):
     return attempts
 
 
+def _heading(page):
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    return "page: " + (found.group(1).strip() if found else page[:120])
+
+
 def _attempt(seconds, status, headers, page, *, double_submit=False):
     location = headers.get("Location", "")
+    refusal = refusal_of(status, page)
+    found = FIRST_ERROR.search(page) if refusal == "other" else None
     return Attempt(
+        detail=(next((text for text in found.groups() if text), "") if found else _heading(page))[:200]
+        if refusal == "other"
+        else "",
         seconds=seconds,
         status=status,
         # Sent to pay for the order it placed, or (a double submit's twin) to the order already placed.
         placed=status == 302 and ("/payments/" in location or "/orders/" in location),
         double_submit=double_submit,
-        refusal=refusal_of(status, page),
+        refusal=refusal,
         location=location,
     )
 
