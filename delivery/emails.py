@@ -1,5 +1,5 @@
 """The delivery e-mails: order received (with the address and the window), out for delivery
-(it has left the store, with the window) and delivered.
+(it has left the store, with the window; once per attempt) and delivered.
 
 Declared in O2O_NOTIFICATION_EMAILS (settings; "order received" through checkout.emails, which
 picks the pickup or the delivery one) and sent through the outbox (orders.notifications), once
@@ -24,7 +24,9 @@ def order_received_email(order: Order) -> EmailMultiAlternatives:
     )
 
 
-def out_for_delivery_email(order: Order) -> EmailMultiAlternatives:
+def out_for_delivery_email(order: Order, *, reference: str = "") -> EmailMultiAlternatives:
+    """`reference`: the delivery's attempt (Delivery.attempt) the van went out on; empty on a
+    notification written before attempts were counted. The e-mail names the window booked now."""
     return render_email(
         order,
         template="delivery/email/out_for_delivery",

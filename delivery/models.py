@@ -247,6 +247,9 @@ class Delivery(models.Model):
         _("delivery status"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.TO_PACK
     )
     failure_reason = models.CharField(_("why it failed"), max_length=32, choices=FailureReason.choices, blank=True)
+    # 1 for the first trip to the door, one more for each rebooking after a failure: the
+    # "on its way" e-mail is sent once per attempt (its notification's reference).
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("delivery")

@@ -277,11 +277,12 @@ def mark_packed(*, delivery: Delivery, by: User | None = None) -> Delivery:
 
 def send_out(*, delivery: Delivery, by: User | None = None) -> Delivery:
     """The van has left the store with the order: the order is out for delivery and the shopper
-    is e-mailed with the window (through the outbox: once, in the order's language)."""
+    is e-mailed with the window (through the outbox: once per attempt, in the order's language;
+    a delivery rebooked after a failure is announced again when it goes out again)."""
     with transaction.atomic():
         locked = _locked(delivery, DeliveryState.OUT_FOR_DELIVERY)
         order = transition_order(order=locked.fulfilment.order, to_status=OrderStatus.OUT_FOR_DELIVERY, by=by)
-        notify(order=order, kind=NotificationKind.OUT_FOR_DELIVERY)
+        notify(order=order, kind=NotificationKind.OUT_FOR_DELIVERY, reference=str(locked.attempt))
         return _moved(locked, DeliveryState.OUT_FOR_DELIVERY, delivery)
 
 
@@ -381,6 +382,7 @@ def rebook_delivery(
             delivery,
             window_start=booking.window.starts_at,
             window_end=booking.window.ends_at,
+            attempt=locked.attempt + 1,
         )
 
 

@@ -18,6 +18,7 @@ from delivery.services import (
 )
 from delivery.tests.factories import DeliveryZoneFactory, evening_windows, next_monday, place_delivery
 from orders.models import FulfilmentStatus, Notification, NotificationKind, OrderActivity, OrderStatus
+from orders.notifications.outbox import notify
 from stores.models import StockLevel
 from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
 
@@ -159,3 +160,39 @@ def test_a_delivery_order_is_never_marked_ready_for_pickup(world, mailoutbox):
     with pytest.raises(IllegalTransition):
         mark_ready_for_pickup(order=delivery.fulfilment.order)
     assert delivery.fulfilment.order.__class__.objects.get(pk=delivery.fulfilment.order_id).status == OrderStatus.PLACED
+
+
+def test_a_rebooked_delivery_sent_out_again_is_announced_again_once(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a delivery that went out on Monday and failed (no one home)
+    delivery = placed(world)
+    order = delivery.fulfilment.order
+    with django_capture_on_commit_callbacks(execute=True):
+        mark_packed(delivery=delivery)
+        send_out(delivery=delivery)
+        mark_failed(delivery=delivery, reason=FailureReason.NO_ONE_HOME)
+    assert [email.subject for email in mailoutbox] == [f"Your order {order.number} is on its way"]
+
+    # when it is rebooked for Tuesday's window and the van leaves with it again
+    tuesday = world["now"].replace(hour=17) + datetime.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        rebook_delivery(delivery=delivery, starts_at=tuesday, now=world["now"])
+        send_out(delivery=delivery)
+
+    # then the shopper is told a second time, with Tuesday's window
+    assert len(mailoutbox) == 2
+    assert mailoutbox[1].subject == f"Your order {order.number} is on its way"
+    assert "tuesday" in mailoutbox[1].body.lower() and "17:00–19:00" in mailoutbox[1].body
+    assert "monday" in mailoutbox[0].body.lower()
+    # one notification per attempt, and announcing an attempt again sends nothing more
+    assert sorted(
+        Notification.objects.filter(order=order, kind=NotificationKind.OUT_FOR_DELIVERY).values_list(
+            "reference", flat=True
+        )
+    ) == ["1", "2"]
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(order=order, kind=NotificationKind.OUT_FOR_DELIVERY, reference="2")
+    assert len(mailoutbox) == 2
+    delivery.refresh_from_db()
+    assert delivery.attempt == 2
