@@ -36,7 +36,7 @@ RUSH_WINDOWS = tuple(
     (datetime.time(hour), datetime.time(hour + 2), datetime.time(hour - 1)) for hour in (9, 12, 15, 18)
 )
 RUSH_WINDOW_PLACES = 3
-RUSH_DAYS_AHEAD = 5
+RUSH_DAYS_AHEAD = 6
 RADIUS_KM = Decimal("60")
 
 
@@ -122,9 +122,10 @@ def seed_delivery(stores: list[Store], *, hot_stores: list[Store], regions, rng:
 
 
 def rush_addresses(hot_stores: list[Store], *, count: int = 50) -> list[DeliveryAddress]:
-    """Addresses in the hot stores' countries, all inside their rush zones."""
+    """Addresses in the hot stores' countries (as many to each country as it has hot stores),
+    all inside their rush zones."""
     rng = random.Random(11)
-    countries = sorted({store.country for store in hot_stores})
+    countries = [store.country for store in hot_stores]
     addresses = []
     for number in range(count):
         country = countries[number % len(countries)]

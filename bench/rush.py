@@ -95,6 +95,7 @@ REFUSALS = {
     "sold out": re.compile(r"is sold out at|Only \d+ of .* left at"),
     "delivery window full": re.compile(r"delivery window you chose from .* has just been fully booked"),
     "no delivery window": re.compile(r"Every delivery window in the coming days is full"),
+    "no store has the cart": re.compile(r"has everything in your cart"),
     "pickup time full": re.compile(r"has just been fully booked|no free pickup times|no longer offered"),
     "page expired": re.compile(r"checkout page had expired"),
     "changed meanwhile": re.compile(r"changed from .* to |is no longer sold|no longer offers|cart changed after"),
@@ -210,16 +211,9 @@ def _check_out_for_delivery(browser, number, *, rng, delivery):
     for _try in range(DELIVERY_TRIES):
         windows = {int(store): key for store, key in WINDOW_SELECT.findall(page) if int(store) in delivery.store_ids}
         if not windows:  # every window of the hot stores full, or the address refused: nothing to place
-            attempts.append(
-                Attempt(
-                    seconds=0.0,
-                    status=status,
-                    placed=False,
-                    refusal=refusal_of(200, page) or "no hot store offered",
-                    delivery=True,
-                    posted=False,
-                )
-            )
+            attempt = _attempt(0.0, status, {}, page)
+            attempt.delivery, attempt.posted = True, False
+            attempts.append(attempt)
             break
         store = rng.choice(sorted(windows))
         form = {
