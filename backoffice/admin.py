@@ -426,13 +426,16 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         delivered_at_door = (
             getattr(order, "delivery_window_start", None) is not None and getattr(order, "pickup_method", None) is None
         )
+        # Neither a pickup nor a delivery: shipped from a warehouse (its tracking number is typed
+        # on its shipment, admin: Shipments).
+        shipped = getattr(order, "pickup_method", None) is None and not delivered_at_door
         steps = {
             # A delivery is packed and sent out from the driver's round, not made ready for pickup.
-            "can_mark_ready": not delivered_at_door and order.can_move_to(OrderStatus.READY_FOR_PICKUP),
+            "can_mark_ready": not delivered_at_door and not shipped and order.can_move_to(OrderStatus.READY_FOR_PICKUP),
             "can_cancel": order.can_move_to(OrderStatus.CANCELLED),
             "cancel_form": CancelOrderForm(auto_id="cancel_%s"),
         }
-        if order.status == OrderStatus.PLACED:
+        if order.status == OrderStatus.PLACED and not shipped and not delivered_at_door:
             readiness = _readiness(order)
             waiting = [line for line in order.lines.all() if line.pk not in readiness.ready_line_ids]
             steps["readiness"] = readiness

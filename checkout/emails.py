@@ -7,9 +7,13 @@ from django.core.mail import EmailMultiAlternatives
 from delivery import emails as delivery_emails
 from orders.models import Fulfilment, FulfilmentMethod, Order
 from pickup import emails as pickup_emails
+from shipping import emails as shipping_emails
 
 
 def order_received_email(order: Order) -> EmailMultiAlternatives:
-    if Fulfilment.objects.filter(order=order, method=FulfilmentMethod.LOCAL_DELIVERY).exists():
+    method = Fulfilment.objects.filter(order=order).values_list("method", flat=True).first()
+    if method == FulfilmentMethod.LOCAL_DELIVERY:
         return delivery_emails.order_received_email(order)
+    if method == FulfilmentMethod.SHIPPING:
+        return shipping_emails.order_received_email(order)
     return pickup_emails.order_received_email(order)

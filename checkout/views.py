@@ -42,6 +42,7 @@ from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
 from pickup.services import set_collector
 from pickup.slots import available_slots_by_store
+from shipping.selectors import shipment_of
 from stores.selectors import my_store
 from stores.services import choose_my_store
 
@@ -458,6 +459,8 @@ def order_detail(request, token):
     pickup = pickup_of(order)
     # An order without a pickup is delivered to the shopper's door (the delivery app).
     delivery = delivery_of(order) if pickup is None else None
+    # Neither: it is shipped from a warehouse (the shipping app).
+    shipment = shipment_of(order) if pickup is None and delivery is None else None
     receipts = receipts_for_order_page(order)
     qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if pickup and order.is_open else None
     response = render(
@@ -467,7 +470,8 @@ def order_detail(request, token):
             "order": order,
             "pickup": pickup,
             "delivery": delivery,
-            "fulfilment": pickup.fulfilment if pickup else delivery.fulfilment,
+            "shipment": shipment,
+            "fulfilment": (pickup or delivery or shipment).fulfilment if (pickup or delivery or shipment) else None,
             "store": order.store,
             "week": opening_week(order.store),
             "qr_code": qr_code,

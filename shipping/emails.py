@@ -18,3 +18,14 @@ def shipped_email(order: Order) -> EmailMultiAlternatives:
         subject=lambda: _("Your order %(number)s is on its way") % {"number": order.number},
         context={"shipment": shipment},
     )
+
+
+def order_received_email(order: Order) -> EmailMultiAlternatives:
+    """What was ordered, the address it is shipped to and the fee; the tracking number follows
+    when it leaves (shipped_email)."""
+    return render_email(
+        order,
+        template="shipping/email/order_received",
+        subject=lambda: _("We have received your order %(number)s") % {"number": order.number},
+        context={"shipment": Shipment.objects.get(fulfilment__order=order)},
+    )

@@ -13,7 +13,7 @@ from catalog.models import Product
 from stores.models import Country, StockLevel, Store
 from stores.postcodes import POSTCODE_FORMATS, normalise_postcode
 
-from .models import ShippingRate
+from .models import Shipment, ShippingRate
 
 POSTCODE_DIGITS = {"IS": 3, "NO": 4}
 
@@ -114,3 +114,8 @@ def shipping_options(*, postcode: str, country: str, lines: Sequence[tuple[Produ
             % {"kilos": number_format(Decimal(weight) / 1000, 1), "postcode": value}
         )
     return ShippingQuote(warehouse=warehouse, fee=warehouse.fee, weight_grams=weight, postcode=value, country=country)
+
+
+def shipment_of(order) -> Shipment | None:
+    """The shipment of `order` (an order shipped from a warehouse), or None: one query."""
+    return Shipment.objects.filter(fulfilment__order=order).select_related("fulfilment").first()

@@ -311,3 +311,50 @@ def test_another_stores_manager_cannot_see_or_ship_the_parcel(shipped_order):
     assert posted.status_code in (302, 403, 404)
     order.refresh_from_db()
     assert order.status == OrderStatus.PLACED
+
+
+# --- what the shopper and the manager see of a shipped order ---------------------------------------------
+
+
+def test_the_shoppers_page_shows_the_parcel_and_never_the_warehouse(
+    shipped_order, hafnarfjordur, mailoutbox, django_capture_on_commit_callbacks
+):
+    order, _payment = shipped_order
+    page = Client().get(order.get_absolute_url()).content.decode()
+    assert 'data-testid="shipment-plan"' in page and "Hafnarstræti 5" in page
+    assert hafnarfjordur.name not in page and hafnarfjordur.address not in page
+    assert 'data-testid="pickup-code"' not in page
+
+    shipment = Shipment.objects.get(fulfilment__order=order)
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(shipment=shipment, carrier="Pósturinn", tracking_number="RR123456785IS", by=None)
+
+    page = Client().get(order.get_absolute_url()).content.decode()
+    assert "RR123456785IS" in page and "Pósturinn" in page
+
+
+def test_the_order_received_email_of_a_shipped_order_names_the_address(
+    sweater, fee_table, mailoutbox, django_capture_on_commit_callbacks
+):
+    order = place([(sweater, 1)], fee_shown=Decimal("1490"))
+    order.payments.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        authorised_payment(order)
+
+    received = [m for m in mailoutbox if m.subject == f"We have received your order {order.number}"]
+    assert len(received) == 1
+    assert "Hafnarstræti 5" in received[0].body and "tracking number" in received[0].body
+    assert "pickup code" not in received[0].body.lower()
+
+
+def test_the_admin_order_page_of_a_shipped_order_offers_no_pickup_steps(shipped_order, hafnarfjordur):
+    order, _payment = shipped_order
+    client = Client()
+    client.force_login(StoreManagerFactory(stores=[hafnarfjordur]))
+
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert 'data-testid="mark-ready-form"' not in page
+    assert 'data-testid="mark-lines-ready-form"' not in page
+    assert 'data-testid="cancel-form"' in page
