@@ -11,11 +11,14 @@ import pytest
 from django.urls import reverse
 from payments.core import PROVIDER_CACHE
 
+from accounts.models import User
 from accounts.tests.factories import DEMO_PASSWORD, StoreManagerFactory
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
 from payment.models import Payment
 from payment.tests.factories import DUMMY
+from returns.models import ReturnReason, ReturnStatus
+from returns.services import LineToReturn, receive_return
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -151,3 +154,35 @@ def test_a_size_is_exchanged_at_another_store_and_the_shopper_sees_both_on_a_pho
     assert "Hekla lopapeysa L" in shopper.get_by_test_id("return-receipt-exchange").inner_text()
     assert shopper.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert any("exchange" in message.body for message in mailoutbox if "return receipt" in message.subject)
+
+
+def test_a_unit_held_for_inspection_is_decided_in_the_admin(browser, shop):
+    url, order, kringlan = shop["url"], shop["order"], shop["kringlan"]
+    # given the mittens came back to Kringlan held for inspection
+    manager = User.objects.get(username="manager-kringlan")
+    mittens_line = order.lines.get(sku="LOPI-1")
+    order_return = receive_return(
+        order=order,
+        store=kringlan,
+        lines=[LineToReturn(order_line_id=mittens_line.pk, quantity=1, reason=ReturnReason.DOES_NOT_FIT, to_inspect=1)],
+        by=manager,
+    )
+    before = StockLevel.objects.get(store=kringlan, product=shop["mittens"]).on_hand
+
+    # when the manager opens the return and records the pair as resellable
+    staff = browser.new_context().new_page()
+    staff.goto(url + "/admin/")
+    staff.fill("#id_username", "manager-kringlan")
+    staff.fill("#id_password", DEMO_PASSWORD)
+    staff.click("input[type=submit]")
+    staff.goto(url + reverse("admin:returns_return_change", args=[order_return.pk]))
+    inspect = staff.get_by_test_id("inspect-form")
+    assert staff.evaluate("document.querySelector('[data-testid=inspect-form]').tagName") == "FORM"
+    inspect.locator("input[name=resellable]").fill("1")
+    inspect.locator("input[type=submit]").click()
+
+    # then it is recorded (not refused by the change form), on sale, and the return closed
+    assert "The inspected units are recorded." in staff.locator("ul.messagelist").inner_text()
+    order_return.refresh_from_db()
+    assert order_return.status == ReturnStatus.CLOSED
+    assert StockLevel.objects.get(store=kringlan, product=shop["mittens"]).on_hand == before + 1
