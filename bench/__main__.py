@@ -65,6 +65,12 @@ def parse_args(argv=None):
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database of the last run")
     parser.add_argument("--shoppers", type=int, default=200)
     parser.add_argument("--rush-rounds", type=int, default=3)
+    parser.add_argument(
+        "--delivery-every",
+        type=int,
+        default=5,
+        help="every n-th rush shopper has the cart delivered (default 5; 0: pickups only)",
+    )
     parser.add_argument("--notifications", type=int, default=500)
     parser.add_argument("--notify-rate", type=float, default=25.0, help="orders marked ready per second")
     parser.add_argument("--locator-stores", type=int, default=10_000, help="stores in the second locator run")
@@ -341,7 +347,13 @@ def measure_rush(args, server, seeded):
 
     products = [{"id": p.pk, "slug": p.slug} for p in Product.objects.filter(pk__in=seeded.hot_product_ids)]
     hot_stores = list(Store.objects.filter(pk__in=seeded.hot_store_ids).order_by("pk"))
-    delivering = rush.DeliveryRush(store_ids=seeded.hot_store_ids, addresses=delivery.rush_addresses(hot_stores))
+    delivering = (
+        rush.DeliveryRush(
+            store_ids=seeded.hot_store_ids, addresses=delivery.rush_addresses(hot_stores), every=args.delivery_every
+        )
+        if args.delivery_every > 0
+        else None
+    )
     rounds = []
     for round_number in range(args.rush_rounds):
         # Every round starts with the same units for sale (a reused database too).
@@ -424,7 +436,8 @@ def measure_rush(args, server, seeded):
         )
         for detail in figures["other_refusals"]:
             print(f"    refused, other: {detail}", flush=True)
-        print(f"    delivered: {_delivery_line(figures)}", flush=True)
+        if delivering is not None:
+            print(f"    delivered: {_delivery_line(figures)}", flush=True)
     return rounds
 
 
