@@ -463,12 +463,17 @@ def _seed_shipping(country, currency, products) -> Store:
     for product in unweighed:
         product.weight_grams = DEMO_WEIGHTS.get(product.category.slug, DEMO_DEFAULT_GRAMS)
     Product.objects.bulk_update(unweighed, ["weight_grams"])
+    _seed_shipping_rates(country)
+    return warehouse
+
+
+def _seed_shipping_rates(country) -> None:
+    """The fee table of `country`, when it has none yet (what staff changed stays)."""
     if not ShippingRate.objects.filter(country=country).exists():
         ShippingRate.objects.bulk_create(
             ShippingRate(country=country, postcode_from=first, postcode_to=last, max_weight_grams=grams, fee=fee)
             for first, last, grams, fee in DEMO_SHIPPING_RATES[country]
         )
-    return warehouse
 
 
 def _seed_logins(stores) -> list[DemoLogin]:
