@@ -232,7 +232,8 @@ class ReturnAdmin(admin.ModelAdmin):
             raise PermissionDenied
         order, requested = self._found(token)
         stores = managed_stores(request).filter(is_active=True, accepts_returns=True).order_by("city", "name")
-        returnable = returnable_by_line(order=order, exclude=requested, with_requests=False, less_refunded=True)
+        # Units another open request claims are not offered: that request's code takes them back.
+        returnable = returnable_by_line(order=order, exclude=requested, less_refunded=True)
         order_lines = list(order.lines.select_related("product").order_by("pk"))
         lines = [(line, returnable[line.pk]) for line in order_lines if returnable.get(line.pk)]
         initial_lines = {}

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
+from o2o_site.dates import format_date
 from orders.models import Order, OrderLine
 from pickup.models import Pickup
 from stores.models import StockLevel, Store
@@ -112,10 +113,30 @@ def find_for_return(*, query: str, contact: str, user: User) -> Found:
     orders = Order.objects.select_related("store")
     if match := RETURN_QR.match(upper) or RETURN_CODE.match(upper):
         code = match.groupdict().get("code") or upper
-        order_return = Return.objects.select_related("order__store").filter(code=code).first()
+        order_return = Return.objects.select_related("order__store", "store").filter(code=code).first()
         if order_return is None:
             raise NotFound(_("No return has the code %(code)s.") % {"code": code})
-        return Found(order=order_return.order, order_return=_open_request(order_return))
+        if order_return.status == ReturnStatus.CANCELLED:
+            raise NotFound(
+                _("Return %(code)s was cancelled. For other items, look order %(number)s up by its number.")
+                % {"code": code, "number": order_return.order.number}
+            )
+        if order_return.status != ReturnStatus.REQUESTED:
+            # Its units are back: the code opens no second take-back of them.
+            raise NotFound(
+                _(
+                    "Return %(code)s was already taken back on %(date)s. For other items, look order "
+                    "%(number)s up by its number."
+                )
+                % {
+                    "code": code,
+                    "date": format_date(
+                        order_return.received_at, zone=order_return.store.zone if order_return.store else None
+                    ),
+                    "number": order_return.order.number,
+                }
+            )
+        return Found(order=order_return.order, order_return=order_return)
     if match := PICKUP_QR.match(upper):
         pickup = (
             Pickup.objects.select_related("fulfilment__order__store")
@@ -124,13 +145,13 @@ def find_for_return(*, query: str, contact: str, user: User) -> Found:
         )
         if pickup is None:
             raise NotFound(_("That QR code is not an order of this shop."))
-        return Found(order=pickup.fulfilment.order)
+        return _with_open_request(pickup.fulfilment.order)
     if match := ORDER_LINK.search(text):
         number = Order.number_from_token(match["token"])
         order = orders.filter(number=number).first() if number else None
         if order is None:
             raise NotFound(_("That QR code is not an order of this shop."))
-        return Found(order=order)
+        return _with_open_request(order)
     own = orders if user.is_superuser else orders.filter(store__in=Store.objects.managed_by(user))
     if upper:
         order = own.filter(number=upper).first()
@@ -144,7 +165,7 @@ def find_for_return(*, query: str, contact: str, user: User) -> Found:
                 )
                 % {"number": upper}
             )
-        return Found(order=order)
+        return _with_open_request(order)
     if contact:
         order = own.filter(_contact_matches(contact)).order_by("-created_at").first()
         if order is None:
@@ -152,7 +173,7 @@ def find_for_return(*, query: str, contact: str, user: User) -> Found:
                 _("No order of your stores was placed with %(contact)s. Ask for the order number too.")
                 % {"contact": contact}
             )
-        return Found(order=order)
+        return _with_open_request(order)
     raise NotFound(_("Type or scan the order number, the order's QR code or the return code."))
 
 
@@ -165,5 +186,8 @@ def _contact_matches(contact: str) -> Q:
     return match
 
 
-def _open_request(order_return: Return) -> Return | None:
-    return order_return if order_return.status == ReturnStatus.REQUESTED else None
+def _with_open_request(order: Order) -> Found:
+    """The order with the shopper's return started online and not yet brought (the oldest), found
+    without its code: the take-back completes that request instead of leaving it open beside it."""
+    requested = Return.objects.filter(order=order, status=ReturnStatus.REQUESTED).order_by("created_at", "pk").first()
+    return Found(order=order, order_return=requested)

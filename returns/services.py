@@ -415,6 +415,7 @@ def receive_return(
             )
         else:
             transition_return(order_return=order_return, to_status=ReturnStatus.RECEIVED, by=by, note=note)
+        _cancel_requests_taken_back(locked, taken_back=order_return, by=by)
         code, note, store_name = order_return.code, _lines_note(checked), store.name
         given = _exchange_note(exchanged.lines) if exchanged is not None else ""
         record_order_activity(
@@ -429,6 +430,31 @@ def receive_return(
             ),
         )
     return refund_return(order_return=order_return, by=by)
+
+
+def _cancel_requests_taken_back(order: Order, *, taken_back: Return, by: User) -> None:
+    """The shopper's other returns started online whose units `taken_back` took (staff found the
+    order without their code) are cancelled: the order page no longer says they wait to be brought,
+    and their code opens no second take-back. The oldest keeps the units still left."""
+    left = returnable_by_line(order=order, with_requests=False)
+    requests = (
+        Return.objects.select_for_update()
+        .filter(order=order, status=ReturnStatus.REQUESTED)
+        .exclude(pk=taken_back.pk)
+        .order_by("created_at", "pk")
+    )
+    for request in requests:
+        lines = list(request.lines.all())
+        if all(line.quantity <= left.get(line.order_line_id, 0) for line in lines):
+            for line in lines:
+                left[line.order_line_id] -= line.quantity
+            continue
+        transition_return(
+            order_return=request,
+            to_status=ReturnStatus.CANCELLED,
+            by=by,
+            note=_("Its items were taken back with return %(code)s.") % {"code": taken_back.code},
+        )
 
 
 def _exchange_note(lines: list[ExchangeLine]) -> str:

@@ -6,11 +6,12 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from returns.models import ReturnReason, ReturnStatus
-from returns.services import LineToReturn, receive_return
+from returns.models import Resolution, Return, ReturnReason, ReturnStatus
+from returns.services import LineToReturn, receive_return, request_return
 from stores.models import StockLevel
 
 from .conftest import line_of
+from .test_pages import find, receive_form
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,71 @@ def test_a_held_unit_is_decided_from_the_returns_page_and_the_return_closes(
     order_return.refresh_from_db()
     assert order_return.status == ReturnStatus.CLOSED
     assert StockLevel.objects.get(store=returns_store, product=products["mittens"]).on_hand == before + 1
+
+
+def asked_online(order, name, quantity=1):
+    line = LineToReturn(order_line_id=line_of(order, name).pk, quantity=quantity, reason=ReturnReason.DOES_NOT_FIT)
+    return request_return(order=order, lines=[line], resolution=Resolution.ORIGINAL_PAYMENT)
+
+
+def test_a_walk_in_found_by_number_completes_the_shoppers_open_request(client, collected, sigga, returns_store):
+    # given Anna asked online to return a pair of mittens, then brings it without the code
+    requested = asked_online(collected, "Lopi mittens")
+    client.force_login(sigga)
+
+    # when Sigga finds the order by its number and e-mail, the screen points to the request
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+    assert f"Return {requested.code} was started online" in client.get(receive).content.decode()
+    confirmed = client.post(
+        receive,
+        receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)})
+        | {"store": returns_store.pk, "amount": "3990", "confirm": "1"},
+    )
+    assert confirmed.status_code == 302
+
+    # then that request is the return taken back: no second one, none left open
+    assert list(Return.objects.values_list("code", "status")) == [(requested.code, ReturnStatus.CLOSED)]
+    assert "Not brought to a store yet." not in client.get(collected.get_absolute_url()).content.decode()
+    # and its code opens no second take-back of the pair
+    again = find(client, query=requested.code)
+    assert again.status_code == 200
+    assert f"Return {requested.code} was already taken back on" in again.content.decode()
+
+
+def test_a_request_whose_units_another_return_took_back_is_cancelled(collected, sigga, returns_store):
+    # given Anna asked online to return both pairs of mittens
+    requested = asked_online(collected, "Lopi mittens", quantity=2)
+
+    # when both are taken back at the counter as a walk-in return of their own
+    walk_in = receive_return(
+        order=collected,
+        store=returns_store,
+        lines=[
+            LineToReturn(
+                order_line_id=line_of(collected, "Lopi mittens").pk,
+                quantity=2,
+                reason=ReturnReason.DOES_NOT_FIT,
+                resellable=2,
+            )
+        ],
+        by=sigga,
+    )
+
+    # then the request is cancelled, saying by which return
+    requested.refresh_from_db()
+    assert requested.status == ReturnStatus.CANCELLED
+    assert walk_in.code in requested.events.order_by("pk").last().note
+
+
+def test_the_screen_opened_with_one_code_offers_no_line_another_request_claims(client, collected, sigga):
+    # given two requests online: the mittens, then the sweater
+    mittens = asked_online(collected, "Lopi mittens", quantity=2)
+    asked_online(collected, "Hekla lopapeysa")
+    client.force_login(sigga)
+
+    # when Sigga opens the mittens' request by its code
+    page = client.get(find(client, query=mittens.code)["Location"]).content.decode()
+
+    # then only the mittens are offered
+    assert f"line-{line_of(collected, 'Lopi mittens').pk}-quantity" in page
+    assert f"line-{line_of(collected, 'Hekla lopapeysa').pk}-quantity" not in page
