@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from o2o_site.dates import format_date
 from o2o_site.money import format_money
 from orders.models import Order
 from payment.services import refundable_payment
@@ -300,6 +301,7 @@ class ReturnAdmin(admin.ModelAdmin):
                     form.is_valid()
                     confirm = {
                         "total": format_money(total, order.currency),
+                        "store_credit": form.cleaned_data["resolution"] == Resolution.STORE_CREDIT,
                         "exchange": exchanged,
                         "exchange_rows": _with_units_for_sale(exchanged, store=form.cleaned_data["store"]),
                     }
@@ -334,7 +336,18 @@ class ReturnAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
             return
-        if order_return.resolution != Resolution.EXCHANGE:
+        credit = getattr(order_return, "store_credit", None)
+        if credit is not None:
+            message = gettext(
+                "Return %(code)s is recorded and %(amount)s issued as store credit: code %(credit)s, valid until "
+                "%(until)s."
+            ) % {
+                "code": order_return.code,
+                "amount": amount,
+                "credit": credit.code,
+                "until": format_date(credit.expires_at, zone=order_return.store.zone),
+            }
+        elif order_return.resolution != Resolution.EXCHANGE:
             message = gettext("Return %(code)s is recorded and %(amount)s refunded.") % {
                 "code": order_return.code,
                 "amount": amount,

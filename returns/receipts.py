@@ -22,7 +22,15 @@ from o2o_site.vat import VatSummary, vat_by_rate, vat_included
 from payment.models import TILL_VARIANT
 from payment.receipts import provider_label, seller_for
 
-from .models import ExchangeLine, Return, ReturnLine, ReturnReceipt, ReturnReceiptLine, ReturnReceiptSequence
+from .models import (
+    ExchangeLine,
+    Return,
+    ReturnLine,
+    ReturnReceipt,
+    ReturnReceiptLine,
+    ReturnReceiptSequence,
+    StoreCredit,
+)
 
 # How the money went back, besides a payment provider's variant name.
 REFUNDED_TO_STORE_CREDIT = "store_credit"
@@ -99,7 +107,7 @@ def _next_number() -> int:
 
 
 def return_receipts_with_lines() -> QuerySet[ReturnReceipt]:
-    return ReturnReceipt.objects.select_related("order", "order_return").prefetch_related(
+    return ReturnReceipt.objects.select_related("order", "order_return", "order_return__store_credit").prefetch_related(
         Prefetch("lines", queryset=ReturnReceiptLine.objects.order_by("pk")),
         Prefetch("order_return__exchange_lines", queryset=ExchangeLine.objects.order_by("pk")),
     )
@@ -118,6 +126,8 @@ class ReturnReceiptView:
     # the return (refund_amount refunded, or difference_paid at the till).
     exchange_lines: list[ExchangeLine]
     exchange_vat: VatSummary | None
+    # The credit issued instead of a refund (its code and expiry), when the shopper chose it.
+    store_credit: StoreCredit | None = None
 
     @property
     def is_exchange(self) -> bool:
@@ -139,4 +149,6 @@ def return_receipt_context(receipt: ReturnReceipt) -> ReturnReceiptView:
         link=settings.SITE_URL.rstrip("/") + return_receipt_link(receipt),
         exchange_lines=exchange_lines,
         exchange_vat=vat_by_rate(exchange_lines) if exchange_lines else None,
+        # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+        store_credit=getattr(receipt.order_return, "store_credit", None),
     )

@@ -6,7 +6,8 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from returns.models import Resolution, Return, ReturnReason, ReturnStatus
+from o2o_site.dates import format_date
+from returns.models import Resolution, Return, ReturnReason, ReturnStatus, StoreCredit
 from returns.services import LineToReturn, receive_return, request_return
 from stores.models import StockLevel
 
@@ -146,3 +147,40 @@ def test_the_screen_opened_with_one_code_offers_no_line_another_request_claims(c
     # then only the mittens are offered
     assert f"line-{line_of(collected, 'Lopi mittens').pk}-quantity" in page
     assert f"line-{line_of(collected, 'Hekla lopapeysa').pk}-quantity" not in page
+
+
+def test_store_credit_is_said_as_issued_with_its_code_and_expiry(
+    client, collected, sigga, returns_store, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(sigga)
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+    form = receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)}) | {
+        "store": returns_store.pk,
+        "resolution": "store_credit",
+    }
+
+    # when Sigga takes the pair back as store credit, the confirm step says so
+    shown = client.post(receive, form).content.decode()
+    assert "Store credit to issue: ISK\u00a03,990" in shown and "Confirm the return and issue store credit" in shown
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(receive, form | {"amount": "3990", "confirm": "1"}, follow=True)
+
+    # then the message, the e-mail and the printable receipt give the credit's code and expiry
+    credit = StoreCredit.objects.get()
+    until = format_date(credit.expires_at)
+    assert (
+        f"ISK\u00a03,990 issued as store credit: code {credit.code}, valid until {until}." in confirmed.content.decode()
+    )
+    (receipt_mail,) = [message for message in mailoutbox if message.subject.startswith("Your return receipt")]
+    assert "We have issued ISK\u00a03,990 in store credit" in receipt_mail.body
+    assert credit.code in receipt_mail.body and until in receipt_mail.body and "refunded" not in receipt_mail.body
+    html = receipt_mail.alternatives[0][0]
+    assert credit.code in html and until in html and "refunded" not in html.lower()
+    order_return = Return.objects.get()
+    receipt = client.get(reverse("returns:receipt", args=[collected.access_token, order_return.code])).content.decode()
+    assert f"{credit.code}, valid until {until}" in receipt and "Total refunded" not in receipt
+
+
+def test_the_return_form_states_no_fixed_store_credit_rule(client, collected):
+    page = client.get(reverse("returns:start", args=[collected.access_token]), HTTP_ACCEPT_LANGUAGE="is").content
+    assert "three years" not in page.decode() and "þrjú ár" not in page.decode()
