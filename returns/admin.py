@@ -20,7 +20,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -196,7 +196,8 @@ class ReturnAdmin(admin.ModelAdmin):
         if not self.has_receive_permission(request):
             raise PermissionDenied
         form = FindOrderForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        refusal = self._no_store_takes_returns(request)
+        if not refusal and request.method == "POST" and form.is_valid():
             try:
                 found = find_for_return(
                     query=form.cleaned_data["query"], contact=form.cleaned_data["contact"], user=request.user
@@ -212,8 +213,20 @@ class ReturnAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request,
             "admin/returns/return/find.html",
-            self._context(request, title=gettext("Take a return"), form=form),
+            self._context(request, title=gettext("Take a return"), form=form, refusal=refusal),
         )
+
+    def _no_store_takes_returns(self, request) -> str:
+        """Why nothing can be taken back here: none of the manager's open stores takes returns."""
+        stores = managed_stores(request).filter(is_active=True).order_by("city", "name")
+        if stores.filter(accepts_returns=True).exists():
+            return ""
+        names = [store.name for store in stores]
+        if not names:
+            return gettext("None of your stores is open: no return can be taken back.")
+        return ngettext("%(stores)s does not take returns.", "%(stores)s do not take returns.", len(names)) % {
+            "stores": ", ".join(names)
+        }
 
     def _found(self, token):
         try:
@@ -232,6 +245,10 @@ class ReturnAdmin(admin.ModelAdmin):
         if not self.has_receive_permission(request):
             raise PermissionDenied
         order, requested = self._found(token)
+        refusal = self._no_store_takes_returns(request)
+        if refusal:
+            self.message_user(request, refusal, messages.ERROR)
+            return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_find"))
         stores = managed_stores(request).filter(is_active=True, accepts_returns=True).order_by("city", "name")
         # Units another open request claims are not offered: that request's code takes them back.
         returnable = returnable_by_line(order=order, exclude=requested, less_refunded=True)

@@ -6,13 +6,14 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
+from accounts.tests.factories import StoreManagerFactory
 from o2o_site.dates import format_date
 from returns.models import Resolution, Return, ReturnReason, ReturnStatus, StoreCredit
 from returns.services import LineToReturn, receive_return, request_return
 from stores.models import StockLevel
 
 from .conftest import line_of
-from .test_pages import find, receive_form
+from .test_pages import FIND, find, receive_form
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +185,20 @@ def test_store_credit_is_said_as_issued_with_its_code_and_expiry(
 def test_the_return_form_states_no_fixed_store_credit_rule(client, collected):
     page = client.get(reverse("returns:start", args=[collected.access_token]), HTTP_ACCEPT_LANGUAGE="is").content
     assert "three years" not in page.decode() and "þrjú ár" not in page.decode()
+
+
+def test_a_manager_of_a_store_that_takes_no_returns_is_told_so_at_the_find_step(client, collected, returns_store):
+    # given Kringlan stopped taking returns
+    returns_store.accepts_returns = False
+    returns_store.save(update_fields=["accepts_returns"])
+    manager = StoreManagerFactory(stores=[returns_store])
+    client.force_login(manager)
+
+    # when its manager opens "Take a return" and looks the order up
+    opened = client.get(FIND).content.decode()
+    found = find(client, query=collected.number, contact=collected.contact_email)
+
+    # then both say Kringlan does not take returns, and no take-back screen opens
+    assert "Kringlan does not take returns." in opened
+    assert found.status_code == 200 and "Kringlan does not take returns." in found.content.decode()
+    assert Return.objects.count() == 0
