@@ -244,11 +244,8 @@ class ReturnAdmin(admin.ModelAdmin):
     def receive_view(self, request, token):
         if not self.has_receive_permission(request):
             raise PermissionDenied
+        # Reached from the find step, which refuses when none of the manager's stores takes returns.
         order, requested = self._found(token)
-        refusal = self._no_store_takes_returns(request)
-        if refusal:
-            self.message_user(request, refusal, messages.ERROR)
-            return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_find"))
         stores = managed_stores(request).filter(is_active=True, accepts_returns=True).order_by("city", "name")
         # Units another open request claims are not offered: that request's code takes them back.
         returnable = returnable_by_line(order=order, exclude=requested, less_refunded=True)
