@@ -11,6 +11,7 @@ The found order travels to the check-in screen in a signed token: an order id ty
 finds nothing, so the lookup's rules (a guessed number finds only your own stores' orders) hold.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.contrib import admin, messages
@@ -19,19 +20,30 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from o2o_site.dates import format_date
+from o2o_site.dates import format_date, format_datetime
 from o2o_site.money import format_money
 from orders.models import Order
 from payment.services import refundable_payment
 from stores.admin_scoping import managed_stores
 
 from .forms import FindOrderForm, ReceiveReturnForm
-from .models import ExchangeLine, Resolution, Return, ReturnEvent, ReturnLine, ReturnStatus, StockMovement, StoreCredit
+from .models import (
+    RECEIVED_STATUSES,
+    ExchangeLine,
+    Resolution,
+    Return,
+    ReturnEvent,
+    ReturnLine,
+    ReturnStatus,
+    StockMovement,
+    StoreCredit,
+)
 from .policy import refund_value, return_window, returnable_by_line
 from .selectors import NotFound, exchange_choices, exchange_for_sale, find_for_return
 from .services import ReturnRefused, decide_inspection, price_exchange, receive_return, refund_return
@@ -206,7 +218,12 @@ class ReturnAdmin(admin.ModelAdmin):
                 form.add_error(None, str(not_found))
             else:
                 token = signing.dumps(
-                    {"order": found.order.pk, "return": found.order_return.pk if found.order_return else None},
+                    {
+                        "order": found.order.pk,
+                        "return": found.order_return.pk if found.order_return else None,
+                        # A second tab's confirmation after this lookup is told what was received meanwhile.
+                        "since": timezone.now().isoformat(),
+                    },
                     salt=FOUND_SALT,
                 )
                 return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_receive", args=[token]))
@@ -239,13 +256,14 @@ class ReturnAdmin(admin.ModelAdmin):
         requested = None
         if found.get("return"):
             requested = Return.objects.filter(pk=found["return"], order=order, status=ReturnStatus.REQUESTED).first()
-        return order, requested
+        since = found.get("since")
+        return order, requested, datetime.datetime.fromisoformat(since) if since else None
 
     def receive_view(self, request, token):
         if not self.has_receive_permission(request):
             raise PermissionDenied
         # Reached from the find step, which refuses when none of the manager's stores takes returns.
-        order, requested = self._found(token)
+        order, requested, looked_up_at = self._found(token)
         stores = managed_stores(request).filter(is_active=True, accepts_returns=True).order_by("city", "name")
         # Units another open request claims are not offered: that request's code takes them back.
         returnable = returnable_by_line(order=order, exclude=requested, less_refunded=True)
@@ -268,6 +286,10 @@ class ReturnAdmin(admin.ModelAdmin):
             initial={"resolution": requested.resolution} if requested else None,
         )
         confirm = None
+        if request.method == "POST" and "confirm" in request.POST:
+            taken = self._taken_back_since_lookup(request, order, looked_up_at=looked_up_at)
+            if taken is not None:
+                return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_change", args=[taken.pk]))
         if request.method == "POST" and form.is_valid():
             chosen = form.lines_to_return()
             by_pk = {line.pk: line for line in order_lines}
@@ -335,6 +357,37 @@ class ReturnAdmin(admin.ModelAdmin):
             exchange_choices=exchange_choices([line for line, _left in lines]),
         )
         return TemplateResponse(request, "admin/returns/return/receive.html", context)
+
+    def _taken_back_since_lookup(self, request, order, *, looked_up_at):
+        """A confirmation after a return of the order was received since the lookup (another tab,
+        or a colleague, confirmed first): that return, said with when and by whom, or None.
+        """
+        if looked_up_at is None:
+            return None
+        taken = (
+            Return.objects.filter(order=order, status__in=RECEIVED_STATUSES, received_at__gte=looked_up_at)
+            .select_related("store", "received_by")
+            .order_by("-received_at")
+            .first()
+        )
+        if taken is None:
+            return None
+        by = taken.received_by.get_full_name() or taken.received_by.get_username() if taken.received_by else "—"
+        self.message_user(
+            request,
+            gettext(
+                "Return %(code)s of this order was received at %(store)s on %(when)s by %(by)s since you looked "
+                "it up. Check it, then look the order up again for anything else."
+            )
+            % {
+                "code": taken.code,
+                "store": taken.store.name,
+                "when": format_datetime(taken.received_at, zone=taken.store.zone),
+                "by": by,
+            },
+            messages.WARNING,
+        )
+        return taken
 
     def _tell_outcome(self, request, order_return):
         currency = order_return.order.currency

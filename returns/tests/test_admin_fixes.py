@@ -202,3 +202,27 @@ def test_a_manager_of_a_store_that_takes_no_returns_is_told_so_at_the_find_step(
     assert "Kringlan does not take returns." in opened
     assert found.status_code == 200 and "Kringlan does not take returns." in found.content.decode()
     assert Return.objects.count() == 0
+
+
+def test_a_second_tab_confirming_the_same_return_is_told_it_was_already_received(
+    client, collected, sigga, returns_store
+):
+    # given the take-back screen open in two tabs, the first one confirmed
+    client.force_login(sigga)
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+    confirm = receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)}) | {
+        "store": returns_store.pk,
+        "amount": "3990",
+        "confirm": "1",
+    }
+    assert client.post(receive, confirm).status_code == 302
+    taken = Return.objects.get()
+
+    # when the second tab confirms the same items
+    response = client.post(receive, confirm, follow=True)
+
+    # then it says which return took them back, when and by whom, and records nothing more
+    html = response.content.decode()
+    assert f"Return {taken.code} of this order was received at Kringlan on" in html
+    assert "by Sigga" in html and "Choose at least one item" not in html
+    assert Return.objects.count() == 1
