@@ -290,6 +290,13 @@ class ReturnAdmin(admin.ModelAdmin):
             taken = self._taken_back_since_lookup(request, order, looked_up_at=looked_up_at)
             if taken is not None:
                 return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_change", args=[taken.pk]))
+        if (
+            request.method == "POST"
+            and "confirm" in request.POST
+            and (form.has_error("amount") or (form.is_valid() and form.confirmed_amount is None))
+        ):
+            # The hidden amount the confirmation showed was removed or altered in the page.
+            form.add_error(None, gettext("The refund amount was changed; start again."))
         if request.method == "POST" and form.is_valid():
             chosen = form.lines_to_return()
             by_pk = {line.pk: line for line in order_lines}

@@ -226,3 +226,17 @@ def test_a_second_tab_confirming_the_same_return_is_told_it_was_already_received
     assert f"Return {taken.code} of this order was received at Kringlan on" in html
     assert "by Sigga" in html and "Choose at least one item" not in html
     assert Return.objects.count() == 1
+
+
+@pytest.mark.parametrize("amount", ["", "abc"])
+def test_a_removed_or_garbled_refund_amount_says_start_again(client, collected, sigga, returns_store, amount):
+    client.force_login(sigga)
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+    response = client.post(
+        receive,
+        receive_form(collected, **{"Lopi mittens": (1, 1, 0, 0)})
+        | {"store": returns_store.pk, "amount": amount, "confirm": "1"},
+    )
+    html = response.content.decode()
+    assert "The refund amount was changed; start again." in html and "-ISK" not in html
+    assert Return.objects.count() == 0
