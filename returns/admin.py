@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -53,6 +54,21 @@ FOUND_SALT = "returns.found-order"
 FOUND_MAX_AGE = 60 * 60
 
 
+def _money(model, field: str, *, order=lambda obj: obj.order):
+    """A read-only amount of the admin's rows, through the money formatter in the order's currency."""
+
+    @admin.display(description=model._meta.get_field(field).verbose_name)
+    def show(self, obj):
+        value = getattr(obj, field)
+        return "—" if value is None else format_money(value, order(obj).currency)
+
+    return show
+
+
+def _line_order(line):
+    return line.order_return.order
+
+
 class ReturnLineInline(admin.TabularInline):
     model = ReturnLine
     extra = 0
@@ -62,7 +78,7 @@ class ReturnLineInline(admin.TabularInline):
         "quantity",
         "reason",
         "reason_note",
-        "amount",
+        "amount_shown",
         "resellable",
         "damaged",
         "to_inspect",
@@ -74,8 +90,10 @@ class ReturnLineInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    amount_shown = _money(ReturnLine, "amount", order=_line_order)
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order_line")
+        return super().get_queryset(request).select_related("order_line", "order_return__order")
 
 
 class ReturnEventInline(admin.TabularInline):
@@ -102,8 +120,15 @@ class ExchangeLineInline(admin.TabularInline):
     model = ExchangeLine
     extra = 0
     can_delete = False
-    fields = ("product_name", "sku", "unit_price", "quantity", "line_total", "vat_rate", "vat_amount")
+    fields = ("product_name", "sku", "unit_price_shown", "quantity", "line_total_shown", "vat_rate", "vat_shown")
     readonly_fields = fields
+
+    unit_price_shown = _money(ExchangeLine, "unit_price", order=_line_order)
+    line_total_shown = _money(ExchangeLine, "line_total", order=_line_order)
+    vat_shown = _money(ExchangeLine, "vat_amount", order=_line_order)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_return__order")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -111,7 +136,7 @@ class ExchangeLineInline(admin.TabularInline):
 
 @admin.register(Return)
 class ReturnAdmin(admin.ModelAdmin):
-    list_display = ("code", "order", "status", "store", "refund_amount", "created_at", "received_at")
+    list_display = ("code", "order", "status", "store", "refund_shown", "created_at", "received_at")
     list_filter = ("status", "resolution")
     search_fields = ("code", "order__number")
     list_select_related = ("order", "store")
@@ -126,12 +151,13 @@ class ReturnAdmin(admin.ModelAdmin):
         "created_at",
         "received_at",
         "received_by",
-        "refund_amount",
+        "refund_shown",
         "refunded_at",
+        "exchanged_at",
         "refund",
         "till_receipt_number",
-        "exchange_total",
-        "difference_paid",
+        "exchange_total_shown",
+        "difference_paid_shown",
         "difference_receipt_number",
         "refund_attempts",
         "last_refund_error",
@@ -140,7 +166,6 @@ class ReturnAdmin(admin.ModelAdmin):
         "window_overridden_at",
         "movements",
     )
-    fields = readonly_fields
     change_list_template = "admin/returns/return/change_list.html"
     change_form_template = "admin/returns/return/change_form.html"
 
@@ -157,10 +182,35 @@ class ReturnAdmin(admin.ModelAdmin):
     def has_receive_permission(self, request):
         return request.user.has_perm("returns.add_return")
 
+    refund_shown = _money(Return, "refund_amount")
+    exchange_total_shown = _money(Return, "exchange_total")
+    difference_paid_shown = _money(Return, "difference_paid")
+
+    @admin.display(description=_("Exchanged at"))
+    def exchanged_at(self, obj):
+        return obj.refunded_at
+
+    def get_fields(self, request, obj=None):
+        # An exchange with nothing to refund was settled, not refunded: its time says so.
+        exchanged = obj is not None and obj.resolution == Resolution.EXCHANGE and not obj.refund_amount
+        hidden = "refunded_at" if exchanged else "exchanged_at"
+        return [field for field in self.readonly_fields if field != hidden]
+
     @admin.display(description=_("Stock movements"))
     def movements(self, obj):
-        rows = StockMovement.objects.filter(return_line__order_return=obj).select_related("store")
-        return "; ".join(f"{row.get_kind_display()}: {row.quantity} ({row.store.name})" for row in rows) or "—"
+        rows = (
+            StockMovement.objects.filter(Q(return_line__order_return=obj) | Q(exchange_line__order_return=obj))
+            .select_related("store", "product")
+            .order_by("pk")
+        )
+        return (
+            "; ".join(
+                f"{row.get_kind_display()}: {row.quantity} × {row.product.name if row.product else '—'} "
+                f"({row.store.name})"
+                for row in rows
+            )
+            or "—"
+        )
 
     @property
     def _url_prefix(self):

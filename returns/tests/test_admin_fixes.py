@@ -1,16 +1,19 @@
 """The return's admin page, as staff use it: the forms it offers post where they say (none inside
 the admin's own change form, which browsers would swallow them into)."""
 
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import StoreManagerFactory
+from catalog.tests.factories import ProductFactory
 from o2o_site.dates import format_date
 from returns.models import Resolution, Return, ReturnReason, ReturnStatus, StoreCredit
-from returns.services import LineToReturn, receive_return, request_return
+from returns.services import ExchangeItem, LineToReturn, receive_return, request_return
 from stores.models import StockLevel
+from stores.tests.factories import StockLevelFactory
 
 from .conftest import line_of
 from .test_pages import FIND, find, receive_form
@@ -240,3 +243,35 @@ def test_a_removed_or_garbled_refund_amount_says_start_again(client, collected, 
     html = response.content.decode()
     assert "The refund amount was changed; start again." in html and "-ISK" not in html
     assert Return.objects.count() == 0
+
+
+def test_an_exchange_page_shows_money_formatted_its_time_as_exchanged_and_the_item_given_out(
+    client, collected, sigga, returns_store, products
+):
+    # given the sweater swapped at Kringlan for the L, the same price: nothing refunded
+    large = ProductFactory(parent=products["sweater"], name="Hekla lopapeysa L", sku="HEKLA-L", price=Decimal("24990"))
+    StockLevelFactory(store=returns_store, product=large, on_hand=1)
+    swapped = receive_return(
+        order=collected,
+        store=returns_store,
+        lines=[
+            LineToReturn(
+                order_line_id=line_of(collected, "Hekla lopapeysa").pk,
+                quantity=1,
+                reason=ReturnReason.DOES_NOT_FIT,
+                resellable=1,
+            )
+        ],
+        by=sigga,
+        resolution=Resolution.EXCHANGE,
+        exchange=[ExchangeItem(product_id=large.pk, quantity=1)],
+    )
+    client.force_login(sigga)
+
+    # when Sigga opens it
+    html = client.get(reverse("admin:returns_return_change", args=[swapped.pk])).content.decode()
+
+    # then amounts pass the money formatter, the time is "Exchanged at", both movements are listed
+    assert "ISK\u00a024,990" in html and "24990.00" not in html and "0.00" not in html
+    assert "Exchanged at" in html and "Refunded at" not in html
+    assert "1 × Hekla lopapeysa (Kringlan)" in html and "1 × Hekla lopapeysa L (Kringlan)" in html
