@@ -31,6 +31,7 @@ from stores.selectors import (
 )
 
 from .catalog_forms import ListingForm, VariantFilterForm
+from .shopper_input import shopper_input
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
 OTHER_STORES_SHOWN = 10
@@ -39,6 +40,7 @@ PICKUP_ELSEWHERE_SHOWN = 3
 SEARCH_MAX_LENGTH = 200
 
 
+@shopper_input
 @shared_page
 def product_list(request):
     store = my_store(request)
@@ -124,6 +126,7 @@ def _versions(store):
     }
 
 
+@shopper_input
 @shared_page
 def product_detail(request, slug):
     page_stamps = product_page_stamps(slug)
@@ -211,6 +214,7 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
     )
 
 
+@shopper_input
 def product_availability_json(request, sku):
     """One product's units for sale in every active store, for store apps and the shop's own
     scripts: {"sku", "name", "stores": [{"slug", "name", "city", "available", "open_now"}]}.

@@ -22,6 +22,7 @@ from stores.selectors import (
 )
 from stores.services import choose_my_store
 
+from .shopper_input import shopper_input
 from .store_forms import ChooseStoreForm, NearestStoresForm
 
 NEAREST_STORES_SHOWN = 10
@@ -29,6 +30,7 @@ NEAREST_STORES_SHOWN = 10
 SPECIAL_DATES_SHOWN = 10
 
 
+@shopper_input
 @shared_page
 def store_list(request):
     # Any of the fields present, even empty, means the shopper submitted the form.
