@@ -514,8 +514,8 @@ PRODUCT_LINES = (
     ProductLine(
         "hats-gloves",
         "HAT",
-        "{collection} knitted beanie",
-        "A double-layered beanie with a folded brim, knitted in Iceland.",
+        "{collection} knitted beanie hat",
+        "A double-layered knitted hat with a folded brim, made in Iceland.",
         4990,
         COLOURS,
         count=7,
@@ -558,16 +558,21 @@ PRODUCT_LINES = (
         "tents",
         "TNT",
         "{collection} 2-person dome tent",
-        "A free-standing dome tent that pitches in five minutes, with two doors and two porches.",
+        "A free-standing dome tent that pitches in five minutes, with two doors, two porches and a pocket overhead"
+        " for your hat and headlamp.",
         39990,
         ("green", "orange", "sand"),
         count=4,
         is_template=_c("{collection} tveggja manna kúlutjald"),
         nb_template=_c("{collection} kuppeltelt for to"),
         is_description=(
-            "Sjálfberandi kúlutjald sem er komið upp á fimm mínútum, með tvennum dyrum og tveimur fortjöldum."
+            "Sjálfberandi kúlutjald sem er komið upp á fimm mínútum, með tvennum dyrum, tveimur fortjöldum og vasa"
+            " í loftinu fyrir húfuna og höfuðljósið."
         ),
-        nb_description="Et frittstående kuppeltelt som er oppe på fem minutter, med to dører og to apsider.",
+        nb_description=(
+            "Et frittstående kuppeltelt som er oppe på fem minutter, med to dører, to apsider og en lomme i taket"
+            " til lue og hodelykt."
+        ),
         is_gender="n",
     ),
     ProductLine(
