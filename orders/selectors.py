@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
 
 from accounts.models import User
-from stores.models import OpeningHours, StockLevel, Store
+from stores.models import OpeningHours, StockLevel, Store, home_country
 
 from .models import FulfilmentLine, FulfilmentStatus, Order
 
@@ -27,7 +27,8 @@ def stores_able_to_supply(
     """Active stores offering pickup that hold enough units of EVERY line ({product_id: units}).
 
     With `near` (the shopper's store): that store first, then the others of its country nearest
-    to it (a store abroad is not near); else every country's, by city and name. `limit` keeps the
+    to it (a store abroad is not near); else every country's, the shop's home country's first
+    (stores.models.home_country), by city and name. `limit` keeps the
     first so many. One query for the stores (the stock check is a subquery) and one for their
     opening hours, however many stores or lines there are.
     """
@@ -54,6 +55,9 @@ def stores_able_to_supply(
             mine=Case(When(pk=near.pk, then=0), default=1), nearness=_nearness_to(near)
         )
         stores = stores.order_by("mine", "nearness", "city", "name", "pk")
+    else:
+        abroad = Case(When(country=home_country(), then=0), default=1)
+        stores = stores.annotate(abroad=abroad).order_by("abroad", "city", "name", "pk")
     return stores[:limit] if limit is not None else stores
 
 

@@ -53,6 +53,16 @@ class Country(models.TextChoices):
     NORWAY = "NO", _("Norway")
 
 
+# The shop's home country is the country of the currency it sells in (settings.SHOP_CURRENCY):
+# lists of stores for a shopper who chose none start with that country's.
+CURRENCY_COUNTRIES = {"ISK": Country.ICELAND, "NOK": Country.NORWAY}
+
+
+def home_country() -> str:
+    """The shop's own country ("IS" or "NO"), from the currency it sells in."""
+    return CURRENCY_COUNTRIES.get(settings.SHOP_CURRENCY, Country.ICELAND).value
+
+
 class StoreKind(models.TextChoices):
     """A store shoppers come to, or a warehouse: it holds stock and ships (the shipping app), but is
     never shown to shoppers (store list, locator, availability, checkout, store pages)."""

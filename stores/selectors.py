@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalog.models import Product
 from o2o_site.cache import stamps
 
-from .models import OpeningHours, PostcodeLocation, SpecialOpeningHours, StockLevel, Store
+from .models import OpeningHours, PostcodeLocation, SpecialOpeningHours, StockLevel, Store, home_country
 from .opening import hours_on
 
 MY_STORE_SESSION_KEY = "my_store_id"
@@ -238,7 +238,8 @@ def store_listings(
     directory: StoreDirectory | None = None,
 ) -> list[StoreListing]:
     """Active stores with "open now": nearest first when a location is given (with `country`,
-    that country's only), else by city and name. No query: from the store directory."""
+    that country's only), else the shop's home country's first (stores.models.home_country), by
+    city and name. No query: from the store directory."""
     now = now or timezone.now()
     directory = directory or store_directory()
     if latitude is not None and longitude is not None:
@@ -250,9 +251,16 @@ def store_listings(
             StoreListing(store=item.store, is_open=item.store.pk in open_now, distance_km=item.distance_km)
             for item in ranked
         ]
-    stores = directory.by_city_and_name[:limit] if limit is not None else directory.by_city_and_name
+    stores = home_country_first(directory.by_city_and_name)
+    stores = stores[:limit] if limit is not None else stores
     open_now = directory.open_ids([store.pk for store in stores], now)
     return [StoreListing(store=store, is_open=store.pk in open_now) for store in stores]
+
+
+def home_country_first(stores: list[Store]) -> list[Store]:
+    """`stores` with the shop's home country's first, each country's in the order given."""
+    home = home_country()
+    return sorted(stores, key=lambda store: store.country != home)
 
 
 def store_with_hours(slug: str, *, now: datetime.datetime | None = None) -> Store | None:

@@ -153,6 +153,34 @@ def test_a_chain_checkout_lists_my_store_and_the_nearest_others_not_every_store(
     assert Order.objects.get().store == oslo
 
 
+@pytest.mark.parametrize(
+    ("currency", "expected"),
+    [
+        ("ISK", ["Smáralind", "Kringlan", "Laugavegur", "Grünerløkka", "Karl Johans gate"]),
+        ("NOK", ["Grünerløkka", "Karl Johans gate", "Majorstuen", "Smáralind", "Kringlan"]),
+    ],
+)
+def test_a_guest_checkout_lists_the_shops_own_country_first(client, settings, laugavegur, mittens, currency, expected):
+    # given three stores in Iceland and three in Oslo with mittens, and a guest who chose no store
+    settings.SHOP_CURRENCY = currency
+    iceland = [StoreFactory(name="Smáralind", city="Kópavogur"), StoreFactory(name="Kringlan")]  # and Laugavegur
+    norway = [
+        StoreFactory(name=name, city="Oslo", country="NO", postcode="0150", time_zone="Europe/Oslo")
+        for name in ("Majorstuen", "Grünerløkka", "Karl Johans gate")
+    ]
+    for store in [*iceland, *norway]:
+        StockLevelFactory(store=store, product=mittens, on_hand=5)
+    fill_cart(client, {mittens: 1})
+
+    # when they open the checkout
+    html = client.get(reverse("checkout:checkout")).content.decode()
+
+    # then the home country's stores come first (by town and name), and a note says there are more
+    offered = re.findall(r'<label for="pickup-store-\d+">([^<]+)</label>', html)
+    assert offered == expected
+    assert 'data-testid="more-stores"' in html
+
+
 def test_no_store_with_everything_means_no_order_button(client, laugavegur, mittens):
     fill_cart(client, {mittens: 4})
 

@@ -66,6 +66,28 @@ def test_the_store_list_shows_every_open_for_business_store_with_address_and_pic
     assert 'data-testid="distance"' not in html
 
 
+@pytest.mark.parametrize(
+    ("currency", "expected"),
+    [
+        ("ISK", ["Smáralind", "Laugavegur", "Grünerløkka", "Majorstuen"]),
+        ("NOK", ["Grünerløkka", "Majorstuen", "Smáralind", "Laugavegur"]),
+    ],
+)
+def test_without_a_location_the_store_list_starts_with_the_shops_own_country(client, settings, currency, expected):
+    # given stores in Iceland and in Norway, and a shop selling in ISK or in NOK
+    settings.SHOP_CURRENCY = currency
+    StoreFactory(name="Laugavegur", city="Reykjavík")
+    StoreFactory(name="Smáralind", city="Kópavogur")
+    StoreFactory(name="Majorstuen", city="Oslo", country="NO", postcode="0367", time_zone="Europe/Oslo")
+    StoreFactory(name="Grünerløkka", city="Oslo", country="NO", postcode="0552", time_zone="Europe/Oslo")
+
+    # when a shopper opens the store list
+    response = client.get(LIST_URL)
+
+    # then the home country's stores come first, each country's by city and name
+    assert store_names(response) == expected
+
+
 def test_open_now_is_judged_in_each_stores_own_time_zone(client, monday_0930_utc):
     # given: both open 10:00–18:00 local time
     StoreFactory(name="Karl Johan", city="Oslo", time_zone="Europe/Oslo")
