@@ -148,3 +148,24 @@ def test_the_lists_order_and_price_range_work_without_javascript_on_a_phone(brow
     assert names == ["Ullartrefill", "Lopapeysa", "Ullarvettlingar"]
     assert page.get_by_test_id("max_price-error").count() == 0
     assert_fits_a_phone(page)
+
+
+def test_the_other_stores_table_shows_open_or_closed_within_a_phones_width(browser, shop):
+    # given a shopper on a phone whose store, Laugavegur, has the sweater sold out
+    page = browser.new_context(locale="is-IS", **PHONE).new_page()
+    page.goto(shop["url"] + "/stores/")
+    page.locator("[data-testid=store-card][data-store=laugavegur]").get_by_test_id("choose-store").click()
+
+    # when she opens the sweater's page
+    page.goto(shop["url"] + shop["product"].get_absolute_url())
+
+    # then every other store's row says whether it is open now, inside the screen, with no sideways scroll
+    table = page.get_by_test_id("store-availability")
+    statuses = table.get_by_test_id("open-status")
+    assert statuses.count() == table.get_by_test_id("store-availability-row").count() >= 2
+    for status in statuses.all():
+        assert status.is_visible()
+        box = status.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.querySelector('[data-testid=store-availability]').scrollWidth") <= 390
+    assert_fits_a_phone(page)
