@@ -5,15 +5,16 @@ On PostgreSQL a product is found when
   language's rules (full-text search: "tents" finds "Dome tent", word order does not matter),
 - or every word of the search is in its name, accents and case aside, as part of a word
   ("trefil" in "Ullartrefill", Icelandic compounds) or misspelt ("sweter": trigram similarity),
-- or the search is its SKU, or the start of it.
+- or the search is its SKU, or the start of it, or the SKU of one of its variants (a size).
 It looks in the shopper's language and in English, the text shown where a translation is
 missing. The best come first: words in the name count more than words in the description, and
 a name like the search counts more still ("hat" ranks "Wool hat" above a tent with a hat bag).
 
 Every condition is answered by an index: the full-text documents, parsed once when a product is
 written, are columns of catalog/migrations/0011; the folded names' trigram indexes are of 0006,
-the SKU's of 0010. So finding costs the same with 500 or 50 000 products, and ranking reads the
-stored documents of the products found without parsing any text. The expressions below are
+the SKU's of 0010 (a variant's too: its product is then found by its primary key). So finding
+costs the same with 500 or 50 000 products, and ranking reads the stored documents of the
+products found without parsing any text. The expressions below are
 those indexes' expressions, to the letter.
 
 SQLite (`make run`'s embedded default) has no full-text search: `plain_search` looks for every
@@ -24,7 +25,18 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
 
 # The text search configuration per language (migration 0006): Icelandic has no stemmer, so its
 # own is PostgreSQL's `simple` with accents removed.
@@ -84,6 +96,23 @@ class WordSimilar(Func):
     output_field = BooleanField()
 
 
+class IsAnyOf(Func):
+    """`left = ANY(ARRAY(subquery))`: the subquery is run once, and the ids it gives are looked up
+    in the left column's index. `left IN (subquery)` would be checked row by row instead."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection):
+        left, subquery = (compiler.compile(expression) for expression in self.source_expressions)
+        return f"({left[0]} = ANY(ARRAY{subquery[0]}))", (*left[1], *subquery[1])
+
+
+def _variant_sku_is(products: QuerySet, text: str) -> QuerySet:
+    """The product ids of the variants for sale whose SKU is `text` (the size's SKU shown on the
+    product page: NB-KNT-010-XL finds the sweater), by the SKU index of migration 0010."""
+    return products.model.objects.active().filter(sku__iexact=text, parent__isnull=False).values("parent_id")
+
+
 def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -128,7 +157,12 @@ def search_products(products: QuerySet, text: str, *, languages: list[str]) -> Q
     found |= documents
     if not any(character.isspace() for character in text):
         # A SKU has no spaces: a search with some is not one (and the SKU index costs a lookup).
-        found |= Q(sku__iexact=text) | Q(sku__istartswith=text)
+        # A variant's SKU finds its product, the card the listing shows.
+        found |= (
+            Q(sku__iexact=text)
+            | Q(sku__istartswith=text)
+            | Q(IsAnyOf(F("pk"), Subquery(_variant_sku_is(products, text))))
+        )
     return products.filter(found).annotate(search_rank=rank)
 
 
@@ -140,5 +174,5 @@ def plain_search(products: QuerySet, text: str, *, languages: list[str]) -> Quer
         for language in languages:
             anywhere |= Q(**{f"name_{language}__icontains": word}) | Q(**{f"description_{language}__icontains": word})
         found &= anywhere
-    found |= Q(sku__iexact=text) | Q(sku__istartswith=text)
+    found |= Q(sku__iexact=text) | Q(sku__istartswith=text) | Q(pk__in=_variant_sku_is(products, text))
     return products.filter(found).annotate(search_rank=Value(0.0, output_field=FloatField()))

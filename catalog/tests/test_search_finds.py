@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from catalog import services
 from catalog.models import Product
 from catalog.search import plain_search
 from catalog.selectors import PRODUCTS_PER_PAGE, product_listing
-from catalog.tests.factories import CategoryFactory, ProductFactory
+from catalog.tests.factories import CategoryFactory, ProductFactory, sizes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -136,6 +137,34 @@ def test_a_sku_is_found_whole_or_by_its_start(outdoor):
     assert found("MUG-000") == ["Enamel mug"]
 
 
+@pytest.mark.parametrize("text", ["NB-KNT-010-XL", "nb-knt-010-xl"])
+def test_a_variants_sku_finds_its_product_in_one_query(outdoor, django_assert_num_queries, text):
+    # given a sweater whose XL has the SKU shown on its page, and a retired size
+    sweater = Product.objects.get(name_en="Wool sweater")
+    extra_large, small = sizes("XL", "S")
+    services.create_variant(parent=sweater, sku="NB-KNT-010-XL", values=[extra_large])
+    retired = services.create_variant(parent=sweater, sku="NB-KNT-010-S", values=[small])
+    Product.objects.filter(pk=retired.pk).update(is_active=False)
+
+    # when the size's SKU is searched, whatever its case
+    with django_assert_num_queries(1):
+        found_ids = list(product_listing(search=text).values_list("pk", flat=True))
+
+    # then the product's card is found, once, and a retired size's SKU finds nothing
+    assert found_ids == [sweater.pk]
+    assert found("NB-KNT-010-S") == []
+
+
+def test_the_plain_search_finds_a_variants_sku():
+    sweater = ProductFactory(name_en="Wool sweater")
+    services.create_variant(parent=sweater, sku="NB-KNT-010-XL", values=sizes("XL"))
+    ProductFactory(name_en="Wool scarf")
+
+    names = [product.name_en for product in plain_search(Product.objects.styles(), "nb-knt-010-xl", languages=["en"])]
+
+    assert names == ["Wool sweater"]
+
+
 def test_the_plain_search_finds_every_word_anywhere_in_any_order():
     # given (SQLite's search, which catalog/search.py falls back to, run here on PostgreSQL)
     ProductFactory(name_en="Wool sweater", description_en="Knitted.")
@@ -184,5 +213,6 @@ def test_a_search_is_answered_from_the_indexes_not_by_reading_the_catalog(requir
         assert "Seq Scan on catalog_product" not in plan, plan
         for index in (f"product_document_{language}", f"product_folded_name_{language}_trgm"):
             assert index in plan, plan
-        # and the SKU's only for what could be a SKU (no spaces)
+        # and the SKU's only for what could be a SKU (no spaces), a variant's by its product's key
         assert ("product_sku_upper_prefix" in plan) is (" " not in text), plan
+        assert ("catalog_product_pkey" in plan) is (" " not in text), plan
