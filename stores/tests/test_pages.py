@@ -1,6 +1,7 @@
 """The shopper's store pages: the list with nearest stores, a store's page and choosing "my store"."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -275,6 +276,22 @@ def test_the_store_page_shows_address_phone_directions_and_pickup(client):
     )
     assert "Order online, pick up here" in html
     assert 'data-testid="choose-store"' in html
+
+
+@pytest.mark.parametrize(
+    ("country", "language", "name"),
+    [("IS", "en", "Iceland"), ("IS", "is", "Ísland"), ("NO", "nb", "Norge"), ("NO", "is", "Noregur")],
+)
+def test_the_store_page_names_the_country_in_the_shoppers_language(client, country, language, name):
+    # given a store in Iceland or Norway
+    store = StoreFactory(name="Laugavegur", postcode="101", city="Reykjavík", country=country)
+
+    # when a shopper opens its page in their language
+    html = client.get(store.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    # then its address ends with the country's name, not its code
+    address = re.search(r'<address data-testid="address">(.*?)</address>', html, re.S).group(1)
+    assert address.split("<br>")[-1].strip() == name
 
 
 def test_the_store_page_lists_hours_per_weekday_in_the_stores_time_zone(client, monday_0930_utc):
