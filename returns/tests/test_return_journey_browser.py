@@ -8,6 +8,7 @@ sees what came back and what went out on her phone."""
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from payments.core import PROVIDER_CACHE
 
@@ -186,3 +187,36 @@ def test_a_unit_held_for_inspection_is_decided_in_the_admin(browser, shop):
     order_return.refresh_from_db()
     assert order_return.status == ReturnStatus.CLOSED
     assert StockLevel.objects.get(store=kringlan, product=shop["mittens"]).on_hand == before + 1
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_take_back_screen_fits_a_phone(browser, shop, language):
+    url, order = shop["url"], shop["order"]
+    # given the manager at Kringlan on a phone, the admin in Icelandic or Norwegian
+    context = browser.new_context(viewport=PHONE)
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": url}])
+    staff = context.new_page()
+    staff.goto(url + "/admin/")
+    staff.fill("#id_username", "manager-kringlan")
+    staff.fill("#id_password", DEMO_PASSWORD)
+    staff.click("input[type=submit]")
+
+    # when the order is looked up and its take-back screen opens, and a refund is shown
+    staff.goto(url + reverse("admin:returns_return_find"))
+    staff.fill("#id_query", order.number)
+    staff.fill("#id_contact", order.contact_email)
+    with staff.expect_navigation(wait_until="load"):  # the screen's own stylesheet applied
+        staff.get_by_test_id("find-submit").click()
+    mittens_line = order.lines.get(sku="LOPI-1")
+    assert staff.get_by_test_id("receive-form").is_visible()
+    widths = [staff.evaluate("document.documentElement.scrollWidth")]
+    staff.select_option(f"select[name=line-{mittens_line.pk}-quantity]", "1")
+    staff.select_option(f"select[name=line-{mittens_line.pk}-reason]", "does_not_fit")
+    staff.select_option(f"select[name=line-{mittens_line.pk}-resellable]", "1")
+    with staff.expect_navigation(wait_until="load"):
+        staff.get_by_test_id("receive-submit").click()
+    assert staff.get_by_test_id("receive-confirm").is_visible()
+    widths.append(staff.evaluate("document.documentElement.scrollWidth"))
+
+    # then nothing is wider than the phone
+    assert widths == [min(width, PHONE["width"]) for width in widths], widths
