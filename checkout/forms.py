@@ -121,6 +121,24 @@ class CartLineForm(forms.Form):
                 return gettext("'%(product)s' is sold out at every pickup store.") % names
             return gettext("'%(product)s' is sold out at %(store)s.") % names
         numbers = {**names, "available": available, "wanted": wanted, "in_cart": in_cart}
+        if self.store is None:
+            # A guest chose no store: say how many the best-stocked store has, without naming a
+            # store they did not choose, and where to see more.
+            if not self.replace and in_cart:
+                return (
+                    gettext(
+                        "No store has more than %(available)s of '%(product)s', and you already have "
+                        "%(in_cart)s in your cart."
+                    )
+                    % numbers
+                )
+            return (
+                gettext(
+                    "No store has more than %(available)s of '%(product)s'; you asked for %(wanted)s. "
+                    "Choose your store to see what it has."
+                )
+                % numbers
+            )
         if not self.replace and in_cart:
             return (
                 gettext(

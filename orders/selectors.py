@@ -91,9 +91,11 @@ class Availability:
 
 
 def best_pickup_availability(product_id: int) -> Availability:
-    """The pickup store with the most units of the product, for shoppers who chose no store."""
+    """The pickup store of the shop's home country with the most units of the product, for
+    shoppers who chose no store (a guest in an Icelandic shop is not sent to Oslo)."""
+    home = Store.objects.offering_pickup().filter(country=home_country())
     level = (
-        StockLevel.objects.filter(product_id=product_id, store__in=Store.objects.offering_pickup())
+        StockLevel.objects.filter(product_id=product_id, store__in=home)
         .with_available()
         .select_related("store")
         .order_by("-available_quantity", "store__name")

@@ -124,20 +124,30 @@ def test_a_product_sold_out_at_my_store_cannot_be_added(client, laugavegur):
     assert cart_in(client) == {}
 
 
-def test_without_a_chosen_store_the_best_pickup_store_sets_the_limit(client, laugavegur, mittens):
-    # given a guest with no store chosen, and a store in Oslo with 5 pairs
-    StockLevelFactory(store=StoreFactory(name="Grünerløkka", city="Oslo"), product=mittens, on_hand=5)
+def test_without_a_chosen_store_the_best_pickup_store_of_the_home_country_sets_the_limit(
+    client, settings, laugavegur, mittens
+):
+    # given a guest with no store chosen in an Icelandic shop, Smáralind with 5 pairs, Oslo with 28
+    settings.SHOP_CURRENCY = "ISK"
+    StockLevelFactory(store=StoreFactory(name="Smáralind", city="Kópavogur"), product=mittens, on_hand=5)
+    oslo = StoreFactory(name="Majorstuen", city="Oslo", country="NO", postcode="0367", time_zone="Europe/Oslo")
+    StockLevelFactory(store=oslo, product=mittens, on_hand=28)
     closed_for_pickup = StoreFactory(name="Warehouse", offers_pickup=False)
     StockLevelFactory(store=closed_for_pickup, product=mittens, on_hand=500)
 
-    # when they ask for 5, then 6
+    # when they ask for 6, then 5, then 1 more
+    too_many = add(client, mittens, "6")
     accepted = add(client, mittens, "5")
     refused = add(client, mittens, "1")
 
-    # then 5 fit (the best pickup store has them), the 6th does not; the warehouse does not count
+    # then 5 fit (the best Icelandic store has them), no more; Oslo and the warehouse do not count,
+    # and no store the guest did not choose is named
+    assert messages_of(too_many)[-1] == (
+        "No store has more than 5 of 'Lopi mittens'; you asked for 6. Choose your store to see what it has."
+    )
     assert "Added" in messages_of(accepted)[-1]
     assert messages_of(refused)[-1] == (
-        "Only 5 of 'Lopi mittens' available at Grünerløkka, and you already have 5 in your cart."
+        "No store has more than 5 of 'Lopi mittens', and you already have 5 in your cart."
     )
     assert cart_in(client) == {mittens.pk: 5}
 

@@ -26,7 +26,9 @@ NBSP = "\u00a0"
 
 @pytest.fixture
 def oslo_mittens():
-    store = StoreFactory(name="Norðurbúð Grünerløkka", city="Oslo", postcode="0555", time_zone="Europe/Oslo")
+    store = StoreFactory(
+        name="Norðurbúð Grünerløkka", city="Oslo", country="NO", postcode="0555", time_zone="Europe/Oslo"
+    )
     mittens = ProductFactory(
         name_en="Wool mittens", name_is="Lopavettlingar", name_nb="Ullvotter", price=Decimal("299")
     )
