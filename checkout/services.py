@@ -563,23 +563,14 @@ def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
                         % {"old": format_money(choice.fee_shown), "new": format_money(booking.fee)},
                     )
                 )
-        if quantities:
-            try:
-                stock.reserve_stock(store=store, quantities=quantities)
-            except stock.InsufficientStock as short:
-                changes.extend(_stock_changes(short, products=products, store=store))
-        if changes:
-            raise CheckoutChanged(changes)
-        placed = create_order(
+        placed = _reserve_and_place_paid_online(
+            checkout=checkout,
             lines=lines,
-            store=store,
+            products=products,
+            quantities=quantities,
+            changes=changes,
+            location=store,
             method=FulfilmentMethod.LOCAL_DELIVERY,
-            stock_location=store,
-            contact=checkout.contact,
-            customer=checkout.customer,
-            language=checkout.language,
-            checkout_token=checkout.checkout_token or None,
-            payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
             fees=(FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=booking.fee),),
         )
         create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
@@ -673,26 +664,43 @@ def _place_shipping_order(checkout: ConfirmedCheckout, *, shipping: ShippingChoi
                 )
             )
         warehouse = quote.warehouse
-        if quantities and not changes:
-            try:
-                stock.reserve_stock(store=warehouse, quantities=quantities)
-            except stock.InsufficientStock as short:
-                changes.extend(_stock_changes(short, products=products, store=warehouse))
-        if changes:
-            raise CheckoutChanged(changes)
-        placed = create_order(
+        placed = _reserve_and_place_paid_online(
+            checkout=checkout,
             lines=lines,
-            store=warehouse,
+            products=products,
+            quantities=quantities,
+            changes=changes,
+            location=warehouse,
             method=FulfilmentMethod.SHIPPING,
-            stock_location=warehouse,
-            contact=checkout.contact,
-            customer=checkout.customer,
-            language=checkout.language,
-            checkout_token=checkout.checkout_token or None,
-            payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
             fees=(FeeSpec(name=_("Shipping"), sku=SHIPPING_FEE_SKU, amount=quote.fee),) if quote.fee else (),
         )
         create_shipment(fulfilment=placed.fulfilment, address=shipping.address, quote=quote)
         # The order is placed, and e-mailed, once it is paid.
         create_payment(order=placed.order, variant=checkout.payment)
         return placed.order
+
+
+def _reserve_and_place_paid_online(*, checkout, lines, products, quantities, changes, location, method, fees):
+    """The last steps of a delivered or shipped checkout, inside its transaction: reserve the
+    units at `location` unless `changes` already refuse it, raise CheckoutChanged with every
+    change found (the transaction then writes nothing), else create the order with its `fees`,
+    held for payment online for PAYMENT_HOLD_MINUTES."""
+    if quantities and not changes:
+        try:
+            stock.reserve_stock(store=location, quantities=quantities)
+        except stock.InsufficientStock as short:
+            changes.extend(_stock_changes(short, products=products, store=location))
+    if changes:
+        raise CheckoutChanged(changes)
+    return create_order(
+        lines=lines,
+        store=location,
+        method=method,
+        stock_location=location,
+        contact=checkout.contact,
+        customer=checkout.customer,
+        language=checkout.language,
+        checkout_token=checkout.checkout_token or None,
+        payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
+        fees=fees,
+    )
