@@ -213,6 +213,10 @@ def _check_out_for_delivery(browser, number, *, rng, delivery):
         if not windows:  # every window of the hot stores full, or the address refused: nothing to place
             attempt = _attempt(0.0, status, {}, page)
             attempt.delivery, attempt.posted = True, False
+            if status == 200 and attempt.refusal == "other":
+                # The address was found (the rush's postcodes are all in zones) but the hot stores
+                # offered no window: they filled under this shopper's earlier tries or before it.
+                attempt.refusal, attempt.detail = "no window left at the hot stores", ""
             attempts.append(attempt)
             break
         store = rng.choice(sorted(windows))
