@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "shipping",
     "payments",  # django-payments: the Dummy provider's form template, its own translations
     "payment",
+    "transfers",  # ship-to-store: units sent from one location to a store for an order waiting there
     "checkout",
     "returns",
     "storefront",
@@ -338,6 +339,9 @@ SHOP_PAYMENT_OPTIONS = env("SHOP_PAYMENT_OPTIONS", default="both")
 # Paying online: the stock and the pickup time are held this long for the payment; an order not
 # paid by then is cancelled (orders.scheduled.expire_payment_holds) and the shopper may not retry.
 PAYMENT_HOLD_MINUTES = env.int("PAYMENT_HOLD_MINUTES", default=15)
+# Transfers between locations (the transfers app): days from an order until goods sent from another
+# location of the same country can be collected at the store, where no TransferRoute row says otherwise.
+TRANSFER_DEFAULT_LEAD_DAYS = env.int("TRANSFER_DEFAULT_LEAD_DAYS", default=2)
 # How long an authorisation can be captured, per provider (days from the authorisation). The
 # checkout offers no pickup time after it, and the admin warns a day before it ends.
 # - Cards (Dummy, Stripe): Stripe's online card authorisations are captured within 7 days
