@@ -44,7 +44,11 @@ UNCACHED_SEARCH = "search, every one new"
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--small", action="store_true", help="1 000 products and 30 stores, shorter runs")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="its own PostgreSQL database, re-created: named o2o_bench or o2o_bench_<anything> (others are refused)",
+    )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
     parser.add_argument("--duration", type=int, help="seconds of wrk per page (default 10, --small 5)")
     parser.add_argument(
@@ -122,21 +126,28 @@ def ensure_wrk():
     subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], check=True)
 
 
-def recreate_database(url):
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+# Its own database name (o2o_bench or o2o_bench_<anything>): bench/own_databases.py refuses others.
+DATABASE_PREFIX = "o2o_bench"
+TOOL = "bench/run"
 
 
-def flush_redis(args):
-    import redis
+def prepare_databases(args):
+    """Re-create (or, with --reuse, check) the bench's PostgreSQL database and flush its Redis
+    databases; raises own_databases.NotOurDatabase, touching nothing, when any is not the bench's."""
+    from . import own_databases
 
-    for number in {args.cache_db, args.broker_db, args.mail_db}:
-        redis.Redis.from_url(f"{args.redis_url.rstrip('/')}/{number}").flushdb()
+    numbers = sorted({args.cache_db, args.broker_db, args.mail_db})
+    redis_urls = [f"{args.redis_url.rstrip('/')}/{number}" for number in numbers]
+    # Every database checked before any is dropped or flushed.
+    own_databases.check_name(args.database_url, prefix=DATABASE_PREFIX, tool=TOOL)
+    for url in redis_urls:
+        own_databases.check_own_redis(url, tool=TOOL)
+    if args.reuse:
+        own_databases.check_own_database(args.database_url, prefix=DATABASE_PREFIX, tool=TOOL)
+    else:
+        own_databases.recreate_own_database(args.database_url, prefix=DATABASE_PREFIX, tool=TOOL)
+    for url in redis_urls:
+        own_databases.flush_own_redis(url, tool=TOOL)
 
 
 class Server:
@@ -600,14 +611,12 @@ def _delivery_line(round_):
 def main(argv=None):
     args = parse_args(argv)
     env = environment(args)
+    prepare_databases(args)
     os.environ.update(env)
     ensure_wrk()
     previous = json.loads(args.compare.read_text()) if args.compare else None
 
     started = datetime.datetime.now(datetime.UTC)
-    if not args.reuse:
-        recreate_database(args.database_url)
-    flush_redis(args)
 
     import django
     from django.core.management import call_command

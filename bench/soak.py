@@ -3,10 +3,12 @@ while store staff mark orders ready, hand them over, cancel some and recount sto
 `manage.py check_integrity` (stock, reservations, orders and notifications must reconcile
 exactly) and a check that no e-mail went out twice.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/o2o_soak CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python bench/soak.py --minutes 10
+    .venv/bin/python bench/soak.py --minutes 10 --broker-url redis://127.0.0.1:6379/0
 
-It (re)creates that database, migrates it and seeds the demo shop unless --reuse is given.
+It re-creates a database of its own, o2o_soak (--database-url or SOAK_DATABASE_URL name another,
+which must be called o2o_soak_<anything>), migrates it and seeds the demo shop unless --reuse is
+given. It never reads DATABASE_URL, which after the README's production set-up names the shop's
+own database, and refuses any database it did not create (bench/own_databases.py).
 The test suite runs a short version (o2o_site/tests/test_soak.py).
 """
 
@@ -484,14 +486,20 @@ def run_soak(*, seconds, shoppers, database_url, broker_url, work_dir, manager_i
     )
 
 
-def _prepare_database(database_url, *, reuse):
-    import psycopg
+DATABASE_PREFIX = "o2o_soak"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/o2o_soak"
+TOOL = "bench/soak.py"
 
-    if not reuse:
-        name = database_url.rsplit("/", 1)[1].split("?")[0]
-        with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
+
+def _prepare_database(database_url, *, reuse):
+    """Re-create (or, with reuse, check) the soak's own database, then migrate and seed it; raises
+    own_databases.NotOurDatabase, touching nothing, for a database the soak did not create."""
+    from bench import own_databases
+
+    if reuse:
+        own_databases.check_own_database(database_url, prefix=DATABASE_PREFIX, tool=TOOL)
+    else:
+        own_databases.recreate_own_database(database_url, prefix=DATABASE_PREFIX, tool=TOOL)
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "o2o_site.settings"}
     # --skip-checks: the production settings checks are for the processes serving the shop (environment()).
     subprocess.run(
@@ -507,18 +515,25 @@ def _prepare_database(database_url, *, reuse):
         )
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="bench/soak.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--shoppers", type=int, default=8)
+    # Never DATABASE_URL: after the README's production set-up it names the shop's own database.
     parser.add_argument(
-        "--database-url", default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/o2o_soak")
+        "--database-url",
+        default=os.environ.get("SOAK_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="its own PostgreSQL database, re-created: named o2o_soak or o2o_soak_<anything> (others are refused)",
     )
     parser.add_argument("--broker-url", default=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--reuse", action="store_true", help="keep the database (no re-create, no seeding)")
     parser.add_argument("--work-dir", type=Path, default=BASE_DIR / "bench" / "soak-output")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def main(argv=None):
+    args = parse_args(argv)
+    sys.path.insert(0, str(BASE_DIR))
     _prepare_database(args.database_url, reuse=args.reuse)
     os.environ.update(
         DATABASE_URL=args.database_url,
@@ -528,7 +543,6 @@ def main(argv=None):
     )
     queue = f"o2o-soak-{uuid.uuid4().hex[:10]}"
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue
-    sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()
