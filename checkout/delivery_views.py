@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from delivery.selectors import PostcodeProblem, delivery_options
 from delivery.services import DeliveryAddress
+from instore.services import attribution_of
 from o2o_site.dates import format_time
 from orders.models import Order
 from orders.selectors import store_ids_holding
@@ -136,6 +137,7 @@ def _ship(request, cart, lines):
                     customer=request.user,
                     language=get_language(),
                     checkout_token=shown.token,
+                    attribution=attribution_of(request),
                     payment=data["shipping_payment"] or next(iter(settings.PAYMENT_VARIANTS), ""),
                 ),
                 shipping=ShippingChoice(
@@ -210,6 +212,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         customer=request.user,
         language=get_language(),
         checkout_token=shown.token,
+        attribution=attribution_of(request),
         payment=data["payment"],
         delivery=DeliveryChoice(
             address=DeliveryAddress(

@@ -24,10 +24,11 @@ from catalog.models import Product
 from delivery.models import Delivery
 from delivery.selectors import PostcodeProblem
 from delivery.services import DeliveryAddress, DeliveryUnavailable, book_window, create_delivery, hand_back_to_store
+from instore.services import Attribution, attribute_order
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
 from o2o_site.dates import format_datetime
 from o2o_site.money import format_money
-from orders.models import CancelReason, FulfilmentMethod, NotificationKind, Order, OrderStatus
+from orders.models import CancelReason, Channel, FulfilmentMethod, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
 from orders.services import (
     AlreadyPlaced,
@@ -35,6 +36,7 @@ from orders.services import (
     FeeSpec,
     LineSpec,
     OrderError,
+    PlacedOrder,
     cancel_order,
     change_fulfilment_method,
     create_order,
@@ -154,6 +156,9 @@ class ConfirmedCheckout:
     payment: str = PAY_AT_PICKUP
     # Local delivery from `store` (place_delivery_order); None for a pickup.
     delivery: DeliveryChoice | None = None
+    # Placed in a store (its link, a shelf label, staff selling; instore.services.attribution_of):
+    # the order's channel is "in store", and the store, scan and staff member are recorded.
+    attribution: Attribution | None = None
 
     @property
     def total(self) -> Decimal:
@@ -299,7 +304,8 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
             timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES) if checkout.pays_online else None
         )
         # One fulfilment, by the chosen pickup method, from the store's own stock.
-        placed = create_order(
+        placed = _create_order(
+            checkout,
             lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
             store=store,
             method=checkout.fulfilment,
@@ -680,6 +686,16 @@ def _place_shipping_order(checkout: ConfirmedCheckout, *, shipping: ShippingChoi
         return placed.order
 
 
+def _create_order(checkout: ConfirmedCheckout, **fields) -> PlacedOrder:
+    """orders.services.create_order(**fields) in the checkout's channel, and where it was sold
+    recorded with it (instore.services.attribute_order: the store the browser was in, the shelf
+    scan before it, the member of staff selling). Every way of placing a checkout ends here."""
+    attribution = checkout.attribution
+    placed = create_order(channel=attribution.channel if attribution else Channel.WEB, **fields)
+    attribute_order(order=placed.order, attribution=attribution)
+    return placed
+
+
 def _reserve_and_place_paid_online(*, checkout, lines, products, quantities, changes, location, method, fees):
     """The last steps of a delivered or shipped checkout, inside its transaction: reserve the
     units at `location` unless `changes` already refuse it, raise CheckoutChanged with every
@@ -692,7 +708,8 @@ def _reserve_and_place_paid_online(*, checkout, lines, products, quantities, cha
             changes.extend(_stock_changes(short, products=products, store=location))
     if changes:
         raise CheckoutChanged(changes)
-    return create_order(
+    return _create_order(
+        checkout,
         lines=lines,
         store=location,
         method=method,

@@ -20,6 +20,7 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery.selectors import delivery_of
+from instore.services import attribution_of
 from o2o_site.dates import format_datetime, format_time
 from o2o_site.money import format_money
 from o2o_site.vat import vat_by_rate
@@ -289,6 +290,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         customer=request.user,
         language=get_language(),
         checkout_token=shown.token,
+        attribution=attribution_of(request),
         payment=data["payment"],
     )
 

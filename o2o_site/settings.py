@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "pickup",
     "delivery",
     "shipping",
+    "instore",  # in-store mode: store links, shelf-label scans, assisted selling
     "payments",  # django-payments: the Dummy provider's form template, its own translations
     "payment",
     "transfers",  # ship-to-store: units sent from one location to a store for an order waiting there
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     "o2o_site.error_pages.ShopErrorPagesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends an in-store context whose time is up before any page shows or caches it (no query).
+    "instore.middleware.InStoreContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A deadlock or lock timeout that survived the services' retries: "please try again" (503).
@@ -101,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "checkout.context_processors.cart_summary",
                 "stores.context_processors.my_store",
+                "instore.context_processors.in_store",
             ],
         },
     },
@@ -184,6 +188,10 @@ else:
 # The shop runs as one process (one web worker, Celery tasks in-process): memory is then a
 # shared cache. Without it, DEBUG off and no CACHE_URL is a system-check error.
 O2O_SINGLE_PROCESS = env.bool("O2O_SINGLE_PROCESS", default=False)
+
+# In-store mode (instore.context): a browser that opened a store's link or a shelf label is in
+# that store for this many hours, then back to the shopper's own store.
+IN_STORE_CONTEXT_HOURS = env.int("IN_STORE_CONTEXT_HOURS", default=4)
 
 # Internationalisation: English is the default; Icelandic and Norwegian Bokmål are the
 # languages of the shop's first stores.

@@ -6,6 +6,7 @@ from django.views.static import serve
 urlpatterns = [
     path("", include("storefront.catalog_urls")),
     path("stores/", include("storefront.store_urls")),
+    path("in-store/", include("storefront.instore_urls")),
     path("", include("checkout.urls")),
     path("", include("returns.urls")),
     path("", include("backoffice.urls")),

@@ -47,13 +47,25 @@ class StockError(Exception):
     pass
 
 
-def choose_my_store(*, request: HttpRequest, store: Store) -> None:
+def choose_my_store(*, request: HttpRequest, store: Store, on_account: bool = True) -> None:
     """Make `store` the shopper's store: in their session, and on their account when signed in
-    (stores.selectors.my_store reads it back, this request included)."""
+    (stores.selectors.my_store reads it back, this request included). With `on_account=False`
+    for this session only: a shopper standing in a store (instore) keeps their account's store."""
     request.session[MY_STORE_SESSION_KEY] = store.pk
-    if request.user.is_authenticated:
+    if on_account and request.user.is_authenticated:
         set_preferred_store(user=request.user, store=store)
     request._my_store = store
+
+
+def restore_session_store(*, request: HttpRequest, store_id: int | None) -> None:
+    """Put back the session's store as it was (a store's pk, or None: the account's store, if
+    any, applies again), when a session-only choice (choose_my_store(on_account=False)) ends."""
+    if store_id is None:
+        request.session.pop(MY_STORE_SESSION_KEY, None)
+    else:
+        request.session[MY_STORE_SESSION_KEY] = store_id
+    if hasattr(request, "_my_store"):
+        del request._my_store
 
 
 def _stock_changed(*, store, product_ids) -> None:

@@ -7,7 +7,9 @@ fragments cache under a key of everything a page can differ by:
 - its stamps, its path and query string (parameters sorted: the same page under any order);
 - the language and the shop's currency (stamps.variant());
 - the shopper's store, whether they are logged in, and how many items their cart holds (the
-  header shows all three).
+  header shows all three);
+- the store the browser is in (instore: its banner and the endless aisle), and whether a member
+  of staff is selling from it.
 
 The one personal thing left is the CSRF token of its forms: the page is rendered with a
 placeholder where the token goes, and every response gets the shopper's own token (and CSRF
@@ -35,6 +37,9 @@ CSRF_PLACEHOLDER = "csrfPlaceholder7Vq2Lr9Xw4Kd8Nt1Gz6Hb3Jm5Pc0Sy"
 # Where the cart keeps its lines in the session ({"product id": quantity}). The page cache reads
 # it by this key, so it needs nothing from the apps above it; the cart uses the same constant.
 CART_SESSION_KEY = "cart"
+# Where the in-store context keeps the store the browser is in (instore.context); read here by
+# this key for the same reason.
+IN_STORE_SESSION_KEY = "in_store"
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def key_of(request: HttpRequest, page: SharedPage) -> str:
                     "-" if page.store_id is None else page.store_id,
                     request.user.is_authenticated,
                     cart_item_count(request.session),
+                    in_store_of(request.session),
                 )
             )
         ),
@@ -108,6 +114,15 @@ def cart_item_count(session) -> int:
         if quantity >= 1:
             quantities[product_id] = quantity
     return sum(quantities.values())
+
+
+def in_store_of(session) -> tuple:
+    """The in-store context as the page shows it: (the store's pk, whether staff are selling), or
+    () outside a store. instore's middleware has dropped an ended context before any view runs."""
+    context = session.get(IN_STORE_SESSION_KEY)
+    if not isinstance(context, dict):
+        return ()
+    return (context.get("store"), bool(context.get("staff")))
 
 
 def _sort_query(request: HttpRequest) -> None:
