@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "transfers",  # ship-to-store: units sent from one location to a store for an order waiting there
     "checkout",
     "returns",
+    "campaigns",  # e-mail consent with its provenance, and campaigns
     "storefront",
     "backoffice",
     "demo",
@@ -406,7 +407,7 @@ PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT = env.bool(
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # The beat jobs' modules, which the worker imports at start (the tasks modules it finds itself).
-CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled", "returns.scheduled")
+CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled", "returns.scheduled", "campaigns.scheduled")
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
 # dotted path of a callable taking the order and returning an EmailMessage, as EMAIL_BACKEND names
@@ -474,6 +475,23 @@ CELERY_BEAT_SCHEDULE["settle-cancelled-payments"] = {
 CELERY_BEAT_SCHEDULE["retry-pending-return-refunds"] = {
     "task": "returns.scheduled.retry_pending_refunds",
     "schedule": PAYMENT_SWEEP_INTERVAL,
+}
+
+# E-mail consent and campaigns (campaigns/; README, "E-mail consent and campaigns"). Double opt-in:
+# a subscription waits for the confirmation link (M3AAWG's confirmed opt-in); off, it is single.
+EMAIL_CONSENT_DOUBLE_OPT_IN = env.bool("EMAIL_CONSENT_DOUBLE_OPT_IN", default=True)
+# The pacer claims recipients every CAMPAIGN_TICK_SECONDS, as many as the campaign's rate allows,
+# in chunks of CAMPAIGN_CHUNK_SIZE (one task each). A chunk claimed longer ago than
+# CAMPAIGN_CLAIM_TIMEOUT lost its worker and is taken over; a refused message is tried
+# CAMPAIGN_MAX_ATTEMPTS times. Beat restarts lost pacers every CAMPAIGN_RESTART_INTERVAL seconds.
+CAMPAIGN_TICK_SECONDS = env.float("CAMPAIGN_TICK_SECONDS", default=1.0)
+CAMPAIGN_CHUNK_SIZE = env.int("CAMPAIGN_CHUNK_SIZE", default=50)
+CAMPAIGN_CLAIM_TIMEOUT = env.float("CAMPAIGN_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 30)
+CAMPAIGN_MAX_ATTEMPTS = env.int("CAMPAIGN_MAX_ATTEMPTS", default=3)
+CAMPAIGN_RESTART_INTERVAL = env.float("CAMPAIGN_RESTART_INTERVAL", default=15)
+CELERY_BEAT_SCHEDULE["restart-lost-campaigns"] = {
+    "task": "campaigns.scheduled.restart_lost_campaigns",
+    "schedule": CAMPAIGN_RESTART_INTERVAL,
 }
 CELERY_TIMEZONE = "UTC"
 

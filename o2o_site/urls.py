@@ -9,6 +9,7 @@ urlpatterns = [
     path("in-store/", include("storefront.instore_urls")),
     path("", include("checkout.urls")),
     path("", include("returns.urls")),
+    path("", include("campaigns.urls")),
     path("", include("backoffice.urls")),
     path("pickup/", include("pickup.urls")),
     path("payments/", include("payment.urls")),

@@ -307,6 +307,11 @@ STORE_MANAGER_PERMISSIONS = (
     # Ship to home from a warehouse (the shipping app): enter the carrier's tracking number.
     ("shipping", "view_shipment"),
     ("shipping", "change_shipment"),
+    # E-mail consent (the campaigns app): record a shopper's consent given at the till, and see
+    # the consents given in their stores.
+    ("campaigns", "view_emailconsent"),
+    ("campaigns", "add_emailconsent"),
+    ("campaigns", "view_consentevent"),
 )
 
 

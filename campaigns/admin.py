@@ -1,0 +1,218 @@
+"""Consent and campaigns in the admin.
+
+- E-mail consents: the ledger of who may be e-mailed, where and how they agreed. Store staff
+  record a consent given in their store ("Add"): e-mail, store (one of theirs), language; the
+  shopper gets the confirmation e-mail. Managers see the consents given in their stores only.
+- Campaigns: audience, message in three languages, rate; "Send" queues it; the list and the page
+  show sent, failed, opened the link and redeemed.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from stores.admin_scoping import StoreScopedAdminMixin
+
+from .models import Campaign, ConsentEvent, ConsentSource, EmailConsent
+from .selectors import figures_of, with_figures
+from .services import CampaignError, ConsentError, cancel_campaign, normalise_email, queue_campaign, subscribe
+
+
+class ConsentEventInline(admin.TabularInline):
+    model = ConsentEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "from_state", "to_state", "level", "source", "store", "recorded_by", "campaign")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("store", "recorded_by", "campaign")
+
+
+class InStoreConsentForm(forms.ModelForm):
+    """What staff fill in when a shopper subscribes at the till."""
+
+    class Meta:
+        model = EmailConsent
+        fields = ("email", "store", "language")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].required = True
+
+    def clean_email(self):
+        return normalise_email(self.cleaned_data["email"])
+
+    def validate_unique(self):
+        # Subscribing an address already on file is the service's decision, not a form error.
+        pass
+
+
+@admin.register(EmailConsent)
+class EmailConsentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_path = "store"
+    list_display = ("email", "state", "level", "source", "store", "updated_at")
+    list_filter = ("state", "level", "source")
+    list_select_related = ("store",)
+    search_fields = ("email",)
+    inlines = [ConsentEventInline]
+    readonly_fields = (
+        "email",
+        "user",
+        "state",
+        "level",
+        "source",
+        "store",
+        "language",
+        "updated_at",
+        "confirmation_sent_at",
+    )
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = InStoreConsentForm
+            kwargs["fields"] = InStoreConsentForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        try:
+            consent = subscribe(
+                email=form.cleaned_data["email"],
+                source=ConsentSource.STORE,
+                store=form.cleaned_data["store"],
+                language=form.cleaned_data["language"],
+                recorded_by=request.user,
+            )
+        except ConsentError as error:
+            raise forms.ValidationError(str(error)) from error
+        obj.pk = consent.pk
+
+    def has_change_permission(self, request, obj=None):
+        return False  # consent changes only by the shopper's own hand (links, account page) or a new record
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the ledger is the proof of consent
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = (
+            "name",
+            "audience",
+            "store",
+            "radius_km",
+            "category",
+            "subject_en",
+            "body_en",
+            "subject_is",
+            "body_is",
+            "subject_nb",
+            "body_nb",
+            "rate_per_minute",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("audience") == "near_store" and not data.get("store"):
+            self.add_error("store", gettext("Choose the store the audience is near."))
+        if data.get("audience") == "bought_in_category" and not data.get("category"):
+            self.add_error("category", gettext("Choose the category the audience bought in."))
+        return data
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = ("name", "status", "audience", "recipients_total", "sent", "failed", "opened", "redeemed")
+    list_filter = ("status", "audience")
+    search_fields = ("name",)
+    autocomplete_fields = ("store", "category")
+    actions = ["send_campaigns", "cancel_campaigns"]
+    readonly_fields = ("status", "figures", "queued_at", "finished_at")
+
+    def get_queryset(self, request):
+        return with_figures(super().get_queryset(request))
+
+    def get_fields(self, request, obj=None):
+        fields = list(CampaignForm.Meta.fields)
+        return [*fields, *self.readonly_fields] if obj is not None else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != "draft":
+            return (*CampaignForm.Meta.fields, *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("recipients"), ordering="recipients_total")
+    def recipients_total(self, campaign):
+        return campaign.recipients_total
+
+    @admin.display(description=_("sent"), ordering="sent")
+    def sent(self, campaign):
+        return campaign.sent
+
+    @admin.display(description=_("failed"), ordering="failed")
+    def failed(self, campaign):
+        return campaign.failed + campaign.unconfirmed
+
+    @admin.display(description=_("opened the link"), ordering="opened")
+    def opened(self, campaign):
+        return campaign.opened
+
+    @admin.display(description=_("redeemed"), ordering="redeemed")
+    def redeemed(self, campaign):
+        return campaign.redeemed
+
+    @admin.display(description=_("figures"))
+    def figures(self, campaign):
+        figures = figures_of(campaign)
+        return (
+            gettext(
+                "%(recipients)s recipients: %(sent)s sent, %(waiting)s waiting, %(failed)s failed, "
+                "%(unconfirmed)s unconfirmed, %(skipped)s skipped (unsubscribed); %(opened)s opened the link, "
+                "%(redeemed)s redeemed"
+            )
+            % figures.__dict__
+        )
+
+    @admin.action(description=_("Send the selected campaigns"), permissions=["change"])
+    def send_campaigns(self, request, queryset):
+        queued = 0
+        for campaign in queryset.order_by("pk"):
+            try:
+                queue_campaign(campaign=campaign, by=request.user)
+                queued += 1
+            except CampaignError as error:
+                self.message_user(request, str(error), messages.ERROR)
+        if queued:
+            self.message_user(
+                request,
+                ngettext("%(count)s campaign is being sent.", "%(count)s campaigns are being sent.", queued)
+                % {"count": queued},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Cancel the selected campaigns"), permissions=["change"])
+    def cancel_campaigns(self, request, queryset):
+        for campaign in queryset.order_by("pk"):
+            try:
+                cancel_campaign(campaign=campaign)
+            except CampaignError as error:
+                self.message_user(request, str(error), messages.ERROR)

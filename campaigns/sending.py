@@ -1,0 +1,279 @@
+"""Sending a campaign: recipients written set-based, claimed in chunks at the campaign's rate,
+each sent once, resumed after a lost worker.
+
+1. prepare(): the campaign's recipients are written by INSERT … SELECT over the audience, one
+   statement per PREPARE_BATCH consent ids (ON CONFLICT DO NOTHING: a prepare that died half way
+   is simply run again). No recipient passes through Python; 100 000 take a few seconds.
+2. pace(): one tick of the pacer. The campaign's row lock serialises ticks. Since sending began,
+   rate_per_minute × elapsed minutes recipients may have been claimed; the tick claims the
+   difference (at most two ticks' worth, and nothing while more than that are still in flight, so
+   a slow mail server is never flooded), in chunks of CAMPAIGN_CHUNK_SIZE: one UPDATE … WHERE id IN
+   (SELECT … FOR UPDATE SKIP LOCKED) per chunk, stamping a claim token. Each chunk is one task.
+   The Celery task runs a tick every CAMPAIGN_TICK_SECONDS; beat starts the pacer again if its
+   chain was lost (a killed worker), and a second chain does no harm: the quota is by the clock.
+3. send_chunk(): the chunk's rows, by its token. Per recipient: `send_started_at` is committed,
+   the message handed to the mail server, then the row marked sent, each write conditional on
+   the token. A chunk whose worker died is taken over once its claim is CAMPAIGN_CLAIM_TIMEOUT
+   old (recover_stale_claims): rows never started go back to waiting; a row started and not
+   marked is decided by the mail server when the e-mail backend can say (delivery_status, like
+   orders.notifications), else it is "unconfirmed" — never guessed, never sent twice.
+"""
+
+import datetime
+import logging
+import math
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .audience import audience_of
+from .messages import build_message, message_id_for
+from .models import Campaign, CampaignRecipient, CampaignStatus, ConsentState, EmailConsent, RecipientStatus
+
+logger = logging.getLogger(__name__)
+
+PREPARE_BATCH = 20_000
+ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one pacer tick did: chunk tokens claimed (to hand to workers), whether sending is over."""
+
+    chunks: list[str]
+    claimed: int
+    finished: bool
+    recovered: int = 0
+
+
+def prepare(*, campaign_id: int) -> int:
+    """Write the recipients of a "preparing" campaign, then mark it "sending". Returns how many
+    recipients it has. Safe to run again (a lost task): written rows are kept, none twice."""
+    campaign = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.PREPARING).first()
+    if campaign is None:
+        return 0
+    audience = audience_of(campaign).values("pk")
+    highest = EmailConsent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    table = CampaignRecipient._meta.db_table
+    consents = EmailConsent._meta.db_table
+    for low in range(0, highest, PREPARE_BATCH):
+        selected, params = audience.filter(pk__gt=low, pk__lte=low + PREPARE_BATCH).query.sql_with_params()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, consent_id, email, language, status, attempts, claim_token, "
+                f"last_error, opens) "
+                f"SELECT %s, c.id, c.email, c.language, %s, 0, '', '', 0 FROM {consents} c "
+                f"WHERE c.id IN ({selected}) ON CONFLICT (campaign_id, consent_id) DO NOTHING",
+                [campaign.pk, RecipientStatus.PENDING, *params],
+            )
+    count = CampaignRecipient.objects.filter(campaign=campaign).count()
+    Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PREPARING).update(
+        status=CampaignStatus.SENDING, recipient_count=count, sending_since=timezone.now(), claimed_count=0
+    )
+    logger.info("campaign %s: %s recipients", campaign.pk, count)
+    return count
+
+
+def pace(*, campaign_id: int, now: datetime.datetime | None = None) -> Tick | None:
+    """One tick: claim what the rate allows now; finish the campaign when nothing is left.
+    Returns None when the campaign is not sending, or another pacer chain just ticked."""
+    now = now or timezone.now()
+    tick = settings.CAMPAIGN_TICK_SECONDS
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None or campaign.status != CampaignStatus.SENDING:
+            return None
+        if campaign.next_tick_at and campaign.next_tick_at > now + datetime.timedelta(seconds=tick / 2):
+            return None  # another chain is ahead of this one: let it pace alone
+        recovered = recover_stale_claims(campaign=campaign, now=now)
+        counts = dict(
+            CampaignRecipient.objects.filter(
+                campaign=campaign, status__in=(RecipientStatus.PENDING, RecipientStatus.SENDING)
+            )
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        waiting, in_flight = counts.get(RecipientStatus.PENDING, 0), counts.get(RecipientStatus.SENDING, 0)
+        if waiting == 0 and in_flight == 0:
+            campaign.status = CampaignStatus.SENT
+            campaign.finished_at = now
+            campaign.next_tick_at = None
+            campaign.save(update_fields=["status", "finished_at", "next_tick_at"])
+            return Tick(chunks=[], claimed=0, finished=True, recovered=recovered)
+        per_tick = max(1, math.ceil(campaign.rate_per_minute * tick / 60))
+        elapsed = (now - campaign.sending_since).total_seconds() + tick
+        allowed = math.floor(campaign.rate_per_minute * elapsed / 60) - campaign.claimed_count
+        quota = min(max(allowed, 0), 2 * per_tick - in_flight, waiting)
+        chunks, claimed = [], 0
+        chunk_size = settings.CAMPAIGN_CHUNK_SIZE
+        while claimed < quota:
+            token = uuid.uuid4().hex
+            taken = _claim_chunk(campaign=campaign, token=token, size=min(chunk_size, quota - claimed), now=now)
+            if not taken:
+                break
+            chunks.append(token)
+            claimed += taken
+        campaign.claimed_count += claimed
+        campaign.next_tick_at = now + datetime.timedelta(seconds=tick)
+        campaign.save(update_fields=["claimed_count", "next_tick_at"])
+    return Tick(chunks=chunks, claimed=claimed, finished=False, recovered=recovered)
+
+
+def _claim_chunk(*, campaign: Campaign, token: str, size: int, now: datetime.datetime) -> int:
+    table = CampaignRecipient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claim_token = %s, claimed_at = %s, send_started_at = NULL, "
+            f"attempts = attempts + 1 WHERE id IN (SELECT id FROM {table} WHERE campaign_id = %s AND status = %s "
+            f"ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)",
+            [RecipientStatus.SENDING, token, now, campaign.pk, RecipientStatus.PENDING, size],
+        )
+        return cursor.rowcount
+
+
+def send_chunk(*, campaign_id: int, token: str) -> int:
+    """Send the recipients claimed with `token`; returns how many e-mails went out. The same task
+    delivered again after its worker died settles what that worker left (see the module)."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    rows = list(
+        CampaignRecipient.objects.filter(campaign_id=campaign_id, claim_token=token, status=RecipientStatus.SENDING)
+        .select_related("consent")
+        .order_by("pk")
+    )
+    if campaign is None or not rows:
+        return 0
+    if campaign.status != CampaignStatus.SENDING:
+        _release(rows, token=token)  # cancelled: the rows stay unsent
+        return 0
+    sent = 0
+    mail = get_connection()
+    with mail:
+        for recipient in rows:
+            # This very chunk ran before and its worker died while handing this one over.
+            if recipient.send_started_at is not None and settle_started(recipient, connection=mail):
+                continue
+            if recipient.consent.state != ConsentState.SUBSCRIBED:
+                _finish(recipient, token=token, status=RecipientStatus.SKIPPED)
+                continue
+            started = CampaignRecipient.objects.filter(
+                pk=recipient.pk, claim_token=token, status=RecipientStatus.SENDING
+            ).update(send_started_at=timezone.now())
+            if not started:
+                continue  # taken over by a recovery meanwhile
+            try:
+                message = build_message(campaign=campaign, recipient=recipient, connection=mail)
+                message.send()
+            except Exception as error:  # the mail server or the message: recorded on the row
+                logger.warning("campaign %s recipient %s: %s", campaign_id, recipient.pk, error)
+                _fail(recipient, token=token, error=error)
+                continue
+            _finish(recipient, token=token, status=RecipientStatus.SENT)
+            sent += 1
+    return sent
+
+
+def _finish(recipient: CampaignRecipient, *, token: str, status: RecipientStatus) -> None:
+    done = CampaignRecipient.objects.filter(pk=recipient.pk, claim_token=token, status=RecipientStatus.SENDING).update(
+        status=status, sent_at=timezone.now() if status == RecipientStatus.SENT else None, last_error=""
+    )
+    if not done and status == RecipientStatus.SENT:
+        logger.error("campaign recipient %s was sent but its claim had been taken over", recipient.pk)
+
+
+def _fail(recipient: CampaignRecipient, *, token: str, error: Exception) -> None:
+    """A refused message waits for another chunk, until CAMPAIGN_MAX_ATTEMPTS; then it is failed."""
+    final = recipient.attempts >= settings.CAMPAIGN_MAX_ATTEMPTS
+    CampaignRecipient.objects.filter(pk=recipient.pk, claim_token=token, status=RecipientStatus.SENDING).update(
+        status=RecipientStatus.FAILED if final else RecipientStatus.PENDING,
+        claim_token="",
+        claimed_at=None,
+        send_started_at=None,
+        last_error=f"{type(error).__name__}: {error}"[:ERROR_LENGTH],
+    )
+
+
+def _release(rows: list[CampaignRecipient], *, token: str) -> None:
+    CampaignRecipient.objects.filter(
+        pk__in=[row.pk for row in rows], claim_token=token, status=RecipientStatus.SENDING, send_started_at=None
+    ).update(status=RecipientStatus.PENDING, claim_token="", claimed_at=None)
+
+
+def settle_started(recipient: CampaignRecipient, *, connection=None) -> bool:
+    """A row handed to the mail server by a worker that died before marking it: True when it is
+    settled (sent, or unconfirmed for a manager to judge), False when it must be sent again (the
+    mail server says it never got it)."""
+    lookup = getattr(connection or get_connection(), "delivery_status", None)
+    outcome = None
+    if lookup is not None:
+        try:
+            outcome = lookup(message_id_for(recipient))
+        except Exception:
+            logger.exception("campaign recipient %s: the mail server could not be asked", recipient.pk)
+    if outcome is False:
+        CampaignRecipient.objects.filter(pk=recipient.pk).update(send_started_at=None)
+        recipient.send_started_at = None
+        return False
+    CampaignRecipient.objects.filter(pk=recipient.pk).update(
+        status=RecipientStatus.SENT if outcome else RecipientStatus.UNCONFIRMED,
+        sent_at=recipient.send_started_at if outcome else None,
+        last_error=""
+        if outcome
+        else "The worker stopped while handing this e-mail to the mail server; it may or may not have arrived.",
+    )
+    return True
+
+
+def recover_stale_claims(*, campaign: Campaign, now: datetime.datetime) -> int:
+    """Take over chunks whose claim is older than CAMPAIGN_CLAIM_TIMEOUT (their worker is gone):
+    unstarted rows wait again, started ones are settled (settle_started). Returns how many rows."""
+    timeout = datetime.timedelta(seconds=settings.CAMPAIGN_CLAIM_TIMEOUT)
+    table = CampaignRecipient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claim_token = '', claimed_at = NULL WHERE id IN (SELECT id FROM {table} "
+            f"WHERE campaign_id = %s AND status = %s AND claimed_at < %s AND send_started_at IS NULL "
+            f"FOR UPDATE SKIP LOCKED)",
+            [RecipientStatus.PENDING, campaign.pk, RecipientStatus.SENDING, now - timeout],
+        )
+        unstarted = cursor.rowcount
+    started = list(
+        CampaignRecipient.objects.select_for_update(skip_locked=True)
+        .filter(campaign=campaign, status=RecipientStatus.SENDING, claimed_at__lt=now - timeout)
+        .order_by("pk")[: settings.CAMPAIGN_CHUNK_SIZE]
+    )
+    mail = get_connection()
+    for recipient in started:
+        if not settle_started(recipient, connection=mail):
+            CampaignRecipient.objects.filter(pk=recipient.pk).update(
+                status=RecipientStatus.PENDING, claim_token="", claimed_at=None
+            )
+    return unstarted + len(started)
+
+
+def lost_pacers(*, now: datetime.datetime | None = None) -> list[int]:
+    """Ids of sending campaigns whose pacer missed its tick by far (its chain was lost), and of
+    preparing campaigns queued a while ago: beat starts them again."""
+    now = now or timezone.now()
+    lapse = datetime.timedelta(seconds=max(5 * settings.CAMPAIGN_TICK_SECONDS, 5))
+    return list(
+        Campaign.objects.filter(
+            Q(status=CampaignStatus.SENDING, next_tick_at__lt=now - lapse)
+            | Q(status=CampaignStatus.SENDING, next_tick_at__isnull=True, sending_since__lt=now - lapse)
+        ).values_list("pk", flat=True)
+    )
+
+
+def lost_preparations(*, now: datetime.datetime | None = None) -> list[int]:
+    """Campaigns still "preparing" long after they were queued (their task was lost)."""
+    now = now or timezone.now()
+    return list(
+        Campaign.objects.filter(
+            status=CampaignStatus.PREPARING, queued_at__lt=now - datetime.timedelta(minutes=5)
+        ).values_list("pk", flat=True)
+    )
