@@ -6,8 +6,9 @@ each sent once, resumed after a lost worker.
    is simply run again). No recipient passes through Python; 100 000 take a few seconds.
 2. pace(): one tick of the pacer. The campaign's row lock serialises ticks. Since sending began,
    rate_per_minute × elapsed minutes recipients may have been claimed; the tick claims the
-   difference (at most two ticks' worth, and nothing while more than that are still in flight, so
-   a slow mail server is never flooded), in chunks of CAMPAIGN_CHUNK_SIZE: one UPDATE … WHERE id IN
+   difference (a token bucket holding one tick's worth: time without claims is not saved up for a
+   burst; and nothing while two ticks' worth are still in flight, so a slow mail server is never
+   flooded), in chunks of CAMPAIGN_CHUNK_SIZE: one UPDATE … WHERE id IN
    (SELECT … FOR UPDATE SKIP LOCKED) per chunk, stamping a claim token. Each chunk is one task.
    The Celery task runs a tick every CAMPAIGN_TICK_SECONDS; beat starts the pacer again if its
    chain was lost (a killed worker), and a second chain does no harm: the quota is by the clock.
@@ -108,8 +109,12 @@ def pace(*, campaign_id: int, now: datetime.datetime | None = None) -> Tick | No
             return Tick(chunks=[], claimed=0, finished=True, recovered=recovered)
         per_tick = max(1, math.ceil(campaign.rate_per_minute * tick / 60))
         elapsed = (now - campaign.sending_since).total_seconds() + tick
-        allowed = math.floor(campaign.rate_per_minute * elapsed / 60) - campaign.claimed_count
-        quota = min(max(allowed, 0), 2 * per_tick - in_flight, waiting)
+        allowed = math.floor(campaign.rate_per_minute * elapsed / 60)
+        if allowed - campaign.claimed_count > per_tick:
+            # Time without claims (a lost pacer, a stopped worker) is not saved up for a burst:
+            # the bucket holds one tick's worth.
+            campaign.claimed_count = allowed - per_tick
+        quota = min(allowed - campaign.claimed_count, 2 * per_tick - in_flight, waiting)
         chunks, claimed = [], 0
         chunk_size = settings.CAMPAIGN_CHUNK_SIZE
         while claimed < quota:

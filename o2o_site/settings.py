@@ -407,7 +407,13 @@ PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT = env.bool(
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # The beat jobs' modules, which the worker imports at start (the tasks modules it finds itself).
-CELERY_IMPORTS = ("orders.scheduled", "pickup.scheduled", "payment.scheduled", "returns.scheduled", "campaigns.scheduled")
+CELERY_IMPORTS = (
+    "orders.scheduled",
+    "pickup.scheduled",
+    "payment.scheduled",
+    "returns.scheduled",
+    "campaigns.scheduled",
+)
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
 # dotted path of a callable taking the order and returning an EmailMessage, as EMAIL_BACKEND names

@@ -62,6 +62,9 @@ EXPECTED_PERMISSIONS = {
     "returns.view_storecredit",
     "shipping.view_shipment",
     "shipping.change_shipment",
+    "campaigns.view_emailconsent",
+    "campaigns.add_emailconsent",
+    "campaigns.view_consentevent",
 }
 
 
