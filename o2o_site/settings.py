@@ -67,9 +67,12 @@ INSTALLED_APPS = [
     "storefront",
     "backoffice",
     "demo",
+    "ops",  # health endpoints, request ids in logs and tasks, Prometheus metrics (README, "Health and metrics")
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID) is in every log record of the request and its tasks.
+    "ops.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +92,32 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Health and metrics for operators (ops/; README, "Health and metrics").
+# Prometheus metrics at /metrics/ and in the worker: off unless OPS_METRICS=true (then
+# django-prometheus's middleware times every request; off, it is not in the stack at all).
+OPS_METRICS = env.bool("OPS_METRICS", default=False)
+if OPS_METRICS:
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
+# Who may read /health/ready/ and /metrics/: straight from these networks (CIDR; never through a
+# proxy), or with `Authorization: Bearer $OPS_TOKEN`. /health/live/ is open to all.
+OPS_ALLOWED_NETWORKS = env.list("OPS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+OPS_TOKEN = env("OPS_TOKEN", default="")
+# Readiness fails past these: e-mails pending or sending, the oldest one's age (seconds), the
+# age of beat's last heartbeat (seconds); and waits this long for a worker's or Redis's answer.
+OPS_OUTBOX_MAX_BACKLOG = env.int("OPS_OUTBOX_MAX_BACKLOG", default=500)
+OPS_OUTBOX_MAX_AGE = env.int("OPS_OUTBOX_MAX_AGE", default=15 * 60)
+OPS_BEAT_HEARTBEAT_INTERVAL = env.int("OPS_BEAT_HEARTBEAT_INTERVAL", default=60)
+OPS_BEAT_MAX_AGE = env.int("OPS_BEAT_MAX_AGE", default=3 * OPS_BEAT_HEARTBEAT_INTERVAL)
+OPS_WORKER_PING_TIMEOUT = env.float("OPS_WORKER_PING_TIMEOUT", default=1.0)
+OPS_REDIS_TIMEOUT = env.float("OPS_REDIS_TIMEOUT", default=1.0)
+# The worker serves its task metrics here (with OPS_METRICS on; 0: not served).
+OPS_WORKER_METRICS_PORT = env.int("OPS_WORKER_METRICS_PORT", default=0)
+OPS_WORKER_METRICS_ADDR = env("OPS_WORKER_METRICS_ADDR", default="127.0.0.1")
 
 ROOT_URLCONF = "o2o_site.urls"
 
@@ -499,7 +528,14 @@ CELERY_BEAT_SCHEDULE["restart-lost-campaigns"] = {
     "task": "campaigns.scheduled.restart_lost_campaigns",
     "schedule": CAMPAIGN_RESTART_INTERVAL,
 }
+# Beat's heartbeat for readiness (ops.health.BeatHeartbeat).
+CELERY_BEAT_SCHEDULE["ops-beat-heartbeat"] = {
+    "task": "ops.tasks.beat_heartbeat",
+    "schedule": OPS_BEAT_HEARTBEAT_INTERVAL,
+}
 CELERY_TIMEZONE = "UTC"
+# The worker logs through LOGGING below (request ids, JSON), not a root handler of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Returns in any store (returns/): how long after hand-over a shopper may bring things back (an
 # order paid online always gets at least the 14-day right of withdrawal from pickup, whatever this
@@ -548,9 +584,28 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Logs: one line per record on stderr, with the request id (ops.request_id) of the request or
+# task it belongs to; LOG_FORMAT=json writes each as one JSON object (python-json-logger) for a
+# log collector, with a request's method, path, status and duration_ms as fields.
+LOG_FORMAT = env("LOG_FORMAT", default="text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("account/", include("storefront.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("ops.urls")),
 ]
 
 
