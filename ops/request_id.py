@@ -4,7 +4,8 @@
   sent when it is well formed (REQUEST_ID_PATTERN: 8-128 characters of letters, digits and
   `._:=+/-`, as a UUID, an AWS `Root=1-…` trace id or a base64 id are), else makes one (32 random
   hex digits), returns it in the response's `X-Request-ID` header and writes one log record
-  per request (logger `o2o.request`: method, path, status, milliseconds) when INFO is on.
+  per request (logger `o2o.request`: method, path, status, milliseconds) at INFO, or at ERROR
+  for a 5xx, which is written whatever LOG_LEVEL says.
 - RequestIdFilter puts it in every log record as `request_id` ("-" outside a request or task),
   for the formats in settings.LOGGING (text, or JSON with LOG_FORMAT=json).
 - Celery: before_task_publish adds it to the message headers (`request_id`), and the worker's
@@ -47,26 +48,32 @@ class RequestIdMiddleware:
         token = current_request_id.set(request_id)
         started = time.perf_counter()
         try:
-            response = self.get_response(request)
+            try:
+                response = self.get_response(request)
+            except Exception:
+                # Only when even the error page failed (Django turns other exceptions into responses).
+                _log_request(request, 500, started)
+                raise
             response[REQUEST_ID_HEADER] = request_id
-            if request_logger.isEnabledFor(logging.INFO):
-                duration_ms = round((time.perf_counter() - started) * 1000, 2)
-                request_logger.info(
-                    "%s %s %s %.1f ms",
-                    request.method,
-                    request.path,
-                    response.status_code,
-                    duration_ms,
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": duration_ms,
-                    },
-                )
+            if response.status_code >= 500 or request_logger.isEnabledFor(logging.INFO):
+                _log_request(request, response.status_code, started)
             return response
         finally:
             current_request_id.reset(token)
+
+
+def _log_request(request, status: int, started: float) -> None:
+    """One record for the request (logger o2o.request, INFO; ERROR for a 5xx)."""
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    request_logger.log(
+        logging.ERROR if status >= 500 else logging.INFO,
+        "%s %s %s %.1f ms",
+        request.method,
+        request.path,
+        status,
+        duration_ms,
+        extra={"method": request.method, "path": request.path, "status": status, "duration_ms": duration_ms},
+    )
 
 
 class RequestIdFilter(logging.Filter):

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from celery import signals
 from django.conf import settings as django_settings
+from django.http import HttpResponse
 from django.urls import reverse
 from prometheus_client import REGISTRY
 from pythonjsonlogger.json import JsonFormatter
@@ -16,6 +17,7 @@ from catalog.tests.factories import ProductFactory
 from ops import metrics
 from ops.request_id import (
     RequestIdFilter,
+    RequestIdMiddleware,
     _add_request_id_header,
     accepted_request_id,
     current_request_id,
@@ -107,6 +109,35 @@ def test_a_task_published_during_a_request_carries_its_id_in_the_headers():
         current_request_id.reset(token)
     assert headers == {"request_id": "req-abcdefgh"}
     assert _add_request_id_header in [receiver() for _key, receiver in signals.before_task_publish.receivers]
+
+
+def test_a_failed_request_is_logged_at_error_with_its_id_even_when_info_is_off(rf):
+    # given a log that keeps warnings and errors only
+    stream, undo = _capture("o2o.request", logging.Formatter("%(levelname)s [%(request_id)s] %(message)s"))
+    logging.getLogger("o2o.request").setLevel(logging.WARNING)
+
+    def broken_error_page(request):
+        raise RuntimeError("the 500 page itself failed")
+
+    try:
+        # when one request answers 503 and another fails outright
+        answered = RequestIdMiddleware(lambda request: HttpResponse(status=503))(
+            rf.get("/checkout/", HTTP_X_REQUEST_ID="req-503-0001")
+        )
+        with pytest.raises(RuntimeError):
+            RequestIdMiddleware(broken_error_page)(rf.post("/checkout/", HTTP_X_REQUEST_ID="req-500-0001"))
+        RequestIdMiddleware(lambda request: HttpResponse())(rf.get("/", HTTP_X_REQUEST_ID="req-200-0001"))
+    finally:
+        undo()
+
+    # then both failures are logged with their ids, the 200 is not, and no id is left current
+    lines = stream.getvalue().splitlines()
+    assert answered["X-Request-ID"] == "req-503-0001"
+    assert [line.split(" ms")[0].rsplit(" ", 1)[0] for line in lines] == [
+        "ERROR [req-503-0001] GET /checkout/ 503",
+        "ERROR [req-500-0001] POST /checkout/ 500",
+    ]
+    assert current_request_id.get() is None
 
 
 def test_accepted_request_id_makes_a_new_one_for_none():
