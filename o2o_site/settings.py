@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "payments",  # django-payments: the Dummy provider's form template, its own translations
     "payment",
     "transfers",  # ship-to-store: units sent from one location to a store for an order waiting there
+    "coupons",  # discounts by code, online at checkout and at the store's till
     "checkout",
     "returns",
     "campaigns",  # e-mail consent with its provenance, and campaigns

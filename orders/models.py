@@ -280,6 +280,9 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField(_("quantity"))
     line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
+    # A coupon's share of the line (coupons.pricing): unit_price × quantity − discount = line_total,
+    # so the VAT below is on the price actually paid.
+    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=0)
     # The VAT inside line_total, at the rate of the product's VAT class in the store's country when
     # the order was placed (o2o_site.vat: per line, rounded to the currency's minor unit).
     vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
@@ -294,6 +297,9 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(vat_rate__gte=0, vat_rate__lt=100, vat_amount__gte=0, vat_amount__lte=F("line_total")),
                 name="order_line_vat_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0, line_total__gte=0), name="order_line_discount_within_price"
             ),
         ]
 

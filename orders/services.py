@@ -95,6 +95,9 @@ class LineSpec:
 
     product: Product
     quantity: int
+    # A coupon's share of this line, VAT included, in the currency's minor unit (coupons.pricing);
+    # the line is charged, and its VAT worked out on, the price less it.
+    discount: Decimal = Decimal(0)
 
     @property
     def unit_price(self) -> Decimal:
@@ -111,6 +114,8 @@ class FeeSpec:
     name: str
     sku: str
     amount: Decimal
+    # Waived by a coupon (free delivery): the line shows the fee and charges amount − discount.
+    discount: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -143,10 +148,15 @@ def create_order(
 
     Unit prices are the products' prices now, never the shopper's; each line keeps the VAT rate
     of its product's class in the store's country and the VAT in its total (o2o_site.vat: per
-    line, rounded to the currency's minor unit). Each of `fees` (a delivery fee) is a line of its
-    own without a product, carried by the fulfilment like the goods; a fee of 0 is no line. Raises AlreadyPlaced when
-    another request already placed an order with the same `checkout_token` (the caller rolls back
-    and hands that order to the shopper), OrderError when no unique number could be drawn.
+    line, rounded to the currency's minor unit). A line's `discount` (a coupon's share,
+    coupons.pricing) comes off its total before its VAT is worked out: VAT is due on the price
+    actually paid (Council Directive 2006/112/EC art. 79(b); Iceland lög nr. 50/1988 7. gr.;
+    Norway merverdiavgiftsloven § 4-1), so the discount reduces each line's VAT base. Each of
+    `fees` (a delivery fee) is a line of its own without a product, carried by the fulfilment like
+    the goods; a fee of 0 is no line, a fee waived in full (its discount) a line of 0. Raises
+    AlreadyPlaced when another request already placed an order with the same `checkout_token`
+    (the caller rolls back and hands that order to the shopper), ValueError for a discount
+    larger than its line, OrderError when no unique number could be drawn.
     """
     order_lines = [_order_line(line, country=store.country, currency=settings.SHOP_CURRENCY) for line in lines]
     order_lines += [
@@ -186,7 +196,10 @@ def create_order(
 
 def _order_line(line: LineSpec, *, country: str, currency: str) -> OrderLine:
     """An unsaved order line: the product as priced now, and its VAT in the selling store's country."""
-    line_total = line.unit_price * line.quantity
+    discount = round_to_minor_unit(line.discount, currency)
+    line_total = line.unit_price * line.quantity - discount
+    if not 0 <= discount <= line.unit_price * line.quantity:
+        raise ValueError(f"{line.product.sku}: a discount of {discount} on {line.unit_price * line.quantity}")
     rate = vat_rate(country=country, vat_class=line.product.vat_class)
     return OrderLine(
         product=line.product,
@@ -194,6 +207,7 @@ def _order_line(line: LineSpec, *, country: str, currency: str) -> OrderLine:
         sku=line.product.sku,
         unit_price=line.unit_price,
         quantity=line.quantity,
+        discount=discount,
         line_total=line_total,
         vat_rate=rate,
         vat_amount=vat_included(line_total, rate=rate, currency=currency),
@@ -202,6 +216,9 @@ def _order_line(line: LineSpec, *, country: str, currency: str) -> OrderLine:
 
 def _fee_line(fee: FeeSpec, *, country: str, currency: str) -> OrderLine:
     amount = round_to_minor_unit(fee.amount, currency)
+    discount = round_to_minor_unit(fee.discount, currency)
+    if not 0 <= discount <= amount:
+        raise ValueError(f"{fee.sku}: a discount of {discount} on a fee of {amount}")
     rate = vat_rate(country=country, vat_class=VatClass.STANDARD)
     return OrderLine(
         product=None,
@@ -209,9 +226,10 @@ def _fee_line(fee: FeeSpec, *, country: str, currency: str) -> OrderLine:
         sku=fee.sku,
         unit_price=amount,
         quantity=1,
-        line_total=amount,
+        discount=discount,
+        line_total=amount - discount,
         vat_rate=rate,
-        vat_amount=vat_included(amount, rate=rate, currency=currency),
+        vat_amount=vat_included(amount - discount, rate=rate, currency=currency),
     )
 
 

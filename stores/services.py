@@ -312,6 +312,9 @@ STORE_MANAGER_PERMISSIONS = (
     ("campaigns", "view_emailconsent"),
     ("campaigns", "add_emailconsent"),
     ("campaigns", "view_consentevent"),
+    # Coupons at the till (the coupons app): scan a shopper's coupon, see their stores' redemptions.
+    ("coupons", "view_redemption"),
+    ("coupons", "add_redemption"),
 )
 
 

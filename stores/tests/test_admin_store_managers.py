@@ -65,6 +65,8 @@ EXPECTED_PERMISSIONS = {
     "campaigns.view_emailconsent",
     "campaigns.add_emailconsent",
     "campaigns.view_consentevent",
+    "coupons.view_redemption",
+    "coupons.add_redemption",
 }
 
 

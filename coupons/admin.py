@@ -1,0 +1,252 @@
+"""Coupons in the admin: made and changed by staff with the coupon permissions (marketing); a
+batch of single-use codes generated from a coupon's page and exported as CSV; redemptions seen
+per store (a store manager sees their stores' only)."""
+
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from stores.admin_scoping import StoreScopedAdminMixin
+
+from .codes import VALID_CODE, display_code, normalise_code
+from .models import Coupon, CouponBatch, CouponCode, CouponKind, Redemption
+from .selectors import redemption_figures
+from .services import MAX_BATCH_SIZE, generate_batch
+
+
+class SharedCodeForm(forms.ModelForm):
+    class Meta:
+        model = CouponCode
+        fields = ["code"]
+
+    def clean_code(self):
+        code = normalise_code(self.cleaned_data["code"])
+        if not VALID_CODE.match(code):
+            raise forms.ValidationError(_("A code is 3 to 32 letters and digits."))
+        return code
+
+
+class SharedCodeInline(admin.TabularInline):
+    """The coupon's codes anyone may use; its single-use codes are in its batches."""
+
+    model = CouponCode
+    form = SharedCodeForm
+    extra = 1
+    verbose_name = _("shared code")
+    verbose_name_plural = _("shared codes (anyone may use them, within the limits)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(single_use=False)
+
+
+class BatchInline(admin.TabularInline):
+    model = CouponBatch
+    extra = 0
+    fields = ["label", "size", "created_at", "created_by", "export"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("CSV"))
+    def export(self, batch):
+        url = reverse("admin:coupons_couponbatch_export", args=[batch.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Export codes as CSV"))
+
+
+class CouponForm(forms.ModelForm):
+    class Meta:
+        model = Coupon
+        fields = [
+            "name",
+            "kind",
+            "value",
+            "is_active",
+            "valid_from",
+            "valid_until",
+            "minimum_order",
+            "limit_per_customer",
+            "limit_total",
+            "online",
+            "in_store",
+            "stores",
+            "categories",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, value = cleaned.get("kind"), cleaned.get("value")
+        if kind == CouponKind.PERCENT and value is not None and not 0 < value <= 100:
+            self.add_error("value", _("A percent coupon takes off more than 0 and at most 100 per cent."))
+        elif kind == CouponKind.AMOUNT and value is not None and value <= 0:
+            self.add_error("value", _("An amount coupon takes off more than zero."))
+        elif kind == CouponKind.FREE_DELIVERY:
+            cleaned["value"] = 0
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and end and end <= start:
+            self.add_error("valid_until", _("The end must be after the start."))
+        if cleaned.get("online") is False and cleaned.get("in_store") is False:
+            raise forms.ValidationError(_("Allow the coupon online, in store, or both."))
+        return cleaned
+
+
+class GenerateBatchForm(forms.Form):
+    count = forms.IntegerField(label=_("Number of codes"), min_value=1, max_value=MAX_BATCH_SIZE, initial=100)
+    label = forms.CharField(label=_("Label"), max_length=120, required=False)
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    form = CouponForm
+    list_display = ["name", "kind", "value", "valid_from", "valid_until", "is_active", "online", "in_store"]
+    list_filter = ["kind", "is_active", "online", "in_store"]
+    search_fields = ["name", "codes__code"]
+    filter_horizontal = ["stores", "categories"]
+    inlines = [SharedCodeInline, BatchInline]
+    readonly_fields = ["figures"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "value", "is_active"]}),
+        (_("When"), {"fields": ["valid_from", "valid_until"]}),
+        (_("Rules"), {"fields": ["minimum_order", "limit_per_customer", "limit_total"]}),
+        (_("Where"), {"fields": ["online", "in_store", "stores", "categories"]}),
+        (_("Redemptions"), {"fields": ["figures"]}),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, normalise_code(search_term) or search_term)
+
+    @admin.display(description=_("Redeemed (live)"))
+    def figures(self, coupon):
+        if coupon.pk is None:
+            return "—"
+        counts = redemption_figures(coupon)
+        return _("%(web)s online, %(in_store)s in store") % {
+            "web": counts.get("web", 0),
+            "in_store": counts.get("in_store", 0),
+        }
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:coupon_id>/generate/",
+                self.admin_site.admin_view(self.generate_view),
+                name="coupons_coupon_generate",
+            )
+        ]
+        return own + super().get_urls()
+
+    def generate_view(self, request, coupon_id):
+        """Generate a batch of single-use codes for the coupon (a form: how many, a label)."""
+        coupon = get_object_or_404(Coupon, pk=coupon_id)
+        if not self.has_change_permission(request, coupon):
+            raise PermissionDenied
+        form = GenerateBatchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            batch = generate_batch(
+                coupon=coupon, count=form.cleaned_data["count"], label=form.cleaned_data["label"], by=request.user
+            )
+            self.message_user(
+                request,
+                _("%(count)s single-use codes generated.") % {"count": batch.size},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:coupons_coupon_change", args=[coupon.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "coupon": coupon,
+            "form": form,
+            "title": _("Generate single-use codes"),
+        }
+        return TemplateResponse(request, "coupons/admin_generate.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {})}
+        extra_context["generate_url"] = reverse("admin:coupons_coupon_generate", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def batch_rows(batch: CouponBatch):
+    """The CSV of a batch, row by row: a header, then one code per row (as stored, and grouped
+    for printing) with whom it was issued to and whether it was used."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["code", "printed", "coupon", "issued_to", "used"])
+    used = set(Redemption.objects.filter(code__batch=batch, status="redeemed").values_list("code_id", flat=True))
+    for code in batch.codes.select_related("issued_to").order_by("pk").iterator(chunk_size=2000):
+        yield writer.writerow(
+            [
+                code.code,
+                display_code(code.code),
+                batch.coupon.name,
+                code.issued_to.email if code.issued_to else "",
+                "yes" if code.pk in used else "no",
+            ]
+        )
+
+
+@admin.register(CouponBatch)
+class CouponBatchAdmin(admin.ModelAdmin):
+    list_display = ["coupon", "label", "size", "created_at", "created_by", "export"]
+    list_select_related = ["coupon", "created_by"]
+    readonly_fields = ["coupon", "label", "size", "created_at", "created_by"]
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("CSV"))
+    def export(self, batch):
+        url = reverse("admin:coupons_couponbatch_export", args=[batch.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Export codes as CSV"))
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:batch_id>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="coupons_couponbatch_export",
+            )
+        ]
+        return own + super().get_urls()
+
+    def export_view(self, request, batch_id):
+        """The batch's codes as a CSV file (streamed: a batch may hold tens of thousands)."""
+        batch = get_object_or_404(CouponBatch.objects.select_related("coupon"), pk=batch_id)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        response = StreamingHttpResponse(batch_rows(batch), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="coupon-codes-{batch.pk}.csv"'
+        return response
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_path = "store"
+    list_display = ["redeemed_at", "coupon", "code", "channel", "store", "order", "till_receipt", "discount", "status"]
+    list_filter = ["channel", "status"]
+    list_select_related = ["coupon", "code", "store", "order"]
+    search_fields = ["code__code", "order__number", "till_receipt"]
+    readonly_fields = [field.name for field in Redemption._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CouponsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "coupons"
+    verbose_name = _("Coupons")
+
+    def ready(self):
+        from . import receivers  # noqa: F401, PLC0415 — connects the signal receivers

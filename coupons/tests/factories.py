@@ -1,0 +1,27 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from coupons.models import Coupon, CouponCode, CouponKind
+
+
+class CouponFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Coupon
+
+    name = factory.Sequence(lambda n: f"Coupon {n}")
+    kind = CouponKind.PERCENT
+    value = Decimal("10")
+    valid_from = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    valid_until = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+
+
+class CouponCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CouponCode
+
+    coupon = factory.SubFactory(CouponFactory)
+    code = factory.Sequence(lambda n: f"SUMAR{n:03d}")
+    single_use = False
