@@ -135,6 +135,11 @@ ZEAL_ALLOWLIST = [
     # The admin page of a user loads that user, and authentication loads the logged-in one:
     # two different users by primary key, not a list read row by row.
     {"model": "accounts.User", "field": "get()"},
+    # transfers.services locks the one transfer it moves (select_for_update by pk), and an admin
+    # action over many transfers moves each in its own transaction (one refused holds back none),
+    # telling each one's order (its fulfilment, by pk) of the move.
+    {"model": "transfers.Transfer", "field": "get()"},
+    {"model": "orders.Fulfilment", "field": "get()"},
 ]
 
 # In a test body the same .get() twice is two shop operations the test runs one after the other

@@ -570,7 +570,7 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             except order_services.IllegalTransition as error:
                 status = OrderStatus(error.order.status).label
                 self.message_user(request, refused % {"number": order.number, "status": status}, messages.WARNING)
-            except StockError as error:
+            except (StockError, order_services.OrderError) as error:
                 self.message_user(
                     request,
                     gettext("Order %(number)s was not changed: %(reason)s") % {"number": order.number, "reason": error},
@@ -648,6 +648,9 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
                 % {"number": order.number, "status": OrderStatus(error.order.status).label},
                 messages.WARNING,
             )
+            return self._back_to(order)
+        except order_services.OrderError as error:  # its items are still on their way (a transfer)
+            self.message_user(request, str(error), messages.WARNING)
             return self._back_to(order)
         self.message_user(
             request,

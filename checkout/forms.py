@@ -351,6 +351,25 @@ class CheckoutForm(forms.Form):
         return cleaned
 
 
+class TransferCheckoutForm(forms.Form):
+    """Contact details for an order sent to the shopper's store from another location (the
+    endless aisle, checkout.transfer_views): the fields and rules of the pickup checkout's."""
+
+    name = CheckoutForm.base_fields["name"]
+    email = CheckoutForm.base_fields["email"]
+    phone = CheckoutForm.base_fields["phone"]
+    collector_name = CheckoutForm.base_fields["collector_name"]
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_phone(self):
+        return " ".join(self.cleaned_data["phone"].split())
+
+    def clean_collector_name(self):
+        return " ".join(self.cleaned_data["collector_name"].split())
+
+
 class PickupTimesForm(forms.Form):
     """The pickup time picker of each store the checkout lists, `slot-<store id>`: each store has
     its own, so the page works without JavaScript. Shown only; CheckoutForm reads the chosen

@@ -50,6 +50,8 @@ from shipping.selectors import ShippingProblem, shipping_options
 from shipping.services import ShippingAddress, create_shipment
 from stores import services as stock
 from stores.models import Store
+from transfers.selectors import transfer_sources
+from transfers.services import NoRoute, request_transfer
 
 # A checkout without a chosen pickup time tries this many of the earliest free ones.
 FREE_SLOTS_TRIED = 5
@@ -721,3 +723,78 @@ def _reserve_and_place_paid_online(*, checkout, lines, products, quantities, cha
         payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
         fees=fees,
     )
+
+
+def place_transfer_order(*, checkout: ConfirmedCheckout, source: Store | None = None) -> Order:
+    """The endless aisle's "send it to this store, collect it later": an order picked up at
+    `checkout.store` (the destination) whose goods come from another location by transfer. One
+    transaction, or nothing: the order with its pickup at the destination (no pickup time: it is
+    collected once the transfer is received, with the "ready for pickup" e-mail), and the transfer
+    from `source` — by default the best one (transfers.selectors.transfer_sources: the earliest
+    arrival, then the nearest, then the most to spare) — reserving the units there.
+
+    Paid at pickup (the arrival can be later than an online authorisation lasts). Raises
+    CheckoutChanged (every change at once: a price, a product no longer sold, a pickup method no
+    longer offered, the store taking payment online only, units no longer at the source),
+    OrderError (an empty order, no location able to send it, a method never offered),
+    AlreadyPlaced (a second submit of the same page).
+    """
+    return _placed_once(partial(_place_transfer_order, source=source), checkout)
+
+
+@retry_on_conflict(attempts=3)
+def _place_transfer_order(checkout: ConfirmedCheckout, *, source: Store | None) -> Order:
+    if not checkout.lines:
+        raise OrderError(_("Your cart is empty."))
+    if checkout.pays_online:
+        raise OrderError(_("Orders sent to a store from another location are paid at pickup."))
+    with transaction.atomic():
+        _take_checkout_locks(checkout.checkout_token)
+        placed = _placed_with(checkout.checkout_token)
+        if placed is not None:
+            raise AlreadyPlaced(placed)
+        destination = Store.objects.select_related("pickup_settings").get(pk=checkout.store.pk)
+        products = Product.objects.for_sale().in_bulk([line.product_id for line in checkout.lines])
+        changes = [
+            *_catalog_changes(checkout, products),
+            *_method_changes(checkout, destination),
+            *_payment_changes(checkout, destination),
+        ]
+        quantities = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
+        if source is None:
+            sources = transfer_sources(quantities, destination=destination)
+            if not sources:
+                raise OrderError(_("No other location can send this to %(store)s now.") % {"store": destination.name})
+            source = sources[0].store
+        if changes:
+            raise CheckoutChanged(changes)
+        placed = _create_order(
+            checkout,
+            lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
+            store=destination,
+            method=checkout.fulfilment,
+            stock_location=destination,
+            contact=checkout.contact,
+            customer=checkout.customer,
+            language=checkout.language,
+            checkout_token=checkout.checkout_token or None,
+        )
+        create_pickup(
+            fulfilment=placed.fulfilment,
+            vehicle_description=checkout.vehicle_description,
+            collector_name=checkout.collector_name,
+        )
+        try:
+            request_transfer(
+                source=source,
+                destination=destination,
+                quantities=quantities,
+                fulfilment=placed.fulfilment,
+                by=checkout.customer,
+            )
+        except stock.InsufficientStock as short:
+            raise CheckoutChanged(list(_stock_changes(short, products=products, store=source))) from None
+        except NoRoute as refused:
+            raise OrderError(str(refused)) from None
+        notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)
+        return placed.order

@@ -469,10 +469,23 @@ O2O_NOTIFICATION_EMAILS = {
 # callable taking the request and the order and returning HTML (a SafeString), shown in this order
 # after the receipts. Imported once by checkout.views; the system check checkout.E001 stops the
 # shop at start-up when a path does not import.
-O2O_ORDER_PAGE_PANELS = ["returns.panels.order_returns_panel"]
+O2O_ORDER_PAGE_PANELS = ["transfers.panels.order_transfer_panel", "returns.panels.order_returns_panel"]
 # Reconciliations `manage.py check_integrity` runs after its own (orders.integrity): the dotted path
 # of a callable taking the report and adding to its problems.
-O2O_INTEGRITY_CHECKS = ["returns.integrity.check_returns", "delivery.integrity.check_deliveries"]
+O2O_INTEGRITY_CHECKS = [
+    "returns.integrity.check_returns",
+    "delivery.integrity.check_deliveries",
+    "transfers.integrity.check_transfers",
+]
+# Units of open fulfilments not yet at their stock location (a transfer bringing them): the dotted
+# path of a callable taking fulfilment ids and returning {fulfilment id: {product id: units}}.
+# orders.selectors.units_on_the_way reads them: a cancelled order releases none of them there,
+# and a pickup is not got ready while any are on the way.
+O2O_UNITS_ON_THE_WAY = ["transfers.selectors.units_on_the_way"]
+# Stock reserved other than by open fulfilments at their location, for `check_integrity`: the
+# dotted path of a callable returning {(store id, product id): units} (signed) added to what open
+# fulfilments hold there (transfers: + units reserved at a source, - units still on their way).
+O2O_STOCK_RESERVED_OTHERWISE = ["transfers.selectors.stock_reserved_for_transfers"]
 # Units of an order line given back other than by a refund on the payment (the dotted path of a
 # callable taking the order and `refund_for` and returning {order line id: units}): payment's
 # refunds (the admin's refund screen included) never refund them again. Checked at start-up

@@ -63,6 +63,12 @@ def _check_stock(report):
         .values("fulfilment__stock_location_id", "order_line__product_id")
         .annotate(units=Sum("quantity"))
     }
+    # Units reserved or awaited otherwise (the apps above: a transfer reserves its units at its
+    # source, and a fulfilment's units on their way are not at its location yet).
+    for path in settings.O2O_STOCK_RESERVED_OTHERWISE:
+        for key, units in import_string(path)().items():
+            held[key] = held.get(key, 0) + units
+    held = {key: units for key, units in held.items() if units}
     report.open_orders = Order.objects.filter(status__in=STATUSES_HOLDING_STOCK).count()
     seen = set()
     for level in StockLevel.objects.values("store_id", "product_id", "on_hand", "reserved").iterator():

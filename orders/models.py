@@ -140,6 +140,8 @@ class OrderActivity(models.TextChoices):
     RETURN_REQUESTED = "return_requested", _("Return started")
     RETURN_RECEIVED = "return_received", _("Returned in store")
     RETURN_REFUNDED = "return_refunded", _("Return refunded")
+    # Ship-to-store (the transfers app): the goods sent from another location, and arrived.
+    TRANSFER = "transfer", _("Transfer")
 
 
 class CancelReason(models.TextChoices):

@@ -5,11 +5,13 @@ lines, stores or orders.
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
+from django.utils.module_loading import import_string
 
 from accounts.models import User
 from stores.models import OpeningHours, StockLevel, Store, home_country
@@ -208,3 +210,21 @@ def readiness_of(order: Order) -> Readiness:
         ready_line_ids=frozenset(line_id for line_id, is_ready in ready_lines.items() if is_ready),
         collected_line_ids=frozenset(collected),
     )
+
+
+def units_on_the_way(fulfilment_ids: Collection[int]) -> dict[int, dict[int, int]]:
+    """{fulfilment id: {product id: units}}: units those fulfilments carry that are not at their
+    stock location yet (a transfer is bringing them), as the apps above say
+    (settings.O2O_UNITS_ON_THE_WAY: dotted paths of callables taking the ids and answering the
+    same shape). Such units are not reserved there: cancelling releases none of them there
+    (services.cancel_order), and the fulfilment cannot be got ready until they arrive. One query
+    per hook; none for no ids."""
+    on_the_way: dict[int, dict[int, int]] = {}
+    if not fulfilment_ids:
+        return on_the_way
+    for path in settings.O2O_UNITS_ON_THE_WAY:
+        for fulfilment_id, units in import_string(path)(list(fulfilment_ids)).items():
+            mine = on_the_way.setdefault(fulfilment_id, {})
+            for product_id, count in units.items():
+                mine[product_id] = mine.get(product_id, 0) + count
+    return on_the_way

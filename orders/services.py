@@ -10,7 +10,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -40,6 +40,7 @@ from .models import (
     PaymentChoice,
 )
 from .notifications.outbox import notify
+from .selectors import units_on_the_way
 from .signals import order_cancelled
 
 # No 0/O or 1/I: order numbers are read aloud at the counter.
@@ -585,8 +586,13 @@ def cancel_order(
         )
         cancelled.cancel_reason = reason
         cancelled.save(update_fields=["cancel_reason"])
+        # Units still on their way to a fulfilment's location (a transfer) are not reserved there:
+        # the app bringing them settles them (order_cancelled).
+        on_the_way = units_on_the_way([fulfilment.pk for fulfilment in holding])
         for fulfilment in holding:
-            stock.release_stock(store=fulfilment.stock_location, quantities=fulfilment_quantities(fulfilment))
+            quantities = _minus(fulfilment_quantities(fulfilment), on_the_way.get(fulfilment.pk, {}))
+            if quantities:
+                stock.release_stock(store=fulfilment.stock_location, quantities=quantities)
         notify(order=cancelled, kind=NotificationKind.ORDER_CANCELLED)
         # The apps above settle what the order still holds (payment: authorisations voided,
         # captures refunded), once this cancellation is committed.
@@ -603,6 +609,25 @@ def cancel_order(
     order.cancel_reason = reason
     order.status = cancelled.status
     return cancelled
+
+
+def _minus(quantities: dict[int, int], taken: dict[int, int]) -> dict[int, int]:
+    """{product id: units} of `quantities` less `taken`, without the products left with none."""
+    left = {product_id: units - taken.get(product_id, 0) for product_id, units in quantities.items()}
+    return {product_id: units for product_id, units in left.items() if units > 0}
+
+
+def make_ready_to_collect(*, order: Order, fulfilment: Fulfilment, by: User | None = None) -> Order:
+    """`order`'s goods are put aside at the store for the shopper: the order is ready for pickup,
+    every line of its pickup `fulfilment` ready, and the "ready for pickup" e-mail queued (once,
+    sent after commit). The pickup app checks first that this may be done
+    (pickup.services.mark_ready_for_pickup); a transfer received for the order ends here too
+    (transfers.services.receive_transfer). Raises IllegalTransition for an order not placed."""
+    with transaction.atomic():
+        ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
+        mark_fulfilment_lines_ready(fulfilment=fulfilment, order_line_ids=None, at=timezone.now())
+        notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
+    return ready
 
 
 def mark_order_paid(*, order: Order, note: str | Callable[[], str] = "") -> Order:

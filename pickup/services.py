@@ -24,12 +24,13 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications.outbox import notify
-from orders.selectors import Readiness, readiness_of
+from orders.selectors import Readiness, readiness_of, units_on_the_way
 from orders.services import (
     IllegalTransition,
     NotReady,
     OrderError,
     hand_over_fulfilment,
+    make_ready_to_collect,
     mark_fulfilment_lines_ready,
     record_order_activity,
     split_ready_part,
@@ -125,11 +126,22 @@ def mark_ready_for_pickup(*, order: Order, by: User | None = None) -> Order:
         pickup = pickup_of(order)
         if pickup is None:
             raise IllegalTransition(order, OrderStatus.READY_FOR_PICKUP)
-        ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
+        _refuse_while_on_the_way(pickup.fulfilment)
         # Every line is ready now, as if each had been marked (the order page and readiness say so).
-        mark_fulfilment_lines_ready(fulfilment=pickup.fulfilment, order_line_ids=None, at=timezone.now())
-        notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
-    return ready
+        return make_ready_to_collect(order=order, fulfilment=pickup.fulfilment, by=by)
+
+
+class StillOnTheWay(NotReady):
+    """Some of the order's units are still on their way to the store (a transfer)."""
+
+
+def _refuse_while_on_the_way(fulfilment: Fulfilment) -> None:
+    """StillOnTheWay when units of `fulfilment` have not reached its store yet (orders.selectors.
+    units_on_the_way): they are got ready when the transfer bringing them is received."""
+    if units_on_the_way([fulfilment.pk]):
+        raise StillOnTheWay(
+            _("Some items of this order are still on their way to the store; it is ready once they are received.")
+        )
 
 
 def mark_lines_ready(
@@ -149,6 +161,7 @@ def mark_lines_ready(
         pickup = pickup_of(locked)
         if pickup is None or locked.status != OrderStatus.PLACED:
             raise IllegalTransition(locked, OrderStatus.READY_FOR_PICKUP)
+        _refuse_while_on_the_way(pickup.fulfilment)
         newly = mark_fulfilment_lines_ready(
             fulfilment=pickup.fulfilment, order_line_ids=order_line_ids, at=now or timezone.now()
         )

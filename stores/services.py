@@ -135,6 +135,34 @@ def _take_from_reserved(*, store, quantities, also_from_on_hand):
         _stock_changed(store=store, product_ids=quantities)
 
 
+def send_reserved_stock(*, store: Store, quantities: dict[int, int]) -> None:
+    """Reserved units left `store` in a transfer to another location (transfers.services): they
+    are neither reserved nor on hand here any more, and not yet anywhere else (in transit).
+    Raises StockError, changing nothing, when fewer than that are reserved."""
+    _take_from_reserved(store=store, quantities=quantities, also_from_on_hand=True)
+
+
+def receive_transferred_stock(*, store: Store, quantities: dict[int, int], reserve: bool) -> None:
+    """Units a transfer brought to `store` go on hand there ({product_id: units}), and with
+    `reserve` are reserved at once for the order waiting for them, so no other shopper can take
+    them; without it (that order was cancelled on the way) they go on sale. Rows locked in pk
+    order, missing rows created, F() updates. Raises ValueError for a count below 1."""
+    if any(units < 1 for units in quantities.values()):
+        raise ValueError("quantities must be positive")
+    with transaction.atomic():
+        StockLevel.objects.bulk_create(
+            [StockLevel(store=store, product_id=product_id) for product_id in sorted(quantities)], ignore_conflicts=True
+        )
+        levels = _locked_levels(store=store, product_ids=quantities.keys())
+        now = timezone.now()
+        for product_id, units in sorted(quantities.items()):
+            changes = {"on_hand": F("on_hand") + units, "updated_at": now}
+            if reserve:
+                changes["reserved"] = F("reserved") + units
+            StockLevel.objects.filter(pk=levels[product_id].pk).update(**changes)
+        _stock_changed(store=store, product_ids=quantities)
+
+
 def restock_returned_units(*, store: Store, quantities: dict[int, int]) -> None:
     """Units a shopper brought back in sellable condition go on hand at `store` (the store they were
     returned at, whichever store sold them): rows locked in pk order, missing rows created, F()."""
@@ -315,6 +343,9 @@ STORE_MANAGER_PERMISSIONS = (
     # Coupons at the till (the coupons app): scan a shopper's coupon, see their stores' redemptions.
     ("coupons", "view_redemption"),
     ("coupons", "add_redemption"),
+    # Transfers out of and into their stores (the transfers app): pick, send, receive, cancel.
+    ("transfers", "view_transfer"),
+    ("transfers", "change_transfer"),
 )
 
 

@@ -67,6 +67,8 @@ EXPECTED_PERMISSIONS = {
     "campaigns.view_consentevent",
     "coupons.view_redemption",
     "coupons.add_redemption",
+    "transfers.view_transfer",
+    "transfers.change_transfer",
 }
 
 

@@ -1,0 +1,193 @@
+"""The endless aisle's "send it to this store, collect it later": one product (a size) the
+shopper's store lacks, sent from the best location that has it (transfers.selectors.
+transfer_sources), placed by checkout.services.place_transfer_order and paid at pickup.
+
+GET /checkout/send-to-store/?product=<id>&quantity=<n> shows the product, where it comes from and
+the day it can be collected at the shopper's store (stores.selectors.my_store: their chosen store,
+or the store they are standing in); the form posts back what it showed, signed, with the page's
+one-time token (a second submit finds the first one's order). Thin: the services decide.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core import signing
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext
+from django.views.decorators.http import require_http_methods
+
+from catalog.models import Product
+from instore.services import attribution_of
+from orders.models import FulfilmentMethod, Order
+from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError
+from stores.models import Store
+from stores.selectors import my_store
+from transfers.selectors import transfer_sources
+
+from .forms import MAX_UNITS_PER_LINE, TransferCheckoutForm
+from .services import (
+    PAY_AT_PICKUP,
+    CheckoutChanged,
+    ConfirmedCheckout,
+    ConfirmedLine,
+    pickup_methods_at,
+    place_transfer_order,
+)
+from .views import CHECKOUT_TOKENS_KEY, _forget_token, _issue_token
+
+SHOWN_SALT = "checkout.transfer-page"
+
+
+@require_http_methods(["GET", "POST"])
+def transfer_checkout(request):
+    destination = my_store(request)
+    if destination is None:
+        messages.info(request, gettext("Choose your store first: we send the item there for you to collect."))
+        return redirect(reverse("stores:store_list"))
+    if request.method == "POST":
+        return _place(request, destination)
+    product = _product(request.GET.get("product"))
+    if product is None:
+        messages.error(request, gettext("Sorry, this product is no longer sold."))
+        return redirect("catalog:product_list")
+    quantity = _quantity(request.GET.get("quantity"))
+    form = TransferCheckoutForm(initial=_initial(request))
+    return _page(request, destination=destination, product=product, quantity=quantity, form=form, token=None)
+
+
+def _product(value) -> Product | None:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    # A product with sizes is never sold itself: a size is.
+    return Product.objects.for_sale().filter(pk=pk, variants__isnull=True).first() if 0 < pk < 2**63 else None
+
+
+def _quantity(value) -> int:
+    try:
+        return min(max(int(value), 1), MAX_UNITS_PER_LINE)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _initial(request):
+    user = request.user
+    if user.is_authenticated:
+        return {"name": user.get_full_name(), "email": user.email, "phone": user.phone}
+    return {}
+
+
+def _page(request, *, destination, product, quantity, form, token, status=200):
+    sources = transfer_sources({product.pk: quantity}, destination=destination)
+    best = sources[0] if sources else None
+    unit_price = LineSpec(product=product, quantity=quantity).unit_price
+    token = token or _issue_token(request)
+    shown = signing.dumps(
+        {
+            "token": token,
+            "product": product.pk,
+            "quantity": quantity,
+            "price": str(unit_price),
+            "source": best.store.pk if best else None,
+            "store": destination.pk,
+        },
+        salt=SHOWN_SALT,
+    )
+    return render(
+        request,
+        "orders/checkout_transfer.html",
+        {
+            "destination": destination,
+            "product": product,
+            "quantity": quantity,
+            "unit_price": unit_price,
+            "total": unit_price * quantity,
+            "best": best,
+            "form": form,
+            "shown": shown,
+        },
+        status=status,
+    )
+
+
+def _place(request, destination):
+    try:
+        shown = signing.loads(request.POST.get("shown", ""), salt=SHOWN_SALT)
+        unit_price = Decimal(shown["price"])
+    except (signing.BadSignature, KeyError, TypeError, InvalidOperation):
+        messages.error(request, gettext("Your checkout page had expired. Please check your details and try again."))
+        return redirect("catalog:product_list")
+    product = _product(shown["product"])
+    if product is None:
+        messages.error(request, gettext("Sorry, this product is no longer sold."))
+        return redirect("catalog:product_list")
+    token = shown["token"]
+    if token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
+        placed = Order.objects.filter(checkout_token=token).first()
+        if placed is not None:
+            messages.info(request, gettext("Your order was already placed. Here it is."))
+            return redirect(placed.get_absolute_url())
+        token = None  # an expired page: shown again with a new token
+    form = TransferCheckoutForm(request.POST)
+    if token is None:
+        form.is_valid()
+        form.add_error(None, gettext("Your checkout page had expired. Please check your details and try again."))
+    elif shown["store"] != destination.pk:
+        form.is_valid()
+        form.add_error(
+            None, gettext("Your store changed after this page was shown. Check the order and place it again.")
+        )
+    elif form.is_valid():
+        data = form.cleaned_data
+        source = Store.objects.filter(pk=shown["source"]).first() if shown["source"] else None
+        checkout = ConfirmedCheckout(
+            lines=(
+                ConfirmedLine(
+                    product_id=product.pk, name=product.name, quantity=shown["quantity"], unit_price=unit_price
+                ),
+            ),
+            store=destination,
+            contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
+            fulfilment=FulfilmentMethod.IN_STORE,
+            methods_shown=pickup_methods_at(destination),
+            collector_name=data["collector_name"],
+            customer=request.user,
+            language=get_language(),
+            checkout_token=token,
+            payment=PAY_AT_PICKUP,
+            attribution=attribution_of(request),
+        )
+        try:
+            order = place_transfer_order(checkout=checkout, source=source)
+        except AlreadyPlaced as duplicate:
+            _forget_token(request, token)
+            messages.info(request, gettext("Your order was already placed. Here it is."))
+            return redirect(duplicate.order.get_absolute_url())
+        except CheckoutChanged as changed:
+            for change in changed.changes:
+                form.add_error(None, change.message)
+            form.add_error(None, gettext("Check the order below and place it again."))
+        except OrderError as error:
+            form.add_error(None, str(error))
+        else:
+            _forget_token(request, token)
+            messages.success(
+                request,
+                gettext(
+                    "Thank you! Your order %(number)s is placed. We will e-mail %(email)s when it has arrived at "
+                    "%(store)s and is ready for pickup."
+                )
+                % {"number": order.number, "email": order.contact_email, "store": destination.name},
+            )
+            return redirect(order.get_absolute_url())
+    return _page(
+        request,
+        destination=destination,
+        product=product,
+        quantity=shown["quantity"],
+        form=form,
+        token=token,
+        status=200,
+    )

@@ -1,0 +1,133 @@
+"""The shopper's "send it to this store" page, their order page, and staff's transfer admin."""
+
+import datetime
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from accounts.tests.factories import StoreManagerFactory
+from orders.models import Order, OrderStatus
+from stores.models import StockLevel
+from stores.selectors import MY_STORE_SESSION_KEY
+from stores.tests.factories import StockLevelFactory, StoreFactory
+from transfers.models import Transfer, TransferStatus
+from transfers.services import send_transfer
+
+from .factories import order_by_transfer, reykjavik_shop
+
+pytestmark = pytest.mark.django_db
+
+
+def in_store(client, store):
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = store.pk
+    session.save()
+
+
+def test_the_page_says_where_it_comes_from_and_when_and_places_the_order(client, django_assert_max_num_queries):
+    # given a shopper whose store is Kringlan, and size 38 only at Smáralind
+    kringlan, smaralind, boots = reykjavik_shop()
+    in_store(client, kringlan)
+    url = reverse("checkout:transfer")
+
+    # when they open "send it to Kringlan" (queries do not grow with the number of stores)
+    for n in range(6):
+        StockLevelFactory(store=StoreFactory(name=f"Store {n}"), product=boots, on_hand=0)
+    with django_assert_max_num_queries(16):
+        page = client.get(url, {"product": boots.pk})
+
+    # then it names Smáralind and the day, two days on (the default lead time)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Sent from Smáralind to Kringlan" in body
+    expected = kringlan.local_now().date() + datetime.timedelta(days=2)
+    assert Transfer.objects.count() == 0
+    shown = page.context["shown"]
+
+    # when they place it
+    response = client.post(url, {"shown": shown, "name": "Anna", "email": "anna@example.com", "phone": "+354 555 1234"})
+
+    # then the order is Kringlan's, waiting for a transfer from Smáralind, expected that day
+    order = Order.objects.get()
+    assert response.status_code == 302 and response.url == order.get_absolute_url()
+    transfer = Transfer.objects.get()
+    assert (order.store, transfer.source, transfer.expected_on) == (kringlan, smaralind, expected)
+    # and a second submit of the same page places nothing more
+    again = client.post(url, {"shown": shown, "name": "Anna", "email": "anna@example.com", "phone": "+354 555 1234"})
+    assert again.status_code == 302 and Order.objects.count() == 1
+
+    # and the order page says it is on its way
+    order_page = client.get(order.get_absolute_url()).content.decode()
+    assert "On its way to Kringlan from Smáralind, expected" in order_page
+
+
+def test_a_tampered_page_or_a_sold_out_source_places_nothing(client):
+    kringlan, smaralind, boots = reykjavik_shop(units_at_smaralind=1)
+    in_store(client, kringlan)
+    url = reverse("checkout:transfer")
+    shown = client.get(url, {"product": boots.pk}).context["shown"]
+    details = {"name": "Anna", "email": "anna@example.com", "phone": "+354 555 1234"}
+
+    tampered = client.post(url, {**details, "shown": shown[:-2] + "xx"})
+    assert tampered.status_code == 302 and Order.objects.count() == 0
+
+    # the last boot is sold at Smáralind meanwhile
+    StockLevel.objects.filter(store=smaralind).update(on_hand=0)
+    refused = client.post(url, {**details, "shown": shown})
+    assert refused.status_code == 200
+    assert "sold out at Smáralind" in refused.content.decode()
+    assert (Order.objects.count(), Transfer.objects.count()) == (0, 0)
+
+
+def test_staff_see_their_incoming_and_outgoing_transfers_and_move_them(client, django_assert_max_num_queries):
+    kringlan, smaralind, boots = reykjavik_shop(units_at_smaralind=20)
+    akureyri = StoreFactory(name="Akureyri")
+    StockLevelFactory(store=akureyri, product=boots, on_hand=5)
+    orders = [order_by_transfer(destination=kringlan, product=boots, email=f"s{n}@example.com") for n in range(4)]
+    other = order_by_transfer(destination=akureyri, product=boots, source=smaralind, email="x@example.com")
+    sigga = StoreManagerFactory(username="sigga", stores=[smaralind])
+    jon = StoreManagerFactory(username="jon", stores=[kringlan])
+    changelist = reverse("admin:transfers_transfer_changelist")
+
+    # Smáralind's staff see their five outgoing transfers, each with its order
+    client.force_login(sigga)
+    with django_assert_max_num_queries(14):
+        page = client.get(changelist, {"direction": "out"})
+    assert page.context["cl"].result_count == 5
+    assert orders[0].number in page.content.decode()
+
+    # and send them (the action at their store)
+    ids = list(Transfer.objects.filter(source=smaralind).values_list("pk", flat=True))
+    client.post(changelist, {"action": "send", ACTION_CHECKBOX_NAME: ids})
+    assert set(Transfer.objects.values_list("status", flat=True)) == {TransferStatus.IN_TRANSIT}
+
+    # Kringlan's staff see four incoming, not Akureyri's, and receive them
+    client.force_login(jon)
+    page = client.get(changelist, {"direction": "in"})
+    assert page.context["cl"].result_count == 4
+    assert other.number not in page.content.decode()
+    akureyri_transfer = Transfer.objects.get(destination=akureyri)
+    client.post(changelist, {"action": "receive", ACTION_CHECKBOX_NAME: [akureyri_transfer.pk]})
+    assert Transfer.objects.get(pk=akureyri_transfer.pk).status == TransferStatus.IN_TRANSIT  # not theirs: unseen
+    mine = list(Transfer.objects.filter(destination=kringlan).values_list("pk", flat=True))
+    client.post(changelist, {"action": "receive", ACTION_CHECKBOX_NAME: mine})
+    assert set(Order.objects.filter(store=kringlan).values_list("status", flat=True)) == {OrderStatus.READY_FOR_PICKUP}
+    assert client.get(reverse("admin:transfers_transfer_change", args=[akureyri_transfer.pk])).status_code == 302
+
+
+def test_the_source_cannot_receive_what_it_sent(client):
+    kringlan, smaralind, boots = reykjavik_shop()
+    transfer = Transfer.objects.get(fulfilment__order=order_by_transfer(destination=kringlan, product=boots))
+    send_transfer(transfer=transfer, at_store=smaralind)
+    client.force_login(StoreManagerFactory(username="sigga", stores=[smaralind]))
+
+    response = client.post(
+        reverse("admin:transfers_transfer_changelist"),
+        {"action": "receive", ACTION_CHECKBOX_NAME: [transfer.pk]},
+        follow=True,
+    )
+
+    assert "handled at Kringlan, not at Smáralind" in response.content.decode()
+    assert Transfer.objects.get(pk=transfer.pk).status == TransferStatus.IN_TRANSIT
+    assert transfer.events.filter(refused=True, at_store=smaralind).exists()
