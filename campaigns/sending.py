@@ -33,7 +33,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from .audience import audience_of
-from .messages import build_message, message_id_for
+from .messages import MessageTemplates, build_message, message_id_for
 from .models import Campaign, CampaignRecipient, CampaignStatus, ConsentState, EmailConsent, RecipientStatus
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ def send_chunk(*, campaign_id: int, token: str) -> int:
         _release(rows, token=token)  # cancelled: the rows stay unsent
         return 0
     sent = 0
+    templates = MessageTemplates(campaign)
     mail = get_connection()
     with mail:
         for recipient in rows:
@@ -172,7 +173,7 @@ def send_chunk(*, campaign_id: int, token: str) -> int:
             if not started:
                 continue  # taken over by a recovery meanwhile
             try:
-                message = build_message(campaign=campaign, recipient=recipient, connection=mail)
+                message = build_message(campaign=campaign, recipient=recipient, connection=mail, templates=templates)
                 message.send()
             except Exception as error:  # the mail server or the message: recorded on the row
                 logger.warning("campaign %s recipient %s: %s", campaign_id, recipient.pk, error)
