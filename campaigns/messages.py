@@ -19,6 +19,8 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from o2o_site.dates import format_date
+
 from .models import Campaign, CampaignRecipient, EmailConsent
 from .services import LINK_SALT, confirmation_token, unsubscribe_token
 
@@ -95,7 +97,8 @@ def build_message(
         )
     )
     link = absolute(reverse("campaigns:open", args=[link_token(recipient.pk)]))
-    extra = extra_lines(campaign=campaign, recipient=recipient)
+    with translation.override(recipient.language):
+        extra = extra_lines(campaign=campaign, recipient=recipient)
     text, html = templates.rendered(recipient.language, len(extra))
     text = text.replace(LINK_MARK, link).replace(UNSUBSCRIBE_MARK, unsubscribe_url)
     html = html.replace(LINK_MARK, escape(link)).replace(UNSUBSCRIBE_MARK, escape(unsubscribe_url))
@@ -120,8 +123,17 @@ def build_message(
 
 
 def extra_lines(*, campaign: Campaign, recipient: CampaignRecipient) -> list[str]:
-    """Lines the campaign adds to the message beside its text (its coupon code, below)."""
-    return []
+    """The recipient's coupon code and until when it is valid, in the active language; none
+    without a coupon."""
+    if recipient.code is None:
+        return []
+    lines = [
+        _("Your code: %(code)s. Enter it at checkout, or show it at the till in our stores.")
+        % {"code": recipient.code.display}
+    ]
+    if campaign.coupon.valid_until:
+        lines.append(_("Valid until %(date)s.") % {"date": format_date(campaign.coupon.valid_until)})
+    return lines
 
 
 def build_confirmation(consent: EmailConsent) -> EmailMultiAlternatives:
