@@ -567,6 +567,7 @@ def verdicts(report):
             and sent["queue_seconds"] <= TARGETS["campaign_queue_s_max"]
             and TARGETS["campaign_rate_ratio_min"] <= ratio <= TARGETS["campaign_rate_ratio_max"]
             and sent["emails"] == sent["distinct_recipients"] == sent["sent_rows"]
+            and sent["codes_issued"] == sent["recipients"]
             and (sent["sent_rows"] == sent["recipients"] or not sent["finished"])
         )
     return found
@@ -642,7 +643,8 @@ def print_report(report, previous=None):
     if report.get("campaign"):
         sent = report["campaign"]
         print(
-            f"campaign: {sent['recipients']} recipients queued in {sent['queue_seconds']:.1f} s; sent at "
+            f"campaign: {sent['recipients']} recipients queued in {sent['queue_seconds']:.1f} s "
+            f"({sent['codes_issued']} coupon codes issued); sent at "
             f"{sent['steady_rate_per_minute']:.0f}/min (configured {sent['rate_per_minute']}/min, busiest second "
             f"{sent['busiest_second']}), {sent['emails']} e-mails to {sent['distinct_recipients']} addresses in "
             f"{sent['send_seconds']:.0f} s, {sent['failed_rows']} failed; worker peak memory "

@@ -1,20 +1,25 @@
 """A campaign to 100 000 subscribed shoppers (issue 14): how long queueing takes (the recipients
-written set-based by the worker), whether the real Celery worker then sends at the configured rate,
-each recipient exactly once, and how much memory the worker's processes needed at most (a sender
-that loaded every recipient would need hundreds of MB).
+written set-based by the worker, each with a single-use coupon code of their own), whether the
+real Celery worker then sends at the configured rate, each recipient exactly once, and how much
+memory the worker's processes needed at most (a sender that loaded every recipient would need
+hundreds of MB).
 
 E-mails go to bench.mail.TimestampingBackend (a Redis list of recipient and time; nothing sent).
 """
 
+import datetime
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from campaigns.services import cancel_campaign, queue_campaign
+from coupons.models import Coupon, CouponKind
 
 from .mail import MAIL_LOG_KEY, mail_log
 
@@ -24,6 +29,7 @@ def seed_consents(*, count: int) -> float:
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM campaigns_campaignrecipient")
+        cursor.execute("DELETE FROM campaigns_campaign")
         cursor.execute("DELETE FROM campaigns_consentevent")
         cursor.execute("DELETE FROM campaigns_emailconsent")
         cursor.execute(
@@ -60,8 +66,17 @@ def measure(*, recipients: int, rate_per_minute: int, worker_pid: int, window: f
     seed_seconds = seed_consents(count=recipients)
     log = mail_log()
     log.delete(MAIL_LOG_KEY)
+    # Each recipient gets a single-use code of this coupon, issued while queueing.
+    coupon = Coupon.objects.create(
+        name="Bench winter wool",
+        kind=CouponKind.PERCENT,
+        value=Decimal("15"),
+        valid_from=timezone.now() - datetime.timedelta(days=1),
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+    )
     campaign = Campaign.objects.create(
         name="Bench campaign",
+        coupon=coupon,
         subject_en="Winter wool, 20 % off",
         subject_is="Vetrarull, 20 % afsláttur",
         subject_nb="Vinterull, 20 % rabatt",
@@ -124,6 +139,7 @@ def measure(*, recipients: int, rate_per_minute: int, worker_pid: int, window: f
         "emails": len(addresses),
         "distinct_recipients": len(set(addresses)),
         "sent_rows": statuses.get(RecipientStatus.SENT, 0),
+        "codes_issued": CampaignRecipient.objects.filter(campaign=campaign, code__isnull=False).count(),
         "failed_rows": statuses.get(RecipientStatus.FAILED, 0),
         "worker_peak_mb": max(memory.values()) if memory else None,
         "samples": samples[:: max(1, len(samples) // 50)],
