@@ -40,6 +40,9 @@ class TransferLineInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("transfer", "product")
+
 
 class TransferEventInline(admin.TabularInline):
     model = TransferEvent
@@ -53,7 +56,7 @@ class TransferEventInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("at_store", "actor")
+        return super().get_queryset(request).select_related("transfer", "at_store", "actor")
 
 
 class DirectionFilter(admin.SimpleListFilter):
@@ -126,11 +129,26 @@ class TransferAdmin(admin.ModelAdmin):
             shared_time_zone(request), lambda: super(TransferAdmin, self).changelist_view(request, extra_context)
         )
 
-    @admin.display(description=_("for order"), ordering="fulfilment__order__number")
-    def waiting_order(self, transfer):
+    def get_list_display(self, request):
+        # The waiting order links to its page for those who may open it: the destination's staff.
+        def waiting_order(transfer):
+            return self.waiting_order(transfer, linked=self._manages(request, transfer.destination_id))
+
+        waiting_order.short_description = _("for order")
+        waiting_order.admin_order_field = "fulfilment__order__number"
+        return [waiting_order if name == "waiting_order" else name for name in super().get_list_display(request)]
+
+    @staticmethod
+    def _manages(request, store_id) -> bool:
+        return request.user.is_superuser or store_id in managed_store_ids(request)
+
+    @admin.display(description=_("for order"))
+    def waiting_order(self, transfer, linked=True):
         if transfer.fulfilment_id is None:
             return "—"
         order = transfer.fulfilment.order
+        if not linked:
+            return format_html("{} · {}", order.number, order.get_status_display())
         url = reverse(f"admin:{Order._meta.app_label}_{Order._meta.model_name}_change", args=[order.pk])
         return format_html('<a href="{}">{}</a> · {}', url, order.number, order.get_status_display())
 

@@ -96,6 +96,7 @@ def test_staff_see_their_incoming_and_outgoing_transfers_and_move_them(client, d
         page = client.get(changelist, {"direction": "out"})
     assert page.context["cl"].result_count == 5
     assert orders[0].number in page.content.decode()
+    assert reverse("admin:orders_order_change", args=[orders[0].pk]) not in page.content.decode()
 
     # and send them (the action at their store)
     ids = list(Transfer.objects.filter(source=smaralind).values_list("pk", flat=True))
@@ -114,6 +115,11 @@ def test_staff_see_their_incoming_and_outgoing_transfers_and_move_them(client, d
     client.post(changelist, {"action": "receive", ACTION_CHECKBOX_NAME: mine})
     assert set(Order.objects.filter(store=kringlan).values_list("status", flat=True)) == {OrderStatus.READY_FOR_PICKUP}
     assert client.get(reverse("admin:transfers_transfer_change", args=[akureyri_transfer.pk])).status_code == 302
+    # and a transfer's own page shows its lines and its history
+    own = client.get(reverse("admin:transfers_transfer_change", args=[mine[0]]))
+    assert own.status_code == 200
+    body = own.content.decode()
+    assert "Rain boots, size 38" in body and "jon" in body and "sigga" in body
 
 
 def test_the_source_cannot_receive_what_it_sent(client):
