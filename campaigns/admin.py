@@ -115,6 +115,7 @@ class CampaignForm(forms.ModelForm):
             "store",
             "radius_km",
             "category",
+            "coupon",
             "subject_en",
             "body_en",
             "subject_is",
@@ -190,6 +191,9 @@ class CampaignAdmin(admin.ModelAdmin):
                 "%(redeemed)s redeemed"
             )
             % figures.__dict__
+            + " "
+            + gettext("Redeemed in store: %(in_store)s; online: %(online)s.")
+            % {"in_store": figures.redeemed_in_store, "online": figures.redeemed_online}
         )
 
     @admin.action(description=_("Send the selected campaigns"), permissions=["change"])

@@ -16,7 +16,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
+
+from o2o_site.dates import format_date
 
 from .models import Campaign, CampaignRecipient, EmailConsent
 from .services import LINK_SALT, confirmation_token, unsubscribe_token
@@ -43,25 +46,65 @@ def message_id_for(recipient: CampaignRecipient) -> str:
     return f"<campaign-{recipient.campaign_id}-recipient-{recipient.pk}@{domain}>"
 
 
-def build_message(*, campaign: Campaign, recipient: CampaignRecipient, connection=None) -> EmailMultiAlternatives:
+# Per-recipient values go into a message rendered once per language (MessageTemplates): the
+# templates see these markers, which HTML escaping leaves as they are.
+LINK_MARK = "__o2o_campaign_link__"
+UNSUBSCRIBE_MARK = "__o2o_campaign_unsubscribe__"
+EXTRA_MARK = "__o2o_campaign_extra_{}__"
+
+
+class MessageTemplates:
+    """A campaign's text and HTML rendered once per language (a chunk's recipients share them):
+    rendering both templates costs far more than the rest of a message."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self._rendered: dict[tuple[str, int], tuple[str, str]] = {}
+
+    def rendered(self, language: str, extra_count: int) -> tuple[str, str]:
+        key = (language, extra_count)
+        if key not in self._rendered:
+            context = {
+                "campaign": self.campaign,
+                "body": self.campaign.body_in(language),
+                "link": LINK_MARK,
+                "unsubscribe_url": UNSUBSCRIBE_MARK,
+                "shop_name": settings.SHOP_NAME,
+                "extra": [EXTRA_MARK.format(number) for number in range(extra_count)],
+            }
+            with translation.override(language):
+                self._rendered[key] = (
+                    render_to_string("campaigns/email/campaign.txt", context),
+                    render_to_string("campaigns/email/campaign.html", context),
+                )
+        return self._rendered[key]
+
+
+def build_message(
+    *,
+    campaign: Campaign,
+    recipient: CampaignRecipient,
+    connection=None,
+    templates: MessageTemplates | None = None,
+) -> EmailMultiAlternatives:
     """The e-mail of `campaign` to `recipient`, in the recipient's language (English where the
-    campaign has no text in it)."""
+    campaign has no text in it). `templates`: the chunk's renderings, shared between messages."""
+    templates = templates or MessageTemplates(campaign)
     unsubscribe_url = absolute(
         reverse(
-            "campaigns:unsubscribe", args=[unsubscribe_token(consent_id=recipient.consent_id, campaign_id=campaign.pk)]
+            "campaigns:unsubscribe",
+            args=[unsubscribe_token(consent_id=recipient.consent_id, campaign_id=campaign.pk)],
         )
     )
-    context = {
-        "campaign": campaign,
-        "body": campaign.body_in(recipient.language),
-        "link": absolute(reverse("campaigns:open", args=[link_token(recipient.pk)])),
-        "unsubscribe_url": unsubscribe_url,
-        "shop_name": settings.SHOP_NAME,
-        "extra": extra_lines(campaign=campaign, recipient=recipient),
-    }
+    link = absolute(reverse("campaigns:open", args=[link_token(recipient.pk)]))
     with translation.override(recipient.language):
-        text = render_to_string("campaigns/email/campaign.txt", context)
-        html = render_to_string("campaigns/email/campaign.html", context)
+        extra = extra_lines(campaign=campaign, recipient=recipient)
+    text, html = templates.rendered(recipient.language, len(extra))
+    text = text.replace(LINK_MARK, link).replace(UNSUBSCRIBE_MARK, unsubscribe_url)
+    html = html.replace(LINK_MARK, escape(link)).replace(UNSUBSCRIBE_MARK, escape(unsubscribe_url))
+    for number, line in enumerate(extra):
+        text = text.replace(EXTRA_MARK.format(number), line)
+        html = html.replace(EXTRA_MARK.format(number), escape(line))
     message = EmailMultiAlternatives(
         subject=campaign.subject_in(recipient.language),
         body=text,
@@ -80,8 +123,17 @@ def build_message(*, campaign: Campaign, recipient: CampaignRecipient, connectio
 
 
 def extra_lines(*, campaign: Campaign, recipient: CampaignRecipient) -> list[str]:
-    """Lines the campaign adds to the message beside its text (its coupon code, below)."""
-    return []
+    """The recipient's coupon code and until when it is valid, in the active language; none
+    without a coupon."""
+    if recipient.code is None:
+        return []
+    lines = [
+        _("Your code: %(code)s. Enter it at checkout, or show it at the till in our stores.")
+        % {"code": recipient.code.display}
+    ]
+    if campaign.coupon.valid_until:
+        lines.append(_("Valid until %(date)s.") % {"date": format_date(campaign.coupon.valid_until)})
+    return lines
 
 
 def build_confirmation(consent: EmailConsent) -> EmailMultiAlternatives:

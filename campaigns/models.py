@@ -166,6 +166,17 @@ class Campaign(models.Model):
         on_delete=models.PROTECT,
         help_text=_("For 'bought in a category': shoppers who received an order with a product in it."),
     )
+    # Each recipient gets a single-use code of this coupon of their own (coupons.services.issue_codes),
+    # so "redeemed" counts exactly the recipients whose code was used, online or at a till.
+    coupon = models.ForeignKey(
+        "coupons.Coupon",
+        verbose_name=_("coupon"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        help_text=_("Each recipient gets a single-use code of this coupon in the e-mail."),
+    )
     subject_en = models.CharField(_("subject (English)"), max_length=150)
     subject_is = models.CharField(_("subject (Icelandic)"), max_length=150, blank=True)
     subject_nb = models.CharField(_("subject (Norwegian)"), max_length=150, blank=True)
@@ -255,6 +266,16 @@ class CampaignRecipient(models.Model):
     send_started_at = models.DateTimeField(_("handed to the mail server at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True, default="")
+    # The recipient's own single-use code of the campaign's coupon (issued when the recipients
+    # are written).
+    code = models.OneToOneField(
+        "coupons.CouponCode",
+        verbose_name=_("coupon code"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
     # The first time the tracked link in the e-mail was opened, and how often.
     opened_at = models.DateTimeField(_("link opened at"), null=True, blank=True)
     opens = models.PositiveIntegerField(_("link opens"), default=0)

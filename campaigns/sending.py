@@ -32,8 +32,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from coupons.models import CouponCode
+from coupons.services import generate_batch
+
 from .audience import audience_of
-from .messages import build_message, message_id_for
+from .messages import MessageTemplates, build_message, message_id_for
 from .models import Campaign, CampaignRecipient, CampaignStatus, ConsentState, EmailConsent, RecipientStatus
 
 logger = logging.getLogger(__name__)
@@ -55,7 +58,7 @@ class Tick:
 def prepare(*, campaign_id: int) -> int:
     """Write the recipients of a "preparing" campaign, then mark it "sending". Returns how many
     recipients it has. Safe to run again (a lost task): written rows are kept, none twice."""
-    campaign = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.PREPARING).first()
+    campaign = Campaign.objects.select_related("coupon").filter(pk=campaign_id, status=CampaignStatus.PREPARING).first()
     if campaign is None:
         return 0
     audience = audience_of(campaign).values("pk")
@@ -72,12 +75,30 @@ def prepare(*, campaign_id: int) -> int:
                 f"WHERE c.id IN ({selected}) ON CONFLICT (campaign_id, consent_id) DO NOTHING",
                 [campaign.pk, RecipientStatus.PENDING, *params],
             )
+            written = cursor.rowcount
+            if campaign.coupon_id and written:
+                _give_codes(campaign=campaign, count=written, cursor=cursor)
     count = CampaignRecipient.objects.filter(campaign=campaign).count()
     Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PREPARING).update(
         status=CampaignStatus.SENDING, recipient_count=count, sending_since=timezone.now(), claimed_count=0
     )
     logger.info("campaign %s: %s recipients", campaign.pk, count)
     return count
+
+
+def _give_codes(*, campaign: Campaign, count: int, cursor) -> None:
+    """A single-use code of the campaign's coupon for each of the `count` recipients just written
+    without one: one batch of codes (coupons.services.generate_batch), matched to the recipients
+    by order in one UPDATE, in the transaction that wrote them."""
+    batch = generate_batch(coupon=campaign.coupon, count=count, label=f"{campaign.name} (campaign {campaign.pk})")
+    table = CampaignRecipient._meta.db_table
+    cursor.execute(
+        f"UPDATE {table} r SET code_id = c.id FROM "
+        f"(SELECT id, row_number() OVER (ORDER BY id) AS n FROM {CouponCode._meta.db_table} WHERE batch_id = %s) c, "
+        f"(SELECT id, row_number() OVER (ORDER BY id) AS n FROM {table} WHERE campaign_id = %s AND code_id IS NULL) w "
+        f"WHERE r.id = w.id AND c.n = w.n",
+        [batch.pk, campaign.pk],
+    )
 
 
 def pace(*, campaign_id: int, now: datetime.datetime | None = None) -> Tick | None:
@@ -145,10 +166,10 @@ def _claim_chunk(*, campaign: Campaign, token: str, size: int, now: datetime.dat
 def send_chunk(*, campaign_id: int, token: str) -> int:
     """Send the recipients claimed with `token`; returns how many e-mails went out. The same task
     delivered again after its worker died settles what that worker left (see the module)."""
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    campaign = Campaign.objects.select_related("coupon").filter(pk=campaign_id).first()
     rows = list(
         CampaignRecipient.objects.filter(campaign_id=campaign_id, claim_token=token, status=RecipientStatus.SENDING)
-        .select_related("consent")
+        .select_related("consent", "code")
         .order_by("pk")
     )
     if campaign is None or not rows:
@@ -157,6 +178,7 @@ def send_chunk(*, campaign_id: int, token: str) -> int:
         _release(rows, token=token)  # cancelled: the rows stay unsent
         return 0
     sent = 0
+    templates = MessageTemplates(campaign)
     mail = get_connection()
     with mail:
         for recipient in rows:
@@ -172,7 +194,7 @@ def send_chunk(*, campaign_id: int, token: str) -> int:
             if not started:
                 continue  # taken over by a recovery meanwhile
             try:
-                message = build_message(campaign=campaign, recipient=recipient, connection=mail)
+                message = build_message(campaign=campaign, recipient=recipient, connection=mail, templates=templates)
                 message.send()
             except Exception as error:  # the mail server or the message: recorded on the row
                 logger.warning("campaign %s recipient %s: %s", campaign_id, recipient.pk, error)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from coupons.models import Coupon
 from stores.models import Store
 
 from .models import (
@@ -263,6 +264,11 @@ def queue_campaign(*, campaign: Campaign, by: User | None = None) -> Campaign:
             raise CampaignError(_("Choose the store the audience is near."))
         if campaign.audience == Audience.BOUGHT_IN_CATEGORY and campaign.category_id is None:
             raise CampaignError(_("Choose the category the audience bought in."))
+        if campaign.coupon_id and not Coupon.objects.live_at(timezone.now()).filter(pk=campaign.coupon_id).exists():
+            raise CampaignError(
+                _("The coupon “%(coupon)s” is not active now: its codes could not be used.")
+                % {"coupon": campaign.coupon}
+            )
         campaign.status = CampaignStatus.PREPARING
         campaign.queued_at = timezone.now()
         campaign.next_tick_at = None

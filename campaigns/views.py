@@ -4,6 +4,7 @@ campaign e-mail. Links from e-mails show a page with a button: a mail scanner th
 changes nothing. The one exception is RFC 8058's one-click POST, which is made to be automatic.
 """
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -101,20 +102,28 @@ def unsubscribe_link(request, token):
 
 @require_GET
 def open_link(request, token):
-    """The tracked link of a campaign e-mail: counts the opening, then on to the shop. An altered
-    link still leads to the shop; it counts nothing."""
+    """The tracked link of a campaign e-mail: counts the opening, then shows the recipient's
+    coupon code with its QR code (to enter at checkout, or for staff to scan at the till); without
+    a coupon, on to the shop. An altered link counts nothing and leads to the shop."""
     recipient_id = recipient_of_link_token(token)
-    if recipient_id is not None:
-        now = timezone.now()
-        CampaignRecipient.objects.filter(pk=recipient_id).update(
-            opens=F("opens") + 1, opened_at=Coalesce("opened_at", Value(now))
-        )
-        landing = landing_of(recipient_id)
-        if landing:
-            return redirect(landing)
-    return redirect("catalog:product_list")
-
-
-def landing_of(recipient_id: int) -> str | None:
-    """Where a recipient's link leads beyond the catalog (the coupon's page, below)."""
-    return None
+    recipient = (
+        CampaignRecipient.objects.select_related("code", "campaign__coupon").filter(pk=recipient_id).first()
+        if recipient_id is not None
+        else None
+    )
+    if recipient is None:
+        return redirect("catalog:product_list")
+    CampaignRecipient.objects.filter(pk=recipient.pk).update(
+        opens=F("opens") + 1, opened_at=Coalesce("opened_at", Value(timezone.now()))
+    )
+    if recipient.code is None:
+        return redirect("catalog:product_list")
+    coupon = recipient.campaign.coupon
+    context = {
+        "campaign": recipient.campaign,
+        "body": recipient.campaign.body_in(translation.get_language() or settings.LANGUAGE_CODE),
+        "code": recipient.code.display,
+        "qr_code": segno.make(recipient.code.code, micro=False).svg_data_uri(scale=6),
+        "coupon": coupon,
+    }
+    return render(request, "campaigns/offer.html", context)

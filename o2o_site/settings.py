@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "checkout",
     "returns",
     "campaigns",  # e-mail consent with its provenance, and campaigns
+    "rewards",
     "storefront",
     "backoffice",
     "demo",
@@ -443,6 +445,7 @@ CELERY_IMPORTS = (
     "payment.scheduled",
     "returns.scheduled",
     "campaigns.scheduled",
+    "rewards.scheduled",
 )
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
@@ -470,12 +473,17 @@ O2O_NOTIFICATION_EMAILS = {
 # after the receipts. Imported once by checkout.views; the system check checkout.E001 stops the
 # shop at start-up when a path does not import.
 O2O_ORDER_PAGE_PANELS = ["transfers.panels.order_transfer_panel", "returns.panels.order_returns_panel"]
+# Parts of the member page (rewards') that other apps add, such as the member's coupons: the dotted
+# path of a callable taking the request and the rewards.RewardAccount and returning HTML (a
+# SafeString), shown in this order after the member's QR code.
+O2O_MEMBER_PAGE_PANELS: list[str] = []
 # Reconciliations `manage.py check_integrity` runs after its own (orders.integrity): the dotted path
 # of a callable taking the report and adding to its problems.
 O2O_INTEGRITY_CHECKS = [
     "returns.integrity.check_returns",
     "delivery.integrity.check_deliveries",
     "transfers.integrity.check_transfers",
+    "rewards.integrity.check_rewards",
 ]
 # Units of open fulfilments not yet at their stock location (a transfer bringing them): the dotted
 # path of a callable taking fulfilment ids and returning {fulfilment id: {product id: units}}.
@@ -559,6 +567,21 @@ RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)
 STORE_CREDIT_VALID_YEARS = env.int("STORE_CREDIT_VALID_YEARS", default=3)
 RETURN_REFUND_RETRY_BACKOFF = env.float("RETURN_REFUND_RETRY_BACKOFF", default=60)  # seconds, doubling
 RETURN_REFUND_MAX_RETRIES = env.int("RETURN_REFUND_MAX_RETRIES", default=8)
+
+# The rewards programme (rewards/, README "Rewards"): points are money in SHOP_CURRENCY; a member
+# earns this per cent of what she paid, online when the goods are handed over, delivered or
+# shipped (never the fees' lines), in store per till receipt. Each credit expires this many days
+# after it was credited; the member is e-mailed this many days before. Beat's daily job (at
+# REWARDS_DAILY_HOUR UTC) expires, warns, and earns for any completed order that missed it.
+REWARDS_EARN_RATE = Decimal(env("REWARDS_EARN_RATE", default="5"))
+REWARDS_POINTS_VALID_DAYS = env.int("REWARDS_POINTS_VALID_DAYS", default=730)
+REWARDS_EXPIRY_NOTICE_DAYS = env.int("REWARDS_EXPIRY_NOTICE_DAYS", default=30)
+REWARDS_NO_EARN_SKUS = env.list("REWARDS_NO_EARN_SKUS", default=["DELIVERY", "SHIPPING"])
+REWARDS_DAILY_HOUR = env.int("REWARDS_DAILY_HOUR", default=3)
+CELERY_BEAT_SCHEDULE["rewards-daily"] = {
+    "task": "rewards.scheduled.rewards_daily",
+    "schedule": crontab(minute=17, hour=REWARDS_DAILY_HOUR),
+}
 
 # Production hardening, switched on together by HTTPS=true.
 HTTPS = env.bool("HTTPS", default=False)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("pickup/", include("pickup.urls")),
     path("payments/", include("payment.urls")),
     path("account/", include("storefront.account_urls")),
+    path("rewards/", include("rewards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("ops.urls")),

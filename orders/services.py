@@ -41,10 +41,14 @@ from .models import (
 )
 from .notifications.outbox import notify
 from .selectors import units_on_the_way
-from .signals import order_cancelled
+from .signals import order_cancelled, order_completed
 
 # No 0/O or 1/I: order numbers are read aloud at the counter.
 ORDER_NUMBER_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
+
+
+# An order in one of these states has its goods with the shopper (or her carrier): order_completed.
+COMPLETED_STATUSES = (OrderStatus.COLLECTED, OrderStatus.DELIVERED, OrderStatus.SHIPPED)
 
 
 class OrderError(Exception):
@@ -330,6 +334,12 @@ def transition_order(
             actor=signed_in(by),
             note=note_in_order_language(locked, note),
         )
+        if to_status in COMPLETED_STATUSES:
+            # The apps above act on goods that are the shopper's now (rewards: points earned).
+            completed = partial(
+                order_completed.send, sender=Order, order_id=locked.pk, status=OrderStatus(to_status).value
+            )
+            transaction.on_commit(completed, robust=True)
     order.status = locked.status
     return locked
 

@@ -4,8 +4,13 @@
 cancelled the order commits, whichever way it was cancelled (orders.services.cancel_order is the
 one way): the store, the shopper, "not collected in time", an ended payment hold. The payment app
 receives it and settles the order's payments (payment.receivers).
+
+`order_completed(order_id=…, status=…)` is sent after the transaction that moved an order to
+collected, delivered or shipped commits (orders.services.transition_order): its goods are the
+shopper's now. The rewards app receives it and the order's member earns (rewards.receivers).
 """
 
 from django.dispatch import Signal
 
 order_cancelled = Signal()
+order_completed = Signal()

@@ -53,6 +53,7 @@ from orders.services import ORDER_NUMBER_ALPHABET, record_order_activity
 from payment.models import RefundReason
 from payment.services import RefundRefused, refund_order, refundable_payment
 from payment.till import clean_till_receipt_number
+from rewards import services as rewards
 from stores import services as stock
 from stores.models import Store
 
@@ -403,6 +404,14 @@ def receive_return(
             for order_line, line in checked
         )
         restock = _move_stock(store, return_lines, by)
+        # What the returned units earned is taken back and what they redeemed given back, in proportion.
+        rewards.reverse_for_return(
+            order=locked,
+            units={order_line.pk: line.quantity for order_line, line in checked},
+            store=store,
+            by=by,
+            reference=order_return.code,
+        )
         if exchanged is None:
             if restock:
                 stock.restock_returned_units(store=store, quantities=restock)

@@ -346,6 +346,10 @@ STORE_MANAGER_PERMISSIONS = (
     # Transfers out of and into their stores (the transfers app): pick, send, receive, cancel.
     ("transfers", "view_transfer"),
     ("transfers", "change_transfer"),
+    # Rewards (the rewards app): members served at their stores, the till screen and the till's file.
+    ("rewards", "view_rewardaccount"),
+    ("rewards", "view_rewardentry"),
+    ("rewards", "add_rewardentry"),
     ("transfers", "view_transferline"),
     ("transfers", "view_transferevent"),
 )

@@ -26,6 +26,8 @@ from campaigns.models import (
 from campaigns.selectors import figures_of
 from campaigns.services import CampaignError, cancel_campaign, queue_campaign, unsubscribe
 from catalog.tests.factories import CategoryFactory, ProductFactory
+from coupons.services import CouponRefused, redeem_at_till
+from coupons.tests.factories import CouponFactory
 from orders.tests.factories import place_order
 from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
@@ -266,3 +268,55 @@ def test_admin_campaign_list_costs_the_same_queries_for_many_campaigns(admin_cli
     with django_assert_max_num_queries(len(few)):
         response = admin_client.get(reverse("admin:campaigns_campaign_changelist"))
     assert response.status_code == 200
+
+
+def test_each_recipient_gets_a_code_of_their_own_and_a_code_used_at_a_till_counts_as_redeemed(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    # given three subscribed shoppers and a campaign with a 10 % coupon
+    for number in range(3):
+        EmailConsentFactory(email=f"r{number}@example.com", language=("en", "is", "nb")[number])
+    coupon = CouponFactory(name="Winter wool 10 %")
+    campaign = CampaignFactory(coupon=coupon)
+
+    # when it is sent
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_campaign(campaign=campaign)
+
+    # then each e-mail carries its recipient's own single-use code, in the recipient's language
+    recipients = list(CampaignRecipient.objects.filter(campaign=campaign).select_related("code__coupon").order_by("pk"))
+    codes = [recipient.code for recipient in recipients]
+    assert all(code.single_use and code.coupon == coupon for code in codes) and len({c.pk for c in codes}) == 3
+    by_address = {message.to[0]: message for message in mailoutbox}
+    for recipient in recipients:
+        assert recipient.code.display in by_address[recipient.email].body
+    assert "Kóðinn þinn" in by_address["r1@example.com"].body
+
+    # and the offer page behind the tracked link shows the code and its QR code
+    first = recipients[0]
+    link = re.search(r"http://testserver(/email/offer/\S+/)", by_address[first.email].body).group(1)
+    page = Client().get(link)
+    assert page.status_code == 200 and first.code.display in page.content.decode()
+    assert 'data-testid="offer-qr"' in page.content.decode()
+
+    # when the first shopper's code is used at a till, and someone types another's wrongly
+    store = StoreFactory()
+    redeem_at_till(code=codes[0].display.lower(), store=store, purchase_amount=Decimal("10000"), by=None)
+    with pytest.raises(CouponRefused):
+        redeem_at_till(code=codes[0].code, store=store, purchase_amount=Decimal("10000"), by=None)
+
+    # then the campaign counts one redemption, in store, and one opening of the link
+    figures = figures_of(campaign)
+    assert (figures.sent, figures.opened, figures.redeemed, figures.redeemed_in_store) == (3, 1, 1, 1)
+
+
+def test_a_campaign_with_a_coupon_that_has_ended_is_not_sent():
+    coupon = CouponFactory(
+        valid_from=timezone.now() - datetime.timedelta(days=10),
+        valid_until=timezone.now() - datetime.timedelta(days=1),
+    )
+    campaign = CampaignFactory(coupon=coupon)
+    with pytest.raises(CampaignError, match="not active"):
+        queue_campaign(campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT

@@ -69,6 +69,9 @@ EXPECTED_PERMISSIONS = {
     "coupons.add_redemption",
     "transfers.view_transfer",
     "transfers.change_transfer",
+    "rewards.view_rewardaccount",
+    "rewards.view_rewardentry",
+    "rewards.add_rewardentry",
     "transfers.view_transferline",
     "transfers.view_transferevent",
 }

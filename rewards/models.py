@@ -1,0 +1,211 @@
+"""The rewards programme: one account per member and its append-only ledger.
+
+Points are money: one point is one unit of the shop's currency (SHOP_CURRENCY: a króna in ISK, a
+krone in NOK), kept as Decimal to the currency's minor unit. A member earns REWARDS_EARN_RATE per
+cent of what she paid and redeems points as that much money off a purchase.
+
+`RewardAccount.balance` is the sum of the account's entries, kept on the account row so that a
+redemption locks one row (select_for_update) and checks it; a CheckConstraint keeps it at or
+above zero as the last guard. Entries are never changed or deleted: a correction is a new entry
+(kind REVERSE) naming the entry it reverses. Rows change only through rewards.services.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class EntryKind(models.TextChoices):
+    EARN = "earn", _("Earned")
+    REDEEM = "redeem", _("Redeemed")
+    # Gives back or takes back points of an earlier entry (a cancelled order's redemption, what a
+    # returned line earned or redeemed); `reverses` names it.
+    REVERSE = "reverse", _("Reversed")
+    EXPIRE = "expire", _("Expired")
+
+
+class RewardChannel(models.TextChoices):
+    """Where an entry happened."""
+
+    WEB = "web", _("Web shop")
+    IN_STORE = "in_store", _("In store")
+    # The shop itself: expiry.
+    SHOP = "shop", _("The shop")
+
+
+class RewardAccountQuerySet(models.QuerySet):
+    def for_stores_managed_by(self, user):
+        """Members a manager has served: with an entry at one of their stores (a superuser: all)."""
+        if user.is_superuser:
+            return self
+        return self.filter(entries__store__managers=user).distinct()
+
+
+class RewardAccount(models.Model):
+    """One member of the programme: a customer account, or a guest who joined with an e-mail
+    address she verified. `number` is what the member QR code carries and staff type at a till."""
+
+    number = models.CharField(_("member number"), max_length=12, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer account"),
+        null=True,
+        blank=True,
+        related_name="rewards_account",
+        on_delete=models.PROTECT,
+    )
+    # Lower-cased; a guest's verified address, or the customer account's at joining. Orders placed
+    # with it (as a guest) earn for this member.
+    email = models.EmailField(_("e-mail"), unique=True)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, default=0, editable=False)
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    objects = RewardAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("rewards member")
+        verbose_name_plural = _("rewards members")
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="reward_balance_not_negative")]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("rewards:member")
+
+
+class RewardEntryQuerySet(models.QuerySet):
+    def credits(self):
+        """Entries that added points: what expires (earned, and points given back)."""
+        return self.filter(points__gt=0)
+
+
+class RewardEntry(models.Model):
+    """One change of a member's balance: what (kind, signed points), who (actor), where (channel,
+    store, order or till receipt), why (reason), and the balance after it. Append-only."""
+
+    account = models.ForeignKey(
+        RewardAccount, verbose_name=_("member"), related_name="entries", on_delete=models.PROTECT
+    )
+    kind = models.CharField(_("what"), max_length=10, choices=EntryKind.choices)
+    points = models.DecimalField(_("points"), max_digits=12, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=12, decimal_places=2)
+    channel = models.CharField(_("channel"), max_length=10, choices=RewardChannel.choices)
+    store = models.ForeignKey(
+        "stores.Store", verbose_name=_("store"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        related_name="reward_entries",
+        on_delete=models.PROTECT,
+    )
+    till_receipt_number = models.CharField(_("till receipt number"), max_length=40, blank=True)
+    # The amount of the purchase an in-store earning was for (Decimal, the shop's currency).
+    purchase_amount = models.DecimalField(_("purchase amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    reason = models.CharField(_("why"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    reverses = models.ForeignKey(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        related_name="reversals",
+        on_delete=models.PROTECT,
+    )
+    # Credits only: when what is left of these points expires (REWARDS_POINTS_VALID_DAYS later).
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    objects = RewardEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("rewards entry")
+        verbose_name_plural = _("rewards entries")
+        constraints = [
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="reward_entry_balance_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(points=0)
+                & (Q(kind="earn", points__gt=0) | Q(kind__in=["redeem", "expire"], points__lt=0) | Q(kind="reverse")),
+                name="reward_entry_points_sign",
+            ),
+            # An order earns once; a till receipt earns once and redeems once at its store.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(kind="earn", order__isnull=False), name="reward_earn_once_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(kind="redeem", order__isnull=False), name="reward_redeem_once_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "till_receipt_number", "kind"],
+                condition=Q(kind__in=["earn", "redeem"]) & ~Q(till_receipt_number=""),
+                name="reward_till_receipt_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "-created_at"], name="reward_entry_account_idx")]
+
+    def __str__(self):
+        return f"{self.account}: {self.get_kind_display()} {self.points}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("reward entries are append-only: write a reversing entry instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("reward entries are append-only: write a reversing entry instead")
+
+
+class RewardEntryLine(models.Model):
+    """What one order line contributed to an entry: the points it earned (an EARN), or the points
+    a return of its units took back or gave back (a REVERSE). A return reverses per line from these."""
+
+    entry = models.ForeignKey(RewardEntry, verbose_name=_("entry"), related_name="lines", on_delete=models.PROTECT)
+    order_line = models.ForeignKey(
+        "orders.OrderLine", verbose_name=_("order line"), related_name="+", on_delete=models.PROTECT
+    )
+    units = models.PositiveIntegerField(_("units"))
+    points = models.DecimalField(_("points"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("rewards entry line")
+        verbose_name_plural = _("rewards entry lines")
+
+    def __str__(self):
+        return f"{self.units} × {self.order_line_id}: {self.points}"
+
+
+class ExpiryNotice(models.Model):
+    """The e-mail telling a member that points expire soon: one per member and expiry day, so
+    beat's daily run and its retries send it once."""
+
+    account = models.ForeignKey(RewardAccount, verbose_name=_("member"), related_name="+", on_delete=models.CASCADE)
+    expires_on = models.DateField(_("expires on"))
+    points = models.DecimalField(_("points"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("expiry notice")
+        verbose_name_plural = _("expiry notices")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "expires_on"], name="reward_expiry_notice_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.account}: {self.points} on {self.expires_on}"

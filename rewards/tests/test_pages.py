@@ -1,0 +1,137 @@
+"""The member page, joining, and the till screens in the admin (scoped to the staff's stores)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.tests.factories import StoreManagerFactory
+from rewards import services
+from rewards.models import EntryKind, RewardAccount, RewardEntry
+
+pytestmark = pytest.mark.django_db
+
+TILL = reverse("admin:rewards_rewardaccount_till")
+IMPORT = reverse("admin:rewards_rewardaccount_import")
+
+
+def till_of(account):
+    return reverse("admin:rewards_rewardaccount_till_member", args=[account.number])
+
+
+def test_the_member_page_shows_balance_history_and_qr_in_fixed_queries(
+    client, anna, member, pickup_store, django_assert_max_num_queries
+):
+    client.force_login(anna)
+    for index in range(3):
+        services.earn_in_store(
+            account=member, store=pickup_store, till_receipt_number=f"T-{index}", amount="1000", by=None
+        )
+    with django_assert_max_num_queries(8) as few:
+        response = client.get(reverse("rewards:member"))
+    for index in range(3, 13):
+        services.earn_in_store(
+            account=member, store=pickup_store, till_receipt_number=f"T-{index}", amount="1000", by=None
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("rewards:member"))
+    page = response.content.decode()
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert "ISK\xa0650" in page or "650" in page
+    assert member.number in page and 'data-testid="member-qr"' in page and "data:image/svg+xml" in page
+    assert page.count('data-testid="rewards-entry"') == 13
+
+
+def test_a_customer_joins_from_the_join_page(client, anna):
+    client.force_login(anna)
+    response = client.post(reverse("rewards:join"))
+    assert response.status_code == 302 and response["Location"] == reverse("rewards:member")
+    assert RewardAccount.objects.get().user == anna
+
+
+def test_a_guest_joins_by_the_link_in_her_email_and_sees_her_page(client):
+    response = client.post(reverse("rewards:join"), {"email": "gudrun@example.is"})
+    assert response.status_code == 200 and "gudrun@example.is" in response.content.decode()
+    assert not RewardAccount.objects.exists()  # nothing until she opens the link
+    link = re.search(r"http://testserver(/rewards/join/\S+/)", mail.outbox[0].body).group(1)
+    response = client.get(link)
+    assert response.status_code == 302
+    account = RewardAccount.objects.get()
+    assert account.email == "gudrun@example.is"
+    assert account.number in client.get(reverse("rewards:member")).content.decode()
+
+
+def test_a_tampered_join_link_is_refused(client):
+    response = client.get(reverse("rewards:join_confirm", args=["not-a-token"]))
+    assert response.status_code == 400 and not RewardAccount.objects.exists()
+
+
+def test_without_a_membership_the_member_page_offers_to_join(client):
+    assert client.get(reverse("rewards:member"))["Location"] == reverse("rewards:join")
+
+
+def test_staff_find_a_member_by_the_scanned_code_and_redeem_at_their_store(
+    client, member, pickup_store, returns_store, pickup_manager
+):
+    services.earn_in_store(account=member, store=pickup_store, till_receipt_number="T-0", amount="10000", by=None)
+    client.force_login(pickup_manager)
+    # the scanner types the QR code's text: the member number
+    response = client.post(TILL, {"member": f" {member.number} "})
+    assert response["Location"] == till_of(member)
+    page = client.get(till_of(member)).content.decode()
+    assert pickup_store.name in page and returns_store.name not in page  # only her own stores
+    response = client.post(
+        till_of(member),
+        {"action": "redeem", "store": pickup_store.pk, "amount": "300", "till_receipt_number": "T-5"},
+    )
+    assert response.status_code == 302
+    entry = RewardEntry.objects.get(kind=EntryKind.REDEEM)
+    assert (entry.store, entry.actor, entry.points) == (pickup_store, pickup_manager, Decimal("-300"))
+
+
+def test_the_till_refuses_too_many_points_and_another_stores_till(
+    client, member, pickup_store, returns_store, pickup_manager
+):
+    services.earn_in_store(account=member, store=pickup_store, till_receipt_number="T-0", amount="1000", by=None)
+    client.force_login(pickup_manager)
+    response = client.post(
+        till_of(member), {"action": "redeem", "store": pickup_store.pk, "amount": "51", "till_receipt_number": "T-5"}
+    )
+    assert response.status_code == 200 and "Not enough points" in response.content.decode()
+    response = client.post(
+        till_of(member), {"action": "earn", "store": returns_store.pk, "amount": "500", "till_receipt_number": "T-6"}
+    )
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert RewardEntry.objects.count() == 1
+
+
+def test_a_mistyped_member_number_is_named(client, pickup_manager):
+    client.force_login(pickup_manager)
+    response = client.post(TILL, {"member": "1234567890"})
+    assert response.status_code == 200 and "is not a member number" in response.content.decode()
+
+
+def test_the_till_file_with_a_bad_row_lists_it_and_records_nothing(client, member, pickup_store, pickup_manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(pickup_manager)
+    data = f"member,store,receipt,amount\n{member.number},{pickup_store.slug},T-1,100\n{member.number},x,T-2,100\n"
+    response = client.post(IMPORT, {"file": SimpleUploadedFile("till.csv", data.encode(), "text/csv")})
+    page = response.content.decode()
+    assert response.status_code == 200 and "line 3: “x” is not one of your stores" in page
+    assert not RewardEntry.objects.exists()
+    good = data.splitlines()[:2]
+    response = client.post(
+        IMPORT, {"file": SimpleUploadedFile("till.csv", "\n".join(good).encode(), "text/csv")}, follow=True
+    )
+    assert "1 purchase imported" in response.content.decode()
+    assert RewardEntry.objects.get().points == Decimal("5")
+
+
+def test_staff_without_the_permission_get_no_till(client, pickup_store):
+    user = StoreManagerFactory(stores=[pickup_store])
+    user.groups.clear()
+    client.force_login(user)
+    assert client.get(TILL).status_code == 403
