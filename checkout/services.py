@@ -161,6 +161,9 @@ class ConfirmedCheckout:
     # Placed in a store (its link, a shelf label, staff selling; instore.services.attribution_of):
     # the order's channel is "in store", and the store, scan and staff member are recorded.
     attribution: Attribution | None = None
+    # Where the order is placed when no attribution says: the web shop's pages, or a kiosk through
+    # the API (the api app).
+    channel: Channel = Channel.WEB
 
     @property
     def total(self) -> Decimal:
@@ -693,7 +696,7 @@ def _create_order(checkout: ConfirmedCheckout, **fields) -> PlacedOrder:
     recorded with it (instore.services.attribute_order: the store the browser was in, the shelf
     scan before it, the member of staff selling). Every way of placing a checkout ends here."""
     attribution = checkout.attribution
-    placed = create_order(channel=attribution.channel if attribution else Channel.WEB, **fields)
+    placed = create_order(channel=attribution.channel if attribution else checkout.channel, **fields)
     attribute_order(order=placed.order, attribution=attribution)
     return placed
 

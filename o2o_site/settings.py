@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",  # login brute-force limits (shopper and admin logins)
     "csp",  # Content-Security-Policy header
+    "ninja",  # django-ninja: the API docs' templates and their static files (no CDN)
     "o2o_site.apps.SiteConfig",  # the lowest layer: money (|money), caching ({% fragment %}), shared helpers
     "accounts",
     "catalog",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "backoffice",
     "demo",
     "ops",  # health endpoints, request ids in logs and tasks, Prometheus metrics (README, "Health and metrics")
+    "api",  # the JSON API for kiosks, apps and partners (/api/v1/)
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from api.api import api
+
 urlpatterns = [
     path("", include("storefront.catalog_urls")),
     path("stores/", include("storefront.store_urls")),
@@ -18,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("ops.urls")),
+    path("api/v1/", api.urls),
 ]
 
 

@@ -65,6 +65,8 @@ class Channel(models.TextChoices):
 
     WEB = "web", _("Web shop")
     IN_STORE = "in_store", _("In store")
+    # A kiosk in a store, through the JSON API (the api app).
+    KIOSK = "kiosk", _("Kiosk")
 
 
 class FulfilmentMethod(models.TextChoices):

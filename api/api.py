@@ -1,0 +1,65 @@
+"""The JSON API for other channels (kiosks, apps, partners): /api/v1/, its OpenAPI 3 schema at
+/api/v1/openapi.json and browsable docs (Swagger UI, served from the static files django-ninja
+ships: no CDN) at /api/v1/docs. README, "JSON API", has an example per operation.
+
+Every error is {"detail": "…", "errors": […]} in the request's language (Accept-Language).
+"""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from .endpoints import router
+from .security import ApiKeyAuth, KeyRateThrottle
+
+api = NinjaAPI(
+    title="Norðurbúð API",
+    version="1",
+    description=(
+        "Products with availability per store, nearest stores, delivery options, order status, "
+        "and a kiosk's cart and checkout. Send your channel's key in the X-API-Key header."
+    ),
+    auth=ApiKeyAuth(),
+    throttle=KeyRateThrottle(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("", router)
+
+
+def _error(request, status, detail, errors=()):
+    return api.create_response(request, {"detail": str(detail), "errors": list(errors)}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request, exc):
+    return _error(request, 401, _("Send a valid API key in the X-API-Key header."))
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc):
+    # django-ninja sets Retry-After on this answer from KeyRateThrottle.wait().
+    return _error(request, 429, _("This key made too many requests this minute. Try again shortly."))
+
+
+@api.exception_handler(ValidationError)
+def _not_valid(request, exc):
+    errors = [
+        {"field": ".".join(str(part) for part in error.get("loc", ())), "message": error.get("msg", "")}
+        for error in exc.errors
+    ]
+    return _error(request, 422, _("The request is not valid: see errors."), errors)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, _("Not found."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    if exc.status_code == 400:  # django-ninja's only 400: a body that does not parse
+        return _error(request, 400, _("The request body is not valid JSON."))
+    return _error(request, exc.status_code, exc.message)

@@ -1,0 +1,179 @@
+"""The shapes of the API's answers and bodies (pydantic, through django-ninja): what the OpenAPI
+schema at /api/v1/openapi.json publishes. Money is a string of the decimal amount ("4990.00") in
+`currency` (ISO 4217), never a float; times are ISO 8601 with their offset."""
+
+import datetime
+
+from ninja import Field, Schema
+
+
+class Error(Schema):
+    detail: str = Field(description="What is wrong, for people, in the request's language (Accept-Language).")
+    errors: list[dict] = Field(default_factory=list, description="Per field, for a request that is not valid.")
+
+
+class StoreRef(Schema):
+    slug: str
+    name: str
+
+
+class Availability(Schema):
+    store: str = Field(description="The store's slug.")
+    available: int = Field(ge=0, description="Units a shopper can buy there now.")
+
+
+class Variant(Schema):
+    id: int
+    sku: str
+    name: str
+    price: str
+    attributes: dict[str, str] = Field(description='{attribute slug: value}, e.g. {"size": "M"}.')
+    availability: list[Availability]
+
+
+class Product(Schema):
+    id: int
+    slug: str
+    sku: str
+    name: str
+    description: str
+    category: str = Field(description="The category's slug.")
+    price: str
+    currency: str
+    image: str | None = Field(description="The first picture's thumbnail, an absolute URL.")
+    availability: list[Availability] = Field(
+        description="Per store of the channel; for a product with variants, the units of its variants together."
+    )
+    variants: list[Variant]
+
+
+class ProductPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    stores: list[StoreRef] = Field(description="The channel's stores, in the order availability lists them.")
+    results: list[Product]
+
+
+class Store(Schema):
+    slug: str
+    name: str
+    address: str
+    postcode: str
+    city: str
+    country: str
+    latitude: float
+    longitude: float
+    time_zone: str
+    phone: str
+    offers_pickup: bool
+    distance_km: float | None = Field(description="From the postcode or point asked about; null without one.")
+    open_now: bool
+    closes_at: datetime.datetime | None = Field(description="While open: when it closes today.")
+    opens_at: datetime.datetime | None = Field(description="While closed: its next opening within 14 days.")
+
+
+class Window(Schema):
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    remaining: int = Field(ge=0, description="Places left in the window.")
+
+
+class DeliveryOption(Schema):
+    store: StoreRef
+    fee: str
+    currency: str
+    distance_km: float
+    minimum_order: str
+    below_minimum: bool
+    can_deliver: bool
+    earliest: Window | None
+    windows: list[Window]
+
+
+class DeliveryOptions(Schema):
+    postcode: str
+    place: str
+    country: str
+    message: str = Field(description="Without options: why none of the channel's stores delivers there.")
+    options: list[DeliveryOption]
+
+
+class OrderLine(Schema):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    line_total: str
+
+
+class StatusChange(Schema):
+    status: str
+    at: datetime.datetime
+
+
+class Order(Schema):
+    number: str
+    token: str = Field(description="The signed order link's token: GET /orders/{token} answers with this order.")
+    status: str
+    status_label: str
+    channel: str
+    store: StoreRef
+    placed_at: datetime.datetime
+    currency: str
+    total: str
+    fulfilment: str | None = Field(
+        description="How it reaches the shopper: in_store, curbside, local_delivery, shipping."
+    )
+    pickup_from: datetime.datetime | None
+    pickup_until: datetime.datetime | None
+    lines: list[OrderLine]
+    history: list[StatusChange]
+
+
+class CartLineIn(Schema):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=99)
+
+
+class CartIn(Schema):
+    lines: list[CartLineIn] = Field(min_length=1, max_length=50)
+
+
+class CartLine(Schema):
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    line_total: str
+    available: int = Field(ge=0, description="Units the store can sell now.")
+
+
+class Cart(Schema):
+    store: StoreRef
+    currency: str
+    total: str
+    lines: list[CartLine]
+    problems: list[str] = Field(description="Why the cart cannot be checked out as it is; empty when it can.")
+    cart_token: str | None = Field(
+        description="Signed lines and prices, for POST …/checkout within an hour; null while there are problems."
+    )
+
+
+class CheckoutIn(Schema):
+    cart_token: str = Field(min_length=1, max_length=4000)
+    name: str = Field(min_length=1, max_length=150)
+    email: str = Field(min_length=3, max_length=254)
+    phone: str = Field(min_length=1, max_length=32)
+
+
+class Change(Schema):
+    kind: str
+    message: str
+    product_id: int | None
+
+
+class CheckoutRefused(Schema):
+    detail: str
+    changes: list[Change]
