@@ -35,7 +35,7 @@ from checkout.services import (
 )
 from delivery.selectors import PostcodeProblem, check_postcode, delivery_options
 from o2o_site.cache import stamps
-from orders.models import Channel, Order, OrderStatus
+from orders.models import Channel, Order, OrderActivity, OrderStatus
 from orders.selectors import orders_for_page
 from orders.services import AlreadyPlaced, Contact, OrderError
 from pickup.selectors import pickup_of, with_pickups
@@ -46,7 +46,7 @@ from stores.selectors import locate_postcode, store_directory, store_listings
 
 from . import schemas
 from .models import ChannelKind
-from .security import etag_of, not_modified
+from .security import CACHE_CONTROL, VARY, etag_of, not_modified
 
 router = Router()
 
@@ -99,9 +99,8 @@ def takes_query(*names: str):
 
 def _respond(request, response, etag: str, payload):
     response["ETag"] = etag
-    # The answer depends on the key (its stores) and the language: shared caches must not serve it.
-    response["Cache-Control"] = "private, no-cache"
-    response["Vary"] = "X-API-Key, Accept-Language"
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Vary"] = VARY
     return payload
 
 
@@ -438,7 +437,7 @@ def _order_payload(order: Order) -> dict:
         "history": [
             {"status": event.to_status, "at": event.created_at}
             for event in sorted(order.events.all(), key=lambda event: (event.created_at, event.pk))
-            if event.to_status
+            if event.kind == OrderActivity.STATUS
         ],
     }
 

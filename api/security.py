@@ -24,6 +24,10 @@ from .models import ApiKey
 from .services import key_for
 
 RATE_WINDOW_SECONDS = 60
+# Answers depend on the key (its channel's stores) and the language: no shared cache may keep them,
+# and a client revalidates with If-None-Match before using its copy.
+CACHE_CONTROL = "private, no-cache"
+VARY = "X-API-Key, Accept-Language"
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -79,6 +83,9 @@ def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
     tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
     if etag in tags or "*" in tags:
         response = HttpResponse(status=304)
+        # A 304 carries what the 200 would have (RFC 9110, 15.4.5).
         response["ETag"] = etag
+        response["Cache-Control"] = CACHE_CONTROL
+        response["Vary"] = VARY
         return response
     return None
