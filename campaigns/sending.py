@@ -3,7 +3,9 @@ each sent once, resumed after a lost worker.
 
 1. prepare(): the campaign's recipients are written by INSERT … SELECT over the audience, one
    statement per PREPARE_BATCH consent ids (ON CONFLICT DO NOTHING: a prepare that died half way
-   is simply run again). No recipient passes through Python; 100 000 take a few seconds.
+   is simply run again), with their coupon codes (a batch per statement, matched to the ids the
+   INSERT returned by one UPDATE … FROM unnest). No recipient row passes through Python, only
+   one batch's ids.
 2. pace(): one tick of the pacer. The campaign's row lock serialises ticks. Since sending began,
    rate_per_minute × elapsed minutes recipients may have been claimed; the tick claims the
    difference (a token bucket holding one tick's worth: time without claims is not saved up for a
@@ -72,12 +74,12 @@ def prepare(*, campaign_id: int) -> int:
                 f"INSERT INTO {table} (campaign_id, consent_id, email, language, status, attempts, claim_token, "
                 f"last_error, opens) "
                 f"SELECT %s, c.id, c.email, c.language, %s, 0, '', '', 0 FROM {consents} c "
-                f"WHERE c.id IN ({selected}) ON CONFLICT (campaign_id, consent_id) DO NOTHING",
+                f"WHERE c.id IN ({selected}) ON CONFLICT (campaign_id, consent_id) DO NOTHING RETURNING id",
                 [campaign.pk, RecipientStatus.PENDING, *params],
             )
-            written = cursor.rowcount
+            written = sorted(row[0] for row in cursor.fetchall())
             if campaign.coupon_id and written:
-                _give_codes(campaign=campaign, count=written, cursor=cursor)
+                _give_codes(campaign=campaign, recipient_ids=written, cursor=cursor)
     count = CampaignRecipient.objects.filter(campaign=campaign).count()
     Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PREPARING).update(
         status=CampaignStatus.SENDING, recipient_count=count, sending_since=timezone.now(), claimed_count=0
@@ -86,18 +88,18 @@ def prepare(*, campaign_id: int) -> int:
     return count
 
 
-def _give_codes(*, campaign: Campaign, count: int, cursor) -> None:
-    """A single-use code of the campaign's coupon for each of the `count` recipients just written
-    without one: one batch of codes (coupons.services.generate_batch), matched to the recipients
-    by order in one UPDATE, in the transaction that wrote them."""
-    batch = generate_batch(coupon=campaign.coupon, count=count, label=f"{campaign.name} (campaign {campaign.pk})")
-    table = CampaignRecipient._meta.db_table
+def _give_codes(*, campaign: Campaign, recipient_ids: list[int], cursor) -> None:
+    """A single-use code of the campaign's coupon for each recipient just written: one batch of
+    codes (coupons.services.generate_batch), matched to the recipients in one UPDATE, in the
+    transaction that wrote them. Holds one batch's ids (PREPARE_BATCH at most), never more."""
+    batch = generate_batch(
+        coupon=campaign.coupon, count=len(recipient_ids), label=f"{campaign.name} (campaign {campaign.pk})"
+    )
+    code_ids = list(CouponCode.objects.filter(batch=batch).order_by("pk").values_list("pk", flat=True))
     cursor.execute(
-        f"UPDATE {table} r SET code_id = c.id FROM "
-        f"(SELECT id, row_number() OVER (ORDER BY id) AS n FROM {CouponCode._meta.db_table} WHERE batch_id = %s) c, "
-        f"(SELECT id, row_number() OVER (ORDER BY id) AS n FROM {table} WHERE campaign_id = %s AND code_id IS NULL) w "
-        f"WHERE r.id = w.id AND c.n = w.n",
-        [batch.pk, campaign.pk],
+        f"UPDATE {CampaignRecipient._meta.db_table} r SET code_id = m.code_id "
+        f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(recipient_id, code_id) WHERE r.id = m.recipient_id",
+        [recipient_ids, code_ids],
     )
 
 
