@@ -87,7 +87,7 @@ def measure(*, recipients: int, rate_per_minute: int, worker_pid: int, window: f
     )
     queued_at = time.monotonic()
     queue_campaign(campaign=campaign)
-    status = campaign.status
+    status = CampaignStatus.PREPARING
     while status == CampaignStatus.PREPARING and time.monotonic() - queued_at < timeout:
         time.sleep(0.1)
         status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).get()

@@ -11,8 +11,16 @@ from django.core.mail.backends.base import BaseEmailBackend
 MAIL_LOG_KEY = "bench:mail"
 
 
+_clients = {}
+
+
 def mail_log():
-    return redis.Redis.from_url(os.environ["BENCH_MAIL_REDIS_URL"])
+    """One client per process (a campaign sends thousands of messages; a connection each would
+    measure Redis's handshake, not the shop)."""
+    url = os.environ["BENCH_MAIL_REDIS_URL"]
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url)
+    return _clients[url]
 
 
 class TimestampingBackend(BaseEmailBackend):

@@ -16,8 +16,9 @@ each sent once, resumed after a lost worker.
    chain was lost (a killed worker), and a second chain does no harm: the quota is by the clock.
 3. send_chunk(): the chunk's rows, by its token. Per recipient: `send_started_at` is committed,
    the message handed to the mail server, then the row marked sent, each write conditional on
-   the token. A chunk whose worker died is taken over once its claim is CAMPAIGN_CLAIM_TIMEOUT
-   old (recover_stale_claims): rows never started go back to waiting; a row started and not
+   the token (the mark and the next recipient's start share one UPDATE: a round trip a message).
+   A chunk whose worker died is taken over once its claim is CAMPAIGN_CLAIM_TIMEOUT old
+   (recover_stale_claims): rows never started go back to waiting; a row started and not
    marked is decided by the mail server when the e-mail backend can say (delivery_status, like
    orders.notifications), else it is "unconfirmed" — never guessed, never sent twice.
 """
@@ -181,6 +182,7 @@ def send_chunk(*, campaign_id: int, token: str) -> int:
         return 0
     sent = 0
     templates = MessageTemplates(campaign)
+    handed_over = None  # the recipient last handed to the mail server, not yet marked sent
     mail = get_connection()
     with mail:
         for recipient in rows:
@@ -190,9 +192,10 @@ def send_chunk(*, campaign_id: int, token: str) -> int:
             if recipient.consent.state != ConsentState.SUBSCRIBED:
                 _finish(recipient, token=token, status=RecipientStatus.SKIPPED)
                 continue
-            started = CampaignRecipient.objects.filter(
-                pk=recipient.pk, claim_token=token, status=RecipientStatus.SENDING
-            ).update(send_started_at=timezone.now())
+            # One statement marks the previous recipient sent and records this one as being handed
+            # over: one round trip per message, the same two facts committed in the same order.
+            started = _mark_sent_and_start(sent=handed_over, start=recipient, token=token)
+            handed_over = None
             if not started:
                 continue  # taken over by a recovery meanwhile
             try:
@@ -202,9 +205,39 @@ def send_chunk(*, campaign_id: int, token: str) -> int:
                 logger.warning("campaign %s recipient %s: %s", campaign_id, recipient.pk, error)
                 _fail(recipient, token=token, error=error)
                 continue
-            _finish(recipient, token=token, status=RecipientStatus.SENT)
+            handed_over = recipient
             sent += 1
+    if handed_over is not None:
+        _finish(handed_over, token=token, status=RecipientStatus.SENT)
     return sent
+
+
+def _mark_sent_and_start(*, sent: CampaignRecipient | None, start: CampaignRecipient, token: str) -> bool:
+    """Mark `sent` sent and set `start`'s send_started_at, both only while `token` holds their
+    claim, in one autocommitted UPDATE. Returns whether `start` may be handed over."""
+    table = CampaignRecipient._meta.db_table
+    done = sent.pk if sent is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET "
+            f"status = CASE WHEN id = %(done)s THEN %(sent)s ELSE status END, "
+            f"sent_at = CASE WHEN id = %(done)s THEN %(now)s ELSE sent_at END, "
+            f"last_error = CASE WHEN id = %(done)s THEN '' ELSE last_error END, "
+            f"send_started_at = CASE WHEN id = %(start)s THEN %(now)s ELSE send_started_at END "
+            f"WHERE id IN (%(done)s, %(start)s) AND claim_token = %(token)s AND status = %(sending)s RETURNING id",
+            {
+                "done": done,
+                "start": start.pk,
+                "sent": RecipientStatus.SENT,
+                "sending": RecipientStatus.SENDING,
+                "now": timezone.now(),
+                "token": token,
+            },
+        )
+        updated = {row[0] for row in cursor.fetchall()}
+    if sent is not None and done not in updated:
+        logger.error("campaign recipient %s was sent but its claim had been taken over", done)
+    return start.pk in updated
 
 
 def _finish(recipient: CampaignRecipient, *, token: str, status: RecipientStatus) -> None:
