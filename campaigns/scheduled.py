@@ -14,5 +14,5 @@ def restart_lost_campaigns() -> int:
         tasks.pace_campaign.delay(campaign_id=campaign_id)
     preparing = sending.lost_preparations()
     for campaign_id in preparing:
-        tasks.prepare_campaign.delay(campaign_id=campaign_id)
+        tasks.prepare_campaign.delay(campaign_id=campaign_id)  # goes on from what is written
     return len(lost) + len(preparing)

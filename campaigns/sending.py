@@ -2,8 +2,8 @@
 each sent once, resumed after a lost worker.
 
 1. prepare(): the campaign's recipients are written by INSERT … SELECT over the audience, one
-   statement per PREPARE_BATCH consent ids (ON CONFLICT DO NOTHING: a prepare that died half way
-   is simply run again), with their coupon codes (a batch per statement, matched to the ids the
+   statement (and one task) per PREPARE_BATCH consent ids (ON CONFLICT DO NOTHING: a step that
+   died half way is simply run again), with their coupon codes (a batch per statement, matched to the ids the
    INSERT returned by one UPDATE … FROM unnest). No recipient row passes through Python, only
    one batch's ids.
 2. pace(): one tick of the pacer. The campaign's row lock serialises ticks. Since sending began,
@@ -44,7 +44,7 @@ from .models import Campaign, CampaignRecipient, CampaignStatus, ConsentState, E
 
 logger = logging.getLogger(__name__)
 
-PREPARE_BATCH = 20_000
+PREPARE_BATCH = 10_000
 ERROR_LENGTH = 2000
 
 
@@ -58,35 +58,65 @@ class Tick:
     recovered: int = 0
 
 
-def prepare(*, campaign_id: int) -> int:
-    """Write the recipients of a "preparing" campaign, then mark it "sending". Returns how many
-    recipients it has. Safe to run again (a lost task): written rows are kept, none twice."""
+@dataclass(frozen=True)
+class Prepared:
+    """What one prepare() step did: the consent id it went up to, and whether all are written."""
+
+    through: int
+    done: bool
+
+
+def prepare(*, campaign_id: int, after: int | None = None) -> Prepared | None:
+    """Write the recipients of a "preparing" campaign whose consent ids follow `after`, one
+    PREPARE_BATCH range per call (a task each, well within the task time limit); after the last,
+    mark the campaign "sending". None when it is not preparing. `after` None: go on from the
+    highest consent id already written (a restarted preparation). Safe to run again: written rows
+    are kept, none twice, and each written recipient has its code."""
     campaign = Campaign.objects.select_related("coupon").filter(pk=campaign_id, status=CampaignStatus.PREPARING).first()
     if campaign is None:
-        return 0
-    audience = audience_of(campaign).values("pk")
+        return None
+    if after is None:
+        after = (
+            CampaignRecipient.objects.filter(campaign=campaign)
+            .order_by("-consent_id")
+            .values_list("consent_id", flat=True)
+            .first()
+            or 0
+        )
     highest = EmailConsent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    table = CampaignRecipient._meta.db_table
-    consents = EmailConsent._meta.db_table
-    for low in range(0, highest, PREPARE_BATCH):
-        selected, params = audience.filter(pk__gt=low, pk__lte=low + PREPARE_BATCH).query.sql_with_params()
+    through = after + PREPARE_BATCH
+    if after < highest:
+        selected, params = (
+            audience_of(campaign).values("pk").filter(pk__gt=after, pk__lte=through).query.sql_with_params()
+        )
+        table = CampaignRecipient._meta.db_table
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (campaign_id, consent_id, email, language, status, attempts, claim_token, "
                 f"last_error, opens) "
-                f"SELECT %s, c.id, c.email, c.language, %s, 0, '', '', 0 FROM {consents} c "
+                f"SELECT %s, c.id, c.email, c.language, %s, 0, '', '', 0 FROM {EmailConsent._meta.db_table} c "
                 f"WHERE c.id IN ({selected}) ON CONFLICT (campaign_id, consent_id) DO NOTHING RETURNING id",
                 [campaign.pk, RecipientStatus.PENDING, *params],
             )
             written = sorted(row[0] for row in cursor.fetchall())
             if campaign.coupon_id and written:
                 _give_codes(campaign=campaign, recipient_ids=written, cursor=cursor)
+            # The lease of this preparation: beat restarts one whose next step is this late.
+            Campaign.objects.filter(pk=campaign.pk).update(
+                next_tick_at=timezone.now() + datetime.timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
+            )
+    if through < highest:
+        return Prepared(through=through, done=False)
     count = CampaignRecipient.objects.filter(campaign=campaign).count()
     Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PREPARING).update(
-        status=CampaignStatus.SENDING, recipient_count=count, sending_since=timezone.now(), claimed_count=0
+        status=CampaignStatus.SENDING,
+        recipient_count=count,
+        sending_since=timezone.now(),
+        claimed_count=0,
+        next_tick_at=None,
     )
     logger.info("campaign %s: %s recipients", campaign.pk, count)
-    return count
+    return Prepared(through=through, done=True)
 
 
 def _give_codes(*, campaign: Campaign, recipient_ids: list[int], cursor) -> None:
@@ -332,10 +362,11 @@ def lost_pacers(*, now: datetime.datetime | None = None) -> list[int]:
 
 
 def lost_preparations(*, now: datetime.datetime | None = None) -> list[int]:
-    """Campaigns still "preparing" long after they were queued (their task was lost)."""
+    """Campaigns still "preparing" whose next step is overdue (its task was lost)."""
     now = now or timezone.now()
+    lapse = datetime.timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
     return list(
-        Campaign.objects.filter(
-            status=CampaignStatus.PREPARING, queued_at__lt=now - datetime.timedelta(minutes=5)
-        ).values_list("pk", flat=True)
+        Campaign.objects.filter(status=CampaignStatus.PREPARING)
+        .filter(Q(next_tick_at__lt=now) | Q(next_tick_at__isnull=True, queued_at__lt=now - lapse))
+        .values_list("pk", flat=True)
     )

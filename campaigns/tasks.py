@@ -16,11 +16,16 @@ from .messages import build_confirmation
 from .models import ConsentState, EmailConsent
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def prepare_campaign(*, campaign_id: int) -> int:
-    count = sending.prepare(campaign_id=campaign_id)
-    pace_campaign.delay(campaign_id=campaign_id)
-    return count
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def prepare_campaign(*, campaign_id: int, after: int | None = None) -> None:
+    """One step of writing the recipients; the next step, or the pacer once all are written."""
+    step = sending.prepare(campaign_id=campaign_id, after=after)
+    if step is None:
+        return
+    if step.done:
+        pace_campaign.delay(campaign_id=campaign_id)
+    else:
+        prepare_campaign.delay(campaign_id=campaign_id, after=step.through)
 
 
 @shared_task(acks_late=False, ignore_result=True)
