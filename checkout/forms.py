@@ -19,7 +19,8 @@ from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
 from pickup.forms import PickupTimeField, PickupTimeSelect
 from pickup.slots import Slot, parse_slot_key
-from stores.models import Store, StoreKind
+from shipping.selectors import shippable_units
+from stores.models import Store, StoreKind, home_country
 
 from .services import PAY_AT_PICKUP, ConfirmedLine, payment_methods_at, pickup_methods_at
 
@@ -64,6 +65,10 @@ class CartLineForm(forms.Form):
         error_messages={"invalid_choice": _("That store no longer hands over orders. Choose another store.")},
     )
 
+    # The endless aisle's "Have it sent to me" (instore): checked against what a warehouse of the
+    # store's country can ship, not the store's shelf; the cart then goes to the delivery checkout.
+    to_ship = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, cart, store=None, replace=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.cart, self.store, self.replace = cart, store, replace
@@ -84,7 +89,7 @@ class CartLineForm(forms.Form):
             return cleaned  # the store asked for cannot hand it over: nothing to check against
         if cleaned.get("pickup_store") is not None:
             self.store = cleaned["pickup_store"]
-        self.product = Product.objects.for_sale().filter(pk=product_id).first()
+        self.product = Product.objects.for_sale().select_related("parent").filter(pk=product_id).first()
         if self.product is None:
             raise forms.ValidationError(gettext("Sorry, this product is no longer sold."), code="not_sold")
         if Product.objects.filter(parent_id=product_id).exists():
@@ -102,6 +107,18 @@ class CartLineForm(forms.Form):
                 % {"limit": MAX_UNITS_PER_LINE, "in_cart": in_cart},
                 code="too_many",
             )
+        if cleaned.get("to_ship"):
+            country = self.store.country if self.store is not None else home_country()
+            available = shippable_units(self.product, country=country)
+            if wanted > available:
+                raise forms.ValidationError(
+                    gettext("'%(product)s' cannot be sent to you right now.") % {"product": self.product.name}
+                    if available == 0
+                    else gettext("We can send you at most %(available)s of '%(product)s'.")
+                    % {"product": self.product.name, "available": available},
+                    code="not_enough_stock",
+                )
+            return cleaned
         if self.store is not None:
             where, available = self.store, available_units_at(self.store, [product_id])[product_id]
         else:

@@ -224,6 +224,10 @@ else:
 # shared cache. Without it, DEBUG off and no CACHE_URL is a system-check error.
 O2O_SINGLE_PROCESS = env.bool("O2O_SINGLE_PROCESS", default=False)
 
+# Shipping from a warehouse (the shipping app): the days a parcel takes to reach the shopper, as
+# the product page says it ("ships to you in 2-3 days"); the carrier's promise, not ours.
+SHIPPING_DAYS = tuple(env.list("SHIPPING_DAYS", cast=int, default=[2, 3]))
+
 # In-store mode (instore.context): a browser that opened a store's link or a shelf label is in
 # that store for this many hours, then back to the shopper's own store.
 IN_STORE_CONTEXT_HOURS = env.int("IN_STORE_CONTEXT_HOURS", default=4)

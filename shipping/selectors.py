@@ -119,3 +119,34 @@ def shipping_options(*, postcode: str, country: str, lines: Sequence[tuple[Produ
 def shipment_of(order) -> Shipment | None:
     """The shipment of `order` (an order shipped from a warehouse), or None: one query."""
     return Shipment.objects.filter(fulfilment__order=order).select_related("fulfilment").first()
+
+
+def shippable_units(product: Product, *, country: str) -> int:
+    """How many units of `product` (a variant loaded with its `parent`, or a product) one warehouse
+    of `country` can ship now: the most any active warehouse there has to sell (a parcel leaves
+    from one warehouse, shipping_options); 0 when it has no weight. One query (none without a
+    weight)."""
+    if unit_weight(product) is None:
+        return 0
+    best = (
+        StockLevel.objects.filter(product=product, store__in=Store.objects.warehouses().filter(country=country))
+        .with_available()
+        .order_by("-available_quantity")
+        .values_list("available_quantity", flat=True)
+        .first()
+    )
+    return max(best or 0, 0)
+
+
+def ships_to_country(product: Product, *, country: str) -> bool:
+    """Whether a unit of `product` (a variant loaded with its `parent`, or a product) can be
+    shipped now to an address in `country`: it has a weight (unit_weight) and an active warehouse
+    of that country has a unit to sell. One query (none without a weight). The fee depends on the
+    address: shipping_options quotes it at checkout; SHIPPING_DAYS says how long it takes."""
+    if unit_weight(product) is None:
+        return False
+    return (
+        StockLevel.objects.filter(product=product, store__in=Store.objects.warehouses().filter(country=country))
+        .available()
+        .exists()
+    )

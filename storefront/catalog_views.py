@@ -5,6 +5,7 @@ from functools import cache, partial
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from catalog.selectors import (
     variant_attribute_choices,
     variants_with_values,
 )
+from instore.context import current_context
 from o2o_site.cache import stamps
 from o2o_site.cache.pages import SharedPage, shared_page
 from stores.selectors import (
@@ -31,6 +33,7 @@ from stores.selectors import (
 )
 
 from .catalog_forms import ListingForm, VariantFilterForm
+from .endless_aisle import endless_aisle
 from .shopper_input import shopper_input
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
@@ -180,6 +183,13 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
     # My store can supply it only when it has a unit and hands orders over.
     my_store_supplies = at_my_store is not None and at_my_store.in_stock and at_my_store.store.offers_pickup
     prices = {variant.price for variant in variants}
+    # Standing in the store (instore): whether it is here, or how it can reach the shopper.
+    in_store = current_context(request)
+    aisle = (
+        endless_aisle(product=shown, store=store, rows=availability(), now=timezone.now())
+        if in_store is not None and store is not None and store.pk == in_store.store_id and not choose_first
+        else None
+    )
     return render(
         request,
         "catalog/product_detail.html",
@@ -209,6 +219,7 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
             "more_elsewhere": lambda: max(len(other_stores()) - OTHER_STORES_SHOWN, 0),
             "stock_version": stock_stamp,
             "minute": minute,
+            "aisle": aisle,
             **extra_context,
         },
     )
