@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from delivery.selectors import PostcodeProblem, delivery_options
 from delivery.services import DeliveryAddress
-from instore.services import attribution_of
+from instore.services import attribution_of, customer_of
 from o2o_site.dates import format_time
 from orders.models import Order
 from orders.selectors import store_ids_holding
@@ -134,7 +134,7 @@ def _ship(request, cart, lines):
                     lines=shown.lines,
                     store=my_store(request) or Store(),
                     contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
-                    customer=request.user,
+                    customer=customer_of(request),
                     language=get_language(),
                     checkout_token=shown.token,
                     attribution=attribution_of(request),
@@ -197,8 +197,8 @@ def _initial(request):
     mine = my_store(request)
     if mine is not None and mine.country in ("IS", "NO"):
         initial["country"] = mine.country
-    user = request.user
-    if user.is_authenticated:
+    user = customer_of(request)
+    if user is not None:
         initial.update(name=user.get_full_name(), email=user.email, phone=user.phone)
     return initial
 
@@ -209,7 +209,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         lines=shown.lines,
         store=Store.objects.filter(pk=data["store"]).first() or Store(pk=data["store"]),
         contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
-        customer=request.user,
+        customer=customer_of(request),
         language=get_language(),
         checkout_token=shown.token,
         attribution=attribution_of(request),

@@ -20,7 +20,7 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery.selectors import delivery_of
-from instore.services import attribution_of
+from instore.services import attribution_of, customer_of
 from o2o_site.dates import format_datetime, format_time
 from o2o_site.money import format_money
 from o2o_site.vat import vat_by_rate
@@ -287,7 +287,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         vehicle_description=data["vehicle_description"],
         collector_name=data["collector_name"],
         contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
-        customer=request.user,
+        customer=customer_of(request),
         language=get_language(),
         checkout_token=shown.token,
         attribution=attribution_of(request),
@@ -416,8 +416,8 @@ def _expired_form(request):
 
 def _initial(request, stores):
     initial = {}
-    user = request.user
-    if user.is_authenticated:
+    user = customer_of(request)
+    if user is not None:
         initial.update(name=user.get_full_name(), email=user.email, phone=user.phone)
     mine = my_store(request)
     if mine is not None and any(store.pk == mine.pk for store in stores):

@@ -69,6 +69,16 @@ def attribution_of(request: HttpRequest) -> Attribution | None:
     return None if attribution.is_empty else attribution
 
 
+def customer_of(request: HttpRequest) -> User | None:
+    """Whose order a checkout in this request places: the signed-in shopper, or nobody when a
+    member of staff is selling for a customer here (assisted selling: the order carries the
+    customer's contact details, never the staff member's account or details)."""
+    context = current_context(request)
+    if context is not None and context.staff_id is not None and context.staff_id == request.user.pk:
+        return None
+    return request.user if request.user.is_authenticated else None
+
+
 def may_sell_in(user: User, store: Store) -> bool:
     """Whether `user` may sell to customers in `store` (assisted selling): active staff who are a
     superuser or one of the store's managers (stores.Store.managers, as the admin's scoping)."""
