@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 
 from catalog.models import Product
-from instore.services import attribution_of
+from instore.services import attribution_of, customer_of
 from orders.models import FulfilmentMethod, Order
 from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError
 from stores.models import Store
@@ -73,8 +73,8 @@ def _quantity(value) -> int:
 
 
 def _initial(request):
-    user = request.user
-    if user.is_authenticated:
+    user = customer_of(request)
+    if user is not None:
         return {"name": user.get_full_name(), "email": user.email, "phone": user.phone}
     return {}
 
@@ -153,7 +153,7 @@ def _place(request, destination):
             fulfilment=FulfilmentMethod.IN_STORE,
             methods_shown=pickup_methods_at(destination),
             collector_name=data["collector_name"],
-            customer=request.user,
+            customer=customer_of(request),
             language=get_language(),
             checkout_token=token,
             payment=PAY_AT_PICKUP,

@@ -2,6 +2,7 @@
 transfer on a day, or shipped from a warehouse; and "Have it sent to me" into the cart."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,9 +13,12 @@ from django.utils import timezone
 from catalog.tests.factories import ProductFactory
 from checkout.cart import SESSION_KEY
 from instore.context import link_path
+from instore.models import SaleAttribution, ShelfScan
 from o2o_site.dates import format_weekday_date
+from orders.models import Channel, Order
 from stores.models import StoreKind
 from stores.tests.factories import StockLevelFactory, StoreFactory
+from transfers.models import Transfer
 from transfers.selectors import transfer_arrival
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +80,26 @@ def test_at_another_store_now_here_by_transfer_on_a_day(client, kringlan, smaral
     assert day is not None
     assert f"At Norðurbúð Smáralind now, here by transfer on {format_weekday_date(day)}" in page
     assert 'data-testid="aisle-ship"' not in page  # no warehouse has it
+
+
+def test_send_it_here_orders_it_by_transfer_as_an_in_store_sale_after_the_scan(client, kringlan, smaralind, sweater):
+    # given a shopper who scanned the sweater's label at Kringlan, which has none; Smáralind has two
+    StockLevelFactory(store=smaralind, product=sweater, on_hand=2)
+    client.get(link_path(store=kringlan, product=sweater))
+    page = aisle_of(client, sweater)
+
+    # when they follow "Send it here" and place the order
+    href = re.search(r'href="([^"]+)" data-testid="aisle-transfer-order"', page).group(1).replace("&amp;", "&")
+    shown = client.get(href).context["shown"]
+    contact = {"name": "Anna", "email": "anna@example.com", "phone": "+354 555 1234"}
+    client.post(reverse("checkout:transfer"), {"shown": shown, **contact})
+
+    # then it is Kringlan's in-store sale, on its way from Smáralind, owed to the scan
+    order = Order.objects.get()
+    assert (order.channel, order.store) == (Channel.IN_STORE, kringlan)
+    assert Transfer.objects.get(fulfilment__order=order).source == smaralind
+    attribution = SaleAttribution.objects.get(order=order)
+    assert (attribution.store, attribution.scan) == (kringlan, ShelfScan.objects.get())
 
 
 def test_ships_to_you_from_a_warehouse(client, kringlan, warehouse, sweater):
