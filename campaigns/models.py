@@ -199,8 +199,9 @@ class Campaign(models.Model):
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
-    # The pacer's clock: since when it sends, and how many recipients it has claimed since (the
-    # rate allows rate_per_minute × minutes since then).
+    # The pacer's clock: since when it sends, and how many recipients it has claimed since, or
+    # let pass unclaimed (the rate allows rate_per_minute × minutes since then; time without
+    # claims beyond one tick counts as spent, so it is never sent as a burst).
     sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
     claimed_count = models.PositiveIntegerField(_("claimed"), default=0)
     # The pacer's lease (campaigns.sending.pace): the next tick is due then; a lapsed lease is a
