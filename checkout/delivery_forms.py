@@ -73,6 +73,14 @@ class DeliveryAddressForm(forms.Form):
                 cleaned["postcode"] = self.located.postcode
         return cleaned
 
+    # Applied when the order is placed (checkout.services); the payment page shows the total less it.
+    coupon_code = forms.CharField(
+        label=_("Coupon code (optional)"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
 
 class DeliveryCheckoutForm(DeliveryAddressForm):
     """The address, then the store (one of those offered), its window, the shopper's details and

@@ -139,6 +139,7 @@ def _ship(request, cart, lines):
                     checkout_token=shown.token,
                     attribution=attribution_of(request),
                     payment=data["shipping_payment"] or next(iter(settings.PAYMENT_VARIANTS), ""),
+                    coupon_code=data["coupon_code"],
                 ),
                 shipping=ShippingChoice(
                     address=ShippingAddress(
@@ -214,6 +215,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         checkout_token=shown.token,
         attribution=attribution_of(request),
         payment=data["payment"],
+        coupon_code=data["coupon_code"],
         delivery=DeliveryChoice(
             address=DeliveryAddress(
                 street=data["street"],

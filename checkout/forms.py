@@ -306,6 +306,13 @@ class CheckoutForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
+    coupon_code = forms.CharField(
+        label=_("Coupon code (optional)"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
     def __init__(self, *args, shown: ShownCheckout | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.shown = shown

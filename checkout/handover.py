@@ -119,9 +119,10 @@ class HandedOver:
 
 
 def value_of_units(order: Order, units: dict[int, int]) -> Decimal:
-    """What `units` ({order line id: units}) of `order` are worth, from its lines' unit prices."""
-    prices = dict(OrderLine.objects.filter(order=order).values_list("pk", "unit_price"))
-    return sum((prices[pk] * count for pk, count in units.items() if count), Decimal("0"))
+    """What `units` ({order line id: units}) of `order` are worth: what the shopper was charged
+    for them (OrderLine.value_of: unit prices less a coupon's share)."""
+    lines = OrderLine.objects.in_bulk([pk for pk, count in units.items() if count])
+    return sum((lines[pk].value_of(count) for pk, count in units.items() if count), Decimal("0"))
 
 
 def hand_over(

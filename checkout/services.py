@@ -9,7 +9,7 @@ CheckoutChanged names every difference and nothing is placed.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from functools import partial
@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.models import Product
+from coupons.pricing import PricedLine
+from coupons.services import CouponRefused, hold_for_order, record_order_redemption
 from delivery.models import Delivery
 from delivery.selectors import PostcodeProblem
 from delivery.services import DeliveryAddress, DeliveryUnavailable, book_window, create_delivery, hand_back_to_store
@@ -79,6 +81,7 @@ class ChangeKind(StrEnum):
     STOCK = "stock"
     PAYMENT = "payment"
     DELIVERY_FEE = "delivery_fee"
+    COUPON = "coupon"
 
 
 # The value a checkout posts for paying at the store's till; paying online posts the provider's
@@ -164,6 +167,8 @@ class ConfirmedCheckout:
     # Where the order is placed when no attribution says: the web shop's pages, or a kiosk through
     # the API (the api app).
     channel: Channel = Channel.WEB
+    # A coupon code as the shopper typed it (coupons.services normalises it); "" for none.
+    coupon_code: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -696,9 +701,44 @@ def _create_order(checkout: ConfirmedCheckout, **fields) -> PlacedOrder:
     recorded with it (instore.services.attribute_order: the store the browser was in, the shelf
     scan before it, the member of staff selling). Every way of placing a checkout ends here."""
     attribution = checkout.attribution
-    placed = create_order(channel=attribution.channel if attribution else checkout.channel, **fields)
+    channel = attribution.channel if attribution else checkout.channel
+    applied = _apply_coupon(checkout, fields, channel=channel) if checkout.coupon_code.strip() else None
+    placed = create_order(channel=channel, **fields)
     attribute_order(order=placed.order, attribution=attribution)
+    if applied is not None:
+        record_order_redemption(applied=applied, order=placed.order)
     return placed
+
+
+def _apply_coupon(checkout: ConfirmedCheckout, fields: dict, *, channel: Channel):
+    """The checkout's coupon, checked under its lock (coupons.services.hold_for_order) as the
+    last step before the order is written: each line's and fee's share of the discount is put on
+    its LineSpec / FeeSpec in `fields`, so create_order charges, and works out VAT on, the price
+    less it. A code refused now (expired, used up, not valid at this store…) refuses the checkout
+    as a change, with its reason; the transaction then writes nothing."""
+    lines, fees = fields["lines"], fields.get("fees", ())
+    try:
+        applied = hold_for_order(
+            code=checkout.coupon_code,
+            store=fields["store"],
+            customer=checkout.customer,
+            email=checkout.contact.email,
+            channel=channel,
+            lines=[
+                PricedLine(key=n, amount=line.unit_price * line.quantity, category_id=line.product.category_id)
+                for n, line in enumerate(lines)
+            ],
+            fees={n: fee.amount for n, fee in enumerate(fees)},
+        )
+    except CouponRefused as refused:
+        raise CheckoutChanged([Change(kind=ChangeKind.COUPON, message=refused.message)]) from refused
+    fields["lines"] = [
+        replace(line, discount=applied.discount.lines.get(n, Decimal(0))) for n, line in enumerate(lines)
+    ]
+    fields["fees"] = tuple(
+        replace(fee, discount=applied.discount.fees.get(n, Decimal(0))) for n, fee in enumerate(fees)
+    )
+    return applied
 
 
 def _reserve_and_place_paid_online(*, checkout, lines, products, quantities, changes, location, method, fees):

@@ -19,6 +19,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coupons.pricing import PricedLine
+from coupons.services import CouponRefused, preview_for_checkout
 from delivery.selectors import delivery_of
 from instore.services import attribution_of, customer_of
 from o2o_site.dates import format_datetime, format_time
@@ -193,6 +195,11 @@ def checkout(request):
             return _cart_is_empty(request)
         return _checkout_page(request, token=_issue_token(request), form=_expired_form(request))
 
+    if "apply_coupon" in request.POST:
+        # "Apply" shows what the coupon takes off (for the store chosen) before anything is
+        # placed; what was typed is kept, nothing is checked or written yet.
+        form = CheckoutForm(initial=request.POST.dict(), shown=shown)
+        return _checkout_page(request, token=shown.token, form=form, shown=shown)
     form = CheckoutForm(request.POST, shown=shown)
     changes = ()
     if form.is_valid() and not _cart_is_as_shown(cart, shown):
@@ -292,6 +299,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         checkout_token=shown.token,
         attribution=attribution_of(request),
         payment=data["payment"],
+        coupon_code=data["coupon_code"],
     )
 
 
@@ -313,6 +321,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
     total = Cart.total(lines)
     for message in _change_messages(changes, shown_total=shown.total if shown else None, total=total):
         form.add_error(None, message)
+    coupon = _coupon_preview(request, form, lines=lines, stores=stores)
     times = PickupTimesForm(
         stores=stores,
         slots=available_slots_by_store(stores),
@@ -341,6 +350,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             "lines": lines,
             "withdrawn": withdrawn,
             "total": total,
+            "coupon": coupon,
             "stores": [
                 {
                     "store": store,
@@ -359,6 +369,29 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             "offers_curbside": any(FulfilmentMethod.CURBSIDE in page.methods[store.pk] for store in stores),
         },
     )
+
+
+def _coupon_preview(request, form, *, lines, stores):
+    """What the coupon typed takes off this cart at the store chosen (else the first listed):
+    {"code", "discount", "total"} or {"code", "refused": message}; None without a code."""
+    code = (form["coupon_code"].value() or "").strip()
+    if not code or not lines:
+        return None
+    chosen = str(form["store"].value() or "")
+    store = next((store for store in stores if str(store.pk) == chosen), stores[0] if stores else None)
+    if store is None:
+        return None
+    priced = [
+        PricedLine(key=line.product.pk, amount=line.line_total, category_id=line.product.category_id) for line in lines
+    ]
+    try:
+        applied = preview_for_checkout(
+            code=code, store=store, customer=request.user, email=form["email"].value() or "", lines=priced
+        )
+    except CouponRefused as refused:
+        return {"code": code, "refused": refused.message}
+    discount = applied.discount.total
+    return {"code": applied.code.display, "discount": discount, "total": Cart.total(lines) - discount, "store": store}
 
 
 def _payment_choices(request, store):

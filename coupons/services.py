@@ -184,7 +184,8 @@ def _check_rules(
             else _("Coupon %(code)s can only be used online, at checkout.")
         )
         raise CouponRefused(Refusal.WRONG_CHANNEL, message % names)
-    stores = {pk for pk in coupon.stores.values_list("pk", flat=True)}
+    # Through the link table: one query, and no per-coupon relation loaded (django-zeal).
+    stores = set(Coupon.stores.through.objects.filter(coupon_id=coupon.pk).values_list("store_id", flat=True))
     if stores and store.pk not in stores:
         raise CouponRefused(Refusal.WRONG_STORE, _("Coupon %(code)s is not valid at %(store)s.") % names)
     live = Redemption.objects.filter(coupon=coupon, status=RedemptionStatus.REDEEMED)
@@ -213,7 +214,7 @@ def _customer_filter(customer: User | None, email: str) -> Q | None:
 
 
 def _coupon_category_ids(coupon: Coupon) -> set[int] | None:
-    chosen = set(coupon.categories.values_list("pk", flat=True))
+    chosen = set(Coupon.categories.through.objects.filter(coupon_id=coupon.pk).values_list("category_id", flat=True))
     if not chosen:
         return None
     children: dict[int | None, list[int]] = {}
@@ -273,6 +274,19 @@ def preview_for_checkout(
     return AppliedCoupon(code=found, discount=discount)
 
 
+def _lock(found: CouponCode) -> None:
+    """Take the lock that makes this use and any other of the same limit take turns, until the
+    transaction ends, and read the coupon again under it. A coupon with a total or per-customer
+    limit: its row (every use of it counts). Otherwise a single-use code: the code's row (only
+    its own uses count). A shared code without limits has nothing to race for and locks nothing,
+    so a popular code does not make every checkout using it wait for the others."""
+    coupon = found.coupon
+    if coupon.limit_total is not None or coupon.limit_per_customer is not None:
+        found.coupon = Coupon.objects.select_for_update().get(pk=found.coupon_id)
+    elif found.single_use:
+        CouponCode.objects.select_for_update().filter(pk=found.pk).values_list("pk", flat=True).first()
+
+
 def hold_for_order(
     *,
     code: str,
@@ -281,31 +295,32 @@ def hold_for_order(
     email: str = "",
     lines: Sequence[PricedLine],
     fees: dict | None = None,
+    channel: Channel = Channel.WEB,
     at: datetime.datetime | None = None,
 ) -> AppliedCoupon:
-    """Check the code for an order about to be placed, with the coupon's row locked until the
-    caller's transaction ends (it must be in one: checkout.services places the order in it and
-    then calls record_order_redemption). Returns the discount per line and fee. Raises
-    CouponRefused as preview_for_checkout does; decided under the lock, so the coupon's limits
-    hold when many checkouts use it at once."""
+    """Check the code for an order about to be placed in `channel` (the web shop, or a store's
+    in-store mode), under a lock held until the caller's transaction ends (it must be in one:
+    checkout.services places the order in it and then calls record_order_redemption). Returns
+    the discount per line and fee. Raises CouponRefused as preview_for_checkout does; decided
+    under the lock (_lock), so the coupon's limits hold when many checkouts use it at once."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("hold_for_order must run inside the transaction that places the order")
     found = find_code(code)
-    found.coupon = Coupon.objects.select_for_update().get(pk=found.coupon_id)
+    _lock(found)
     customer = signed_in(customer)
-    _check_rules(found, channel=Channel.WEB, store=store, customer=customer, email=email, at=at or timezone.now())
+    _check_rules(found, channel=channel, store=store, customer=customer, email=email, at=at or timezone.now())
     discount = _discount_for_order(found, store=store, lines=lines, fees=fees or {}, currency=settings.SHOP_CURRENCY)
     return AppliedCoupon(code=found, discount=discount)
 
 
 def record_order_redemption(*, applied: AppliedCoupon, order: Order) -> Redemption:
     """The redemption of a code held by hold_for_order, for the `order` just placed with its
-    discount (same transaction): channel web, the order's store, its customer or guest e-mail."""
+    discount (same transaction): the order's channel and store, its customer or guest e-mail."""
     return Redemption.objects.create(
         coupon=applied.coupon,
         code=applied.code,
         single_use=applied.code.single_use,
-        channel=Channel.WEB,
+        channel=order.channel,
         store_id=order.store_id,
         order=order,
         customer=order.customer,
@@ -351,7 +366,7 @@ def redeem_at_till(
         raise ValueError(_("Enter the purchase amount, more than zero."))
     with transaction.atomic():
         found = find_code(code)
-        found.coupon = Coupon.objects.select_for_update().get(pk=found.coupon_id)
+        _lock(found)
         customer = found.issued_to
         _check_rules(found, channel=Channel.IN_STORE, store=store, customer=customer, email="", at=at or timezone.now())
         coupon = found.coupon

@@ -1,9 +1,13 @@
+from decimal import ROUND_DOWN, Decimal
+
 from django.conf import settings
 from django.core import signing
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from o2o_site.money import minor_unit_digits
 
 ORDER_LINK_SALT = "orders.order-page"
 
@@ -309,6 +313,18 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
+
+    def value_of(self, units: int) -> Decimal:
+        """What `units` of this line cost the shopper, in the order's currency: unit_price × units,
+        less their share of the line's coupon discount. All its units are exactly line_total; fewer
+        of a discounted line are rounded down to the minor unit, so what is captured, receipted or
+        refunded in parts never comes to more than the line was charged."""
+        if units == self.quantity:
+            return self.line_total
+        if not self.discount:
+            return self.unit_price * units
+        share = self.line_total * units / self.quantity
+        return share.quantize(Decimal(1).scaleb(-minor_unit_digits()), rounding=ROUND_DOWN)
 
 
 class FulfilmentQuerySet(models.QuerySet):

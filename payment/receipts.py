@@ -185,7 +185,7 @@ def _receipt_lines(order: Order, lines: Sequence[CapturedLine]) -> list[ReceiptL
     result = []
     for pk, units in wanted.items():
         order_line = order_lines[pk]
-        line_total = order_line.unit_price * units
+        line_total = order_line.value_of(units)  # less the line's coupon discount, if any
         result.append(
             ReceiptLine(
                 order_line=order_line,

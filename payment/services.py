@@ -540,9 +540,9 @@ def _value_kept(order: Order) -> Decimal:
     if not taken:
         return Decimal("0")
     refunded = refunded_by_line(order=order)
-    prices = dict(OrderLine.objects.filter(order=order).values_list("pk", "unit_price"))
+    lines = OrderLine.objects.in_bulk(list(taken))
     return sum(
-        (prices[pk] * max(units - refunded.get(pk, 0), 0) for pk, units in taken.items()),
+        (lines[pk].value_of(max(units - refunded.get(pk, 0), 0)) for pk, units in taken.items()),
         Decimal("0"),
     )
 
@@ -824,7 +824,7 @@ def _refund_lines(
                 gettext("%(product)s: %(left)s can be refunded, not %(asked)s.")
                 % {"product": line.product_name, "left": max(left, 0), "asked": count}
             )
-        value = line.unit_price * count
+        value = line.value_of(count)  # a coupon's share of the line was never paid
         amount = line_amounts.get(line_pk, value)
         if not Decimal("0") <= amount <= value:
             raise RefundRefused(

@@ -120,7 +120,7 @@ def order_discount(order: Order, lines: list[OrderLine]) -> Decimal:
 def refund_value(order: Order, line: OrderLine, units: int, *, lines: list[OrderLine]) -> Decimal:
     """What `units` of `line` give back: their price less their share of an order-level discount
     (shared by the lines' value), rounded to the currency's minor unit, never below zero."""
-    value = line.unit_price * units
+    value = line.value_of(units)  # less the line's own coupon discount, if any
     discount = order_discount(order, lines)
     if discount:
         lines_total = sum((each.line_total for each in lines), Decimal(0))

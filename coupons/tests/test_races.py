@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import StoreManagerFactory
+from checkout.services import CheckoutChanged
 from coupons.models import Redemption, RedemptionStatus
 from coupons.services import CouponRefused, issue_codes, redeem_at_till
 from stores.tests.factories import StoreFactory
@@ -27,6 +28,8 @@ def _at_once(work, count):
             outcomes.append(("redeemed", work(n).pk))
         except CouponRefused as refused:
             outcomes.append(("refused", refused.reason))
+        except CheckoutChanged as changed:
+            outcomes.append(("refused", changed.changes[0].kind))
         except Exception as error:  # noqa: BLE001 — any other failure is reported by the assert below
             outcomes.append(("error", repr(error)))
         finally:
@@ -69,3 +72,36 @@ def test_a_single_use_code_scanned_at_ten_tills_at_once_is_redeemed_once(require
     )
     assert sorted(kind for kind, _ in outcomes) == ["redeemed"] + ["refused"] * (TILLS - 1), outcomes
     assert Redemption.objects.filter(code__code=code).count() == 1
+
+
+@pytest.mark.postgres
+def test_checkouts_and_tills_at_once_share_a_coupon_limited_to_three(require_postgres, transactional_db):
+    # given a coupon that may be used 3 times, and stock for everyone
+    from catalog.tests.factories import ProductFactory
+    from orders.models import Order
+    from orders.tests.factories import place_order
+    from stores.tests.factories import StockLevelFactory
+
+    coupon = CouponFactory(limit_total=3)
+    CouponCodeFactory(coupon=coupon, code="THRIR")
+    store = StoreFactory()
+    mittens = ProductFactory(price=Decimal("3990"))
+    StockLevelFactory(store=store, product=mittens, on_hand=50)
+    staff = StoreManagerFactory(stores=[store])
+
+    def use(n):
+        if n % 2:
+            return redeem_at_till(code="THRIR", store=store, purchase_amount=Decimal("5000"), by=staff)
+        return place_order(
+            store=store, products_and_quantities=[(mittens, 1)], email=f"shopper{n}@example.com", coupon_code="thrir"
+        )
+
+    # when five shoppers check out with it while five tills scan it
+    outcomes = _at_once(use, TILLS)
+
+    # then three uses in all, the rest refused (a checkout refused places no order)
+    won = [detail for kind, detail in outcomes if kind == "redeemed"]
+    assert len(won) == 3, outcomes
+    assert all(kind in ("redeemed", "refused") for kind, _ in outcomes), outcomes
+    assert Redemption.objects.filter(coupon=coupon, status=RedemptionStatus.REDEEMED).count() == 3
+    assert Order.objects.count() == Redemption.objects.filter(coupon=coupon, order__isnull=False).count()
