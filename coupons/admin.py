@@ -14,12 +14,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from stores.admin_scoping import StoreScopedAdminMixin
+from o2o_site.money import format_money
+from stores.admin_scoping import StoreScopedAdminMixin, managed_stores, scope_queryset_to_stores
 
 from .codes import VALID_CODE, display_code, normalise_code
+from .forms import TillRedemptionForm
 from .models import Coupon, CouponBatch, CouponCode, CouponKind, Redemption
 from .selectors import redemption_figures
-from .services import MAX_BATCH_SIZE, generate_batch
+from .services import MAX_BATCH_SIZE, CouponRefused, generate_batch, redeem_at_till
 
 
 class SharedCodeForm(forms.ModelForm):
@@ -235,7 +237,66 @@ class CouponBatchAdmin(admin.ModelAdmin):
 
 @admin.register(Redemption)
 class RedemptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Redemptions at the manager's stores, and the till page (till_view) where staff redeem a
+    shopper's coupon: scan its QR code (a scanner types the code) or type it."""
+
     store_path = "store"
+    change_list_template = "admin/coupons/redemption/change_list.html"
+
+    def get_urls(self):
+        own = [path("till/", self.admin_site.admin_view(self.till_view), name="coupons_redemption_till")]
+        return own + super().get_urls()
+
+    def till_view(self, request):
+        """The till page: one of the staff member's stores, the code, the purchase; the discount
+        to give is said on success, the reason on refusal (nothing recorded then). The last
+        redemptions at their stores are listed (a fixed number of queries)."""
+        if not request.user.has_perm("coupons.add_redemption"):
+            raise PermissionDenied
+        stores = managed_stores(request).order_by("city", "name")
+        form = TillRedemptionForm(request.POST or None, stores=stores)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                redemption = redeem_at_till(
+                    code=data["code"],
+                    store=data["store"],
+                    purchase_amount=data["purchase_amount"],
+                    by=request.user,
+                    till_receipt=data["till_receipt"],
+                )
+            except CouponRefused as refused:
+                form.add_error("code", refused.message)
+            except ValueError as error:
+                form.add_error("purchase_amount", str(error))
+            else:
+                self.message_user(
+                    request,
+                    _("Coupon %(code)s: take %(discount)s off; the shopper pays %(to_pay)s.")
+                    % {
+                        "code": redemption.code.display,
+                        "discount": format_money(redemption.discount),
+                        "to_pay": format_money(redemption.purchase_amount - redemption.discount),
+                    },
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:coupons_redemption_till") + f"?store={data['store'].pk}")
+        elif request.method == "GET" and request.GET.get("store"):
+            form.initial["store"] = request.GET["store"]
+        recent = (
+            scope_queryset_to_stores(Redemption.objects.all(), request, "store")
+            .select_related("coupon", "code", "store", "order")
+            .order_by("-redeemed_at", "-pk")[:10]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "recent": recent,
+            "title": _("Redeem a coupon at the till"),
+        }
+        return TemplateResponse(request, "coupons/till.html", context)
+
     list_display = ["redeemed_at", "coupon", "code", "channel", "store", "order", "till_receipt", "discount", "status"]
     list_filter = ["channel", "status"]
     list_select_related = ["coupon", "code", "store", "order"]
