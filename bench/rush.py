@@ -86,6 +86,7 @@ class Attempt:
     delivery: bool = False  # placed at /checkout/delivery/ (else a pickup at /checkout/)
     posted: bool = True  # False: a delivery shopper offered no window of a hot store, so nothing posted
     detail: str = ""  # a refusal of no known kind: the page's first error
+    coupon: bool = False  # the shopper typed the bench's coupon code at checkout
 
 
 # What the checkout page says when it places nothing (checkout.views, checkout.services,
@@ -98,6 +99,7 @@ REFUSALS = {
     "no store has the cart": re.compile(r"has everything in your cart"),
     "pickup time full": re.compile(r"has just been fully booked|no free pickup times|no longer offered"),
     "page expired": re.compile(r"checkout page had expired"),
+    "coupon refused": re.compile(r"Coupon \S+ (has been used up|expired|is not valid)|no coupon with the code"),
     "changed meanwhile": re.compile(r"changed from .* to |is no longer sold|no longer offers|cart changed after"),
     "try again": re.compile(r"try again", re.IGNORECASE),
 }
@@ -132,11 +134,58 @@ class DeliveryRush:
     every: int = 5
 
 
+@dataclass(frozen=True)
+class CouponRush:
+    """The pickup shoppers who type a coupon code at checkout: every `every`-th one (from the
+    second), the code in lower case with a space, as people type it."""
+
+    code: str
+    every: int = 3
+
+
+BENCH_COUPON_CODE = "RUSH10"
+
+
+def bench_coupon_code() -> str:
+    """The bench's coupon (10 % off, valid for years, a total limit no rush reaches, so every use
+    takes the coupon's row lock as a limited coupon does), made if missing; its code."""
+    import datetime
+
+    from django.utils import timezone
+
+    from coupons.models import Coupon, CouponCode, CouponKind
+
+    if not CouponCode.objects.filter(code=BENCH_COUPON_CODE).exists():
+        coupon = Coupon.objects.create(
+            name="Bench rush",
+            kind=CouponKind.PERCENT,
+            value=10,
+            valid_from=timezone.now() - datetime.timedelta(days=1),
+            valid_until=timezone.now() + datetime.timedelta(days=3650),
+            limit_total=10_000_000,
+        )
+        CouponCode.objects.create(coupon=coupon, code=BENCH_COUPON_CODE)
+    return BENCH_COUPON_CODE
+
+
+def redemptions_since(order_pk: int) -> int:
+    """Coupon uses recorded with orders placed after `order_pk`."""
+    from coupons.models import Redemption
+
+    return Redemption.objects.filter(order__pk__gt=order_pk).count()
+
+
+def _uses_coupon(number, *, coupon, double_submit):
+    return coupon is not None and not double_submit and number % coupon.every == 1
+
+
 def _delivers(number, *, delivery, double_submit):
     return delivery is not None and not double_submit and number % delivery.every == delivery.every - 1
 
 
-def _shopper(number, *, host, port, products, store_ids, result, lock, start, double_submit, delivery=None):
+def _shopper(
+    number, *, host, port, products, store_ids, result, lock, start, double_submit, delivery=None, coupon=None
+):
     rng = random.Random(number)
     browser = Browser(host, port)
     try:
@@ -171,12 +220,16 @@ def _shopper(number, *, host, port, products, store_ids, result, lock, start, do
             "phone": "+354 555 1234",
         }
         form[f"payment-{form['store']}"] = "dummy"
+        typed_coupon = _uses_coupon(number, coupon=coupon, double_submit=double_submit)
+        if typed_coupon:
+            form["coupon_code"] = f"{coupon.code[:4].lower()} {coupon.code[4:].lower()}"
         if double_submit:
             attempts = _post_twice(browser, form, host, port)
         else:
             began = time.perf_counter()
             status, headers, page = browser.request("POST", "/checkout/", form)
             attempts = [_attempt(time.perf_counter() - began, status, headers, page)]
+            attempts[0].coupon = typed_coupon
         to_pay = next((attempt for attempt in attempts if "/payments/" in attempt.location), None)
         if to_pay is not None:
             _pay(browser, to_pay, rng)
@@ -296,7 +349,15 @@ def _post_twice(browser, form, host, port):
 
 
 def run_rush(
-    *, host, port, products, store_ids, shoppers=200, double_submitters=10, delivery: DeliveryRush | None = None
+    *,
+    host,
+    port,
+    products,
+    store_ids,
+    shoppers=200,
+    double_submitters=10,
+    delivery: DeliveryRush | None = None,
+    coupon: CouponRush | None = None,
 ) -> RushResult:
     result = RushResult(shoppers=shoppers)
     result.delivery_shoppers = sum(
@@ -317,6 +378,7 @@ def run_rush(
                 start=start,
                 double_submit=number < double_submitters,
                 delivery=delivery,
+                coupon=coupon,
             ),
         )
         for number in range(shoppers)

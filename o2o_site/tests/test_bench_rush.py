@@ -51,6 +51,8 @@ def test_a_small_rush_places_orders_once_each_and_reconciles(
         store_ids=store_ids,
         shoppers=8,
         double_submitters=3,
+        # shoppers 4 and 7 type the bench's coupon code (10 % off)
+        coupon=rush.CouponRush(code=rush.bench_coupon_code(), every=3),
     )
 
     # then every shopper got an order, each double submit one order, and the stock adds up
@@ -65,6 +67,11 @@ def test_a_small_rush_places_orders_once_each_and_reconciles(
         before=before, store_ids=store_ids, product_ids=product_ids, since_order_pk=0
     )
     assert (oversold, mismatches, orders) == (0, [], 8)
+    # and the two who typed the coupon got 10 % off, each use recorded with its order
+    assert [attempt.placed for attempt in result.attempts if attempt.coupon] == [True, True]
+    assert rush.redemptions_since(0) == 2
+    discounted = Order.objects.filter(coupon_redemptions__isnull=False)
+    assert all(order.total % Decimal("22491") == 0 for order in discounted)
 
 
 def test_a_small_rush_with_deliveries_fills_windows_without_overbooking_them(
