@@ -130,7 +130,7 @@ def issue_codes(
     """generate_batch, returning the new codes as stored (normalised, "K7QXM4HPRT"), in the
     order of `issued_to` when given. For campaigns and rewards that send codes to people."""
     batch = generate_batch(coupon=coupon, count=count, label=label, by=by, issued_to=issued_to)
-    return list(batch.codes.order_by("pk").values_list("code", flat=True))
+    return list(CouponCode.objects.filter(batch_id=batch.pk).order_by("pk").values_list("code", flat=True))
 
 
 # --- checking ------------------------------------------------------------------------------------
