@@ -248,7 +248,7 @@ class Redemption(models.Model):
                 condition=Q(discount__gte=0, purchase_amount__gte=0), name="redemption_amounts_not_negative"
             ),
             models.CheckConstraint(
-                condition=Q(channel=Channel.WEB, order__isnull=False) | Q(channel=Channel.IN_STORE),
+                condition=Q(order__isnull=False) | Q(channel=Channel.IN_STORE),
                 name="redemption_online_has_order",
             ),
             # One live use of a single-use code (services check first; this is the last guard).

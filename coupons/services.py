@@ -177,7 +177,8 @@ def _check_rules(
             _("Coupon %(code)s expired on %(date)s.")
             % {**names, "date": format_datetime(coupon.valid_until, zone=store.zone)},
         )
-    if channel not in coupon.channels():
+    # An order placed in a store (the in-store mode, a kiosk) is an in-store use of the coupon.
+    if (Channel.WEB if channel == Channel.WEB else Channel.IN_STORE) not in coupon.channels():
         message = (
             _("Coupon %(code)s cannot be used online; show it at a store's till.")
             if channel == Channel.WEB

@@ -482,7 +482,7 @@ O2O_ORDER_PAGE_PANELS = ["transfers.panels.order_transfer_panel", "returns.panel
 # Parts of the member page (rewards') that other apps add, such as the member's coupons: the dotted
 # path of a callable taking the request and the rewards.RewardAccount and returning HTML (a
 # SafeString), shown in this order after the member's QR code.
-O2O_MEMBER_PAGE_PANELS: list[str] = []
+O2O_MEMBER_PAGE_PANELS: list[str] = ["coupons.panels.member_coupons_panel"]
 # Reconciliations `manage.py check_integrity` runs after its own (orders.integrity): the dotted path
 # of a callable taking the report and adding to its problems.
 O2O_INTEGRITY_CHECKS = [
