@@ -35,6 +35,7 @@ from orders.models import (
     CancelReason,
     Fulfilment,
     FulfilmentMethod,
+    FulfilmentStatus,
     Notification,
     NotificationKind,
     Order,
@@ -43,7 +44,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications import outbox
-from orders.selectors import readiness_of
+from orders.selectors import order_parts, readiness_of
 from payment.history import payment_history
 from payment.selectors import authorisation_expiry_of, with_authorisation_expiring
 from payment.services import (
@@ -429,15 +430,27 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         # Neither a pickup nor a delivery: shipped from a warehouse (its tracking number is typed
         # on its shipment, admin: Shipments).
         shipped = getattr(order, "pickup_method", None) is None and not delivered_at_door
+        # A split order: each part with its status (the page lists them); the steps below concern
+        # its pickup part only, the other part goes by the driver's round or the shipments.
+        parts = order_parts(order)
+        pickup_part = next((part.fulfilment for part in parts if part.fulfilment.is_pickup), None)
         steps = {
+            "parts": parts,
             # A delivery is packed and sent out from the driver's round, not made ready for pickup.
-            "can_mark_ready": not delivered_at_door and not shipped and order.can_move_to(OrderStatus.READY_FOR_PICKUP),
+            "can_mark_ready": not delivered_at_door
+            and not shipped
+            and order.can_move_to(OrderStatus.READY_FOR_PICKUP)
+            and (not parts or (pickup_part is not None and pickup_part.status == FulfilmentStatus.PENDING)),
             "can_cancel": order.can_move_to(OrderStatus.CANCELLED),
             "cancel_form": CancelOrderForm(auto_id="cancel_%s"),
         }
         if order.status == OrderStatus.PLACED and not shipped and not delivered_at_door:
             readiness = _readiness(order)
             waiting = [line for line in order.lines.all() if line.pk not in readiness.ready_line_ids]
+            if parts:
+                waiting = [
+                    line for line in waiting if pickup_part is not None and _carried_by(pickup_part, line, parts)
+                ]
             steps["readiness"] = readiness
             if waiting and readiness.total:
                 steps["mark_lines_form"] = MarkLinesReadyForm(waiting=waiting, auto_id="ready_%s")
@@ -771,7 +784,16 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             raise PermissionDenied
         settlement = handover.settlement_for(order)
         lines = list(order.lines.all())
-        ready_part = order.status == OrderStatus.PLACED and (readiness := readiness_of(order)).partly
+        # Read only where it decides something (an order ready as a whole needs none).
+        readiness = readiness_of(order) if order.status == OrderStatus.PLACED or order.is_split else None
+        ready_part = readiness is not None and order.status == OrderStatus.PLACED and readiness.partly
+        if order.is_split and not ready_part:
+            # The part to collect of a split order: its ready lines (the rest is delivered or shipped).
+            lines = [
+                line
+                for line in lines
+                if line.pk in readiness.ready_line_ids and line.pk not in readiness.collected_line_ids
+            ]
         if ready_part:
             # The ready part only: the rest stays reserved until it is ready.
             lines = [
@@ -946,6 +968,14 @@ def _readiness(order):
     if not hasattr(order, "_readiness"):
         order._readiness = readiness_of(order)
     return order._readiness
+
+
+def _carried_by(fulfilment, line, parts) -> bool:
+    """Whether `line` is one of the lines the split order's part `fulfilment` carries."""
+    return any(
+        part.fulfilment.pk == fulfilment.pk and any(carried.pk == line.pk for carried, _units in part.lines)
+        for part in parts
+    )
 
 
 def can_be_collected(order) -> bool:

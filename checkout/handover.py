@@ -35,8 +35,8 @@ from accounts.models import User
 from delivery import services as delivery_services
 from delivery.models import Delivery
 from o2o_site.money import format_money
-from orders.models import Fulfilment, FulfilmentLine, Order, OrderLine, OrderStatus
-from orders.services import handed_over_by_line, handed_over_units_of
+from orders.models import STATUSES_HOLDING_STOCK, Fulfilment, FulfilmentLine, Order, OrderLine, OrderStatus
+from orders.services import handed_over_units_of
 from payment import receipts
 from payment import services as payments
 from payment.models import TILL_VARIANT, Payment, PaymentStatus, RefundReason
@@ -237,23 +237,26 @@ def hand_over(
 
 def hand_over_delivery(*, delivery: Delivery, by: User | None) -> HandedOver:
     """The driver hands a delivery over at the door (delivery.services.mark_delivered) and its
-    payment is settled in the same transaction: the authorisation is captured for the whole order,
-    the delivery fee with the goods, and the receipt issued; an order charged at checkout gets its
-    receipt. If the capture fails, nothing is marked delivered and CaptureFailed says so."""
+    payment is settled in the same transaction: the authorisation is captured for what this
+    delivery carried, the delivery fee with the goods, and the receipt issued; an order charged at
+    checkout gets its receipt. The delivered part of a split order whose other part is still to
+    come captures its own value only and keeps the rest authorised (_capture_part). If the
+    capture fails, nothing is marked delivered and CaptureFailed says so."""
     order = delivery.fulfilment.order
     settlement = settlement_for(order)
     outcome: dict[str, object] = {}
 
     def settle(delivered: Order) -> None:
-        units = handed_over_by_line(order=delivered)
+        units = handed_over_units_of(delivery.fulfilment)
         value = value_of_units(delivered, units)
         outcome["value"] = value
         if settlement.authorisation is not None:
             outcome["attempted"] = value
-            captured = payments.capture_and_release(
-                payment=settlement.authorisation,
-                amount=value,
-                by=payments.Actor.staff(by),
+            captured = _capture_part(
+                settlement.authorisation,
+                order=delivered,
+                value=value,
+                by=by,
                 capture_note=_("Delivered."),
                 release_note=_("Not delivered."),
             )
@@ -280,6 +283,25 @@ def hand_over_delivery(*, delivery: Delivery, by: User | None) -> HandedOver:
         ) from error
     order.refresh_from_db()
     return HandedOver(order=order, value=outcome.get("value", Decimal(0)), captured=outcome.get("captured"))
+
+
+def _capture_part(
+    authorisation: Payment, *, order: Order, value: Decimal, by: User | None, capture_note: str, release_note: str
+) -> Payment:
+    """Capture `value` of `authorisation` for what was just handed over. When `order` still holds
+    a part to come (a split order's other part: its status still holds stock) the rest stays
+    authorised for it; else the rest is released (capture_and_release)."""
+    if order.status in STATUSES_HOLDING_STOCK:
+        return payments.capture_payment(
+            payment=authorisation, amount=value, by=payments.Actor.staff(by), note=capture_note
+        )
+    return payments.capture_and_release(
+        payment=authorisation,
+        amount=value,
+        by=payments.Actor.staff(by),
+        capture_note=capture_note,
+        release_note=release_note,
+    )
 
 
 def _captured_lines(order: Order, units: dict[int, int]) -> list[receipts.CapturedLine]:
@@ -328,10 +350,11 @@ def ship(*, shipment: Shipment, carrier: str, tracking_number: str, by: User | N
         outcome["value"] = value
         if settlement.authorisation is not None and value > 0:
             outcome["attempted"] = value
-            captured = payments.capture_and_release(
-                payment=settlement.authorisation,
-                amount=value,
-                by=payments.Actor.staff(by),
+            captured = _capture_part(
+                settlement.authorisation,
+                order=shipped,
+                value=value,
+                by=by,
                 capture_note=_("Shipped."),
                 release_note=_("Not shipped."),
             )

@@ -30,7 +30,15 @@ from instore.services import Attribution, attribute_order
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
 from o2o_site.dates import format_datetime
 from o2o_site.money import format_money
-from orders.models import CancelReason, Channel, FulfilmentMethod, NotificationKind, Order, OrderStatus
+from orders.models import (
+    CancelReason,
+    Channel,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    NotificationKind,
+    Order,
+    OrderStatus,
+)
 from orders.notifications.outbox import notify
 from orders.services import (
     AlreadyPlaced,
@@ -38,10 +46,12 @@ from orders.services import (
     FeeSpec,
     LineSpec,
     OrderError,
+    PartSpec,
     PlacedOrder,
     cancel_order,
     change_fulfilment_method,
     create_order,
+    create_split_order,
 )
 from payment.models import OPEN_PAYMENT_STATUSES, Payment, authorisation_validity
 from payment.services import Actor, cancel_payment, create_payment
@@ -443,6 +453,18 @@ def shopper_cancel_refusal(order: Order) -> str | None:
     Until the store has it ready: after that the store has done the work and holds the goods at the
     counter, and the shopper asks the store (staff can still cancel it)."""
     names = {"number": order.number, "store": order.store.name}
+    if (
+        order.is_split
+        and order.status == OrderStatus.PLACED
+        and order.fulfilments.exclude(status=FulfilmentStatus.PENDING).exists()
+    ):
+        return (
+            _(
+                "Part of order %(number)s is already ready, on its way or handed over, so the order can no "
+                "longer be cancelled here. Please contact %(store)s."
+            )
+            % names
+        )
     if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED):
         return None
     if order.status == OrderStatus.READY_FOR_PICKUP:
@@ -612,6 +634,11 @@ def collect_failed_delivery_at_store(*, delivery: Delivery, by: User | None = No
     units stay reserved throughout. Raises delivery's IllegalDeliveryStep unless it failed."""
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("store").get(pk=delivery.fulfilment.order_id)
+        if order.is_split:
+            # Its other part may be collected already, with its own code: one pickup an order.
+            raise OrderError(
+                _("Order %(number)s is in parts: deliver this part again in another window.") % {"number": order.number}
+            )
         hand_back_to_store(delivery=delivery)
         fulfilment = change_fulfilment_method(
             fulfilment=delivery.fulfilment,
@@ -841,3 +868,228 @@ def _place_transfer_order(checkout: ConfirmedCheckout, *, source: Store | None) 
             raise OrderError(str(refused)) from None
         notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)
         return placed.order
+
+
+# --- a cart in parts: some lines picked up, the rest delivered or shipped -----------------------
+
+
+@dataclass(frozen=True)
+class ConfirmedPart:
+    """One part of a split checkout as the page showed it: the products it carries (each cart
+    line goes to one part whole), how (`method`) and from where (`location`: the pickup store, the
+    store whose van delivers, or the warehouse). A pickup part takes the earliest free pickup time
+    at its store (the page showed it); a delivery part its `delivery` window, address and fee; a
+    shipped part its `shipping` address and fee."""
+
+    method: FulfilmentMethod
+    location: Store
+    product_ids: frozenset[int]
+    delivery: DeliveryChoice | None = None
+    shipping: ShippingChoice | None = None
+
+
+@dataclass(frozen=True)
+class SplitCheckout:
+    """A cart no single location can supply, confirmed in `parts`: every line of `lines` (as the
+    page showed them) in exactly one part. Split orders are paid online (`payment` is the
+    provider, a key of PAYMENT_VARIANTS): one payment covers every part, each part's units and
+    fee captured when that part is handed over."""
+
+    lines: tuple[ConfirmedLine, ...]
+    parts: tuple[ConfirmedPart, ...]
+    contact: Contact
+    customer: User | None = None
+    language: str = "en"
+    checkout_token: str | None = None
+    payment: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0"))
+
+    # What the shared checks (_catalog_changes, _book_slot) read of a checkout.
+    @property
+    def pays_online(self) -> bool:
+        return True
+
+    pickup_slot = None
+    first_free_slot = True
+
+
+def place_split_order(*, checkout: SplitCheckout) -> Order:
+    """Place a cart in parts as the shopper confirmed it: for each part, in one transaction, book
+    its pickup time (the earliest free one at its store) or its delivery window, quote its
+    shipping again, reserve its lines at its location, then create one order with a fulfilment per
+    part (orders.services.create_split_order), each with its pickup, delivery or shipment, and the
+    one online payment for the whole; or nothing at all.
+
+    Raises OrderError when the parts do not cover the cart once each, a part's method is not one
+    its location offers now (no pickup, no delivery there, no shipping), its window is full or no
+    longer offered, or the way to pay is not online; CheckoutChanged naming every change found in
+    any part (a price, a product no longer sold, units no longer at a part's location, a fee
+    changed); AlreadyPlaced as place_pickup_order. Whatever it raises, nothing was reserved or
+    booked and the cart is the shopper's still.
+    """
+    return _placed_once(_place_split_order, checkout)
+
+
+def _check_parts_cover_cart(checkout: SplitCheckout) -> None:
+    in_cart = [line.product_id for line in checkout.lines]
+    in_parts = [pk for part in checkout.parts for pk in part.product_ids]
+    if len(checkout.parts) < 2 or sorted(in_cart) != sorted(in_parts) or any(not p.product_ids for p in checkout.parts):
+        raise OrderError(_("The parts of your order no longer match your cart. Please check your order again."))
+    if sum(part.method in (FulfilmentMethod.IN_STORE, FulfilmentMethod.CURBSIDE) for part in checkout.parts) > 1:
+        raise OrderError(_("An order in parts is collected at one store at most."))
+
+
+@retry_on_conflict(attempts=3)
+def _place_split_order(checkout: SplitCheckout) -> Order:
+    if not checkout.lines:
+        raise OrderError(_("Your cart is empty."))
+    _check_parts_cover_cart(checkout)
+    if checkout.payment not in settings.PAYMENT_VARIANTS:
+        raise OrderError(_("An order in parts is paid online: choose a way to pay online."))
+    with transaction.atomic():
+        _take_checkout_locks(checkout.checkout_token)
+        placed = _placed_with(checkout.checkout_token)
+        if placed is not None:
+            raise AlreadyPlaced(placed)
+        products = (
+            Product.objects.active().select_related("parent").in_bulk([line.product_id for line in checkout.lines])
+        )
+        changes = list(_catalog_changes(checkout, products))
+        units = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
+        # Each part's booking first (pickup time, window, quote), then the stock of every part:
+        # every checkout takes its locks in this order (see _place_pickup_order).
+        # Read again here, not taken from the caller: each location as it is now, in one query.
+        locations = (
+            Store.objects.select_related("pickup_settings")
+            .prefetch_related("opening_hours")
+            .in_bulk([part.location.pk for part in checkout.parts])
+        )
+        missing = [part for part in checkout.parts if part.location.pk not in locations]
+        if missing:
+            raise OrderError(_("The parts of your order no longer match your cart. Please check your order again."))
+        booked = [
+            _book_part(
+                checkout, part, location=locations[part.location.pk], products=products, units=units, changes=changes
+            )
+            for part in checkout.parts
+        ]
+        if not changes:
+            for part in sorted(checkout.parts, key=lambda part: part.location.pk):
+                quantities = {pk: units[pk] for pk in sorted(part.product_ids) if pk in units}
+                try:
+                    stock.reserve_stock(store=locations[part.location.pk], quantities=quantities)
+                except stock.InsufficientStock as short:
+                    changes.extend(_stock_changes(short, products=products, store=locations[part.location.pk]))
+        if changes:
+            raise CheckoutChanged(changes)
+        pickup_store = next((locations[part.location.pk] for part in checkout.parts if part.method in _PICKUP), None)
+        placed = create_split_order(
+            parts=tuple(
+                PartSpec(
+                    method=part.method,
+                    stock_location=locations[part.location.pk],
+                    lines=tuple(LineSpec(product=products[pk], quantity=units[pk]) for pk in sorted(part.product_ids)),
+                    fees=booking.fees,
+                )
+                for part, booking in zip(checkout.parts, booked, strict=True)
+            ),
+            store=pickup_store or locations[checkout.parts[0].location.pk],
+            contact=checkout.contact,
+            customer=checkout.customer,
+            language=checkout.language,
+            checkout_token=checkout.checkout_token or None,
+            payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
+        )
+        for part, booking, fulfilment in zip(checkout.parts, booked, placed.fulfilments, strict=True):
+            if part.method in _PICKUP:
+                create_pickup(
+                    fulfilment=fulfilment,
+                    slot_start=booking.slot.starts_at if booking.slot else None,
+                    slot_end=booking.slot.ends_at if booking.slot else None,
+                )
+            elif part.method == FulfilmentMethod.LOCAL_DELIVERY:
+                create_delivery(fulfilment=fulfilment, booking=booking.window, address=part.delivery.address)
+            else:
+                create_shipment(fulfilment=fulfilment, address=part.shipping.address, quote=booking.quote)
+        # The order is placed, and e-mailed, once it is paid.
+        create_payment(order=placed.order, variant=checkout.payment)
+        return placed.order
+
+
+_PICKUP = (FulfilmentMethod.IN_STORE, FulfilmentMethod.CURBSIDE)
+
+
+@dataclass(frozen=True)
+class _PartBooking:
+    fees: tuple[FeeSpec, ...] = ()
+    slot: object = None  # pickup.slots' booked slot
+    window: object = None  # delivery.services.BookedWindow
+    quote: object = None  # shipping.selectors.ShippingQuote
+
+
+def _book_part(
+    checkout: SplitCheckout, part: ConfirmedPart, *, location: Store, products, units, changes
+) -> _PartBooking:
+    """Book what `part` needs at its location, as it is now, inside the placing transaction; a
+    fee no longer the one shown is added to `changes`. Raises OrderError (why) when the location
+    no longer fulfils the part this way."""
+    names = {"store": location.name}
+    goods = [(products[pk], units[pk]) for pk in sorted(part.product_ids) if pk in products]
+    value = sum((LineSpec(product=product, quantity=count).unit_price * count for product, count in goods), Decimal(0))
+    if part.method in _PICKUP:
+        if part.method not in pickup_methods_at(location):
+            raise OrderError(
+                _("%(store)s no longer offers pickup. Nothing was reserved; please check your order again.") % names
+            )
+        if changes:
+            return _PartBooking()
+        return _PartBooking(slot=_book_slot(checkout, location))
+    if part.method == FulfilmentMethod.LOCAL_DELIVERY:
+        choice = part.delivery
+        if choice is None or checkout.payment not in delivery_payment_methods_at(location):
+            raise OrderError(_("%(store)s takes payment online only for deliveries.") % names)
+        if changes:
+            return _PartBooking()
+        try:
+            window = book_window(
+                store=location, address=choice.address, starts_at=choice.window_start, order_value=value
+            )
+        except (PostcodeProblem, DeliveryUnavailable) as refused:
+            raise OrderError(
+                _("The delivered part cannot be booked: %(reason)s Nothing was reserved.") % {"reason": refused}
+            ) from refused
+        _check_window_within_authorisation(window.window.ends_at, location, checkout.payment)
+        if window.fee != choice.fee_shown:
+            changes.append(
+                Change(
+                    kind=ChangeKind.DELIVERY_FEE,
+                    message=_("The delivery fee is now %(new)s (it was %(old)s).")
+                    % {"old": format_money(choice.fee_shown), "new": format_money(window.fee)},
+                )
+            )
+        return _PartBooking(fees=(FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=window.fee),), window=window)
+    if part.method == FulfilmentMethod.SHIPPING and part.shipping is not None:
+        try:
+            quote = shipping_options(
+                postcode=part.shipping.address.postcode, country=part.shipping.address.country, lines=goods
+            )
+        except ShippingProblem as problem:
+            raise OrderError(str(problem)) from problem
+        if quote.warehouse.pk != location.pk:
+            raise OrderError(
+                _("The shipped part would now leave from another warehouse. Please check your order again.")
+            )
+        if quote.fee != part.shipping.fee_shown:
+            changes.append(
+                Change(
+                    kind=ChangeKind.DELIVERY_FEE,
+                    message=_("The shipping fee is now %(new)s (it was %(old)s).")
+                    % {"old": format_money(part.shipping.fee_shown), "new": format_money(quote.fee)},
+                )
+            )
+        fees = (FeeSpec(name=_("Shipping"), sku=SHIPPING_FEE_SKU, amount=quote.fee),) if quote.fee else ()
+        return _PartBooking(fees=fees, quote=quote)
+    raise OrderError(_("Choose how each part of your order reaches you."))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import delivery_views, transfer_views, views
+from . import delivery_views, split_views, transfer_views, views
 
 app_name = "checkout"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/delivery/", delivery_views.delivery_checkout, name="delivery"),
     path("checkout/send-to-store/", transfer_views.transfer_checkout, name="transfer"),
+    path("checkout/split/", split_views.split_checkout, name="split"),
     path("orders/<str:token>/", views.order_detail, name="order_detail"),
     path("orders/<str:token>/collector/", views.order_collector, name="order_collector"),
     path("orders/<str:token>/cancel/", views.order_cancel, name="order_cancel"),

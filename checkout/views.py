@@ -31,6 +31,7 @@ from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
     available_units_at,
     opening_week,
+    order_parts,
     orders_for_page,
     readiness_of,
     stores_able_to_supply,
@@ -492,6 +493,8 @@ def order_detail(request, token):
         expire_payment_hold(order=order, now=timezone.now())
         order = with_pickups(orders_for_page()).get(pk=order.pk)
     pickup = pickup_of(order)
+    # A split order's parts, each with its own status, lines and details (orders.selectors).
+    parts = order_parts(order)
     # An order without a pickup is delivered to the shopper's door (the delivery app).
     delivery = delivery_of(order) if pickup is None else None
     # Neither: it is shipped from a warehouse (the shipping app).
@@ -525,6 +528,12 @@ def order_detail(request, token):
             # "2 of 3 items are ready" (a placed order whose lines staff mark ready one by one).
             "readiness": readiness_of(order) if order.status == OrderStatus.PLACED else None,
             "panels": [panel(request, order) for panel in order_page_panels()],
+            # Of a split order the sections above show its pickup part (or its first part); the
+            # parts section shows every part with its status, lines, total and details.
+            "parts": parts,
+            "part_count": len(parts),
+            "part_delivery": (delivery or delivery_of(order)) if parts else None,
+            "part_shipment": (shipment or shipment_of(order)) if parts else None,
         },
     )
     # The link is the key to the order: keep it out of shared caches and search engines.

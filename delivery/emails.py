@@ -9,7 +9,7 @@ each, rendered in the order's language by orders.emails.render_email.
 from django.core.mail import EmailMultiAlternatives
 from django.utils.translation import gettext as _
 
-from orders.emails import render_email
+from orders.emails import lines_of_part, render_email
 from orders.models import Order
 
 from .selectors import delivery_of
@@ -20,8 +20,18 @@ def order_received_email(order: Order) -> EmailMultiAlternatives:
         order,
         template="delivery/email/order_received",
         subject=lambda: _("We have received your order %(number)s") % {"number": order.number},
-        context={"delivery": delivery_of(order)},
+        context={"delivery": delivery_of(order), **lines_of_part(order, None)},
     )
+
+
+def _part(order: Order) -> dict:
+    """The delivery, the lines it carries (of a split order: its part only) and the store whose
+    van brings it (a split order's is not the order's own store)."""
+    delivery = delivery_of(order)
+    context = {"delivery": delivery, **lines_of_part(order, delivery.fulfilment if delivery else None)}
+    if delivery is not None and order.is_split:
+        context["store"] = delivery.store
+    return context
 
 
 def out_for_delivery_email(order: Order, *, reference: str = "") -> EmailMultiAlternatives:
@@ -31,7 +41,7 @@ def out_for_delivery_email(order: Order, *, reference: str = "") -> EmailMultiAl
         order,
         template="delivery/email/out_for_delivery",
         subject=lambda: _("Your order %(number)s is on its way") % {"number": order.number},
-        context={"delivery": delivery_of(order)},
+        context=_part(order),
     )
 
 
@@ -40,5 +50,5 @@ def delivered_email(order: Order) -> EmailMultiAlternatives:
         order,
         template="delivery/email/delivered",
         subject=lambda: _("Your order %(number)s has been delivered") % {"number": order.number},
-        context={"delivery": delivery_of(order)},
+        context=_part(order),
     )

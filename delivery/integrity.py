@@ -29,9 +29,13 @@ def check_deliveries(report, *, now: datetime.datetime | None = None) -> None:
 
 def _check_rows(report) -> None:
     rows = Fulfilment.objects.filter(Q(method=FulfilmentMethod.LOCAL_DELIVERY) | Q(delivery__isnull=False)).values_list(
-        "order__number", "method", "status", "delivery__state"
+        "order__number", "method", "status", "delivery__state", "stock_location_id", "delivery__store_id"
     )
-    for number, method, status, state in rows:
+    for number, method, status, state, location, van_store in rows:
+        if state is not None and van_store != location:
+            # The van's store books the window and must be where the units are reserved (a split
+            # order's delivered part comes from its own store, not the order's).
+            report.problems.append(f"order {number}: delivered by store {van_store} from the stock of store {location}")
         if method == FulfilmentMethod.LOCAL_DELIVERY and state is None:
             report.problems.append(f"order {number}: a local delivery without its delivery details")
         elif state is not None and state != DeliveryState.TO_COLLECT and method != FulfilmentMethod.LOCAL_DELIVERY:

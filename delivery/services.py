@@ -22,7 +22,7 @@ from o2o_site.dates import format_date, format_time_range, format_weekday_date
 from o2o_site.money import format_money
 from orders.models import Fulfilment, FulfilmentStatus, NotificationKind, OrderActivity, OrderLine, OrderStatus
 from orders.notifications.outbox import notify
-from orders.services import hand_over_fulfilment, record_order_activity, transition_order
+from orders.services import hand_over_fulfilment, record_order_activity, transition_part
 from stores.models import SpecialOpeningHours, Store
 
 from .models import (
@@ -281,7 +281,7 @@ def send_out(*, delivery: Delivery, by: User | None = None) -> Delivery:
     a delivery rebooked after a failure is announced again when it goes out again)."""
     with transaction.atomic():
         locked = _locked(delivery, DeliveryState.OUT_FOR_DELIVERY)
-        order = transition_order(order=locked.fulfilment.order, to_status=OrderStatus.OUT_FOR_DELIVERY, by=by)
+        order = transition_part(fulfilment=locked.fulfilment, to_status=OrderStatus.OUT_FOR_DELIVERY, by=by)
         notify(order=order, kind=NotificationKind.OUT_FOR_DELIVERY, reference=str(locked.attempt))
         return _moved(locked, DeliveryState.OUT_FOR_DELIVERY, delivery)
 
@@ -298,8 +298,8 @@ def mark_delivered(
     layer takes an online payment there, as at a pickup counter); if it raises, nothing changes."""
     with transaction.atomic():
         locked = _locked(delivery, DeliveryState.DELIVERED)
-        order = transition_order(
-            order=locked.fulfilment.order,
+        order = transition_part(
+            fulfilment=locked.fulfilment,
             to_status=OrderStatus.DELIVERED,
             by=by,
             note=lambda: (
@@ -325,8 +325,8 @@ def mark_failed(*, delivery: Delivery, reason: FailureReason, by: User | None = 
     note = " ".join((note or "").split())[:150]
     with transaction.atomic():
         locked = _locked(delivery, DeliveryState.FAILED)
-        order = transition_order(
-            order=locked.fulfilment.order,
+        order = transition_part(
+            fulfilment=locked.fulfilment,
             to_status=OrderStatus.PLACED,
             by=by,
             note=lambda: _("Delivery failed: %(reason)s.") % {"reason": reason.label} + (f" {note}" if note else ""),

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import Order
+from .models import Fulfilment, Order, OrderLine
 
 
 def render_email(order: Order, *, template: str, subject: Callable[[], str], context=None) -> EmailMultiAlternatives:
@@ -35,6 +35,16 @@ def render_email(order: Order, *, template: str, subject: Callable[[], str], con
     message = EmailMultiAlternatives(subject=subject, body=text, to=[order.contact_email])
     message.attach_alternative(html, "text/html")
     return message
+
+
+def lines_of_part(order: Order, fulfilment: Fulfilment | None) -> dict:
+    """What an e-mail about one part of `order` lists: for a split order, the lines (and fee)
+    `fulfilment` carries and their total, with `in_parts` set so the e-mail says the rest comes
+    separately; for an order placed whole, every line and the order's total."""
+    if fulfilment is None or not order.is_split:
+        return {"lines": list(order.lines.all()), "lines_total": order.total, "in_parts": False}
+    lines = list(OrderLine.objects.filter(order=order, fulfilment_lines__fulfilment=fulfilment).order_by("pk"))
+    return {"lines": lines, "lines_total": sum(line.line_total for line in lines), "in_parts": True}
 
 
 def order_cancelled_email(order: Order) -> EmailMultiAlternatives:

@@ -9,21 +9,25 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from orders.models import (
     FULFILMENT_STATUSES_HOLDING_STOCK,
+    PICKUP_METHODS,
     STATUSES_HOLDING_STOCK,
+    Fulfilment,
     FulfilmentLine,
     FulfilmentStatus,
     Notification,
     NotificationKind,
     NotificationStatus,
     Order,
+    OrderLine,
     OrderStatus,
 )
+from orders.services import split_order_status
 from stores.models import StockLevel
 
 
@@ -45,6 +49,8 @@ def check_integrity(*, stuck_after=datetime.timedelta(minutes=15), now=None) -> 
     _check_stock(report)
     _check_ready_notifications(report)
     _check_line_readiness(report)
+    _check_fulfilment_coverage(report)
+    _check_split_orders(report)
     _check_notifications_moving(report, stuck_before=now - stuck_after)
     # The apps above add theirs (returns: stock moved and money given back), by dotted path.
     for path in settings.O2O_INTEGRITY_CHECKS:
@@ -109,6 +115,8 @@ def _check_line_readiness(report):
         FulfilmentLine.objects.filter(
             fulfilment__status=FulfilmentStatus.FULFILLED,
             fulfilment__order__status=OrderStatus.PLACED,
+            # A split order's delivered or shipped part is handed over without being "ready".
+            fulfilment__method__in=PICKUP_METHODS,
             ready_at__isnull=True,
         )
         .values_list("fulfilment__order__number", flat=True)
@@ -144,6 +152,45 @@ def _check_line_readiness(report):
     )
     for number in untold:
         report.problems.append(f'readiness: order {number} has items ready but no "items ready" e-mail')
+
+
+def _check_fulfilment_coverage(report):
+    """Every line of an order not cancelled is carried, unit for unit, exactly once by its
+    fulfilments not cancelled (one part, or the parts of a split order, or a ready part collected
+    before the rest). One query whatever the number of orders."""
+    uncovered = (
+        OrderLine.objects.exclude(order__status=OrderStatus.CANCELLED)
+        .annotate(
+            carried=Sum(
+                "fulfilment_lines__quantity",
+                filter=~Q(fulfilment_lines__fulfilment__status=FulfilmentStatus.CANCELLED),
+                default=0,
+            )
+        )
+        .exclude(carried=F("quantity"))
+        .values_list("order__number", "sku", "quantity", "carried")
+        .order_by("order__number", "pk")
+    )
+    for number, sku, quantity, carried in uncovered:
+        report.problems.append(
+            f"fulfilment: order {number}, line {sku}: {quantity} units ordered, {carried} in its fulfilments"
+        )
+
+
+def _check_split_orders(report):
+    """A split order's status is the one its parts give it (orders.services.split_order_status),
+    and no two parts are collected at one counter (one pickup part each). Two queries."""
+    orders = {order.pk: order for order in Order.objects.filter(is_split=True).exclude(status=OrderStatus.CANCELLED)}
+    parts: dict[int, list] = {}
+    for fulfilment in Fulfilment.objects.filter(order__is_split=True).exclude(order__status=OrderStatus.CANCELLED):
+        parts.setdefault(fulfilment.order_id, []).append(fulfilment)
+    for pk, order in orders.items():
+        fulfilments = parts.get(pk, [])
+        if len({f.stock_location_id for f in fulfilments if f.is_pickup}) > 1:
+            report.problems.append(f"split: order {order.number} is to be collected at more than one store")
+        derived = split_order_status(order, fulfilments)
+        if derived != order.status:
+            report.problems.append(f"split: order {order.number} is {order.status}, but its parts make it {derived}")
 
 
 def _check_notifications_moving(report, *, stuck_before):

@@ -116,6 +116,32 @@ FULFILMENT_STATUS_OF_ORDER = {
 # Fulfilments in these states hold units reserved at their stock location.
 FULFILMENT_STATUSES_HOLDING_STOCK = (FulfilmentStatus.PENDING, FulfilmentStatus.READY)
 
+# The methods whose goods the shopper collects at a store (a pickup code, a pickup time).
+PICKUP_METHODS = (FulfilmentMethod.IN_STORE, FulfilmentMethod.CURBSIDE)
+
+
+def stage_of(*, method: str, status: str) -> OrderStatus:
+    """A fulfilment's step in the order's own terms, from its `method` and FulfilmentStatus: what a
+    split order's part shows the shopper ("Ready for pickup", "Out for delivery", "Shipped"), and
+    what orders.services.transition_part checks against ORDER_TRANSITIONS. A shipment that is ready
+    is packed, still "placed" to the shopper; a fulfilment holds no "awaiting payment" of its own."""
+    status = FulfilmentStatus(status)
+    if status == FulfilmentStatus.CANCELLED:
+        return OrderStatus.CANCELLED
+    if status == FulfilmentStatus.PENDING:
+        return OrderStatus.PLACED
+    if method == FulfilmentMethod.LOCAL_DELIVERY:
+        return OrderStatus.OUT_FOR_DELIVERY if status == FulfilmentStatus.READY else OrderStatus.DELIVERED
+    if method == FulfilmentMethod.SHIPPING:
+        return OrderStatus.PLACED if status == FulfilmentStatus.READY else OrderStatus.SHIPPED
+    return OrderStatus.READY_FOR_PICKUP if status == FulfilmentStatus.READY else OrderStatus.COLLECTED
+
+
+# The order's status when its parts are at these stages, the least advanced open part first: a
+# split order is "placed" while any part waits, then "out for delivery" while a van has a part,
+# then "ready for pickup"; see orders.services.split_order_status.
+OPEN_STAGE_PRECEDENCE = (OrderStatus.PLACED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.READY_FOR_PICKUP)
+
 # An event row records an order's status change or a fulfilment's (kind FULFILMENT_STATUS).
 EVENT_STATUS_CHOICES = [
     *OrderStatus.choices,
@@ -212,6 +238,10 @@ class Order(models.Model):
     # Paid online: until when the stock and the pickup time are held for the payment
     # (PAYMENT_HOLD_MINUTES after placing); kept after the payment as a record.
     payment_hold_until = models.DateTimeField(_("held for payment until"), null=True, blank=True, editable=False)
+    # Placed in parts (orders.services.create_split_order): each part is a fulfilment of its own,
+    # from its own stock location, by its own method, moved on its own (transition_part); the
+    # order's status is derived from its parts' (split_order_status) instead of moving them.
+    is_split = models.BooleanField(_("placed in parts"), default=False, editable=False)
 
     objects = OrderQuerySet.as_manager()
 
@@ -387,6 +417,15 @@ class Fulfilment(models.Model):
     @property
     def is_curbside(self):
         return self.method == FulfilmentMethod.CURBSIDE
+
+    @property
+    def is_pickup(self):
+        return self.method in PICKUP_METHODS
+
+    @property
+    def stage(self) -> OrderStatus:
+        """This fulfilment's step in the order's terms (stage_of): "ready for pickup", "shipped"…"""
+        return stage_of(method=self.method, status=self.status)
 
 
 class FulfilmentLine(models.Model):

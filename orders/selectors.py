@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from accounts.models import User
 from stores.models import OpeningHours, StockLevel, Store, home_country
 
-from .models import FulfilmentLine, FulfilmentStatus, Order
+from .models import PICKUP_METHODS, Fulfilment, FulfilmentLine, FulfilmentStatus, Order, OrderLine
 
 # A chain has hundreds of stores able to supply a cart; the checkout lists this many of them,
 # each with its pickup times, not every one (the form still accepts any pickup store).
@@ -188,12 +188,14 @@ class Readiness:
 
 def readiness_of(order: Order) -> Readiness:
     """One query. A line counts as ready when staff marked it ready, or its fulfilment is ready or
-    handed over (an order made ready as a whole before lines had their own readiness)."""
+    handed over (an order made ready as a whole before lines had their own readiness). Only the
+    parts to be picked up count (PICKUP_METHODS): the delivered or shipped part of a split order
+    is never "ready" at a counter."""
     ready = total = 0
     ready_lines: dict[int, bool] = {}
     collected: set[int] = set()
     rows = (
-        FulfilmentLine.objects.filter(fulfilment__order=order)
+        FulfilmentLine.objects.filter(fulfilment__order=order, fulfilment__method__in=PICKUP_METHODS)
         .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
         .values_list("order_line_id", "quantity", "ready_at", "fulfilment__status")
     )
@@ -228,3 +230,35 @@ def units_on_the_way(fulfilment_ids: Collection[int]) -> dict[int, dict[int, int
             for product_id, count in units.items():
                 mine[product_id] = mine.get(product_id, 0) + count
     return on_the_way
+
+
+@dataclass(frozen=True)
+class OrderPart:
+    """One part of a split order as its pages show it: the fulfilment (method, stock location,
+    status, stage), the order lines it carries with their units, and what they come to."""
+
+    number: int
+    fulfilment: Fulfilment
+    lines: tuple[tuple[OrderLine, int], ...]  # (order line, units this part carries)
+    total: Decimal
+
+
+def order_parts(order: Order) -> list[OrderPart]:
+    """The parts of a split order, in the order they were placed ([] for an order placed whole):
+    two queries (the fulfilments with their stock locations, the lines), however many parts or
+    lines."""
+    if not order.is_split:
+        return []
+    fulfilments = list(Fulfilment.objects.filter(order=order).select_related("stock_location").order_by("pk"))
+    carried: dict[int, list] = {}
+    for line in FulfilmentLine.objects.filter(fulfilment__order=order).select_related("order_line").order_by("pk"):
+        carried.setdefault(line.fulfilment_id, []).append((line.order_line, line.quantity))
+    return [
+        OrderPart(
+            number=index,
+            fulfilment=fulfilment,
+            lines=tuple(carried.get(fulfilment.pk, ())),
+            total=sum((line.unit_price * units for line, units in carried.get(fulfilment.pk, ())), Decimal("0")),
+        )
+        for index, fulfilment in enumerate(fulfilments, start=1)
+    ]

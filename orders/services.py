@@ -24,6 +24,7 @@ from stores.models import Store
 from .models import (
     FULFILMENT_STATUS_OF_ORDER,
     FULFILMENT_TRANSITIONS,
+    OPEN_STAGE_PRECEDENCE,
     ORDER_TRANSITIONS,
     CancelReason,
     Channel,
@@ -38,6 +39,7 @@ from .models import (
     OrderLine,
     OrderStatus,
     PaymentChoice,
+    stage_of,
 )
 from .notifications.outbox import notify
 from .selectors import units_on_the_way
@@ -199,6 +201,184 @@ def create_order(
     return PlacedOrder(order=order, fulfilment=fulfilment)
 
 
+@dataclass(frozen=True)
+class PartSpec:
+    """One part of a split order: its `lines`, reaching the shopper by `method` from the units of
+    `stock_location`, with its own `fees` (a delivery or shipping fee, carried by this part)."""
+
+    method: FulfilmentMethod
+    stock_location: Store
+    lines: tuple[LineSpec, ...]
+    fees: tuple[FeeSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlacedSplitOrder:
+    order: Order
+    fulfilments: tuple[Fulfilment, ...]  # one per part, in the order of the parts given
+
+
+def create_split_order(
+    *,
+    parts: tuple[PartSpec, ...],
+    store: Store,
+    contact: Contact,
+    customer: User | None = None,
+    language: str = "en",
+    checkout_token: str | None = None,
+    payment_hold_until: datetime.datetime,
+) -> PlacedSplitOrder:
+    """Write one order placed in `parts` (a cart no single location can supply): its lines, one
+    fulfilment per part carrying exactly that part's lines and fees, from the part's stock
+    location, by its method; the order is attributed to `store` (the shopper's pickup store) and
+    marked is_split, so each part moves on its own (transition_part). To be called inside the
+    caller's transaction, after the caller reserved each part's units at its stock location
+    (checkout.services.place_split_order does). Split orders are paid online: created awaiting
+    payment until `payment_hold_until`, like any order paid online.
+
+    Prices and VAT as create_order (VAT of the selling `store`'s country). Raises OrderError for
+    fewer than two parts, a part with no lines or a product in two parts (each cart line goes
+    to one part whole), AlreadyPlaced as create_order."""
+    if len(parts) < 2:
+        raise OrderError(_("An order in parts needs at least two parts."))
+    seen: set[int] = set()
+    for part in parts:
+        if not part.lines:
+            raise OrderError(_("Each part of the order needs at least one item."))
+        products = {line.product.pk for line in part.lines}
+        if products & seen or len(products) < len(part.lines):
+            raise OrderError(_("An item can be in one part of the order only."))
+        seen |= products
+    country, currency = store.country, settings.SHOP_CURRENCY
+    lines_of_part = [
+        [_order_line(line, country=country, currency=currency) for line in part.lines]
+        + [_fee_line(fee, country=country, currency=currency) for fee in part.fees if fee.amount]
+        for part in parts
+    ]
+    order = _create_order_with_unique_number(
+        status=OrderStatus.AWAITING_PAYMENT,
+        payment_choice=PaymentChoice.ONLINE,
+        payment_hold_until=payment_hold_until,
+        customer=signed_in(customer),
+        contact_name=contact.name,
+        contact_email=contact.email,
+        contact_phone=contact.phone,
+        channel=Channel.WEB,
+        store=store,
+        currency=currency,
+        total=sum((line.line_total for lines in lines_of_part for line in lines), Decimal("0")),
+        language=language,
+        checkout_token=checkout_token,
+        is_split=True,
+    )
+    for lines in lines_of_part:
+        for line in lines:
+            line.order = order
+    OrderLine.objects.bulk_create([line for lines in lines_of_part for line in lines])
+    fulfilments = Fulfilment.objects.bulk_create(
+        Fulfilment(order=order, method=part.method, stock_location=part.stock_location) for part in parts
+    )
+    FulfilmentLine.objects.bulk_create(
+        FulfilmentLine(fulfilment=fulfilment, order_line=line, quantity=line.quantity)
+        for fulfilment, lines in zip(fulfilments, lines_of_part, strict=True)
+        for line in lines
+    )
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order=order, from_status="", to_status=order.status, actor=order.customer),
+            *(
+                OrderEvent(
+                    order=order,
+                    fulfilment=fulfilment,
+                    kind=OrderActivity.FULFILMENT_STATUS,
+                    from_status="",
+                    to_status=OrderStatus.PLACED,
+                    actor=order.customer,
+                )
+                for fulfilment in fulfilments
+            ),
+        ]
+    )
+    for fulfilment in fulfilments:
+        fulfilment.order = order
+    return PlacedSplitOrder(order=order, fulfilments=tuple(fulfilments))
+
+
+def split_order_status(
+    order: Order, fulfilments: Collection[Fulfilment], *, just_moved: Fulfilment | None = None
+) -> OrderStatus:
+    """The status a split order's parts give it: awaiting payment until paid; cancelled when every
+    part is; when every part not cancelled is handed over, the stage of the last one handed over
+    (`just_moved`, else the latest fulfilled_at: collected, delivered or shipped); else the least
+    advanced open part's stage (OPEN_STAGE_PRECEDENCE: placed, out for delivery, ready for pickup)."""
+    if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED):
+        return OrderStatus(order.status)
+    live = [f for f in fulfilments if f.status != FulfilmentStatus.CANCELLED]
+    if not live:
+        return OrderStatus.CANCELLED
+    open_stages = {f.stage for f in live if f.is_open}
+    if not open_stages:
+        if just_moved is not None and just_moved.status == FulfilmentStatus.FULFILLED:
+            return just_moved.stage
+        last = max(live, key=lambda f: (f.fulfilled_at is not None, f.fulfilled_at or f.created_at, f.pk))
+        return last.stage
+    return next(stage for stage in OPEN_STAGE_PRECEDENCE if stage in open_stages)
+
+
+def transition_part(
+    *, fulfilment: Fulfilment, to_status: OrderStatus, by: User | None = None, note: str | Callable[[], str] = ""
+) -> Order:
+    """Move the part of an order that `fulfilment` is to `to_status` (in the order's terms: ready
+    for pickup, out for delivery, delivered…), and return the order.
+
+    An order placed whole has one part: this is transition_order (the order moves, its open
+    fulfilments with it). A split order's part moves on its own: the move must be legal from the
+    part's stage (Fulfilment.stage, ORDER_TRANSITIONS) and fit its method (a delivery is never
+    "collected"), its fulfilment moves to FULFILMENT_STATUS_OF_ORDER[to_status] (checked against
+    FULFILMENT_TRANSITIONS) with an event naming it, and the order's status is derived again from
+    its parts (split_order_status), with an event of its own when that changes. Raises
+    IllegalTransition (IllegalFulfilmentTransition) when the move is not allowed. Under the
+    order's row lock, like transition_order."""
+    if not fulfilment.order.is_split:
+        return transition_order(order=fulfilment.order, to_status=to_status, by=by, note=note)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=fulfilment.order_id)
+        parts = list(Fulfilment.objects.select_for_update().filter(order=order).order_by("pk"))
+        part = next(f for f in parts if f.pk == fulfilment.pk)
+        from_stage = part.stage
+        target = FULFILMENT_STATUS_OF_ORDER[to_status]
+        if (
+            order.status == OrderStatus.AWAITING_PAYMENT
+            or to_status not in ORDER_TRANSITIONS[from_stage]
+            or stage_of(method=part.method, status=target) != to_status
+        ):
+            raise IllegalFulfilmentTransition(part, to_status)
+        _move_fulfilment(part, target)
+        OrderEvent.objects.create(
+            order=order,
+            fulfilment=part,
+            kind=OrderActivity.FULFILMENT_STATUS,
+            from_status=from_stage,
+            to_status=to_status,
+            actor=signed_in(by),
+            note=note_in_order_language(order, note),
+        )
+        _derive_split_status(order, parts, just_moved=part, by=by)
+    fulfilment.status = part.status
+    fulfilment.order = order
+    return order
+
+
+def _derive_split_status(order: Order, parts: list[Fulfilment], *, just_moved: Fulfilment, by: User | None) -> None:
+    """Set the locked split `order`'s status from its locked `parts` (split_order_status), with an
+    event when it changes. Not a move of ORDER_TRANSITIONS: each part's move was checked."""
+    derived = split_order_status(order, parts, just_moved=just_moved)
+    if derived != order.status:
+        OrderEvent.objects.create(order=order, from_status=order.status, to_status=derived, actor=signed_in(by))
+        order.status = derived
+        order.save(update_fields=["status"])
+
+
 def _order_line(line: LineSpec, *, country: str, currency: str) -> OrderLine:
     """An unsaved order line: the product as priced now, and its VAT in the selling store's country."""
     discount = round_to_minor_unit(line.discount, currency)
@@ -314,7 +494,11 @@ def transition_order(
     """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if to_status not in ORDER_TRANSITIONS[OrderStatus(locked.status)]:
+        if to_status not in ORDER_TRANSITIONS[OrderStatus(locked.status)] or (
+            # A split order's parts move on their own (transition_part); as a whole it is only
+            # paid (placed) or cancelled.
+            locked.is_split and to_status not in (OrderStatus.PLACED, OrderStatus.CANCELLED)
+        ):
             raise IllegalTransition(locked, to_status)
         from_status = locked.status
         locked.status = to_status
@@ -634,7 +818,9 @@ def make_ready_to_collect(*, order: Order, fulfilment: Fulfilment, by: User | No
     (pickup.services.mark_ready_for_pickup); a transfer received for the order ends here too
     (transfers.services.receive_transfer). Raises IllegalTransition for an order not placed."""
     with transaction.atomic():
-        ready = transition_order(order=order, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
+        # The pickup part moves: the whole order, or the part to collect of a split order.
+        fulfilment.order = order
+        ready = transition_part(fulfilment=fulfilment, to_status=OrderStatus.READY_FOR_PICKUP, by=by)
         mark_fulfilment_lines_ready(fulfilment=fulfilment, order_line_ids=None, at=timezone.now())
         notify(order=ready, kind=NotificationKind.READY_FOR_PICKUP)
     return ready

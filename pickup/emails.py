@@ -8,8 +8,8 @@ rendered in the order's language by orders.emails.render_email.
 from django.core.mail import EmailMultiAlternatives
 from django.utils.translation import gettext as _
 
-from orders.emails import render_email
-from orders.models import Order
+from orders.emails import lines_of_part, render_email
+from orders.models import PICKUP_METHODS, Order
 from orders.selectors import readiness_of
 
 from .reminders import ready_at_of, uncollected_deadlines
@@ -27,6 +27,8 @@ def order_received_email(order: Order) -> EmailMultiAlternatives:
 
 
 def ready_for_pickup_email(order: Order) -> EmailMultiAlternatives:
+    """Ready at the store, with the code; of a split order, only the part to collect is listed."""
+    pickup = pickup_of(order)
     return render_email(
         order,
         template="pickup/email/ready_for_pickup",
@@ -34,7 +36,11 @@ def ready_for_pickup_email(order: Order) -> EmailMultiAlternatives:
             _("Your order %(number)s is ready for pickup at %(store)s")
             % {"number": order.number, "store": order.store.name}
         ),
-        context={"opening_hours": list(order.store.opening_hours.all()), "pickup": pickup_of(order)},
+        context={
+            "opening_hours": list(order.store.opening_hours.all()),
+            "pickup": pickup,
+            **lines_of_part(order, pickup.fulfilment if pickup else None),
+        },
     )
 
 
@@ -62,6 +68,10 @@ def partly_ready_email(order: Order, *, reference: str) -> EmailMultiAlternative
     ready, _sep, total = reference.partition("/")
     readiness = readiness_of(order)
     lines = list(order.lines.all())
+    if order.is_split:  # the part to collect only; the delivered or shipped part is never "ready" here
+        lines = list(
+            order.lines.filter(fulfilment_lines__fulfilment__method__in=PICKUP_METHODS).distinct().order_by("pk")
+        )
     return render_email(
         order,
         template="pickup/email/partly_ready",

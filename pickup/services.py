@@ -35,7 +35,7 @@ from orders.services import (
     record_order_activity,
     split_ready_part,
     transition_fulfilment,
-    transition_order,
+    transition_part,
 )
 from stores.models import Store
 
@@ -159,7 +159,11 @@ def mark_lines_ready(
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         pickup = pickup_of(locked)
-        if pickup is None or locked.status != OrderStatus.PLACED:
+        if (
+            pickup is None
+            or locked.status != OrderStatus.PLACED
+            or pickup.fulfilment.status != FulfilmentStatus.PENDING
+        ):
             raise IllegalTransition(locked, OrderStatus.READY_FOR_PICKUP)
         _refuse_while_on_the_way(pickup.fulfilment)
         newly = mark_fulfilment_lines_ready(
@@ -260,8 +264,8 @@ def collect_order(
                             order=order, pickup=pickup, quantities=quantities, by=by, at=now or timezone.now()
                         )
                     else:
-                        collected = transition_order(
-                            order=order,
+                        collected = transition_part(
+                            fulfilment=pickup.fulfilment,
                             to_status=OrderStatus.COLLECTED,
                             by=by,
                             # Who handed over is the event's actor; to whom is worth keeping too.

@@ -4,7 +4,7 @@ O2O_NOTIFICATION_EMAILS and sent through the outbox, in the order's language."""
 from django.core.mail import EmailMultiAlternatives
 from django.utils.translation import gettext as _
 
-from orders.emails import render_email
+from orders.emails import lines_of_part, render_email
 from orders.models import Order
 
 from .models import Shipment
@@ -16,7 +16,7 @@ def shipped_email(order: Order) -> EmailMultiAlternatives:
         order,
         template="shipping/email/shipped",
         subject=lambda: _("Your order %(number)s is on its way") % {"number": order.number},
-        context={"shipment": shipment},
+        context={"shipment": shipment, **lines_of_part(order, shipment.fulfilment)},
     )
 
 

@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.services import signed_in
 from orders.models import Fulfilment, FulfilmentMethod, FulfilmentStatus, NotificationKind, Order, OrderStatus
 from orders.notifications.outbox import notify
-from orders.services import IllegalTransition, OrderError, hand_over_fulfilment, transition_fulfilment, transition_order
+from orders.services import IllegalTransition, OrderError, hand_over_fulfilment, transition_fulfilment, transition_part
 
 from .models import Shipment
 from .selectors import ShippingQuote
@@ -87,15 +87,16 @@ def mark_shipped(
         raise ShippingRefused(_("Enter the carrier, e.g. Pósturinn or Posten."))
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=shipment.fulfilment.order_id)
-        if order.status != OrderStatus.PLACED:
-            raise IllegalTransition(order, OrderStatus.SHIPPED)
         locked = Shipment.objects.select_for_update(of=("self",)).select_related("fulfilment").get(pk=shipment.pk)
         fulfilment = locked.fulfilment
         fulfilment.order = order
+        # The order, or the shipped part of a split order, must still be waiting to leave.
+        if order.status != OrderStatus.PLACED or fulfilment.status != FulfilmentStatus.PENDING:
+            raise IllegalTransition(order, OrderStatus.SHIPPED)
         # Packed, then shipped: the fulfilment goes pending → ready → fulfilled, as the table says.
         transition_fulfilment(fulfilment=fulfilment, to_status=FulfilmentStatus.READY, by=by)
-        shipped = transition_order(
-            order=order,
+        shipped = transition_part(
+            fulfilment=fulfilment,
             to_status=OrderStatus.SHIPPED,
             by=by,
             note=lambda: (
