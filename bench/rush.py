@@ -17,6 +17,9 @@ typed at /checkout/delivery/, the options shown, one of the hot stores chosen wi
 window, the order placed (timed as "delivery placing") and paid. The hot stores' windows have few
 places, so the earliest fill during a round; a shopper told their window has just been fully
 booked chooses again from the page shown (at most DELIVERY_TRIES times), as a person would.
+
+Every fourth pickup shopper (`bench.rewards.RewardsRush`) is a signed-in rewards member who uses
+points as money off at checkout; her placing POST is also timed on its own ("with points").
 """
 
 import http.client
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Sum
 
@@ -87,6 +91,7 @@ class Attempt:
     posted: bool = True  # False: a delivery shopper offered no window of a hot store, so nothing posted
     detail: str = ""  # a refusal of no known kind: the page's first error
     coupon: bool = False  # the shopper typed the bench's coupon code at checkout
+    points: bool = False  # a signed-in rewards member using points at checkout (bench.rewards)
 
 
 # What the checkout page says when it places nothing (checkout.views, checkout.services,
@@ -184,10 +189,27 @@ def _delivers(number, *, delivery, double_submit):
 
 
 def _shopper(
-    number, *, host, port, products, store_ids, result, lock, start, double_submit, delivery=None, coupon=None
+    number,
+    *,
+    host,
+    port,
+    products,
+    store_ids,
+    result,
+    lock,
+    start,
+    double_submit,
+    delivery=None,
+    coupon=None,
+    rewards=None,
 ):
     rng = random.Random(number)
     browser = Browser(host, port)
+    member = None
+    if rewards is not None and not double_submit and not _delivers(number, delivery=delivery, double_submit=False):
+        member = rewards.session_for(number)
+    if member is not None:  # signed in already (bench.rewards wrote her session)
+        browser.cookies[settings.SESSION_COOKIE_NAME] = member
     try:
         start.wait()
         time.sleep(rng.uniform(0, 1))
@@ -223,6 +245,8 @@ def _shopper(
         typed_coupon = _uses_coupon(number, coupon=coupon, double_submit=double_submit)
         if typed_coupon:
             form["coupon_code"] = f"{coupon.code[:4].lower()} {coupon.code[4:].lower()}"
+        if member is not None:
+            form["points"] = str(rewards.points)
         if double_submit:
             attempts = _post_twice(browser, form, host, port)
         else:
@@ -230,6 +254,7 @@ def _shopper(
             status, headers, page = browser.request("POST", "/checkout/", form)
             attempts = [_attempt(time.perf_counter() - began, status, headers, page)]
             attempts[0].coupon = typed_coupon
+            attempts[0].points = member is not None
         to_pay = next((attempt for attempt in attempts if "/payments/" in attempt.location), None)
         if to_pay is not None:
             _pay(browser, to_pay, rng)
@@ -358,6 +383,7 @@ def run_rush(
     double_submitters=10,
     delivery: DeliveryRush | None = None,
     coupon: CouponRush | None = None,
+    rewards=None,
 ) -> RushResult:
     result = RushResult(shoppers=shoppers)
     result.delivery_shoppers = sum(
@@ -379,6 +405,7 @@ def run_rush(
                 double_submit=number < double_submitters,
                 delivery=delivery,
                 coupon=coupon,
+                rewards=rewards,
             ),
         )
         for number in range(shoppers)

@@ -313,6 +313,9 @@ class CheckoutForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
 
+    # Rewards points a signed-in member uses as money off (the page offers it to members only).
+    points = forms.DecimalField(label=_("Points to use"), min_value=0, max_digits=12, decimal_places=2, required=False)
+
     def __init__(self, *args, shown: ShownCheckout | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.shown = shown

@@ -58,6 +58,7 @@ from payment.services import Actor, cancel_payment, create_payment
 from pickup.models import PickupSettings
 from pickup.services import create_pickup
 from pickup.slots import SlotUnavailable, book_earliest_free_slot, book_first_free_slot
+from rewards import services as rewards
 from shipping.selectors import ShippingProblem, shipping_options
 from shipping.services import ShippingAddress, create_shipment
 from stores import services as stock
@@ -92,6 +93,7 @@ class ChangeKind(StrEnum):
     PAYMENT = "payment"
     DELIVERY_FEE = "delivery_fee"
     COUPON = "coupon"
+    POINTS = "points"
 
 
 # The value a checkout posts for paying at the store's till; paying online posts the provider's
@@ -179,6 +181,9 @@ class ConfirmedCheckout:
     channel: Channel = Channel.WEB
     # A coupon code as the shopper typed it (coupons.services normalises it); "" for none.
     coupon_code: str = ""
+    # Rewards points the signed-in member uses as money off (rewards: one point is one unit of
+    # SHOP_CURRENCY), after the coupon; 0 for none.
+    points: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
@@ -730,11 +735,49 @@ def _create_order(checkout: ConfirmedCheckout, **fields) -> PlacedOrder:
     attribution = checkout.attribution
     channel = attribution.channel if attribution else checkout.channel
     applied = _apply_coupon(checkout, fields, channel=channel) if checkout.coupon_code.strip() else None
+    points = _apply_points(checkout, fields) if checkout.points else None
     placed = create_order(channel=channel, **fields)
     attribute_order(order=placed.order, attribution=attribution)
     if applied is not None:
         record_order_redemption(applied=applied, order=placed.order)
+    if points is not None:
+        account, shares = points
+        line_ids = list(placed.order.lines.order_by("pk").values_list("pk", flat=True))
+        try:
+            rewards.reserve_for_order(
+                account=account, order=placed.order, shares={line_ids[n]: share for n, share in shares.items()}, by=None
+            )
+        except rewards.RewardRefused as refused:  # too few points: the whole checkout rolls back
+            raise CheckoutChanged([Change(kind=ChangeKind.POINTS, message=str(refused))]) from refused
     return placed
+
+
+def _apply_points(checkout: ConfirmedCheckout, fields: dict):
+    """The member's points used on this checkout, after the coupon: shared over the goods' lines
+    by what each still costs (rewards.services.share_points) and put on each LineSpec's discount,
+    so create_order charges, and works out VAT on, the price less it (VAT is due on what is
+    actually paid: Directive 2006/112/EC art. 79(b); Iceland lög nr. 50/1988, 7. gr.; Norway
+    merverdiavgiftsloven § 4-1). The points leave the member's balance with the order
+    (rewards.services.reserve_for_order, in this transaction) and come back if it is cancelled.
+    Refused as a change, with its reason, for a shopper who is not a signed-in member or more
+    points than the goods cost; too few points are found when the order's redemption is written
+    under the account's row lock (_create_order), and refused the same way. Returns the account
+    and {index of the line in fields["lines"]: points}."""
+    account = rewards.member_for_checkout(checkout.customer)
+    lines = fields["lines"]
+    try:
+        if account is None:
+            raise rewards.RewardRefused(_("Log in as a rewards member to use points."))
+        points = rewards.checked_points(checkout.points)
+        shares = rewards.share_points(
+            points, {n: line.unit_price * line.quantity - line.discount for n, line in enumerate(lines)}
+        )
+    except rewards.RewardRefused as refused:
+        raise CheckoutChanged([Change(kind=ChangeKind.POINTS, message=str(refused))]) from refused
+    fields["lines"] = [
+        replace(line, discount=line.discount + shares.get(n, Decimal(0))) for n, line in enumerate(lines)
+    ]
+    return account, shares
 
 
 def _apply_coupon(checkout: ConfirmedCheckout, fields: dict, *, channel: Channel):

@@ -5,6 +5,7 @@ Thin on purpose: forms validate, selectors read, checkout.services.place_pickup_
 
 import functools
 import secrets
+from decimal import Decimal
 
 import segno
 from django.conf import settings
@@ -46,6 +47,7 @@ from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
 from pickup.services import set_collector
 from pickup.slots import available_slots_by_store
+from rewards.services import member_for_checkout
 from shipping.selectors import shipment_of
 from stores.selectors import my_store
 from stores.services import choose_my_store
@@ -301,6 +303,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         attribution=attribution_of(request),
         payment=data["payment"],
         coupon_code=data["coupon_code"],
+        points=data.get("points") or Decimal(0),
     )
 
 
@@ -352,6 +355,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             "withdrawn": withdrawn,
             "total": total,
             "coupon": coupon,
+            "member": member_for_checkout(request.user),
             "stores": [
                 {
                     "store": store,

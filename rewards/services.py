@@ -151,6 +151,12 @@ def account_for_order(order: Order) -> RewardAccount | None:
     return RewardAccount.objects.filter(email=order.contact_email.strip().lower()).first()
 
 
+def member_for_checkout(user: User | None) -> RewardAccount | None:
+    """The signed-in customer's membership (points are used online from an account), else None."""
+    user = signed_in(user)
+    return RewardAccount.objects.filter(user=user).first() if user is not None else None
+
+
 def find_member(value: str) -> RewardAccount:
     """The member behind what staff typed or scanned (the number, or the QR code's text, which is
     the number). Raises RewardRefused when it is not a member number or no member has it."""
@@ -231,6 +237,12 @@ def _checked_amount(amount, *, what: str) -> Decimal:
     if not is_representable(amount, settings.SHOP_CURRENCY) or amount >= Decimal("1e10"):
         raise RewardRefused(_("%(what)s cannot be %(amount)s.") % {"what": what, "amount": amount})
     return amount
+
+
+def checked_points(points) -> Decimal:
+    """Points a member asks to use: an amount above zero in the currency's minor unit, else
+    RewardRefused saying what is wrong."""
+    return _checked_amount(points, what=_("The points to use"))
 
 
 def checked_till_receipt(number: str) -> str:

@@ -153,3 +153,53 @@ def test_overbooked_windows_are_found(require_postgres, transactional_db):
     # then the bench's count names that window, and only it
     found = bench_delivery.overbooked_windows()
     assert len(found) == 1 and "holds 2 deliveries, 1 places" in found[0], found
+
+
+def test_a_small_rush_with_members_using_points_places_and_pays_less(
+    require_postgres, transactional_db, live_server, monkeypatch, settings
+):
+    # given a store with a hot product, shoppers who do not dawdle, and signed-in rewards members
+    # (bench.rewards) for every fourth shopper, each using 100 points
+    from bench import rewards as bench_rewards
+    from rewards.models import EntryKind, RewardEntry
+
+    monkeypatch.setattr(rush, "THINK_SECONDS", (0.0, 0.05))
+    monkeypatch.setattr(rush, "FORM_SECONDS", (0.0, 0.05))
+    monkeypatch.setattr(rush, "PAY_SECONDS", (0.0, 0.05))
+    settings.PAYMENT_VARIANTS = {"dummy": ("payments.dummy.DummyProvider", {"capture": False})}
+    PROVIDER_CACHE.clear()
+    store = StoreFactory(name="Laugavegur")
+    products = [ProductFactory(name=f"Lopapeysa {n}", price=Decimal("24990")) for n in range(2)]
+    for product in products:
+        StockLevelFactory(store=store, product=product, on_hand=50)
+    members = bench_rewards.prepare_members(shoppers=8, store_id=store.pk)
+    address = urlsplit(live_server.url)
+
+    # when eight shoppers check out at once (numbers 1 and 5 are members)
+    result = rush.run_rush(
+        host=address.hostname,
+        port=address.port,
+        products=[{"id": product.pk, "slug": product.slug} for product in products],
+        store_ids=[store.pk],
+        shoppers=8,
+        double_submitters=0,
+        rewards=members,
+    )
+
+    # then all eight placed and paid; the two members each used 100 points on their order
+    assert not result.errors, result.errors
+    assert [(attempt.status, attempt.refusal) for attempt in result.attempts if not attempt.placed] == []
+    assert sum(attempt.points for attempt in result.attempts) == 2
+    assert sum(attempt.paid for attempt in result.attempts) == 8
+    redeemed = (
+        RewardEntry.objects.filter(kind=EntryKind.REDEEM)
+        .select_related("order__customer")
+        .prefetch_related("order__lines")
+    )
+    assert sorted(entry.points for entry in redeemed) == [Decimal("-100"), Decimal("-100")]
+    for entry in redeemed:
+        assert sum(line.line_total for line in entry.order.lines.all()) == entry.order.total
+        assert entry.order.customer.username.startswith("rush-member-")
+    # and preparing the members again (a reused database) tops nobody up twice over what is needed
+    again = bench_rewards.prepare_members(shoppers=8, store_id=store.pk)
+    assert len(again.sessions) == len(members.sessions) == 3
