@@ -140,8 +140,9 @@ def test_the_order_page_links_its_receipts_and_states_the_withdrawal_period(
     # an order paid online: the order page's queries with its payments and their events
     # (checkout/tests/test_pay_online.py), one of them for its receipts, one for the timeline's
     # payment history (payment.history); and two for the returns' part of a collected order's
-    # page, its returns and its hand-overs (returns.panels)
-    with django_assert_max_num_queries(11):
+    # page, its returns and its hand-overs (returns.panels); one for the transfers' part, the
+    # order's transfers to its store (transfers.panels)
+    with django_assert_max_num_queries(12):
         response = client.get(oslo_order.get_absolute_url())
 
     html = response.content.decode()
