@@ -754,8 +754,6 @@ def main(argv=None):
         seeded = seeding.seed(size)
         print(f"  seeded in {seeded.seconds:.0f} s ({seeded.stock_rows} stock rows)", flush=True)
     else:
-        # A database seeded by an older revision gets the tables added since (the rewards').
-        call_command("migrate", verbosity=0, interactive=False)
         seeded = seeding.seeded_already(size)
     call_command("collectstatic", verbosity=0, interactive=False)
 
