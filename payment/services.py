@@ -34,7 +34,7 @@ from payments.core import provider_factory
 
 from accounts.services import signed_in
 from o2o_site.money import format_money
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import FulfilmentMethod, Order, OrderLine, OrderStatus
 from orders.services import handed_over_by_line, mark_order_paid
 
 from .models import (
@@ -286,8 +286,11 @@ def _paid(payment: Payment) -> None:
     payment is settled (released) once this is committed."""
     order = payment.order
     if order.status == OrderStatus.AWAITING_PAYMENT:
-        noted = _authorised_note if payment.status == PaymentStatus.PREAUTH else _charged_note
-        note = partial(noted, payment.total, payment.currency)
+        if payment.status == PaymentStatus.PREAUTH:
+            methods = set(order.fulfilments.values_list("method", flat=True))
+            note = partial(_authorised_note, payment.total, payment.currency, methods)
+        else:
+            note = partial(_charged_note, payment.total, payment.currency)
         mark_order_paid(order=order, note=note)
         return
     paid_before = (
@@ -299,8 +302,18 @@ def _paid(payment: Payment) -> None:
 
 
 # Timeline notes, called by orders.services under the order's language (note_in_order_language).
-def _authorised_note(total: Decimal, currency: str) -> str:
+def _authorised_note(total: Decimal, currency: str, methods: set[str]) -> str:
+    """When the authorised amount is taken depends on how the goods reach the shopper (`methods`,
+    the order's fulfilment methods): captured at the hand-over, the door or the dispatch."""
     amount = format_money(total, currency)
+    if len(methods) > 1:  # a split order: each part is taken as it is handed over
+        return gettext("Paid online: %(amount)s authorised, each part taken when it is handed over.") % {
+            "amount": amount
+        }
+    if methods == {FulfilmentMethod.LOCAL_DELIVERY}:
+        return gettext("Paid online: %(amount)s authorised, taken when the order is delivered.") % {"amount": amount}
+    if methods == {FulfilmentMethod.SHIPPING}:
+        return gettext("Paid online: %(amount)s authorised, taken when the order is shipped.") % {"amount": amount}
     return gettext("Paid online: %(amount)s authorised, taken when you pick up.") % {"amount": amount}
 
 

@@ -358,3 +358,13 @@ def test_the_admin_order_page_of_a_shipped_order_offers_no_pickup_steps(shipped_
     assert 'data-testid="mark-ready-form"' not in page
     assert 'data-testid="mark-lines-ready-form"' not in page
     assert 'data-testid="cancel-form"' in page
+
+
+def test_a_shipped_order_paid_online_says_the_amount_is_taken_when_it_is_shipped(shipped_order):
+    # found by a fresh-eyes test: the page and the timeline said "taken when you pick up"
+    order, _payment = shipped_order
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(order.get_absolute_url()).content.decode()
+    assert "It is taken when the order is shipped." in page
+    assert "when you pick up" not in page
+    notes = list(order.events.values_list("note", flat=True))
+    assert any(note.endswith("tekið þegar pöntunin er send.") for note in notes), notes
