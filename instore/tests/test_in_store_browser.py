@@ -112,3 +112,23 @@ def test_the_manager_prints_a_label_sheet_on_a4(browser, shop):
     boxes = [[float(n) for n in box.split()] for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf)]
     assert len(boxes) == 2
     assert all(abs(box[2] - 595.3) < 1 and abs(box[3] - 841.9) < 1 for box in boxes)
+
+
+def test_the_store_sign_fits_a_phone_and_prints_on_a4(browser, shop):
+    # found by a fresh-eyes test: on a 390 px phone the sign's QR code was 529 px wide
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(shop["url"] + "/admin/login/")
+    page.fill("input[name=username]", "manager-kringlan")
+    page.fill("input[name=password]", "nordurbud-manager")
+    page.locator("input[type=submit]").click()
+    page.wait_for_load_state("load")
+
+    page.goto(shop["url"] + "/staff/in-store/kringlan/sign/", wait_until="load")
+    qr = page.locator("img.sign__qr")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert_fits_a_phone(page)
+    assert qr.bounding_box()["width"] <= 390
+
+    # printed, the sign is an A4 page with the QR code at its full 120 mm
+    page.emulate_media(media="print")
+    assert abs(qr.bounding_box()["width"] - 120 / 25.4 * 96) < 2
