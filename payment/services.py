@@ -34,7 +34,7 @@ from payments.core import provider_factory
 
 from accounts.services import signed_in
 from o2o_site.money import format_money
-from orders.models import FulfilmentMethod, Order, OrderLine, OrderStatus
+from orders.models import Fulfilment, FulfilmentMethod, Order, OrderLine, OrderStatus
 from orders.services import handed_over_by_line, mark_order_paid
 
 from .models import (
@@ -287,7 +287,8 @@ def _paid(payment: Payment) -> None:
     order = payment.order
     if order.status == OrderStatus.AWAITING_PAYMENT:
         if payment.status == PaymentStatus.PREAUTH:
-            methods = set(order.fulfilments.values_list("method", flat=True))
+            # One query, whichever way the order was loaded (a list of orders paid in turn too).
+            methods = set(Fulfilment.objects.filter(order_id=order.pk).values_list("method", flat=True))
             note = partial(_authorised_note, payment.total, payment.currency, methods)
         else:
             note = partial(_charged_note, payment.total, payment.currency)
