@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.dates import format_date
 from orders.models import Channel
 
 from .codes import MAX_CODE_LENGTH, display_code
@@ -136,7 +137,7 @@ class CouponBatch(models.Model):
         verbose_name_plural = _("code batches")
 
     def __str__(self):
-        return f"{self.coupon} – {self.label or self.created_at:%Y-%m-%d}"
+        return f"{self.coupon} – {self.label or format_date(self.created_at)}"
 
 
 class CouponCode(models.Model):
