@@ -14,12 +14,14 @@ from .models import SaleAttribution, ShelfScan
 @dataclass(frozen=True)
 class ShelfLabel:
     """One label of the sheet: the product, its shelf price (the lowest of its sizes' when they
-    differ, with `price_varies`) and the link its QR code holds (instore.context.absolute_link)."""
+    differ, with `price_varies`), whether it comes in sizes (`has_sizes`: the label's hint offers
+    them only then) and the link its QR code holds (instore.context.absolute_link)."""
 
     product: Product
     price: object
     price_varies: bool
     link: str
+    has_sizes: bool = False
 
 
 def shelf_labels(*, store: Store, category_ids: list[int]) -> list[ShelfLabel]:
@@ -41,6 +43,7 @@ def shelf_labels(*, store: Store, category_ids: list[int]) -> list[ShelfLabel]:
                 price=min(prices),
                 price_varies=len(set(prices)) > 1,
                 link=absolute_link(store=store, product=product),
+                has_sizes=product.pk in sizes,
             )
         )
     return labels

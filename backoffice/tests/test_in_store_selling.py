@@ -85,6 +85,9 @@ def test_the_label_sheet_has_a_label_per_product_with_name_price_and_a_qr_code_i
         (kringlan.pk, Product.objects.get(sku="VET").pk),
     ]
     assert all(src.startswith("data:image/svg+xml") for src in re.findall(r'class="label__qr" src="([^"]+)"', page))
+    # and only the label of the style sold in sizes offers sizes (mittens come in one size)
+    hints = re.findall(r'class="label__hint">([^<]+)<', page)
+    assert hints == ["Scan for sizes, stock and more", "Scan for stock and more"]
 
 
 @pytest.mark.parametrize("count", [5, 40])
