@@ -128,13 +128,23 @@ def join_token(*, email: str, language: str) -> str:
     return signing.dumps({"email": email.strip().lower(), "language": language}, salt=JOIN_SALT)
 
 
-def join_with_token(token: str) -> RewardAccount:
-    """The guest clicked her join link: she is a member now (or already was: the same account).
-    Raises RewardRefused for a link that is bad or too old."""
+def _join_token_data(token: str) -> dict:
     try:
-        data = signing.loads(token, salt=JOIN_SALT, max_age=JOIN_LINK_MAX_AGE)
+        return signing.loads(token, salt=JOIN_SALT, max_age=JOIN_LINK_MAX_AGE)
     except signing.BadSignature:
         raise RewardRefused(_("This link is not valid or has expired. Ask for a new one.")) from None
+
+
+def join_token_email(token: str) -> str:
+    """The e-mail address a join link was sent to, without joining (the page that asks her to
+    confirm). Raises RewardRefused for a link that is bad or too old."""
+    return _join_token_data(token)["email"]
+
+
+def join_with_token(token: str) -> RewardAccount:
+    """The guest confirmed her join link: she is a member now (or already was: the same account).
+    Raises RewardRefused for a link that is bad or too old."""
+    data = _join_token_data(token)
     try:
         return join(email=data["email"], language=data.get("language", "en"))
     except AlreadyMember as already:

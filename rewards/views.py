@@ -83,10 +83,13 @@ def join(request):
     return _private(render(request, "rewards/join.html", {"form": form, "earn_rate": settings.REWARDS_EARN_RATE}))
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def join_confirm(request, token):
+    """The link e-mailed to a guest. GET only shows a page with a button (mail scanners and link
+    previews fetch links, and must not make anyone a member); the button's POST joins."""
     try:
-        account = services.join_with_token(token)
+        email = services.join_token_email(token)
+        account = services.join_with_token(token) if request.method == "POST" else None
     except services.RewardRefused as refused:
         return _private(
             render(
@@ -96,6 +99,8 @@ def join_confirm(request, token):
                 status=400,
             )
         )
+    if account is None:
+        return _private(render(request, "rewards/join_confirm.html", {"email": email}))
     if account.user_id is None:
         request.session[SESSION_KEY] = account.pk
     messages.success(request, gettext("Welcome! You are a member now."))

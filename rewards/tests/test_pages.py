@@ -56,7 +56,11 @@ def test_a_guest_joins_by_the_link_in_her_email_and_sees_her_page(client):
     assert response.status_code == 200 and "gudrun@example.is" in response.content.decode()
     assert not RewardAccount.objects.exists()  # nothing until she opens the link
     link = re.search(r"http://testserver(/rewards/join/\S+/)", mail.outbox[0].body).group(1)
+    # opening the link asks her to confirm: a mail scanner's GET makes no one a member
     response = client.get(link)
+    assert response.status_code == 200 and "gudrun@example.is" in response.content.decode()
+    assert 'method="post"' in response.content.decode() and not RewardAccount.objects.exists()
+    response = client.post(link)
     assert response.status_code == 302
     account = RewardAccount.objects.get()
     assert account.email == "gudrun@example.is"
@@ -66,6 +70,20 @@ def test_a_guest_joins_by_the_link_in_her_email_and_sees_her_page(client):
 def test_a_tampered_join_link_is_refused(client):
     response = client.get(reverse("rewards:join_confirm", args=["not-a-token"]))
     assert response.status_code == 400 and not RewardAccount.objects.exists()
+    response = client.post(reverse("rewards:join_confirm", args=["not-a-token"]))
+    assert response.status_code == 400 and not RewardAccount.objects.exists()
+
+
+def test_a_link_prefetched_by_a_mail_scanner_joins_no_one(client):
+    # given the join link in Gudrun's e-mail, fetched by her mail provider's scanner (GET, HEAD)
+    client.post(reverse("rewards:join"), {"email": "gudrun@example.is"})
+    link = re.search(r"http://testserver(/rewards/join/\S+/)", mail.outbox[0].body).group(1)
+    # when the scanner fetches it
+    assert client.get(link).status_code == 200
+    assert client.head(link).status_code == 200
+    # then no one joined and the scanner's session holds no membership
+    assert not RewardAccount.objects.exists()
+    assert client.get(reverse("rewards:member"))["Location"] == reverse("rewards:join")
 
 
 def test_without_a_membership_the_member_page_offers_to_join(client):
