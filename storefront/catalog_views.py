@@ -175,13 +175,23 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
             return []
         return cached_product_availability(product=shown, my_store=store, stock_stamp=stock_stamp)
 
-    @cache
-    def other_stores():
-        return [row for row in availability() if not row.is_my_store]
-
     at_my_store = next((row for row in availability() if row.is_my_store), None) if store is not None else None
     # My store can supply it only when it has a unit and hands orders over.
     my_store_supplies = at_my_store is not None and at_my_store.in_stock and at_my_store.store.offers_pickup
+
+    @cache
+    def pickup_elsewhere():
+        if at_my_store is None or my_store_supplies:
+            return None
+        return nearest_that_have_it(
+            [row for row in availability() if not row.is_my_store], limit=PICKUP_ELSEWHERE_SHOWN
+        )
+
+    @cache
+    def other_stores():
+        # The stores offered for pickup above the table are not listed in it a second time.
+        offered = {row.store.pk for row in pickup_elsewhere() or ()}
+        return [row for row in availability() if not row.is_my_store and row.store.pk not in offered]
     prices = {variant.price for variant in variants}
     # Standing in the store (instore): whether it is here, or how it can reach the shopper.
     in_store = current_context(request)
@@ -208,11 +218,7 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
             "breadcrumb": category_tree(page_stamps.catalog).ancestors(product.category),
             "store": store,
             "at_my_store": at_my_store,
-            "pickup_elsewhere": (
-                nearest_that_have_it(other_stores(), limit=PICKUP_ELSEWHERE_SHOWN)
-                if at_my_store is not None and not my_store_supplies
-                else None
-            ),
+            "pickup_elsewhere": pickup_elsewhere(),
             # A chain has hundreds of stores: the nearest to mine (else the first by city and
             # name), and how many more there are.
             "elsewhere": SimpleLazyObject(lambda: other_stores()[:OTHER_STORES_SHOWN]),

@@ -2,6 +2,7 @@
 have it, each one step from the cart ("Pick up at Smáralind")."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -131,6 +132,11 @@ def test_sold_out_at_my_store_the_nearest_stores_of_my_country_that_have_it_are_
     # and "Add to cart" for my store is not active
     assert 'data-testid="add-to-cart" disabled' in html
     assert "Laugavegur has none to sell right now." in html
+    # and the table of other stores below does not list the offered stores a second time
+
+    listed = re.findall(r'data-testid="store-availability-row" data-store="([^"]+)"', html)
+    assert listed == ["kringlan", "depot"]
+    assert html.count('data-store="smaralind"') == 1
 
 
 def test_in_stock_at_my_store_no_other_store_is_pushed(client, reykjavik, sweater):
