@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from checkout import handover
 from delivery.models import Delivery
 from o2o_site import dates
+from o2o_site.admin_money import money_display
 from o2o_site.money import format_money
 from o2o_site.vat import format_rate
 from orders import services as order_services
@@ -1010,7 +1011,16 @@ class ShipmentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     form = ShipmentForm
     store_path = "fulfilment__stock_location"
-    list_display = ("fulfilment", "postcode", "city", "weight_grams", "fee", "carrier", "tracking_number", "shipped_at")
+    list_display = (
+        "fulfilment",
+        "postcode",
+        "city",
+        "weight_grams",
+        money_display(Shipment, "fee"),
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+    )
     list_filter = ("country",)
     list_select_related = ("fulfilment__order", "fulfilment__stock_location")
     search_fields = ("fulfilment__order__number", "tracking_number", "postcode")
@@ -1022,7 +1032,7 @@ class ShipmentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "city",
         "country",
         "weight_grams",
-        "fee",
+        money_display(Shipment, "fee"),
         "shipped_at",
         "shipped_by",
     )

@@ -14,7 +14,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.admin_money import money_display
 from o2o_site.money import format_money
+from o2o_site.vat import format_rate
 from stores.admin_scoping import StoreScopedAdminMixin, managed_stores, scope_queryset_to_stores
 
 from .codes import VALID_CODE, display_code, normalise_code
@@ -109,7 +111,7 @@ class GenerateBatchForm(forms.Form):
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
     form = CouponForm
-    list_display = ["name", "kind", "value", "valid_from", "valid_until", "is_active", "online", "in_store"]
+    list_display = ["name", "kind", "value_shown", "valid_from", "valid_until", "is_active", "online", "in_store"]
     list_filter = ["kind", "is_active", "online", "in_store"]
     search_fields = ["name", "codes__code"]
     filter_horizontal = ["stores", "categories"]
@@ -125,6 +127,15 @@ class CouponAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, normalise_code(search_term) or search_term)
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_shown(self, coupon):
+        """What the coupon takes off: "10 %" or an amount of money; nothing for free delivery."""
+        if coupon.kind == CouponKind.PERCENT:
+            return format_rate(coupon.value)
+        if coupon.kind == CouponKind.AMOUNT:
+            return format_money(coupon.value)
+        return ""
 
     @admin.display(description=_("Redeemed (live)"))
     def figures(self, coupon):
@@ -297,11 +308,26 @@ class RedemptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "coupons/till.html", context)
 
-    list_display = ["redeemed_at", "coupon", "code", "channel", "store", "order", "till_receipt", "discount", "status"]
+    list_display = [
+        "redeemed_at",
+        "coupon",
+        "code",
+        "channel",
+        "store",
+        "order",
+        "till_receipt",
+        money_display(Redemption, "discount", currency_field="currency"),
+        "status",
+    ]
     list_filter = ["channel", "status"]
     list_select_related = ["coupon", "code", "store", "order"]
     search_fields = ["code__code", "order__number", "till_receipt"]
-    readonly_fields = [field.name for field in Redemption._meta.fields]
+    readonly_fields = [
+        money_display(Redemption, field.name, currency_field="currency")
+        if field.name in ("purchase_amount", "discount")
+        else field.name
+        for field in Redemption._meta.fields
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.admin_money import money_display
 from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
 
 from . import services
@@ -30,7 +31,16 @@ class DeliveryZoneAdmin(DeliveryChangesAdminMixin, StoreScopedAdminMixin, admin.
 
     Orders already placed keep the fee and window they were placed with, whatever is changed here."""
 
-    list_display = ("name", "store", "kind", "fee", "free_above", "minimum_order", "lead_time_minutes", "is_active")
+    list_display = (
+        "name",
+        "store",
+        "kind",
+        money_display(DeliveryZone, "fee"),
+        money_display(DeliveryZone, "free_above"),
+        money_display(DeliveryZone, "minimum_order"),
+        "lead_time_minutes",
+        "is_active",
+    )
     list_filter = ("is_active", "kind", ("store", ManagedStoreListFilter))
     list_select_related = ("store",)
     search_fields = ("name", "postcodes", "store__name")
@@ -58,12 +68,23 @@ class DeliveryAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     """Read-only record of deliveries: where to, which window, the fee charged and where it stands.
     Staff move deliveries on from the driver's page and the order's page, through the services."""
 
-    list_display = ("order", "store", "window_start", "window_end", "postcode", "city", "fee", "state")
+    list_display = (
+        "order",
+        "store",
+        "window_start",
+        "window_end",
+        "postcode",
+        "city",
+        money_display(Delivery, "fee"),
+        "state",
+    )
     list_filter = ("state", ("store", ManagedStoreListFilter))
     list_select_related = ("fulfilment__order", "store")
     search_fields = ("fulfilment__order__number", "postcode", "street")
     date_hierarchy = "window_start"
-    readonly_fields = [field.name for field in Delivery._meta.fields]
+    readonly_fields = [
+        money_display(Delivery, "fee") if field.name == "fee" else field.name for field in Delivery._meta.fields
+    ]
 
     @admin.display(description=_("order"), ordering="fulfilment__order__number")
     def order(self, delivery):

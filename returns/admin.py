@@ -27,6 +27,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from o2o_site.admin_money import money_display
 from o2o_site.dates import format_date, format_datetime
 from o2o_site.money import format_money
 from orders.models import Order
@@ -525,10 +526,22 @@ class ReturnAdmin(admin.ModelAdmin):
 
 @admin.register(StoreCredit)
 class StoreCreditAdmin(admin.ModelAdmin):
-    list_display = ("code", "amount", "currency", "issued_at", "expires_at", "order_return")
+    list_display = (
+        "code",
+        money_display(StoreCredit, "amount", currency_field="currency"),
+        "issued_at",
+        "expires_at",
+        "order_return",
+    )
     search_fields = ("code", "order_return__code", "order_return__order__number")
     list_select_related = ("order_return",)
-    readonly_fields = ("code", "order_return", "amount", "currency", "issued_at", "expires_at")
+    readonly_fields = (
+        "code",
+        "order_return",
+        money_display(StoreCredit, "amount", currency_field="currency"),
+        "issued_at",
+        "expires_at",
+    )
     fields = readonly_fields
 
     def get_queryset(self, request):

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext
 
+from o2o_site.admin_money import money_display
+
 from . import services
 from .models import Shipment, ShippingRate
 
@@ -12,7 +14,7 @@ class ShippingRateAdmin(admin.ModelAdmin):
     postcode and weight applies). Shop-wide: only those given its permissions see it. Orders
     already placed keep the fee they were placed with."""
 
-    list_display = ("country", "postcode_from", "postcode_to", "max_weight_grams", "fee")
+    list_display = ("country", "postcode_from", "postcode_to", "max_weight_grams", money_display(ShippingRate, "fee"))
     list_filter = ("country",)
     ordering = ("country", "postcode_from", "max_weight_grams")
 

@@ -192,6 +192,7 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
         # The stores offered for pickup above the table are not listed in it a second time.
         offered = {row.store.pk for row in pickup_elsewhere() or ()}
         return [row for row in availability() if not row.is_my_store and row.store.pk not in offered]
+
     prices = {variant.price for variant in variants}
     # Standing in the store (instore): whether it is here, or how it can reach the shopper.
     in_store = current_context(request)

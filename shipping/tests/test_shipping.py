@@ -15,6 +15,7 @@ from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from checkout.handover import ship
 from checkout.services import CheckoutChanged, ConfirmedCheckout, ShippingChoice, place_shipping_order
+from o2o_site.money import format_money
 from orders.integrity import check_integrity
 from orders.models import FulfilmentMethod, Notification, NotificationKind, OrderStatus
 from orders.services import Contact, IllegalTransition
@@ -293,6 +294,21 @@ def test_the_warehouse_manager_ships_from_the_admin_and_a_bad_number_keeps_what_
     ]
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
+
+
+def test_the_shipment_list_and_page_show_the_fee_as_money(shipped_order, hafnarfjordur):
+    # (a fresh-eyes tester found the list showing "990.00" where the shop writes "ISK 990")
+    order, _payment = shipped_order
+    shipment = Shipment.objects.get(fulfilment__order=order)
+    client = Client()
+    client.force_login(StoreManagerFactory(stores=[hafnarfjordur]))
+
+    listed = client.get(reverse("admin:shipping_shipment_changelist")).content.decode()
+    shown = client.get(reverse("admin:shipping_shipment_change", args=[shipment.pk])).content.decode()
+
+    for page in (listed, shown):
+        assert format_money(Decimal("1490")) in page
+        assert "1490.00" not in page and "1,490.00" not in page
 
 
 def test_another_stores_manager_cannot_see_or_ship_the_parcel(shipped_order):
