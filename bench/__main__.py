@@ -41,6 +41,11 @@ TARGETS = {
     "campaign_rate_ratio_min": 0.9,
     "campaign_rate_ratio_max": 1.05,
 }
+# Issue 16, "Growth": with 30 million stock rows (--large) these stay within 20 % of their p95 with
+# 3 million (the default size), measured by an earlier run (--baseline).
+GROWTH_PARTS = "pages,rush"
+GROWTH_PAGES = ("product page", "search", "store locator")
+GROWTH_P95_RATIO_MAX = 1.2
 TARGETED_PAGES = ("product list: category", "product list: deep page", "search", "product page")
 # A search no cache answers: the database's and the page's whole cost, every time.
 UNCACHED_SEARCH = "search, every one new"
@@ -49,6 +54,16 @@ UNCACHED_SEARCH = "search, every one new"
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--small", action="store_true", help="1 000 products and 30 stores, shorter runs")
+    parser.add_argument(
+        "--large",
+        action="store_true",
+        help="30 000 products × 1 000 stores (30 million stock rows): the growth parts, beside --baseline",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="with --large: the 3-million-row results JSON to compare with (default: the newest in bench/results)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -103,13 +118,26 @@ def parse_args(argv=None):
         default=120,
         help="seconds of sending measured, then the rest cancelled (0: all, 100 000 at 12 000/min take 500 s)",
     )
-    parser.add_argument("--only", help="comma-separated parts: pages,locator,lookup,rush,notify,campaign")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=1_000_000,
+        help="with --only analytics: orders a year of trading holds, seeded in bulk (default 1 000 000)",
+    )
+    parser.add_argument(
+        "--only", help="comma-separated parts: pages,locator,lookup,rush,notify,campaign,analytics (not in the default)"
+    )
     parser.add_argument("--label", default="", help="a note stored with the results")
     parser.add_argument("--compare", type=Path, help="an earlier results JSON to compare with")
     args = parser.parse_args(argv)
+    if args.small and args.large:
+        parser.error("--small and --large: choose one")
+    if args.baseline and not args.large:
+        parser.error("--baseline goes with --large")
     if args.duration is None:
         args.duration = 5 if args.small else 10
-    args.parts = set((args.only or "pages,locator,lookup,rush,notify,campaign").split(","))
+    default_parts = GROWTH_PARTS if args.large else "pages,locator,lookup,rush,notify,campaign"
+    args.parts = set((args.only or default_parts).split(","))
     try:
         args.cache_db, args.broker_db, args.mail_db = (int(number) for number in args.redis_dbs.split(","))
     except ValueError:
@@ -555,6 +583,34 @@ def measure_campaign(args, env):
         worker.stop()
 
 
+def _load_average():
+    """The machine's load average over 1, 5 and 15 minutes, rounded (the machine may be shared)."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def measure_analytics(args):
+    """Issue 15: a year of orders (args.orders, seeded in bulk by bench/many_orders.py when the
+    database holds fewer), and what they take on disk."""
+    from orders.models import Order
+
+    from . import many_orders
+    from .seed import disk_use
+
+    existing = Order.objects.count()
+    figures = {"orders_before": existing}
+    if existing < args.orders:
+        print(f"  seeding {args.orders - existing} orders …", flush=True)
+        seeded = many_orders.seed_orders(args.orders - existing)
+        figures["seeded"] = seeded.__dict__
+        print(
+            f"  seeded {seeded.orders} orders, {seeded.lines} lines, {seeded.events} events in {seeded.seconds:.0f} s",
+            flush=True,
+        )
+    figures["orders"] = Order.objects.count()
+    figures["database_size"] = disk_use()
+    return figures
+
+
 def git_revision():
     found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BASE_DIR)
     return found.stdout.strip()
@@ -565,6 +621,46 @@ def percentile(sorted_values, pct):
         return float("nan")
     index = min(len(sorted_values) - 1, max(0, math.ceil(pct / 100 * len(sorted_values)) - 1))
     return sorted_values[index]
+
+
+def growth_p95s(report) -> dict:
+    """The p95 (ms) of each growth figure in a results report: GROWTH_PAGES from its pages, and
+    "checkout" the median over the rush rounds of their placing p95. Figures it lacks are left out."""
+    found = {name: report["pages"][name]["p95_ms"] for name in GROWTH_PAGES if name in report.get("pages", {})}
+    if report.get("rush"):
+        found["checkout"] = statistics.median(round_["p95_ms"] for round_ in report["rush"])
+    return found
+
+
+def growth(report, baseline) -> dict:
+    """Issue 16's growth figures: for each figure in both reports, {"baseline_ms", "large_ms",
+    "ratio", "ok"}: ok when the large shop's p95 is at most GROWTH_P95_RATIO_MAX × the baseline's."""
+    large, base = growth_p95s(report), growth_p95s(baseline)
+    return {
+        name: {
+            "baseline_ms": base[name],
+            "large_ms": large[name],
+            "ratio": large[name] / base[name],
+            "ok": large[name] <= GROWTH_P95_RATIO_MAX * base[name],
+        }
+        for name in large
+        if name in base
+    }
+
+
+def find_baseline(results_dir: Path) -> Path | None:
+    """The newest results JSON in `results_dir` of a run at the default size (10 000 products ×
+    300 stores) that measured pages or the rush, or None."""
+    default = {"products": 10_000, "stores": 300}
+    for path in sorted(results_dir.glob("*.json"), reverse=True):
+        try:
+            report = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        size = report.get("size", {})
+        if all(size.get(key) == value for key, value in default.items()) and growth_p95s(report):
+            return path
+    return None
 
 
 def verdicts(report):
@@ -602,6 +698,8 @@ def verdicts(report):
     if report.get("notifications"):
         notes = report["notifications"]
         found["notification latency"] = notes["missing"] == 0 and notes["p95_s"] <= TARGETS["notification_p95_s_max"]
+    for name, figures in report.get("growth", {}).items():
+        found[f"growth: {name} p95 within {GROWTH_P95_RATIO_MAX - 1:.0%} of 3 million rows"] = figures["ok"]
     if report.get("campaign"):
         sent = report["campaign"]
         ratio = sent["steady_rate_per_minute"] / sent["rate_per_minute"]
@@ -697,6 +795,38 @@ def print_report(report, previous=None):
             f"{sent['send_seconds']:.0f} s, {sent['failed_rows']} failed; worker peak memory "
             f"{sent['worker_peak_mb'] or 0:.0f} MB"
         )
+    if report.get("analytics"):
+        figures = report["analytics"]
+        seeded = figures.get("seeded")
+        print(
+            f"analytics: {figures['orders']} orders"
+            + (
+                f" ({seeded['orders']} seeded in {seeded['seconds']:.0f} s: {seeded['lines']} lines, "
+                f"{seeded['events']} events; by channel {seeded['by_channel']}; by status {seeded['by_status']})"
+                if seeded
+                else ""
+            )
+            + f"; database {figures['database_size']['database']}"
+        )
+    if report.get("growth"):
+        print(
+            f"growth: {report['stock_rows']} stock rows beside the {report['baseline']['stock_rows']} of "
+            f"{report['baseline']['file']} (load then {report['baseline'].get('load_average') or '?'})"
+        )
+        print(f"  {'p95':<16}{'3M rows ms':>12}{'large ms':>10}{'ratio':>8}")
+        for name, figures in report["growth"].items():
+            print(
+                f"  {name:<16}{figures['baseline_ms']:>12.2f}{figures['large_ms']:>10.2f}{figures['ratio']:>8.2f}"
+                f"  {'PASS' if figures['ok'] else 'FAIL'}"
+            )
+    if report.get("database_size"):
+        sizes = report["database_size"]
+        print(f"database: {sizes['database']} on disk, of which the stock table {sizes['stock_table']}")
+    if report.get("load_average"):
+        print(
+            f"machine load (1, 5, 15 min): at the start {report['load_average']['start']}, at the end "
+            f"{report['load_average']['end']}"
+        )
     print()
     for name, ok in report["verdicts"].items():
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")
@@ -736,6 +866,13 @@ def main(argv=None):
     os.environ.update(env)
     ensure_wrk()
     previous = json.loads(args.compare.read_text()) if args.compare else None
+    baseline_file = (args.baseline or find_baseline(RESULTS_DIR)) if args.large else None
+    if args.large and baseline_file is None:
+        raise SystemExit(
+            "--large compares with a run at the default size: run `bench/run --only pages,rush` first, "
+            "or name its results with --baseline"
+        )
+    load_at_start = _load_average()
 
     started = datetime.datetime.now(datetime.UTC)
 
@@ -745,7 +882,7 @@ def main(argv=None):
     django.setup()
     from . import seed as seeding
 
-    size = seeding.Size.small() if args.small else seeding.Size.full()
+    size = seeding.Size.small() if args.small else seeding.Size.large() if args.large else seeding.Size.full()
 
     # A reused database too: one seeded before a release gets that release's tables (coupons…).
     call_command("migrate", verbosity=0, interactive=False)
@@ -755,6 +892,8 @@ def main(argv=None):
         print(f"  seeded in {seeded.seconds:.0f} s ({seeded.stock_rows} stock rows)", flush=True)
     else:
         seeded = seeding.seeded_already(size)
+    database_size = seeding.disk_use()
+    print(f"  on disk: {database_size['database']}, the stock table {database_size['stock_table']}", flush=True)
     call_command("collectstatic", verbosity=0, interactive=False)
 
     report = {
@@ -765,6 +904,7 @@ def main(argv=None):
         "size": size.__dict__,
         "seed_seconds": seeded.seconds,
         "stock_rows": seeded.stock_rows,
+        "database_size": database_size,
         "load": {
             "threads": args.threads,
             "connections": args.connections,
@@ -789,6 +929,9 @@ def main(argv=None):
         if "rush" in args.parts:
             print("checkout rush:", flush=True)
             report["rush"] = measure_rush(args, server, seeded)
+        if "analytics" in args.parts:
+            print("analytics:", flush=True)
+            report["analytics"] = measure_analytics(args)
     finally:
         server.stop()
     if "notify" in args.parts:
@@ -798,9 +941,19 @@ def main(argv=None):
         print(f"campaign to {args.campaign_recipients} at {args.campaign_rate}/min:", flush=True)
         report["campaign"] = measure_campaign(args, env)
 
+    report["load_average"] = {"start": load_at_start, "end": _load_average()}
+    if baseline_file is not None:
+        baseline = json.loads(baseline_file.read_text())
+        report["baseline"] = {
+            "file": str(baseline_file),
+            "stock_rows": baseline.get("stock_rows"),
+            "load_average": baseline.get("load_average"),
+        }
+        report["growth"] = growth(report, baseline)
     report["verdicts"] = verdicts(report)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"{started:%Y%m%dT%H%M%SZ}{'-small' if args.small else ''}.json"
+    suffix = "-small" if args.small else "-large" if args.large else ""
+    out = RESULTS_DIR / f"{started:%Y%m%dT%H%M%SZ}{suffix}.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     print_report(report, previous)
     print(f"\nresults: {out.relative_to(BASE_DIR)}")
