@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "demo",
     "ops",  # health endpoints, request ids in logs and tasks, Prometheus metrics (README, "Health and metrics")
     "api",  # the JSON API for kiosks, apps and partners (/api/v1/)
+    "analytics",  # the O2O dashboard in the admin, from daily roll-up rows (README, "The O2O dashboard")
 ]
 
 MIDDLEWARE = [
@@ -452,6 +453,7 @@ CELERY_IMPORTS = (
     "returns.scheduled",
     "campaigns.scheduled",
     "rewards.scheduled",
+    "analytics.scheduled",
 )
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
@@ -560,6 +562,13 @@ CELERY_BEAT_SCHEDULE["restart-lost-campaigns"] = {
 CELERY_BEAT_SCHEDULE["ops-beat-heartbeat"] = {
     "task": "ops.tasks.beat_heartbeat",
     "schedule": OPS_BEAT_HEARTBEAT_INTERVAL,
+}
+# The dashboard's roll-up rows of yesterday and today (analytics.scheduled; README, "The O2O
+# dashboard"): each run rewrites those days whole, so the interval is how stale today may be.
+ANALYTICS_ROLLUP_INTERVAL = env.int("ANALYTICS_ROLLUP_INTERVAL", default=900)
+CELERY_BEAT_SCHEDULE["roll-up-daily-figures"] = {
+    "task": "analytics.scheduled.roll_up_recent_days",
+    "schedule": ANALYTICS_ROLLUP_INTERVAL,
 }
 CELERY_TIMEZONE = "UTC"
 # The worker logs through LOGGING below (request ids, JSON), not a root handler of Celery's own.

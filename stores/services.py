@@ -352,6 +352,8 @@ STORE_MANAGER_PERMISSIONS = (
     ("rewards", "add_rewardentry"),
     ("transfers", "view_transferline"),
     ("transfers", "view_transferevent"),
+    # The O2O dashboard (the analytics app): their stores' figures and the roll-up rows behind them.
+    ("analytics", "view_dailystorefigures"),
 )
 
 

@@ -1,0 +1,187 @@
+"""Charts as SVG drawn on the server: the geometry of a selectors.Chart, for the template to draw.
+
+No script and no inline style (the admin's Content-Security-Policy allows neither): shapes carry
+classes coloured by analytics/dashboard.css, and each bar its value as a <title> tooltip. The
+chart's table view and CSV export show the same numbers (README, "The O2O dashboard").
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from o2o_site.dates import format_date
+from o2o_site.money import format_money
+
+from .selectors import Chart
+
+WIDTH = 720
+LEFT = 64  # room for the value axis (daily) …
+LABEL_WIDTH = 190  # … or the row labels (compare)
+RIGHT = 16
+TOP = 12
+DAILY_HEIGHT = 220
+BOTTOM = 30
+BAR = 14
+GAP = 10
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    series: int
+    title: str
+
+
+@dataclass
+class Label:
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"
+
+
+@dataclass
+class Drawing:
+    width: int
+    height: int
+    bars: list[Bar]
+    labels: list[Label]
+    gridlines: list[tuple[float, float, float, float]]
+
+
+def value_text(unit: str, value) -> str:
+    """A chart value as the table and tooltips show it: money through o2o_site.money, minutes and
+    points with one or two decimals, counts whole; an empty value (nothing to average) as "–"."""
+    if value is None:
+        return "–"
+    if unit == "money":
+        return format_money(value)
+    if unit == "minutes":
+        return number_format(value, 1)
+    if unit == "points":
+        return number_format(value, 2)
+    return number_format(value, 0, force_grouping=True)
+
+
+def row_text(label) -> str:
+    return format_date(label) if isinstance(label, datetime.date) else str(label)
+
+
+def _number(value) -> float:
+    return float(value or 0)
+
+
+def draw(chart: Chart) -> Drawing:
+    return _draw_daily(chart) if chart.kind == "daily" else _draw_compare(chart)
+
+
+def _nice_max(largest: float) -> float:
+    """The axis' top: 1, 2 or 5 times a power of ten, at or above `largest`."""
+    if largest <= 0:
+        return 1
+    power = 10 ** (len(str(int(largest))) - 1)
+    for step in (1, 2, 5, 10):
+        if largest <= step * power:
+            return step * power
+    return 10 * power
+
+
+def _draw_daily(chart: Chart) -> Drawing:
+    plot_width = WIDTH - LEFT - RIGHT
+    plot_height = DAILY_HEIGHT - TOP - BOTTOM
+    count = max(len(chart.rows), 1)
+    top = _nice_max(max((sum(_number(v) for v in row.values) for row in chart.rows), default=0))
+    slot = plot_width / count
+    bar_width = max(slot * 0.8, 1)
+    bars, labels, gridlines = [], [], []
+    for fraction in (0, 0.5, 1) if top >= 2 else (0, 1):
+        y = TOP + plot_height * (1 - fraction)
+        gridlines.append((LEFT, y, WIDTH - RIGHT, y))
+        labels.append(Label(LEFT - 6, y + 4, value_text(chart.unit, Decimal(str(top * fraction))), "end"))
+    for index, row in enumerate(chart.rows):
+        x = LEFT + index * slot + (slot - bar_width) / 2
+        base = TOP + plot_height
+        for series, value in enumerate(row.values):
+            height = plot_height * _number(value) / top
+            if height <= 0:
+                continue
+            base -= height
+            title = f"{row_text(row.label)} – {chart.series[series]}: {value_text(chart.unit, value)}"
+            bars.append(Bar(round(x, 2), round(base, 2), round(bar_width, 2), round(height, 2), series, title))
+    if chart.rows:
+        ends = {0: "start", len(chart.rows) - 1: "end"}
+        if len(chart.rows) > 2:
+            ends.setdefault(len(chart.rows) // 2, "middle")
+        for index, anchor in sorted(ends.items()):
+            x = LEFT + index * slot + (0 if anchor == "start" else slot if anchor == "end" else slot / 2)
+            labels.append(Label(round(x, 2), DAILY_HEIGHT - 10, row_text(chart.rows[index].label), anchor))
+    return Drawing(WIDTH, DAILY_HEIGHT, bars, labels, gridlines)
+
+
+def _draw_compare(chart: Chart) -> Drawing:
+    series_count = max(len(chart.series), 1)
+    group = series_count * BAR + GAP
+    height = TOP + max(len(chart.rows), 1) * group + BOTTOM
+    plot_width = WIDTH - LABEL_WIDTH - RIGHT - 90  # room after a bar for its value
+    top = max((_number(v) for row in chart.rows for v in row.values), default=0) or 1
+    bars, labels = [], []
+    for index, row in enumerate(chart.rows):
+        y0 = TOP + index * group
+        labels.append(Label(LABEL_WIDTH - 8, y0 + series_count * BAR / 2 + 4, row_text(row.label), "end"))
+        for series, value in enumerate(row.values):
+            width = plot_width * _number(value) / top
+            y = y0 + series * BAR
+            title = f"{row_text(row.label)} – {chart.series[series]}: {value_text(chart.unit, value)}"
+            bars.append(Bar(LABEL_WIDTH, y, round(max(width, 0), 2), BAR - 2, series, title))
+            labels.append(Label(round(LABEL_WIDTH + max(width, 0) + 4, 2), y + BAR - 4, value_text(chart.unit, value)))
+    axis = (LABEL_WIDTH, TOP - 4, LABEL_WIDTH, height - BOTTOM + 4)
+    if not chart.rows:
+        labels.append(Label(LABEL_WIDTH, TOP + 16, _("Nothing in this period.")))
+    return Drawing(WIDTH, height, bars, labels, [axis])
+
+
+def duration_text(seconds) -> str:
+    """Seconds as "2 h 5 min", "12 min" or "40 s"."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return _("%(seconds)s s") % {"seconds": seconds}
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return _("%(minutes)s min") % {"minutes": minutes}
+    return _("%(hours)s h %(minutes)s min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+def figure_text(kind: str, value) -> str:
+    """A dashboard figure as shown: counts whole, money through o2o_site.money, shares as
+    percentages, times as durations, points with two decimals; nothing to show as "–"."""
+    if value is None:
+        return "–"
+    if kind == "share":
+        return _("%(percent)s %%") % {"percent": number_format(Decimal(value) * 100, 1)}
+    if kind == "seconds":
+        return duration_text(value)
+    return value_text(kind, value)
+
+
+def change_text(kind: str, change) -> str:
+    """A change from the previous period: "+12.5 %" (of the previous value), or for a share
+    "+3.0 pts" (points of percentage); "–" when there is nothing to compare."""
+    if change is None:
+        return "–"
+    if kind == "share":
+        points = Decimal(change) * 100
+        return _("%(sign)s%(points)s pts") % {
+            "sign": "+" if points >= 0 else "−",
+            "points": number_format(abs(points), 1),
+        }
+    percent = Decimal(change) * 100
+    return _("%(sign)s%(percent)s %%") % {
+        "sign": "+" if percent >= 0 else "−",
+        "percent": number_format(abs(percent), 1),
+    }
