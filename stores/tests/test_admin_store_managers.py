@@ -74,6 +74,7 @@ EXPECTED_PERMISSIONS = {
     "rewards.add_rewardentry",
     "transfers.view_transferline",
     "transfers.view_transferevent",
+    "analytics.view_dailystorefigures",
 }
 
 
