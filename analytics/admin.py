@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.admin_money import money_display
 from stores.admin_scoping import StoreScopedAdminMixin, managed_store_list
 
 from . import charts
-from .models import DailyStoreFigures
+from .models import FIGURE_FIELDS, DailyStoreFigures
 from .selectors import Period, build_dashboard, rows_in_scope
 
 DEFAULT_DAYS = 28
@@ -70,7 +71,24 @@ class DashboardForm(forms.Form):
 class DailyStoreFiguresAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     """The roll-up rows themselves (read only, for checking a day), and the dashboard beside them."""
 
-    list_display = ["day", "store", "orders_web", "orders_in_store", "revenue_web", "computed_at"]
+    # Amounts as money through the one path; points are points, not money.
+    _money_fields = [
+        name
+        for name in FIGURE_FIELDS
+        if DailyStoreFigures._meta.get_field(name).get_internal_type() == "DecimalField"
+        and not name.startswith("points_")
+    ]
+    list_display = [
+        "day",
+        "store",
+        "orders_web",
+        money_display(DailyStoreFigures, "revenue_web"),
+        "orders_in_store",
+        money_display(DailyStoreFigures, "revenue_in_store"),
+        "computed_at",
+    ]
+    exclude = _money_fields
+    readonly_fields = [money_display(DailyStoreFigures, name) for name in _money_fields]
     list_filter = ["day"]
     list_select_related = ["store"]
     date_hierarchy = "day"
