@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from catalog.models import Product
@@ -23,7 +23,7 @@ from orders.models import FulfilmentMethod, Order
 from orders.services import AlreadyPlaced, Contact, LineSpec, OrderError
 from stores.models import Store
 from stores.selectors import my_store
-from transfers.selectors import transfer_sources
+from transfers.selectors import most_units_sendable, transfer_sources
 
 from .forms import MAX_UNITS_PER_LINE, TransferCheckoutForm
 from .services import (
@@ -51,9 +51,24 @@ def transfer_checkout(request):
     if product is None:
         messages.error(request, gettext("Sorry, this product is no longer sold."))
         return redirect("catalog:product_list")
-    quantity = _quantity(request.GET.get("quantity"))
+    typed = request.GET.get("quantity", "1")
+    quantity = _quantity(typed)
     form = TransferCheckoutForm(initial=_initial(request))
-    return _page(request, destination=destination, product=product, quantity=quantity, form=form, token=None)
+    quantity_error = (
+        gettext("Enter a whole number of units from 1 to %(most)s.") % {"most": MAX_UNITS_PER_LINE}
+        if quantity is None
+        else None
+    )
+    return _page(
+        request,
+        destination=destination,
+        product=product,
+        quantity=quantity or 1,
+        form=form,
+        token=None,
+        typed=typed,
+        quantity_error=quantity_error,
+    )
 
 
 def _product(value) -> Product | None:
@@ -65,11 +80,14 @@ def _product(value) -> Product | None:
     return Product.objects.for_sale().filter(pk=pk, variants__isnull=True).first() if 0 < pk < 2**63 else None
 
 
-def _quantity(value) -> int:
+def _quantity(value) -> int | None:
+    """The units asked for in the page's address (?quantity=), or None when it is not a whole
+    number from 1 to MAX_UNITS_PER_LINE: the page then says so, and never guesses another number."""
     try:
-        return min(max(int(value), 1), MAX_UNITS_PER_LINE)
+        quantity = int(str(value).strip())
     except (TypeError, ValueError):
-        return 1
+        return None
+    return quantity if 1 <= quantity <= MAX_UNITS_PER_LINE else None
 
 
 def _initial(request):
@@ -79,9 +97,18 @@ def _initial(request):
     return {}
 
 
-def _page(request, *, destination, product, quantity, form, token, status=200):
+def _page(request, *, destination, product, quantity, form, token, status=200, typed=None, quantity_error=None):
     sources = transfer_sources({product.pk: quantity}, destination=destination)
     best = sources[0] if sources else None
+    if best is None and quantity_error is None and quantity > 1:
+        # Fewer can be sent than were asked for: say how many, rather than "none".
+        most = most_units_sendable(product.pk, destination=destination)
+        if most:
+            quantity_error = ngettext(
+                "Only %(most)s unit can be sent to %(store)s at once.",
+                "At most %(most)s units can be sent to %(store)s at once.",
+                most,
+            ) % {"most": most, "store": destination.name}
     unit_price = LineSpec(product=product, quantity=quantity).unit_price
     token = token or _issue_token(request)
     shown = signing.dumps(
@@ -107,6 +134,9 @@ def _page(request, *, destination, product, quantity, form, token, status=200):
             "best": best,
             "form": form,
             "shown": shown,
+            "typed_quantity": quantity if typed is None else typed,
+            "quantity_error": quantity_error,
+            "max_quantity": MAX_UNITS_PER_LINE,
         },
         status=status,
     )

@@ -146,11 +146,13 @@ def transfers_of_order(order) -> list[Transfer]:
 
 @dataclass(frozen=True)
 class TransferSource:
-    """A location able to send a whole order to a store: `store`, and when the goods can be
-    collected at the destination (`arrives_on`, its local date)."""
+    """A location able to send a whole order to a store: `store`, when the goods can be
+    collected at the destination (`arrives_on`, its local date), and the units it would still
+    have for sale after sending them (`spare`, summed over the order's products)."""
 
     store: Store
     arrives_on: datetime.date
+    spare: int = 0
 
 
 def transfer_sources(
@@ -188,4 +190,12 @@ def transfer_sources(
             store.pk,
         ),
     )
-    return [TransferSource(store=store, arrives_on=arrivals[store.pk]) for store in ranked]
+    return [TransferSource(store=store, arrives_on=arrivals[store.pk], spare=spare[store.pk]) for store in ranked]
+
+
+def most_units_sendable(product_id: int, *, destination: Store, now: datetime.datetime | None = None) -> int:
+    """The most units of one product a single location can send to `destination` now (0 when
+    none can): what the send-to-store page offers when more were asked for. Four queries."""
+    return max(
+        (source.spare + 1 for source in transfer_sources({product_id: 1}, destination=destination, now=now)), default=0
+    )

@@ -62,6 +62,38 @@ def test_the_page_says_where_it_comes_from_and_when_and_places_the_order(client,
     assert "On its way to Kringlan from Smáralind, expected" in order_page
 
 
+@pytest.mark.parametrize("typed", ["99999", "0", "-2", "two", "1.5", ""])
+def test_a_quantity_that_is_not_one_is_named_at_the_field_and_kept(client, typed):
+    # (a fresh-eyes tester typed 99999: it became 99, then "no other location can send this")
+    kringlan, _smaralind, boots = reykjavik_shop()
+    in_store(client, kringlan)
+
+    page = client.get(reverse("checkout:transfer"), {"product": boots.pk, "quantity": typed})
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Enter a whole number of units from 1 to 99." in body
+    assert f'value="{typed}"' in body  # what was typed, kept
+    assert "No other location can send" not in body
+    assert 'data-testid="transfer-form"' not in body  # nothing to place until it is a quantity
+
+
+def test_more_than_any_location_has_says_how_many_can_be_sent(client):
+    # given 3 boots at Smáralind
+    kringlan, _smaralind, boots = reykjavik_shop(units_at_smaralind=3)
+    in_store(client, kringlan)
+
+    # when 5 are asked for, then 3 is named as the most, not "none"
+    body = client.get(reverse("checkout:transfer"), {"product": boots.pk, "quantity": "5"}).content.decode()
+    assert "At most 3 units can be sent to Kringlan at once." in body
+    assert "No other location can send" not in body
+    assert 'data-testid="transfer-form"' not in body
+
+    # and 3 can be ordered
+    body = client.get(reverse("checkout:transfer"), {"product": boots.pk, "quantity": "3"}).content.decode()
+    assert "3 × Rain boots, size 38" in body and 'data-testid="transfer-form"' in body
+
+
 def test_a_tampered_page_or_a_sold_out_source_places_nothing(client):
     kringlan, smaralind, boots = reykjavik_shop(units_at_smaralind=1)
     in_store(client, kringlan)
