@@ -36,7 +36,7 @@ class RewardEntryInline(admin.TabularInline):
         "store",
         "order",
         "till_receipt_number",
-        "reason",
+        "why",
         "actor",
     )
     readonly_fields = fields
@@ -49,6 +49,10 @@ class RewardEntryInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("store", "order", "actor")
+
+    @admin.display(description=_("why"))
+    def why(self, entry: RewardEntry) -> str:
+        return entry.reason_shown
 
 
 @admin.register(RewardAccount)

@@ -10,20 +10,52 @@ above zero as the last guard. Entries are never changed or deleted: a correction
 (kind REVERSE) naming the entry it reverses. Rows change only through rewards.services.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from o2o_site.money import format_money
 
 
 class EntryKind(models.TextChoices):
-    EARN = "earn", _("Earned")
-    REDEEM = "redeem", _("Redeemed")
+    # Worded for points (Icelandic "punktar" and Norwegian "poeng" read them as done to points).
+    EARN = "earn", pgettext_lazy("rewards points", "Earned")
+    REDEEM = "redeem", pgettext_lazy("rewards points", "Redeemed")
     # Gives back or takes back points of an earlier entry (a cancelled order's redemption, what a
     # returned line earned or redeemed); `reverses` names it.
-    REVERSE = "reverse", _("Reversed")
-    EXPIRE = "expire", _("Expired")
+    REVERSE = "reverse", pgettext_lazy("rewards points", "Reversed")
+    EXPIRE = "expire", pgettext_lazy("rewards points", "Expired")
+
+
+class EntryReason(models.TextChoices):
+    """Why the shop wrote an entry. The words are put together when the entry is shown, in the
+    reader's language, from the code and its `reason_args` (an order number, a return's code, the
+    days points last): an entry written by a worker in English reads in Icelandic on an Icelandic
+    member page. The labels are msgids with the args' %(names)s."""
+
+    PURCHASE_IN_STORE = "purchase", _("Purchase in store")
+    TILL_IMPORT = "till_import", _("Imported from the till")
+    REDEEMED_AT_TILL = "till_redeem", _("Redeemed at the till")
+    USED_AT_CHECKOUT = "checkout", _("Used at checkout")
+    ORDER_CANCELLED = "cancelled", _("Order %(number)s cancelled")
+    ORDER_HANDED_OVER = "handed_over", _("Order %(number)s handed over")
+    # args: code, number, and spent (points already spent that a return could not take back).
+    RETURNED = "returned", _("Return %(code)s of order %(number)s")
+    EXPIRED = "expired", _("Points older than %(days)s days")
+
+
+def reason_text(code: str, args: dict) -> str:
+    """The words of an EntryReason `code` with its `args`, in the active language. `args["spent"]`
+    (a Decimal as a string, the shop's currency) adds what was already spent."""
+    text = str(EntryReason(code).label) % args
+    if args.get("spent"):
+        text += " — " + gettext("%(points)s already spent") % {"points": format_money(Decimal(args["spent"]))}
+    return text
 
 
 class RewardChannel(models.TextChoices):
@@ -109,6 +141,10 @@ class RewardEntry(models.Model):
     till_receipt_number = models.CharField(_("till receipt number"), max_length=40, blank=True)
     # The amount of the purchase an in-store earning was for (Decimal, the shop's currency).
     purchase_amount = models.DecimalField(_("purchase amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # A reason the shop words (EntryReason and its args), shown in the reader's language; `reason`
+    # holds its English words for searching, or words staff typed (reason_code "").
+    reason_code = models.CharField(_("why (code)"), max_length=20, blank=True, choices=EntryReason.choices)
+    reason_args = models.JSONField(_("why (details)"), default=dict, blank=True)
     reason = models.CharField(_("why"), max_length=255, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -168,6 +204,13 @@ class RewardEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("reward entries are append-only: write a reversing entry instead")
+
+    @property
+    def reason_shown(self) -> str:
+        """Why, in the active language: the shop's reason put into words now, else what was typed."""
+        if self.reason_code:
+            return reason_text(self.reason_code, self.reason_args)
+        return self.reason
 
 
 class RewardEntryLine(models.Model):

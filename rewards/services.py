@@ -20,14 +20,14 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -38,7 +38,7 @@ from orders.models import Order, OrderLine, OrderStatus
 from orders.services import COMPLETED_STATUSES, handed_over_by_line
 from stores.models import Store
 
-from .models import EntryKind, RewardAccount, RewardChannel, RewardEntry, RewardEntryLine
+from .models import EntryKind, EntryReason, RewardAccount, RewardChannel, RewardEntry, RewardEntryLine, reason_text
 
 JOIN_SALT = "rewards.join"
 # A join link e-mailed to a guest works for this long (seconds).
@@ -65,14 +65,23 @@ class AlreadyMember(RewardRefused):
 
 
 @dataclass(frozen=True)
+class Why:
+    """A reason the shop words (EntryReason), with what fills it in: put into words when the
+    entry is shown, in the reader's language (RewardEntry.reason_shown)."""
+
+    code: EntryReason
+    args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Where:
     """Where and by whom an entry happens: the channel, the store (None online), the member of
-    staff (None for the shopper herself or the shop) and why."""
+    staff (None for the shopper herself or the shop) and why (a Why, or words staff typed)."""
 
     channel: RewardChannel
     store: Store | None = None
     by: User | None = None
-    reason: str = ""
+    reason: Why | str = ""
 
 
 # --- members -----------------------------------------------------------------------------------
@@ -205,6 +214,12 @@ def _append(
     """Move the locked account's balance by `points` (signed) and append the entry. Raises
     InsufficientPoints when the balance would go below zero."""
     now = now or timezone.now()
+    if isinstance(where.reason, Why):
+        reason_code, reason_args = where.reason.code, where.reason.args
+        with translation.override("en"):
+            reason = reason_text(reason_code, reason_args)
+    else:
+        reason_code, reason_args, reason = "", {}, where.reason
     after = locked.balance + points
     if after < 0:
         currency = settings.SHOP_CURRENCY
@@ -224,7 +239,9 @@ def _append(
         order=order,
         till_receipt_number=till_receipt_number,
         purchase_amount=purchase_amount,
-        reason=where.reason[:255],
+        reason_code=reason_code,
+        reason_args=reason_args,
+        reason=reason[:255],
         actor=signed_in(where.by),
         reverses=reverses,
         expires_at=_valid_until(now) if points > 0 else None,
@@ -271,7 +288,7 @@ def _receipt_used(store: Store, number: str, kind: EntryKind) -> bool:
 
 
 def earn_in_store(
-    *, account: RewardAccount, store: Store, till_receipt_number: str, amount, by: User | None, reason: str = ""
+    *, account: RewardAccount, store: Store, till_receipt_number: str, amount, by: User | None, reason: Why | str = ""
 ) -> RewardEntry:
     """A member's purchase at `store`'s till (recorded by staff, or a row of the till's CSV file)
     earns points_for(`amount`). Raises RewardRefused for a bad amount or receipt number, or a
@@ -291,7 +308,7 @@ def earn_in_store(
                 locked,
                 kind=EntryKind.EARN,
                 points=points,
-                where=Where(RewardChannel.IN_STORE, store, by, reason or _("Purchase in store")),
+                where=Where(RewardChannel.IN_STORE, store, by, reason or Why(EntryReason.PURCHASE_IN_STORE)),
                 till_receipt_number=number,
                 purchase_amount=amount,
             )
@@ -322,7 +339,7 @@ def redeem_at_till(
                 locked,
                 kind=EntryKind.REDEEM,
                 points=-amount,
-                where=Where(RewardChannel.IN_STORE, store, by, _("Redeemed at the till")),
+                where=Where(RewardChannel.IN_STORE, store, by, Why(EntryReason.REDEEMED_AT_TILL)),
                 till_receipt_number=number,
             )
     except IntegrityError:
@@ -373,7 +390,7 @@ def reserve_for_order(
             locked,
             kind=EntryKind.REDEEM,
             points=-amount,
-            where=Where(RewardChannel.WEB, None, by, _("Used at checkout")),
+            where=Where(RewardChannel.WEB, None, by, Why(EntryReason.USED_AT_CHECKOUT)),
             order=order,
         )
         RewardEntryLine.objects.bulk_create(
@@ -407,7 +424,7 @@ def release_for_order(*, order: Order, by: User | None = None) -> RewardEntry | 
             locked,
             kind=EntryKind.REVERSE,
             points=left,
-            where=Where(RewardChannel.WEB, None, by, _("Order %(number)s cancelled") % {"number": order.number}),
+            where=Where(RewardChannel.WEB, None, by, Why(EntryReason.ORDER_CANCELLED, {"number": order.number})),
             order=order,
             reverses=redeem,
         )
@@ -462,7 +479,7 @@ def earn_for_order(*, order: Order) -> RewardEntry | None:
             kind=EntryKind.EARN,
             points=sum((points for _line, _units, points in by_line), Decimal(0)),
             where=Where(
-                RewardChannel.WEB, order.store, None, _("Order %(number)s handed over") % {"number": order.number}
+                RewardChannel.WEB, order.store, None, Why(EntryReason.ORDER_HANDED_OVER, {"number": order.number})
             ),
             order=order,
         )
@@ -487,8 +504,8 @@ def reverse_for_return(
     if earn is None and redeem is None:
         return entries
     account = (earn or redeem).account
-    reason = _("Return %(code)s of order %(number)s") % {"code": reference, "number": order.number}
-    where = Where(RewardChannel.IN_STORE, store, by, reason)
+    returned = {"code": reference, "number": order.number}
+    where = Where(RewardChannel.IN_STORE, store, by, Why(EntryReason.RETURNED, returned))
     with transaction.atomic():
         locked = _lock(account)
         if redeem is not None and order.status != OrderStatus.CANCELLED:
@@ -504,9 +521,7 @@ def reverse_for_return(
             total = sum(take.values(), Decimal(0))
             if total:
                 taken = min(total, locked.balance)
-                note = reason
-                if taken < total:
-                    note += " — " + _("%(points)s already spent") % {"points": format_money(total - taken)}
+                note = Why(EntryReason.RETURNED, returned | ({"spent": str(total - taken)} if taken < total else {}))
                 if taken > 0:
                     entry = _append(
                         locked,
@@ -601,7 +616,7 @@ def expire_points(*, account: RewardAccount, now: datetime.datetime | None = Non
                 RewardChannel.SHOP,
                 None,
                 None,
-                _("Points older than %(days)s days") % {"days": settings.REWARDS_POINTS_VALID_DAYS},
+                Why(EntryReason.EXPIRED, {"days": settings.REWARDS_POINTS_VALID_DAYS}),
             ),
             now=now,
         )
@@ -685,7 +700,7 @@ def import_till_purchases(*, data: bytes, by: User, stores: list[Store]) -> list
             )
     if errors:
         raise ImportRejected(errors)
-    reason = _("Imported from the till")
+    reason = Why(EntryReason.TILL_IMPORT)
     try:
         with transaction.atomic():
             return [

@@ -6,10 +6,14 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.tests.factories import StoreManagerFactory
+from returns.services import LineToReturn, receive_return
 from rewards import services
 from rewards.models import EntryKind, RewardAccount, RewardEntry
+
+from .conftest import collect, line_of
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +157,38 @@ def test_staff_without_the_permission_get_no_till(client, pickup_store):
     user.groups.clear()
     client.force_login(user)
     assert client.get(TILL).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("is", ["Safnað", "afhent", "Notað við kassann", "Skil", "úr pöntun", "þegar notað", "Bakfært"]),
+        ("nb", ["Opptjent", "utlevert", "Brukt ved kassen", "Retur", "av bestilling", "allerede brukt", "Tilbakeført"]),
+    ],
+)
+def test_the_history_reads_in_the_members_language_whatever_language_wrote_it(
+    client, language, words, member, anna, order, pickup_manager, pickup_store, returns_store, sigga
+):
+    # given entries written in English (the worker that earns, staff whose admin is in English)
+    type(order).objects.filter(pk=order.pk).update(customer=anna)
+    with translation.override("en"):
+        collect(order, pickup_manager)
+        services.earn_for_order(order=order)
+        services.redeem_at_till(account=member, store=pickup_store, amount="1600", till_receipt_number="T-9", by=None)
+        receive_return(
+            order=order,
+            store=returns_store,
+            lines=[
+                LineToReturn(order_line_id=line_of(order, "Hekla lopapeysa").pk, quantity=1, reason="faulty", damaged=1)
+            ],
+            by=sigga,
+        )
+    # when Anna reads her page in her language
+    client.force_login(anna)
+    page = client.get(reverse("rewards:member"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    # then every line's kind and reason is in it, none in English
+    history = page[page.index('data-testid="rewards-history"') :]
+    for word in words:
+        assert word in history
+    for english in ("Earned", "handed over", "Redeemed at the till", "Return ", "already spent", "Reversed"):
+        assert english not in history
