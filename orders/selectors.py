@@ -175,11 +175,17 @@ class Readiness:
     total: int
     ready_line_ids: frozenset[int]
     collected_line_ids: frozenset[int]
+    collected: int = 0  # units already handed over (counted in `ready` too)
 
     @property
     def partly(self) -> bool:
-        """Some items are ready, not all: the shopper may collect those now."""
+        """Some items are ready (or collected), not all."""
         return 0 < self.ready < self.total
+
+    @property
+    def to_collect(self) -> int:
+        """Units ready and not handed over yet: what the shopper may collect now."""
+        return self.ready - self.collected
 
     @property
     def complete(self) -> bool:
@@ -191,18 +197,22 @@ def readiness_of(order: Order) -> Readiness:
     handed over (an order made ready as a whole before lines had their own readiness). Only the
     parts to be picked up count (PICKUP_METHODS): the delivered or shipped part of a split order
     is never "ready" at a counter."""
-    ready = total = 0
+    ready = total = handed_over_units = 0
     ready_lines: dict[int, bool] = {}
     collected: set[int] = set()
     rows = (
         FulfilmentLine.objects.filter(fulfilment__order=order, fulfilment__method__in=PICKUP_METHODS)
         .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
-        .values_list("order_line_id", "quantity", "ready_at", "fulfilment__status")
+        .values_list("order_line_id", "quantity", "ready_at", "fulfilment__status", "handed_over")
     )
-    for line_id, quantity, ready_at, status in rows:
+    for line_id, quantity, ready_at, status, handed_over in rows:
         is_ready = ready_at is not None or status in (FulfilmentStatus.READY, FulfilmentStatus.FULFILLED)
         total += quantity
         ready += quantity if is_ready else 0
+        if handed_over is not None:
+            handed_over_units += min(handed_over, quantity)
+        elif status == FulfilmentStatus.FULFILLED:
+            handed_over_units += quantity
         ready_lines[line_id] = ready_lines.get(line_id, True) and is_ready
         if status == FulfilmentStatus.FULFILLED:
             collected.add(line_id)
@@ -211,6 +221,7 @@ def readiness_of(order: Order) -> Readiness:
         total=total,
         ready_line_ids=frozenset(line_id for line_id, is_ready in ready_lines.items() if is_ready),
         collected_line_ids=frozenset(collected),
+        collected=handed_over_units,
     )
 
 

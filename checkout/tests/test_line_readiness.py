@@ -359,6 +359,36 @@ def test_the_order_page_says_2_of_3_items_are_ready(client, order, mittens):
     assert 'data-testid="pickup-code"' in page
 
 
+def test_after_collecting_the_ready_part_the_order_page_no_longer_says_collect_now(client, order, mittens, manager):
+    # (a fresh-eyes tester saw "2 of 3 items are ready … you may collect them now" after collecting them)
+    authorised_payment(order)
+    mark_lines_ready(order=order, order_line_ids=[line_of(order, mittens).pk], by=manager)
+    handover.hand_over(order=order, code=pickup_of(order).code, by=manager)
+
+    page = client.get(order.get_absolute_url()).content.decode()
+
+    assert "You have collected 2 of 3 items. The rest stays reserved for you at Laugavegur" in page
+    assert "You may collect them now" not in page
+    assert "(collected)" in page and "(being got ready)" in page
+
+
+def test_with_a_part_collected_and_more_ready_the_order_page_says_how_many_more(client, laugavegur, manager):
+    scarf, hat, socks = (
+        ProductFactory(name=name, sku=name.upper(), price=Decimal("1990")) for name in ("scarf", "hat", "socks")
+    )
+    for product in (scarf, hat, socks):
+        StockLevelFactory(store=laugavegur, product=product, on_hand=5)
+    order = place_order(store=laugavegur, products_and_quantities=[(scarf, 1), (hat, 1), (socks, 1)])
+    authorised_payment(order)
+    mark_lines_ready(order=order, order_line_ids=[line_of(order, scarf).pk], by=manager)
+    handover.hand_over(order=order, code=pickup_of(order).code, by=manager)
+    mark_lines_ready(order=order, order_line_ids=[line_of(order, hat).pk], by=manager)
+
+    page = client.get(order.get_absolute_url()).content.decode()
+
+    assert "You have collected 1 of 3 items. 1 more is ready at Laugavegur: collect it with the pickup code" in page
+
+
 # --- check_integrity reconciles readiness ------------------------------------------------------------------
 
 
