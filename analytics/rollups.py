@@ -54,6 +54,7 @@ from orders.models import (
     FulfilmentMethod,
     FulfilmentStatus,
     Order,
+    OrderActivity,
     OrderEvent,
     OrderStatus,
 )
@@ -65,6 +66,9 @@ from stores.models import Store
 from .models import FIGURE_FIELDS, DailyStoreFigures
 
 ONLINE_CHANNELS = (Channel.WEB, Channel.KIOSK)
+# The event rows that are moves (an order's, or a split order's part's); the others (a check-in,
+# a reminder…) repeat the status the order is in as their to_status.
+STATUS_KINDS = (OrderActivity.STATUS, OrderActivity.FULFILMENT_STATUS)
 
 
 def local_day(moment, zone):
@@ -110,7 +114,9 @@ def _grouped(queryset, *, moment: str, store: str, start, end, **sums):
 def _first_ready_at():
     """The moment a fulfilment (OuterRef "pk") first became ready for pickup."""
     return Subquery(
-        OrderEvent.objects.filter(fulfilment=OuterRef("pk"), to_status=OrderStatus.READY_FOR_PICKUP)
+        OrderEvent.objects.filter(
+            fulfilment=OuterRef("pk"), kind__in=STATUS_KINDS, to_status=OrderStatus.READY_FOR_PICKUP
+        )
         .order_by("created_at", "pk")
         .values("created_at")[:1]
     )
@@ -150,7 +156,10 @@ def _fulfilled(start, end):
 
 def _made_ready(start, end):
     events = OrderEvent.objects.filter(
-        to_status=OrderStatus.READY_FOR_PICKUP, fulfilment__isnull=False, fulfilment__method__in=PICKUP_METHODS
+        kind__in=STATUS_KINDS,
+        to_status=OrderStatus.READY_FOR_PICKUP,
+        fulfilment__isnull=False,
+        fulfilment__method__in=PICKUP_METHODS,
     )
     return _grouped(
         events,
@@ -165,6 +174,7 @@ def _made_ready(start, end):
 
 def _not_collected(start, end):
     events = OrderEvent.objects.filter(
+        kind__in=STATUS_KINDS,
         to_status=OrderStatus.CANCELLED,
         from_status=OrderStatus.READY_FOR_PICKUP,
         fulfilment__isnull=False,
