@@ -80,6 +80,9 @@ class DeliveryAddressForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
+    # Rewards points a signed-in member uses as money off (the page offers it to members only),
+    # on a delivery, a shipment or an order in parts alike.
+    points = forms.DecimalField(label=_("Points to use"), min_value=0, max_digits=12, decimal_places=2, required=False)
 
 
 class DeliveryCheckoutForm(DeliveryAddressForm):

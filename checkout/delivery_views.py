@@ -5,6 +5,8 @@ window and sends the shopper to pay online (checkout.services.place_delivery_ord
 Thin like the pickup checkout (views.py), whose cart token and signed page summary it shares.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -19,6 +21,7 @@ from orders.models import Order
 from orders.selectors import store_ids_holding
 from orders.services import AlreadyPlaced, Contact, OrderError
 from payment.selectors import provider_label
+from rewards.services import member_for_checkout
 from shipping.selectors import ShippingProblem, shipping_options
 from shipping.services import ShippingAddress
 from stores.models import Store
@@ -140,6 +143,7 @@ def _ship(request, cart, lines):
                     attribution=attribution_of(request),
                     payment=data["shipping_payment"] or next(iter(settings.PAYMENT_VARIANTS), ""),
                     coupon_code=data["coupon_code"],
+                    points=data.get("points") or Decimal(0),
                 ),
                 shipping=ShippingChoice(
                     address=ShippingAddress(
@@ -216,6 +220,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         attribution=attribution_of(request),
         payment=data["payment"],
         coupon_code=data["coupon_code"],
+        points=data.get("points") or Decimal(0),
         delivery=DeliveryChoice(
             address=DeliveryAddress(
                 street=data["street"],
@@ -302,6 +307,7 @@ def _page(request, *, lines, form, token):
             "chosen_window": request.POST.get(f"window-{chosen}", ""),
             "quote": signed_quote({offer["option"].store.pk: offer["option"].fee for offer in offers or ()}),
             "checkout_page": page.signed(),
+            "member": member_for_checkout(request.user),
             "shipping": shipping,
             "shipping_form": form
             if isinstance(form, ShippingCheckoutForm)

@@ -743,12 +743,7 @@ def _create_order(checkout: ConfirmedCheckout, **fields) -> PlacedOrder:
     if points is not None:
         account, shares = points
         line_ids = list(placed.order.lines.order_by("pk").values_list("pk", flat=True))
-        try:
-            rewards.reserve_for_order(
-                account=account, order=placed.order, shares={line_ids[n]: share for n, share in shares.items()}, by=None
-            )
-        except rewards.RewardRefused as refused:  # too few points: the whole checkout rolls back
-            raise CheckoutChanged([Change(kind=ChangeKind.POINTS, message=str(refused))]) from refused
+        _reserve_points(account, placed.order, {line_ids[n]: share for n, share in shares.items()})
     return placed
 
 
@@ -763,8 +758,17 @@ def _apply_points(checkout: ConfirmedCheckout, fields: dict):
     points than the goods cost; too few points are found when the order's redemption is written
     under the account's row lock (_create_order), and refused the same way. Returns the account
     and {index of the line in fields["lines"]: points}."""
+    account, shares = _points_shares(checkout, fields["lines"])
+    fields["lines"] = [
+        replace(line, discount=line.discount + shares.get(n, Decimal(0))) for n, line in enumerate(fields["lines"])
+    ]
+    return account, shares
+
+
+def _points_shares(checkout: "ConfirmedCheckout | SplitCheckout", lines: list[LineSpec]):
+    """The member's account and checkout.points shared over `lines` by what each still costs
+    ({index in lines: points}); CheckoutChanged with the reason when they cannot be used."""
     account = rewards.member_for_checkout(checkout.customer)
-    lines = fields["lines"]
     try:
         if account is None:
             raise rewards.RewardRefused(_("Log in as a rewards member to use points."))
@@ -774,10 +778,16 @@ def _apply_points(checkout: ConfirmedCheckout, fields: dict):
         )
     except rewards.RewardRefused as refused:
         raise CheckoutChanged([Change(kind=ChangeKind.POINTS, message=str(refused))]) from refused
-    fields["lines"] = [
-        replace(line, discount=line.discount + shares.get(n, Decimal(0))) for n, line in enumerate(lines)
-    ]
     return account, shares
+
+
+def _reserve_points(account, order: Order, shares_by_line_id: dict[int, Decimal]) -> None:
+    """The points leave the member's balance with `order` (in the checkout's transaction); too few
+    points refuse the whole checkout as a change, with the reason."""
+    try:
+        rewards.reserve_for_order(account=account, order=order, shares=shares_by_line_id, by=None)
+    except rewards.RewardRefused as refused:
+        raise CheckoutChanged([Change(kind=ChangeKind.POINTS, message=str(refused))]) from refused
 
 
 def _apply_coupon(checkout: ConfirmedCheckout, fields: dict, *, channel: Channel):
@@ -945,6 +955,8 @@ class SplitCheckout:
     language: str = "en"
     checkout_token: str | None = None
     payment: str = ""
+    # Rewards points the signed-in member uses as money off, shared over every part's lines.
+    points: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
@@ -1029,15 +1041,30 @@ def _place_split_order(checkout: SplitCheckout) -> Order:
         if changes:
             raise CheckoutChanged(changes)
         pickup_store = next((locations[part.location.pk] for part in checkout.parts if part.method in _PICKUP), None)
+        part_lines = [
+            [LineSpec(product=products[pk], quantity=units[pk]) for pk in sorted(part.product_ids)]
+            for part in checkout.parts
+        ]
+        points = None
+        if checkout.points:
+            # Shared over every part's goods, as on a checkout in one part (_apply_points).
+            flat = [line for lines in part_lines for line in lines]
+            account, shares = _points_shares(checkout, flat)
+            by_product = {flat[n].product.pk: share for n, share in shares.items()}
+            part_lines = [
+                [replace(line, discount=line.discount + by_product.get(line.product.pk, Decimal(0))) for line in lines]
+                for lines in part_lines
+            ]
+            points = account, by_product
         placed = create_split_order(
             parts=tuple(
                 PartSpec(
                     method=part.method,
                     stock_location=locations[part.location.pk],
-                    lines=tuple(LineSpec(product=products[pk], quantity=units[pk]) for pk in sorted(part.product_ids)),
+                    lines=tuple(lines),
                     fees=booking.fees,
                 )
-                for part, booking in zip(checkout.parts, booked, strict=True)
+                for part, booking, lines in zip(checkout.parts, booked, part_lines, strict=True)
             ),
             store=pickup_store or locations[checkout.parts[0].location.pk],
             contact=checkout.contact,
@@ -1057,6 +1084,10 @@ def _place_split_order(checkout: SplitCheckout) -> Order:
                 create_delivery(fulfilment=fulfilment, booking=booking.window, address=part.delivery.address)
             else:
                 create_shipment(fulfilment=fulfilment, address=part.shipping.address, quote=booking.quote)
+        if points is not None:
+            account, by_product = points
+            line_ids = dict(placed.order.lines.filter(product_id__in=list(by_product)).values_list("product_id", "pk"))
+            _reserve_points(account, placed.order, {line_ids[pk]: share for pk, share in by_product.items()})
         # The order is placed, and e-mailed, once it is paid.
         create_payment(order=placed.order, variant=checkout.payment)
         return placed.order

@@ -26,6 +26,7 @@ from o2o_site.dates import format_time
 from orders.models import FulfilmentMethod, Order
 from orders.services import AlreadyPlaced, Contact, OrderError
 from payment.selectors import provider_label
+from rewards.services import member_for_checkout
 from shipping.services import ShippingAddress
 from stores.models import Store
 from stores.selectors import my_store
@@ -227,6 +228,7 @@ def _confirmed(request, form, shown) -> SplitCheckout:
         payment=data["payment"]
         if data["payment"] in settings.PAYMENT_VARIANTS
         else next(iter(settings.PAYMENT_VARIANTS), ""),
+        points=data.get("points") or Decimal(0),
     )
 
 
@@ -272,5 +274,6 @@ def _page(request, *, lines, form, token):
             "chosen_window": request.POST.get("window", ""),
             "payments": [{"value": value, "label": provider_label(value)} for value in settings.PAYMENT_VARIANTS],
             "checkout_page": page.signed(),
+            "member": member_for_checkout(request.user),
         },
     )
