@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from coupons.models import Coupon
+from orders.models import Order
 from stores.models import Store
 
 from .models import (
@@ -293,3 +294,10 @@ def cancel_campaign(*, campaign: Campaign) -> Campaign:
         campaign.finished_at = timezone.now()
         campaign.save(update_fields=["status", "finished_at"])
     return campaign
+
+
+def subscribe_at_checkout(*, order: Order, user: User | None, language: str) -> EmailConsent:
+    """The shopper ticked "send me offers" when placing `order` (O2O_CHECKOUT_CONSENT; called in
+    the checkout's transaction): her order's e-mail address is subscribed with source "web:
+    checkout", pending until she opens the confirmation e-mail (double opt-in), as subscribe()."""
+    return subscribe(email=order.contact_email, source=ConsentSource.CHECKOUT, language=language, user=user)

@@ -144,6 +144,7 @@ def _ship(request, cart, lines):
                     payment=data["shipping_payment"] or next(iter(settings.PAYMENT_VARIANTS), ""),
                     coupon_code=data["coupon_code"],
                     points=data.get("points") or Decimal(0),
+                    send_offers=data["send_offers"],
                 ),
                 shipping=ShippingChoice(
                     address=ShippingAddress(
@@ -221,6 +222,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         payment=data["payment"],
         coupon_code=data["coupon_code"],
         points=data.get("points") or Decimal(0),
+        send_offers=data["send_offers"],
         delivery=DeliveryChoice(
             address=DeliveryAddress(
                 street=data["street"],

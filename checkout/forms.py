@@ -315,6 +315,13 @@ class CheckoutForm(forms.Form):
 
     # Rewards points a signed-in member uses as money off (the page offers it to members only).
     points = forms.DecimalField(label=_("Points to use"), min_value=0, max_digits=12, decimal_places=2, required=False)
+    # Unticked unless she ticks it; ticked, the order's e-mail address is subscribed to offers as
+    # consent given at checkout (O2O_CHECKOUT_CONSENT: pending until she opens the confirmation).
+    send_offers = forms.BooleanField(
+        label=_("Send me offers by e-mail (optional)"),
+        required=False,
+        help_text=_("We e-mail you a link to confirm first. You can unsubscribe at any time."),
+    )
 
     def __init__(self, *args, shown: ShownCheckout | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ CheckoutChanged names every difference and nothing is placed.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -17,9 +18,11 @@ from functools import partial
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import signed_in
 from catalog.models import Product
 from coupons.pricing import PricedLine
 from coupons.services import CouponRefused, hold_for_order, record_order_redemption
@@ -184,6 +187,8 @@ class ConfirmedCheckout:
     # Rewards points the signed-in member uses as money off (rewards: one point is one unit of
     # SHOP_CURRENCY), after the coupon; 0 for none.
     points: Decimal = Decimal(0)
+    # The shopper ticked "send me offers": her consent is recorded with the order (_record_consent).
+    send_offers: bool = False
 
     @property
     def total(self) -> Decimal:
@@ -740,6 +745,7 @@ def _create_order(checkout: ConfirmedCheckout, **fields) -> PlacedOrder:
     attribute_order(order=placed.order, attribution=attribution)
     if applied is not None:
         record_order_redemption(applied=applied, order=placed.order)
+    _record_consent(checkout, placed.order)
     if points is not None:
         account, shares = points
         line_ids = list(placed.order.lines.order_by("pk").values_list("pk", flat=True))
@@ -779,6 +785,22 @@ def _points_shares(checkout: "ConfirmedCheckout | SplitCheckout", lines: list[Li
     except rewards.RewardRefused as refused:
         raise CheckoutChanged([Change(kind=ChangeKind.POINTS, message=str(refused))]) from refused
     return account, shares
+
+
+@functools.cache
+def _consent_recorder():
+    """The callable of O2O_CHECKOUT_CONSENT (campaigns records consent; a higher layer than this
+    one, so named by a setting), imported once per process; None when the setting is empty."""
+    return import_string(settings.O2O_CHECKOUT_CONSENT) if settings.O2O_CHECKOUT_CONSENT else None
+
+
+def _record_consent(checkout: "ConfirmedCheckout | SplitCheckout", order: Order) -> None:
+    """The shopper ticked "send me offers": her consent to campaign e-mails, given on the web at
+    checkout, is recorded in the order's transaction (pending until she confirms it, with double
+    opt-in), so a checkout refused records none. Unticked: nothing is recorded."""
+    recorder = _consent_recorder()
+    if checkout.send_offers and recorder is not None:
+        recorder(order=order, user=signed_in(checkout.customer), language=checkout.language)
 
 
 def _reserve_points(account, order: Order, shares_by_line_id: dict[int, Decimal]) -> None:
@@ -957,6 +979,7 @@ class SplitCheckout:
     payment: str = ""
     # Rewards points the signed-in member uses as money off, shared over every part's lines.
     points: Decimal = Decimal(0)
+    send_offers: bool = False
 
     @property
     def total(self) -> Decimal:
@@ -1088,6 +1111,7 @@ def _place_split_order(checkout: SplitCheckout) -> Order:
             account, by_product = points
             line_ids = dict(placed.order.lines.filter(product_id__in=list(by_product)).values_list("product_id", "pk"))
             _reserve_points(account, placed.order, {line_ids[pk]: share for pk, share in by_product.items()})
+        _record_consent(checkout, placed.order)
         # The order is placed, and e-mailed, once it is paid.
         create_payment(order=placed.order, variant=checkout.payment)
         return placed.order

@@ -229,6 +229,7 @@ def _confirmed(request, form, shown) -> SplitCheckout:
         if data["payment"] in settings.PAYMENT_VARIANTS
         else next(iter(settings.PAYMENT_VARIANTS), ""),
         points=data.get("points") or Decimal(0),
+        send_offers=data["send_offers"],
     )
 
 

@@ -296,6 +296,7 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
         first_free_slot=True,
         vehicle_description=data["vehicle_description"],
         collector_name=data["collector_name"],
+        send_offers=data["send_offers"],
         contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
         customer=customer_of(request),
         language=get_language(),

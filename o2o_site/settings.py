@@ -485,6 +485,9 @@ O2O_ORDER_PAGE_PANELS = ["transfers.panels.order_transfer_panel", "returns.panel
 # path of a callable taking the request and the rewards.RewardAccount and returning HTML (a
 # SafeString), shown in this order after the member's QR code.
 O2O_MEMBER_PAGE_PANELS: list[str] = ["coupons.panels.member_coupons_panel"]
+# What records a shopper's "send me offers" ticked at checkout, in the order's transaction: the
+# dotted path of a callable taking order=, user=, language= ("" records nothing).
+O2O_CHECKOUT_CONSENT = "campaigns.services.subscribe_at_checkout"
 # Reconciliations `manage.py check_integrity` runs after its own (orders.integrity): the dotted path
 # of a callable taking the report and adding to its problems.
 O2O_INTEGRITY_CHECKS = [
