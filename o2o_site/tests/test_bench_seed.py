@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bench import many_orders
 from bench import seed as seeding
-from bench.__main__ import GROWTH_P95_RATIO_MAX, find_baseline, growth, verdicts
+from bench.__main__ import GROWTH_P95_RATIO_MAX, find_baseline, growth, growth_lines, verdicts
 from catalog.tests.factories import ProductFactory
 from orders.models import (
     FULFILMENT_STATUS_OF_ORDER,
@@ -152,7 +152,13 @@ def test_growth_passes_within_twenty_per_cent_and_fails_beyond():
     assert found["store locator"]["ok"] is True
     assert found["checkout"] == {"baseline_ms": 150.0, "large_ms": 190.0, "ratio": 190.0 / 150.0, "ok": False}
     assert "home" not in found
-    # and the verdicts carry them
+    # and the table and the verdicts carry them
+    report = {"growth": found, "stock_rows": 30_000_000, "baseline": {"file": "base.json", "stock_rows": 3_000_000}}
+    lines = growth_lines(report)
+    assert lines[0].startswith("growth: 30000000 stock rows beside the 3000000 of base.json")
+    assert lines[2].split() == ["product", "page", "10.00", "12.00", "1.20", "PASS"]
+    assert lines[-1].split() == ["checkout", "150.00", "190.00", "1.27", "FAIL"]
+    assert growth_lines({}) == []
     judged = verdicts({"growth": found})
     assert [ok for name, ok in judged.items() if name.startswith("growth: search")] == [False]
     assert [ok for name, ok in judged.items() if name.startswith("growth: product page")] == [True]
