@@ -405,6 +405,8 @@ class Fulfilment(models.Model):
         verbose_name_plural = _("fulfilments")
         indexes = [
             models.Index(fields=["stock_location", "status"], name="fulfilment_location_status_idx"),
+            # The analytics roll-up reads a range of days' completed fulfilments (analytics.rollups).
+            models.Index(fields=["fulfilled_at"], name="fulfilment_fulfilled_at_idx"),
         ]
 
     def __str__(self):
@@ -502,6 +504,9 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
+        # The analytics roll-up reads a range of days' events of one kind (made ready, cancelled
+        # while ready: analytics.rollups); without it each day range scans every order's events.
+        indexes = [models.Index(fields=["to_status", "created_at"], name="order_event_status_time_idx")]
 
     def __str__(self):
         return f"{self.order}: {self.from_status or '—'} → {self.to_status}"

@@ -275,7 +275,11 @@ class CurbsideVisit(models.Model):
     class Meta:
         verbose_name = _("curbside visit")
         verbose_name_plural = _("curbside visits")
-        indexes = [models.Index(fields=["state", "arrived_at"], name="curbside_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "arrived_at"], name="curbside_state_idx"),
+            # The analytics roll-up reads a range of days' hand-overs (analytics.rollups).
+            models.Index(fields=["handed_over_at"], name="curbside_handed_over_idx"),
+        ]
 
     def __str__(self):
         return f"{self.fulfilment} ({self.get_state_display()})"
