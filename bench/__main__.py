@@ -632,8 +632,9 @@ def measure_analytics(args):
 
 def _time_roll_up(*, days):
     """Roll up the last `days` days for every store as the command does (a week a step); the seconds."""
-    from analytics.rollups import roll_up
     from django.utils import timezone
+
+    from analytics.rollups import roll_up
 
     end = timezone.localdate()
     start = end - datetime.timedelta(days=days - 1)

@@ -21,8 +21,10 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from catalog.models import Product
+from instore.models import SaleAttribution, ShelfScan
 from orders.models import Fulfilment, FulfilmentLine, Order, OrderEvent, OrderLine
 from pickup.models import CurbsideVisit, Pickup
+from returns.models import Return
 from stores.models import Store
 
 from .seed import without_secondary_indexes
@@ -55,6 +57,12 @@ STATUSES = {
     ),
     "shipping": (("placed", 0.03), ("cancelled", 0.06), ("shipped", 1.0)),
 }
+# Online orders handed over that come back to a store, and of them the share returned to another store.
+RETURN_SHARE = 0.03
+RETURNED_ELSEWHERE = 0.3
+# Shelf-label scans made in the stores, per order; and web orders placed soon after a scan.
+SCANS_PER_ORDER = 0.25
+SCANNED_SHARE = 0.05
 OPEN_STATUSES = ("awaiting_payment", "placed", "ready_for_pickup", "out_for_delivery")
 # The fulfilment's status for the order's (orders.models.FULFILMENT_STATUS_OF_ORDER).
 FULFILMENT_STATUS = {
@@ -77,6 +85,9 @@ class SeededOrders:
     events: int
     pickups: int
     curbside_visits: int
+    returns: int
+    shelf_scans: int
+    orders_after_scan: int
     seconds: float
     by_status: dict
     by_channel: dict
@@ -108,7 +119,18 @@ def seed_orders(count: int, *, days: int = 365, rng: random.Random | None = None
     ]
     tables = [
         model._meta.db_table
-        for model in (Order, OrderLine, Fulfilment, FulfilmentLine, OrderEvent, Pickup, CurbsideVisit)
+        for model in (
+            Order,
+            OrderLine,
+            Fulfilment,
+            FulfilmentLine,
+            OrderEvent,
+            Pickup,
+            CurbsideVisit,
+            Return,
+            ShelfScan,
+            SaleAttribution,
+        )
     ]
     with transaction.atomic(), connection.cursor() as cursor, ExitStack() as indexes:
         cursor.execute("SELECT setseed(%s)", [rng.random() * 2 - 1])
@@ -135,11 +157,16 @@ def seed_orders(count: int, *, days: int = 365, rng: random.Random | None = None
         cursor.execute(
             f"""
             CREATE TEMP TABLE bench_plan ON COMMIT DROP AS
+            -- Numbered in the order they were placed, as a shop's ids and rows are: a range of
+            -- days then reads neighbouring rows, not one row from every page of the table.
+            SELECT row_number() OVER (ORDER BY created_at, g) AS g, channel, method, status, store_id,
+                   created_at, ready_at, done_at, line_count, online, r_done, r_ready
+              FROM (
             SELECT g, channel, method, status, store_id, created_at, line_count, online,
                    created_at + make_interval(mins => 30 + (r_ready * 360)::int) AS ready_at,
                    created_at + make_interval(mins => 30 + (r_ready * 360)::int)
                               + make_interval(mins => 20 + (r_done * 2880)::int) AS done_at,
-                   r_done
+                   r_done, r_ready
               FROM (
                 SELECT *, {_status_case()} AS status
                   FROM (
@@ -160,6 +187,7 @@ def seed_orders(count: int, *, days: int = 365, rng: random.Random | None = None
                                     ELSE make_interval(mins => 12960 + (r_when * (%(days)s - 9) * 1440)::int) END
                            AS created_at
               ) placed
+              ) unnumbered
             """,
             {"stores": store_ids, "store_count": len(store_ids), "days": days},
         )
@@ -310,23 +338,99 @@ def seed_orders(count: int, *, days: int = 365, rng: random.Random | None = None
                             THEN ready_at + interval '7 days' ELSE done_at END
                   FROM bench_plan WHERE status = 'cancelled'
               ) timeline
-             ORDER BY g, at
+             ORDER BY at, g
             """
         )
         events = cursor.rowcount
+        # RETURN_SHARE of the online orders handed over come back to a store, 1-14 days later: their
+        # own store mostly, another one in RETURNED_ELSEWHERE of them; refunded to how they paid.
+        cursor.execute(
+            f"""
+            INSERT INTO returns_return (order_id, store_id, code, status, resolution, created_at, received_at,
+                                        refund_amount, refunded_at, till_receipt_number, refund_attempts,
+                                        last_refund_error, window_override_reason, difference_paid,
+                                        difference_receipt_number, exchange_total)
+            SELECT {order_base} + g,
+                   CASE WHEN r_where < %(elsewhere)s
+                        THEN (%(stores)s::bigint[])[1 + floor(r_where / %(elsewhere)s * %(store_count)s)::int]
+                        ELSE store_id END,
+                   'BR' || lpad(({order_base} + g)::text, 10, '0'), 'refunded', 'original_payment',
+                   came_back - interval '1 day', came_back, total, came_back, '', 0, '', '', 0, '', 0
+              FROM (
+                SELECT plan.g, plan.store_id, orders.total, plan.r_done AS r_where,
+                       least(plan.done_at + make_interval(hours => 24 + (plan.r_ready * 312)::int),
+                             now() - interval '1 hour') AS came_back
+                  FROM bench_plan plan JOIN orders_order orders ON orders.id = {order_base} + plan.g
+                 WHERE plan.channel <> 'in_store' AND plan.status IN ('collected', 'delivered', 'shipped')
+                   AND (plan.g * 7919) %% 1000 < %(returned)s
+              ) returned
+             ORDER BY g
+            """,
+            {
+                "elsewhere": RETURNED_ELSEWHERE,
+                "stores": store_ids,
+                "store_count": len(store_ids),
+                "returned": int(RETURN_SHARE * 1000),
+            },
+        )
+        returns = cursor.rowcount
+        # Shelf-label QR scans: SCANS_PER_ORDER for every order, at random stores and moments of
+        # the year; and SCANNED_SHARE of the web orders placed 5-30 minutes after a scan of their
+        # first line's product at their store, attributed to it (instore.SaleAttribution).
+        cursor.execute(
+            """
+            INSERT INTO instore_shelfscan (store_id, product_id, scanned_at)
+            SELECT (%(stores)s::bigint[])[1 + floor(random() * %(store_count)s)::int],
+                   (%(products)s::bigint[])[1 + floor(random() * %(product_count)s)::int],
+                   now() - make_interval(mins => (random() * %(days)s * 1440)::int)
+              FROM generate_series(1, %(scans)s)
+            """,
+            {
+                "stores": store_ids,
+                "store_count": len(store_ids),
+                "products": product_ids,
+                "product_count": len(product_ids),
+                "days": days,
+                "scans": int(count * SCANS_PER_ORDER),
+            },
+        )
+        scans = cursor.rowcount
+        cursor.execute(
+            """
+            CREATE TEMP TABLE bench_scanned ON COMMIT DROP AS
+            SELECT plan.g, plan.store_id, line.product_id,
+                   plan.created_at - make_interval(mins => 5 + (plan.r_ready * 25)::int) AS scanned_at,
+                   nextval(pg_get_serial_sequence('instore_shelfscan', 'id')) AS scan_id
+              FROM bench_plan plan JOIN bench_lines line ON line.g = plan.g AND line.n = 1
+             WHERE plan.channel = 'web' AND plan.status <> 'awaiting_payment'
+               AND (plan.g * 104729) %% 1000 < %(scanned)s
+            """,
+            {"scanned": int(SCANNED_SHARE * 1000)},
+        )
+        cursor.execute(
+            """
+            INSERT INTO instore_shelfscan (id, store_id, product_id, scanned_at)
+            SELECT scan_id, store_id, product_id, scanned_at FROM bench_scanned ORDER BY scan_id
+            """
+        )
+        scans += cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO instore_saleattribution (order_id, store_id, scan_id, created_at)
+            SELECT {order_base} + g, store_id, scan_id, scanned_at + interval '5 minutes'
+              FROM bench_scanned ORDER BY g
+            """
+        )
+        after_scan = cursor.rowcount
         cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         cursor.execute("SELECT status, count(*) FROM bench_plan GROUP BY status ORDER BY status")
         by_status = dict(cursor.fetchall())
         cursor.execute("SELECT channel, count(*) FROM bench_plan GROUP BY channel ORDER BY channel")
         by_channel = dict(cursor.fetchall())
     with connection.cursor() as cursor:
-        for table in (
-            "orders_order",
-            "orders_orderline",
-            "orders_fulfilment",
-            "orders_fulfilmentline",
-            "orders_orderevent",
-        ):
+        for table in tables:
+            if table in ("pickup_pickup", "pickup_curbsidevisit"):  # keyed by their fulfilment
+                continue
             cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {table}))", [table])
         for table in tables:
             cursor.execute(f"ANALYZE {table}")
@@ -337,6 +441,9 @@ def seed_orders(count: int, *, days: int = 365, rng: random.Random | None = None
         events=events,
         pickups=pickups,
         curbside_visits=curbside,
+        returns=returns,
+        shelf_scans=scans,
+        orders_after_scan=after_scan,
         seconds=time.monotonic() - started,
         by_status=by_status,
         by_channel=by_channel,

@@ -17,6 +17,7 @@ from bench import many_orders
 from bench import seed as seeding
 from bench.__main__ import GROWTH_P95_RATIO_MAX, find_baseline, growth, growth_lines, verdicts
 from catalog.tests.factories import ProductFactory
+from instore.models import SaleAttribution, ShelfScan
 from orders.models import (
     FULFILMENT_STATUS_OF_ORDER,
     Channel,
@@ -29,6 +30,7 @@ from orders.models import (
     OrderStatus,
 )
 from pickup.models import CurbsideVisit, Pickup
+from returns.models import Return
 from stores.models import StockLevel
 from stores.tests.factories import StoreFactory
 
@@ -71,7 +73,10 @@ def test_a_year_of_orders_is_consistent_in_every_channel_method_and_status(requi
     stores = [StoreFactory(country="IS"), StoreFactory(country="NO", time_zone="Europe/Oslo")]
     for n in range(5):
         ProductFactory(price=Decimal(1000 * (n + 1)))
-    tables = [model._meta.db_table for model in (Order, OrderLine, Fulfilment, FulfilmentLine, OrderEvent, Pickup)]
+    tables = [
+        model._meta.db_table
+        for model in (Order, OrderLine, Fulfilment, FulfilmentLine, OrderEvent, Pickup, Return, ShelfScan)
+    ]
     indexes_before = {table: _indexes(table) for table in tables}
 
     # when 2 000 orders are seeded
@@ -94,6 +99,7 @@ def test_a_year_of_orders_is_consistent_in_every_channel_method_and_status(requi
     assert not Order.objects.filter(channel=Channel.IN_STORE).exclude(status=OrderStatus.COLLECTED).exists()
     # the open ones placed in the last two days, all within the year
     now = timezone.now()
+    handed_over = (OrderStatus.COLLECTED, OrderStatus.DELIVERED, OrderStatus.SHIPPED)
     open_statuses = [OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP]
     assert not Order.objects.filter(status__in=open_statuses, created_at__lt=now - datetime.timedelta(days=2)).exists()
     assert not Order.objects.filter(created_at__lt=now - datetime.timedelta(days=366)).exists()
@@ -102,6 +108,16 @@ def test_a_year_of_orders_is_consistent_in_every_channel_method_and_status(requi
     came = Fulfilment.objects.filter(method="curbside", status="fulfilled")
     assert CurbsideVisit.objects.count() == seeded.curbside_visits == came.count()
     assert all(60 <= visit.wait_seconds <= 900 for visit in CurbsideVisit.objects.all())
+    # returns of online orders handed over, at their store or another; shelf scans, some followed
+    # by an order attributed to them
+    returned = Return.objects.select_related("order")
+    assert returned.count() == seeded.returns > 0
+    assert all(r.order.channel != Channel.IN_STORE and r.order.status in handed_over for r in returned)
+    assert all(r.received_at <= now and r.store_id for r in returned)
+    assert ShelfScan.objects.count() == seeded.shelf_scans > seeded.orders_after_scan > 0
+    for attribution in SaleAttribution.objects.select_related("scan", "order")[:50]:
+        assert attribution.scan.store_id == attribution.order.store_id
+        assert attribution.scan.scanned_at < attribution.order.created_at
     # each order's timeline starts with its placing and ends in its status, in time order
     assert seeded.events == OrderEvent.objects.count()
     for order in Order.objects.prefetch_related("events")[:300]:
