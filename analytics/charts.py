@@ -124,7 +124,13 @@ def _draw_daily(chart: Chart) -> Drawing:
     return Drawing(WIDTH, DAILY_HEIGHT, bars, labels, gridlines)
 
 
+# A compare chart draws at most this many rows; its table and CSV have them all.
+MAX_COMPARE_ROWS = 15
+
+
 def _draw_compare(chart: Chart) -> Drawing:
+    hidden = max(len(chart.rows) - MAX_COMPARE_ROWS, 0)
+    chart = Chart(**{**chart.__dict__, "rows": chart.rows[:MAX_COMPARE_ROWS]})
     series_count = max(len(chart.series), 1)
     group = series_count * BAR + GAP
     height = TOP + max(len(chart.rows), 1) * group + BOTTOM
@@ -143,6 +149,8 @@ def _draw_compare(chart: Chart) -> Drawing:
     axis = (LABEL_WIDTH, TOP - 4, LABEL_WIDTH, height - BOTTOM + 4)
     if not chart.rows:
         labels.append(Label(LABEL_WIDTH, TOP + 16, _("Nothing in this period.")))
+    if hidden:
+        labels.append(Label(LABEL_WIDTH, height - 10, _("%(count)s more in the table.") % {"count": hidden}))
     return Drawing(WIDTH, height, bars, labels, [axis])
 
 

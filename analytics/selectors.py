@@ -381,7 +381,10 @@ def _charts(days, totals, previous, by_store) -> list[Chart]:
                     f"{row['store_name']}, {row['store_city']}",
                     [row["returns_online"], row["returns_from_other_stores"]],
                 )
-                for row in by_store
+                # The stores that took returns back, most first: a chain of a thousand stores
+                # lists the few that matter, not a thousand zeros.
+                for row in sorted(by_store, key=lambda row: -row["returns_online"])
+                if row["returns_online"]
             ],
         ),
         _compare(

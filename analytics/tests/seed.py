@@ -11,6 +11,8 @@ import datetime
 from decimal import Decimal
 from unittest import mock
 
+from django.db import transaction
+
 from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
 from checkout.services import ConfirmedCheckout, place_pickup_order
@@ -68,7 +70,13 @@ def _checkout(store, product, *, quantity=1, **extra):
 
 
 def _order_by_method(store, product, method):
-    """A web order delivered by the store's van or shipped, written by orders' own services."""
+    """A web order delivered by the store's van or shipped, written by orders' own services (in
+    one transaction, as checkout does)."""
+    with transaction.atomic():
+        return _reserved_order(store, product, method)
+
+
+def _reserved_order(store, product, method):
     stock.reserve_stock(store=store, quantities={product.pk: 1})
     return create_order(
         lines=[LineSpec(product=product, quantity=1)],
@@ -155,7 +163,7 @@ def seed_shop():
         delivery = _order_by_method(reykjavik, mittens, FulfilmentMethod.LOCAL_DELIVERY)
     with clock(at(14)):
         transition_order(order=delivery.order, to_status=OrderStatus.OUT_FOR_DELIVERY, by=staff)
-    with clock(at(15)):
+    with clock(at(15)), transaction.atomic():
         transition_order(order=delivery.order, to_status=OrderStatus.DELIVERED, by=staff)
         delivery.fulfilment.refresh_from_db()
         hand_over_fulfilment(fulfilment=delivery.fulfilment, quantities=None, by=staff, at=at(15))
@@ -163,14 +171,14 @@ def seed_shop():
     # 8. shipped: placed 9:00, packed and shipped 16:00.
     with clock(at(9)):
         shipment = _order_by_method(reykjavik, mittens, FulfilmentMethod.SHIPPING)
-    with clock(at(16)):
+    with clock(at(16)), transaction.atomic():
         transition_fulfilment(fulfilment=shipment.fulfilment, to_status=FulfilmentStatus.READY, by=staff)
         transition_order(order=shipment.order, to_status=OrderStatus.SHIPPED, by=staff)
         shipment.fulfilment.refresh_from_db()
         hand_over_fulfilment(fulfilment=shipment.fulfilment, quantities=None, by=staff, at=at(16))
     orders["shipped"] = shipment.order
     # 9. paid online, still awaiting payment; 10. paid online, never paid (cancelled): not orders.
-    with clock(at(17)):
+    with clock(at(17)), transaction.atomic():
         stock.reserve_stock(store=reykjavik, quantities={mittens.pk: 2})
         orders["awaiting_payment"] = create_order(
             lines=[LineSpec(product=mittens, quantity=1)],
