@@ -426,5 +426,18 @@ def _charts(days, totals, previous, by_store) -> list[Chart]:
             totals,
             previous,
         ),
+        _compare(
+            "coupon-discount",
+            _("Coupon discount by channel"),
+            "money",
+            _("Channel"),
+            [
+                (_("Web shop"), lambda t: t["coupon_discount_web"]),
+                (_("Kiosk"), lambda t: t["coupon_discount_kiosk"]),
+                (_("In store"), lambda t: t["coupon_discount_in_store"]),
+            ],
+            totals,
+            previous,
+        ),
     ]
     return charts

@@ -127,12 +127,23 @@ def test_the_page_draws_each_chart_as_svg_with_its_table_and_csv_link(client, sh
 
     page = client.get(reverse(DASHBOARD), period()).content.decode()
 
-    for slug in ("orders", "revenue", "fulfilment", "times", "pickup", "returns", "scans", "rewards", "coupons"):
+    for slug in (
+        "orders",
+        "revenue",
+        "fulfilment",
+        "times",
+        "pickup",
+        "returns",
+        "scans",
+        "rewards",
+        "coupons",
+        "coupon-discount",
+    ):
         assert f'id="chart-{slug}"' in page
         assert reverse(CSV, kwargs={"chart": slug}) in page
     main = page.split('id="content-main"')[1]
-    assert main.count('<svg class="o2o-chart-svg"') == 9
-    assert main.count("<table>") == 9
+    assert main.count('<svg class="o2o-chart-svg"') == 10
+    assert main.count("<table>") == 10
     assert "<script" not in main
 
 

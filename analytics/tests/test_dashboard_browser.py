@@ -49,7 +49,7 @@ def test_the_dashboard_is_usable_at_laptop_widths(browser, live_server, tmp_path
 
         # then nothing scrolls sideways, every chart has its bars and its colours from the stylesheet
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-        assert page.locator("svg.o2o-chart-svg").count() == 9
+        assert page.locator("svg.o2o-chart-svg").count() == 10
         assert page.locator("#chart-orders svg rect").count() >= 2
         fill = page.locator("#chart-orders svg rect").first.evaluate("rect => getComputedStyle(rect).fill")
         assert fill == "rgb(47, 111, 159)"
