@@ -45,7 +45,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications import outbox
-from orders.selectors import order_parts, readiness_of
+from orders.selectors import order_parts, readiness_of, units_on_the_way
 from payment.history import payment_history
 from payment.selectors import authorisation_expiry_of, with_authorisation_expiring
 from payment.services import (
@@ -435,10 +435,19 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         # its pickup part only, the other part goes by the driver's round or the shipments.
         parts = order_parts(order)
         pickup_part = next((part.fulfilment for part in parts if part.fulfilment.is_pickup), None)
+        # Units a transfer is still bringing: nothing of them can be put aside yet.
+        on_the_way = (
+            order.status == OrderStatus.PLACED
+            and not shipped
+            and not delivered_at_door
+            and any(units_on_the_way([f.pk for f in order.fulfilments.all() if f.is_pickup]).values())
+        )
         steps = {
             "parts": parts,
+            "on_the_way": on_the_way,
             # A delivery is packed and sent out from the driver's round, not made ready for pickup.
             "can_mark_ready": not delivered_at_door
+            and not on_the_way
             and not shipped
             and order.can_move_to(OrderStatus.READY_FOR_PICKUP)
             and (not parts or (pickup_part is not None and pickup_part.status == FulfilmentStatus.PENDING)),
@@ -453,7 +462,7 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
                     line for line in waiting if pickup_part is not None and _carried_by(pickup_part, line, parts)
                 ]
             steps["readiness"] = readiness
-            if waiting and readiness.total:
+            if waiting and readiness.total and not on_the_way:
                 steps["mark_lines_form"] = MarkLinesReadyForm(waiting=waiting, auto_id="ready_%s")
         if collects := can_be_collected(order):
             locked = pickup_services.pickup_lock_reason(order=order, user=request.user)

@@ -36,6 +36,7 @@ from orders.selectors import (
     orders_for_page,
     readiness_of,
     stores_able_to_supply,
+    units_on_the_way,
 )
 from orders.services import AlreadyPlaced, Contact, OrderError, expire_payment_hold, expire_payment_holds
 from payment.history import payment_history
@@ -532,6 +533,10 @@ def order_detail(request, token):
             "timeline": order_timeline(order),
             # "2 of 3 items are ready" (a placed order whose lines staff mark ready one by one).
             "readiness": readiness_of(order) if order.status == OrderStatus.PLACED else None,
+            # Units a transfer is still bringing to the store: "on its way", not "getting it ready".
+            "on_the_way": order.status == OrderStatus.PLACED
+            and pickup is not None
+            and any(units_on_the_way([pickup.fulfilment.pk]).values()),
             "panels": [panel(request, order) for panel in order_page_panels()],
             # Of a split order the sections above show its pickup part (or its first part); the
             # parts section shows every part with its status, lines, total and details.

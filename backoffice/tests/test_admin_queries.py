@@ -61,8 +61,9 @@ def _store_with_orders(count, *, lines):
 # fulfilments, notifications and timeline (one query each), the refundable payment, the store,
 # the pickup and the payment history. "Ready" adds the hand-over form's reads: the pickup code's
 # lock (two) and how the order was paid (authorised? charged?). "Placed" adds which items are
-# ready (one) and the lines to tick (one).
-ORDER_PAGE_QUERIES = {"placed": 18, "ready": 20}
+# ready (one), the lines to tick (one), and whether a transfer still brings units of its pickup
+# (its pickup fulfilments and orders.selectors.units_on_the_way: two).
+ORDER_PAGE_QUERIES = {"placed": 20, "ready": 20}
 
 
 @pytest.mark.parametrize("status", ["placed", "ready"])

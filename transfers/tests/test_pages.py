@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import StoreManagerFactory
@@ -12,7 +13,7 @@ from stores.models import StockLevel
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import StockLevelFactory, StoreFactory
 from transfers.models import Transfer, TransferStatus
-from transfers.services import send_transfer
+from transfers.services import receive_transfer, send_transfer
 
 from .factories import order_by_transfer, reykjavik_shop
 
@@ -92,6 +93,33 @@ def test_more_than_any_location_has_says_how_many_can_be_sent(client):
     # and 3 can be ordered
     body = client.get(reverse("checkout:transfer"), {"product": boots.pk, "quantity": "3"}).content.decode()
     assert "3 × Rain boots, size 38" in body and 'data-testid="transfer-form"' in body
+
+
+def test_an_order_waiting_for_its_transfer_says_on_its_way_and_staff_cannot_mark_it_ready(client):
+    # (a fresh-eyes tester saw "Kringlan is getting your order ready" and a "Mark ready" button)
+    kringlan, smaralind, boots = reykjavik_shop()
+    order = order_by_transfer(destination=kringlan, product=boots)
+
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "Your order is on its way to Kringlan from another of our locations." in page
+    assert "is getting your order ready" not in page
+
+    client.force_login(StoreManagerFactory(username="jon", stores=[kringlan]))
+    admin_page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert 'data-testid="waiting-for-transfer"' in admin_page
+    assert 'data-testid="mark-ready"' not in admin_page
+    assert 'data-testid="mark-lines-ready"' not in admin_page
+
+    # once the boots are received at Kringlan the order is ready, and its page says so
+    transfer = Transfer.objects.get()
+    send_transfer(transfer=transfer, at_store=smaralind)
+    receive_transfer(transfer=transfer, at_store=kringlan)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.READY_FOR_PICKUP
+    page = Client().get(order.get_absolute_url()).content.decode()
+    assert "Your order is ready for pickup at Kringlan" in page and "on its way to Kringlan" not in page
+    admin_page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert 'data-testid="waiting-for-transfer"' not in admin_page
 
 
 def test_a_tampered_page_or_a_sold_out_source_places_nothing(client):
