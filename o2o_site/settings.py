@@ -79,6 +79,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id (X-Request-ID) is in every log record of the request and its tasks.
     "ops.request_id.RequestIdMiddleware",
+    # With a read replica: read-your-writes for catalog pages (o2o_site/replica.py); before the
+    # session middleware, so a session saved at the end of a request counts as its write.
+    "o2o_site.replica.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +174,24 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
     threshold = env.float("SEARCH_WORD_SIMILARITY", default=0.45)
     options["options"] = f"{options.get('options', '')} -c pg_trgm.word_similarity_threshold={threshold}".strip()
+
+# A PostgreSQL streaming read replica of DATABASE_URL (README, "A read replica"): catalog and
+# store-locator pages read the catalog's and the stores' tables from it once it has replayed what
+# they need; everything else reads and writes the primary (o2o_site/replica.py).
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        # Tests make no database of their own on the replica: it replays the primary's.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["o2o_site.replica.ReplicaRouter"]
+# The apps whose tables @reads_from_replica views may read from the replica.
+DATABASE_REPLICA_APPS = env.list("DATABASE_REPLICA_APPS", default=["catalog", "stores"])
+# A browser that wrote reads catalog pages from the replica only once it has replayed that write,
+# for this many seconds (then the replica is assumed caught up, as it is within milliseconds).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=300)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

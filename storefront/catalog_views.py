@@ -24,6 +24,7 @@ from catalog.selectors import (
 from instore.context import current_context
 from o2o_site.cache import stamps
 from o2o_site.cache.pages import SharedPage, shared_page
+from o2o_site.replica import reads_from_replica
 from stores.selectors import (
     cached_product_availability,
     my_store,
@@ -43,6 +44,7 @@ PICKUP_ELSEWHERE_SHOWN = 3
 SEARCH_MAX_LENGTH = 200
 
 
+@reads_from_replica
 @shopper_input
 @shared_page
 def product_list(request):
@@ -129,6 +131,7 @@ def _versions(store):
     }
 
 
+@reads_from_replica
 @shopper_input
 @shared_page
 def product_detail(request, slug):
@@ -232,6 +235,7 @@ def _product_page(request, slug, store, page_stamps, minute, extra_context):
     )
 
 
+@reads_from_replica
 @shopper_input
 def product_availability_json(request, sku):
     """One product's units for sale in every active store, for store apps and the shop's own

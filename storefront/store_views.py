@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from o2o_site.cache.pages import SharedPage, shared_page
+from o2o_site.replica import reads_from_replica
 from pickup.models import PickupSettings
 from stores.models import Country
 from stores.opening import opening_status, specials_by_date
@@ -30,6 +31,7 @@ NEAREST_STORES_SHOWN = 10
 SPECIAL_DATES_SHOWN = 10
 
 
+@reads_from_replica
 @shopper_input
 @shared_page
 def store_list(request):
@@ -67,6 +69,7 @@ def store_list(request):
     )
 
 
+@reads_from_replica
 def store_detail(request, slug):
     now = timezone.now()
     store = store_with_hours(slug, now=now)

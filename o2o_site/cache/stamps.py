@@ -28,6 +28,8 @@ from django.core.cache import cache, caches
 from django.db import transaction
 from django.utils.translation import get_language
 
+from o2o_site import replica
+
 # Fragments expire on their own too: a store's "open now" and a store renamed in the admin
 # (which bumps nothing) are at most this late.
 FRAGMENT_SECONDS = 60
@@ -91,6 +93,10 @@ def versions(*keys: str) -> dict[str, str]:
             if not cache.add(stamp_key, stamp, VERSION_SECONDS):
                 missing[stamp_key] = cache.get(stamp_key, stamp)
         found.update(missing)
+    if replica.configured():
+        # What is cached under these stamps may be read from the replica only once it has
+        # replayed the writes that stamped them (o2o_site/replica.py).
+        replica.require_lsn(max(_lsn_of(stamp) for stamp in found.values()))
     return found
 
 
@@ -106,7 +112,20 @@ def _stamp(*, keys):
 
 
 def _new_stamp() -> str:
-    return f"{time.time_ns():x}{uuid.uuid4().hex[:6]}"
+    """Unique per bump; with a read replica it ends in "@" and the primary's WAL position (hex)
+    after the write it stands for."""
+    stamp = f"{time.time_ns():x}{uuid.uuid4().hex[:6]}"
+    if replica.configured():
+        stamp += f"@{replica.primary_lsn():x}"
+    return stamp
+
+
+def _lsn_of(stamp: str) -> int:
+    _, at, lsn = str(stamp).rpartition("@")
+    try:
+        return int(lsn, 16) if at else 0
+    except ValueError:
+        return 0
 
 
 def minute_bucket() -> int:
