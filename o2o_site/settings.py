@@ -464,7 +464,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT = env.bool(
     "PAYMENT_HOLDS_EXPIRED_BY_CHECKOUT", default=CELERY_BROKER_URL.startswith("memory://")
 )
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Two queues, each with workers of its own (Procfile; README, "Workers and queues"), so a long
+# beat job (a sweep over every order) never holds up a shopper's e-mail, and a worker lost on
+# either is replaced by the others on its queue:
+# - notifications (the default): what follows an action — e-mails, settling and refunding
+#   payments, campaign chunks;
+# - scheduled: beat's jobs (the modules in CELERY_IMPORTS, and ops' heartbeat).
+# A shop (or a test, or the soak) that names only CELERY_TASK_DEFAULT_QUEUE runs everything on that
+# one queue; CELERY_SCHEDULED_QUEUE names the second.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="notifications")
+CELERY_SCHEDULED_QUEUE = env(
+    "CELERY_SCHEDULED_QUEUE",
+    default=CELERY_TASK_DEFAULT_QUEUE if env("CELERY_TASK_DEFAULT_QUEUE", default="") else "scheduled",
+)
 
 # The beat jobs' modules, which the worker imports at start (the tasks modules it finds itself).
 CELERY_IMPORTS = (
@@ -476,6 +488,17 @@ CELERY_IMPORTS = (
     "rewards.scheduled",
     "analytics.scheduled",
 )
+
+# Beat's jobs go to the scheduled queue; everything else to the default one. A worker started
+# without --queues consumes both (`make worker`).
+CELERY_TASK_ROUTES = {
+    **{f"{module}.*": {"queue": CELERY_SCHEDULED_QUEUE} for module in CELERY_IMPORTS},
+    "ops.tasks.beat_heartbeat": {"queue": CELERY_SCHEDULED_QUEUE},
+}
+CELERY_TASK_QUEUES = {
+    name: {"exchange": name, "routing_key": name}
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, CELERY_SCHEDULED_QUEUE])
+}
 
 # E-mails to shoppers, one builder per notification kind (orders.models.NotificationKind): the
 # dotted path of a callable taking the order and returning an EmailMessage, as EMAIL_BACKEND names

@@ -10,11 +10,11 @@
 
 The checks: `database` (SELECT 1), `cache` (a set and get on the default cache: Redis in
 production), `broker` (a PING of the Redis broker; only with a Redis CELERY_BROKER_URL),
-`worker` (a Celery worker answers a ping and consumes CELERY_TASK_DEFAULT_QUEUE), `outbox` (the
-e-mail outbox, orders.models.Notification: rows pending or sending at most OPS_OUTBOX_MAX_BACKLOG,
-the oldest at most OPS_OUTBOX_MAX_AGE seconds old) and `beat` (ops.tasks.beat_heartbeat ran
-within OPS_BEAT_MAX_AGE seconds). With no broker (`make run`: tasks run in the web process) the
-worker and beat checks pass and say so.
+`worker` (a Celery worker answers a ping, and workers consume CELERY_TASK_DEFAULT_QUEUE and
+CELERY_SCHEDULED_QUEUE), `outbox` (the e-mail outbox, orders.models.Notification: rows pending or
+sending at most OPS_OUTBOX_MAX_BACKLOG, the oldest at most OPS_OUTBOX_MAX_AGE seconds old) and
+`beat` (ops.tasks.beat_heartbeat ran within OPS_BEAT_MAX_AGE seconds). With no broker (`make run`:
+tasks run in the web process) the worker and beat checks pass and say so.
 """
 
 import asyncio
@@ -65,7 +65,8 @@ class _ClosesItsConnection:
 
 @dataclasses.dataclass
 class Worker(HealthCheck):
-    """A Celery worker answers a ping and consumes the shop's queue (CELERY_TASK_DEFAULT_QUEUE)."""
+    """Celery workers answer a ping and consume each of the shop's queues (CELERY_TASK_DEFAULT_QUEUE,
+    the notifications, and CELERY_SCHEDULED_QUEUE, beat's jobs; one queue when they are the same)."""
 
     timeout: datetime.timedelta = dataclasses.field(
         default_factory=lambda: datetime.timedelta(seconds=settings.OPS_WORKER_PING_TIMEOUT), repr=False
@@ -77,7 +78,9 @@ class Worker(HealthCheck):
             self.detail = "tasks run in the web process (no broker)"
             return
         seconds = self.timeout.total_seconds()
-        queue = celery_app.conf.task_default_queue
+        # Where beat's jobs go as the app routes them (settings.CELERY_TASK_ROUTES).
+        scheduled = celery_app.amqp.router.route({}, "ops.tasks.beat_heartbeat")["queue"].name
+        needed = list(dict.fromkeys([celery_app.conf.task_default_queue, scheduled]))
         try:
             # limit=1: the first answer ends the wait (without it a ping always waits `seconds`).
             replies = celery_app.control.ping(timeout=seconds, limit=1)
@@ -85,16 +88,20 @@ class Worker(HealthCheck):
                 raise ServiceUnavailable(f"no Celery worker answered a ping within {seconds:g} s")
             first = next(iter(replies[0]))
             queues = celery_app.control.inspect([first], timeout=seconds, limit=1).active_queues() or {}
-            if not any(q.get("name") == queue for q in queues.get(first, [])):
+            if not all(any(q.get("name") == queue for q in queues.get(first, [])) for queue in needed):
                 queues = celery_app.control.inspect(timeout=seconds).active_queues() or {}
-            serving = sorted(name for name, qs in queues.items() if any(q.get("name") == queue for q in qs))
+            serving = {
+                queue: sorted(name for name, qs in queues.items() if any(q.get("name") == queue for q in qs))
+                for queue in needed
+            }
         except ServiceUnavailable:
             raise
         except Exception as error:  # kombu's connection errors name no secret, only host and port
             raise ServiceUnavailable(f"cannot reach the broker to ping a worker: {error}") from error
-        if not serving:
-            raise ServiceUnavailable(f"no Celery worker consumes the queue {queue!r}")
-        self.detail = f"{len(serving)} worker(s) on queue {queue!r}"
+        unserved = [queue for queue in needed if not serving[queue]]
+        if unserved:
+            raise ServiceUnavailable(f"no Celery worker consumes the queue {unserved[0]!r}")
+        self.detail = "; ".join(f"{len(serving[queue])} worker(s) on queue {queue!r}" for queue in needed)
 
 
 @dataclasses.dataclass

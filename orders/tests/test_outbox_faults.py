@@ -120,7 +120,9 @@ class Worker:
     prefork pool, as in production, runs them in a child process the worker replaces if it dies.
     """
 
-    def __init__(self, *, broker_url, queue, mail_dir, log_path, beat=True, pool="solo", **extra_env):
+    def __init__(self, *, broker_url, queue, mail_dir, log_path, beat=True, pool="solo", consumes=None, **extra_env):
+        """queue: the worker's default queue (where it sends what it queues); consumes: the queue
+        it takes tasks from, `queue` unless given."""
         self.log_path = log_path
         env = {
             **os.environ,
@@ -147,8 +149,8 @@ class Worker:
             *(["--beat", f"--schedule={log_path.with_suffix('.beat')}"] if beat else []),
             f"--pool={pool}",
             *(["--concurrency=1"] if pool == "prefork" else []),
-            f"--queues={queue}",
-            f"--hostname={queue}-{uuid.uuid4().hex[:6]}@%h",
+            f"--queues={consumes or queue}",
+            f"--hostname={consumes or queue}-{uuid.uuid4().hex[:6]}@%h",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
@@ -483,3 +485,57 @@ def test_a_failing_mail_server_is_retried_with_backoff_then_failed_and_a_manager
         failing.stop()
         if working is not None:
             working.stop()
+
+
+def test_two_queues_a_killed_notifications_worker_s_email_is_taken_over_through_the_scheduled_one(
+    own_redis, laugavegur, mittens, mail_dir, tmp_path
+):
+    # given the production layout (settings.CELERY_TASK_ROUTES): a worker on the notifications queue
+    # whose mail server hangs before taking the message, and a worker on the scheduled queue with
+    # beat (the relay every second; claims older than 2 s are abandoned)
+    suffix = uuid.uuid4().hex[:10]
+    notifications, scheduled = f"o2o-test-notifications-{suffix}", f"o2o-test-scheduled-{suffix}"
+    layout = {"CELERY_SCHEDULED_QUEUE": scheduled, "NOTIFICATION_CLAIM_TIMEOUT": "2"}
+    common = {"broker_url": own_redis.url, "queue": notifications, "mail_dir": mail_dir}
+    order = place_order(store=laugavegur, products_and_quantities=[(mittens, 1)], email="anna@example.com")
+    workers = {}
+    try:
+        workers["sender"] = Worker(
+            **common, log_path=tmp_path / "sender.log", beat=False, MAIL_PAUSE="before", **layout
+        )
+        workers["scheduler"] = Worker(**common, consumes=scheduled, log_path=tmp_path / "scheduler.log", **layout)
+        with sending_to(broker_url=own_redis.url, queue=notifications, scheduled_queue=scheduled):
+            # when the order is marked ready, and the notifications worker is SIGKILLed in the send
+            mark_ready_for_pickup(order=order)
+            workers["sender"].wait_until(
+                lambda: (mail_dir / "paused-before").exists(), timeout=START_TIMEOUT, what="the send to start"
+            )
+            workers["sender"].kill()
+            assert status_of(order) == NotificationStatus.SENDING
+            assert emails_in(mail_dir) == []
+
+            # and another notifications worker runs (the scheduled worker and beat are untouched)
+            workers["replacement"] = Worker(
+                **common, log_path=tmp_path / "replacement.log", beat=False, MAIL_PAUSE="", **layout
+            )
+
+            # then the scheduled worker's relay hands the abandoned e-mail to the notifications queue,
+            # the new worker sends it, and there is exactly one e-mail
+            workers["replacement"].wait_until(
+                lambda: status_of(order) == NotificationStatus.SENT,
+                timeout=RECOVERY_TIMEOUT,
+                what="the notification to be taken over",
+            )
+            time.sleep(2)  # more relay passes change nothing
+            assert len(emails_in(mail_dir)) == 1
+            assert ready_notification(order).attempts == 2
+
+        # and each queue's tasks ran on its own workers only
+        scheduler_log, replacement_log = workers["scheduler"].log(), workers["replacement"].log()
+        assert "Task orders.scheduled.relay_notifications[" in scheduler_log
+        assert "Task orders.tasks.send_notification[" not in scheduler_log
+        assert "Task orders.tasks.send_notification[" in replacement_log
+        assert "Task orders.scheduled.relay_notifications[" not in replacement_log
+    finally:
+        for worker in workers.values():
+            worker.stop()

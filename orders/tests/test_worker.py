@@ -112,11 +112,13 @@ class Worker:
 
 
 @contextmanager
-def sending_to(*, broker_url, queue):
-    """Point this process's Celery app at the real broker and the worker's queue, eagerness off."""
-    names = ("broker_url", "task_always_eager", "task_default_queue")
+def sending_to(*, broker_url, queue, scheduled_queue=None):
+    """Point this process's Celery app at the real broker and the worker's queue, eagerness off:
+    every task to `queue`, or beat's jobs to `scheduled_queue` when given (settings.CELERY_TASK_ROUTES)."""
+    names = ("broker_url", "task_always_eager", "task_default_queue", "task_routes")
     saved = {name: app.conf[name] for name in names}
-    app.conf.update(broker_url=broker_url, task_always_eager=False, task_default_queue=queue)
+    routes = {pattern: {"queue": scheduled_queue} for pattern in settings.CELERY_TASK_ROUTES} if scheduled_queue else {}
+    app.conf.update(broker_url=broker_url, task_always_eager=False, task_default_queue=queue, task_routes=routes)
     _forget_connections()
     try:
         yield
