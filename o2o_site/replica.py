@@ -20,6 +20,9 @@ ever answers what is safe to answer late, and even that only once it has caught 
   the replica has replayed that write; otherwise from the primary. A lagging replica never puts
   old stock or prices into the cache under a new stamp.
 
+A replica that is down or unreachable is not waited for: the primary answers, and the process
+leaves the replica alone for REPLICA_RETRY_SECONDS.
+
 Deciding costs one query on the replica per request that reads from it (`pg_last_wal_replay_lsn()`),
 and one on the primary per request (or stamp bump) that wrote (`pg_current_wal_lsn()`). Without
 DATABASE_REPLICA_URL the router sends everything to "default" and costs nothing.
@@ -31,15 +34,22 @@ Reserving stock never reads the replica: it locks the stock rows on the primary 
 from __future__ import annotations
 
 import contextvars
+import logging
+import time
 from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 # The browser's read-your-writes mark: the primary's WAL position after the request that wrote.
 COOKIE = "o2o_primary_lsn"
+# A replica that did not answer is left alone this long (per process).
+REPLICA_RETRY_SECONDS = 30
+_down_until = 0.0
 
 
 @dataclass
@@ -85,13 +95,22 @@ def require_lsn(lsn: int) -> None:
 
 
 def _replica_caught_up(state: _RequestState) -> bool:
-    if state.required_lsn == 0:
-        return True
+    global _down_until
     if state.replayed_lsn is None or state.replayed_lsn < state.required_lsn:
         # Asked again only while it looks behind: a request whose stamps are old enough asks once.
-        with connections[REPLICA].cursor() as cursor:
-            cursor.execute("SELECT pg_last_wal_replay_lsn()::text")
-            state.replayed_lsn = parse_lsn(cursor.fetchone()[0])
+        if time.monotonic() < _down_until:
+            return False
+        try:
+            with connections[REPLICA].cursor() as cursor:
+                cursor.execute("SELECT pg_last_wal_replay_lsn()::text")
+                state.replayed_lsn = parse_lsn(cursor.fetchone()[0])
+        except DatabaseError:
+            # The replica is down or unreachable: the primary answers, and this process leaves the
+            # replica alone for a while instead of waiting for it on every page.
+            logger.warning("read replica unreachable; reading the primary for %s s", REPLICA_RETRY_SECONDS)
+            _down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+            connections[REPLICA].close()
+            return False
     return state.replayed_lsn >= state.required_lsn
 
 

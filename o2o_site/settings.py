@@ -181,7 +181,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = {
         **env.db("DATABASE_REPLICA_URL"),
-        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        # A replica that is down costs a page at most this long once (o2o_site/replica.py).
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), "connect_timeout": 2},
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         # Tests make no database of their own on the replica: it replays the primary's.
         "TEST": {"MIRROR": "default"},

@@ -8,6 +8,7 @@ order, and no page shows (or caches) stock older than what its version stamps st
 
 import copy
 import re
+import time
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ from conftest import _missing
 from o2o_site import replica as routing
 from o2o_site.cache import stamps
 from orders.models import Order
+from orders.tests.test_outbox_faults import free_port
 from stores.models import StockLevel
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -212,3 +214,26 @@ def test_the_router_reads_the_primary_in_a_transaction_for_other_apps_and_outsid
         assert routing._state.get().wrote
     finally:
         routing._state.reset(token)
+
+
+def test_with_the_replica_down_catalog_pages_read_the_primary_and_do_not_wait(replica):
+    # given two Lopapeysa at Laugavegur, and the replica unreachable (nothing listens at its port)
+    laugavegur = StoreFactory(name="Laugavegur")
+    sweater = ProductFactory(name="Lopapeysa", price=Decimal("24990"))
+    StockLevelFactory(store=laugavegur, product=sweater, on_hand=2)
+    replica_db = connections[routing.REPLICA]
+    port = replica_db.settings_dict["PORT"]
+    replica_db.close()
+    replica_db.settings_dict["PORT"] = str(free_port())
+    try:
+        # when a shopper opens its page
+        response = Client().get(reverse("catalog:product_detail", args=[sweater.slug]))
+
+        # then the primary answered, and the process leaves the replica alone for a while
+        assert response.status_code == 200
+        assert "2 available" in response.content.decode()
+        assert routing._down_until > time.monotonic()
+    finally:
+        replica_db.close()
+        replica_db.settings_dict["PORT"] = port
+        routing._down_until = 0.0
