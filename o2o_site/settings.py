@@ -323,6 +323,14 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # EMAIL_BACKEND, when set, wins over EMAIL_URL's (the worker tests select a test backend this way).
 EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 (set by EMAIL_URL above)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Norðurbúð <shop@example.com>")
+# Text messages (o2o_site/sms.py): the dotted path of a backend class, as EMAIL_BACKEND names one.
+# Console (stdout) on the embedded defaults; the file backend writes each message to a file in
+# SMS_FILE_PATH (the demo, tests). A production gateway is a class with send_messages(messages).
+SMS_BACKEND = env("SMS_BACKEND", default="o2o_site.sms.ConsoleBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
+SMS_FROM = env("SMS_FROM", default="Nordurbud")
+# A phone number typed without a country code is read as one of this country (ISO 3166 code).
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IS")
 # Absolute links in e-mails (the order page) are built from this.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -638,6 +646,11 @@ RETURN_REFUND_MAX_RETRIES = env.int("RETURN_REFUND_MAX_RETRIES", default=8)
 # REWARDS_DAILY_HOUR UTC) expires, warns, and earns for any completed order that missed it.
 REWARDS_EARN_RATE = Decimal(env("REWARDS_EARN_RATE", default="5"))
 REWARDS_POINTS_VALID_DAYS = env.int("REWARDS_POINTS_VALID_DAYS", default=730)
+# A guest joining by phone gets a code by text message: valid this many minutes, this many wrong
+# tries per code, and at most this many codes per number an hour.
+REWARDS_PHONE_CODE_MINUTES = env.int("REWARDS_PHONE_CODE_MINUTES", default=10)
+REWARDS_PHONE_CODE_ATTEMPTS = env.int("REWARDS_PHONE_CODE_ATTEMPTS", default=5)
+REWARDS_PHONE_CODES_PER_HOUR = env.int("REWARDS_PHONE_CODES_PER_HOUR", default=3)
 REWARDS_EXPIRY_NOTICE_DAYS = env.int("REWARDS_EXPIRY_NOTICE_DAYS", default=30)
 REWARDS_NO_EARN_SKUS = env.list("REWARDS_NO_EARN_SKUS", default=["DELIVERY", "SHIPPING"])
 REWARDS_DAILY_HOUR = env.int("REWARDS_DAILY_HOUR", default=3)

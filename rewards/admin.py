@@ -57,9 +57,9 @@ class RewardEntryInline(admin.TabularInline):
 
 @admin.register(RewardAccount)
 class RewardAccountAdmin(admin.ModelAdmin):
-    list_display = ("number", "email", "balance_shown", "joined_at")
-    search_fields = ("=number", "email")
-    readonly_fields = ("number", "user", "email", "language", "balance_shown", "joined_at")
+    list_display = ("number", "email", "phone", "balance_shown", "joined_at")
+    search_fields = ("=number", "email", "=phone")
+    readonly_fields = ("number", "user", "email", "phone", "language", "balance_shown", "joined_at")
     fields = readonly_fields
     inlines = (RewardEntryInline,)
     change_list_template = "admin/rewards/rewardaccount/change_list.html"

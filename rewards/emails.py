@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from o2o_site.dates import format_date
 from o2o_site.money import format_money
+from o2o_site.sms import send_sms
 
 from .models import ExpiryNotice
 
@@ -25,7 +26,8 @@ def send_join_link(*, email: str, link: str, language: str) -> None:
 
 
 def send_expiry_notice(notice: ExpiryNotice) -> None:
-    """To a member: `notice.points` expire on `notice.expires_on` unless she uses them."""
+    """To a member: `notice.points` expire on `notice.expires_on` unless she uses them (by
+    e-mail, or by text message to a member who joined by phone)."""
     account = notice.account
     with translation.override(account.language):
         context = {
@@ -35,6 +37,18 @@ def send_expiry_notice(notice: ExpiryNotice) -> None:
             "member_link": settings.SITE_URL.rstrip("/") + account.get_absolute_url(),
             "shop_name": settings.SHOP_NAME,
         }
+        if not account.email:  # a member who joined by phone is told by text message
+            send_sms(
+                to=account.phone,
+                body=_("%(points)s of your %(shop)s points expire on %(day)s. Member number %(number)s.")
+                % {
+                    "points": context["points"],
+                    "shop": settings.SHOP_NAME,
+                    "day": context["expires_on"],
+                    "number": account.number,
+                },
+            )
+            return
         send_mail(
             _("Your points expire on %(day)s") % {"day": format_date(notice.expires_on)},
             render_to_string("rewards/email/expiry_notice.txt", context),

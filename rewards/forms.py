@@ -6,6 +6,23 @@ class GuestJoinForm(forms.Form):
     email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
 
 
+class PhoneJoinForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Your mobile number"),
+        max_length=32,
+        help_text=_("We text you a code to type in on the next page."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The code we texted you"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
 class FindMemberForm(forms.Form):
     member = forms.CharField(
         label=_("Member number or scanned QR code"),

@@ -77,7 +77,8 @@ class RewardAccountQuerySet(models.QuerySet):
 
 class RewardAccount(models.Model):
     """One member of the programme: a customer account, or a guest who joined with an e-mail
-    address she verified. `number` is what the member QR code carries and staff type at a till."""
+    address or a phone number she verified. `number` is what the member QR code carries and staff
+    type at a till."""
 
     number = models.CharField(_("member number"), max_length=12, unique=True, editable=False)
     user = models.OneToOneField(
@@ -88,9 +89,12 @@ class RewardAccount(models.Model):
         related_name="rewards_account",
         on_delete=models.PROTECT,
     )
-    # Lower-cased; a guest's verified address, or the customer account's at joining. Orders placed
-    # with it (as a guest) earn for this member.
-    email = models.EmailField(_("e-mail"), unique=True)
+    # Lower-cased; a guest's verified address, or the customer account's at joining ("" for a
+    # guest who joined by phone). Orders placed with it (as a guest) earn for this member.
+    email = models.EmailField(_("e-mail"), blank=True)
+    # E.164 (+3545551234): a guest's verified phone number ("" for none). Orders placed with it
+    # (as a guest, with no member's e-mail address) earn for this member.
+    phone = models.CharField(_("phone"), max_length=16, blank=True)
     language = models.CharField(_("language"), max_length=10, default="en")
     balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, default=0, editable=False)
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
@@ -101,7 +105,12 @@ class RewardAccount(models.Model):
         ordering = ["pk"]
         verbose_name = _("rewards member")
         verbose_name_plural = _("rewards members")
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="reward_balance_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="reward_balance_not_negative"),
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="reward_account_email_once"),
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="reward_account_phone_once"),
+            models.CheckConstraint(condition=~Q(email="") | ~Q(phone=""), name="reward_account_email_or_phone"),
+        ]
 
     def __str__(self):
         return self.number
@@ -252,3 +261,26 @@ class ExpiryNotice(models.Model):
 
     def __str__(self):
         return f"{self.account}: {self.points} on {self.expires_on}"
+
+
+class PhoneVerification(models.Model):
+    """A code sent by text message to a guest joining with her phone number: she proves the number
+    is hers by typing it back. The code is kept only as a keyed hash (rewards.verification);
+    it expires (REWARDS_PHONE_CODE_MINUTES), allows REWARDS_PHONE_CODE_ATTEMPTS wrong tries, and
+    is used once."""
+
+    phone = models.CharField(_("phone"), max_length=16, db_index=True)
+    code_hash = models.CharField(_("code (hashed)"), max_length=64)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        indexes = [models.Index(fields=["phone", "-created_at"], name="reward_phone_code_idx")]
+
+    def __str__(self):
+        return f"{self.phone} ({self.created_at:%Y-%m-%d %H:%M})"

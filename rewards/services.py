@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
+import phonenumbers
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -110,23 +111,26 @@ def is_member_number(value: str) -> bool:
     return len(value) == 10 and value.isdigit() and luhn_digit(value[:-1]) == value[-1]
 
 
-def join(*, email: str, user: User | None = None, language: str = "en") -> RewardAccount:
-    """Make `user` (a customer account), or a guest with the verified `email`, a member. Raises
-    AlreadyMember (with the account) when the account or the address already has one."""
+def join(*, email: str = "", phone: str = "", user: User | None = None, language: str = "en") -> RewardAccount:
+    """Make `user` (a customer account), or a guest with the verified `email` or the verified
+    `phone` (E.164, rewards.verification), a member. Raises AlreadyMember (with the account) when
+    the account, the address or the number already has one."""
     email = (user.email if user is not None else email or "").strip().lower()
-    if not email:
-        raise RewardRefused(_("An e-mail address is needed to join."))
-    existing = RewardAccount.objects.filter(Q(email=email) | Q(user=user) if user else Q(email=email)).first()
+    phone = "" if user is not None or email else (phone or "").strip()
+    if not email and not phone:
+        raise RewardRefused(_("An e-mail address or a phone number is needed to join."))
+    same = Q(email=email) if email else Q(phone=phone)
+    existing = RewardAccount.objects.filter(same | Q(user=user) if user else same).first()
     if existing is not None:
         raise AlreadyMember(_("You are already a member."), existing)
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 return RewardAccount.objects.create(
-                    number=new_member_number(), user=user, email=email, language=language
+                    number=new_member_number(), user=user, email=email, phone=phone, language=language
                 )
         except IntegrityError:
-            existing = RewardAccount.objects.filter(email=email).first()
+            existing = RewardAccount.objects.filter(same).first()
             if existing is not None:
                 raise AlreadyMember(_("You are already a member."), existing) from None
     raise RewardRefused(_("We could not make you a member. Please try again."))
@@ -162,12 +166,29 @@ def join_with_token(token: str) -> RewardAccount:
 
 def account_for_order(order: Order) -> RewardAccount | None:
     """The member an order earns for: its customer account's, else the member who verified the
-    order's e-mail address (a guest who joined)."""
+    order's e-mail address, else the one who verified its phone number (a guest who joined)."""
     if order.customer_id:
         account = RewardAccount.objects.filter(user_id=order.customer_id).first()
         if account is not None:
             return account
-    return RewardAccount.objects.filter(email=order.contact_email.strip().lower()).first()
+    email = order.contact_email.strip().lower()
+    account = RewardAccount.objects.filter(email=email).first() if email else None
+    if account is None:
+        phone = e164_or_blank(order.contact_phone)
+        account = RewardAccount.objects.filter(phone=phone).first() if phone else None
+    return account
+
+
+def e164_or_blank(value: str) -> str:
+    """`value` as an E.164 number (+3545551234; without a country code, one of
+    PHONE_DEFAULT_REGION), or "" when it is not a valid phone number."""
+    try:
+        number = phonenumbers.parse((value or "").strip(), settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def member_for_checkout(user: User | None) -> RewardAccount | None:

@@ -1,6 +1,7 @@
 """The member page (balance, history, member QR code, and the parts other apps add, such as
 coupons) and joining: a signed-in customer joins with one click; a guest gets a link by e-mail
-that proves the address is hers. Thin: forms check, services decide."""
+that proves the address is hers, or a code by text message that proves the phone number is hers
+(rewards.verification). Thin: forms check, services decide."""
 
 import functools
 
@@ -14,14 +15,16 @@ from django.utils.module_loading import import_string
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
+from . import services, verification
 from .emails import send_join_link
-from .forms import GuestJoinForm
-from .models import RewardAccount
+from .forms import GuestJoinForm, PhoneCodeForm, PhoneJoinForm
+from .models import PhoneVerification, RewardAccount
 from .selectors import history, member_of
 
 # A guest who opened her join link is the member in this browser's session.
 SESSION_KEY = "rewards_member"
+# The phone verification a guest joining by phone was texted a code for.
+PHONE_SESSION_KEY = "rewards_phone_verification"
 
 
 @functools.cache
@@ -65,7 +68,17 @@ def member(request):
 def join(request):
     if current_member(request) is not None:
         return redirect("rewards:member")
-    form = GuestJoinForm(request.POST or None)
+    by_phone = request.POST.get("by") == "phone"
+    form = GuestJoinForm(None if by_phone else request.POST or None)
+    phone_form = PhoneJoinForm(request.POST if by_phone else None)
+    if by_phone and not request.user.is_authenticated and phone_form.is_valid():
+        try:
+            sent = verification.send_join_code(phone=phone_form.cleaned_data["phone"], language=get_language())
+        except services.RewardRefused as refused:
+            phone_form.add_error("phone", str(refused))
+        else:
+            request.session[PHONE_SESSION_KEY] = sent.pk
+            return redirect("rewards:join_phone")
     if request.method == "POST" and request.user.is_authenticated:
         try:
             services.join(email=request.user.email, user=request.user, language=get_language())
@@ -74,13 +87,41 @@ def join(request):
             return redirect("rewards:join")
         messages.success(request, gettext("Welcome! You are a member now."))
         return redirect("rewards:member")
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not by_phone and form.is_valid():
         email = form.cleaned_data["email"]
         token = services.join_token(email=email, language=get_language())
         link = settings.SITE_URL.rstrip("/") + reverse("rewards:join_confirm", args=[token])
         send_join_link(email=email, link=link, language=get_language())
         return _private(render(request, "rewards/join_sent.html", {"email": email}))
-    return _private(render(request, "rewards/join.html", {"form": form, "earn_rate": settings.REWARDS_EARN_RATE}))
+    return _private(
+        render(
+            request,
+            "rewards/join.html",
+            {"form": form, "phone_form": phone_form, "earn_rate": settings.REWARDS_EARN_RATE},
+        )
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def join_phone(request):
+    """A guest joining by phone types the code she was texted (the verification is in her
+    session); a wrong code is said at the field, with the tries left."""
+    verification_id = request.session.get(PHONE_SESSION_KEY)
+    if verification_id is None:
+        return redirect("rewards:join")
+    form = PhoneCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = verification.join_with_code(verification_id=verification_id, code=form.cleaned_data["code"])
+        except services.RewardRefused as refused:
+            form.add_error("code", str(refused))
+        else:
+            request.session.pop(PHONE_SESSION_KEY, None)
+            request.session[SESSION_KEY] = account.pk
+            messages.success(request, gettext("Welcome! You are a member now."))
+            return redirect("rewards:member")
+    phone = PhoneVerification.objects.filter(pk=verification_id).values_list("phone", flat=True).first()
+    return _private(render(request, "rewards/join_phone.html", {"form": form, "phone": phone}))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -95,7 +136,12 @@ def join_confirm(request, token):
             render(
                 request,
                 "rewards/join.html",
-                {"form": GuestJoinForm(), "refusal": str(refused), "earn_rate": settings.REWARDS_EARN_RATE},
+                {
+                    "form": GuestJoinForm(),
+                    "phone_form": PhoneJoinForm(),
+                    "refusal": str(refused),
+                    "earn_rate": settings.REWARDS_EARN_RATE,
+                },
                 status=400,
             )
         )
