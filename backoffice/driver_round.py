@@ -90,10 +90,15 @@ class DriverRoundMixin:
 
     @method_decorator(require_GET)
     def driver_round_view(self, request):
+        return self._round_page(request)
+
+    def _round_page(self, request, *, failed_stop=None, status=200):
+        """The round; `failed_stop` ({"number", "reason", "note", "error"}) is a "Failed" form sent
+        back with what was typed and the error at its field."""
         stores, store = self._round_scope(request)
         today = timezone.now().astimezone(store.zone).date() if store else timezone.now().date()
         try:
-            day = datetime.date.fromisoformat(request.GET.get("date", ""))
+            day = datetime.date.fromisoformat(request.GET.get("date") or request.POST.get("date", ""))
         except ValueError:
             day = today
         context = {
@@ -111,8 +116,9 @@ class DriverRoundMixin:
             "next_day": (day + datetime.timedelta(days=1)).isoformat(),
             "failure_reasons": FailureReason.choices,
             "states": DeliveryState,
+            "failed_stop": failed_stop or {},
         }
-        response = TemplateResponse(request, "admin/orders/order/driver_round.html", context)
+        response = TemplateResponse(request, "admin/orders/order/driver_round.html", context, status=status)
         patch_cache_control(response, private=True, no_store=True)
         return response
 
@@ -204,7 +210,16 @@ class DriverRoundMixin:
             elif step == "failed":
                 reason = request.POST.get("reason", "")
                 if reason not in FailureReason.values:
-                    messages.error(request, gettext("Order %(number)s: choose why it could not be delivered.") % names)
+                    # Sent back with the note as typed and the error at the reason's field.
+                    return self._round_page(
+                        request,
+                        failed_stop={
+                            "number": number,
+                            "note": request.POST.get("note", ""),
+                            "error": gettext("Choose why it could not be delivered."),
+                        },
+                        status=400,
+                    )
                 else:
                     delivery_services.mark_failed(
                         delivery=delivery, reason=reason, by=request.user, note=request.POST.get("note", "")

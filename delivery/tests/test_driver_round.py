@@ -101,8 +101,15 @@ def test_a_manager_runs_the_round_of_their_store_with_post_buttons(world, client
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.OUT_FOR_DELIVERY
 
-    # failed without a reason is refused; with one it is kept
-    client.post(reverse("admin:orders_order_driver_step", args=[order.number, "failed"]))
+    # failed without a reason is refused at the reason's field, the typed note kept; with one it is kept
+    refused = client.post(
+        reverse("admin:orders_order_driver_step", args=[order.number, "failed"]),
+        {"note": "Dog in the garden", "store": world["store"].slug},
+    )
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert 'data-testid="failure-reason-error"><li>Choose why it could not be delivered.</li>' in page
+    assert 'value="Dog in the garden"' in page
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.OUT_FOR_DELIVERY
     client.post(
@@ -196,6 +203,10 @@ def test_a_failed_delivery_is_delivered_again_in_another_window(world, client):
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.PACKED
     assert delivery.window_start.strftime("%Y-%m-%dT%H:%MZ") == key
+    # and the round no longer shows the old failure's reason beside its new state
+    day = delivery.window_start.astimezone(delivery.store.zone).date().isoformat()
+    round_page = client.get(reverse("admin:orders_order_driver_round"), {"date": day}).content.decode()
+    assert "No one home" not in round_page.split(f'data-order="{number}"')[1].split("</li>")[0]
     # a window that is no window is refused, nothing changed
     client.post(reverse("admin:orders_order_driver_step", args=[number, "out"]))
     client.post(reverse("admin:orders_order_driver_step", args=[number, "failed"]), {"reason": "no_one_home"})
