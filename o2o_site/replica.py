@@ -58,6 +58,7 @@ class _RequestState:
     wrote: bool = False  # a write was routed during this request
     required_lsn: int = 0  # the replica must have replayed this far to be read
     replayed_lsn: int | None = None  # the replica's replay position, read once per request
+    asked_for_lsn: int = -1  # the required_lsn it was last read for
 
 
 _state: contextvars.ContextVar[_RequestState | None] = contextvars.ContextVar("o2o_replica_state", default=None)
@@ -96,8 +97,11 @@ def require_lsn(lsn: int) -> None:
 
 def _replica_caught_up(state: _RequestState) -> bool:
     global _down_until
-    if state.replayed_lsn is None or state.replayed_lsn < state.required_lsn:
-        # Asked again only while it looks behind: a request whose stamps are old enough asks once.
+    behind = state.replayed_lsn is None or state.replayed_lsn < state.required_lsn
+    if behind and state.asked_for_lsn < state.required_lsn:
+        # Asked once per request, and again only when the request comes to need a later position
+        # (a stamp read later); a replica behind it is not asked again for every query.
+        state.asked_for_lsn = state.required_lsn
         if time.monotonic() < _down_until:
             return False
         try:
@@ -111,7 +115,7 @@ def _replica_caught_up(state: _RequestState) -> bool:
             _down_until = time.monotonic() + REPLICA_RETRY_SECONDS
             connections[REPLICA].close()
             return False
-    return state.replayed_lsn >= state.required_lsn
+    return state.replayed_lsn is not None and state.replayed_lsn >= state.required_lsn
 
 
 class ReplicaRouter:
