@@ -16,13 +16,16 @@ from .reminders import ready_at_of, uncollected_deadlines
 from .selectors import pickup_of
 
 
-def order_received_email(order: Order) -> EmailMultiAlternatives:
-    """What was ordered, where, when, the order link and the pickup code to show at the counter."""
+def order_received_email(order: Order, *, parts: dict | None = None) -> EmailMultiAlternatives:
+    """What was ordered, where, when, the order link and the pickup code to show at the counter.
+    `parts`: of a split order, {"parts": [orders.selectors.OrderPart], "part_count", and the
+    delivery and shipment of its other parts ("part_delivery", "part_shipment", or None)}, listed
+    by orders/email/parts (the layer above knows the delivery and shipping apps)."""
     return render_email(
         order,
         template="pickup/email/order_received",
         subject=lambda: _("We have received your order %(number)s") % {"number": order.number},
-        context={"pickup": pickup_of(order)},
+        context={"pickup": pickup_of(order), **(parts or {})},
     )
 
 

@@ -169,6 +169,28 @@ def test_a_split_cart_is_one_order_with_a_part_per_location(world):
     assert check_integrity().ok
 
 
+def test_the_order_received_email_lists_each_part_with_the_delivery_window(world):
+    # (the split order's "order received" e-mail named the pickup but not the delivery's window)
+    from checkout.emails import order_received_email
+
+    order = place_split_order(checkout=split_checkout(world))
+    delivery = parts_of(order)[1]
+
+    email = order_received_email(order)
+
+    zone = delivery.store.zone
+    start, end = delivery.window_start.astimezone(zone), delivery.window_end.astimezone(zone)
+    window = f"{start:%H:%M}–{end:%H:%M}"
+    html = email.alternatives[0][0]
+    for body in (email.body, html):
+        assert "Your order comes in 2 parts" in body
+        assert f"Collect at {world['kringlan'].name}" in body
+        assert f"Delivered from {world['laugavegur'].name}" in body
+        assert window in body
+        assert pickup_of(order).code in body
+    assert "1 × " in email.body.split("Part 2 of 2")[1]
+
+
 def test_half_collected_half_delivered_each_part_captured_and_told_on_its_own(
     world, mailoutbox, django_capture_on_commit_callbacks
 ):
