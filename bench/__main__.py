@@ -41,6 +41,11 @@ TARGETS = {
     "campaign_rate_ratio_min": 0.9,
     "campaign_rate_ratio_max": 1.05,
     "dashboard_p95_ms_max": 500.0,
+    # Issue 16: checkouts a second sustained (open loop) with the p95 within 300 ms; the flash sale
+    # (1 000 shoppers, 100 units at 3 stores) sells exactly its units, in under 10 s.
+    "capacity_per_second_min": 50.0,
+    "capacity_p95_ms_max": 300.0,
+    "flash_seconds_max": 10.0,
 }
 # A search no cache answers: the database's and the page's whole cost, every time.
 UNCACHED_SEARCH = "search, every one new"
@@ -130,9 +135,16 @@ def parse_args(argv=None):
         help="with --only analytics: orders a year of trading holds, seeded in bulk (default 1 000 000)",
     )
     parser.add_argument(
+        "--capacity-rates",
+        default="10,20,30,40,50,60,70,80,100,120,150",
+        help="checkouts a second offered in turn, open loop, until the p95 passes 300 ms (bench/capacity.py)",
+    )
+    parser.add_argument("--capacity-seconds", type=float, help="seconds of each rate (default 10, --small 5)")
+    parser.add_argument("--flash-shoppers", type=int, default=1000, help="shoppers at once for the flash sale")
+    parser.add_argument(
         "--only",
-        help="comma-separated parts: pages,locator,lookup,rush,notify,campaign,analytics (not in the default); "
-        "none: seed only",
+        help="comma-separated parts: pages,locator,lookup,rush,capacity,flash,notify,campaign,analytics "
+        "(analytics not in the default); none: seed only",
     )
     parser.add_argument("--label", default="", help="a note stored with the results")
     parser.add_argument("--compare", type=Path, help="an earlier results JSON to compare with")
@@ -143,7 +155,10 @@ def parse_args(argv=None):
         parser.error("--baseline goes with --large")
     if args.duration is None:
         args.duration = 5 if args.small else 10
-    default_parts = GROWTH_PARTS if args.large else "pages,locator,lookup,rush,notify,campaign"
+    if args.capacity_seconds is None:
+        args.capacity_seconds = 5 if args.small else 10
+    args.capacity_rates = [float(rate) for rate in args.capacity_rates.split(",")]
+    default_parts = GROWTH_PARTS if args.large else "pages,locator,lookup,rush,capacity,flash,notify,campaign"
     args.parts = set((args.only or default_parts).split(",")) - {"none"}
     try:
         args.cache_db, args.broker_db, args.mail_db = (int(number) for number in args.redis_dbs.split(","))
@@ -543,6 +558,59 @@ def measure_rush(args, server, seeded):
     return rounds
 
 
+def measure_capacity(args, seeded):
+    from catalog.models import Product
+    from stores.models import Store
+
+    from . import capacity
+
+    # The whole catalogue but the products other parts hold (the rush's hot ones, the flash
+    # sale's, the notifications' cold ones), at every store of the benchmark.
+    held = {*seeded.hot_product_ids, *seeded.cold_product_ids, _flash_product(seeded)["id"]}
+    products = [
+        {"id": pk, "slug": slug}
+        for pk, slug in Product.objects.filter(is_active=True).order_by("pk").values_list("pk", "slug")
+        if pk not in held
+    ]
+    store_ids = list(Store.objects.filter(slug__startswith="bench-store-").order_by("pk").values_list("pk", flat=True))
+    return capacity.measure_capacity(
+        host="127.0.0.1",
+        port=args.port,
+        store_ids=store_ids,
+        product_rows=products,
+        rates=args.capacity_rates,
+        step_seconds=args.capacity_seconds,
+    )
+
+
+def _flash_product(seeded):
+    from catalog.models import Product
+
+    product = Product.objects.filter(pk__lt=min(seeded.cold_product_ids)).order_by("-pk").first()
+    return {"id": product.pk, "slug": product.slug}
+
+
+def measure_flash(args, seeded):
+    from stores.models import Store
+
+    from . import capacity
+
+    # Three stores that are not the rush's hot ones.
+    store_ids = list(
+        Store.objects.filter(slug__startswith="bench-store-")
+        .exclude(pk__in=seeded.hot_store_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: capacity.FLASH_STORES]
+    )
+    return capacity.measure_flash(
+        host="127.0.0.1",
+        port=args.port,
+        product=_flash_product(seeded),
+        store_ids=store_ids,
+        shoppers=args.flash_shoppers,
+    )
+
+
 def measure_notifications(args, env, seeded):
     from django.db.models import F
 
@@ -789,6 +857,14 @@ def verdicts(report):
             and round_["deadlocks"] == 0
             and round_["double_submits_with_two_orders"] == 0
         )
+    if report.get("capacity"):
+        found["checkout capacity"] = (report["capacity"]["sustained_per_second"] or 0) >= TARGETS[
+            "capacity_per_second_min"
+        ] and report["capacity"]["deadlocks"] == 0
+    if report.get("flash"):
+        from .capacity import flash_passed
+
+        found["flash sale"] = flash_passed(report["flash"])
     if report.get("delivery_lookup"):
         found["delivery-options lookup"] = report["delivery_lookup"]["p95_ms"] <= TARGETS["delivery_lookup_p95_ms_max"]
     if report.get("notifications"):
@@ -866,6 +942,27 @@ def print_report(report, previous=None):
             print(f"  with a coupon: {_coupon_line(round_)}")
         if round_.get("points_posts"):
             print(f"  with points: {_points_line(round_)}")
+    if report.get("capacity"):
+        capacity = report["capacity"]
+        print(
+            f"checkout capacity: open loop over {capacity['stores']} stores and {capacity['products']} products, "
+            f"{capacity['step_seconds']:.0f} s a rate; sustained {capacity['sustained_per_second'] or 0:.0f} "
+            f"checkouts/s with p95 <= {TARGETS['capacity_p95_ms_max']:.0f} ms, deadlocks {capacity['deadlocks']}"
+        )
+        for step in capacity["steps"]:
+            print(
+                f"  {step['rate']:5.0f}/s: {step['placed']}/{step['arrivals']} placed, p50 {step['p50_ms']:.0f} ms, "
+                f"p95 {step['p95_ms']:.0f} ms, p99 {step['p99_ms']:.0f} ms, errors {step['errors']}"
+            )
+    if report.get("flash"):
+        flash = report["flash"]
+        print(
+            f"flash sale: {flash['shoppers']} shoppers at once for {flash['units']} units at {flash['stores']} stores: "
+            f"{flash['units_sold']} sold, {flash['refused']} refused ({flash['refusals']}), "
+            f"oversold {flash['oversold_units']}, deadlocks {flash['deadlocks']}, errors {flash['errors']}, "
+            f"all answered in {flash['wall_seconds']:.1f} s "
+            f"(p50 {flash['p50_ms']:.0f} ms, p95 {flash['p95_ms']:.0f} ms)"
+        )
     if report.get("delivery_lookup"):
         lookup = report["delivery_lookup"]
         print(
@@ -1010,7 +1107,7 @@ def main(argv=None):
         "targets": TARGETS,
     }
     # The parts served by gunicorn; the others run in this process or with a Celery worker.
-    server = Server(args, env) if args.parts & {"pages", "locator", "lookup", "rush"} else None
+    server = Server(args, env) if args.parts & {"pages", "locator", "lookup", "rush", "capacity", "flash"} else None
     try:
         if "pages" in args.parts:
             print("pages:", flush=True)
@@ -1025,6 +1122,12 @@ def main(argv=None):
         if "rush" in args.parts:
             print("checkout rush:", flush=True)
             report["rush"] = measure_rush(args, server, seeded)
+        if "capacity" in args.parts:
+            print("checkout capacity (open loop, p95 within 300 ms):", flush=True)
+            report["capacity"] = measure_capacity(args, seeded)
+        if "flash" in args.parts:
+            print("flash sale:", flush=True)
+            report["flash"] = measure_flash(args, seeded)
     finally:
         if server is not None:
             server.stop()
