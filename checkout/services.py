@@ -43,6 +43,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications.outbox import notify
+from orders.selectors import available_units_at
 from orders.services import (
     AlreadyPlaced,
     Contact,
@@ -316,19 +317,22 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         products = Product.objects.for_sale().in_bulk([line.product_id for line in checkout.lines])
         method_changes = _method_changes(checkout, store)
         changes = [*_catalog_changes(checkout, products), *method_changes, *_payment_changes(checkout, store)]
-        # The slot first, then the stock: every checkout takes its locks in this order. With a
-        # change to report nothing will be placed, so no slot is booked; the stock is still
-        # checked (unless the store no longer hands out orders this way), so the shopper hears of
-        # every short line at once.
-        slot = _book_slot(checkout, store) if not changes else None
         quantities = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
         if quantities and not method_changes:
-            try:
-                stock.reserve_stock(store=store, quantities=quantities)
-            except stock.InsufficientStock as short:
-                changes.extend(_stock_changes(short, products=products, store=store))
+            # Lines already short are found with a plain read, before any lock is taken: a
+            # shopper too late for a sold-out product (a flash sale's hundreds) is refused without
+            # queueing on the store's slot and stock rows, and the shopper hears of every short
+            # line at once. Units taken meanwhile are caught by reserve_stock's locked check below.
+            changes.extend(_stock_changes_now(quantities, products=products, store=store))
         if changes:
+            # Nothing will be placed, so nothing is booked or reserved.
             raise CheckoutChanged(changes)
+        # The slot first, then the stock: every checkout takes its locks in this order.
+        slot = _book_slot(checkout, store)
+        try:
+            stock.reserve_stock(store=store, quantities=quantities)
+        except stock.InsufficientStock as short:
+            raise CheckoutChanged(list(_stock_changes(short, products=products, store=store))) from None
         # Paying online, the stock and the pickup time are held while the shopper pays.
         hold_until = (
             timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES) if checkout.pays_online else None
@@ -440,6 +444,19 @@ def _check_slot_within_authorisation(starts_at, store, latest):
             )
             % {"latest": format_datetime(latest, zone=store.zone)}
         )
+
+
+def _stock_changes_now(quantities, *, products, store):
+    """The stock changes (as _stock_changes) of lines `store` cannot supply now, read without a
+    lock (orders.selectors.available_units_at): a line short here is refused without waiting on
+    the rows others hold; a line that looks available may still be taken before it is reserved."""
+    available = available_units_at(store, quantities)
+    short = [
+        stock.Shortfall(product_id=pk, requested=units, available=available[pk])
+        for pk, units in sorted(quantities.items())
+        if units > available[pk]
+    ]
+    return list(_stock_changes(stock.InsufficientStock(short), products=products, store=store)) if short else []
 
 
 def _stock_changes(short, *, products, store):
