@@ -243,7 +243,8 @@ class Server:
             cwd=BASE_DIR,
             env={**os.environ, **env},
         )
-        deadline = time.monotonic() + 30
+        # Four workers importing Django on a busy shared machine can take a minute.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 urllib.request.urlopen(f"{self.url}/bench/bare/", timeout=2).read()

@@ -258,12 +258,9 @@ def measure_capacity(*, host, port, store_ids, product_rows, rates, step_seconds
     steps, sustained, number = [], None, 0
     deadlocks_before = deadlocks_so_far()
     # A warm-up not counted: every gunicorn worker's first checkout fills its process-local state.
-    warm = prepare(
-        capacity_plans(count=20, first_number=900_000, store_ids=store_ids, product_rows=product_rows, rng=rng),
-        host=host,
-        port=port,
-    )
-    run_open_loop(warm, rate=10)
+    warm = capacity_plans(count=20, first_number=900_000, store_ids=store_ids, product_rows=product_rows, rng=rng)
+    stock_up(warm)
+    run_open_loop(prepare(warm, host=host, port=port), rate=10)
     for rate in rates:
         count = max(1, round(rate * step_seconds))
         plans = capacity_plans(
