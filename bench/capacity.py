@@ -46,6 +46,7 @@ SENDERS = 128
 # Threads preparing the shoppers' sessions (not timed).
 PREPARERS = 8
 PAY_AT_PICKUP = "at_pickup"
+ANSWER_TIMEOUT_SECONDS = 300
 
 
 @dataclass
@@ -111,6 +112,9 @@ def prepare_shopper(number, *, host, port, store_id, products, quantity=1):
     added to the cart to pick up at `store_id` (which becomes the shopper's store), the checkout
     page (its CSRF token and one-time checkout token). `products`: [{"id", "slug"}]."""
     browser = Browser(host, port)
+    # A slow answer is timed as slow (the verdicts judge it), not dropped as an error after the
+    # rush's 60 s.
+    browser.connection.timeout = ANSWER_TIMEOUT_SECONDS
     status, _headers, page = browser.request("GET", f"/products/{products[0]['slug']}/")
     if status != 200:
         raise RuntimeError(f"product page answered {status}")
