@@ -247,3 +247,22 @@ def test_the_command_for_one_store_and_its_refusals(shop):
         call_command("roll_up_figures", "--from", today, "--to", "2020-01-01")
     with pytest.raises(CommandError, match="no store with the slug nowhere"):
         call_command("roll_up_figures", "--from", today, "--to", today, "--store", "nowhere")
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_dashboard_is_translated(client, shop, language, settings):
+    import html
+
+    from o2o_site.tests.po import english_left_in
+
+    # given a manager who reads Icelandic or Norwegian
+    client.force_login(shop["manager"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    # when she opens the dashboard, and gets a field wrong
+    pages = [client.get(reverse(DASHBOARD), period()), client.get(reverse(DASHBOARD), {"start": "x", "end": "y"})]
+
+    # then none of our English is left on either
+    for response in pages:
+        assert response.status_code == 200
+        assert english_left_in(html.unescape(response.content.decode()), language) == []
