@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
-from o2o_site.cache.pages import CSRF_PLACEHOLDER
+from o2o_site.cache.pages import CACHE_HEADER, CSRF_PLACEHOLDER
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -94,3 +94,17 @@ def test_each_shopper_sees_their_own_store_login_and_language_on_the_same_list(c
     # then each page is theirs
     assert "My store: Laugavegur" in mine and "Log out" in mine and "5 in stock at Laugavegur" in mine
     assert '<html lang="is">' in icelandic and "Choose your store" not in icelandic
+
+
+def test_each_shared_answer_says_whether_the_cache_had_it(client, mittens):
+    # given nobody has opened the product page yet
+    # when two shoppers open it, and one adds it to their cart and comes back to a message
+    first = Client().get(mittens.get_absolute_url())
+    second = client.get(mittens.get_absolute_url())
+    added = client.post(reverse("checkout:cart_add"), {"product_id": mittens.pk, "quantity": "1"})
+    with_message = client.get(mittens.get_absolute_url())
+
+    # then the first was rendered, the second came from the cache (what bench/mix.lua counts),
+    # and neither the POST nor the page rendered afresh for the message says either
+    assert (first[CACHE_HEADER], second[CACHE_HEADER]) == ("miss", "hit")
+    assert CACHE_HEADER not in added and CACHE_HEADER not in with_message

@@ -15,6 +15,8 @@ The one personal thing left is the CSRF token of its forms: the page is rendered
 placeholder where the token goes, and every response gets the shopper's own token (and CSRF
 cookie) in its place, so no shopper ever receives another's token.
 
+Each shared answer says "hit" or "miss" in its X-Page-Cache header (CACHE_HEADER).
+
 Not shared: a page while the shopper has a message waiting (it is rendered afresh, which shows
 the message once), anything but a GET, and any answer but 200. Checkout never reads these pages:
 it reserves against the locked stock rows (stores.services).
@@ -33,6 +35,11 @@ from . import stamps
 # Stands where each shopper's CSRF token goes in a shared page; letters and digits only, so it
 # survives HTML escaping unchanged.
 CSRF_PLACEHOLDER = "csrfPlaceholder7Vq2Lr9Xw4Kd8Nt1Gz6Hb3Jm5Pc0Sy"
+
+# Says whether a shared page came from the cache ("hit") or was rendered ("miss"), as a CDN's
+# X-Cache does: bench/run's traffic mix counts the hit rate from it (bench/mix.lua). A page not
+# shared (a POST, a message waiting, an error) has none.
+CACHE_HEADER = "X-Page-Cache"
 
 # Where the cart keeps its lines in the session ({"product id": quantity}). The page cache reads
 # it by this key, so it needs nothing from the apps above it; the cart uses the same constant.
@@ -74,8 +81,10 @@ def shared_page(view: Callable[..., SharedPage | HttpResponse]) -> Callable[...,
                 return response
             body = response.content
             stamps.fragments().set(page_key, body, stamps.FRAGMENT_SECONDS)
+            response[CACHE_HEADER] = "miss"
         else:
             response = HttpResponse()
+            response[CACHE_HEADER] = "hit"
         response.content = body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
         return response
 
