@@ -35,6 +35,7 @@ from stores.selectors import (
 
 from .catalog_forms import ListingForm, VariantFilterForm
 from .endless_aisle import endless_aisle
+from .listing_html import category_menu, product_cards
 from .shopper_input import shopper_input
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
@@ -93,13 +94,19 @@ def _product_list_page(request, store, versions, extra_context):
     )
     # get_page: a missing or malformed number is page 1, a number past the end the last page.
     page = CachedCountPaginator(products, PRODUCTS_PER_PAGE, count_key=count_key).get_page(request.GET.get("page"))
+    # Read only when the cached grid is missing (templates/catalog/product_list.html).
+    with_units = SimpleLazyObject(lambda: with_units_at(store, page.object_list))
     return render(
         request,
         "catalog/product_list.html",
         {
             "page": page,
             # Read only when the cached grid is missing (templates/catalog/product_list.html).
-            "products": SimpleLazyObject(lambda: with_units_at(store, page.object_list)),
+            "products": with_units,
+            "product_cards": lambda: product_cards(with_units, store=store, catalog_version=versions["catalog"]),
+            "category_menu": category_menu(
+                roots=tree.roots, category=category, filters=filter_params, catalog_version=versions["catalog"]
+            ),
             "category": category,
             "breadcrumb": tree.ancestors(category) if category else [],
             "category_roots": tree.roots,
@@ -111,8 +118,6 @@ def _product_list_page(request, store, versions, extra_context):
             "filtering_available": wants_available and store is not None,
             "catalog_version": versions["catalog"],
             "stock_version": versions["store"],
-            # The category menu's links are made from these only: the menu is cached by their digest.
-            "filters": filter_params,
             "filters_digest": stamps.digest(filters),
             "page_number": page.number,
             **extra_context,

@@ -1,0 +1,129 @@
+"""The product list's shared HTML (storefront/listing_html.py): the category menu rendered once
+and given each page's filters, and product cards rendered once for every page showing them;
+neither ever shows a stale price or stock."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.sites import site
+from django.http import QueryDict
+from django.template.defaulttags import querystring
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils.html import escape
+
+from catalog.models import Product
+from catalog.tests.factories import CategoryFactory, ProductFactory
+from o2o_site.cache import stamps
+from o2o_site.money import format_money
+from stores import services as stock
+from stores.selectors import MY_STORE_SESSION_KEY
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("catalog:product_list")
+
+
+@pytest.fixture
+def tree():
+    clothing = CategoryFactory(name="Clothing", slug="clothing")
+    CategoryFactory(name="Knitwear", slug="knitwear", parent=clothing)
+    CategoryFactory(name="Food", slug="food")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "q=hat",
+        "q=hat&sort=price",
+        "available=1&category=knitwear&max_price=5000",
+        "category=knitwear&q=h%C3%BAfa+%26+vettlingar&sort=-price",
+        "a=1&b=2&b=3&category=food&size=m&size=l",
+    ],
+)
+def test_each_menu_link_is_what_the_querystring_tag_makes_of_the_page_filters(client, tree, address):
+    # given a list page's address (its parameters sorted, as the shared page sorts them)
+    filters = QueryDict(address)
+
+    # when two pages with other filters rendered the menu first, then this one is shown
+    client.get(LIST_URL, {"q": "something else"})
+    client.get(LIST_URL, {"sort": "name"})
+    html = client.get(f"{LIST_URL}?{address}&page=1").content.decode()
+
+    # then every category's link keeps this page's filters exactly as {% querystring %} does
+    for slug in ("clothing", "knitwear", "food"):
+        href = escape(querystring({}, filters, category=slug))
+        assert html.count(f'href="{href}"') == 2, (slug, href)  # the phone menu and the sidebar
+    everything = escape(LIST_URL + querystring({}, filters, category=None))
+    assert len(re.findall(f'href="{re.escape(everything)}"[^>]*>All products</a>', html)) == 2
+
+
+def test_the_current_category_is_marked_in_its_own_menu_only(client, tree):
+    # when the knitwear page and then the food page are shown
+    knitwear = client.get(LIST_URL, {"category": "knitwear"}).content.decode()
+    food = client.get(LIST_URL, {"category": "food"}).content.decode()
+
+    # then each marks its own category
+    assert 'aria-current="true" class="is-current">Knitwear</a>' in knitwear
+    assert 'aria-current="true" class="is-current">Food</a>' in food
+    assert 'class="is-current">Knitwear' not in food
+
+
+def test_a_card_is_rendered_once_for_every_page_and_shows_each_stores_units(client):
+    # given mittens in stock at two stores, a shopper of each
+    mittens = ProductFactory(name="Lopi mittens", slug="lopi-mittens", price=Decimal("4990"))
+    reykjavik, akureyri = StoreFactory(name="Laugavegur"), StoreFactory(name="Glerártorg")
+    StockLevelFactory(store=reykjavik, product=mittens, on_hand=3)
+    StockLevelFactory(store=akureyri, product=mittens, on_hand=0)
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = reykjavik.pk
+    session.save()
+
+    # when the list is shown to one, then a search to the other
+    listed = client.get(LIST_URL).content.decode()
+    card_key = stamps.key("catalog:card", stamps.versions(stamps.CATALOG)[stamps.CATALOG], mittens.pk)
+    assert stamps.fragments().get(card_key) is not None
+    other = type(client)()
+    session = other.session
+    session[MY_STORE_SESSION_KEY] = akureyri.pk
+    session.save()
+    searched = other.get(LIST_URL, {"q": "mittens"}).content.decode()
+
+    # then each sees the card with their own store's units
+    assert "3 in stock at Laugavegur" in listed
+    assert "Out of stock at Glerártorg" in searched and "Laugavegur" not in card_of(searched)
+
+
+def card_of(html):
+    return re.search(r'<article class="product-card".*?</article>', html, re.S).group(0)
+
+
+def test_a_shared_card_shows_a_new_price_and_stock_at_once(client, admin_user, django_capture_on_commit_callbacks):
+    # given the mittens' card rendered on the list and on a search, 3 at my store
+    mittens = ProductFactory(name="Lopi mittens", slug="lopi-mittens", price=Decimal("4990"))
+    store = StoreFactory(name="Laugavegur")
+    StockLevelFactory(store=store, product=mittens, on_hand=3)
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = store.pk
+    session.save()
+    assert format_money(Decimal("4990")) in card_of(client.get(LIST_URL).content.decode())
+    assert "3 in stock" in card_of(client.get(LIST_URL, {"q": "mittens"}).content.decode())
+
+    # when a manager lowers the price in the admin, and two are reserved
+    request = RequestFactory().post("/admin/")
+    request.user = admin_user
+    mittens.price = Decimal("3990")
+    with django_capture_on_commit_callbacks(execute=True):
+        site._registry[Product].save_model(request, mittens, form=None, change=True)
+        stock.reserve_stock(store=store, quantities={mittens.pk: 2})
+
+    # then both pages show the new price and the one left
+    for card in (
+        card_of(client.get(LIST_URL).content.decode()),
+        card_of(client.get(LIST_URL, {"q": "mittens"}).content.decode()),
+    ):
+        assert format_money(Decimal("3990")) in card and format_money(Decimal("4990")) not in card
+        assert "1 in stock at Laugavegur" in card
