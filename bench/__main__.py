@@ -142,7 +142,7 @@ def parse_args(argv=None):
     parser.add_argument("--mix-zipf", type=float, default=1.0, help="the mix's popularity exponent s (0: uniform)")
     parser.add_argument("--mix-shoppers", type=int, default=3000, help="sessions browsing in the mix")
     parser.add_argument(
-        "--mix-checkouts", type=float, default=2.0, help="orders placed a second beside the mix's browsing"
+        "--mix-checkouts", type=float, default=1.0, help="orders placed a second beside the mix's browsing"
     )
     parser.add_argument(
         "--mix-lines", type=int, default=200_000, help="requests generated for each mix run (never replayed)"

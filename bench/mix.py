@@ -76,8 +76,9 @@ class Params:
     # Pages a visit has before the shopper leaves (uniform), and shoppers browsing at once.
     visit_pages: tuple = (3, 12)
     interleaved: int = 64
-    # Placing orders beside the browsing (Checkouts), per second, open loop.
-    checkouts_per_second: float = 2.0
+    # Placing orders beside the browsing (Checkouts), per second, open loop, at most so many at once.
+    checkouts_per_second: float = 1.0
+    checkouts_in_flight: int = 2
 
 
 class Popularity:
@@ -267,8 +268,9 @@ class Counter(dict):
 
 
 class Checkouts:
-    """Shoppers placing pickup orders beside the browsing, at `rate` a second (open loop: one
-    starts every 1/rate s on average, whether the last has finished or not), each in their own
+    """Shoppers placing pickup orders beside the browsing, params.checkouts_per_second of them
+    (open loop: one starts every 1/rate s on average, whether the last has finished or not, as
+    long as fewer than params.checkouts_in_flight are under way), each in their own
     session with a store and a language: a product page, one or two popular products in stock
     at their store into the cart, the checkout page, the order placed (timed) and paid."""
 
@@ -299,6 +301,10 @@ class Checkouts:
     def _run(self):
         number = 0
         while not self.stop_event.wait(self.rng.expovariate(self.params.checkouts_per_second)):
+            if sum(thread.is_alive() for thread in self.threads) >= self.params.checkouts_in_flight:
+                # A loaded server would otherwise gather an ever longer queue of checkouts.
+                self._count("not started: checkouts in flight already")
+                continue
             store = self.stores.draw(self.rng)
             language = language_of(store, self.params, self.rng)
             wanted = [self.products.draw(self.rng)[0] for _line in range(self.rng.randint(1, 2))]
@@ -391,6 +397,10 @@ def run_wrk_mix(url, args, *, seconds, requests_file, offset):
             f"-c{args.connections}",
             f"-d{seconds}s",
             "--latency",
+            # A miss on a loaded machine can take seconds: wrk's default 2 s would count it as an
+            # error, reconnect and send another while gunicorn still works on the first.
+            "--timeout",
+            "30s",
             "-s",
             str(MIX_LUA),
             url,
@@ -464,7 +474,8 @@ def measure(args, server, *, params: Params, uniform: bool, flush_cache):
     figures["hit_rate"] = figures["hits"] / shared if shared else 0.0
     figures["wrapped"] = any(page["wrapped"] for page in pages) or offset > args.mix_lines
     figures["ratio_to_bare"] = bench.statistics.median(
-        page["requests_per_second"] / bare["requests_per_second"] for page, bare in zip(pages, bares, strict=True)
+        page["requests_per_second"] / bare["requests_per_second"] if bare["requests_per_second"] else 0.0
+        for page, bare in zip(pages, bares, strict=True)
     )
     figures["bare_requests_per_second"] = bench.statistics.median(bare["requests_per_second"] for bare in bares)
     figures["slices"] = [
@@ -500,6 +511,7 @@ def describe_params(params: dict) -> str:
         f"{params['available_share']:.0%}, a price range {params['price_range_share']:.0%}, page n of 1-"
         f"{params['max_page']} with weight 1/n; {params['visit_pages'][0]}-{params['visit_pages'][1]} pages a "
         f"visit, {params['interleaved']} visits interleaved; {params['checkouts_per_second']:g} checkouts/s beside "
+        f"(at most {params.get('checkouts_in_flight', 2)} at once) "
         "(the misses run: uniform, no carts added to, no checkouts)"
     )
 

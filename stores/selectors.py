@@ -5,7 +5,7 @@ import math
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -114,6 +114,8 @@ def _bounding_box(latitude, longitude, radius_km):
 # the locator within this long.
 DIRECTORY_SECONDS = 60
 _directory = {"stamp": None, "directory": None}
+# Stores whose neighbours by distance a directory keeps (StoreDirectory.arranged_for).
+ARRANGED_KEPT = 500
 
 
 class StoreDirectory:
@@ -138,6 +140,12 @@ class StoreDirectory:
         for special in specials:
             self._specials.setdefault(special.store_id, {})[special.date] = special
         self._zones = {store.pk: store.zone for store in stores}
+        # Hours given to the minute (as the admin takes them): every moment of a minute has the
+        # same stores open, so open_now() works it out once a minute.
+        times = [time for interval in (*weekly, *specials) for time in (interval.opens, interval.closes) if time]
+        self._whole_minutes = all(time.second == 0 and time.microsecond == 0 for time in times)
+        self._open_now = (None, frozenset())
+        self._arranged = {}
 
     def everywhere(self):
         return self._by_latitude
@@ -151,6 +159,34 @@ class StoreDirectory:
             ((west, east),) = longitude_ranges
             return [entry for entry in entries if west <= entry[1] <= east]
         return [entry for entry in entries if any(west <= entry[1] <= east for west, east in longitude_ranges)]
+
+    def open_now(self, now) -> frozenset[int]:
+        """The ids of every store open at `now` (open_ids), worked out once a minute."""
+        if not self._whole_minutes:
+            return frozenset(self.open_ids(self._zones, now))
+        minute = now.replace(second=0, microsecond=0)
+        if self._open_now[0] != minute:
+            self._open_now = (minute, frozenset(self.open_ids(self._zones, minute)))
+        return self._open_now[1]
+
+    def arranged_for(self, my_store) -> list[tuple]:
+        """(store, km from my store) for the stores of my store's country: my store first, then
+        by distance, ties in city and name order. Kept per store while the directory lives (the
+        last ARRANGED_KEPT stores asked for)."""
+        key = (my_store.pk, my_store.latitude, my_store.longitude, my_store.country)
+        found = self._arranged.get(key)
+        if found is None:
+            found = [
+                (store, distance_km(my_store.latitude, my_store.longitude, store.latitude, store.longitude))
+                for store in self.by_city_and_name
+                if store.country == my_store.country
+            ]
+            # Stable sort: ties in distance keep the city/name order.
+            found.sort(key=lambda row: (row[0].pk != my_store.pk, row[1]))
+            if len(self._arranged) >= ARRANGED_KEPT:
+                self._arranged.clear()
+            self._arranged[key] = found
+        return found
 
     def open_ids(self, store_ids, now) -> set[int]:
         """Those of `store_ids` open at `now`, each judged in its own time zone by the one rule of
@@ -333,7 +369,7 @@ def product_availability(
     One query whatever the number of stores: the product's stock rows, by the (product, store)
     index; the stores and "open now" come from the store directory.
     """
-    return _arranged(_availability_rows(units=_units_per_store(product), now=now or timezone.now()), my_store)
+    return _arranged_rows(units=_units_per_store(product), my_store=my_store, now=now or timezone.now())
 
 
 def cached_product_availability(
@@ -350,7 +386,7 @@ def cached_product_availability(
     if units is None:
         units = _units_per_store(product)
         stamps.fragments().set(key, units, stamps.FRAGMENT_SECONDS)
-    return _arranged(_availability_rows(units=units, now=timezone.now()), my_store)
+    return _arranged_rows(units=units, my_store=my_store, now=timezone.now())
 
 
 def _units_per_store(product) -> dict[int, int]:
@@ -363,34 +399,28 @@ def _units_per_store(product) -> dict[int, int]:
     )
 
 
-def _availability_rows(*, units, now):
+def _arranged_rows(*, units, my_store, now):
+    """Fresh rows for this shopper: with a store, mine marked and first, then the other stores of
+    my store's country by distance from it; without one, every store by city and name. A store
+    abroad is never "near": the shopper picks up in the country they shop in (and a border can be
+    1,700 km of sea away). The order and "open now" come from the store directory."""
     directory = store_directory()
-    stores = directory.by_city_and_name
-    open_now = directory.open_ids([store.pk for store in stores], now)
-    return [
-        StoreAvailability(store=store, available=max(units.get(store.pk, 0), 0), is_open=store.pk in open_now)
-        for store in stores
-    ]
-
-
-def _arranged(rows, my_store):
-    """Fresh rows for this shopper: my store marked and first, then the other stores of my store's
-    country by distance from it. A store abroad is never "near": the shopper picks up in the
-    country they shop in (and a border can be 1,700 km of sea away)."""
+    open_now = directory.open_now(now)
     if my_store is None:
-        return [replace(row) for row in rows]
-    arranged = [
-        replace(
-            row,
-            is_my_store=row.store.pk == my_store.pk,
-            distance_km=distance_km(my_store.latitude, my_store.longitude, row.store.latitude, row.store.longitude),
+        return [
+            StoreAvailability(store=store, available=max(units.get(store.pk, 0), 0), is_open=store.pk in open_now)
+            for store in directory.by_city_and_name
+        ]
+    return [
+        StoreAvailability(
+            store=store,
+            available=max(units.get(store.pk, 0), 0),
+            is_open=store.pk in open_now,
+            is_my_store=store.pk == my_store.pk,
+            distance_km=distance,
         )
-        for row in rows
-        if row.store.country == my_store.country
+        for store, distance in directory.arranged_for(my_store)
     ]
-    # Stable sort: ties in distance keep the city/name order from the database.
-    arranged.sort(key=lambda row: (not row.is_my_store, row.distance_km))
-    return arranged
 
 
 def nearest_that_have_it(rows: Iterable[StoreAvailability], *, limit: int) -> list[StoreAvailability]:

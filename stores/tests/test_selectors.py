@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from catalog.tests.factories import ProductFactory
-from stores.selectors import product_availability, store_listings, weekly_hours
+from stores.models import OpeningHours
+from stores.selectors import StoreDirectory, product_availability, store_listings, weekly_hours
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,23 @@ def test_weekly_hours_lists_every_day_and_marks_today_in_the_stores_time_zone():
     assert [day.is_today for day in week] == [True] + [False] * 6
     assert [(i.opens.hour, i.closes.hour) for i in week[0].intervals] == [(9, 12), (14, 18)]
     assert all(day.intervals == [] for day in week[1:])
+
+
+def test_open_now_is_worked_out_once_a_minute_and_right_at_each_minute(django_assert_num_queries):
+    # given a store open 09:00-17:00 (Reykjavík, UTC all year) in the store directory
+    dt = datetime
+    store = StoreFactory(name="Laugavegur", time_zone="Atlantic/Reykjavik")
+    OpeningHours.objects.filter(store=store).delete()
+    monday = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    OpeningHours.objects.create(store=store, weekday=0, opens=dt.time(9), closes=dt.time(17))
+    directory = StoreDirectory([store], list(OpeningHours.objects.filter(store=store)), [])
+
+    # when asked at moments around opening and closing
+    # then a minute's answer holds for all of it, and the next minute's is its own
+    assert store.pk not in directory.open_now(monday.replace(hour=8, minute=59, second=59))
+    assert store.pk in directory.open_now(monday.replace(hour=9, minute=0, second=0))
+    assert store.pk in directory.open_now(monday.replace(hour=9, minute=0, second=59))
+    assert store.pk in directory.open_now(monday.replace(hour=16, minute=59, second=30))
+    assert store.pk not in directory.open_now(monday.replace(hour=17, minute=0, second=1))
+    with django_assert_num_queries(0):
+        directory.open_now(monday.replace(hour=12))
