@@ -1158,7 +1158,9 @@ def main(argv=None):
         "targets": TARGETS,
     }
     # The parts served by gunicorn; the others run in this process or with a Celery worker.
-    server = Server(args, env) if args.parts & {"pages", "locator", "lookup", "rush", "capacity", "flash"} else None
+    server = (
+        Server(args, env) if args.parts & {"pages", "mix", "locator", "lookup", "rush", "capacity", "flash"} else None
+    )
     try:
         if "pages" in args.parts:
             print("pages:", flush=True)
