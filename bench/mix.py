@@ -146,8 +146,7 @@ def new_session(*, store_id: int | None, cart: dict | None = None) -> str:
         session[MY_STORE_SESSION_KEY] = store_id
     if cart:
         session[CART_SESSION_KEY] = {str(product_id): quantity for product_id, quantity in cart.items()}
-    session.create()
-    session.save()
+    session.create()  # saves it
     return session.session_key
 
 
