@@ -234,7 +234,8 @@ def validate_catalog_rows(rows: Iterable[Mapping], *, start_line=2) -> list[dict
     categories = {category.slug: category for category in Category.objects.all()}
     attributes = AttributeValues()
     errors, checked, first_seen = [], [], {}
-    for line, row in enumerate(rows, start=start_line):
+    for index, row in enumerate(rows, start=start_line):
+        line = getattr(row, "line", index)  # read_csv's CsvRow knows its line in the file
         if (row.get("parent_sku") or "").strip():
             values, problems = _checked_variant_row(row, attributes)
         else:

@@ -53,9 +53,37 @@ def decode_csv(data: bytes) -> str:
         ) from error
 
 
-def read_csv(text: str, *, required: Iterable[str]) -> list[dict]:
-    """Rows of a CSV text as dicts keyed by the (stripped) header; the header must have `required`."""
-    reader = csv.DictReader(io.StringIO(text))
+class CsvRow(dict):
+    """A row of a CSV file keyed by the header, with `line`: the file's line it starts on (the
+    header is line 1). Blank lines, which csv skips, and values quoted over several lines are
+    counted, so an error names the line an editor shows."""
+
+    line: int
+
+
+class _CountedLines:
+    """The text's lines for csv.reader, remembering the number of each line it hands out."""
+
+    def __init__(self, text: str):
+        self._lines = iter(io.StringIO(text))
+        self.count = 0
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.count += 1
+        self.taken.append((self.count, line))
+        return line
+
+
+def read_csv(text: str, *, required: Iterable[str]) -> list[CsvRow]:
+    """Rows of a CSV text as CsvRows keyed by the (stripped, lower-case) header, each with the
+    line it starts on; the header must have `required`, else ImportRejected (line 1)."""
+    lines = _CountedLines(text)
+    reader = csv.DictReader(lines)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in required if column not in header]
     if missing:
@@ -63,7 +91,17 @@ def read_csv(text: str, *, required: Iterable[str]) -> list[dict]:
             [RowError(line=1, message=_("the header lacks %(columns)s") % {"columns": ", ".join(missing)})]
         )
     reader.fieldnames = header
-    return list(reader)
+    rows = []
+    while True:
+        lines.taken.clear()
+        try:
+            values = next(reader)
+        except StopIteration:
+            return rows
+        row = CsvRow(values)
+        # The first line csv took for this row that is not blank (it skips blank lines).
+        row.line = next((number for number, line in lines.taken if line.strip("\r\n")), lines.count)
+        rows.append(row)
 
 
 def extra_values_problem(row) -> list[str]:

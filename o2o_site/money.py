@@ -20,16 +20,19 @@ are rounded half-up to the minor unit (`round_to_minor_unit`) before anything is
 so the lines shown always add up to the total shown.
 """
 
+import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import (
+    NumberFormatError,
     NumberPattern,
     get_currency_precision,
     get_minus_sign_symbol,
     get_territory_currencies,
+    parse_decimal,
     parse_pattern,
 )
 from django.conf import settings
@@ -144,3 +147,76 @@ def format_money(
 @lru_cache(maxsize=4096)
 def _formatted(amount: Decimal, currency: str, locale: Locale) -> str:
     return _pattern(locale, currency).apply(amount, locale, currency=currency)
+
+
+# --- amounts as people and tills write them --------------------------------------------------
+
+# The conventions an amount in a file or a field may be written in, as CLDR defines them and Babel
+# reads them strictly (a grouping separator only between groups of three digits): Icelandic
+# "1.234,50" (and Bokmål's decimal comma) and English "1,234.50". Grouping with a space, Bokmål's
+# and French "1 234,50" (no-break, narrow or plain), is taken out first (_SPACE_GROUPED).
+AMOUNT_CONVENTIONS = ("is", "en")
+_SPACE_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(?:\s[0-9]{3})+(?:[.,][0-9]+)?$")
+_AMOUNT_CHARACTERS = re.compile(r"^[+-]?[0-9.,]+$")
+# Tills write every currency with two decimals ("1.990,00 kr."), so zeros up to the second decimal
+# are read as written even in a currency without a minor unit.
+WRITTEN_DECIMALS = 2
+
+
+class AmountUnclear(ValueError):
+    """The text is not one amount of money: not a number, more decimals than the currency has,
+    or readable as two different amounts. The message (active language) says which."""
+
+
+def parse_amount(text: str, currency: str | None = None) -> Decimal:
+    """The amount of money `text` means, as a till file or a member of staff writes it: "100000",
+    "100.000", "100,000", "100 000" (a plain, no-break or narrow space), "1.234,50", "1,234.50".
+
+    Each convention of AMOUNT_CONVENTIONS reads the text (Babel's parse_decimal, strict); a reading
+    that writes more decimals than the currency's minor unit (ISK none, NOK two; zeros allowed up to
+    WRITTEN_DECIMALS) or is not payable in it is not an amount. So in ISK and NOK "100,000" is a
+    hundred thousand (no till writes three decimals of either), "1.990,00" is 1990 and "10,5"
+    krónur is refused.
+    Exactly one amount must remain; when two conventions read two different amounts (a currency
+    with three decimals: "1,500") the text is ambiguous. Raises AmountUnclear, never guesses.
+    The sign is kept: callers decide whether zero or less is allowed."""
+    currency = (currency or settings.SHOP_CURRENCY).upper()
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
+    compact = raw
+    if any(char.isspace() for char in raw):
+        if not _SPACE_GROUPED.match(raw):
+            raise AmountUnclear(gettext("“%(text)s” is not an amount.") % {"text": raw[:40]})
+        compact = "".join(raw.split())
+    if not _AMOUNT_CHARACTERS.match(compact):
+        raise AmountUnclear(gettext("“%(text)s” is not an amount.") % {"text": raw[:40]})
+    digits = minor_unit_digits(currency)
+    readings: set[Decimal] = set()
+    too_fine = False
+    for locale in AMOUNT_CONVENTIONS:
+        try:
+            value = parse_decimal(compact, locale=locale, strict=True)
+        except NumberFormatError:
+            continue
+        if -value.as_tuple().exponent > max(digits, WRITTEN_DECIMALS) or not is_representable(value, currency):
+            too_fine = True
+            continue
+        readings.add(value)
+    if len(readings) == 1:
+        return round_to_minor_unit(readings.pop(), currency)
+    if len(readings) > 1:
+        low, high = sorted(readings)
+        raise AmountUnclear(
+            gettext("“%(text)s” could be %(one)s or %(other)s: write the amount without grouping separators.")
+            % {"text": raw[:40], "one": format_money(low, currency), "other": format_money(high, currency)}
+        )
+    if too_fine:
+        if digits == 0:
+            message = gettext("“%(text)s” is not an amount in %(currency)s, which has no decimals.")
+        else:
+            message = ngettext(
+                "“%(text)s” is not an amount in %(currency)s: at most %(digits)s decimal.",
+                "“%(text)s” is not an amount in %(currency)s: at most %(digits)s decimals.",
+                digits,
+            )
+        raise AmountUnclear(message % {"text": raw[:40], "currency": currency, "digits": digits})
+    raise AmountUnclear(gettext("“%(text)s” is not an amount.") % {"text": raw[:40]})

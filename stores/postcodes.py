@@ -113,7 +113,8 @@ def validate_postcode_rows(rows: Iterable[Mapping], *, start_line=2) -> list[dic
     Rows are numbered from `start_line` (2: the first line after a CSV header).
     """
     errors, checked, first_seen = [], [], {}
-    for line, row in enumerate(rows, start=start_line):
+    for index, row in enumerate(rows, start=start_line):
+        line = getattr(row, "line", index)  # read_csv's CsvRow knows its line in the file
         values, problems = _checked_row(row)
         key = ((row.get("country") or "").strip().upper(), normalise_postcode(row.get("postcode")))
         if all(key):

@@ -60,7 +60,8 @@ def validate_stock_rows(rows: Iterable[Mapping], *, start_line=2) -> dict[tuple[
     )
     with_variants = services.products_with_variants(products.values())
     errors, counts = [], {}
-    for line, row in enumerate(rows, start=start_line):
+    for index, row in enumerate(rows, start=start_line):
+        line = getattr(row, "line", index)  # read_csv's CsvRow knows its line in the file
         problems = extra_values_problem(row)
         missing = [column for column in REQUIRED_COLUMNS if not (row.get(column) or "").strip()]
         if missing:
