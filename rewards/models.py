@@ -20,6 +20,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.money import format_money
+from o2o_site.till_receipts import normalised_receipt_check
 
 
 class EntryKind(models.TextChoices):
@@ -147,6 +148,7 @@ class RewardEntry(models.Model):
         related_name="reward_entries",
         on_delete=models.PROTECT,
     )
+    # Normalised (o2o_site.till_receipts): trimmed, single spaces, upper case.
     till_receipt_number = models.CharField(_("till receipt number"), max_length=40, blank=True)
     # The amount of the purchase an in-store earning was for (Decimal, the shop's currency).
     purchase_amount = models.DecimalField(_("purchase amount"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -183,10 +185,17 @@ class RewardEntry(models.Model):
         verbose_name_plural = _("rewards entries")
         constraints = [
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="reward_entry_balance_not_negative"),
+            # Every entry moves the balance, except a till purchase too small to earn (ISK 10 at
+            # 5 %): it is recorded, earning 0, so that its receipt cannot earn again.
             models.CheckConstraint(
-                condition=~Q(points=0)
-                & (Q(kind="earn", points__gt=0) | Q(kind__in=["redeem", "expire"], points__lt=0) | Q(kind="reverse")),
+                condition=(~Q(points=0) | Q(kind="earn", order__isnull=True) & ~Q(till_receipt_number=""))
+                & (Q(kind="earn", points__gte=0) | Q(kind__in=["redeem", "expire"], points__lt=0) | Q(kind="reverse")),
                 name="reward_entry_points_sign",
+            ),
+            # Stored as o2o_site.till_receipts normalises it, so the unique constraint below
+            # compares receipts whatever case or spacing staff typed.
+            models.CheckConstraint(
+                condition=normalised_receipt_check("till_receipt_number"), name="reward_till_receipt_normalised"
             ),
             # An order earns once; a till receipt earns once and redeems once at its store.
             models.UniqueConstraint(

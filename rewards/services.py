@@ -18,10 +18,9 @@ Errors: RewardRefused (a shopper- or staff-facing reason; nothing written) and i
 from __future__ import annotations
 
 import datetime
-import re
 import secrets
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 import phonenumbers
 from django.conf import settings
@@ -34,7 +33,16 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import signed_in
 from o2o_site.csv_import import ImportRejected, RowError, decode_csv, extra_values_problem, read_csv
-from o2o_site.money import format_money, is_representable, minor_unit_digits, round_to_minor_unit
+from o2o_site.money import (
+    AmountUnclear,
+    format_money,
+    is_representable,
+    minor_unit_digits,
+    parse_amount,
+    round_to_minor_unit,
+)
+from o2o_site.till_receipts import MAX_LENGTH as RECEIPT_MAX_LENGTH
+from o2o_site.till_receipts import is_till_receipt, normalise_till_receipt
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import COMPLETED_STATUSES, handed_over_by_line
 from stores.models import Store
@@ -44,8 +52,6 @@ from .models import EntryKind, EntryReason, RewardAccount, RewardChannel, Reward
 JOIN_SALT = "rewards.join"
 # A join link e-mailed to a guest works for this long (seconds).
 JOIN_LINK_MAX_AGE = 60 * 60 * 24 * 3
-# Letters, digits, '-', '.', '/', at least one digit: what tills print (as payment.till checks).
-TILL_RECEIPT_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9./-]{0,38}[A-Za-z0-9])?$")
 # An order earns when its goods are the shopper's: handed over, delivered, or shipped (the last
 # the shop sees of a parcel). Never when merely placed.
 EARNING_STATUSES = COMPLETED_STATUSES
@@ -276,10 +282,15 @@ def points_for(amount: Decimal) -> Decimal:
 
 
 def _checked_amount(amount, *, what: str) -> Decimal:
-    try:
-        amount = Decimal(str(amount).strip().replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise RewardRefused(_("%(what)s must be an amount.") % {"what": what}) from None
+    """`amount` (Decimal, int, or text as staff, a shopper or the till's file write it: read by
+    o2o_site.money.parse_amount, which refuses what it cannot read as exactly one amount)."""
+    if isinstance(amount, Decimal | int):
+        amount = Decimal(amount)
+    else:
+        try:
+            amount = parse_amount(str(amount), settings.SHOP_CURRENCY)
+        except AmountUnclear as unclear:
+            raise RewardRefused(_("%(what)s: %(problem)s") % {"what": what, "problem": unclear}) from None
     if not amount.is_finite() or amount <= 0:
         raise RewardRefused(_("%(what)s must be more than zero.") % {"what": what})
     if not is_representable(amount, settings.SHOP_CURRENCY) or amount >= Decimal("1e10"):
@@ -294,9 +305,10 @@ def checked_points(points) -> Decimal:
 
 
 def checked_till_receipt(number: str) -> str:
-    """A till receipt number as the till prints it; RewardRefused when it cannot be one."""
-    number = (number or "").strip()
-    if not TILL_RECEIPT_PATTERN.match(number) or not any(char.isdigit() for char in number):
+    """A till receipt number as stored and compared: normalised (o2o_site.till_receipts: trimmed,
+    spaces collapsed, upper case, so "t-10 " is receipt T-10); RewardRefused when it cannot be one."""
+    number = normalise_till_receipt(number)
+    if len(number) > RECEIPT_MAX_LENGTH or not is_till_receipt(number):
         raise RewardRefused(
             _("“%(number)s” is not a till receipt number (letters, digits, - . / and at least one digit).")
             % {"number": number[:40]}
@@ -312,13 +324,14 @@ def earn_in_store(
     *, account: RewardAccount, store: Store, till_receipt_number: str, amount, by: User | None, reason: Why | str = ""
 ) -> RewardEntry:
     """A member's purchase at `store`'s till (recorded by staff, or a row of the till's CSV file)
-    earns points_for(`amount`). Raises RewardRefused for a bad amount or receipt number, or a
-    receipt that already earned at that store (each till receipt earns once)."""
+    earns points_for(`amount`). A purchase too small to earn a whole minor unit (ISK 10 at 5 %)
+    is still recorded, earning 0, so its receipt cannot earn later. Raises RewardRefused for a bad
+    amount or receipt number, or a receipt that already earned at that store (each till receipt
+    earns once, whatever its case or spacing; the unique constraint reward_till_receipt_once holds
+    it when two tills record it at once)."""
     amount = _checked_amount(amount, what=_("The amount"))
     number = checked_till_receipt(till_receipt_number)
     points = points_for(amount)
-    if points <= 0:
-        raise RewardRefused(_("%(amount)s earns no points.") % {"amount": format_money(amount)})
     refusal = _("Receipt %(number)s at %(store)s has already earned points.") % {"number": number, "store": store.name}
     try:
         with transaction.atomic():
@@ -659,7 +672,10 @@ class TillRow:
 
 def import_till_purchases(*, data: bytes, by: User, stores: list[Store]) -> list[RewardEntry]:
     """Import the till's purchases by members (CSV, UTF-8, header `member,store,receipt,amount`:
-    the member number, the store's slug, the till receipt number, the amount paid). Every row is
+    the member number, the store's slug, the till receipt number (any case and spacing: stored
+    normalised), the amount paid (o2o_site.money.parse_amount: "100.000", "100 000" and "100,000"
+    are a hundred thousand in ISK; an ambiguous amount is a bad row). A purchase too small to earn
+    is imported, earning 0. Errors name the file's lines (the header is line 1). Every row is
     checked first and the whole file is refused (ImportRejected, every bad row named, nothing
     written) for any bad row: an unknown member or store, a store not among `stores` (the staff's
     own), a bad amount or receipt, the same receipt twice in the file or already earned. A good
@@ -671,7 +687,8 @@ def import_till_purchases(*, data: bytes, by: User, stores: list[Store]) -> list
     errors: list[RowError] = []
     checked: list[TillRow] = []
     seen: dict[tuple[int, str], int] = {}
-    for index, row in enumerate(rows, start=2):
+    for row in rows:
+        index = row.line  # the file's own line (header = 1; blank lines counted)
         problems = extra_values_problem(row)
         member = (row.get("member") or "").strip()
         account = accounts.get(member)
@@ -722,18 +739,20 @@ def import_till_purchases(*, data: bytes, by: User, stores: list[Store]) -> list
     if errors:
         raise ImportRejected(errors)
     reason = Why(EntryReason.TILL_IMPORT)
-    try:
-        with transaction.atomic():
-            return [
-                earn_in_store(
-                    account=row.account,
-                    store=row.store,
-                    till_receipt_number=row.receipt,
-                    amount=row.amount,
-                    by=by,
-                    reason=reason,
+    with transaction.atomic():
+        entries = []
+        for row in checked:
+            try:
+                entries.append(
+                    earn_in_store(
+                        account=row.account,
+                        store=row.store,
+                        till_receipt_number=row.receipt,
+                        amount=row.amount,
+                        by=by,
+                        reason=reason,
+                    )
                 )
-                for row in checked
-            ]
-    except RewardRefused as refused:  # a receipt that earned meanwhile (another import at once)
-        raise ImportRejected([RowError(line=1, message=str(refused))]) from None
+            except RewardRefused as refused:  # a receipt that earned meanwhile (another import at once)
+                raise ImportRejected([RowError(line=row.line, message=str(refused))]) from None
+        return entries

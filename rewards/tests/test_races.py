@@ -80,3 +80,29 @@ def test_two_imports_of_the_same_till_receipt_at_once_earn_once(
     assert sum(isinstance(result, list) for result in results) == 1, results
     assert RewardEntry.objects.filter(till_receipt_number="T-77").count() == 1
     assert ledger_is_consistent()
+
+
+def test_two_tills_recording_one_receipt_in_two_spellings_at_once_earn_once(
+    require_postgres, transactional_db, member, pickup_store
+):
+    # given two members of staff type the same receipt, one as the till prints it, one in lower
+    # case with a stray space, at the same moment (for two members: only the constraint stops it)
+    other = services.join(email="bjorn@example.com")
+    spellings = [(member, "K2-000123"), (other, " k2-000123")]
+    results = run_together(
+        2,
+        lambda index: services.earn_in_store(
+            account=spellings[index][0],
+            store=pickup_store,
+            till_receipt_number=spellings[index][1],
+            amount="2000",
+            by=None,
+        ),
+    )
+    # then one earned and the other was refused with the reason
+    assert sum(isinstance(result, RewardEntry) for result in results) == 1, results
+    assert [str(result) for result in results if isinstance(result, services.RewardRefused)] == [
+        "Receipt K2-000123 at Laugavegur has already earned points."
+    ]
+    assert RewardEntry.objects.filter(till_receipt_number="K2-000123").count() == 1
+    assert ledger_is_consistent()

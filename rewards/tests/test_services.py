@@ -126,8 +126,8 @@ def test_a_till_purchase_earns_once_per_receipt(member, pickup_store, pickup_man
     [
         ("0", "T-1", "more than zero"),
         ("-5", "T-1", "more than zero"),
-        ("abc", "T-1", "must be an amount"),
-        ("10.5", "T-1", "cannot be 10.5"),  # ISK has no minor unit
+        ("abc", "T-1", "“abc” is not an amount"),
+        ("10.5", "T-1", "is not an amount in ISK, which has no decimals"),
         ("100", "", "is not a till receipt number"),
         ("100", "no digits", "is not a till receipt number"),
     ],
@@ -204,7 +204,7 @@ def test_a_tills_file_with_a_bad_row_is_refused_whole(member, pickup_store, retu
     assert messages == [
         "line 3: no member has the number “1234567890”",
         "line 4: “kringlan” is not one of your stores".replace("kringlan", returns_store.slug),
-        "line 5: The amount must be an amount.",
+        "line 5: The amount: “abc” is not an amount.",
         "line 5: receipt T-10 is also on line 2",
     ]
     assert not RewardEntry.objects.exists()
