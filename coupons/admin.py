@@ -23,7 +23,7 @@ from .codes import VALID_CODE, display_code, normalise_code
 from .forms import TillRedemptionForm
 from .models import Coupon, CouponBatch, CouponCode, CouponKind, Redemption
 from .selectors import redemption_figures
-from .services import MAX_BATCH_SIZE, CouponRefused, generate_batch, redeem_at_till
+from .services import MAX_BATCH_SIZE, CouponRefused, Refusal, generate_batch, redeem_at_till
 
 
 class SharedCodeForm(forms.ModelForm):
@@ -106,6 +106,10 @@ class CouponForm(forms.ModelForm):
 class GenerateBatchForm(forms.Form):
     count = forms.IntegerField(label=_("Number of codes"), min_value=1, max_value=MAX_BATCH_SIZE, initial=100)
     label = forms.CharField(label=_("Label"), max_length=120, required=False)
+
+
+# Refusals about the receipt number, said at its field on the till page.
+RECEIPT_REFUSALS = (Refusal.BAD_RECEIPT, Refusal.RECEIPT_USED)
 
 
 @admin.register(Coupon)
@@ -277,7 +281,8 @@ class RedemptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                     till_receipt=data["till_receipt"],
                 )
             except CouponRefused as refused:
-                form.add_error("code", refused.message)
+                field = "till_receipt" if refused.reason in RECEIPT_REFUSALS else "code"
+                form.add_error(field, refused.message)
             except ValueError as error:
                 form.add_error("purchase_amount", str(error))
             else:

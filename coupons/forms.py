@@ -28,7 +28,12 @@ class TillRedemptionForm(forms.Form):
         help_text=_("VAT included: the goods the coupon applies to."),
         error_messages={"required": _("Enter the purchase amount, more than zero.")},
     )
-    till_receipt = forms.CharField(label=_("Till receipt number"), max_length=40, required=False)
+    till_receipt = forms.CharField(
+        label=_("Till receipt number"),
+        max_length=40,
+        help_text=_("As printed on the till's receipt: a coupon is used once per receipt."),
+        error_messages={"required": _("Enter the receipt number printed by the till.")},
+    )
 
     def __init__(self, *args, stores, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.dates import format_date
+from o2o_site.till_receipts import normalised_receipt_check
 from orders.models import Channel
 
 from .codes import MAX_CODE_LENGTH, display_code
@@ -209,6 +210,7 @@ class Redemption(models.Model):
     )
     # The code's single_use, copied so the database can keep such a code to one live use.
     single_use = models.BooleanField(_("single use"), default=False, editable=False)
+    # At a till: the receipt number, normalised (o2o_site.till_receipts); blank online.
     till_receipt = models.CharField(_("till receipt"), max_length=40, blank=True)
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -251,6 +253,16 @@ class Redemption(models.Model):
             models.CheckConstraint(
                 condition=Q(order__isnull=False) | Q(channel=Channel.IN_STORE),
                 name="redemption_online_has_order",
+            ),
+            # A coupon once per till receipt at a store (services check first; the last guard,
+            # comparing receipts as stored: normalised, which the check below holds).
+            models.UniqueConstraint(
+                fields=["coupon", "store", "till_receipt"],
+                condition=Q(status="redeemed") & ~Q(till_receipt=""),
+                name="redemption_once_per_till_receipt",
+            ),
+            models.CheckConstraint(
+                condition=normalised_receipt_check("till_receipt"), name="redemption_till_receipt_normalised"
             ),
             # One live use of a single-use code (services check first; this is the last guard).
             models.UniqueConstraint(

@@ -27,6 +27,8 @@ from accounts.services import signed_in
 from catalog.models import Category
 from o2o_site.dates import format_datetime
 from o2o_site.money import format_money, round_to_minor_unit
+from o2o_site.till_receipts import MAX_LENGTH as RECEIPT_MAX_LENGTH
+from o2o_site.till_receipts import is_till_receipt, normalise_till_receipt
 from orders.models import Channel, Order
 from stores.models import Store
 
@@ -51,6 +53,13 @@ class Refusal(StrEnum):
     CUSTOMER_LIMIT = "customer_limit"
     MINIMUM_ORDER = "minimum_order"
     NOTHING_OFF = "nothing_off"
+    # At a till: the receipt number is not one, or this coupon was already used on that receipt.
+    BAD_RECEIPT = "bad_receipt"
+    RECEIPT_USED = "receipt_used"
+
+
+# The constraint that keeps a coupon to one use per till receipt (coupons.models.Redemption).
+ONCE_PER_RECEIPT = "redemption_once_per_till_receipt"
 
 
 class CouponRefused(Exception):
@@ -349,15 +358,19 @@ def redeem_at_till(
     store: Store,
     purchase_amount: Decimal,
     by: User | None,
-    till_receipt: str = "",
+    till_receipt: str,
     at: datetime.datetime | None = None,
 ) -> Redemption:
     """Staff at `store`'s till scan or type a coupon's code for a purchase of `purchase_amount`
-    (VAT included, in the shop's currency: the goods the coupon applies to); the redemption is
-    recorded (channel in store, the store, the till's receipt number, who) and the discount to
-    give at the till returned on it. For a code issued to a customer, the use counts as theirs.
-    Raises CouponRefused (every check of the module's docstring; a free-delivery coupon gives
-    nothing at a till), ValueError when the amount is not a positive amount in the currency."""
+    (VAT included, in the shop's currency: the goods the coupon applies to) on the till's receipt
+    `till_receipt`; the redemption is recorded (channel in store, the store, the receipt number
+    normalised as o2o_site.till_receipts does, who) and the discount to give at the till returned
+    on it. For a code issued to a customer, the use counts as theirs. A coupon is used once per
+    receipt at a store, whatever case or spacing the number is typed in (two codes of one batch
+    too); the constraint redemption_once_per_till_receipt holds it when two tills try at once.
+    Raises CouponRefused (every check of the module's docstring; BAD_RECEIPT, RECEIPT_USED; a
+    free-delivery coupon gives nothing at a till), ValueError when the amount is not a positive
+    amount in the currency."""
     currency = settings.SHOP_CURRENCY
     if (
         purchase_amount is None
@@ -365,6 +378,42 @@ def redeem_at_till(
         or round_to_minor_unit(purchase_amount, currency) != purchase_amount
     ):
         raise ValueError(_("Enter the purchase amount, more than zero."))
+    receipt = normalise_till_receipt(till_receipt)
+    if len(receipt) > RECEIPT_MAX_LENGTH or not is_till_receipt(receipt):
+        raise CouponRefused(
+            Refusal.BAD_RECEIPT,
+            _("“%(number)s” is not a till receipt number: use the number printed on the till's receipt.")
+            % {"number": receipt[:40]},
+        )
+    try:
+        return _redeem_at_till(
+            code=code, store=store, purchase_amount=purchase_amount, by=by, receipt=receipt, at=at, currency=currency
+        )
+    except IntegrityError as error:
+        if ONCE_PER_RECEIPT not in str(error):
+            raise
+        # another till recorded this coupon on this receipt at the same moment
+        raise _receipt_used(find_code(code).display, receipt, store) from None
+
+
+def _receipt_used(code: str, receipt: str, store: Store) -> CouponRefused:
+    return CouponRefused(
+        Refusal.RECEIPT_USED,
+        _("Coupon %(code)s was already used on receipt %(number)s at %(store)s.")
+        % {"code": code, "number": receipt, "store": store.name},
+    )
+
+
+def _redeem_at_till(
+    *,
+    code: str,
+    store: Store,
+    purchase_amount: Decimal,
+    by: User | None,
+    receipt: str,
+    at: datetime.datetime | None,
+    currency: str,
+) -> Redemption:
     with transaction.atomic():
         found = find_code(code)
         _lock(found)
@@ -372,6 +421,10 @@ def redeem_at_till(
         _check_rules(found, channel=Channel.IN_STORE, store=store, customer=customer, email="", at=at or timezone.now())
         coupon = found.coupon
         names = {"code": found.display}
+        if Redemption.objects.filter(
+            coupon=coupon, store=store, till_receipt=receipt, status=RedemptionStatus.REDEEMED
+        ).exists():
+            raise _receipt_used(found.display, receipt, store)
         if purchase_amount < coupon.minimum_order:
             raise CouponRefused(
                 Refusal.MINIMUM_ORDER,
@@ -389,7 +442,7 @@ def redeem_at_till(
             single_use=found.single_use,
             channel=Channel.IN_STORE,
             store=store,
-            till_receipt=till_receipt.strip()[:40],
+            till_receipt=receipt,
             customer=customer,
             purchase_amount=purchase_amount,
             discount=discount,

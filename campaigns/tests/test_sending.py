@@ -28,7 +28,7 @@ from campaigns.selectors import figures_of
 from campaigns.services import CampaignError, cancel_campaign, queue_campaign, unsubscribe
 from catalog.tests.factories import CategoryFactory, ProductFactory
 from coupons.services import CouponRefused, redeem_at_till
-from coupons.tests.factories import CouponFactory
+from coupons.tests.factories import CouponFactory, till_receipt
 from orders.tests.factories import place_order
 from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
@@ -330,9 +330,17 @@ def test_each_recipient_gets_a_code_of_their_own_and_a_code_used_at_a_till_count
 
     # when the first shopper's code is used at a till, and someone types another's wrongly
     store = StoreFactory()
-    redeem_at_till(code=codes[0].display.lower(), store=store, purchase_amount=Decimal("10000"), by=None)
+    redeem_at_till(
+        code=codes[0].display.lower(),
+        store=store,
+        purchase_amount=Decimal("10000"),
+        by=None,
+        till_receipt=till_receipt(),
+    )
     with pytest.raises(CouponRefused):
-        redeem_at_till(code=codes[0].code, store=store, purchase_amount=Decimal("10000"), by=None)
+        redeem_at_till(
+            code=codes[0].code, store=store, purchase_amount=Decimal("10000"), by=None, till_receipt=till_receipt()
+        )
 
     # then the campaign counts one redemption, in store, and one opening of the link
     figures = figures_of(campaign)

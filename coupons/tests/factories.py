@@ -1,4 +1,5 @@
 import datetime
+import itertools
 from decimal import Decimal
 
 import factory
@@ -25,3 +26,11 @@ class CouponCodeFactory(factory.django.DjangoModelFactory):
     coupon = factory.SubFactory(CouponFactory)
     code = factory.Sequence(lambda n: f"SUMAR{n:03d}")
     single_use = False
+
+
+_receipts = itertools.count(1)
+
+
+def till_receipt() -> str:
+    """A till receipt number not used before in this test run ("T-1", "T-2", …)."""
+    return f"T-{next(_receipts)}"

@@ -13,7 +13,7 @@ from coupons.selectors import coupons_for, redemptions_of_codes
 from coupons.services import issue_codes, redeem_at_till
 from stores.tests.factories import StoreFactory
 
-from .factories import CouponFactory
+from .factories import CouponFactory, till_receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,13 @@ def test_the_panel_lists_usable_used_and_ended_codes_in_a_fixed_number_of_querie
     )
     used, unused = issue_codes(coupon=winter, count=2, issued_to=[anna, anna])
     [old] = issue_codes(coupon=ended, count=1, issued_to=[anna])
-    redeem_at_till(code=used, store=store, purchase_amount=Decimal("5000"), by=StoreManagerFactory(stores=[store]))
+    redeem_at_till(
+        code=used,
+        store=store,
+        purchase_amount=Decimal("5000"),
+        by=StoreManagerFactory(stores=[store]),
+        till_receipt=till_receipt(),
+    )
     # when her member page asks for the panel
     request = RequestFactory().get("/")
     request.user = anna

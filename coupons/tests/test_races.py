@@ -13,7 +13,7 @@ from coupons.models import Redemption, RedemptionStatus
 from coupons.services import CouponRefused, issue_codes, redeem_at_till
 from stores.tests.factories import StoreFactory
 
-from .factories import CouponCodeFactory, CouponFactory
+from .factories import CouponCodeFactory, CouponFactory, till_receipt
 
 TILLS = 10
 
@@ -52,7 +52,13 @@ def test_ten_tills_at_once_redeem_a_coupon_limited_to_four_exactly_four_times(re
     staff = [StoreManagerFactory(stores=stores) for _ in range(TILLS)]
     # when all ten scan it at the same moment
     outcomes = _at_once(
-        lambda n: redeem_at_till(code="fjorir", store=stores[n % 2], purchase_amount=Decimal("5000"), by=staff[n]),
+        lambda n: redeem_at_till(
+            code="fjorir",
+            store=stores[n % 2],
+            purchase_amount=Decimal("5000"),
+            by=staff[n],
+            till_receipt=till_receipt(),
+        ),
         TILLS,
     )
     # then four got it, six were told it is used up, and the database agrees
@@ -68,7 +74,10 @@ def test_a_single_use_code_scanned_at_ten_tills_at_once_is_redeemed_once(require
     store = StoreFactory()
     staff = [StoreManagerFactory(stores=[store]) for _ in range(TILLS)]
     outcomes = _at_once(
-        lambda n: redeem_at_till(code=code, store=store, purchase_amount=Decimal("5000"), by=staff[n]), TILLS
+        lambda n: redeem_at_till(
+            code=code, store=store, purchase_amount=Decimal("5000"), by=staff[n], till_receipt=till_receipt()
+        ),
+        TILLS,
     )
     assert sorted(kind for kind, _ in outcomes) == ["redeemed"] + ["refused"] * (TILLS - 1), outcomes
     assert Redemption.objects.filter(code__code=code).count() == 1
@@ -91,7 +100,9 @@ def test_checkouts_and_tills_at_once_share_a_coupon_limited_to_three(require_pos
 
     def use(n):
         if n % 2:
-            return redeem_at_till(code="THRIR", store=store, purchase_amount=Decimal("5000"), by=staff)
+            return redeem_at_till(
+                code="THRIR", store=store, purchase_amount=Decimal("5000"), by=staff, till_receipt=till_receipt()
+            )
         return place_order(
             store=store, products_and_quantities=[(mittens, 1)], email=f"shopper{n}@example.com", coupon_code="thrir"
         )
@@ -105,3 +116,25 @@ def test_checkouts_and_tills_at_once_share_a_coupon_limited_to_three(require_pos
     assert all(kind in ("redeemed", "refused") for kind, _ in outcomes), outcomes
     assert Redemption.objects.filter(coupon=coupon, status=RedemptionStatus.REDEEMED).count() == 3
     assert Order.objects.count() == Redemption.objects.filter(coupon=coupon, order__isnull=False).count()
+
+
+@pytest.mark.postgres
+def test_two_tills_using_a_coupon_on_one_receipt_in_two_spellings_at_once_use_it_once(
+    require_postgres, transactional_db
+):
+    # given a shared code without limits (its use locks nothing) and two tills at one store
+    CouponCodeFactory(code="VETUR", coupon=CouponFactory())
+    store = StoreFactory()
+    staff = [StoreManagerFactory(stores=[store]) for _ in range(2)]
+    spellings = ["K2-000123", " k2-000123"]
+    # when both scan it for receipt K2-000123 at the same moment
+    outcomes = _at_once(
+        lambda n: redeem_at_till(
+            code="VETUR", store=store, purchase_amount=Decimal("5000"), by=staff[n], till_receipt=spellings[n]
+        ),
+        2,
+    )
+    # then one used it and the other was refused for the receipt; the database held it
+    assert sorted(kind for kind, _ in outcomes) == ["redeemed", "refused"], outcomes
+    assert ("refused", "receipt_used") in outcomes
+    assert Redemption.objects.filter(till_receipt="K2-000123").count() == 1

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import StoreManagerFactory, UserFactory
@@ -13,7 +14,7 @@ from coupons.services import CouponRefused, Refusal, generate_batch, issue_codes
 from orders.models import Channel
 from stores.tests.factories import StoreFactory
 
-from .factories import CouponCodeFactory, CouponFactory
+from .factories import CouponCodeFactory, CouponFactory, till_receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,9 @@ def test_a_till_redemption_records_channel_store_receipt_and_the_discount(store,
 
 def test_a_code_typed_in_lower_case_with_spaces_and_dashes_is_the_same_code(store, staff):
     CouponCodeFactory(code="SUMAR25", coupon=CouponFactory(kind=CouponKind.AMOUNT, value=Decimal("1000")))
-    redemption = redeem_at_till(code="  sumar - 25 ", store=store, purchase_amount=Decimal("5000"), by=staff)
+    redemption = redeem_at_till(
+        code="  sumar - 25 ", store=store, purchase_amount=Decimal("5000"), by=staff, till_receipt=till_receipt()
+    )
     assert redemption.code.code == "SUMAR25"
     assert redemption.discount == Decimal("1000")
 
@@ -55,7 +58,7 @@ def test_a_code_typed_in_lower_case_with_spaces_and_dashes_is_the_same_code(stor
 def _refused(reason, store, staff, code, amount=Decimal("5000")):
     before = Redemption.objects.count()
     with pytest.raises(CouponRefused) as refused:
-        redeem_at_till(code=code, store=store, purchase_amount=amount, by=staff)
+        redeem_at_till(code=code, store=store, purchase_amount=amount, by=staff, till_receipt=till_receipt())
     assert refused.value.reason == reason
     assert Redemption.objects.count() == before  # nothing written
     return refused.value.message
@@ -73,8 +76,8 @@ def test_an_expired_code_is_refused_with_its_end_date(store, staff):
 
 def test_an_exhausted_coupon_is_refused(store, staff):
     code = CouponCodeFactory(code="FYRSTU2", coupon=CouponFactory(limit_total=2))
-    redeem_at_till(code=code.code, store=store, purchase_amount=Decimal("1000"), by=staff)
-    redeem_at_till(code=code.code, store=store, purchase_amount=Decimal("1000"), by=staff)
+    redeem_at_till(code=code.code, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=till_receipt())
+    redeem_at_till(code=code.code, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=till_receipt())
     message = _refused(Refusal.EXHAUSTED, store, staff, code.code)
     assert "used up" in message
 
@@ -90,7 +93,7 @@ def test_a_code_for_other_stores_is_refused_naming_this_store(store, staff):
 def test_a_single_use_code_is_refused_the_second_time(store, staff):
     coupon = CouponFactory()
     [code] = issue_codes(coupon=coupon, count=1)
-    redeem_at_till(code=code, store=store, purchase_amount=Decimal("1000"), by=staff)
+    redeem_at_till(code=code, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=till_receipt())
     message = _refused(Refusal.ALREADY_USED, store, staff, code.lower())
     assert "already been used" in message
 
@@ -116,7 +119,7 @@ def test_a_bad_amount_is_refused_before_anything_is_looked_up(store, staff):
     CouponCodeFactory(code="SUMAR")
     for amount in (Decimal("0"), Decimal("-5"), Decimal("10.5")):
         with pytest.raises(ValueError):
-            redeem_at_till(code="SUMAR", store=store, purchase_amount=amount, by=staff)
+            redeem_at_till(code="SUMAR", store=store, purchase_amount=amount, by=staff, till_receipt=till_receipt())
     assert not Redemption.objects.exists()
 
 
@@ -124,7 +127,7 @@ def test_the_per_customer_limit_counts_the_codes_issued_to_a_customer(store, sta
     coupon = CouponFactory(limit_per_customer=1)
     anna = UserFactory()
     first, second = issue_codes(coupon=coupon, count=2, issued_to=[anna, anna])
-    redeem_at_till(code=first, store=store, purchase_amount=Decimal("1000"), by=staff)
+    redeem_at_till(code=first, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=till_receipt())
     _refused(Refusal.CUSTOMER_LIMIT, store, staff, second)
 
 
@@ -139,6 +142,69 @@ def test_a_batch_of_thousands_is_generated_in_a_few_queries(django_assert_max_nu
 
 def test_a_released_redemption_no_longer_counts(store, staff):
     code = CouponCodeFactory(code="EINN", coupon=CouponFactory(limit_total=1))
-    used = redeem_at_till(code="EINN", store=store, purchase_amount=Decimal("1000"), by=staff)
+    used = redeem_at_till(
+        code="EINN", store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=till_receipt()
+    )
     Redemption.objects.filter(pk=used.pk).update(status=RedemptionStatus.RELEASED)
-    assert redeem_at_till(code=code.code, store=store, purchase_amount=Decimal("1000"), by=staff).pk
+    assert redeem_at_till(
+        code=code.code, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=till_receipt()
+    ).pk
+
+
+def test_a_coupon_is_used_once_per_till_receipt_whatever_its_spelling(store, staff):
+    # given a shared 10 % code used on receipt K2-000123 at Laugavegur
+    coupon = CouponFactory()
+    CouponCodeFactory(code="VETUR", coupon=coupon)
+    first = redeem_at_till(
+        code="VETUR", store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=" k2-000123"
+    )
+    assert first.till_receipt == "K2-000123"
+    # when the same receipt is typed again in another case and spacing: refused, nothing written
+    before = Redemption.objects.count()
+    for typed in ("K2-000123", "k2-000123  "):
+        with pytest.raises(CouponRefused) as refused:
+            redeem_at_till(code="vetur", store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=typed)
+        assert refused.value.reason == Refusal.RECEIPT_USED
+        assert refused.value.message == "Coupon VETUR was already used on receipt K2-000123 at Laugavegur."
+    # and two single-use codes of one coupon on one receipt are one coupon twice
+    batch_coupon = CouponFactory()
+    one, two = issue_codes(coupon=batch_coupon, count=2)
+    redeem_at_till(code=one, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt="R 45")
+    with pytest.raises(CouponRefused, match="already used on receipt R 45"):
+        redeem_at_till(code=two, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt="r  45")
+    assert Redemption.objects.count() == before + 1
+    # another receipt, or the same number at another store's till, is another sale
+    redeem_at_till(code="VETUR", store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt="K2-000124")
+    redeem_at_till(
+        code="VETUR",
+        store=StoreFactory(name="Akureyri"),
+        purchase_amount=Decimal("1000"),
+        by=None,
+        till_receipt="K2-000123",
+    )
+    # a released use gives the receipt back
+    Redemption.objects.filter(pk=first.pk).update(status=RedemptionStatus.RELEASED)
+    redeem_at_till(code="VETUR", store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt="K2-000123")
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "###", "NO-DIGITS", "1" * 41])
+def test_a_till_redemption_needs_a_receipt_number(store, staff, typed):
+    CouponCodeFactory(code="VETUR")
+    with pytest.raises(CouponRefused) as refused:
+        redeem_at_till(code="VETUR", store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt=typed)
+    assert refused.value.reason == Refusal.BAD_RECEIPT
+    assert not Redemption.objects.exists()
+
+
+def test_the_database_keeps_one_use_per_receipt_and_receipts_normalised(store, staff):
+    used = redeem_at_till(
+        code=CouponCodeFactory().code, store=store, purchase_amount=Decimal("1000"), by=staff, till_receipt="K2-1"
+    )
+    fields = {
+        field: getattr(used, field)
+        for field in ("coupon", "code", "channel", "store", "purchase_amount", "discount", "currency")
+    }
+    with pytest.raises(IntegrityError, match="redemption_once_per_till_receipt"), transaction.atomic():
+        Redemption.objects.create(**fields, till_receipt="K2-1")
+    with pytest.raises(IntegrityError, match="redemption_till_receipt_normalised"), transaction.atomic():
+        Redemption.objects.create(**fields, till_receipt="k2-2")

@@ -63,15 +63,38 @@ def test_staff_redeem_a_scanned_code_at_their_store_and_are_told_the_discount(cl
 )
 def test_a_bad_code_or_amount_is_said_and_nothing_recorded(client, staff, stores, code, amount, message):
     CouponCodeFactory(code="VETUR20", coupon=CouponFactory(value=Decimal("20")))
-    response = client.post(TILL, {"store": stores[0].pk, "code": code, "purchase_amount": amount})
+    response = client.post(
+        TILL, {"store": stores[0].pk, "code": code, "purchase_amount": amount, "till_receipt": "K2-2"}
+    )
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Redemption.objects.exists()
 
 
+def test_a_coupon_used_on_a_receipt_is_refused_at_the_receipt_field_in_any_spelling(client, staff, stores):
+    # given VETUR20 was used on receipt K2-000123
+    CouponCodeFactory(code="VETUR20", coupon=CouponFactory(value=Decimal("20")))
+    sale = {"store": stores[0].pk, "code": "VETUR20", "purchase_amount": "12990"}
+    client.post(TILL, {**sale, "till_receipt": "K2-000123"})
+    # when it is scanned again for the same receipt, typed in lower case with spaces
+    response = client.post(TILL, {**sale, "till_receipt": "  k2-000123 "})
+    # then the receipt's field says why, what was typed is kept, and nothing more is recorded
+    form = response.context["form"]
+    assert form.errors == {"till_receipt": ["Coupon VETUR20 was already used on receipt K2-000123 at Laugavegur."]}
+    assert 'value="  k2-000123 "' in response.content.decode()
+    assert Redemption.objects.count() == 1
+    # and a receipt number is needed at all, and must be one
+    for typed, message in (("", "Enter the receipt number printed by the till."), ("###", "is not a till receipt")):
+        response = client.post(TILL, {**sale, "till_receipt": typed})
+        assert message in response.context["form"].errors["till_receipt"][0]
+    assert Redemption.objects.count() == 1
+
+
 def test_another_stores_till_is_refused_and_nothing_recorded(client, staff, stores):
     CouponCodeFactory(code="VETUR20")
-    response = client.post(TILL, {"store": stores[1].pk, "code": "VETUR20", "purchase_amount": "1000"})
+    response = client.post(
+        TILL, {"store": stores[1].pk, "code": "VETUR20", "purchase_amount": "1000", "till_receipt": "K2-3"}
+    )
     assert "Select a valid choice" in response.content.decode()
     assert not Redemption.objects.exists()
 
