@@ -1,18 +1,23 @@
 """Issue 14's journey in Chromium: a shopper subscribes on her account page on her phone and
 confirms by the link in the confirmation e-mail (double opt-in); a marketing manager writes a
 campaign with a coupon in the admin and sends it; the shopper opens the offer from the e-mail on
-her phone and shows its code at a store's till, where it is redeemed; the campaign's page then
-counts her as sent, opened the link and redeemed in store. Every shopper page fits 390 px."""
+her phone and shows its QR code at a store's till, where staff scan it into the till page (the
+QR code is read off her phone's screen, as a scanner does, and typed into the code field); the
+campaign's page then counts her as sent, opened the link and redeemed in store. Every shopper
+page fits 390 px."""
 
+import io
 import re
 from decimal import Decimal
 
 import pytest
+import zxingcpp
 from django.urls import reverse
+from PIL import Image
 
-from accounts.tests.factories import DEMO_PASSWORD, UserFactory
+from accounts.tests.factories import DEMO_PASSWORD, StoreManagerFactory, UserFactory
 from campaigns.models import Campaign, CampaignStatus, ConsentState, EmailConsent, OptInLevel
-from coupons.services import redeem_at_till
+from coupons.models import Redemption
 from coupons.tests.factories import CouponFactory
 from storefront.tests.test_every_page_fits_a_phone_browser import PHONE, layout_problems
 from stores.tests.factories import StoreFactory
@@ -24,6 +29,13 @@ def fits_a_phone(page):
     assert layout_problems(page, PHONE["viewport"]["width"]) == [], page.url
 
 
+def scan_qr(locator) -> str:
+    """What a scanner reads off the screen: the QR code in the element's screenshot, decoded."""
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(locator.screenshot())))
+    assert found.format == zxingcpp.BarcodeFormat.QRCode
+    return found.text
+
+
 def test_a_campaign_emails_coupon_is_redeemed_in_a_store_and_shows_in_the_figures(
     browser, live_server, settings, mailoutbox
 ):
@@ -32,6 +44,7 @@ def test_a_campaign_emails_coupon_is_redeemed_in_a_store_and_shows_in_the_figure
     kringlan = StoreFactory(name="Kringlan")
     UserFactory(username="anna", email="anna@example.com")
     UserFactory(username="marketing", email="marketing@example.com", is_staff=True, is_superuser=True)
+    StoreManagerFactory(username="kringlan-till", stores=[StoreFactory(name="Akureyri"), kringlan])
     coupon = CouponFactory(name="Winter wool 15 %", value=Decimal("15"))
 
     # given Anna, signed in on her phone, ticks "Send me offers" on her account page
@@ -92,9 +105,35 @@ def test_a_campaign_emails_coupon_is_redeemed_in_a_store_and_shows_in_the_figure
     assert shopper.get_by_test_id("offer-code").inner_text() == code
     assert shopper.get_by_test_id("offer-qr").is_visible()
 
-    # and the staff at Kringlan's till scan it for a purchase of ISK 20,000
-    redemption = redeem_at_till(code=code, store=kringlan, purchase_amount=Decimal("20000"), by=None)
-    assert redemption.discount == Decimal("3000")
+    # and at Kringlan's till the staff open the till page, enter the sale (ISK 20,000, receipt
+    # K2-000123) and scan the QR code on her phone's screen into the code field
+    scanned = scan_qr(shopper.get_by_test_id("offer-qr"))
+    assert scanned == code.replace("-", "")  # the code as stored: what the scanner types
+    till = browser.new_context().new_page()
+    till.goto(url + reverse("admin:coupons_redemption_till"))
+    till.fill("#id_username", "kringlan-till")
+    till.fill("#id_password", DEMO_PASSWORD)
+    with till.expect_navigation():
+        till.click("input[type=submit]")
+    till.select_option("#id_store", str(kringlan.pk))
+    till.fill("#id_purchase_amount", "20000")
+    till.fill("#id_till_receipt", "k2-000123")
+    till.focus("#id_code")
+    till.keyboard.type(scanned)  # a scanner is a keyboard: it types what it read
+    with till.expect_navigation():
+        till.get_by_test_id("redeem").click()
+    assert "take ISK\u00a03,000 off; the shopper pays ISK\u00a017,000" in till.locator("ul.messagelist").inner_text()
+    recent = till.get_by_test_id("till-recent").inner_text()
+    assert code in recent and "Kringlan" in recent and "K2-000123" in recent
+    redemption = Redemption.objects.get()
+    assert (redemption.store, redemption.discount, redemption.till_receipt) == (kringlan, Decimal("3000"), "K2-000123")
+    # her code scanned again (a second sale) is refused at the code's field, nothing recorded
+    till.fill("#id_purchase_amount", "20000")
+    till.fill("#id_till_receipt", "K2-000124")
+    till.fill("#id_code", scanned)
+    till.get_by_test_id("redeem").click()
+    assert "already been used" in till.locator("ul.errorlist").first.inner_text()
+    assert Redemption.objects.count() == 1
 
     # then the campaign's page shows her as sent, opened the link, and redeemed in store
     manager.goto(url + reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
