@@ -226,7 +226,9 @@ def seed_shop():
         )
     # A coupon used at the till of Laugavegur.
     with clock(at(18, 30)):
-        redeem_at_till(code=till_code.code, store=reykjavik, purchase_amount=Decimal("2000"), by=staff)
+        redeem_at_till(
+            code=till_code.code, store=reykjavik, purchase_amount=Decimal("2000"), by=staff, till_receipt="R-3"
+        )
     return {
         "reykjavik": reykjavik,
         "oslo": oslo,
