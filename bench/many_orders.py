@@ -6,7 +6,7 @@ and the events of its timeline with their times (placed, ready, on the way, arri
 out for delivery, delivered, shipped, cancelled). Orders are in every channel (web, in store,
 kiosk), every method (pickup in store, curbside, local delivery, shipping) and every status;
 those still open were placed in the last two days, the rest 9 days to `days` ago (an
-uncollected pickup is cancelled 7 days after it was ready).
+uncollected pickup is cancelled 7 days after it was ready), all within the last `days` - 1 days.
 
 Run inside the bench process after django.setup(), against a database seeded by bench/seed.py
 (its stores and products): the bench's own database, never the shop's.
@@ -184,7 +184,7 @@ def seed_orders(count: int, *, days: int = 365, rng: random.Random | None = None
               LATERAL (
                 SELECT now() - CASE WHEN status IN {OPEN_STATUSES}
                                     THEN make_interval(mins => (r_when * 2880)::int)
-                                    ELSE make_interval(mins => 12960 + (r_when * (%(days)s - 9) * 1440)::int) END
+                                    ELSE make_interval(mins => 12960 + (r_when * (%(days)s - 10) * 1440)::int) END
                            AS created_at
               ) placed
               ) unnumbered

@@ -7,12 +7,15 @@ import datetime
 import json
 import random
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+import bench.__main__ as bench_main
+from analytics.models import DailyStoreFigures
 from bench import many_orders
 from bench import seed as seeding
 from bench.__main__ import GROWTH_P95_RATIO_MAX, find_baseline, growth, growth_lines, verdicts
@@ -197,3 +200,31 @@ def test_the_baseline_is_the_newest_run_at_the_default_size(tmp_path):
     # then the newest default-size run is the baseline; none when there is none
     assert find_baseline(tmp_path) == tmp_path / "20261130T110000Z.json"
     assert find_baseline(tmp_path / "nothing") is None
+
+
+def test_the_analytics_part_seeds_rolls_up_and_times_the_dashboard(require_postgres, db, monkeypatch, settings):
+    # given the bench's stores and products, and two requests per dashboard view
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    for number in range(2):
+        StoreFactory(slug=f"bench-store-{number:05d}")
+    for _ in range(3):
+        ProductFactory()
+    monkeypatch.setattr(bench_main, "DASHBOARD_REQUESTS", 2)
+
+    # when the analytics part runs for 400 orders
+    figures = bench_main.measure_analytics(SimpleNamespace(orders=400))
+
+    # then it seeded them, rolled up a year for both stores and timed each view of the dashboard
+    assert figures["orders"] == Order.objects.count() == 400
+    assert figures["roll_up"]["rows"] == 2 * bench_main.ANALYTICS_DAYS
+    assert DailyStoreFigures.objects.count() == 2 * bench_main.ANALYTICS_DAYS
+    placed = Order.objects.exclude(status=OrderStatus.AWAITING_PAYMENT).count()
+    rolled = DailyStoreFigures.objects.aggregate(
+        orders=Sum("orders_web") + Sum("orders_kiosk") + Sum("orders_in_store")
+    )["orders"]
+    assert rolled == placed
+    assert set(figures["dashboard"]) == {"chain, 28 days", "chain, a year", "one store, a year"}
+    assert all(0 < timed["p50_ms"] <= timed["p95_ms"] for timed in figures["dashboard"].values())
+    # and the verdicts judge them against 500 ms
+    judged = verdicts({"analytics": {"dashboard": {"chain, a year": {"p95_ms": 499.0}, "x": {"p95_ms": 501.0}}}})
+    assert judged == {"analytics dashboard, chain, a year": True, "analytics dashboard, x": False}
