@@ -342,9 +342,13 @@ def measure_beside_bare(url, bare_url, args, *, script=REPORT_LUA):
         bares.append(run_wrk(bare_url, args, seconds=seconds))
         pages.append(run_wrk(url, args, seconds=seconds, script=script))
     figures = combine(pages)
-    figures["ratio_to_bare"] = statistics.median(
-        page["requests_per_second"] / bare["requests_per_second"] for page, bare in zip(pages, bares, strict=True)
-    )
+    # A slice in which the bare view answered nothing (a machine saturated by others) has no ratio.
+    ratios = [
+        page["requests_per_second"] / bare["requests_per_second"]
+        for page, bare in zip(pages, bares, strict=True)
+        if bare["requests_per_second"] > 0
+    ]
+    figures["ratio_to_bare"] = statistics.median(ratios) if ratios else float("nan")
     figures["slices"] = [
         {
             "requests_per_second": page["requests_per_second"],
