@@ -1,19 +1,22 @@
 """Sending a campaign: recipients written set-based, claimed in chunks at the campaign's rate,
-each sent once, resumed after a lost worker.
+each sent once, resumed after a lost worker. Runs on PostgreSQL (production, the benchmark) and
+on SQLite (`make run`, tasks in-process).
 
 1. prepare(): the campaign's recipients are written by INSERT … SELECT over the audience, one
    statement (and one task) per PREPARE_BATCH consent ids (ON CONFLICT DO NOTHING: a step that
-   died half way is simply run again), with their coupon codes (a batch per statement, matched to the ids the
-   INSERT returned by one UPDATE … FROM unnest). No recipient row passes through Python, only
-   one batch's ids.
+   died half way is simply run again), with their coupon codes (a batch per statement, matched to
+   the recipients of that range still without one: on PostgreSQL by one UPDATE … FROM unnest,
+   elsewhere by one executemany). No recipient row passes through Python, only one batch's ids.
 2. pace(): one tick of the pacer. The campaign's row lock serialises ticks. Since sending began,
    rate_per_minute × elapsed minutes recipients may have been claimed; the tick claims the
    difference (a token bucket holding one tick's worth: time without claims is not saved up for a
    burst; and nothing while two ticks' worth are still in flight, so a slow mail server is never
-   flooded), in chunks of CAMPAIGN_CHUNK_SIZE: one UPDATE … WHERE id IN
-   (SELECT … FOR UPDATE SKIP LOCKED) per chunk, stamping a claim token. Each chunk is one task.
-   The Celery task runs a tick every CAMPAIGN_TICK_SECONDS; beat starts the pacer again if its
-   chain was lost (a killed worker), and a second chain does no harm: the quota is by the clock.
+   flooded), in chunks of CAMPAIGN_CHUNK_SIZE: one UPDATE … WHERE id IN (SELECT … LIMIT n) per
+   chunk, stamping a claim token. The subquery locks its rows FOR UPDATE SKIP LOCKED where the
+   database can (PostgreSQL: two pacers or a recovery never wait on, nor take, the same rows);
+   SQLite has one writer at a time, so the statement is whole on its own there. Each chunk is one
+   task. The Celery task runs a tick every CAMPAIGN_TICK_SECONDS; beat starts the pacer again if
+   its chain was lost (a killed worker), and a second chain does no harm: the quota is by the clock.
 3. send_chunk(): the chunk's rows, by its token. Per recipient: `send_started_at` is committed,
    the message handed to the mail server, then the row marked sent, each write conditional on
    the token (the mark and the next recipient's start share one UPDATE: a round trip a message).
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from coupons.models import CouponCode
@@ -95,12 +98,21 @@ def prepare(*, campaign_id: int, after: int | None = None) -> Prepared | None:
                 f"INSERT INTO {table} (campaign_id, consent_id, email, language, status, attempts, claim_token, "
                 f"last_error, opens) "
                 f"SELECT %s, c.id, c.email, c.language, %s, 0, '', '', 0 FROM {EmailConsent._meta.db_table} c "
-                f"WHERE c.id IN ({selected}) ON CONFLICT (campaign_id, consent_id) DO NOTHING RETURNING id",
+                f"WHERE c.id IN ({selected}) ON CONFLICT (campaign_id, consent_id) DO NOTHING",
                 [campaign.pk, RecipientStatus.PENDING, *params],
             )
-            written = sorted(row[0] for row in cursor.fetchall())
-            if campaign.coupon_id and written:
-                _give_codes(campaign=campaign, recipient_ids=written, cursor=cursor)
+            if campaign.coupon_id:
+                # The range's recipients without a code: those just written (a step run again
+                # finds none left, as its first run's codes were committed with its rows).
+                waiting = list(
+                    CampaignRecipient.objects.filter(
+                        campaign=campaign, consent_id__gt=after, consent_id__lte=through, code__isnull=True
+                    )
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+                if waiting:
+                    _give_codes(campaign=campaign, recipient_ids=waiting, cursor=cursor)
             # The lease of this preparation: beat restarts one whose next step is this late.
             Campaign.objects.filter(pk=campaign.pk).update(
                 next_tick_at=timezone.now() + datetime.timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
@@ -127,11 +139,17 @@ def _give_codes(*, campaign: Campaign, recipient_ids: list[int], cursor) -> None
         coupon=campaign.coupon, count=len(recipient_ids), label=f"{campaign.name} (campaign {campaign.pk})"
     )
     code_ids = list(CouponCode.objects.filter(batch=batch).order_by("pk").values_list("pk", flat=True))
-    cursor.execute(
-        f"UPDATE {CampaignRecipient._meta.db_table} r SET code_id = m.code_id "
-        f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(recipient_id, code_id) WHERE r.id = m.recipient_id",
-        [recipient_ids, code_ids],
-    )
+    table = CampaignRecipient._meta.db_table
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"UPDATE {table} r SET code_id = m.code_id "
+            f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(recipient_id, code_id) WHERE r.id = m.recipient_id",
+            [recipient_ids, code_ids],
+        )
+    else:  # SQLite (the demo): no arrays; one prepared statement run per pair, in the same transaction
+        cursor.executemany(
+            f"UPDATE {table} SET code_id = %s WHERE id = %s", list(zip(code_ids, recipient_ids, strict=True))
+        )
 
 
 def pace(*, campaign_id: int, now: datetime.datetime | None = None) -> Tick | None:
@@ -185,15 +203,22 @@ def pace(*, campaign_id: int, now: datetime.datetime | None = None) -> Tick | No
 
 
 def _claim_chunk(*, campaign: Campaign, token: str, size: int, now: datetime.datetime) -> int:
-    table = CampaignRecipient._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, claim_token = %s, claimed_at = %s, send_started_at = NULL, "
-            f"attempts = attempts + 1 WHERE id IN (SELECT id FROM {table} WHERE campaign_id = %s AND status = %s "
-            f"ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)",
-            [RecipientStatus.SENDING, token, now, campaign.pk, RecipientStatus.PENDING, size],
-        )
-        return cursor.rowcount
+    """Stamp `token` on up to `size` waiting recipients (the lowest ids not locked by another
+    transaction where the database locks rows) in one UPDATE; returns how many. Runs inside the
+    pacer's transaction."""
+    waiting = (
+        CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING)
+        .order_by("pk")
+        .select_for_update(skip_locked=True)
+        .values("pk")[:size]
+    )
+    return CampaignRecipient.objects.filter(pk__in=waiting).update(
+        status=RecipientStatus.SENDING,
+        claim_token=token,
+        claimed_at=now,
+        send_started_at=None,
+        attempts=F("attempts") + 1,
+    )
 
 
 def send_chunk(*, campaign_id: int, token: str) -> int:
@@ -325,15 +350,12 @@ def recover_stale_claims(*, campaign: Campaign, now: datetime.datetime) -> int:
     """Take over chunks whose claim is older than CAMPAIGN_CLAIM_TIMEOUT (their worker is gone):
     unstarted rows wait again, started ones are settled (settle_started). Returns how many rows."""
     timeout = datetime.timedelta(seconds=settings.CAMPAIGN_CLAIM_TIMEOUT)
-    table = CampaignRecipient._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, claim_token = '', claimed_at = NULL WHERE id IN (SELECT id FROM {table} "
-            f"WHERE campaign_id = %s AND status = %s AND claimed_at < %s AND send_started_at IS NULL "
-            f"FOR UPDATE SKIP LOCKED)",
-            [RecipientStatus.PENDING, campaign.pk, RecipientStatus.SENDING, now - timeout],
-        )
-        unstarted = cursor.rowcount
+    unstarted_rows = CampaignRecipient.objects.filter(
+        campaign=campaign, status=RecipientStatus.SENDING, claimed_at__lt=now - timeout, send_started_at=None
+    ).select_for_update(skip_locked=True)
+    unstarted = CampaignRecipient.objects.filter(pk__in=unstarted_rows.values("pk")).update(
+        status=RecipientStatus.PENDING, claim_token="", claimed_at=None
+    )
     started = list(
         CampaignRecipient.objects.select_for_update(skip_locked=True)
         .filter(campaign=campaign, status=RecipientStatus.SENDING, claimed_at__lt=now - timeout)
