@@ -21,9 +21,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from coupons.models import Coupon
+from coupons.selectors import live_uses
+from o2o_site.dates import format_datetime
 from orders.models import Order
 from stores.models import Store
 
+from .audience import audience_of
 from .models import (
     Audience,
     Campaign,
@@ -253,7 +256,8 @@ def _record(
 def queue_campaign(*, campaign: Campaign, by: User | None = None) -> Campaign:
     """Start sending a draft: it becomes "preparing", and after commit a task writes its
     recipients (set-based, in batches: campaigns.sending.prepare) and then paces the sending.
-    Raises CampaignError when it is not a draft, or its audience lacks its store or category."""
+    Raises CampaignError when it is not a draft, its audience lacks its store or category, or its
+    coupon cannot go out now (coupon_refusal: counted over the audience as it is now)."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status != CampaignStatus.DRAFT:
@@ -265,11 +269,14 @@ def queue_campaign(*, campaign: Campaign, by: User | None = None) -> Campaign:
             raise CampaignError(_("Choose the store the audience is near."))
         if campaign.audience == Audience.BOUGHT_IN_CATEGORY and campaign.category_id is None:
             raise CampaignError(_("Choose the category the audience bought in."))
-        if campaign.coupon_id and not Coupon.objects.live_at(timezone.now()).filter(pk=campaign.coupon_id).exists():
-            raise CampaignError(
-                _("The coupon “%(coupon)s” is not active now: its codes could not be used.")
-                % {"coupon": campaign.coupon}
+        if campaign.coupon_id:
+            refusal = coupon_refusal(
+                coupon=campaign.coupon,
+                recipients=audience_of(campaign).count(),
+                rate_per_minute=campaign.rate_per_minute,
             )
+            if refusal:
+                raise CampaignError(refusal)
         campaign.status = CampaignStatus.PREPARING
         campaign.queued_at = timezone.now()
         campaign.next_tick_at = None
@@ -278,6 +285,43 @@ def queue_campaign(*, campaign: Campaign, by: User | None = None) -> Campaign:
 
         transaction.on_commit(partial(tasks.prepare_campaign.delay, campaign_id=campaign.pk))
     return campaign
+
+
+def coupon_refusal(
+    *, coupon: Coupon, recipients: int, rate_per_minute: int, now: datetime.datetime | None = None
+) -> str | None:
+    """Why `coupon` cannot go with a campaign sent from `now` to `recipients` addresses at
+    `rate_per_minute` e-mails a minute, or None when it can. Its codes must be usable by every
+    recipient from the first e-mail to the last: the coupon active, valid from `now`, still valid
+    when the last e-mail goes out (recipients ÷ rate minutes from now), and with uses left under
+    its total limit (coupons.selectors.live_uses). A limit smaller than the audience is allowed:
+    "the first 100 to come" is an offer shops make. The message names the coupon and the date."""
+    now = now or timezone.now()
+    names = {"coupon": coupon.name}
+    if not coupon.is_active:
+        return _("The coupon “%(coupon)s” is switched off: its codes could not be used.") % names
+    if coupon.valid_from > now:
+        return _(
+            "The coupon “%(coupon)s” is valid only from %(date)s: codes sent now could not be used yet. "
+            "Choose another coupon, or send the campaign then."
+        ) % {**names, "date": format_datetime(coupon.valid_from)}
+    if coupon.valid_until is not None and coupon.valid_until <= now:
+        return _("The coupon “%(coupon)s” ended on %(date)s.") % {**names, "date": format_datetime(coupon.valid_until)}
+    last_email = now + datetime.timedelta(minutes=recipients / max(rate_per_minute, 1))
+    if coupon.valid_until is not None and coupon.valid_until <= last_email:
+        return _(
+            "The coupon “%(coupon)s” ends on %(date)s, before the campaign is sent: %(recipients)s e-mails at "
+            "%(rate)s a minute go out until about %(until)s."
+        ) % {
+            **names,
+            "date": format_datetime(coupon.valid_until),
+            "recipients": recipients,
+            "rate": rate_per_minute,
+            "until": format_datetime(last_email),
+        }
+    if coupon.limit_total is not None and live_uses(coupon) >= coupon.limit_total:
+        return _("The coupon “%(coupon)s” has been used up (%(limit)s uses).") % {**names, "limit": coupon.limit_total}
+    return None
 
 
 def cancel_campaign(*, campaign: Campaign) -> Campaign:

@@ -353,7 +353,7 @@ def test_a_campaign_with_a_coupon_that_has_ended_is_not_sent():
         valid_until=timezone.now() - datetime.timedelta(days=1),
     )
     campaign = CampaignFactory(coupon=coupon)
-    with pytest.raises(CampaignError, match="not active"):
+    with pytest.raises(CampaignError, match="ended on"):
         queue_campaign(campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT
