@@ -4,19 +4,35 @@
   record a consent given in their store ("Add"): e-mail, store (one of theirs), language; the
   shopper gets the confirmation e-mail. Managers see the consents given in their stores only.
 - Campaigns: audience, message in three languages, rate; "Send" queues it; the list and the page
-  show sent, failed, opened the link and redeemed.
+  show sent, failed, opened the link and redeemed. Head office (campaigns.any_audience, and
+  superusers) sends to any audience. A store manager sees and writes only campaigns to the
+  shoppers near one of their stores, within a radius that reaches no other manager's store, with
+  a coupon of their own stores (coupons' CouponQuerySet.for_stores_managed_by).
 """
+
+import math
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import formats
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from stores.admin_scoping import StoreScopedAdminMixin
+from coupons.models import Coupon
+from stores.admin_scoping import StoreScopedAdminMixin, managed_store_ids, managed_stores
 
-from .models import Campaign, ConsentEvent, ConsentSource, EmailConsent
+from .audience import audience_of, nearest_other_store
+from .models import Audience, Campaign, ConsentEvent, ConsentSource, EmailConsent
 from .selectors import figures_of, with_figures
-from .services import CampaignError, ConsentError, cancel_campaign, normalise_email, queue_campaign, subscribe
+from .services import (
+    CampaignError,
+    ConsentError,
+    cancel_campaign,
+    coupon_refusal,
+    normalise_email,
+    queue_campaign,
+    subscribe,
+)
 
 
 class ConsentEventInline(admin.TabularInline):
@@ -125,13 +141,63 @@ class CampaignForm(forms.ModelForm):
             "rate_per_minute",
         )
 
+    # A store manager's stores (CampaignAdmin.get_form); None for head office.
+    own_store_ids: set[int] | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.own_store_ids is not None and "audience" in self.fields:
+            self.fields["audience"].choices = [(Audience.NEAR_STORE, Audience.NEAR_STORE.label)]
+
     def clean(self):
         data = super().clean()
+        if self.own_store_ids is not None:
+            self._keep_to_own_stores(data)
         if data.get("audience") == "near_store" and not data.get("store"):
             self.add_error("store", gettext("Choose the store the audience is near."))
         if data.get("audience") == "bought_in_category" and not data.get("category"):
             self.add_error("category", gettext("Choose the category the audience bought in."))
+        audience_chosen = not {"audience", "store", "category"} & set(self.errors)
+        if data.get("coupon") and data.get("rate_per_minute") and audience_chosen:
+            # Its codes must be usable from the first e-mail to the last (coupon_refusal), counted
+            # over the audience as chosen on this form.
+            audience = Campaign(
+                audience=data.get("audience"),
+                store=data.get("store"),
+                radius_km=data.get("radius_km") or 0,
+                category=data.get("category"),
+            )
+            refusal = coupon_refusal(
+                coupon=data["coupon"],
+                recipients=audience_of(audience).count(),
+                rate_per_minute=data["rate_per_minute"],
+            )
+            if refusal:
+                self.add_error("coupon", refusal)
         return data
+
+    def _keep_to_own_stores(self, data) -> None:
+        """A store manager's audience: the shoppers near one of their stores, within a radius
+        that reaches no store of someone else (whose shoppers are not theirs to write to)."""
+        store, radius = data.get("store"), data.get("radius_km")
+        if store is None or radius is None:
+            return
+        nearest = nearest_other_store(store, own=self.own_store_ids)
+        if nearest is not None and nearest[1] <= radius:
+            other, distance = nearest
+            self.add_error(
+                "radius_km",
+                gettext(
+                    "%(other)s, not one of your stores, is %(distance)s km from %(store)s: choose at most "
+                    "%(most)s km, so the campaign goes to your stores' shoppers only."
+                )
+                % {
+                    "other": other.name,
+                    "distance": formats.number_format(round(distance, 1), 1),
+                    "store": store.name,
+                    "most": max(math.ceil(distance) - 1, 0),
+                },
+            )
 
 
 @admin.register(Campaign)
@@ -145,7 +211,27 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "figures", "queued_at", "finished_at")
 
     def get_queryset(self, request):
-        return with_figures(super().get_queryset(request))
+        campaigns = with_figures(super().get_queryset(request))
+        if self.sees_every_audience(request):
+            return campaigns
+        return campaigns.filter(audience=Audience.NEAR_STORE, store__in=managed_stores(request).values("pk"))
+
+    def sees_every_audience(self, request) -> bool:
+        return request.user.has_perm("campaigns.any_audience")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if self.sees_every_audience(request):
+            return form
+        return type(form.__name__, (form,), {"own_store_ids": managed_store_ids(request)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not self.sees_every_audience(request):
+            if db_field.name == "store":
+                kwargs["queryset"] = managed_stores(request)
+            elif db_field.name == "coupon":
+                kwargs["queryset"] = Coupon.objects.for_stores_managed_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         fields = list(CampaignForm.Meta.fields)
@@ -199,7 +285,18 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send the selected campaigns"), permissions=["change"])
     def send_campaigns(self, request, queryset):
         queued = 0
-        for campaign in queryset.order_by("pk"):
+        for campaign in queryset.select_related("store").order_by("pk"):
+            if not self.sees_every_audience(request):
+                # A store opened since the draft was saved may lie within its radius now.
+                nearest = nearest_other_store(campaign.store, own=managed_store_ids(request))
+                if nearest is not None and nearest[1] <= campaign.radius_km:
+                    self.message_user(
+                        request,
+                        gettext("Campaign “%(name)s” would reach the shoppers of %(other)s: make its radius smaller.")
+                        % {"name": campaign.name, "other": nearest[0].name},
+                        messages.ERROR,
+                    )
+                    continue
             try:
                 queue_campaign(campaign=campaign, by=request.user)
                 queued += 1

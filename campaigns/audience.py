@@ -40,6 +40,18 @@ def stores_near(store: Store, *, radius_km: int) -> list[int]:
     ]
 
 
+def nearest_other_store(store: Store, *, own: set[int]) -> tuple[Store, float] | None:
+    """The store nearest to `store` whose id is not in `own`, with its distance in km, or None
+    when every store is in `own`. What bounds a store manager's "near a store" radius: within it,
+    their campaign would reach the shoppers of a store that is not theirs."""
+    nearest = None
+    for other in Store.objects.exclude(pk__in=own).only("pk", "name", "latitude", "longitude"):
+        distance = distance_km(store.latitude, store.longitude, other.latitude, other.longitude)
+        if nearest is None or distance < nearest[1]:
+            nearest = (other, distance)
+    return nearest
+
+
 def bought_in(category: Category) -> Q:
     lines = OrderLine.objects.filter(order__status__in=BOUGHT, product__category__in=category.descendant_ids())
     by_account = lines.filter(order__customer=OuterRef("user"))

@@ -212,6 +212,7 @@ class Campaign(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
+        permissions = [("any_audience", "Can send campaigns to any audience, of any store")]
         constraints = [
             models.CheckConstraint(condition=Q(rate_per_minute__gte=1), name="campaign_rate_positive"),
             models.CheckConstraint(

@@ -1,6 +1,11 @@
-"""Coupons in the admin: made and changed by staff with the coupon permissions (marketing); a
-batch of single-use codes generated from a coupon's page and exported as CSV; redemptions seen
-per store (a store manager sees their stores' only)."""
+"""Coupons in the admin: made and changed by staff with the coupon permissions; a batch of
+single-use codes generated from a coupon's page and exported as CSV; redemptions seen per store
+(a store manager sees their stores' only).
+
+Head office (coupons.any_store_coupon, and superusers) makes coupons for any store or for the
+whole chain. A store manager makes and sees only coupons restricted to their own stores
+(CouponQuerySet.for_stores_managed_by): the stores field offers theirs and must name one, so a
+coupon of theirs can never be widened to another store or to every store; its batches likewise."""
 
 import csv
 
@@ -21,7 +26,7 @@ from stores.admin_scoping import StoreScopedAdminMixin, managed_stores, scope_qu
 
 from .codes import VALID_CODE, display_code, normalise_code
 from .forms import TillRedemptionForm
-from .models import Coupon, CouponBatch, CouponCode, CouponKind, Redemption
+from .models import ANY_STORE_PERMISSION, Coupon, CouponBatch, CouponCode, CouponKind, Redemption
 from .selectors import redemption_figures
 from .services import MAX_BATCH_SIZE, CouponRefused, Refusal, generate_batch, redeem_at_till
 
@@ -100,7 +105,15 @@ class CouponForm(forms.ModelForm):
             self.add_error("valid_until", _("The end must be after the start."))
         if cleaned.get("online") is False and cleaned.get("in_store") is False:
             raise forms.ValidationError(_("Allow the coupon online, in store, or both."))
+        if self.own_stores_only and "stores" in cleaned and not cleaned["stores"]:
+            self.add_error(
+                "stores", _("Choose one or more of your stores: a coupon for every store is made by head office.")
+            )
         return cleaned
+
+    # Set for a store manager (CouponAdmin.get_form): the coupon must name stores, theirs only
+    # (the field offers no others).
+    own_stores_only = False
 
 
 class GenerateBatchForm(forms.Form):
@@ -128,6 +141,20 @@ class CouponAdmin(admin.ModelAdmin):
         (_("Where"), {"fields": ["online", "in_store", "stores", "categories"]}),
         (_("Redemptions"), {"fields": ["figures"]}),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_stores_managed_by(request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if request.user.has_perm(ANY_STORE_PERMISSION):
+            return form
+        return type(form.__name__, (form,), {"own_stores_only": True})
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "stores":
+            kwargs["queryset"] = managed_stores(request).order_by("city", "name")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, normalise_code(search_term) or search_term)
@@ -163,7 +190,7 @@ class CouponAdmin(admin.ModelAdmin):
 
     def generate_view(self, request, coupon_id):
         """Generate a batch of single-use codes for the coupon (a form: how many, a label)."""
-        coupon = get_object_or_404(Coupon, pk=coupon_id)
+        coupon = get_object_or_404(self.get_queryset(request), pk=coupon_id)
         if not self.has_change_permission(request, coupon):
             raise PermissionDenied
         form = GenerateBatchForm(request.POST or None)
@@ -225,6 +252,9 @@ class CouponBatchAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(coupon__in=Coupon.objects.for_stores_managed_by(request.user))
+
     @admin.display(description=_("CSV"))
     def export(self, batch):
         url = reverse("admin:coupons_couponbatch_export", args=[batch.pk])
@@ -242,7 +272,7 @@ class CouponBatchAdmin(admin.ModelAdmin):
 
     def export_view(self, request, batch_id):
         """The batch's codes as a CSV file (streamed: a batch may hold tens of thousands)."""
-        batch = get_object_or_404(CouponBatch.objects.select_related("coupon"), pk=batch_id)
+        batch = get_object_or_404(self.get_queryset(request).select_related("coupon"), pk=batch_id)
         if not self.has_view_permission(request, batch):
             raise PermissionDenied
         response = StreamingHttpResponse(batch_rows(batch), content_type="text/csv; charset=utf-8")

@@ -9,12 +9,13 @@ and an order to one coupon (unique constraints) as the last guard.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.dates import format_date
 from o2o_site.till_receipts import normalised_receipt_check
 from orders.models import Channel
+from stores.models import Store
 
 from .codes import MAX_CODE_LENGTH, display_code
 
@@ -25,12 +26,29 @@ class CouponKind(models.TextChoices):
     FREE_DELIVERY = "free_delivery", _("Free delivery")
 
 
+# Who may make and see coupons of any store, the chain-wide ones (no store chosen) included: head
+# office's marketing staff are given it, and superusers have it. Store managers have not: theirs
+# are the coupons restricted to their own stores (CouponQuerySet.for_stores_managed_by).
+ANY_STORE_PERMISSION = "coupons.any_store_coupon"
+
+
 class CouponQuerySet(models.QuerySet):
     def live_at(self, moment):
         """Active coupons whose validity includes `moment` (an aware datetime)."""
         return self.filter(is_active=True, valid_from__lte=moment).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gt=moment)
         )
+
+    def for_stores_managed_by(self, user):
+        """The coupons `user` may see, change and hand out in the admin: every coupon with
+        ANY_STORE_PERMISSION; otherwise those restricted to one or more stores, all of them
+        stores the user manages (Store.managers) — a chain-wide coupon, or one also valid at
+        another store, is not theirs. Subqueries: one query, no duplicate rows."""
+        if user.is_superuser or user.has_perm(ANY_STORE_PERMISSION):
+            return self
+        links = Coupon.stores.through.objects.filter(coupon_id=OuterRef("pk"))
+        managed = Store.objects.managed_by(user).values("pk")
+        return self.filter(Exists(links)).exclude(Exists(links.exclude(store_id__in=managed)))
 
 
 class Coupon(models.Model):
@@ -90,6 +108,7 @@ class Coupon(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("coupon")
         verbose_name_plural = _("coupons")
+        permissions = [("any_store_coupon", "Can make and see coupons of every store, chain-wide ones too")]
         constraints = [
             models.CheckConstraint(
                 condition=(

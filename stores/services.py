@@ -343,6 +343,20 @@ STORE_MANAGER_PERMISSIONS = (
     # Coupons at the till (the coupons app): scan a shopper's coupon, see their stores' redemptions.
     ("coupons", "view_redemption"),
     ("coupons", "add_redemption"),
+    # Coupons of their own stores (restricted to them, never chain-wide: coupons/admin.py), their
+    # shared codes and batches of single-use codes.
+    ("coupons", "view_coupon"),
+    ("coupons", "add_coupon"),
+    ("coupons", "change_coupon"),
+    ("coupons", "view_couponcode"),
+    ("coupons", "add_couponcode"),
+    ("coupons", "change_couponcode"),
+    ("coupons", "delete_couponcode"),
+    ("coupons", "view_couponbatch"),
+    # Campaigns to the shoppers near their own stores, with their own coupons (campaigns/admin.py).
+    ("campaigns", "view_campaign"),
+    ("campaigns", "add_campaign"),
+    ("campaigns", "change_campaign"),
     # Transfers out of and into their stores (the transfers app): pick, send, receive, cancel.
     ("transfers", "view_transfer"),
     ("transfers", "change_transfer"),
