@@ -26,10 +26,21 @@ def normalise_code(text: str) -> str:
     return _SEPARATORS.sub("", folded).upper()
 
 
+# Random bytes below this map evenly onto the alphabet (250 = 10 × 25); the rest are drawn again.
+_EVEN_BYTES = 256 - 256 % len(CODE_ALPHABET)
+
+
 def generate_code(length: int = GENERATED_CODE_LENGTH) -> str:
     """A random code of `length` characters from CODE_ALPHABET (cryptographically random:
-    25^10 ≈ 10^14 codes, so a guessed code is almost never one that exists)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+    25^10 ≈ 10^14 codes, so a guessed code is almost never one that exists), every character
+    equally likely. From os.urandom bytes a few at a time, not secrets.choice per character: a
+    campaign's 100 000 codes are made while it is queued, and that took 1.7 s per 10 000."""
+    characters: list[str] = []
+    while len(characters) < length:
+        characters += [
+            CODE_ALPHABET[byte % len(CODE_ALPHABET)] for byte in secrets.token_bytes(length + 2) if byte < _EVEN_BYTES
+        ]
+    return "".join(characters[:length])
 
 
 def display_code(code: str) -> str:
