@@ -43,8 +43,8 @@ def used_up_coupon():
     coupon = CouponFactory(name="Two uses", limit_total=2)
     code = CouponCodeFactory(coupon=coupon, code="TWOUSES")
     store = StoreFactory()
-    for _ in range(2):
-        redeem_at_till(code=code.code, store=store, purchase_amount=10000, by=None)
+    for receipt in ("R-1", "R-2"):
+        redeem_at_till(code=code.code, store=store, purchase_amount=10000, by=None, till_receipt=receipt)
     assert Redemption.objects.filter(coupon=coupon).count() == 2
     return coupon
 

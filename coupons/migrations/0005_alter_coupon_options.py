@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coupons', '0003_redemption_any_order_channel'),
+        ('coupons', '0004_till_receipt_once'),
     ]
 
     operations = [
