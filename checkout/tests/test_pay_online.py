@@ -601,8 +601,9 @@ def test_the_order_page_of_an_order_paid_online_has_a_fixed_number_of_queries(
     # payment history); online adds two, however many attempts: the payments and their events;
     # and this shopper has a session; and the returns' part of a collected order's page adds two,
     # its returns and its hand-overs (returns.panels); a placed order's page asks which of its
-    # items are ready (orders.selectors.readiness_of)
-    with django_assert_max_num_queries(13):
+    # items are ready (orders.selectors.readiness_of) and whether a transfer still brings units of
+    # its pickup (orders.selectors.units_on_the_way)
+    with django_assert_max_num_queries(14):
         response = client.get(order.get_absolute_url())
     assert response.status_code == 200
     assert PaymentEvent.objects.filter(payment__order=order).count() == 8
