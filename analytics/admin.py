@@ -157,10 +157,7 @@ class DailyStoreFiguresAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 {
                     "chart": chart,
                     "drawing": charts.draw(chart),
-                    "table": [
-                        (charts.row_text(row.label), [charts.value_text(chart.unit, v) for v in row.values])
-                        for row in chart.rows
-                    ],
+                    "table": charts.table(chart),
                 }
                 for chart in dashboard.charts
             ]

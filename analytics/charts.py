@@ -3,10 +3,16 @@
 No script and no inline style (the admin's Content-Security-Policy allows neither): shapes carry
 classes coloured by analytics/dashboard.css, and each bar its value as a <title> tooltip. The
 chart's table view and CSV export show the same numbers (README, "The O2O dashboard").
+
+What the page draws stays bounded whatever the range or the number of stores, so a year of the
+chain renders as fast as a week: a daily chart of more than MAX_DAILY_BARS days draws each series
+as one <path> (its total as the tooltip) instead of a <rect> per day, its table sums the days by
+week (the CSV has each day), and a per-store table lists at most MAX_TABLE_ROWS rows (the CSV has
+them all).
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.formats import number_format
@@ -47,12 +53,32 @@ class Label:
 
 
 @dataclass
+class SeriesPath:
+    """One series' bars as a single SVG path (`d`), for a chart of many days."""
+
+    series: int
+    d: str
+    title: str
+
+
+@dataclass
 class Drawing:
     width: int
     height: int
     bars: list[Bar]
     labels: list[Label]
     gridlines: list[tuple[float, float, float, float]]
+    paths: list[SeriesPath] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    """A chart's table view: `header` (the row header, then the series), `rows` of (label, values
+    as text), and a `note` saying what the page leaves to the CSV ("" when nothing)."""
+
+    header: str
+    rows: list[tuple[str, list[str]]]
+    note: str = ""
 
 
 def value_text(unit: str, value) -> str:
@@ -92,6 +118,17 @@ def _nice_max(largest: float) -> float:
     return 10 * power
 
 
+# A daily chart of more days than this draws one path per series, and its table sums by week.
+MAX_DAILY_BARS = 62
+# A table of more rows than this (a chain's stores) shows the first ones; the CSV has them all.
+MAX_TABLE_ROWS = 50
+
+
+def _coordinate(value: float) -> str:
+    """A coordinate as the SVG gets it: two decimals at most, no trailing zeros."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _draw_daily(chart: Chart) -> Drawing:
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = DAILY_HEIGHT - TOP - BOTTOM
@@ -104,6 +141,8 @@ def _draw_daily(chart: Chart) -> Drawing:
         y = TOP + plot_height * (1 - fraction)
         gridlines.append((LEFT, y, WIDTH - RIGHT, y))
         labels.append(Label(LEFT - 6, y + 4, value_text(chart.unit, Decimal(str(top * fraction))), "end"))
+    as_paths = len(chart.rows) > MAX_DAILY_BARS
+    pieces: list[list[str]] = [[] for _name in chart.series]
     for index, row in enumerate(chart.rows):
         x = LEFT + index * slot + (slot - bar_width) / 2
         base = TOP + plot_height
@@ -112,8 +151,19 @@ def _draw_daily(chart: Chart) -> Drawing:
             if height <= 0:
                 continue
             base -= height
+            if as_paths:
+                pieces[series].append(
+                    f"M{_coordinate(x)} {_coordinate(base)}h{_coordinate(bar_width)}"
+                    f"v{_coordinate(height)}h-{_coordinate(bar_width)}z"
+                )
+                continue
             title = f"{row_text(row.label)} – {chart.series[series]}: {value_text(chart.unit, value)}"
             bars.append(Bar(round(x, 2), round(base, 2), round(bar_width, 2), round(height, 2), series, title))
+    paths = [
+        SeriesPath(series, "".join(piece), f"{chart.series[series]}: {value_text(chart.unit, _total(chart, series))}")
+        for series, piece in enumerate(pieces)
+        if piece
+    ]
     if chart.rows:
         ends = {0: "start", len(chart.rows) - 1: "end"}
         if len(chart.rows) > 2:
@@ -121,7 +171,38 @@ def _draw_daily(chart: Chart) -> Drawing:
         for index, anchor in sorted(ends.items()):
             x = LEFT + index * slot + (0 if anchor == "start" else slot if anchor == "end" else slot / 2)
             labels.append(Label(round(x, 2), DAILY_HEIGHT - 10, row_text(chart.rows[index].label), anchor))
-    return Drawing(WIDTH, DAILY_HEIGHT, bars, labels, gridlines)
+    return Drawing(WIDTH, DAILY_HEIGHT, bars, labels, gridlines, paths)
+
+
+def _decimal(value) -> Decimal:
+    return Decimal(value or 0)
+
+
+def _total(chart: Chart, series: int) -> Decimal:
+    return sum((_decimal(row.values[series]) for row in chart.rows), Decimal(0))
+
+
+# Units whose days add up to a week (an average, in minutes, does not).
+SUMMABLE = ("count", "money", "points")
+
+
+def table(chart: Chart) -> Table:
+    """The chart's table view. A daily chart of more than MAX_DAILY_BARS days sums its days by
+    week (seven days from the period's first; the last week may be shorter), as its values are
+    counts and money; any other table shows at most MAX_TABLE_ROWS rows. Both say so in `note`."""
+    if chart.kind == "daily" and chart.unit in SUMMABLE and len(chart.rows) > MAX_DAILY_BARS:
+        rows = []
+        for start in range(0, len(chart.rows), 7):
+            week = chart.rows[start : start + 7]
+            sums = [sum(_decimal(row.values[series]) for row in week) for series in range(len(chart.series))]
+            label = f"{row_text(week[0].label)} – {row_text(week[-1].label)}"
+            rows.append((label, [value_text(chart.unit, value) for value in sums]))
+        return Table(_("Week"), rows, _("Summed by week; the CSV has each day."))
+    shown = chart.rows[:MAX_TABLE_ROWS]
+    rows = [(row_text(row.label), [value_text(chart.unit, value) for value in row.values]) for row in shown]
+    hidden = len(chart.rows) - len(shown)
+    note = _("%(count)s more in the CSV.") % {"count": hidden} if hidden else ""
+    return Table(str(chart.row_header), rows, note)
 
 
 # A compare chart draws at most this many rows; its table and CSV have them all.

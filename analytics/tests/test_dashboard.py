@@ -266,3 +266,56 @@ def test_the_dashboard_is_translated(client, shop, language, settings):
     for response in pages:
         assert response.status_code == 200
         assert english_left_in(html.unescape(response.content.decode()), language) == []
+
+
+def test_a_year_of_a_large_chain_renders_a_bounded_page_with_the_same_figures(client, shop, admin_user):
+    from analytics import charts
+
+    # given 60 stores with a row for each of the longest range's days: every day one web order
+    # of 10 at each store, and one online return at each store on the last day
+    DailyStoreFigures.objects.all().delete()
+    today = timezone.localdate()
+    days = [today - datetime.timedelta(days=n) for n in range(400)]
+    stores = [StoreFactory(name=f"Store {n:02}", slug=f"store-{n}") for n in range(60)]
+    now = timezone.now()
+    DailyStoreFigures.objects.bulk_create(
+        DailyStoreFigures(
+            store=store,
+            day=day,
+            orders_web=1,
+            revenue_web=Decimal("10"),
+            returns_online=int(day == today),
+            computed_at=now,
+        )
+        for store in stores
+        for day in days
+    )
+    client.force_login(admin_user)
+    year = {"start": days[-1].isoformat(), "end": today.isoformat()}
+
+    # when the superuser opens the chain's dashboard over those 400 days
+    response = client.get(reverse(DASHBOARD), year)
+
+    # then the figures are the hand counts
+    page = response.content.decode()
+    figures = {figure.spec.key: figure.value for figure in response.context["dashboard"].figures}
+    assert figures["online_orders"] == 60 * 400
+    assert figures["online_revenue"] == Decimal("10") * 60 * 400
+    # and each daily series is one path, not a shape per day
+    orders = page.split('id="chart-orders"')[1].split("</section>")[0]
+    assert orders.count("<rect") == 0
+    assert orders.count('<path class="series-0"') == 1
+    # and its table sums the days by week: 57 weeks and a last one of 1 day, 7 × 60 orders a week
+    table = orders.split("<tbody>")[1].split("</tbody>")[0]
+    assert table.count("<tr>") == 58
+    assert table.split("<tr>")[1].count("<td>420</td>") == 1
+    assert table.split("<tr>")[-1].count("<td>60</td>") == 1
+    # and the per-store table shows the first stores and leaves the rest to the CSV, which has all
+    returns = page.split('id="chart-returns"')[1].split("</section>")[0]
+    assert returns.split("<tbody>")[1].count("<tr>") == charts.MAX_TABLE_ROWS
+    assert f"{60 - charts.MAX_TABLE_ROWS} more in the CSV." in returns
+    assert len(csv_rows(client.get(reverse(CSV, kwargs={"chart": "returns"}), year))) == 1 + 60
+    assert len(csv_rows(client.get(reverse(CSV, kwargs={"chart": "orders"}), year))) == 1 + 400
+    # and the page stays small: 60 stores × 400 days draw no more than a week of two stores would
+    # at a day per bar (about 17 000 nodes and 440 kB before the bound)
+    assert len(page) < 120_000
