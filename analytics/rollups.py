@@ -32,7 +32,6 @@ from django.db import transaction
 from django.db.models import (
     Count,
     DateField,
-    DateTimeField,
     F,
     FloatField,
     Func,
@@ -41,7 +40,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from coupons.models import Redemption
@@ -71,19 +70,58 @@ ONLINE_CHANNELS = (Channel.WEB, Channel.KIOSK)
 STATUS_KINDS = (OrderActivity.STATUS, OrderActivity.FULFILMENT_STATUS)
 
 
+class LocalDay(Func):
+    """The date of a timestamp expression in the time zone named by another expression (each row
+    its own store's zone). PostgreSQL: timezone(zone, moment)::date. SQLite (the demo): Django's
+    own SQLite function django_datetime_cast_date(moment, zone, 'UTC'), which the SQLite backend
+    registers on every connection; timestamps are stored there in UTC."""
+
+    arity = 2
+    output_field = DateField()
+
+    def __init__(self, moment, zone):
+        super().__init__(moment, zone)
+
+    def as_sql(self, compiler, connection, **extra):
+        moment, zone = self.get_source_expressions()
+        clone = self.copy()
+        clone.set_source_expressions([zone, moment])
+        return Func.as_sql(clone, compiler, connection, template="(timezone(%(expressions)s))::date", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return Func.as_sql(
+            self, compiler, connection, template="django_datetime_cast_date(%(expressions)s, 'UTC')", **extra
+        )
+
+
 def local_day(moment, zone):
     """The date of `moment` (an expression of a timestamp) in time zone `zone` (an expression of
-    a zone's name): PostgreSQL's timezone(zone, moment)::date."""
-    return Cast(Func(zone, moment, function="timezone", output_field=DateTimeField()), DateField())
+    a zone's name), on PostgreSQL and on SQLite (LocalDay)."""
+    return LocalDay(moment, zone)
+
+
+class SecondsBetween(Func):
+    """Seconds from one timestamp expression to a later one, a float. PostgreSQL:
+    EXTRACT(EPOCH FROM later - earlier); SQLite: the difference of their Julian days × 86 400."""
+
+    arity = 2
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
 
 
 def seconds_between(later, earlier):
-    """EXTRACT(EPOCH FROM later - earlier): seconds between two timestamp expressions, a float."""
-    return Func(
-        later - earlier,
-        template="EXTRACT(EPOCH FROM %(expressions)s)",
-        output_field=FloatField(),
-    )
+    """Seconds between two timestamp expressions (SecondsBetween)."""
+    return SecondsBetween(later, earlier)
 
 
 def _window(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
