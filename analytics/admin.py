@@ -32,11 +32,18 @@ DEFAULT_DAYS = 28
 MAX_DAYS = 400
 
 
+class StoreSelect(forms.Select):
+    """Django's select, its options written inline: the stock widget renders a template per
+    option, which for a chain of 300 stores cost a quarter of the dashboard's time."""
+
+    template_name = "analytics/widgets/store_select.html"
+
+
 class DashboardForm(forms.Form):
     """Which figures: a store of the user's (or all they may see), and the days from `start` to
     `end`, both included. Errors stay at their field, with what was typed."""
 
-    store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
+    store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None, widget=StoreSelect)
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
