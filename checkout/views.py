@@ -20,6 +20,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coupons.codes import display_code
+from coupons.models import Redemption, RedemptionStatus
 from coupons.pricing import PricedLine
 from coupons.services import CouponRefused, preview_for_checkout
 from delivery.selectors import delivery_of
@@ -48,7 +50,7 @@ from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
 from pickup.services import set_collector
 from pickup.slots import available_slots_by_store
-from rewards.services import member_for_checkout
+from rewards.services import member_for_checkout, redeemed_on
 from shipping.selectors import shipment_of
 from stores.selectors import my_store
 from stores.services import choose_my_store
@@ -486,6 +488,21 @@ def _forget_token(request, token):
         del request.session[CURRENT_CHECKOUT_TOKEN_KEY]
 
 
+def _discounts(order) -> dict | None:
+    """What the order's line discounts came from: its coupon (the code as printed, and what it
+    took off) and the points redeemed with it. No query for an order without a discount; two
+    for one with."""
+    if not any(line.discount for line in order.lines.all()):
+        return None
+    redemption = Redemption.objects.filter(order=order, status=RedemptionStatus.REDEEMED).select_related("code").first()
+    points = redeemed_on(order)
+    return {
+        "coupon_code": display_code(redemption.code.code) if redemption else "",
+        "coupon_amount": redemption.discount if redemption else None,
+        "points": points or None,
+    }
+
+
 @require_GET
 def order_detail(request, token):
     number = Order.number_from_token(token)
@@ -506,6 +523,7 @@ def order_detail(request, token):
     # Neither: it is shipped from a warehouse (the shipping app).
     shipment = shipment_of(order) if pickup is None and delivery is None else None
     receipts = receipts_for_order_page(order)
+    discounts = _discounts(order)
     qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if pickup and order.is_open else None
     response = render(
         request,
@@ -538,6 +556,7 @@ def order_detail(request, token):
             and pickup is not None
             and any(units_on_the_way([pickup.fulfilment.pk]).values()),
             "panels": [panel(request, order) for panel in order_page_panels()],
+            "discounts": discounts,
             # Of a split order the sections above show its pickup part (or its first part); the
             # parts section shows every part with its status, lines, total and details.
             "parts": parts,

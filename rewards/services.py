@@ -206,7 +206,8 @@ def member_for_checkout(user: User | None) -> RewardAccount | None:
 def find_member(value: str) -> RewardAccount:
     """The member behind what staff typed or scanned (the number, or the QR code's text, which is
     the number). Raises RewardRefused when it is not a member number or no member has it."""
-    value = (value or "").strip()
+    # Typed as the member page groups it ("3117 9226 03") or with dashes: the digits count.
+    value = "".join(char for char in (value or "") if not char.isspace() and char not in "-–")
     if not is_member_number(value):
         raise RewardRefused(_("“%(value)s” is not a member number: check the digits.") % {"value": value[:40]})
     account = RewardAccount.objects.filter(number=value).first()

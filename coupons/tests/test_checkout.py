@@ -199,7 +199,8 @@ def test_the_checkout_page_shows_the_discount_on_apply_and_places_the_order_with
     assert response.status_code == 302
     order = Order.objects.get()
     assert order.total == Decimal("22491")
-    assert "coupon" in client.get(order.get_absolute_url()).content.decode()
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert 'data-testid="order-coupon"' in page and "Coupon VETU-R10" in page
 
 
 def test_a_bad_code_on_the_checkout_page_is_said_and_nothing_is_placed(client, world):
