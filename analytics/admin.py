@@ -9,6 +9,7 @@ number of queries however many orders there are.
 
 import csv
 import datetime
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
@@ -189,7 +190,8 @@ class DailyStoreFiguresAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             "form": form,
             "dashboard": dashboard,
             "charts": drawn,
-            "query": request.GET.urlencode() if form.is_bound else "",
+            # The CSV links carry the range shown, also the default one of a page opened bare.
+            "query": urlencode({name: form.data.get(name) or "" for name in ("store", "start", "end")}),
             "csv_url": f"admin:{self._prefix}_dashboard_csv",
         }
         return TemplateResponse(request, "admin/analytics/dashboard.html", context)
