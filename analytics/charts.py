@@ -82,16 +82,15 @@ class Table:
 
 
 def value_text(unit: str, value) -> str:
-    """A chart value as the table and tooltips show it: money through o2o_site.money, minutes and
-    points with one or two decimals, counts whole; an empty value (nothing to average) as "–"."""
+    """A chart value as the table and tooltips show it: money through o2o_site.money, and reward
+    points so too (a point is worth a unit of the shop's currency, as the member page shows them),
+    minutes with one decimal, counts whole; an empty value (nothing to average) as "–"."""
     if value is None:
         return "–"
-    if unit == "money":
+    if unit in ("money", "points"):
         return format_money(value)
     if unit == "minutes":
         return number_format(value, 1)
-    if unit == "points":
-        return number_format(value, 2)
     return number_format(value, 0, force_grouping=True)
 
 
@@ -248,7 +247,7 @@ def duration_text(seconds) -> str:
 
 def figure_text(kind: str, value) -> str:
     """A dashboard figure as shown: counts whole, money through o2o_site.money, shares as
-    percentages, times as durations, points with two decimals; nothing to show as "–"."""
+    percentages, times as durations, points as money; nothing to show as "–"."""
     if value is None:
         return "–"
     if kind == "share":
