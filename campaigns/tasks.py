@@ -1,8 +1,8 @@
 """Celery tasks of campaigns: thin, they take ids and call campaigns.sending / messages.
 
-prepare_campaign → pace_campaign (every CAMPAIGN_TICK_SECONDS while sending) → send_campaign_chunk
-per claimed chunk. Without a broker (`make run`, tasks in-process) there is no clock to pace by:
-the pacer then runs its ticks one after the other until everything is sent.
+prepare_campaign → pace_campaign (at the start of every CAMPAIGN_TICK_SECONDS slot while sending)
+→ send_campaign_chunk per claimed chunk. Without a broker (`make run`, tasks in-process) there is
+no clock to pace by: the pacer then runs its ticks one after the other until everything is sent.
 """
 
 import datetime
@@ -40,7 +40,9 @@ def pace_campaign(*, campaign_id: int) -> None:
     for token in tick.chunks:
         send_campaign_chunk.delay(campaign_id=campaign_id, token=token)
     if not tick.finished:
-        pace_campaign.apply_async(kwargs={"campaign_id": campaign_id}, countdown=settings.CAMPAIGN_TICK_SECONDS)
+        # At the start of the next slot, not a tick after this one ended: the time this tick
+        # took (its queries, waiting for a free process) is not added to every interval.
+        pace_campaign.apply_async(kwargs={"campaign_id": campaign_id}, eta=tick.next_at)
 
 
 def _pace_in_process(*, campaign_id: int) -> None:

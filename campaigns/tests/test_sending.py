@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from campaigns import sending
+from campaigns import sending, tasks
 from campaigns.audience import audience_of
 from campaigns.messages import message_id_for
 from campaigns.models import (
@@ -129,6 +129,55 @@ def test_the_pacer_claims_no_more_than_the_rate_allows():
     campaign.refresh_from_db()
     assert campaign.claimed_count <= 2 * 11
     assert CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENT).count() >= 16
+
+
+def test_a_tick_late_in_its_slot_still_claims_the_slot_s_worth_and_never_more_than_the_rate():
+    # given 100 recipients at 120 a minute (2 a second), a tick a second
+    campaign, _ = sending_campaign(recipients=100, rate_per_minute=120)
+    start = campaign.sending_since
+
+    # when each tick runs late in its slot by a different amount (a busy worker, the pacer's own
+    # queries), each at the start of the slot the one before named, and every chunk is sent
+    lateness = [0.0, 0.4, 0.1, 0.7, 0.2, 0.9, 0.0, 0.5, 0.3, 0.8]
+    claimed_by_now = []
+    due = start
+    for slot, late in enumerate(lateness):
+        assert due == start + datetime.timedelta(seconds=slot)
+        now = due + datetime.timedelta(seconds=late)
+        tick = sending.pace(campaign_id=campaign.pk, now=now)
+        for token in tick.chunks:
+            sending.send_chunk(campaign_id=campaign.pk, token=token)
+        campaign.refresh_from_db()
+        claimed_by_now.append((now, campaign.claimed_count))
+        due = tick.next_at
+
+    # then the ten ticks ran within ten seconds and every slot claimed its 2 (each tick a second
+    # after the one before had run, as a countdown did, the same lateness spread them over 12.9 s:
+    # 0.72 × the rate), and never more than 2 a second ahead of the clock
+    assert claimed_by_now[-1][0] - start < datetime.timedelta(seconds=len(lateness))
+    assert campaign.claimed_count == 2 * len(lateness)
+    assert CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENT).count() == 20
+    for now, claimed in claimed_by_now:
+        assert claimed <= 2 * ((now - start).total_seconds() + 1)
+
+
+def test_the_pacer_task_schedules_its_next_tick_at_the_start_of_the_next_slot(monkeypatch, settings):
+    # given a sending campaign whose pacer runs 0.3 s into its third slot, on a real broker
+    campaign, _ = sending_campaign(recipients=10, rate_per_minute=60)
+    start = campaign.sending_since
+    monkeypatch.setitem(tasks.current_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.send_campaign_chunk, "delay", lambda **kwargs: None)
+    scheduled = []
+    monkeypatch.setattr(tasks.pace_campaign, "apply_async", lambda **options: scheduled.append(options))
+    late = start + datetime.timedelta(seconds=2.3)
+    monkeypatch.setattr(sending.timezone, "now", lambda: late)
+
+    # when it ticks
+    tasks.pace_campaign(campaign_id=campaign.pk)
+
+    # then the next tick is due at 3 s, not a whole tick after this one ran
+    [options] = scheduled
+    assert options["eta"] == start + datetime.timedelta(seconds=3)
 
 
 def test_a_pacer_chain_running_twice_does_not_double_the_rate():
