@@ -5,22 +5,25 @@ window and sends the shopper to pay online (checkout.services.place_delivery_ord
 Thin like the pickup checkout (views.py), whose cart token and signed page summary it shares.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from delivery.selectors import PostcodeProblem, delivery_options
 from delivery.services import DeliveryAddress
 from instore.services import attribution_of, customer_of
-from o2o_site.dates import format_time
+from o2o_site.dates import format_time, format_weekday_date, time_range_formatter
 from orders.models import Order
-from orders.selectors import store_ids_holding
+from orders.selectors import CHECKOUT_STORES_SHOWN, store_ids_holding
 from orders.services import AlreadyPlaced, Contact, OrderError
 from payment.selectors import provider_label
+from pickup.slots import FEW_PLACES_LEFT
 from rewards.services import member_for_checkout
 from shipping.selectors import ShippingProblem, shipping_options
 from shipping.services import ShippingAddress
@@ -251,7 +254,9 @@ def _offers(form, lines):
     holding = store_ids_holding(
         {line.product.pk: line.quantity for line in lines}, among=[option.store.pk for option in lookup.options]
     )
-    offers = [option for option in lookup.options if option.store.pk in holding]
+    # The nearest few, as the pickup checkout lists its stores: a town centre's address is
+    # covered by dozens of stores' zones (29 on the benchmark's), each with a week of windows.
+    offers = [option for option in lookup.options if option.store.pk in holding][:CHECKOUT_STORES_SHOWN]
     if not offers:
         form.add_error(
             None,
@@ -265,12 +270,34 @@ def _offers(form, lines):
     return [
         {
             "option": option,
+            "windows": _window_choices(option),
             "payments": [
                 {"value": value, "label": provider_label(value)} for value in delivery_payment_methods_at(option.store)
             ],
         }
         for option in offers
     ]
+
+
+def _window_choices(option) -> list[tuple[str, str]]:
+    """(key, label) of the option's windows: "Sunday 6 December, 12:00–14:00", in the store's
+    time, with the places left when few are. Each day is worded once and the time format looked
+    up once per list (a template filter per window did both for every one: a fifth of the page)."""
+    zone = option.store.zone
+    time_range = time_range_formatter()
+    days: dict[datetime.date, str] = {}
+    choices = []
+    for window in option.windows:
+        starts, ends = window.starts_at.astimezone(zone), window.ends_at.astimezone(zone)
+        day = days.get(starts.date())
+        if day is None:
+            day = days[starts.date()] = capfirst(format_weekday_date(starts, zone=zone))
+        label = f"{day}, {time_range(starts, ends)}"
+        if window.remaining <= FEW_PLACES_LEFT:
+            places = ngettext("%(counter)s place left", "%(counter)s places left", window.remaining)
+            label = f"{label} ({places % {'counter': window.remaining}})"
+        choices.append((window.key, label))
+    return choices
 
 
 def _page(request, *, lines, form, token):
