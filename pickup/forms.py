@@ -2,6 +2,7 @@
 staff at the curb type."""
 
 import datetime
+import functools
 from collections.abc import Iterable
 from html import escape
 
@@ -9,8 +10,8 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from o2o_site.dates import format_weekday_date, time_range_formatter
 
@@ -25,18 +26,28 @@ def pickup_time_choices(slots: Iterable[Slot], *, zone: datetime.tzinfo) -> list
     left when few are."""
     groups: list[tuple[str, list[tuple[str, str]]]] = []
     day = None
-    time_range = time_range_formatter()
+    language = get_language()
     for slot in slots:
-        starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
-        if starts.date() != day:
-            day = starts.date()
-            groups.append((capfirst(format_weekday_date(starts, zone=zone)), []))
-        label = time_range(starts, ends)
+        key, day_label, label = _slot_labels(slot.starts_at, slot.ends_at, zone, language)
+        if day_label != day:
+            day = day_label
+            groups.append((day_label, []))
         if slot.remaining <= FEW_PLACES_LEFT:
             places = ngettext("%(counter)s place left", "%(counter)s places left", slot.remaining)
             label = f"{label} ({places % {'counter': slot.remaining}})"
-        groups[-1][1].append((slot.key, label))
+        groups[-1][1].append((key, label))
     return groups
+
+
+@functools.lru_cache(maxsize=32768)
+def _slot_labels(
+    starts_at: datetime.datetime, ends_at: datetime.datetime, zone: datetime.tzinfo, language: str | None
+) -> tuple[str, str, str]:
+    """A slot's key, its day's group label and its time label, in `language` (the active one):
+    the same for every page showing the slot, so worked out once per process."""
+    starts, ends = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    day = capfirst(format_weekday_date(starts, zone=zone))
+    return Slot.key_of(starts_at), day, time_range_formatter()(starts, ends)
 
 
 class PickupTimeSelect(forms.Select):

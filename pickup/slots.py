@@ -12,6 +12,7 @@ and a slot can never take more orders than its capacity, however many shoppers p
 """
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -56,7 +57,11 @@ class Slot:
     @property
     def key(self):
         """The value a form posts for this slot: its start as an ISO 8601 UTC timestamp."""
-        return self.starts_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
+        return self.key_of(self.starts_at)
+
+    @staticmethod
+    def key_of(starts_at: datetime.datetime) -> str:
+        return starts_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def parse_slot_key(value: str | None) -> datetime.datetime | None:
@@ -118,17 +123,31 @@ def slot_grid(
     for offset in range(rules.days_ahead):
         day = today + datetime.timedelta(days=offset)
         for opens, closes in hours_on(day, hours, specials):
-            # Walk the wall clock, not UTC: slots start at the same local times every day.
-            wall = datetime.datetime.combine(day, opens)
-            closing = datetime.datetime.combine(day, closes)
-            while wall + length <= closing:
-                starts = _local(zone, day, wall.time())
-                if starts is not None and starts >= earliest:
-                    # The length in real time: a slot over a DST change still lasts slot_minutes.
-                    starts = starts.astimezone(datetime.UTC)
-                    found.setdefault(starts, starts + length)
-                wall += length
+            for starts, ends in _interval_slots(zone, day, opens, closes, length):
+                if starts >= earliest:
+                    found.setdefault(starts, ends)
     return sorted(found.items())
+
+
+@functools.lru_cache(maxsize=8192)
+def _interval_slots(
+    zone: datetime.tzinfo, day: datetime.date, opens: datetime.time, closes: datetime.time, length: datetime.timedelta
+) -> tuple[tuple[datetime.datetime, datetime.datetime], ...]:
+    """The slots (start, end, in UTC) of one opening interval of one day: the same for every
+    page asking that day, so worked out once per process (the checkout lists five stores with a
+    week each: some 800 slots, each with two time-zone conversions, every page)."""
+    slots = []
+    # Walk the wall clock, not UTC: slots start at the same local times every day.
+    wall = datetime.datetime.combine(day, opens)
+    closing = datetime.datetime.combine(day, closes)
+    while wall + length <= closing:
+        starts = _local(zone, day, wall.time())
+        if starts is not None:
+            # The length in real time: a slot over a DST change still lasts slot_minutes.
+            starts = starts.astimezone(datetime.UTC)
+            slots.append((starts, starts + length))
+        wall += length
+    return tuple(slots)
 
 
 def _booked_counts(store, starts):
