@@ -63,6 +63,11 @@ class PickupTimeSelect(forms.Select):
 
     groups = None  # the field's choices as they are (PickupTimeField), else its normalised ones
 
+    def use_required_attribute(self, initial):
+        # Never required: none chosen means "the earliest time free". (Django's Select would
+        # look at the first choice, normalising every one to find it.)
+        return False
+
     def render(self, name, value, attrs=None, renderer=None):
         chosen = set(self.format_value(value))
         attributes = flatatt(self.build_attrs(self.attrs, attrs))
@@ -89,7 +94,7 @@ class PickupTimeField(forms.ChoiceField):
         # Normalised (Django walks every choice) only if the field is validated; the widget
         # writes the groups as they are.
         super().__init__(choices=lambda: groups, **kwargs)
-        self.widget.groups = groups
+        self.groups = self.widget.groups = groups
 
 
 class OnTheWayForm(forms.Form):

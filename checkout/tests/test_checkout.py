@@ -424,3 +424,19 @@ class TestStoresAbleToSupply:
         assert len(found) == min(store_count, 10)
         assert all(len(week) == 7 for week in hours)
         assert (found[0] == near) if near_mine else found == sorted(found, key=lambda s: (s.city, s.name, s.pk))
+
+
+def test_a_store_with_no_free_pickup_time_says_so_instead_of_an_empty_picker(client, laugavegur, mittens):
+    # given a second store with the mittens whose opening hours are gone (no time to offer)
+    closed = StoreFactory(name="Kringlan")
+    StockLevelFactory(store=closed, product=mittens, on_hand=3)
+    closed.opening_hours.all().delete()
+    fill_cart(client, {mittens: 1})
+
+    # when the shopper opens the checkout
+    html = client.get(reverse("checkout:checkout")).content.decode()
+
+    # then the open store has its picker, the other says it has no free times
+    assert f'name="slot-{laugavegur.pk}"' in html
+    assert f'name="slot-{closed.pk}"' not in html
+    assert html.count('data-testid="no-slots"') == 1
