@@ -101,6 +101,19 @@ def _first_image():
     )
 
 
+def with_first_images(products: list[Product]) -> None:
+    """Give each of `products` its `first_images` (what its card shows: a list of one or none),
+    one query for them all: for the cards a list page has to render, when it read its products
+    without them. Every image of these products, the first of each kept: a plain query costs a
+    third of the CPU of _first_image's sliced prefetch (a window function), and a product has a
+    handful of pictures."""
+    first = {}
+    for image in ProductImage.objects.filter(product__in=products).order_by("position", "pk"):
+        first.setdefault(image.product_id, image)
+    for product in products:
+        product.first_images = [first[product.pk]] if product.pk in first else []
+
+
 class ListingSort(models.TextChoices):
     """The orders a shopper can list products in (?sort=). Relevance needs a search."""
 
@@ -127,8 +140,10 @@ def product_listing(
     sort: ListingSort | None = None,
     min_price: Decimal | None = None,
     max_price: Decimal | None = None,
+    images: bool = True,
 ) -> QuerySet[Product]:
-    """Active products for the list page, each with `first_images`, in the order `sort` says: by
+    """Active products for the list page, each with `first_images` (unless `images` is False:
+    with_first_images then reads them for the cards not cached), in the order `sort` says: by
     default, or by relevance, the best found first for a search (catalog/search.py), else by
     name. Variants are not listed: their product is, once (ProductQuerySet.styles), at its own
     price.
@@ -136,7 +151,9 @@ def product_listing(
     Stock is a higher layer's business: stores.selectors.only_available_at narrows this to what a
     store has, and stores.selectors.with_units_at reads the units for the page shown only.
     """
-    products = Product.objects.active().styles().search(search).prefetch_related(_first_image())
+    products = Product.objects.active().styles().search(search)
+    if images:
+        products = products.prefetch_related(_first_image())
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
     if min_price is not None:

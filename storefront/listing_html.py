@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from catalog.models import Category, Product
+from catalog.selectors import with_first_images
 from o2o_site.cache import stamps
 
 # Letters and digits only: they pass HTML escaping unchanged.
@@ -32,6 +33,11 @@ STOCK_LINE = "stockLine2Mf6Wd8Kq"
 # "n in stock at <store>" lines this process has rendered, by (language, store, its name, units).
 _stock_lines: dict[tuple, str] = {}
 STOCK_LINES_KEPT = 20_000
+# A card and the menu show the catalog only (a store's name and units are put in per page), and
+# their keys carry the catalog's version stamp: they can live longer than the fragments that show
+# "open now" or a store's name (stamps.FRAGMENT_SECONDS). A shop of 10 000 products in three
+# languages has 30 000 cards; a miner's minute would render most of them again.
+CATALOG_FRAGMENT_SECONDS = 60 * 60
 
 
 class _Query:
@@ -64,7 +70,7 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
             "includes/category_menu_block.html",
             {"category_roots": roots, "category": category, "menu_head": MENU_HEAD, "menu_tail": MENU_TAIL},
         )
-        stamps.fragments().set(key, html, stamps.FRAGMENT_SECONDS)
+        stamps.fragments().set(key, html, CATALOG_FRAGMENT_SECONDS)
     query = _Query(filters)
     return mark_safe(  # noqa: S308 - the rendering is the template's; the filters are escaped here
         html.replace(MENU_HEAD, escape(f"{query.head}&" if query.head else ""))
@@ -74,20 +80,23 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
 
 
 def product_cards(products: Iterable[Product], *, store, catalog_version: str) -> SafeString:
-    """The cards of a page of the list (each product with `first_images`, and `available_here`
-    when `store` is given: stores.selectors.with_units_at), from the cache where another page
-    rendered them: one round trip for them all."""
+    """The cards of a page of the list (each product with `available_here` when `store` is
+    given: stores.selectors.with_units_at), from the cache where another page rendered them: one
+    round trip for them all. The pictures are read for the cards rendered here only, unless the
+    products came with their `first_images`."""
     products = list(products)
     keys = {product.pk: stamps.key("catalog:card", catalog_version, product.pk) for product in products}
     found = stamps.fragments().get_many(list(keys.values()))
+    to_render = [product for product in products if keys[product.pk] not in found]
     missing = {}
-    template = get_template("includes/product_card.html")
-    for product in products:
-        if keys[product.pk] not in found:
+    if to_render:
+        if not all(hasattr(product, "first_images") for product in to_render):
+            with_first_images(to_render)
+        template = get_template("includes/product_card.html")
+        for product in to_render:
             html = template.render({"product": product, "stock_line": STOCK_LINE})
             found[keys[product.pk]] = missing[keys[product.pk]] = html
-    if missing:
-        stamps.fragments().set_many(missing, stamps.FRAGMENT_SECONDS)
+        stamps.fragments().set_many(missing, CATALOG_FRAGMENT_SECONDS)
     return mark_safe(  # noqa: S308 - each card is the template's rendering
         "".join(
             found[keys[product.pk]].replace(STOCK_LINE, _stock_line(product.available_here, store) if store else "")
