@@ -49,7 +49,7 @@ SEARCH_MAX_LENGTH = 200
 @shopper_input
 @shared_page
 def product_list(request):
-    store = my_store(request)
+    store = my_store(request, from_directory=True)
     versions = _versions(store)
     return SharedPage(
         stamps=("catalog:list", versions["catalog"], versions["store"]),
@@ -148,7 +148,7 @@ def product_detail(request, slug):
         raise Http404(_("This product is not for sale."))
     if page_stamps.redirect_to is not None:  # a variant: its product's page, with it chosen
         return redirect(page_stamps.redirect_to)
-    store = my_store(request)
+    store = my_store(request, from_directory=True)
     minute = stamps.minute_bucket()  # "open now"
     return SharedPage(
         # The chosen variant (?variant=) is in the page's address, which is part of its key.

@@ -1,5 +1,6 @@
 """Reads about stores: the shopper's store, nearest stores, availability across stores."""
 
+import copy
 import datetime
 import math
 import time
@@ -140,6 +141,7 @@ class StoreDirectory:
         for special in specials:
             self._specials.setdefault(special.store_id, {})[special.date] = special
         self._zones = {store.pk: store.zone for store in stores}
+        self._by_pk = {store.pk: store for store in stores}
         # Hours given to the minute (as the admin takes them): every moment of a minute has the
         # same stores open, so open_now() works it out once a minute.
         times = [time for interval in (*weekly, *specials) for time in (interval.opens, interval.closes) if time]
@@ -149,6 +151,10 @@ class StoreDirectory:
 
     def everywhere(self):
         return self._by_latitude
+
+    def store(self, pk: int) -> Store | None:
+        """The active store with this id, or None (shared: copy it before changing it)."""
+        return self._by_pk.get(pk)
 
     def in_box(self, south, north, longitude_ranges):
         """(latitude, longitude, pk, store) of the stores in the box."""
@@ -239,19 +245,27 @@ def locate_postcode(postcode: str | None, country: str | None = None) -> Postcod
     return lookup.first()
 
 
-def my_store(request: HttpRequest) -> Store | None:
-    """The shopper's chosen store: from the session, else from their account. Cached per request."""
+def my_store(request: HttpRequest, *, from_directory: bool = False) -> Store | None:
+    """The shopper's chosen store: from the session, else from their account. Cached per request.
+
+    With `from_directory` (the catalog's pages, which every shopper asks for, a whole-page cache
+    hit too): a copy of the store directory's, so no query (the query was 1.7 ms of a page's
+    CPU); a store the directory does not hold yet (added since it was built, without
+    stores_changed) is read. The copy keeps what a request sets on it from reaching another.
+    Pages that change things (the cart, checkout) read the row."""
     if not hasattr(request, "_my_store"):
-        request._my_store = _load_my_store(request)
+        request._my_store = _load_my_store(request, from_directory=from_directory)
     return request._my_store
 
 
-def _load_my_store(request):
+def _load_my_store(request, *, from_directory):
     store_id = request.session.get(MY_STORE_SESSION_KEY)
     if store_id is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
         store_id = request.user.preferred_store_id
     if store_id is None:
         return None
+    if from_directory and (store := store_directory().store(store_id)) is not None:
+        return copy.copy(store)
     return Store.objects.for_shoppers().filter(pk=store_id).first()
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("catalog:product_list")
 # As catalog/tests/test_pages.py's PRODUCT_LIST_QUERIES: an order or a price range costs nothing more.
-PRODUCT_LIST_QUERIES = 8
+PRODUCT_LIST_QUERIES = 10
 
 
 def listed(response):

@@ -20,14 +20,15 @@ pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("catalog:product_list")
 
-# The whole product list page, whatever the number of products: session, my store, categories,
-# the variant attributes and their values (the size filter), count, the page of products, their
-# first images, their units at my store.
-PRODUCT_LIST_QUERIES = 8
-# The whole product page, whatever the number of stores: session, my store, the product with its
-# category, its images, the stores with their available units, categories, and the store
-# directory for "open now" (the stores, their opening hours and special dates, once per process).
-PRODUCT_PAGE_QUERIES = 9
+# The whole product list page, whatever the number of products: session, the store directory that
+# my store comes from (the stores, their opening hours and special dates, once per process while
+# the stores do not change), categories, the variant attributes and their values (the size
+# filter), count, the page of products, their first images, their units at my store.
+PRODUCT_LIST_QUERIES = 10
+# The whole product page, whatever the number of stores: session, the product with its category,
+# its images, the stores with their available units, categories, and the store directory for my
+# store and "open now" (the stores, their opening hours and special dates, once per process).
+PRODUCT_PAGE_QUERIES = 8
 
 
 def remember_store(client, store):
