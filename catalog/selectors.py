@@ -260,7 +260,7 @@ def product_for_page(slug: str, *, catalog_version: str | None = None) -> Produc
         if product is None:
             product = product_for_page(slug)
             if product is not None:
-                stamps.fragments().set(key, product, stamps.FRAGMENT_SECONDS)
+                stamps.fragments().set(key, product, stamps.CATALOG_SECONDS)
         return product
     images = Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk"))
     variants = (

@@ -33,11 +33,6 @@ STOCK_LINE = "stockLine2Mf6Wd8Kq"
 # "n in stock at <store>" lines this process has rendered, by (language, store, its name, units).
 _stock_lines: dict[tuple, str] = {}
 STOCK_LINES_KEPT = 20_000
-# A card and the menu show the catalog only (a store's name and units are put in per page), and
-# their keys carry the catalog's version stamp: they can live longer than the fragments that show
-# "open now" or a store's name (stamps.FRAGMENT_SECONDS). A shop of 10 000 products in three
-# languages has 30 000 cards; a miner's minute would render most of them again.
-CATALOG_FRAGMENT_SECONDS = 60 * 60
 
 
 class _Query:
@@ -70,7 +65,7 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
             "includes/category_menu_block.html",
             {"category_roots": roots, "category": category, "menu_head": MENU_HEAD, "menu_tail": MENU_TAIL},
         )
-        stamps.fragments().set(key, html, CATALOG_FRAGMENT_SECONDS)
+        stamps.fragments().set(key, html, stamps.CATALOG_SECONDS)
     query = _Query(filters)
     return mark_safe(  # noqa: S308 - the rendering is the template's; the filters are escaped here
         html.replace(MENU_HEAD, escape(f"{query.head}&" if query.head else ""))
@@ -99,7 +94,7 @@ def product_cards(products: Iterable[Product], *, store, catalog_version: str) -
             context = {"product": product, "url": product.get_absolute_url(), "name": product.name}
             html = template.render({**context, "stock_line": STOCK_LINE})
             found[keys[product.pk]] = missing[keys[product.pk]] = html
-        stamps.fragments().set_many(missing, CATALOG_FRAGMENT_SECONDS)
+        stamps.fragments().set_many(missing, stamps.CATALOG_SECONDS)
     return mark_safe(  # noqa: S308 - each card is the template's rendering
         "".join(
             found[keys[product.pk]].replace(STOCK_LINE, _stock_line(product.available_here, store) if store else "")

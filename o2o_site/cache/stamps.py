@@ -33,6 +33,10 @@ from o2o_site import replica
 # Fragments expire on their own too: a store's "open now" and a store renamed in the admin
 # (which bumps nothing) are at most this late.
 FRAGMENT_SECONDS = 60
+# What shows the catalog only (a product as its page reads it, a product card, the category menu)
+# and is kept under the catalog's version stamp is never stale, so it lives longer: a shop of
+# 10 000 products in three languages has 30 000 cards, and a minute would read most again.
+CATALOG_SECONDS = 60 * 60
 VERSION_SECONDS = 60 * 60 * 24 * 7
 
 CATALOG = "v:catalog"
