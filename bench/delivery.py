@@ -21,6 +21,7 @@ from delivery.selectors import PostcodeProblem, delivery_directory, delivery_opt
 from delivery.services import delivery_changed
 from o2o_site.cache import stamps
 from stores.models import PostcodeLocation, Store
+from stores.selectors import distance_km
 
 # 900 Icelandic postcodes (3 digits) and 9 100 Norwegian ones (4 digits): 10 000 in all.
 ICELANDIC_POSTCODES = [f"{number:03d}" for number in range(100, 1000)]
@@ -122,20 +123,30 @@ def seed_delivery(stores: list[Store], *, hot_stores: list[Store], regions, rng:
 
 
 def rush_addresses(hot_stores: list[Store], *, count: int = 50) -> list[DeliveryAddress]:
-    """Addresses in the hot stores' countries (as many to each country as it has hot stores),
-    all inside their rush zones."""
+    """Addresses near the hot stores (as many near each as `count` shares out), in postcodes each
+    hot store is the nearest store to, or else among the nearest: the delivery checkout offers
+    the nearest few stores that deliver (CHECKOUT_STORES_SHOWN), as a shopper orders from the
+    stores near her. All inside the hot stores' rush zones (their whole country)."""
     rng = random.Random(11)
-    countries = [store.country for store in hot_stores]
+    near = []
+    for store in hot_stores:
+        located = PostcodeLocation.objects.filter(country=store.country).values_list(
+            "postcode", "latitude", "longitude"
+        )
+        by_distance = sorted(
+            located,
+            key=lambda row: distance_km(store.latitude, store.longitude, row[1], row[2]),
+        )
+        near.append((store, [postcode for postcode, _lat, _lon in by_distance[:5]]))
     addresses = []
     for number in range(count):
-        country = countries[number % len(countries)]
-        postcode = rng.choice(_postcodes(country))
+        store, postcodes = near[number % len(near)]
         addresses.append(
             DeliveryAddress(
                 street=f"Rush Street {number + 1}",
-                postcode=postcode,
-                city="Oslo" if country == "NO" else "Reykjavík",
-                country=country,
+                postcode=rng.choice(postcodes),
+                city="Oslo" if store.country == "NO" else "Reykjavík",
+                country=store.country,
             )
         )
     return addresses
