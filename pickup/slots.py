@@ -110,6 +110,17 @@ def slot_grid(
 
     A day's hours are the store's week's, unless a special date (SpecialOpeningHours, by date)
     gives others or closes the store: stores.opening.hours_on."""
+    found = {}
+    for day in _grid_by_day(store, now=now, rules=rules, hours=hours, specials=specials):
+        for starts, ends in day:
+            found.setdefault(starts, ends)
+    return sorted(found.items())
+
+
+def _grid_by_day(store, *, now=None, rules=None, hours=None, specials=None):
+    """slot_grid a day at a time, each day's slots in time order (a day's all come after the day
+    before's), laid out only as far as the caller reads: booking the earliest free time needs
+    the first day or two of the week, not all of it."""
     now = now or timezone.now()
     rules = rules or PickupSettings.for_store(store)
     hours = _opening_hours(store) if hours is None else hours
@@ -119,14 +130,15 @@ def slot_grid(
     today = now.astimezone(zone).date()
     if specials is None:
         specials = _special_hours(store, today, today + datetime.timedelta(days=rules.days_ahead))
-    found = {}
     for offset in range(rules.days_ahead):
         day = today + datetime.timedelta(days=offset)
+        found = {}
         for opens, closes in hours_on(day, hours, specials):
             for starts, ends in _interval_slots(zone, day, opens, closes, length):
                 if starts >= earliest:
                     found.setdefault(starts, ends)
-    return sorted(found.items())
+        if found:
+            yield sorted(found.items())
 
 
 @functools.lru_cache(maxsize=8192)
@@ -253,8 +265,14 @@ def book_first_free_slot(
     SlotUnavailable when none is offered, SlotFull when none has room.
     """
     rules = PickupSettings.for_store(store)
-    grid = dict(slot_grid(store, now=now, rules=rules))
-    offered = sorted(starts_at for starts_at in set(starts) if starts_at in grid)
+    wanted = set(starts)
+    latest = max(wanted, default=None)
+    grid = {}
+    for day in _grid_by_day(store, now=now, rules=rules):
+        grid.update(day)
+        if latest is None or day[-1][0] >= latest:
+            break  # the days after it cannot offer any of them
+    offered = sorted(starts_at for starts_at in wanted if starts_at in grid)
     if not offered:
         raise SlotUnavailable(
             _("That pickup time is no longer offered at %(store)s. Please choose another time.") % {"store": store.name}
@@ -270,21 +288,40 @@ def book_earliest_free_slot(
     With `ends_by`, only slots ending by then (an online payment's authorisation must outlast it).
 
     Raises NoFreeSlots when the store has none in the coming days, SlotFull when all the tried
-    ones filled up meanwhile. Lays the grid out once (opening hours prefetched with the store
-    save their query).
+    ones filled up meanwhile. Lays the grid out once, and only as far as it needs to (opening
+    hours prefetched with the store save their query).
     """
     rules = PickupSettings.for_store(store)
-    grid = slot_grid(store, now=now, rules=rules)
-    if ends_by is not None:
-        grid = [(starts, ends) for starts, ends in grid if ends <= ends_by]
-    booked = _booked_counts(store, [starts for starts, _ends in grid])
-    free = [starts for starts, _ends in grid if booked.get(starts, 0) < rules.orders_per_slot][:tries]
+    days = (
+        [(starts, ends) for starts, ends in day if ends_by is None or ends <= ends_by]
+        for day in _grid_by_day(store, now=now, rules=rules)
+    )
+    # The first days holding `tries` times are laid out and counted first: the free ones are
+    # usually there, and the rest of the week is then neither laid out nor counted. When they
+    # are not, the rest of the week is counted in one more query.
+    first = []
+    for day in days:
+        first += day
+        if len(first) >= tries:
+            break
+    grid = dict(first)
+    free = _free_of(store, first, rules=rules)
+    if len(free) < tries:
+        rest = [slot for day in days for slot in day]
+        grid.update(rest)
+        free += _free_of(store, rest, rules=rules)
     if not free:
         raise NoFreeSlots(
             _("%(store)s has no free pickup times in the coming days. Please choose another store.")
             % {"store": store.name}
         )
-    return _book_first_with_room(store=store, offered=free, grid=dict(grid), rules=rules)
+    return _book_first_with_room(store=store, offered=free[:tries], grid=grid, rules=rules)
+
+
+def _free_of(store, slots, *, rules):
+    """The starts of `slots` ((start, end), in time order) with room, as counted now (no lock)."""
+    booked = _booked_counts(store, [starts for starts, _ends in slots])
+    return [starts for starts, _ends in slots if booked.get(starts, 0) < rules.orders_per_slot]
 
 
 def _book_first_with_room(*, store, offered, grid, rules) -> Slot:
@@ -293,7 +330,12 @@ def _book_first_with_room(*, store, offered, grid, rules) -> Slot:
     PickupSlot.objects.bulk_create(
         [PickupSlot(store=store, starts_at=starts_at) for starts_at in offered], ignore_conflicts=True
     )
-    list(PickupSlot.objects.select_for_update().filter(store=store, starts_at__in=offered).order_by("starts_at"))
+    list(
+        PickupSlot.objects.select_for_update()
+        .filter(store=store, starts_at__in=offered)
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+    )
     booked = _booked_counts(store, offered)
     for starts_at in offered:
         if booked.get(starts_at, 0) < rules.orders_per_slot:
