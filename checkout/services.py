@@ -277,24 +277,33 @@ def _placed_with(token: str | None) -> Order | None:
     return Order.objects.filter(checkout_token=token).first() if token else None
 
 
-def _take_checkout_locks(token: str | None) -> None:
+def _lock_checkout(token: str | None) -> Order | None:
     """Bound this transaction's lock waits (limit_lock_wait) and take this checkout page's lock
-    (see CHECKOUT_TOKEN_LOCK), waiting up to TWIN_WAIT_FACTOR times longer for a twin that has it.
+    (see CHECKOUT_TOKEN_LOCK), waiting up to TWIN_WAIT_FACTOR times longer for a twin that has it;
+    then the order the page's token already placed, if any (its twin's).
 
-    Usually one statement: the page's lock is free, so it is tried and the bound set together."""
+    Usually one statement: the page's lock is free, so it is tried, the bound set and the order
+    looked up together. That look-up reads as of the statement's start: a twin committing in the
+    instant between it and the lock being tried is missed here, and then found as this checkout
+    fails (the token's unique order, create_order's AlreadyPlaced; or its units or slot taken,
+    _placed_once's second look), so its shopper still gets the twin's order."""
     if not token or connection.vendor != "postgresql":
         limit_lock_wait()
-        return
+        return _placed_with(token)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), set_config('lock_timeout', %s, true)",
-            [CHECKOUT_TOKEN_LOCK, token, f"{int(settings.CHECKOUT_LOCK_TIMEOUT_MS)}ms"],
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), set_config('lock_timeout', %s, true), "
+            f"(SELECT id FROM {Order._meta.db_table} WHERE checkout_token = %s)",
+            [CHECKOUT_TOKEN_LOCK, token, f"{int(settings.CHECKOUT_LOCK_TIMEOUT_MS)}ms", token],
         )
-        if cursor.fetchone()[0]:
-            return
-        limit_lock_wait(settings.CHECKOUT_LOCK_TIMEOUT_MS * TWIN_WAIT_FACTOR)
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CHECKOUT_TOKEN_LOCK, token])
-    limit_lock_wait()
+        locked, _bound, placed_id = cursor.fetchone()
+        if not locked:
+            limit_lock_wait(settings.CHECKOUT_LOCK_TIMEOUT_MS * TWIN_WAIT_FACTOR)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CHECKOUT_TOKEN_LOCK, token])
+    if not locked:
+        limit_lock_wait()
+        return _placed_with(token)
+    return Order.objects.get(pk=placed_id) if placed_id is not None else None
 
 
 # Deadlocks and serialization failures are repeated (the whole transaction, up to 3 times);
@@ -304,8 +313,7 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
     if not checkout.lines:
         raise OrderError(_("Your cart is empty."))
     with transaction.atomic():
-        _take_checkout_locks(checkout.checkout_token)
-        placed = _placed_with(checkout.checkout_token)
+        placed = _lock_checkout(checkout.checkout_token)
         if placed is not None:
             raise AlreadyPlaced(placed)
         # Read again here, not taken from the caller: the store, its pickup settings and the
@@ -596,8 +604,7 @@ def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
     if choice is None:
         raise OrderError(_("Choose where and when to deliver the order."))
     with transaction.atomic():
-        _take_checkout_locks(checkout.checkout_token)
-        placed = _placed_with(checkout.checkout_token)
+        placed = _lock_checkout(checkout.checkout_token)
         if placed is not None:
             raise AlreadyPlaced(placed)
         store = Store.objects.get(pk=checkout.store.pk)
@@ -707,8 +714,7 @@ def _place_shipping_order(checkout: ConfirmedCheckout, *, shipping: ShippingChoi
     if checkout.payment not in settings.PAYMENT_VARIANTS:
         raise OrderError(_("Orders that are shipped are paid online: choose a way to pay online."))
     with transaction.atomic():
-        _take_checkout_locks(checkout.checkout_token)
-        placed = _placed_with(checkout.checkout_token)
+        placed = _lock_checkout(checkout.checkout_token)
         if placed is not None:
             raise AlreadyPlaced(placed)
         products = (
@@ -911,8 +917,7 @@ def _place_transfer_order(checkout: ConfirmedCheckout, *, source: Store | None) 
     if checkout.pays_online:
         raise OrderError(_("Orders sent to a store from another location are paid at pickup."))
     with transaction.atomic():
-        _take_checkout_locks(checkout.checkout_token)
-        placed = _placed_with(checkout.checkout_token)
+        placed = _lock_checkout(checkout.checkout_token)
         if placed is not None:
             raise AlreadyPlaced(placed)
         destination = Store.objects.select_related("pickup_settings").get(pk=checkout.store.pk)
@@ -1045,8 +1050,7 @@ def _place_split_order(checkout: SplitCheckout) -> Order:
     if checkout.payment not in settings.PAYMENT_VARIANTS:
         raise OrderError(_("An order in parts is paid online: choose a way to pay online."))
     with transaction.atomic():
-        _take_checkout_locks(checkout.checkout_token)
-        placed = _placed_with(checkout.checkout_token)
+        placed = _lock_checkout(checkout.checkout_token)
         if placed is not None:
             raise AlreadyPlaced(placed)
         products = (
