@@ -43,7 +43,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications.outbox import notify
-from orders.selectors import available_units_at
+from orders.selectors import for_sale_with_units_at
 from orders.services import (
     AlreadyPlaced,
     Contact,
@@ -322,7 +322,8 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         store = (
             Store.objects.select_related("pickup_settings").prefetch_related("opening_hours").get(pk=checkout.store.pk)
         )
-        products = Product.objects.for_sale().in_bulk([line.product_id for line in checkout.lines])
+        # With the units each has at the store now, read without a lock (units_here).
+        products = for_sale_with_units_at(store, [line.product_id for line in checkout.lines])
         method_changes = _method_changes(checkout, store)
         changes = [*_catalog_changes(checkout, products), *method_changes, *_payment_changes(checkout, store)]
         quantities = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
@@ -455,14 +456,14 @@ def _check_slot_within_authorisation(starts_at, store, latest):
 
 
 def _stock_changes_now(quantities, *, products, store):
-    """The stock changes (as _stock_changes) of lines `store` cannot supply now, read without a
-    lock (orders.selectors.available_units_at): a line short here is refused without waiting on
-    the rows others hold; a line that looks available may still be taken before it is reserved."""
-    available = available_units_at(store, quantities)
+    """The stock changes (as _stock_changes) of lines `store` cannot supply now, as read without a
+    lock with the products (orders.selectors.for_sale_with_units_at: `units_here`): a line short
+    here is refused without waiting on the rows others hold; a line that looks available may
+    still be taken before it is reserved."""
     short = [
-        stock.Shortfall(product_id=pk, requested=units, available=available[pk])
+        stock.Shortfall(product_id=pk, requested=units, available=max(products[pk].units_here, 0))
         for pk, units in sorted(quantities.items())
-        if units > available[pk]
+        if units > products[pk].units_here
     ]
     return list(_stock_changes(stock.InsufficientStock(short), products=products, store=store)) if short else []
 

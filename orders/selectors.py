@@ -10,10 +10,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from catalog.models import Product
 from stores.models import OpeningHours, StockLevel, Store, home_country
 
 from .models import PICKUP_METHODS, Fulfilment, FulfilmentLine, FulfilmentStatus, Order, OrderLine
@@ -87,6 +102,17 @@ def available_units_at(store: Store | None, product_ids: Iterable[int]) -> dict[
         .values_list("product_id", "available_quantity")
     )
     return {product_id: max(found.get(product_id, 0), 0) for product_id in product_ids}
+
+
+def for_sale_with_units_at(store: Store, product_ids: Iterable[int]) -> dict[int, Product]:
+    """The products of `product_ids` a shopper can buy ({pk: product}; those no longer sold are
+    missing), each with `units_here`: the units a shopper can still buy at `store`, as
+    available_units_at reads them (no lock; may be below 0). One query: placing an order reads
+    its products and looks for lines already short together."""
+    units = StockLevel.objects.filter(store=store, product=OuterRef("pk")).values(
+        available=F("on_hand") - F("reserved")
+    )[:1]
+    return Product.objects.for_sale().annotate(units_here=Coalesce(Subquery(units), 0)).in_bulk(list(product_ids))
 
 
 @dataclass(frozen=True)
