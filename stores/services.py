@@ -96,7 +96,11 @@ def reserve_stock(*, store: Store, quantities: dict[int, int]) -> None:
     """Reserve `quantities` ({product_id: units}) at `store`, all or nothing."""
     if any(units < 1 for units in quantities.values()):
         raise ValueError("quantities must be positive")
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (a checkout's): every shortfall is found
+    # before anything is written and raised once the block is left, so there is nothing to undo
+    # and the caller may go on (a split checkout checks its other parts). A database error (a
+    # lock wait timed out) fails the caller's whole transaction, as every caller lets it.
+    with transaction.atomic(savepoint=False):
         levels = _locked_levels(store=store, product_ids=quantities.keys())
         shortfalls = []
         for product_id, units in sorted(quantities.items()):
@@ -104,11 +108,12 @@ def reserve_stock(*, store: Store, quantities: dict[int, int]) -> None:
             available = level.available if level else 0
             if units > available:
                 shortfalls.append(Shortfall(product_id=product_id, requested=units, available=available))
-        if shortfalls:
-            raise InsufficientStock(shortfalls)
-        for product_id, units in sorted(quantities.items()):
-            StockLevel.objects.filter(pk=levels[product_id].pk).update(reserved=F("reserved") + units)
-        _stock_changed(store=store, product_ids=quantities)
+        if not shortfalls:
+            for product_id, units in sorted(quantities.items()):
+                StockLevel.objects.filter(pk=levels[product_id].pk).update(reserved=F("reserved") + units)
+            _stock_changed(store=store, product_ids=quantities)
+    if shortfalls:
+        raise InsufficientStock(shortfalls)
 
 
 def release_stock(*, store: Store, quantities: dict[int, int]) -> None:
