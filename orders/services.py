@@ -494,38 +494,43 @@ def transition_order(
     """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if to_status not in ORDER_TRANSITIONS[OrderStatus(locked.status)] or (
-            # A split order's parts move on their own (transition_part); as a whole it is only
-            # paid (placed) or cancelled.
-            locked.is_split and to_status not in (OrderStatus.PLACED, OrderStatus.CANCELLED)
-        ):
-            raise IllegalTransition(locked, to_status)
-        from_status = locked.status
-        locked.status = to_status
-        locked.save(update_fields=["status"])
-        moved = [
-            _move_fulfilment(fulfilment, FULFILMENT_STATUS_OF_ORDER[to_status])
-            for fulfilment in Fulfilment.objects.select_for_update()
-            .filter(order=locked)
-            .holding_stock()
-            .exclude(status=FULFILMENT_STATUS_OF_ORDER[to_status])  # already there on its own
-        ]
-        OrderEvent.objects.create(
-            order=locked,
-            fulfilment=moved[0] if len(moved) == 1 else None,
-            from_status=from_status,
-            to_status=to_status,
-            actor=signed_in(by),
-            note=note_in_order_language(locked, note),
-        )
-        if to_status in COMPLETED_STATUSES:
-            # The apps above act on goods that are the shopper's now (rewards: points earned).
-            completed = partial(
-                order_completed.send, sender=Order, order_id=locked.pk, status=OrderStatus(to_status).value
-            )
-            transaction.on_commit(completed, robust=True)
+        _move_locked_order(locked, to_status, by=by, note=note)
     order.status = locked.status
     return locked
+
+
+def _move_locked_order(
+    locked: Order, to_status: OrderStatus, *, by: User | None, note: str | Callable[[], str]
+) -> None:
+    """transition_order's move of `locked`, an order read under its row lock, which the caller holds."""
+    if to_status not in ORDER_TRANSITIONS[OrderStatus(locked.status)] or (
+        # A split order's parts move on their own (transition_part); as a whole it is only
+        # paid (placed) or cancelled.
+        locked.is_split and to_status not in (OrderStatus.PLACED, OrderStatus.CANCELLED)
+    ):
+        raise IllegalTransition(locked, to_status)
+    from_status = locked.status
+    locked.status = to_status
+    locked.save(update_fields=["status"])
+    moved = [
+        _move_fulfilment(fulfilment, FULFILMENT_STATUS_OF_ORDER[to_status])
+        for fulfilment in Fulfilment.objects.select_for_update()
+        .filter(order=locked)
+        .holding_stock()
+        .exclude(status=FULFILMENT_STATUS_OF_ORDER[to_status])  # already there on its own
+    ]
+    OrderEvent.objects.create(
+        order=locked,
+        fulfilment=moved[0] if len(moved) == 1 else None,
+        from_status=from_status,
+        to_status=to_status,
+        actor=signed_in(by),
+        note=note_in_order_language(locked, note),
+    )
+    if to_status in COMPLETED_STATUSES:
+        # The apps above act on goods that are the shopper's now (rewards: points earned).
+        completed = partial(order_completed.send, sender=Order, order_id=locked.pk, status=OrderStatus(to_status).value)
+        transaction.on_commit(completed, robust=True)
 
 
 def _move_fulfilment(fulfilment: Fulfilment, to_status: FulfilmentStatus) -> Fulfilment:
@@ -831,11 +836,12 @@ def mark_order_paid(*, order: Order, note: str | Callable[[], str] = "") -> Orde
     shopper gets the "order received" e-mail (through the outbox, once). To be called with the
     order row locked by the caller (payment.services locks it before the payment), so an ended
     hold cancelling it at the same moment either comes first, and this raises IllegalTransition,
-    or finds it placed."""
+    or finds it placed. `order` must have been read under that lock (payment.services reads
+    it with the payment it locks next): it is moved as read, not read again."""
     with transaction.atomic():
-        placed = transition_order(order=order, to_status=OrderStatus.PLACED, note=note)
-        notify(order=placed, kind=NotificationKind.ORDER_RECEIVED)
-    return placed
+        _move_locked_order(order, OrderStatus.PLACED, by=None, note=note)
+        notify(order=order, kind=NotificationKind.ORDER_RECEIVED)
+    return order
 
 
 def expire_payment_hold(*, order: Order, now: datetime.datetime) -> Order | None:
