@@ -609,6 +609,30 @@ def test_the_order_page_of_an_order_paid_online_has_a_fixed_number_of_queries(
     assert PaymentEvent.objects.filter(payment__order=order).count() == 8
 
 
+# Paying (the Dummy provider's form posted, authorised): the session; the payment with its order;
+# the order's row locked, then the payment's with the order read again; the payment written and
+# its event; the order's fulfilment methods (for the note); in a savepoint, the order placed, its
+# fulfilments locked, its event; its outbox row (looked up, then written in a savepoint). 23
+# before the provider's own saves and the order's second read went (1 December 2026).
+PAYING_QUERIES = 18
+
+
+def test_paying_takes_a_fixed_number_of_queries(client, laugavegur, sweater, django_assert_num_queries):
+    # given an order placed paying online, and its payment page opened
+    pay_online(client, laugavegur, sweater)
+    payment = Order.objects.get().payments.get()
+    page = reverse("payment_page", kwargs={"token": payment.token})
+    client.get(page)
+
+    # when the shopper authorises the payment
+    with django_assert_num_queries(PAYING_QUERIES):
+        response = client.post(page, dummy("preauth"))
+
+    # then the order is placed and she is sent to its page
+    assert response.status_code == 302
+    assert Order.objects.get().status == OrderStatus.PLACED
+
+
 def test_a_second_submit_of_the_same_checkout_paying_online_lands_on_the_same_payment(client, laugavegur, sweater):
     # given a checkout page, paying online
     fill_cart(client, {sweater: 1})
