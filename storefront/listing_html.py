@@ -30,6 +30,8 @@ MENU_HEAD = "menuHead4Qz8Xv2Lk"
 MENU_TAIL = "menuTail9Rw3Jp6Ty"
 MENU_ALL = "menuAll5Hn7Bc1Gs"
 STOCK_LINE = "stockLine2Mf6Wd8Kq"
+# Ends each card of a page's cards rendered together (includes/product_cards.html).
+CARD_END = "cardEnd7Pv3Nx5Rb"
 # "n in stock at <store>" lines this process has rendered, by (language, store, its name, units).
 _stock_lines: dict[tuple, str] = {}
 STOCK_LINES_KEPT = 20_000
@@ -87,12 +89,15 @@ def product_cards(products: Iterable[Product], *, store, catalog_version: str) -
     if to_render:
         if not all(hasattr(product, "first_images") for product in to_render):
             with_first_images(to_render)
-        template = get_template("includes/product_card.html")
-        for product in to_render:
-            # Its address (a reverse()) and name (a translated field) read once each, not through
-            # the template's lookups at each place the card shows them: a third of a card's CPU.
-            context = {"product": product, "url": product.get_absolute_url(), "name": product.name}
-            html = template.render({**context, "stock_line": STOCK_LINE})
+        # Each card's address (a reverse()) and name (a translated field) read once, not through
+        # the template's lookups at each place the card shows them: a third of a card's CPU.
+        cards = [{"product": product, "url": product.get_absolute_url(), "name": product.name} for product in to_render]
+        rendered = (
+            get_template("includes/product_cards.html")
+            .render({"cards": cards, "stock_line": STOCK_LINE, "card_end": CARD_END})
+            .split(CARD_END)
+        )
+        for product, html in zip(to_render, rendered, strict=False):  # what follows the last card_end: none
             found[keys[product.pk]] = missing[keys[product.pk]] = html
         stamps.fragments().set_many(missing, stamps.CATALOG_SECONDS)
     return mark_safe(  # noqa: S308 - each card is the template's rendering
