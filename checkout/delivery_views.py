@@ -332,6 +332,9 @@ def _page(request, *, lines, form, token):
             "lines": lines,
             "total": Cart.total(lines),
             "offers": offers,
+            # The radios a shopper can choose (as the template disables the others): without one,
+            # no "Place order" button to press for a refusal that would only say "choose a store".
+            "offers_choosable": any(offer["option"].can_deliver and offer["payments"] for offer in offers or ()),
             "chosen_store_id": chosen,
             "chosen_window": request.POST.get(f"window-{chosen}", ""),
             "quote": signed_quote({offer["option"].store.pk: offer["option"].fee for offer in offers or ()}),

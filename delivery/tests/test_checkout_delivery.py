@@ -291,3 +291,23 @@ def test_the_card_payment_is_taken_at_the_door_with_the_fee(client, world, djang
     assert handed.value == Decimal("25980")
     assert payment.captured_amount == Decimal("25980")
     assert handed.order.status == OrderStatus.DELIVERED
+
+
+def test_an_order_below_every_stores_minimum_offers_no_place_button(client, world):
+    # given the only store that delivers there takes orders of ISK 30 000 or more
+    from delivery.models import DeliveryZone
+
+    DeliveryZone.objects.filter(store=world["store"]).update(minimum_order=Decimal("30000"))
+    fill_cart(client, world["sweater"])  # ISK 24 990
+
+    # when the shopper asks for the options
+    html = find(client).content.decode()
+
+    # then the store says why, its choice is off, and there is no button to press for a refusal
+    assert 'data-testid="below-minimum"' in html
+    assert 'data-testid="place-delivery"' not in html
+    assert 'data-testid="no-delivery-choosable"' in html
+
+    # and with the goods above it, the button is back
+    fill_cart(client, world["sweater"], units=2)
+    assert 'data-testid="place-delivery"' in find(client).content.decode()
