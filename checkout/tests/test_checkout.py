@@ -440,6 +440,7 @@ def test_a_store_with_no_free_pickup_time_says_so_instead_of_an_empty_picker(cli
     assert f'name="slot-{laugavegur.pk}"' in html
     assert f'name="slot-{closed.pk}"' not in html
     assert html.count('data-testid="no-slots"') == 1
+
     def radio(store):
         return re.search(rf'<input type="radio"[^>]*id="pickup-store-{store.pk}"[^>]*>', html).group(0)
 
