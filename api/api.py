@@ -5,10 +5,13 @@ ships: no CDN) at /api/v1/docs. README, "JSON API", has an example per operation
 Every error is {"detail": "…", "errors": […]} in the request's language (Accept-Language).
 """
 
-from django.http import Http404
+from functools import cache
+
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.throttling import AnonRateThrottle
 
 from .endpoints import router
 from .security import ApiKeyAuth, KeyRateThrottle
@@ -27,6 +30,37 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 api.add_router("", router)
+
+# The index answers without a key (it says where everything is and that a key is needed), so it
+# is limited per client address instead of per key.
+INDEX_RATE = "60/m"
+
+
+@cache
+def _operations() -> tuple[dict, ...]:
+    """Every operation of the published schema: {"method", "path", "summary"}, in schema order."""
+    schema = api.get_openapi_schema()
+    return tuple(
+        {"method": method.upper(), "path": f"/api/v1{path}", "summary": operation.get("summary", "")}
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    )
+
+
+@api.get("/", auth=None, throttle=AnonRateThrottle(INDEX_RATE), include_in_schema=False)
+def index(request: HttpRequest):
+    """What /api/v1/ offers, as a client's first request finds it: {"name", "version",
+    "description", "authentication", "openapi", "docs", "operations": [{"method", "path",
+    "summary"}]}. Public, like the schema it points to; every operation listed needs a key."""
+    return {
+        "name": api.title,
+        "version": api.version,
+        "description": api.description,
+        "authentication": _("Send your channel's API key in the X-API-Key header."),
+        "openapi": request.build_absolute_uri("/api/v1/openapi.json"),
+        "docs": request.build_absolute_uri("/api/v1/docs"),
+        "operations": list(_operations()),
+    }
 
 
 def _error(request, status, detail, errors=()):
