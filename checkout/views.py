@@ -20,7 +20,6 @@ from django.utils.module_loading import import_string
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coupons.codes import display_code
 from coupons.models import Redemption, RedemptionStatus
 from coupons.pricing import PricedLine
 from coupons.services import CouponRefused, preview_for_checkout
@@ -489,15 +488,16 @@ def _forget_token(request, token):
 
 
 def _discounts(order) -> dict | None:
-    """What the order's line discounts came from: its coupon (the code as printed, and what it
-    took off) and the points redeemed with it. No query for an order without a discount; two
-    for one with."""
+    """What the order's line discounts came from: its coupon (the code in the one form the shop
+    made it, CouponCode.display, as the checkout and the till print it, and what it took off)
+    and the points redeemed with it. No query for an order without a discount; two for one
+    with."""
     if not any(line.discount for line in order.lines.all()):
         return None
     redemption = Redemption.objects.filter(order=order, status=RedemptionStatus.REDEEMED).select_related("code").first()
     points = redeemed_on(order)
     return {
-        "coupon_code": display_code(redemption.code.code) if redemption else "",
+        "coupon_code": redemption.code.display if redemption else "",
         "coupon_amount": redemption.discount if redemption else None,
         "points": points or None,
     }

@@ -24,7 +24,7 @@ from o2o_site.money import format_money
 from o2o_site.vat import format_rate
 from stores.admin_scoping import StoreScopedAdminMixin, managed_stores, scope_queryset_to_stores
 
-from .codes import VALID_CODE, display_code, normalise_code
+from .codes import VALID_CODE, normalise_code
 from .forms import TillRedemptionForm
 from .models import ANY_STORE_PERMISSION, Coupon, CouponBatch, CouponCode, CouponKind, Redemption
 from .selectors import redemption_figures
@@ -234,7 +234,7 @@ def batch_rows(batch: CouponBatch):
         yield writer.writerow(
             [
                 code.code,
-                display_code(code.code),
+                code.display,
                 batch.coupon.name,
                 code.issued_to.email if code.issued_to else "",
                 "yes" if code.pk in used else "no",

@@ -32,7 +32,7 @@ from o2o_site.till_receipts import is_till_receipt, normalise_till_receipt
 from orders.models import Channel, Order
 from stores.models import Store
 
-from .codes import VALID_CODE, display_code, generate_code, normalise_code
+from .codes import VALID_CODE, generate_code, normalise_code
 from .models import Coupon, CouponBatch, CouponCode, CouponKind, Redemption, RedemptionStatus
 from .pricing import Discount, PricedLine, discount_on_amount, work_out_discount
 
@@ -477,7 +477,6 @@ __all__ = [
     "CouponRefused",
     "Refusal",
     "add_shared_code",
-    "display_code",
     "find_code",
     "generate_batch",
     "hold_for_order",

@@ -16,7 +16,8 @@ from catalog.tests.factories import CategoryFactory, ProductFactory
 from checkout import handover
 from checkout.services import CheckoutChanged, ConfirmedCheckout, cancel_by_shopper, place_pickup_order
 from checkout.tests.test_checkout import CONTACT, fill_cart
-from coupons.models import CouponKind, Redemption, RedemptionStatus
+from coupons.codes import display_code
+from coupons.models import CouponCode, CouponKind, Redemption, RedemptionStatus
 from coupons.services import issue_codes
 from coupons.tests.factories import CouponCodeFactory, CouponFactory
 from orders.models import Channel, Order, OrderLine
@@ -200,7 +201,32 @@ def test_the_checkout_page_shows_the_discount_on_apply_and_places_the_order_with
     order = Order.objects.get()
     assert order.total == Decimal("22491")
     page = client.get(order.get_absolute_url()).content.decode()
-    assert 'data-testid="order-coupon"' in page and "Coupon VETU-R10" in page
+    assert 'data-testid="order-coupon"' in page and "Coupon VETUR10" in page
+
+
+@pytest.mark.parametrize("single_use", [False, True], ids=["shared", "single-use"])
+def test_the_code_reads_as_the_shop_made_it_on_the_checkout_and_the_order_page(client, world, single_use):
+    # given a shared code the shop chose ("EYES10") or a generated single-use one
+    coupon = CouponFactory(value=Decimal("10"))
+    if single_use:
+        [stored] = issue_codes(coupon=coupon, count=1)
+    else:
+        stored = CouponCodeFactory(code="EYES10", coupon=coupon).code
+    made = CouponCode.objects.get(code=stored).display
+    fill_cart(client, {world["sweater"]: 1})
+    page = client.get(reverse("checkout:checkout")).content.decode()
+    token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
+    # typed in lower case with spaces where the shop put none
+    typed = " ".join(stored.lower())
+    data = {**CONTACT, "store": world["store"].pk, "checkout_token": token, "coupon_code": typed}
+    # when she applies it, then places the order
+    applied = client.post(reverse("checkout:checkout"), {**data, "apply_coupon": "1"}).content.decode()
+    client.post(reverse("checkout:checkout"), data)
+    order_page = client.get(Order.objects.get().get_absolute_url()).content.decode()
+    # then both pages name the code in the one form the shop made it
+    assert f"Coupon {made} (at Laugavegur)" in applied
+    assert f"Coupon {made}<" in order_page
+    assert made == (display_code(stored) if single_use else "EYES10")
 
 
 def test_a_bad_code_on_the_checkout_page_is_said_and_nothing_is_placed(client, world):
