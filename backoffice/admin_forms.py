@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from o2o_site.money import validate_price
+from o2o_site.money import AmountField
 from orders.models import CancelReason, OrderEvent
 from payment.models import Payment, RefundReason
 from pickup.models import Pickup
@@ -107,15 +107,12 @@ class CancelOrderForm(forms.Form):
 class RefundForm(forms.Form):
     """A manager's refund: units of the lines handed over, or an amount; a reason always."""
 
-    amount = forms.DecimalField(
+    # Payable in the shop's currency: 100.5 is not an amount in ISK (o2o_site.money).
+    amount = AmountField(
         label=_("Or an amount"),
         required=False,
         min_value=0,
-        max_digits=12,
-        decimal_places=2,
         help_text=_("Leave the quantities at 0 to refund an amount instead."),
-        # Payable in the shop's currency: 100.5 is not an amount in ISK (o2o_site.money).
-        validators=[validate_price],
         widget=forms.NumberInput(attrs={"data-testid": "refund-amount", "step": "any"}),
     )
     reason = forms.ChoiceField(

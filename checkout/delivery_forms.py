@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delivery.selectors import COUNTRY_NAMES, PostcodeProblem, check_postcode
 from delivery.windows import parse_window_key
+from o2o_site.money import PointsField
 
 from .forms import validate_phone
 
@@ -82,7 +83,7 @@ class DeliveryAddressForm(forms.Form):
     )
     # Rewards points a signed-in member uses as money off (the page offers it to members only),
     # on a delivery, a shipment or an order in parts alike.
-    points = forms.DecimalField(label=_("Points to use"), min_value=0, max_digits=12, decimal_places=2, required=False)
+    points = PointsField(label=_("Points to use"), min_value=0, required=False)
     # Unticked unless she ticks it; ticked, the order's e-mail address is subscribed to offers as
     # consent given at checkout (O2O_CHECKOUT_CONSENT: pending until she opens the confirmation).
     send_offers = forms.BooleanField(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from o2o_site.money import PointsField
 from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
 from pickup.forms import PickupTimeField, PickupTimeSelect
@@ -314,7 +315,7 @@ class CheckoutForm(forms.Form):
     )
 
     # Rewards points a signed-in member uses as money off (the page offers it to members only).
-    points = forms.DecimalField(label=_("Points to use"), min_value=0, max_digits=12, decimal_places=2, required=False)
+    points = PointsField(label=_("Points to use"), min_value=0, required=False)
     # Unticked unless she ticks it; ticked, the order's e-mail address is subscribed to offers as
     # consent given at checkout (O2O_CHECKOUT_CONSENT: pending until she opens the confirmation).
     send_offers = forms.BooleanField(

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from o2o_site.money import is_representable
+from o2o_site.money import AmountField
 
 
 class TillRedemptionForm(forms.Form):
@@ -20,11 +20,9 @@ class TillRedemptionForm(forms.Form):
         help_text=_("Scan the coupon's QR code, or type the code."),
         error_messages={"required": _("Scan or type the coupon's code.")},
     )
-    purchase_amount = forms.DecimalField(
+    purchase_amount = AmountField(
         label=_("Purchase amount"),
         min_value=Decimal("0.01"),
-        max_digits=12,
-        decimal_places=2,
         help_text=_("VAT included: the goods the coupon applies to."),
         error_messages={"required": _("Enter the purchase amount, more than zero.")},
     )
@@ -38,9 +36,3 @@ class TillRedemptionForm(forms.Form):
     def __init__(self, *args, stores, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
-
-    def clean_purchase_amount(self):
-        amount = self.cleaned_data["purchase_amount"]
-        if not is_representable(amount):
-            raise forms.ValidationError(_("Enter an amount the currency can be paid in."))
-        return amount

@@ -17,7 +17,9 @@ no-break spaces, so a price never wraps across two lines.
 
 A price must be an amount the currency can be paid in: `validate_price` refuses 100.50 ISK. Amounts
 are rounded half-up to the minor unit (`round_to_minor_unit`) before anything is shown or summed,
-so the lines shown always add up to the total shown.
+so the lines shown always add up to the total shown. An amount or a number of rewards points that
+someone types into a form (`AmountField`, `PointsField`) is refused with `too_many_decimals` when it
+is finer than the minor unit ("100.5" in ISK), in words that name the currency.
 """
 
 import re
@@ -35,6 +37,7 @@ from babel.numbers import (
     parse_decimal,
     parse_pattern,
 )
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
@@ -93,6 +96,31 @@ def validate_price(amount: Decimal | None) -> None:
     raise ValidationError(
         message, code="unrepresentable", params={"amount": amount, "currency": currency, "digits": digits}
     )
+
+
+def too_many_decimals(currency: str | None = None, *, points: bool = False) -> str:
+    """Why an amount (or `points`: rewards points, which are money in the shop's currency) with a
+    part smaller than the currency's minor unit is refused, in the active language: in ISK
+    "Amounts in ISK have no decimals: enter a whole number."; in NOK at most two decimals."""
+    currency = (currency or settings.SHOP_CURRENCY).upper()
+    digits = minor_unit_digits(currency)
+    if digits == 0 and points:
+        message = gettext("Points are counted in %(currency)s, which has no decimals: enter a whole number of points.")
+    elif digits == 0:
+        message = gettext("Amounts in %(currency)s have no decimals: enter a whole number.")
+    elif points:
+        message = ngettext(
+            "Points are counted in %(currency)s: at most %(digits)s decimal.",
+            "Points are counted in %(currency)s: at most %(digits)s decimals.",
+            digits,
+        )
+    else:
+        message = ngettext(
+            "Amounts in %(currency)s have at most %(digits)s decimal.",
+            "Amounts in %(currency)s have at most %(digits)s decimals.",
+            digits,
+        )
+    return message % {"currency": currency, "digits": digits}
 
 
 def money_locale(language: str | None = None) -> Locale:
@@ -164,8 +192,12 @@ WRITTEN_DECIMALS = 2
 
 
 class AmountUnclear(ValueError):
-    """The text is not one amount of money: not a number, more decimals than the currency has,
-    or readable as two different amounts. The message (active language) says which."""
+    """The text is not one amount of money: not a number, more decimals than the currency has
+    (`too_fine`), or readable as two different amounts. The message (active language) says which."""
+
+    def __init__(self, message: str, *, too_fine: bool = False):
+        super().__init__(message)
+        self.too_fine = too_fine
 
 
 def parse_amount(text: str, currency: str | None = None) -> Decimal:
@@ -218,5 +250,50 @@ def parse_amount(text: str, currency: str | None = None) -> Decimal:
                 "“%(text)s” is not an amount in %(currency)s: at most %(digits)s decimals.",
                 digits,
             )
-        raise AmountUnclear(message % {"text": raw[:40], "currency": currency, "digits": digits})
+        raise AmountUnclear(message % {"text": raw[:40], "currency": currency, "digits": digits}, too_fine=True)
     raise AmountUnclear(gettext("“%(text)s” is not an amount.") % {"text": raw[:40]})
+
+
+# --- amounts typed into a form ----------------------------------------------------------------
+
+
+class AmountField(forms.DecimalField):
+    """An amount in the shop's currency that a shopper or staff type (a till purchase, a refund),
+    read as people write it (`parse_amount`: "1.000" is a thousand krónur, "1 299,50" and
+    "1,299.50" are NOK 1,299.50, in any page language). No part smaller than the currency's minor
+    unit (CLDR through Babel: ISK none, NOK two; read when the form is validated, so it follows
+    SHOP_CURRENCY): finer is a field error saying so (`too_many_decimals`). The bound form shows
+    back what was typed, and an invalid form writes nothing. 12 digits at most, as every money
+    column."""
+
+    points = False
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        # The currency decides, in validate(): a fixed decimal_places would say "no more than 2
+        # decimal places" in ISK, or refuse a third decimal a currency has.
+        kwargs["decimal_places"] = None
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal | int):
+            return Decimal(value)
+        try:
+            return parse_amount(str(value), settings.SHOP_CURRENCY)
+        except AmountUnclear as unclear:
+            if unclear.too_fine:
+                raise ValidationError(too_many_decimals(points=self.points), code="too_many_decimals") from None
+            raise ValidationError(str(unclear), code="invalid") from None
+
+    def validate(self, value):
+        super().validate(value)
+        if value not in self.empty_values and not is_representable(value, settings.SHOP_CURRENCY):
+            raise ValidationError(too_many_decimals(points=self.points), code="too_many_decimals")
+
+
+class PointsField(AmountField):
+    """Rewards points a member uses (money in the shop's currency), with the message in points."""
+
+    points = True

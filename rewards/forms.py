@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from o2o_site.money import AmountField
+
 
 class GuestJoinForm(forms.Form):
     email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
@@ -43,7 +45,7 @@ class TillForm(forms.Form):
         initial=EARN,
     )
     store = forms.ModelChoiceField(label=_("Store"), queryset=None, empty_label=None)
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=12, decimal_places=2)
+    amount = AmountField(label=_("Amount"), min_value=0)
     till_receipt_number = forms.CharField(label=_("Till receipt number"), max_length=40)
 
     def __init__(self, *args, stores, **kwargs):

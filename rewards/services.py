@@ -40,6 +40,7 @@ from o2o_site.money import (
     minor_unit_digits,
     parse_amount,
     round_to_minor_unit,
+    too_many_decimals,
 )
 from o2o_site.till_receipts import MAX_LENGTH as RECEIPT_MAX_LENGTH
 from o2o_site.till_receipts import is_till_receipt, normalise_till_receipt
@@ -282,9 +283,11 @@ def points_for(amount: Decimal) -> Decimal:
     return (amount * settings.REWARDS_EARN_RATE / 100).quantize(step, rounding=ROUND_DOWN)
 
 
-def _checked_amount(amount, *, what: str) -> Decimal:
+def _checked_amount(amount, *, what: str, points: bool = False) -> Decimal:
     """`amount` (Decimal, int, or text as staff, a shopper or the till's file write it: read by
-    o2o_site.money.parse_amount, which refuses what it cannot read as exactly one amount)."""
+    o2o_site.money.parse_amount, which refuses what it cannot read as exactly one amount). Finer
+    than the currency's minor unit is refused in the words the forms use (too_many_decimals), in
+    points when `points`."""
     if isinstance(amount, Decimal | int):
         amount = Decimal(amount)
     else:
@@ -294,7 +297,9 @@ def _checked_amount(amount, *, what: str) -> Decimal:
             raise RewardRefused(_("%(what)s: %(problem)s") % {"what": what, "problem": unclear}) from None
     if not amount.is_finite() or amount <= 0:
         raise RewardRefused(_("%(what)s must be more than zero.") % {"what": what})
-    if not is_representable(amount, settings.SHOP_CURRENCY) or amount >= Decimal("1e10"):
+    if not is_representable(amount, settings.SHOP_CURRENCY):
+        raise RewardRefused(too_many_decimals(settings.SHOP_CURRENCY, points=points))
+    if amount >= Decimal("1e10"):
         raise RewardRefused(_("%(what)s cannot be %(amount)s.") % {"what": what, "amount": amount})
     return amount
 
@@ -302,7 +307,7 @@ def _checked_amount(amount, *, what: str) -> Decimal:
 def checked_points(points) -> Decimal:
     """Points a member asks to use: an amount above zero in the currency's minor unit, else
     RewardRefused saying what is wrong."""
-    return _checked_amount(points, what=_("The points to use"))
+    return _checked_amount(points, what=_("The points to use"), points=True)
 
 
 def checked_till_receipt(number: str) -> str:
@@ -413,7 +418,7 @@ def reserve_for_order(
     the points leave the balance now and come back if the order is cancelled (release_for_order),
     or line by line when its units are returned (reverse_for_return). Raises InsufficientPoints,
     or RewardRefused for a bad amount or an order not being placed."""
-    amount = _checked_amount(sum(shares.values(), Decimal(0)), what=_("The points to use"))
+    amount = _checked_amount(sum(shares.values(), Decimal(0)), what=_("The points to use"), points=True)
     if order.status not in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED):
         raise RewardRefused(_("Points can be used only on an order being placed."))
     quantities = dict(OrderLine.objects.filter(order=order, pk__in=list(shares)).values_list("pk", "quantity"))

@@ -140,7 +140,7 @@ def test_more_than_was_taken_is_refused_on_the_screen(client, gudrun, collected)
         (
             {"amount": "100.5", "reason": "goodwill"},
             "amount",
-            "100.5 is not a price in ISK: the currency has no minor unit, so prices are whole numbers.",
+            "Amounts in ISK have no decimals: enter a whole number.",
         ),
         ({"amount": "1000", "reason": ""}, "reason", "Choose why the money is refunded."),
     ],

@@ -88,6 +88,25 @@ def test_too_many_points_on_a_shipped_order_are_named_and_nothing_is_placed(clie
     assert not Order.objects.exists() and balance(account) == Decimal("1000")
 
 
+def test_points_with_decimals_on_a_shipped_order_are_refused_at_the_field_and_nothing_is_placed(
+    client, shipping_world, anna
+):
+    # given Anna, a member with 1,000 points, signed in
+    account = member_with_points(anna, shipping_world["store"])
+    client.force_login(anna)
+    html = find(client).content.decode()
+    # when she types points with a decimal
+    response = ship(client, html, points="100.5")
+    # then the field says points are whole krónur, keeps what she typed, and nothing is written
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"].errors["points"] == [
+        "Points are counted in ISK, which has no decimals: enter a whole number of points."
+    ]
+    assert 'name="points" value="100.5"' in page
+    assert not Order.objects.exists() and balance(account) == Decimal("1000")
+
+
 def test_a_guest_is_not_offered_points_on_the_delivery_checkout(client, shipping_world):
     html = find(client).content.decode()
     assert 'data-testid="points"' not in html

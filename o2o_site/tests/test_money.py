@@ -3,11 +3,20 @@
 from decimal import Decimal
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.utils import translation
 
-from o2o_site.money import format_money, is_representable, minor_unit_digits, round_to_minor_unit, validate_price
+from o2o_site.money import (
+    AmountField,
+    PointsField,
+    format_money,
+    is_representable,
+    minor_unit_digits,
+    round_to_minor_unit,
+    validate_price,
+)
 
 NBSP = "\u00a0"
 
@@ -144,3 +153,73 @@ def test_the_price_validator_uses_the_shops_currency(settings):
     validate_price(None)
     with pytest.raises(ValidationError):
         validate_price(Decimal("100.50"))
+
+
+class TypedForm(forms.Form):
+    amount = AmountField(required=False)
+    points = PointsField(required=False)
+
+
+@pytest.mark.parametrize(
+    ("currency", "language", "typed", "amount_error", "points_error"),
+    [
+        (
+            "ISK",
+            "en",
+            "100.5",
+            "Amounts in ISK have no decimals: enter a whole number.",
+            "Points are counted in ISK, which has no decimals: enter a whole number of points.",
+        ),
+        (
+            "ISK",
+            "is",
+            "100,5",
+            "Upphæðir í ISK eru án aukastafa: sláðu inn heila tölu.",
+            "Punktar eru taldir í ISK, sem er án aukastafa: sláðu inn heila tölu punkta.",
+        ),
+        (
+            "ISK",
+            "nb",
+            "100,5",
+            "Beløp i ISK har ingen desimaler: skriv inn et helt tall.",
+            "Poeng telles i ISK, som ikke har desimaler: skriv inn et helt antall poeng.",
+        ),
+        (
+            "NOK",
+            "en",
+            "89.9051",
+            "Amounts in NOK have at most 2 decimals.",
+            "Points are counted in NOK: at most 2 decimals.",
+        ),
+    ],
+)
+def test_an_amount_or_points_finer_than_the_currency_are_refused_saying_so_and_kept(
+    settings, currency, language, typed, amount_error, points_error
+):
+    # given the shop's currency
+    settings.SHOP_CURRENCY = currency
+    # when someone types an amount and points with a part smaller than its minor unit
+    with translation.override(language):
+        form = TypedForm({"amount": typed, "points": typed})
+        errors = {name: list(field_errors) for name, field_errors in form.errors.items()}
+    # then each field says the currency has no (or so many) decimals, and shows what was typed
+    assert errors == {"amount": [amount_error], "points": [points_error]}
+    assert form["amount"].value() == typed and form["points"].value() == typed
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "amount"),
+    [
+        ("ISK", "100", "100"),
+        ("ISK", "100,00", "100"),
+        ("ISK", "1.000", "1000"),
+        ("ISK", "12 990", "12990"),
+        ("NOK", "100.5", "100.50"),
+        ("NOK", "1 299,50", "1299.50"),
+    ],
+)
+def test_an_amount_is_read_as_people_write_it_in_the_currency(settings, currency, typed, amount):
+    settings.SHOP_CURRENCY = currency
+    form = TypedForm({"amount": typed, "points": typed})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data == {"amount": Decimal(amount), "points": Decimal(amount)}

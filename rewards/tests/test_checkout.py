@@ -2,12 +2,15 @@
 order in the checkout's transaction, captured and receipted as charged, earned on what was paid;
 a refusal is a change on the page and places nothing."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from checkout.services import CheckoutChanged
+from checkout.tests.test_checkout import CONTACT, fill_cart
 from orders.models import Order
 from orders.tests.factories import place_order
 from payment.models import Payment, Receipt
@@ -103,3 +106,33 @@ def test_the_checkout_page_offers_points_to_a_member_only(client, with_points, a
     client.post(reverse("checkout:cart_add"), {"product_id": products["mittens"].pk, "quantity": 1})
     page = client.get(reverse("checkout:checkout")).content.decode()
     assert 'data-testid="points"' in page and "You have ISK\xa01,000 in points" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "message"),
+    [
+        ("en", "100.5", "Points are counted in ISK, which has no decimals: enter a whole number of points."),
+        ("is", "100,5", "Punktar eru taldir í ISK, sem er án aukastafa: sláðu inn heila tölu punkta."),
+        ("nb", "100,5", "Poeng telles i ISK, som ikke har desimaler: skriv inn et helt antall poeng."),
+    ],
+)
+def test_points_with_decimals_are_refused_at_the_field_kept_and_nothing_is_placed(
+    client, with_points, anna, pickup_store, products, language, typed, message
+):
+    # given Anna, a member with 1,000 points, at the checkout in her language
+    client.force_login(anna)
+    fill_cart(client, {products["mittens"]: 1})
+    with translation.override(language):
+        page = client.get(reverse("checkout:checkout"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
+        # when she types points with a decimal (krónur have none, and points are krónur)
+        data = {**CONTACT, "store": pickup_store.pk, "checkout_token": token, "points": typed}
+        response = client.post(reverse("checkout:checkout"), data, HTTP_ACCEPT_LANGUAGE=language)
+    # then the points field says why, shows what she typed, and nothing is written
+    form = response.context["form"]
+    assert response.status_code == 200
+    assert form.errors["points"] == [message]
+    assert f'name="points" value="{typed}"' in response.content.decode()
+    assert not Order.objects.exists()
+    assert RewardEntry.objects.filter(kind=EntryKind.REDEEM).count() == 0
+    assert RewardAccount.objects.get(pk=with_points.pk).balance == Decimal("1000")

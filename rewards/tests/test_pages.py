@@ -129,6 +129,33 @@ def test_the_till_refuses_too_many_points_and_another_stores_till(
     assert RewardEntry.objects.count() == 1
 
 
+@pytest.mark.parametrize("action", ["redeem", "earn"])
+def test_the_till_refuses_an_amount_with_decimals_at_the_field_and_keeps_it(
+    client, member, pickup_store, pickup_manager, action
+):
+    services.earn_in_store(account=member, store=pickup_store, till_receipt_number="T-0", amount="10000", by=None)
+    client.force_login(pickup_manager)
+    # when staff type krónur with a decimal, to use points or to earn them
+    response = client.post(
+        till_of(member), {"action": action, "store": pickup_store.pk, "amount": "100.5", "till_receipt_number": "T-5"}
+    )
+    # then the field says krónur are whole, what they typed is kept, and nothing is written
+    assert response.status_code == 200
+    assert response.context["form"].errors["amount"] == ["Amounts in ISK have no decimals: enter a whole number."]
+    assert 'value="100.5"' in response.content.decode()
+    assert RewardEntry.objects.count() == 1
+
+
+def test_the_till_reads_an_amount_grouped_the_icelandic_way(client, member, pickup_store, pickup_manager):
+    client.force_login(pickup_manager)
+    # "1.000" is a thousand krónur at an Icelandic till, not one
+    response = client.post(
+        till_of(member), {"action": "earn", "store": pickup_store.pk, "amount": "1.000", "till_receipt_number": "T-7"}
+    )
+    assert response.status_code == 302
+    assert RewardEntry.objects.get(kind=EntryKind.EARN).purchase_amount == Decimal("1000")
+
+
 def test_a_mistyped_member_number_is_named(client, pickup_manager):
     client.force_login(pickup_manager)
     response = client.post(TILL, {"member": "1234567890"})
