@@ -1,6 +1,7 @@
 """What a shopper types to have the cart delivered: the address first, then the store, the
 window, their details and how to pay. Kept apart from the pickup checkout's forms (forms.py)."""
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -54,6 +55,12 @@ class DeliveryAddressForm(forms.Form):
         error_messages={"required": _("Enter a phone number the driver can call.")},
     )
 
+    def __init__(self, *args, cart: Mapping[int, int] | None = None, **kwargs):
+        """`cart` ({product id: units}): an unknown postcode names only stores that have all of it
+        (delivery.selectors.nearest_stores_message)."""
+        super().__init__(*args, **kwargs)
+        self.cart = cart
+
     def clean_street(self):
         return " ".join(self.cleaned_data["street"].split())
 
@@ -67,7 +74,7 @@ class DeliveryAddressForm(forms.Form):
         cleaned = super().clean()
         if "postcode" in cleaned and "country" in cleaned:
             try:
-                self.located = check_postcode(cleaned["postcode"], country=cleaned["country"])
+                self.located = check_postcode(cleaned["postcode"], country=cleaned["country"], cart=self.cart)
             except PostcodeProblem as problem:
                 self.add_error("postcode", str(problem))
             else:

@@ -69,7 +69,7 @@ def delivery_checkout(request):
     if request.POST.get("action") != "place":
         if not lines:
             return _cart_is_empty(request)
-        return _page(request, lines=lines, form=DeliveryAddressForm(request.POST), token=None)
+        return _page(request, lines=lines, form=DeliveryAddressForm(request.POST, cart=_quantities(lines)), token=None)
 
     shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
     if shown is not None and shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
@@ -78,7 +78,7 @@ def delivery_checkout(request):
             return _already_placed(request, cart, placed, token=shown.token)
     if not lines:
         return _cart_is_empty(request)
-    form = DeliveryCheckoutForm(request.POST)
+    form = DeliveryCheckoutForm(request.POST, cart=_quantities(lines))
     changes = ()
     if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
         form.is_valid()
@@ -123,7 +123,7 @@ def _ship(request, cart, lines):
     shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
     if not lines:
         return _cart_is_empty(request)
-    form = ShippingCheckoutForm(request.POST)
+    form = ShippingCheckoutForm(request.POST, cart=_quantities(lines))
     changes = ()
     if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
         form.is_valid()
@@ -240,20 +240,26 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
     )
 
 
+def _quantities(lines) -> dict[int, int]:
+    """The cart's {product id: units}, as the stock checks and the postcode messages take it."""
+    return {line.product.pk: line.quantity for line in lines}
+
+
 def _offers(form, lines):
     """The stores delivering to the address typed that have the whole cart, nearest first (an
     error on the form instead when the address cannot be delivered to), or None."""
     if any(name in form.errors for name in DeliveryAddressForm.base_fields):
         return None
     data = form.cleaned_data
+    quantities = _quantities(lines)
     try:
-        lookup = delivery_options(postcode=data["postcode"], country=data["country"], order_value=Cart.total(lines))
+        lookup = delivery_options(
+            postcode=data["postcode"], country=data["country"], order_value=Cart.total(lines), cart=quantities
+        )
     except PostcodeProblem as problem:
         form.add_error("postcode", str(problem))
         return None
-    holding = store_ids_holding(
-        {line.product.pk: line.quantity for line in lines}, among=[option.store.pk for option in lookup.options]
-    )
+    holding = store_ids_holding(quantities, among=[option.store.pk for option in lookup.options])
     # The nearest few, as the pickup checkout lists its stores: a town centre's address is
     # covered by dozens of stores' zones (29 on the benchmark's), each with a week of windows.
     offers = [option for option in lookup.options if option.store.pk in holding][:CHECKOUT_STORES_SHOWN]

@@ -33,7 +33,7 @@ from stores.selectors import my_store
 
 from .cart import Cart
 from .delivery_forms import DeliveryAddressForm, DeliveryCheckoutForm
-from .delivery_views import _initial
+from .delivery_views import _initial, _quantities
 from .forms import ShownCheckout
 from .services import (
     CheckoutChanged,
@@ -135,7 +135,7 @@ def split_checkout(request):
     if request.method == "GET" or request.POST.get("action") != "place":
         if not lines:
             return _cart_is_empty(request)
-        form = DeliveryAddressForm(request.POST) if request.method == "POST" else None
+        form = DeliveryAddressForm(request.POST, cart=_quantities(lines)) if request.method == "POST" else None
         return _page(request, lines=lines, form=form or DeliveryAddressForm(initial=_initial(request)), token=None)
 
     shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
@@ -145,7 +145,7 @@ def split_checkout(request):
             return _already_placed(request, cart, placed, token=shown.token)
     if not lines:
         return _cart_is_empty(request)
-    form = SplitCheckoutForm(request.POST)
+    form = SplitCheckoutForm(request.POST, cart=_quantities(lines))
     changes = ()
     if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
         form.is_valid()

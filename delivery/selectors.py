@@ -12,7 +12,7 @@ the address, to find each one's earliest window with room; none when no store co
 import datetime
 import time
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from o2o_site.cache import stamps
 from orders.models import FulfilmentStatus
+from orders.selectors import store_ids_holding, stores_able_to_supply
 from stores.models import PostcodeLocation, SpecialOpeningHours, Store
 from stores.postcodes import normalise_postcode
 from stores.selectors import KM_PER_DEGREE_LATITUDE, distance_km, nearest_stores, store_directory
@@ -242,10 +243,15 @@ def _build_directory(stamp):
 
 
 def check_postcode(
-    postcode: str | None, *, country: str, directory: DeliveryDirectory | None = None
+    postcode: str | None,
+    *,
+    country: str,
+    directory: DeliveryDirectory | None = None,
+    cart: Mapping[int, int] | None = None,
 ) -> LocatedPostcode:
     """The postcode as the postcode table knows it, or PostcodeProblem saying what is wrong: none
-    given, not a postcode of `country` (with the country it belongs to, if another), unknown."""
+    given, not a postcode of `country` (with the country it belongs to, if another), unknown (with
+    the stores to turn to: nearest_stores_message, for `cart` at a checkout)."""
     directory = directory or delivery_directory()
     country = (country or "").upper()
     typed = (postcode or "").strip()
@@ -272,7 +278,7 @@ def check_postcode(
         # somewhere near, enough to point the shopper to a store.
         nearby = directory.nearest_known(country, normalised)
         raise PostcodeProblem(
-            " ".join(filter(None, (message, nearest_stores_message(nearby, directory) if nearby else "")))
+            " ".join(filter(None, (message, nearest_stores_message(nearby, directory, cart=cart) if nearby else "")))
         )
     return located
 
@@ -309,18 +315,20 @@ def delivery_options(
     order_value: Decimal | None = None,
     store_ids: Iterable[int] | None = None,
     now: datetime.datetime | None = None,
+    cart: Mapping[int, int] | None = None,
 ) -> DeliveryLookup:
     """The stores that deliver to `postcode` (limited to `store_ids` if given: those with the
     cart in stock), nearest first, each by its cheapest zone covering it for `order_value`, with
     its windows and their room. Raises PostcodeProblem for a postcode that is missing, of another
     country or unknown, and for one no store delivers to (naming the nearest store that delivers
-    or offers pickup). One query (the bookings), none when no store covers the address."""
+    or offers pickup; at a checkout, with `cart`, only stores that have all of it). One query (the
+    bookings), none when no store covers the address."""
     now = now or timezone.now()
     directory = delivery_directory()
-    located = check_postcode(postcode, country=country, directory=directory)
+    located = check_postcode(postcode, country=country, directory=directory, cart=cart)
     covering = directory.zones_covering(located)
     if not covering:
-        raise PostcodeProblem(_no_store_delivers_message(located, directory))
+        raise PostcodeProblem(_no_store_delivers_message(located, directory, cart=cart))
     if store_ids is not None:
         wanted = set(store_ids)
         covering = [zone for zone in covering if zone.store_id in wanted]
@@ -376,40 +384,67 @@ def _bookings(grids: dict[int, list[Window]]) -> dict[int, list[tuple[datetime.d
     return found
 
 
-def _no_store_delivers_message(located: LocatedPostcode, directory: DeliveryDirectory) -> str:
+def _no_store_delivers_message(
+    located: LocatedPostcode, directory: DeliveryDirectory, *, cart: Mapping[int, int] | None = None
+) -> str:
     """No zone covers the address: say so, and name the nearest stores (nearest_stores_message)."""
     names = {"postcode": located.postcode, "place": located.place_name}
     message = _("No store delivers to %(postcode)s %(place)s yet.") % names
-    return " ".join(filter(None, (message, nearest_stores_message(located, directory))))
+    return " ".join(filter(None, (message, nearest_stores_message(located, directory, cart=cart))))
 
 
-def nearest_stores_message(located: LocatedPostcode, directory: DeliveryDirectory) -> str:
+def nearest_stores_message(
+    located: LocatedPostcode, directory: DeliveryDirectory, *, cart: Mapping[int, int] | None = None
+) -> str:
     """The nearest store of the postcode's country that delivers anywhere, and the nearest that
     offers pickup, so the shopper knows where to turn ("" when there is none). No query: both
-    directories are in memory."""
-    delivering = sorted(
-        (distance_km(store.latitude, store.longitude, located.latitude, located.longitude), store.pk, store)
-        for store in directory.stores.values()
-        if store.country == located.country
-    )
-    pickup = [
-        nearby
-        for nearby in nearest_stores(
-            latitude=located.latitude, longitude=located.longitude, limit=5, directory=store_directory()
+    directories are in memory.
+
+    At a checkout, with `cart` ({product id: units}), a store is named only if it can supply all
+    of it (orders.selectors: store_ids_holding for the delivering stores, stores_able_to_supply
+    for pickup, as the checkout lists them): the nearest store is no help when it lacks half the
+    cart. When none can, the message says so and names none. Two queries then, on this refusal
+    only."""
+
+    def nearest_first(stores: Iterable[Store]) -> list[tuple[float, Store]]:
+        ranked = sorted(
+            (distance_km(store.latitude, store.longitude, located.latitude, located.longitude), store.pk, store)
+            for store in stores
+            if store.country == located.country
         )
-        if nearby.store.offers_pickup and nearby.store.country == located.country
-    ]
+        return [(distance, store) for distance, _pk, store in ranked]
+
+    delivering = nearest_first(directory.stores.values())
+    if cart is None:
+        pickup = [
+            (nearby.distance_km, nearby.store)
+            for nearby in nearest_stores(
+                latitude=located.latitude, longitude=located.longitude, limit=5, directory=store_directory()
+            )
+            if nearby.store.offers_pickup and nearby.store.country == located.country
+        ]
+    else:
+        holding = store_ids_holding(dict(cart), among=[store.pk for _distance, store in delivering])
+        delivering = [(distance, store) for distance, store in delivering if store.pk in holding]
+        pickup = nearest_first(stores_able_to_supply(dict(cart)).filter(country=located.country))
+        if not delivering and not pickup:
+            return _("No store that could serve this address has everything in your cart right now.")
     message = ""
     if delivering:
-        distance, _pk, store = delivering[0]
-        message += _("The nearest store that delivers is %(store)s (%(km)s km away).") % {
+        distance, store = delivering[0]
+        names = {"store": store.name, "km": round(distance)}
+        if cart is None:
+            message += _("The nearest store that delivers is %(store)s (%(km)s km away).") % names
+        else:
+            message += (
+                _("The nearest store that delivers and has everything in your cart is %(store)s (%(km)s km away).")
+                % names
+            )
+    if pickup:
+        distance, store = pickup[0]
+        message += " " + _("You can pick up your order at %(store)s (%(km)s km away).") % {
             "store": store.name,
             "km": round(distance),
-        }
-    if pickup:
-        message += " " + _("You can pick up your order at %(store)s (%(km)s km away).") % {
-            "store": pickup[0].store.name,
-            "km": round(pickup[0].distance_km),
         }
     return message.strip()
 

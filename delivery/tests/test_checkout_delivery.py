@@ -121,7 +121,11 @@ def test_the_address_comes_first_then_the_stores_with_fee_and_earliest_window(cl
         ({"postcode": "0150"}, "0150 is a postcode in Norway, not in Iceland."),
         ({"postcode": "101", "country": "NO"}, "101 is a postcode in Iceland, not in Norway."),
         ({"postcode": "199"}, "We do not know the postcode 199 in Iceland."),
-        ({"postcode": "600"}, "No store delivers to 600 Akureyri yet. The nearest store that delivers is Laugavegur"),
+        (
+            {"postcode": "600"},
+            "No store delivers to 600 Akureyri yet. "
+            "The nearest store that delivers and has everything in your cart is Laugavegur",
+        ),
         ({"street": ""}, "Enter the street and house number"),
         ({"phone": "12"}, "Enter a phone number with 7 to 15 digits"),
         ({"country": "SE"}, "We deliver in Iceland and Norway only."),
@@ -136,6 +140,40 @@ def test_a_bad_address_says_what_is_wrong_and_keeps_what_was_typed(client, world
     assert 'data-testid="delivery-options"' not in html
     assert 'value="Bergstaðastræti 12"' in html or typed.get("street") == ""
     assert 'value="Reykjavík"' in html
+
+
+def postcode_error(html):
+    return re.search(r'id="id_postcode_error"[^>]*>(.*?)</ul>', html, re.S).group(1)
+
+
+@pytest.mark.parametrize("postcode", ["199", "600"], ids=["unknown-postcode", "outside-every-zone"])
+def test_the_postcode_message_names_only_stores_that_have_the_whole_cart(client, world, postcode):
+    # given mittens that Laugavegur, the nearest store, does not have, but Glerártorg (Akureyri),
+    # which delivers in its own town and offers pickup, does
+    glerartorg = StoreFactory(name="Glerártorg", latitude=Decimal("65.6885"), longitude=Decimal("-18.1100"))
+    DeliveryZoneFactory(store=glerartorg, postcodes="603")
+    mittens = ProductFactory(name="Lopi mittens", price=Decimal("3990"))
+    StockLevelFactory(store=glerartorg, product=mittens, on_hand=4)
+    StockLevelFactory(store=world["store"], product=mittens, on_hand=0)
+    forget_directory()
+    fill_cart(client, mittens, units=2)
+    # when she types a postcode no store delivers to (or one not in the table)
+    message = postcode_error(find(client, postcode=postcode).content.decode())
+    # then only Glerártorg is named, for delivery and for pickup
+    assert "Laugavegur" not in message
+    assert "The nearest store that delivers and has everything in your cart is Glerártorg" in message
+    assert "You can pick up your order at Glerártorg" in message
+
+
+def test_when_no_store_has_the_whole_cart_the_postcode_message_says_so_naming_none(client, world):
+    # given a cart of more sweaters than any store has
+    fill_cart(client, world["sweater"], units=4)
+    # when she types a postcode not in the table
+    message = postcode_error(find(client, postcode="199").content.decode())
+    # then no store is named, and the message says why
+    assert message.count("We do not know the postcode 199 in Iceland.") == 1
+    assert "No store that could serve this address has everything in your cart right now." in message
+    assert "Laugavegur" not in message
 
 
 def test_no_store_that_delivers_has_the_cart(client, world):
