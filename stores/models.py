@@ -298,9 +298,18 @@ class StockLevelQuerySet(models.QuerySet):
 class StockLevel(models.Model):
     """Units of one product at one store. Changed only through stores.services."""
 
-    store = models.ForeignKey(Store, verbose_name=_("store"), related_name="stock_levels", on_delete=models.CASCADE)
+    # No index of their own (db_index=False): each key leads a composite index below, the store
+    # stock_level_unique_store_product, the product stock_product_store_idx; a third and fourth
+    # index would only be written on every stock change.
+    store = models.ForeignKey(
+        Store, verbose_name=_("store"), related_name="stock_levels", on_delete=models.CASCADE, db_index=False
+    )
     product = models.ForeignKey(
-        "catalog.Product", verbose_name=_("product"), related_name="stock_levels", on_delete=models.CASCADE
+        "catalog.Product",
+        verbose_name=_("product"),
+        related_name="stock_levels",
+        on_delete=models.CASCADE,
+        db_index=False,
     )
     on_hand = models.PositiveIntegerField(_("on hand"), default=0)
     reserved = models.PositiveIntegerField(_("reserved"), default=0)
