@@ -17,6 +17,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -116,10 +117,14 @@ class Change:
 
 
 class CheckoutChanged(OrderError):
-    """Nothing was placed: the shop changed since the shopper confirmed (`changes`, all at once)."""
+    """Nothing was placed: the shop changed since the shopper confirmed (`changes`, all at once).
 
-    def __init__(self, changes):
+    `products` ({pk: Product}), when given, are the lines' products still sold as the refusal
+    read them: the checkout page shown again lists them without reading them once more."""
+
+    def __init__(self, changes, *, products: dict[int, Product] | None = None):
         self.changes = tuple(changes)
+        self.products = products
         super().__init__(" ".join(change.message for change in self.changes))
 
 
@@ -274,7 +279,15 @@ def _placed_once(place, checkout: ConfirmedCheckout) -> Order:
 
 
 def _placed_with(token: str | None) -> Order | None:
-    return Order.objects.filter(checkout_token=token).first() if token else None
+    """The order `token` placed, if any. Asked after every refusal (a flash sale's hundreds of
+    sold-out shoppers), where there is none: a plain statement, not one the ORM compiles each
+    time (~1 ms); the order, in the rare case there is one, is read by its id."""
+    if not token:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Order._meta.db_table} WHERE checkout_token = %s", [token])
+        found = cursor.fetchone()
+    return Order.objects.get(pk=found[0]) if found is not None else None
 
 
 def _lock_checkout(token: str | None) -> Order | None:
@@ -319,9 +332,7 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         # Read again here, not taken from the caller: the store, its pickup settings and the
         # products as they are now. They are not locked: a price edited after this read is not
         # this order's price (the order keeps the price read here, which is the one confirmed).
-        store = (
-            Store.objects.select_related("pickup_settings").prefetch_related("opening_hours").get(pk=checkout.store.pk)
-        )
+        store = Store.objects.select_related("pickup_settings").get(pk=checkout.store.pk)
         # With the units each has at the store now, read without a lock (units_here).
         products = for_sale_with_units_at(store, [line.product_id for line in checkout.lines])
         method_changes = _method_changes(checkout, store)
@@ -335,13 +346,18 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
             changes.extend(_stock_changes_now(quantities, products=products, store=store))
         if changes:
             # Nothing will be placed, so nothing is booked or reserved.
-            raise CheckoutChanged(changes)
+            raise CheckoutChanged(changes, products=products)
+        # The store's opening hours lay out its pickup times; read only now, as a refusal above
+        # (a sold-out line) needs none of them.
+        prefetch_related_objects([store], "opening_hours")
         # The slot first, then the stock: every checkout takes its locks in this order.
         slot = _book_slot(checkout, store)
         try:
             stock.reserve_stock(store=store, quantities=quantities)
         except stock.InsufficientStock as short:
-            raise CheckoutChanged(list(_stock_changes(short, products=products, store=store))) from None
+            raise CheckoutChanged(
+                list(_stock_changes(short, products=products, store=store)), products=products
+            ) from None
         # Paying online, the stock and the pickup time are held while the shopper pays.
         hold_until = (
             timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES) if checkout.pays_online else None

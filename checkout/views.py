@@ -54,7 +54,7 @@ from shipping.selectors import shipment_of
 from stores.selectors import my_store
 from stores.services import choose_my_store
 
-from .cart import Cart
+from .cart import Cart, CartLine
 from .forms import CartLineForm, CheckoutForm, CollectorForm, PickupTimesForm, ShownCheckout
 from .services import (
     PAY_AT_PICKUP,
@@ -206,7 +206,7 @@ def checkout(request):
         form = CheckoutForm(initial=request.POST.dict(), shown=shown)
         return _checkout_page(request, token=shown.token, form=form, shown=shown)
     form = CheckoutForm(request.POST, shown=shown)
-    changes = ()
+    changes, products = (), None
     if form.is_valid() and not _cart_is_as_shown(cart, shown):
         form.add_error(
             None, gettext("Your cart changed after this page was shown. Check your order below and place it again.")
@@ -217,7 +217,7 @@ def checkout(request):
         except AlreadyPlaced as duplicate:
             return _already_placed(request, cart, duplicate.order, token=shown.token)
         except CheckoutChanged as changed:
-            changes = changed.changes
+            changes, products = changed.changes, changed.products
         except OrderError as error:
             form.add_error(None, str(error))
         else:
@@ -234,7 +234,17 @@ def checkout(request):
                 % {"number": order.number, "email": order.contact_email, "store": order.store.name},
             )
             return redirect(order.get_absolute_url())
-    return _checkout_page(request, token=shown.token, form=form, changes=changes, shown=shown)
+    return _checkout_page(
+        request, token=shown.token, lines=_lines_as_read(cart, shown, products), form=form, changes=changes, shown=shown
+    )
+
+
+def _lines_as_read(cart, shown, products):
+    """The cart's lines from the products a refused placing has just read (`products`, {pk:
+    Product}, all still sold), when they are the whole cart; else None (the page reads them)."""
+    if products is None or shown.withdrawn or set(cart.quantities) != set(products):
+        return None
+    return [CartLine(product=products[pk], quantity=units) for pk, units in sorted(cart.quantities.items())]
 
 
 def _expire_ended_holds_in_process():

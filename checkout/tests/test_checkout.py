@@ -240,6 +240,35 @@ def test_the_last_unit_gone_shows_sold_out(client, laugavegur, mittens):
     assert cart_in(client) == {mittens.pk: 1}
 
 
+# A sold-out refusal (a flash sale's late shoppers: hundreds a second), counted as above: the
+# session; the store as the form reads it; the savepoint; the page's token lock with the look-up
+# of its order; the store with its pickup settings; the products with their units at the store;
+# the rollback; the look for a twin's order; then the page shown again: the shopper's store, the
+# stores able to supply the cart. Neither the store's opening hours nor the cart's products are read again (13 before).
+SOLD_OUT_REFUSAL_QUERIES = 11
+
+
+def test_a_sold_out_refusal_reads_the_products_once(client, laugavegur, mittens, hat, django_assert_num_queries):
+    # given a cart whose mittens sell out at the shopper's store while its page is open
+    choose_store(client, laugavegur)
+    fill_cart(client, {mittens: 1, hat: 2})
+    token = checkout_token(client)
+    stock.reserve_stock(store=laugavegur, quantities={mittens.pk: 3})
+    data = {**CONTACT, "store": laugavegur.pk, "checkout_token": token}
+
+    # when the shopper places it
+    with django_assert_num_queries(SOLD_OUT_REFUSAL_QUERIES):
+        response = client.post(reverse("checkout:checkout"), data)
+
+    # then the page names the line sold out and lists the cart's lines as the page's own read does
+    html = response.content.decode()
+    assert "&#x27;Lopi mittens&#x27; is sold out at Laugavegur." in html
+    summary = re.compile(r'<section aria-labelledby="summary-heading".*?</section>', re.S)
+    page = client.get(reverse("checkout:checkout")).content.decode()
+    assert summary.search(html).group(0) == summary.search(page).group(0)
+    assert Order.objects.count() == 0
+
+
 def test_a_price_posted_with_the_form_is_ignored(client, laugavegur, mittens):
     fill_cart(client, {mittens: 1})
 
@@ -449,8 +478,8 @@ def test_a_store_with_no_free_pickup_time_says_so_instead_of_an_empty_picker(cli
 
 # Placing an order (the POST of a checkout page, paid at pickup, with no time chosen), counted in a
 # test's transaction (each atomic block a savepoint): the session; the store as the form reads it;
-# the page's token lock with the look-up of its order; the store with its pickup settings, its
-# opening hours; the products with their units at the store; the special dates; the free times
+# the page's token lock with the look-up of its order; the store with its pickup settings; the
+# products with their units at the store; the store's opening hours; the special dates; the free times
 # counted; their slot rows created, locked, counted again; the stock rows locked, one update a
 # line; the order (in a savepoint: two more), its lines, fulfilment, their lines, event, pickup and
 # outbox row; the session saved. 31 for one line before the checkout's token look-up, unlocked
