@@ -36,7 +36,7 @@ from orders.selectors import (
     order_parts,
     orders_for_page,
     readiness_of,
-    stores_able_to_supply,
+    stores_to_offer,
     units_on_the_way,
 )
 from orders.services import AlreadyPlaced, Contact, OrderError, expire_payment_hold, expire_payment_holds
@@ -454,7 +454,7 @@ def _change_messages(changes, *, shown_total, total):
 def _stores_to_offer(request, quantities):
     """The stores the checkout lists (my store first, then the nearest to it) and whether more
     stores could supply the cart."""
-    found = list(stores_able_to_supply(quantities, near=my_store(request), limit=CHECKOUT_STORES_SHOWN + 1))
+    found = stores_to_offer(quantities, near=my_store(request), limit=CHECKOUT_STORES_SHOWN + 1)
     return found[:CHECKOUT_STORES_SHOWN], len(found) > CHECKOUT_STORES_SHOWN
 
 

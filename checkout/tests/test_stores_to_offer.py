@@ -1,0 +1,95 @@
+"""The checkout's stores (orders.selectors.stores_to_offer, its own SQL) are the ORM's
+(stores_able_to_supply): the same stores in the same order, with the same pickup settings."""
+
+from decimal import Decimal
+
+import pytest
+
+from catalog.tests.factories import ProductFactory
+from orders.selectors import stores_able_to_supply, stores_to_offer
+from pickup.models import PickupSettings
+from pickup.tests.factories import PickupSettingsFactory
+from stores.models import StoreKind
+from stores.tests.factories import StockLevelFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = [field.attname for field in PickupSettings._meta.concrete_fields]
+
+
+def settings_of(store):
+    try:
+        settings = store.pickup_settings
+    except PickupSettings.DoesNotExist:
+        return None
+    return {name: getattr(settings, name) for name in COLUMNS}
+
+
+@pytest.fixture
+def mittens_and_hats():
+    mittens, hat = ProductFactory(), ProductFactory()
+
+    def store(units, **fields):
+        made = StoreFactory(**fields)
+        for product, count in zip((mittens, hat), units, strict=True):
+            if count is not None:
+                StockLevelFactory(store=made, product=product, on_hand=count + 1, reserved=1)
+        return made
+
+    # Reykjavík's stores; Akureyri's far north; one in Oslo; the ones left out; two run pickup their own way
+    mine = store((5, 5), name="Smáralind", latitude=Decimal("64.101"), longitude=Decimal("-21.884"))
+    store((5, 5), name="Kringlan", latitude=Decimal("64.130"), longitude=Decimal("-21.894"))
+    store((5, 5), name="Laugavegur", latitude=Decimal("64.145"), longitude=Decimal("-21.929"))
+    akureyri = store((2, 1), name="Glerártorg", city="Akureyri", latitude=Decimal("65.68"))
+    PickupSettingsFactory(store=akureyri, offers_curbside=False, orders_per_slot=2)
+    store((9, 9), name="Aker Brygge", city="Oslo", country="NO", time_zone="Europe/Oslo", latitude=Decimal("59.91"))
+    store((1, 1), name="Hafnarfjörður", latitude=Decimal("64.067"), longitude=Decimal("-21.95"))
+    store((5, None), name="Selfoss", latitude=Decimal("63.93"), longitude=Decimal("-21.0"))
+    store((9, 9), name="Closed", is_active=False)
+    store((9, 9), name="No pickup", offers_pickup=False)
+    store((9, 9), name="Warehouse", kind=StoreKind.WAREHOUSE, offers_pickup=False, accepts_returns=False)
+    PickupSettingsFactory(store=mine, offers_curbside=True, slot_minutes=15)
+    return mittens, hat, mine
+
+
+@pytest.mark.parametrize("units", [(1, 1), (2, 1), (1, None), (3, 3), (None, 1)])
+@pytest.mark.parametrize("near_mine", [False, True])
+@pytest.mark.parametrize("limit", [1, 3, 6])
+def test_the_same_stores_in_the_same_order_as_the_orms(mittens_and_hats, units, near_mine, limit):
+    mittens, hat, mine = mittens_and_hats
+    quantities = {product.pk: count for product, count in zip((mittens, hat), units, strict=True) if count}
+    near = mine if near_mine else None
+
+    expected = list(stores_able_to_supply(quantities, near=near, limit=limit))
+    found = stores_to_offer(quantities, near=near, limit=limit)
+
+    assert found == expected
+    for ours, orms in zip(found, expected, strict=True):
+        assert {f.attname: getattr(ours, f.attname) for f in ours._meta.concrete_fields} == {
+            f.attname: getattr(orms, f.attname) for f in orms._meta.concrete_fields
+        }
+        assert settings_of(ours) == settings_of(orms)
+        assert list(ours.opening_hours.all()) == list(orms.opening_hours.all())
+
+
+def test_two_queries_and_the_stores_as_they_read(mittens_and_hats, django_assert_num_queries):
+    mittens, hat, mine = mittens_and_hats
+
+    with django_assert_num_queries(2):
+        found = stores_to_offer({mittens.pk: 1, hat.pk: 1}, near=mine, limit=6)
+        hours = [list(store.opening_hours.all()) for store in found]
+        # with settings of their own, or none (the defaults)
+        with_own = [store for store in found if settings_of(store) is not None]
+        assert [store.name for store in with_own] == ["Smáralind", "Glerártorg"]
+        assert all(store.pickup_settings.store is store for store in with_own)
+        curbside = [PickupSettings.for_store(store).offers_curbside for store in found]
+
+    assert found[0] == mine and curbside[0] and not any(curbside[1:])
+    assert [store.name for store in found] == ["Smáralind", "Kringlan", "Hafnarfjörður", "Laugavegur", "Glerártorg"]
+    assert all(len(week) == 7 for week in hours)
+    assert found[0].latitude == Decimal("64.101000") and found[0].is_active is True
+
+
+def test_no_lines_no_stores_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert stores_to_offer({}, limit=6) == []
