@@ -235,8 +235,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     # through to the database, which stays their record (an evicted or flushed key is read from
     # it again). Reading them from PostgreSQL was a query and 1-1.5 ms of every request, 4-5 %
     # of the checkout rush's CPU. Only with a cache every process shares: with one in each
-    # process's memory, a session changed by another process would be read stale.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # process's memory, a session changed by another process would be read stale. Django's
+    # cached_db, each write one statement rather than a transaction of three (o2o_site/sessions.py).
+    SESSION_ENGINE = "o2o_site.sessions"
     CACHES["template_fragments"] = {
         **CACHES["default"],
         "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"] + "fragments",
