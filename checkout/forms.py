@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -90,10 +91,17 @@ class CartLineForm(forms.Form):
             return cleaned  # the store asked for cannot hand it over: nothing to check against
         if cleaned.get("pickup_store") is not None:
             self.store = cleaned["pickup_store"]
-        self.product = Product.objects.for_sale().select_related("parent").filter(pk=product_id).first()
+        # Whether it has variants in the same query (an EXISTS beside the row).
+        self.product = (
+            Product.objects.for_sale()
+            .select_related("parent")
+            .annotate(has_variants=Exists(Product.objects.filter(parent_id=OuterRef("pk"))))
+            .filter(pk=product_id)
+            .first()
+        )
         if self.product is None:
             raise forms.ValidationError(gettext("Sorry, this product is no longer sold."), code="not_sold")
-        if Product.objects.filter(parent_id=product_id).exists():
+        if self.product.has_variants:
             # A product with variants is sold as one of them: a size, a colour (catalog.services).
             raise forms.ValidationError(
                 gettext("Choose which %(product)s you want (such as its size) before adding it to your cart.")
