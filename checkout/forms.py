@@ -91,10 +91,11 @@ class CartLineForm(forms.Form):
             return cleaned  # the store asked for cannot hand it over: nothing to check against
         if cleaned.get("pickup_store") is not None:
             self.store = cleaned["pickup_store"]
-        # Whether it has variants in the same query (an EXISTS beside the row).
+        # Its name (the messages say it) and whether it has variants, in one query (an EXISTS
+        # beside the row); not its other columns in three languages, nor its parent's.
         self.product = (
             Product.objects.for_sale()
-            .select_related("parent")
+            .only("name")
             .annotate(has_variants=Exists(Product.objects.filter(parent_id=OuterRef("pk"))))
             .filter(pk=product_id)
             .first()

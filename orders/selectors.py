@@ -216,12 +216,14 @@ class Availability:
 
 def best_pickup_availability(product_id: int) -> Availability:
     """The pickup store of the shop's home country with the most units of the product, for
-    shoppers who chose no store (a guest in an Icelandic shop is not sent to Oslo)."""
+    shoppers who chose no store (a guest in an Icelandic shop is not sent to Oslo). The store
+    is read with its name only (what the cart's messages say)."""
     home = Store.objects.offering_pickup().filter(country=home_country())
     level = (
         StockLevel.objects.filter(product_id=product_id, store__in=home)
         .with_available()
         .select_related("store")
+        .only("store__name")
         .order_by("-available_quantity", "store__name")
         .first()
     )
