@@ -837,10 +837,15 @@ def mark_order_paid(*, order: Order, note: str | Callable[[], str] = "") -> Orde
     order row locked by the caller (payment.services locks it before the payment), so an ended
     hold cancelling it at the same moment either comes first, and this raises IllegalTransition,
     or finds it placed. `order` must have been read under that lock (payment.services reads
-    it with the payment it locks next): it is moved as read, not read again."""
-    with transaction.atomic():
+    it with the payment it locks next): it is moved as read, not read again.
+
+    No savepoint of its own: the caller's transaction holds the lock, and a failure here fails
+    the whole of it. An order is placed from awaiting payment once (ORDER_TRANSITIONS), so its
+    "order received" row cannot exist yet (pay-at-pickup orders are placed as such, e-mailed then):
+    it is inserted without a look-up."""
+    with transaction.atomic(savepoint=False):
         _move_locked_order(order, OrderStatus.PLACED, by=None, note=note)
-        notify(order=order, kind=NotificationKind.ORDER_RECEIVED)
+        notify(order=order, kind=NotificationKind.ORDER_RECEIVED, known_new=True)
     return order
 
 

@@ -30,7 +30,9 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 BROKER_RETRY_AFTER = 10.0  # seconds
 
 
-def notify(*, order: Order, kind: NotificationKind, order_is_new: bool = False, reference: str = "") -> Notification:
+def notify(
+    *, order: Order, kind: NotificationKind, order_is_new: bool = False, known_new: bool = False, reference: str = ""
+) -> Notification:
     """Write the shopper's notification in the caller's transaction; queue it after commit.
 
     Unique per (order, kind, reference): notifying twice returns the first row and queues nothing
@@ -38,12 +40,15 @@ def notify(*, order: Order, kind: NotificationKind, order_is_new: bool = False, 
     (a return's code); its e-mail builder is then called with it.
     `order_is_new`: the order was created in the caller's transaction, so it has no notification
     yet and the row is simply inserted (one statement instead of a lookup and a savepoint).
+    `known_new`: the same for an order that has just made, under its row lock, the one move this
+    notification announces (awaiting payment → placed: "order received"), which it makes once;
+    the unique constraint still refuses a second row (the caller's transaction then fails).
     The task is bound to the row's id now (partial), not looked up when the hook runs. The row is
     written as queued (`dispatched_at`), so the usual outcome costs no second write after commit;
     if the broker cannot take it, the hook clears `dispatched_at` and the relay queues it later.
     """
     fields = {"recipient": order.contact_email, "dispatched_at": timezone.now()}
-    if order_is_new:
+    if order_is_new or known_new:
         notification, created = Notification.objects.create(order=order, kind=kind, reference=reference, **fields), True
     else:
         notification, created = Notification.objects.get_or_create(
