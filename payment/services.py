@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING
 from urllib.error import URLError
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -140,6 +141,9 @@ def create_payment(*, order: Order, variant: str) -> Payment:
     provider_factory(variant)  # an unknown variant fails here, before a row is written
     return Payment.objects.create(
         order=order,
+        # Given here, as django-payments would draw it (a version-4 UUID: 122 random bits), so
+        # its save asks no query whether the token is taken already.
+        token=str(uuid4()),
         variant=variant,
         total=order.total,
         currency=order.currency,
