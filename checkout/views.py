@@ -27,6 +27,7 @@ from delivery.selectors import delivery_of
 from instore.services import attribution_of, customer_of
 from o2o_site.dates import format_datetime, format_time
 from o2o_site.money import format_money
+from o2o_site.templatetags.fragments import kept_render
 from o2o_site.vat import vat_by_rate
 from orders.models import FulfilmentMethod, Order, OrderStatus
 from orders.selectors import (
@@ -372,7 +373,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             "stores": [
                 {
                     "store": store,
-                    "week": opening_week(store),
+                    "opening_week": _opening_week_table(store),
                     "rules": PickupSettings.for_store(store),
                     "pickup_time": times[f"slot-{store.pk}"],
                     "payment_choices": _payment_choices(request, store),
@@ -386,6 +387,17 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             "curbside_stores": [store.name for store in stores if FulfilmentMethod.CURBSIDE in page.methods[store.pk]],
             "offers_curbside": any(FulfilmentMethod.CURBSIDE in page.methods[store.pk] for store in stores),
         },
+    )
+
+
+def _opening_week_table(store):
+    """The store's table of opening hours (orders/includes/opening_week.html): the same for every
+    shopper, so rendered once per process for its hours, time zone and language (0.6 ms a store,
+    five stores a checkout page)."""
+    week = opening_week(store)
+    hours = tuple((day.weekday, tuple((hours.opens, hours.closes) for hours in day.intervals)) for day in week)
+    return kept_render(
+        "orders/includes/opening_week.html", {"store": store, "week": week}, key=(store.time_zone, hours)
     )
 
 

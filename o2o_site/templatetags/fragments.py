@@ -5,7 +5,8 @@ values given (version stamps, ids, digests of filters) and always the language a
 (stamps.variant()), so a template cannot forget them; {% cache %} itself is not used.
 
 {% kept_include "template" name=value… %}: a small include rendered once per process for each
-language and set of values (kept_include says when that is right).
+language and set of values (kept_include says when that is right); kept_render, the same for a
+view.
 """
 
 from django import template
@@ -57,10 +58,22 @@ def kept_include(template_name, **values):
     a small include whose HTML depends on those alone, not on the page's context (the request,
     the user, a CSRF token), shown once a row: a product page's table of ten stores rendered its
     open or closed badge ten times."""
-    key = (template_name, stamps.variant(), tuple(sorted(values.items())))
+    return _kept_html(template_name, values, key=tuple(sorted(values.items())))
+
+
+def kept_render(template_name: str, context: dict, *, key: tuple) -> str:
+    """render_to_string(template_name, context), rendered once per process for each language,
+    currency and `key`: everything of `context` the HTML shows, as hashable values. For a part of
+    a page that is the same for every shopper and whose context is not hashable itself (model
+    instances): the checkout's opening hours of each store listed."""
+    return _kept_html(template_name, context, key=("kept_render", key))
+
+
+def _kept_html(template_name, context, *, key):
+    key = (template_name, stamps.variant(), key)
     html = _kept.get(key)
     if html is None:
         if len(_kept) >= KEPT_INCLUDES:
             _kept.clear()
-        html = _kept[key] = render_to_string(template_name, values)
+        html = _kept[key] = render_to_string(template_name, context)
     return html
