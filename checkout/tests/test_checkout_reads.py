@@ -1,15 +1,20 @@
-"""The checkout's stores (orders.selectors.stores_to_offer, its own SQL) are the ORM's
-(stores_able_to_supply): the same stores in the same order, with the same pickup settings."""
+"""The checkout's reads written in SQL of their own (orders.selectors) read what the ORM's
+queries read: the stores a page lists (stores_to_offer: stores_able_to_supply's, in the same
+order, with the same pickup settings) and the products an order places (for_sale_with_units_at).
+"""
 
 from decimal import Decimal
 
 import pytest
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
+from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from orders.selectors import stores_able_to_supply, stores_to_offer
+from orders.selectors import for_sale_with_units_at, stores_able_to_supply, stores_to_offer
 from pickup.models import PickupSettings
 from pickup.tests.factories import PickupSettingsFactory
-from stores.models import StoreKind
+from stores.models import StockLevel, StoreKind
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +98,42 @@ def test_two_queries_and_the_stores_as_they_read(mittens_and_hats, django_assert
 def test_no_lines_no_stores_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert stores_to_offer({}, limit=6) == []
+
+
+def the_orms_products_with_units(store, product_ids):
+    units = StockLevel.objects.filter(store=store, product=OuterRef("pk")).values(
+        available=F("on_hand") - F("reserved")
+    )[:1]
+    return Product.objects.for_sale().annotate(units_here=Coalesce(Subquery(units), 0)).in_bulk(list(product_ids))
+
+
+def test_the_products_for_sale_with_their_units_are_the_orms(django_assert_num_queries):
+    # given products on sale, one withdrawn, variants of a product on sale and of one withdrawn,
+    # one with none at the store, one with none at all, one all reserved
+    store, elsewhere = StoreFactory(), StoreFactory()
+    sweater = ProductFactory(name="Sweater", price=Decimal("19990.00"))
+    withdrawn = ProductFactory(is_active=False)
+    small = ProductFactory(parent=sweater, name="Sweater S")
+    gone = ProductFactory(parent=withdrawn)
+    withdrawn_variant = ProductFactory(parent=sweater, is_active=False)
+    elsewhere_only, nowhere, all_held = ProductFactory(), ProductFactory(), ProductFactory()
+    for product, on_hand, reserved in [(sweater, 5, 2), (small, 3, 0), (gone, 9, 0), (all_held, 2, 2)]:
+        StockLevelFactory(store=store, product=product, on_hand=on_hand, reserved=reserved)
+    StockLevelFactory(store=elsewhere, product=elsewhere_only, on_hand=7)
+    ids = [p.pk for p in (sweater, withdrawn, small, gone, withdrawn_variant, elsewhere_only, nowhere, all_held)]
+
+    # when the placing reads them
+    with django_assert_num_queries(1):
+        found = for_sale_with_units_at(store, [*ids, sweater.pk, 0])
+
+    # then the same products, with the same fields and units, as the ORM reads
+    expected = the_orms_products_with_units(store, ids)
+    on_sale = (sweater, small, elsewhere_only, nowhere, all_held)
+    assert sorted(found) == sorted(expected) == sorted(p.pk for p in on_sale)
+    for pk, product in found.items():
+        fields = [field.attname for field in Product._meta.concrete_fields]
+        assert [getattr(product, name) for name in fields] == [getattr(expected[pk], name) for name in fields]
+        assert product.units_here == expected[pk].units_here
+        assert product.name == expected[pk].name
+    assert [found[p.pk].units_here for p in on_sale] == [3, 3, 0, 0, 0]
+    assert for_sale_with_units_at(store, []) == {}
