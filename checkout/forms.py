@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from o2o_site.field_groups import QuickBoundField
 from o2o_site.money import PointsField
 from orders.models import FulfilmentMethod
 from orders.selectors import available_units_at, best_pickup_availability
@@ -259,6 +260,10 @@ class CheckoutForm(forms.Form):
     by place_pickup_order under row locks, which names each change. The page offers only the
     stores that could supply every line when it was shown.
     """
+
+    # Its <input> fields written in Python as Django's templates write them: the page and every
+    # refusal show six of them (o2o_site.field_groups).
+    bound_field_class = QuickBoundField
 
     name = forms.CharField(
         label=_("Name"),
