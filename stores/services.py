@@ -11,7 +11,7 @@ from functools import partial
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -109,11 +109,29 @@ def reserve_stock(*, store: Store, quantities: dict[int, int]) -> None:
             if units > available:
                 shortfalls.append(Shortfall(product_id=product_id, requested=units, available=available))
         if not shortfalls:
-            for product_id, units in sorted(quantities.items()):
-                StockLevel.objects.filter(pk=levels[product_id].pk).update(reserved=F("reserved") + units)
+            _add_reserved({levels[product_id].pk: units for product_id, units in quantities.items()})
             _stock_changed(store=store, product_ids=quantities)
     if shortfalls:
         raise InsufficientStock(shortfalls)
+
+
+def _add_reserved(units_by_level: dict[int, int]) -> None:
+    """Add units ({StockLevel pk: units}) to the reserved units of rows the caller has locked
+    and found to have them available: one statement for every line, not one a line. Its WHERE
+    holds each row to what was checked (the CheckConstraints guard it too), and a row it did not
+    update fails the caller's transaction."""
+    table = StockLevel._meta.db_table
+    rows = sorted(units_by_level.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET reserved = {table}.reserved + wanted.column2 "
+            f"FROM (VALUES {', '.join(['(%s, %s)'] * len(rows))}) AS wanted "
+            f"WHERE {table}.id = wanted.column1 AND {table}.on_hand - {table}.reserved >= wanted.column2",
+            [value for row in rows for value in row],
+        )
+        updated = cursor.rowcount
+    if updated != len(rows):
+        raise StockError(f"reserved {updated} of {len(rows)} locked stock rows: a row changed under its lock")
 
 
 def release_stock(*, store: Store, quantities: dict[int, int]) -> None:

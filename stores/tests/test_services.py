@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from catalog.tests.factories import ProductFactory
+from stores import services as stock_services
 from stores.models import StockLevel
 from stores.services import (
     InsufficientStock,
@@ -70,6 +71,42 @@ def test_a_reservation_is_all_or_nothing_and_names_every_short_line(store):
     assert counts(scarves) == (1, 0)
     assert counts(socks) == (2, 2)
     assert not StockLevel.objects.filter(product=sweater).exists()
+
+
+def test_a_reservation_writes_every_line_in_one_statement(store):
+    # given three products in stock
+    levels = [StockLevelFactory(store=store, on_hand=4) for _ in range(3)]
+
+    # when a shopper reserves 1, 2 and 3 of them
+    with CaptureQueriesContext(connection) as captured:
+        reserve_stock(store=store, quantities={level.product_id: n for n, level in enumerate(levels, 1)})
+
+    # then each is held, written by one UPDATE after the rows were locked
+    assert [counts(level) for level in levels] == [(4, 1), (4, 2), (4, 3)]
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == ["SELECT", "UPDATE"]
+
+
+def test_a_reservation_never_oversells_even_when_its_check_was_wrong(store, monkeypatch):
+    # given 1 sweater and 5 hats, and the locked rows read as if 5 sweaters were on hand (a check
+    # gone wrong: the update itself still holds each row to its units)
+    sweaters = StockLevelFactory(store=store, on_hand=1)
+    hats = StockLevelFactory(store=store, on_hand=5)
+    locked_levels = stock_services._locked_levels
+
+    def misread(**kwargs):
+        levels = locked_levels(**kwargs)
+        levels[sweaters.product_id].on_hand = 5
+        return levels
+
+    monkeypatch.setattr(stock_services, "_locked_levels", misread)
+
+    # when a shopper asks for 2 of each
+    with pytest.raises(StockError), transaction.atomic():
+        reserve_stock(store=store, quantities={sweaters.product_id: 2, hats.product_id: 2})
+
+    # then it fails as a whole: nothing is reserved, not even the hats
+    assert counts(sweaters) == (1, 0)
+    assert counts(hats) == (5, 0)
 
 
 def test_stock_at_another_store_does_not_count(store):
