@@ -259,6 +259,9 @@ def place_pickup_order(*, checkout: ConfirmedCheckout) -> Order:
     no longer offered), OrderError for any other refusal (a full pickup time, an empty cart, a
     method the store never offered), and AlreadyPlaced (with the order) when this checkout's
     token already placed an order: a second submit of the same page, even at the same moment.
+
+    Paying online, the order returned awaits payment, with its first payment attempt as
+    `new_payment`.
     """
     return _placed_once(_place_pickup_order, checkout)
 
@@ -383,8 +386,9 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
             collector_name=checkout.collector_name,
         )
         if checkout.pays_online:
-            # The first payment attempt; the order is placed, and e-mailed, once it is paid.
-            create_payment(order=placed.order, variant=checkout.payment)
+            # The first payment attempt; the order is placed, and e-mailed, once it is paid. The
+            # order returned carries it (the view sends the shopper to it without reading it back).
+            placed.order.new_payment = create_payment(order=placed.order, variant=checkout.payment)
         else:
             # The shopper's "order received" e-mail: written with the order, sent after commit, once.
             notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)

@@ -225,7 +225,7 @@ def checkout(request):
             _forget_token(request, shown.token)
             cart.clear()
             if order.is_awaiting_payment:
-                return _to_payment(request, order)
+                return _to_payment(request, order, payment=order.new_payment)
             messages.success(
                 request,
                 gettext(
@@ -259,9 +259,10 @@ def _hold_ends(order):
     return format_time(order.payment_hold_until, zone=order.store.zone)
 
 
-def _to_payment(request, order):
-    """Send the shopper to pay for `order` (its newest attempt), saying how long it is held."""
-    payment = order.payments.order_by("-created", "-pk").first()
+def _to_payment(request, order, *, payment=None):
+    """Send the shopper to pay for `order`, saying how long it is held: to `payment`, the attempt
+    placing it has just made, else to its newest attempt."""
+    payment = payment or order.payments.order_by("-created", "-pk").first()
     messages.info(
         request,
         gettext(
