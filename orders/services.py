@@ -3,7 +3,7 @@
 import datetime
 import secrets
 import string
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -23,6 +23,7 @@ from stores.models import Store
 
 from .models import (
     FULFILMENT_STATUS_OF_ORDER,
+    FULFILMENT_STATUSES_HOLDING_STOCK,
     FULFILMENT_TRANSITIONS,
     OPEN_STAGE_PRECEDENCE,
     ORDER_TRANSITIONS,
@@ -500,9 +501,16 @@ def transition_order(
 
 
 def _move_locked_order(
-    locked: Order, to_status: OrderStatus, *, by: User | None, note: str | Callable[[], str]
+    locked: Order,
+    to_status: OrderStatus,
+    *,
+    by: User | None,
+    note: str | Callable[[], str],
+    fulfilments: Sequence[Fulfilment] | None = None,
 ) -> None:
-    """transition_order's move of `locked`, an order read under its row lock, which the caller holds."""
+    """transition_order's move of `locked`, an order read under its row lock, which the caller holds.
+    `fulfilments`, when given, are every one of the order's, which the caller read locked (in pk
+    order, under the order's lock): those still open are moved as read, not read again."""
     if to_status not in ORDER_TRANSITIONS[OrderStatus(locked.status)] or (
         # A split order's parts move on their own (transition_part); as a whole it is only
         # paid (placed) or cancelled.
@@ -512,12 +520,18 @@ def _move_locked_order(
     from_status = locked.status
     locked.status = to_status
     locked.save(update_fields=["status"])
+    target = FULFILMENT_STATUS_OF_ORDER[to_status]
+    if fulfilments is None:
+        fulfilments = (
+            Fulfilment.objects.select_for_update()
+            .filter(order=locked)
+            .holding_stock()
+            .exclude(status=target)  # already there on its own
+        )
     moved = [
-        _move_fulfilment(fulfilment, FULFILMENT_STATUS_OF_ORDER[to_status])
-        for fulfilment in Fulfilment.objects.select_for_update()
-        .filter(order=locked)
-        .holding_stock()
-        .exclude(status=FULFILMENT_STATUS_OF_ORDER[to_status])  # already there on its own
+        _move_fulfilment(fulfilment, target)
+        for fulfilment in fulfilments
+        if fulfilment.status in FULFILMENT_STATUSES_HOLDING_STOCK and fulfilment.status != target
     ]
     OrderEvent.objects.create(
         order=locked,
@@ -831,20 +845,24 @@ def make_ready_to_collect(*, order: Order, fulfilment: Fulfilment, by: User | No
     return ready
 
 
-def mark_order_paid(*, order: Order, note: str | Callable[[], str] = "") -> Order:
+def mark_order_paid(
+    *, order: Order, note: str | Callable[[], str] = "", fulfilments: Sequence[Fulfilment] | None = None
+) -> Order:
     """An order awaiting payment was paid (authorised, or charged): it is placed now, and the
     shopper gets the "order received" e-mail (through the outbox, once). To be called with the
     order row locked by the caller (payment.services locks it before the payment), so an ended
     hold cancelling it at the same moment either comes first, and this raises IllegalTransition,
     or finds it placed. `order` must have been read under that lock (payment.services reads
-    it with the payment it locks next): it is moved as read, not read again.
+    it with the payment it locks next): it is moved as read, not read again. So are
+    `fulfilments` when given: every one of the order's, read locked by the caller under that lock
+    (payment.services reads them for the note).
 
     No savepoint of its own: the caller's transaction holds the lock, and a failure here fails
     the whole of it. An order is placed from awaiting payment once (ORDER_TRANSITIONS), so its
     "order received" row cannot exist yet (pay-at-pickup orders are placed as such, e-mailed then):
     it is inserted without a look-up."""
     with transaction.atomic(savepoint=False):
-        _move_locked_order(order, OrderStatus.PLACED, by=None, note=note)
+        _move_locked_order(order, OrderStatus.PLACED, by=None, note=note, fulfilments=fulfilments)
         notify(order=order, kind=NotificationKind.ORDER_RECEIVED, known_new=True)
     return order
 

@@ -290,13 +290,15 @@ def _paid(payment: Payment) -> None:
     payment is settled (released) once this is committed."""
     order = payment.order
     if order.status == OrderStatus.AWAITING_PAYMENT:
+        # Locked here, under the order's lock, as placing the order would lock them: one query,
+        # read for the note and moved by mark_order_paid as read.
+        fulfilments = list(Fulfilment.objects.select_for_update().filter(order_id=order.pk).order_by("pk"))
         if payment.status == PaymentStatus.PREAUTH:
-            # One query, whichever way the order was loaded (a list of orders paid in turn too).
-            methods = set(Fulfilment.objects.filter(order_id=order.pk).values_list("method", flat=True))
+            methods = {fulfilment.method for fulfilment in fulfilments}
             note = partial(_authorised_note, payment.total, payment.currency, methods)
         else:
             note = partial(_charged_note, payment.total, payment.currency)
-        mark_order_paid(order=order, note=note)
+        mark_order_paid(order=order, note=note, fulfilments=fulfilments)
         return
     paid_before = (
         Payment.objects.filter(order=order, status__in=SUCCEEDED_PAYMENT_STATUSES).exclude(pk=payment.pk).exists()
