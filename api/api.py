@@ -38,10 +38,11 @@ INDEX_RATE = "60/m"
 
 @cache
 def _operations() -> tuple[dict, ...]:
-    """Every operation of the published schema: {"method", "path", "summary"}, in schema order."""
+    """Every operation of the published schema: {"method", "path", "summary"}, in schema order;
+    the paths are the schema's, which are absolute ("/api/v1/products")."""
     schema = api.get_openapi_schema()
     return tuple(
-        {"method": method.upper(), "path": f"/api/v1{path}", "summary": operation.get("summary", "")}
+        {"method": method.upper(), "path": path, "summary": operation.get("summary", "")}
         for path, methods in schema["paths"].items()
         for method, operation in methods.items()
     )
