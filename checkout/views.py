@@ -466,8 +466,14 @@ def _change_messages(changes, *, shown_total, total):
 
 def _stores_to_offer(request, quantities):
     """The stores the checkout lists (my store first, then the nearest to it) and whether more
-    stores could supply the cart."""
-    found = stores_to_offer(quantities, near=my_store(request), limit=CHECKOUT_STORES_SHOWN + 1)
+    stores could supply the cart.
+
+    My store as the store directory holds it (stores.selectors.my_store): it only orders the
+    list and names itself in it; the stores listed, mine among them, are read as they are now.
+    A query less on every checkout page and every refusal (a flash sale's shoppers all chose
+    their store)."""
+    mine = my_store(request, from_directory=True)
+    found = stores_to_offer(quantities, near=mine, limit=CHECKOUT_STORES_SHOWN + 1)
     return found[:CHECKOUT_STORES_SHOWN], len(found) > CHECKOUT_STORES_SHOWN
 
 

@@ -252,7 +252,8 @@ def my_store(request: HttpRequest, *, from_directory: bool = False) -> Store | N
     hit too): a copy of the store directory's, so no query (the query was 1.7 ms of a page's
     CPU); a store the directory does not hold yet (added since it was built, without
     stores_changed) is read. The copy keeps what a request sets on it from reaching another.
-    Pages that change things (the cart, checkout) read the row."""
+    Pages that change things (the cart) read the row; the checkout only orders its stores by it
+    (checkout.views._stores_to_offer), and reads the stores it lists."""
     if not hasattr(request, "_my_store"):
         request._my_store = _load_my_store(request, from_directory=from_directory)
     return request._my_store

@@ -243,9 +243,10 @@ def test_the_last_unit_gone_shows_sold_out(client, laugavegur, mittens):
 # A sold-out refusal (a flash sale's late shoppers: hundreds a second), counted as above: the
 # session; the store as the form reads it; the savepoint; the page's token lock with the look-up
 # of its order; the store with its pickup settings; the products with their units at the store;
-# the rollback; the look for a twin's order; then the page shown again: the shopper's store, the
-# stores able to supply the cart. Neither the store's opening hours nor the cart's products are read again (13 before).
-SOLD_OUT_REFUSAL_QUERIES = 11
+# the rollback; the look for a twin's order; then the page shown again: the stores able to supply
+# the cart (the shopper's store as the store directory holds it). Neither the store's opening
+# hours, the cart's products nor the shopper's store are read again (13 before).
+SOLD_OUT_REFUSAL_QUERIES = 10
 
 
 def test_a_sold_out_refusal_reads_the_products_once(client, laugavegur, mittens, hat, django_assert_num_queries):
