@@ -473,7 +473,12 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
                 needs_till_receipt=settlement.needs_till_receipt,
             )
             form.fields["code"].widget.attrs.pop("autofocus", None)  # the page is read first
-            steps.update(hand_over_form=form, hand_over_locked=locked, settlement=settlement)
+            steps.update(
+                hand_over_form=form,
+                hand_over_locked=locked,
+                can_reset_lock=bool(locked) and self._may_reset_lock(request, order),
+                settlement=settlement,
+            )
         if delivered_at_door and order.status in (OrderStatus.PLACED, OrderStatus.OUT_FOR_DELIVERY):
             day = order.delivery_window_start.astimezone(order.store.zone).date()
             steps["delivery_round_url"] = self._round_url(order.store, day.isoformat())
@@ -636,6 +641,11 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
                 "<path:object_id>/cancel/",
                 self.admin_site.admin_view(self.cancel_view),
                 name=f"{self._url_prefix}_cancel",
+            ),
+            path(
+                "<path:object_id>/reset-pickup-lock/",
+                self.admin_site.admin_view(self.reset_lock_view),
+                name=f"{self._url_prefix}_reset_pickup_lock",
             ),
             path(
                 "<path:object_id>/refund/",
@@ -866,7 +876,42 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             "locked": pickup_services.pickup_lock_reason(order=order, user=request.user),
             "has_view_permission": True,
         }
+        context["can_reset_lock"] = bool(context["locked"]) and self._may_reset_lock(request, order)
         return TemplateResponse(request, "admin/orders/order/collect.html", context)
+
+    def _may_reset_lock(self, request, order) -> bool:
+        """The order is locked by wrong codes (not only this user) and the user may reset it."""
+        return pickup_services.order_is_code_locked(order=order) and pickup_services.can_reset_pickup_code_lock(
+            order=order, user=request.user
+        )
+
+    @method_decorator(require_POST)
+    def reset_lock_view(self, request, object_id):
+        """The "Reset pickup-code lock" button beside the lock message (the order page and the
+        collect screen): the store's manager, having checked the shopper's ID, lets the order be
+        handed over again. The service checks who may and writes it on the order's timeline."""
+        order = self._order_to_change(request, object_id)
+        try:
+            cleared = pickup_services.reset_pickup_code_lock(order=order, by=request.user)
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back_to(order)
+        if cleared:
+            self.message_user(
+                request,
+                gettext("The pickup-code lock of order %(number)s is reset: it can be handed over again.")
+                % {"number": order.number},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("Order %(number)s was not locked.") % {"number": order.number},
+                messages.INFO,
+            )
+        if request.POST.get("next") == "collect":
+            return HttpResponseRedirect(reverse(f"admin:{self._url_prefix}_collect", args=[order.pk]))
+        return self._back_to(order)
 
     # The refund screen: a manager gives money back for units handed over, or an amount.
 

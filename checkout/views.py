@@ -29,7 +29,7 @@ from o2o_site.dates import format_datetime, format_time
 from o2o_site.money import format_money
 from o2o_site.templatetags.fragments import kept_render
 from o2o_site.vat import vat_by_rate
-from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.models import STAFF_ONLY_ACTIVITIES, FulfilmentMethod, Order, OrderStatus
 from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
     available_units_at,
@@ -612,8 +612,9 @@ def order_timeline(order: Order) -> list:
     orders.OrderEvent or a payment.history.PaymentHistoryEntry (both have `created_at`).
 
     An order paid at checkout already says so in its own history (awaiting payment → placed,
-    "Paid online: … authorised"), so the payment's authorisation or charge is not told twice."""
-    events = list(order.events.all())
+    "Paid online: … authorised"), so the payment's authorisation or charge is not told twice. What
+    is for the store's audit only (a pickup-code lock reset) is left out."""
+    events = [event for event in order.events.all() if event.kind not in STAFF_ONLY_ACTIVITIES]
     paid_at_checkout = any(event.from_status == OrderStatus.AWAITING_PAYMENT for event in events)
     payments = [
         entry

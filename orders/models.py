@@ -174,6 +174,12 @@ class OrderActivity(models.TextChoices):
     RETURN_REFUNDED = "return_refunded", _("Return refunded")
     # Ship-to-store (the transfers app): the goods sent from another location, and arrived.
     TRANSFER = "transfer", _("Transfer")
+    # A manager let an order locked by wrong pickup codes be handed over again (pickup.services).
+    PICKUP_LOCK_RESET = "pickup_lock_reset", _("Pickup-code lock reset")
+
+
+# Kinds for the store's audit only: the shopper's order page leaves them out.
+STAFF_ONLY_ACTIVITIES = frozenset({OrderActivity.PICKUP_LOCK_RESET})
 
 
 class CancelReason(models.TextChoices):

@@ -337,7 +337,7 @@ def failed_code_attempts(*, order: Order) -> int:
 
 def pickup_lock_reason(*, order: Order, user: User | None) -> str:
     """Why the order cannot be collected by `user` right now because of wrong codes ("" if it can)."""
-    if failed_code_attempts(order=order) >= MAX_FAILURES_PER_ORDER:
+    if order_is_code_locked(order=order):
         return _(
             "Order %(number)s is locked after %(count)s wrong pickup codes. A manager must reset the lock "
             "before it can be handed over; check the shopper's ID and order page."
@@ -367,8 +367,14 @@ def _wrong_code_message(order):
     ) % {"left": left}
 
 
+def order_is_code_locked(*, order: Order) -> bool:
+    """Whether wrong codes lock the order itself (not just the member of staff typing them)."""
+    return failed_code_attempts(order=order) >= MAX_FAILURES_PER_ORDER
+
+
 def can_reset_pickup_code_lock(*, order: Order, user: User | None) -> bool:
-    """A superuser, or a manager of the order's store given the dedicated permission."""
+    """A superuser, or a manager of the order's store (the "Store managers" group carries the
+    permission; a staff account without it cannot)."""
     if user is None or not user.is_active:
         return False
     if user.is_superuser:
@@ -382,7 +388,8 @@ def can_reset_pickup_code_lock(*, order: Order, user: User | None) -> bool:
 def reset_pickup_code_lock(*, order: Order, by: User) -> int:
     """Let the order be collected again after wrong codes; the attempts stay on record, cleared.
 
-    Returns how many failed attempts were cleared.
+    Returns how many failed attempts were cleared. A reset that clears any is written on the
+    order's timeline (who, when, how many), for the store's audit; the shopper's page leaves it out.
     """
     if not can_reset_pickup_code_lock(order=order, user=by):
         raise PermissionDenied(
@@ -390,11 +397,26 @@ def reset_pickup_code_lock(*, order: Order, by: User) -> int:
         )
     with transaction.atomic():
         _lock_order_row(order)
-        return (
+        cleared = (
             PickupCodeAttempt.objects.filter(order=order)
             .failures_counting_towards_lock()
             .update(cleared_at=timezone.now(), cleared_by=by)
         )
+        if cleared:
+            record_order_activity(
+                order=order,
+                kind=OrderActivity.PICKUP_LOCK_RESET,
+                by=by,
+                note=lambda: (
+                    ngettext(
+                        "%(count)s wrong pickup code cleared; the order can be handed over again.",
+                        "%(count)s wrong pickup codes cleared; the order can be handed over again.",
+                        cleared,
+                    )
+                    % {"count": cleared}
+                ),
+            )
+        return cleared
 
 
 def hand_over_at_curb(

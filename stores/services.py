@@ -319,6 +319,8 @@ STORE_MANAGER_PERMISSIONS = (
     ("orders", "view_fulfilment"),
     ("orders", "view_notification"),
     ("pickup", "view_pickupcodeattempt"),
+    # Unlock their stores' orders after wrong pickup codes, having checked the shopper's ID.
+    ("pickup", "reset_pickup_code_lock"),
     ("stores", "view_stocklevel"),
     ("stores", "change_stocklevel"),
     ("stores", "view_store"),

@@ -6,15 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from zeal import zeal_ignore
 
-from accounts.tests.factories import StoreManagerFactory
+from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
-from orders.models import OrderStatus
+from orders.models import OrderActivity, OrderEvent, OrderStatus
 from orders.tests.factories import place_order
 from pickup.models import PickupCodeAttempt
 from pickup.selectors import pickup_of
@@ -145,38 +144,43 @@ def test_five_wrong_codes_lock_the_order_even_against_the_right_code(order, cler
     assert PickupCodeAttempt.objects.filter(order=order, refused_as_locked=True).count() == 1
 
 
-def test_a_managers_reset_unlocks_the_order_and_keeps_the_record(order, clerk, laugavegur):
-    # given a locked order and a manager of its store with the reset permission
+def test_the_stores_manager_resets_the_lock_and_the_timeline_says_who(order, clerk, laugavegur):
+    # given a locked order and a manager of its store (the "Store managers" group, nothing more)
     guess_wrong(order, clerk, MAX_FAILURES_PER_ORDER)
     head = StoreManagerFactory(username="head", stores=[laugavegur])
-    head.user_permissions.add(Permission.objects.get(codename="reset_pickup_code_lock"))
 
     # when the manager resets the lock
     cleared = reset_pickup_code_lock(order=order, by=head)
 
-    # then the five failures are cleared but kept, and the right code now hands it over
+    # then the five failures are cleared but kept, the order's timeline names the manager, and the
+    # right code now hands it over
     assert cleared == MAX_FAILURES_PER_ORDER
     assert PickupCodeAttempt.objects.filter(order=order, cleared_by=head).count() == MAX_FAILURES_PER_ORDER
+    reset = OrderEvent.objects.get(order=order, kind=OrderActivity.PICKUP_LOCK_RESET)
+    assert reset.actor == head
+    assert "5 wrong pickup codes cleared" in reset.note
     collect_order(order=order, code=pickup_of(order).code, by=clerk)
     order.refresh_from_db()
     assert order.status == OrderStatus.COLLECTED
 
 
-def test_only_a_permitted_manager_of_that_store_may_reset(order, clerk, grunerlokka):
+def test_only_a_manager_of_that_store_may_reset(order, clerk, grunerlokka, laugavegur):
     guess_wrong(order, clerk, MAX_FAILURES_PER_ORDER)
-    permission = Permission.objects.get(codename="reset_pickup_code_lock")
     other_store_head = StoreManagerFactory(stores=[grunerlokka])
-    other_store_head.user_permissions.add(permission)
+    # staff linked to the store but outside the managers group (no permission)
+    helper = UserFactory(is_staff=True)
+    laugavegur.managers.add(helper)
 
-    # when the clerk (no permission) and another store's permitted manager try to reset it
+    # when another store's manager and a staff member without the permission try to reset it
     with pytest.raises(PermissionDenied):
-        reset_pickup_code_lock(order=order, by=clerk)
-    with zeal_ignore(), pytest.raises(PermissionDenied):  # a second user's permissions: not an N+1
         reset_pickup_code_lock(order=order, by=other_store_head)
+    with zeal_ignore(), pytest.raises(PermissionDenied):  # a second user's permissions: not an N+1
+        reset_pickup_code_lock(order=order, by=helper)
 
-    # then the order stays locked
+    # then the order stays locked, and nothing is on its timeline
     with pytest.raises(PickupCodeLocked):
         collect_order(order=order, code=pickup_of(order).code, by=clerk)
+    assert not OrderEvent.objects.filter(order=order, kind=OrderActivity.PICKUP_LOCK_RESET).exists()
 
 
 def test_twenty_wrong_codes_across_orders_lock_the_clerk_out_for_an_hour(laugavegur, mittens, clerk):
@@ -233,24 +237,64 @@ def action_names(client, changelist):
     return [name for name, _label in client.get(changelist).context["action_form"].fields["action"].choices]
 
 
-def test_the_reset_action_is_offered_only_with_the_permission_and_unlocks(client, order, clerk, laugavegur):
+def test_the_stores_manager_resets_the_lock_from_the_order_page(client, order, clerk, laugavegur):
+    # given an order locked by the store's manager's own five wrong codes on the collect screen
+    client.force_login(clerk)
+    for _ in range(MAX_FAILURES_PER_ORDER):
+        client.post(collect_url(order), {"code": wrong_code(order), "till_receipt_number": "4711"})
+    change = reverse("admin:orders_order_change", args=[order.pk])
+
+    # then the order page shows the lock and, beside it, the reset; the collect screen too
+    page = client.get(change).content.decode()
+    assert 'data-testid="pickup-locked"' in page
+    assert 'data-testid="reset-pickup-lock"' in page
+    assert 'data-testid="reset-pickup-lock"' in client.get(collect_url(order)).content.decode()
+
+    # when the manager resets it from the order page
+    response = client.post(reverse("admin:orders_order_reset_pickup_lock", args=[order.pk]))
+
+    # then the order page offers the hand-over again and its timeline says who reset it
+    assert response.status_code == 302
+    page = client.get(change).content.decode()
+    assert 'data-testid="pickup-locked"' not in page
+    assert 'data-testid="hand-over-form"' in page
+    assert OrderEvent.objects.get(order=order, kind=OrderActivity.PICKUP_LOCK_RESET).actor == clerk
+    assert 'data-testid="collect-form"' in client.get(collect_url(order)).content.decode()
+
+
+def test_the_reset_is_not_on_the_shoppers_order_page(client, order, clerk):
+    guess_wrong(order, clerk, MAX_FAILURES_PER_ORDER)
+    reset_pickup_code_lock(order=order, by=clerk)
+
+    page = client.get(order.get_absolute_url()).content.decode()
+
+    assert str(OrderActivity.PICKUP_LOCK_RESET.label) not in page
+    assert "wrong pickup codes cleared" not in page
+
+
+def test_another_stores_manager_cannot_reset_the_lock(client, order, clerk, grunerlokka):
+    guess_wrong(order, clerk, MAX_FAILURES_PER_ORDER)
+    client.force_login(StoreManagerFactory(stores=[grunerlokka]))
+
+    # the button's address and the list's action find nothing to reset
+    response = client.post(reverse("admin:orders_order_reset_pickup_lock", args=[order.pk]))
+    client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "reset_pickup_code_lock", ACTION_CHECKBOX_NAME: [order.pk]},
+    )
+
+    assert response.status_code == 404
+    assert PickupCodeAttempt.objects.filter(order=order).failures_counting_towards_lock().count() == 5
+
+
+def test_the_lists_reset_action_is_offered_to_the_stores_manager(client, order, clerk):
     guess_wrong(order, clerk, MAX_FAILURES_PER_ORDER)
     changelist = reverse("admin:orders_order_changelist")
     client.force_login(clerk)
 
-    # the clerk has no such action, and posting it anyway changes nothing
-    assert "reset_pickup_code_lock" not in action_names(client, changelist)
-    client.post(changelist, {"action": "reset_pickup_code_lock", ACTION_CHECKBOX_NAME: [order.pk]})
-    assert PickupCodeAttempt.objects.filter(order=order).failures_counting_towards_lock().count() == 5
-
-    # when a manager with the permission runs "Reset pickup-code lock"
-    head = StoreManagerFactory(username="head", stores=[laugavegur])
-    head.user_permissions.add(Permission.objects.get(codename="reset_pickup_code_lock"))
-    client.force_login(head)
     assert "reset_pickup_code_lock" in action_names(client, changelist)
     client.post(changelist, {"action": "reset_pickup_code_lock", ACTION_CHECKBOX_NAME: [order.pk]})
 
-    # then the collect screen offers the form again
     assert 'data-testid="collect-form"' in client.get(collect_url(order)).content.decode()
 
 
