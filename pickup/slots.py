@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,17 +162,13 @@ def _interval_slots(
 
 
 def _booked_counts(store, starts):
+    """{slot start: pickups holding it} at `store` from the first of `starts` to the last (a range
+    on the (store, slot_start) index rather than a list of a week's starts), their fulfilment not
+    cancelled. Booking a time counts two or three times a placing: in _booked_by_store's SQL, not
+    a statement the ORM compiles each time (~0.9 ms; pickup/tests/test_slots.py compares them)."""
     if not starts:
         return {}
-    # A range on the (store, slot_start) index rather than a list of a week's starts.
-    return dict(
-        Pickup.objects.filter(store=store, slot_start__gte=min(starts), slot_start__lte=max(starts))
-        .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
-        .values("slot_start")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("slot_start", "n")
-    )
+    return {start: n for (_store_id, start), n in _booked_by_store([store.pk], min(starts), max(starts)).items()}
 
 
 def available_slots(

@@ -5,11 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
+from django.db.models import Count
 
 from catalog.tests.factories import ProductFactory
-from orders.models import CancelReason, OrderStatus
+from orders.models import CancelReason, FulfilmentStatus, OrderStatus
 from orders.services import OrderError, cancel_order
 from orders.tests.factories import place_order
+from pickup import slots
 from pickup.models import Pickup
 from pickup.selectors import pickup_of
 from pickup.slots import SlotFull, SlotUnavailable, available_slots, book_slot, slot_grid
@@ -136,3 +138,37 @@ def test_a_slot_no_longer_offered_refuses_the_order_and_reserves_nothing():
         place_order(store=store, products_and_quantities=[(sweater, 1)], pickup_slot=yesterday)
     level.refresh_from_db()
     assert level.reserved == 0
+
+
+def test_the_booked_counts_are_the_ones_the_orm_counts():
+    # given a store's pickups in three slots (one of them cancelled, one without a time), and
+    # another store's pickup in the same slot
+    store = oslo_store(slot_minutes=30, lead_time_minutes=0, days_ahead=2, orders_per_slot=5)
+    other = oslo_store(slot_minutes=30, lead_time_minutes=0, days_ahead=2)
+    sweater = ProductFactory()
+    StockLevelFactory(store=store, product=sweater, on_hand=10)
+    StockLevelFactory(store=other, product=sweater, on_hand=10)
+    now = local(OSLO, 2026, 11, 21, 9, 0)
+    grid = [starts for starts, _ends in slot_grid(store, now=now)]
+    placed = [place_order(store=store, products_and_quantities=[(sweater, 1)]) for _ in range(5)]
+    for order, starts in zip(placed, [grid[0], grid[0], grid[1], grid[-1], None], strict=True):
+        Pickup.objects.filter(fulfilment__order=order).update(slot_start=starts)
+    cancel_order(order=placed[1], reason=CancelReason.STORE)
+    elsewhere = place_order(store=other, products_and_quantities=[(sweater, 1)])
+    Pickup.objects.filter(fulfilment__order=elsewhere).update(slot_start=grid[0])
+
+    def as_the_orm_counts(starts):
+        return dict(
+            Pickup.objects.filter(store=store, slot_start__gte=min(starts), slot_start__lte=max(starts))
+            .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
+            .values("slot_start")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("slot_start", "n")
+        )
+
+    # then the statement written by hand counts as the ORM's does, for every range of starts
+    for starts in ([grid[0]], [grid[1]], grid[:2], grid[1:], grid, [grid[2]], [grid[-1]]):
+        assert slots._booked_counts(store, starts) == as_the_orm_counts(starts)
+    assert slots._booked_counts(store, grid) == {grid[0]: 1, grid[1]: 1, grid[-1]: 1}
+    assert slots._booked_counts(store, []) == {}
