@@ -83,12 +83,27 @@ def stores_changed() -> None:
     stamps.bump(stamps.STORES)
 
 
-def _locked_levels(*, store, product_ids):
+def _locked_levels(*, store, product_ids) -> dict[int, StockLevel]:
+    """{product_id: StockLevel} of `store`'s rows of `product_ids`, locked in one statement in
+    primary-key order (the order every stock change takes them in), with the counts the services
+    read (updated_at deferred). Every placing runs it: its SQL is written here, as the ORM's
+    select_for_update() would write it, not compiled each time (~1 ms)."""
+    product_ids = sorted(product_ids)
+    if not product_ids:
+        return {}
+    table, quote = StockLevel._meta.db_table, connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(table)}.{quote('id')}, store_id, product_id, on_hand, reserved FROM {quote(table)} "
+            f"WHERE store_id = %s AND product_id IN ({', '.join(['%s'] * len(product_ids))}) "
+            f"ORDER BY {quote(table)}.{quote('id')} ASC{lock}",
+            [store.pk, *product_ids],
+        )
+        rows = cursor.fetchall()
     return {
-        level.product_id: level
-        for level in StockLevel.objects.select_for_update(of=("self",))
-        .filter(store=store, product_id__in=product_ids)
-        .order_by("pk")
+        row[2]: StockLevel.from_db(connection.alias, ["id", "store_id", "product_id", "on_hand", "reserved"], row)
+        for row in rows
     }
 
 
