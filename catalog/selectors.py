@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.cache import stamps
+from o2o_site.rows import columns, from_row
 
 from .models import Category, Product, ProductImage, VariantAttribute, VariantAttributeValue
 
@@ -342,3 +343,33 @@ def having_variant_in(products: QuerySet[Product], variants: QuerySet[Product]) 
     """`products` narrowed to those with one of `variants` (variants_with_values, perhaps narrowed
     further to those in stock at a store by stores.selectors.only_available_at)."""
     return products.filter(Exists(variants.filter(parent=OuterRef("pk"))))
+
+
+def products_for_sale(product_ids: Iterable[int]) -> dict[int, Product]:
+    """Product.objects.for_sale().select_related("parent").in_bulk(product_ids): the cart's lines
+    on every cart and checkout page, in SQL written here, not compiled by the ORM each time (~1.5
+    ms; catalog/tests/test_products_for_sale.py compares the two)."""
+    product_ids = list(dict.fromkeys(product_ids))
+    if not product_ids:
+        return {}
+    table = connection.ops.quote_name(Product._meta.db_table)
+    sql = (
+        f"SELECT {columns(Product, 'p')}, {columns(Product, 'parent')} FROM {table} p "
+        f"LEFT OUTER JOIN {table} parent ON p.parent_id = parent.id "
+        # ProductQuerySet.for_sale: active, and a variant's product too.
+        "WHERE p.is_active AND (p.parent_id IS NULL OR parent.is_active) "
+        f"AND p.id IN ({', '.join(['%s'] * len(product_ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, product_ids)
+        rows = cursor.fetchall()
+    split = len(Product._meta.concrete_fields)
+    pk_at = Product._meta.concrete_fields.index(Product._meta.pk)
+    parent_field, found = Product._meta.get_field("parent"), {}
+    for row in rows:
+        product = from_row(Product, row[:split])
+        # As select_related("parent") leaves it: None for a product that is no variant.
+        parent = None if row[split + pk_at] is None else from_row(Product, row[split:])
+        parent_field.set_cached_value(product, parent)
+        found[product.pk] = product
+    return found

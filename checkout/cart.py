@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from catalog.models import Product
+from catalog.selectors import products_for_sale
 from o2o_site.cache.pages import CART_SESSION_KEY
 from o2o_site.money import round_to_minor_unit
 
@@ -75,7 +76,7 @@ class Cart:
     def lines(self) -> list[CartLine]:
         """Lines with their products (one query); products no longer sold are left out."""
         # With their products: a variant's page is its product's (Product.get_absolute_url).
-        products = Product.objects.for_sale().select_related("parent").in_bulk(list(self._quantities))
+        products = products_for_sale(self._quantities)
         return [
             CartLine(product=products[pk], quantity=qty)
             for pk, qty in sorted(self._quantities.items())

@@ -4,7 +4,6 @@ Each page's query count is decided here: a fixed number of queries whatever the 
 lines, stores or orders.
 """
 
-import functools
 import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from catalog.models import Product
+from o2o_site.rows import from_row
 from stores.models import OpeningHours, StockLevel, Store, StoreKind, home_country
 
 from .models import PICKUP_METHODS, Fulfilment, FulfilmentLine, FulfilmentStatus, Order, OrderLine
@@ -136,39 +136,16 @@ def stores_to_offer(quantities: dict[int, int], *, near: Store | None = None, li
     split, settings_pk = len(store_fields), settings_fields.index(pickup_settings._meta.pk)
     stores = []
     for row in rows:
-        store = _from_row(Store, row[:split])
+        store = from_row(Store, row[:split])
         found = row[split:]
         # As the ORM's select_related("pickup_settings") leaves them: None when the store has no row.
-        settings = None if found[settings_pk] is None else _from_row(pickup_settings, found)
+        settings = None if found[settings_pk] is None else from_row(pickup_settings, found)
         settings_relation.set_cached_value(store, settings)
         if settings is not None:
             settings_relation.field.set_cached_value(settings, store)
         stores.append(store)
     prefetch_related_objects(stores, "opening_hours")
     return stores
-
-
-def _from_row(model, values):
-    """An instance of `model` from a row of its concrete fields' values (in their order), the
-    values converted as the ORM converts them (SQLite's decimals and booleans, for one)."""
-    converted = list(values)
-    for index, column, converters in _converters(model, connection.vendor):
-        for convert in converters:
-            converted[index] = convert(converted[index], column, connection)
-    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], converted)
-
-
-@functools.cache
-def _converters(model, vendor):
-    """(index, column, converters) of the concrete fields of `model` the database's values need
-    converting for (none on PostgreSQL for a store)."""
-    found = []
-    for index, field in enumerate(model._meta.concrete_fields):
-        column = field.get_col(model._meta.db_table)
-        converters = [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
-        if converters:
-            found.append((index, column, converters))
-    return found
 
 
 def _nearness_to(store):
@@ -222,7 +199,7 @@ def for_sale_with_units_at(store: Store, product_ids: Iterable[int]) -> dict[int
         rows = cursor.fetchall()
     found = {}
     for row in rows:
-        product = _from_row(Product, row[:-1])
+        product = from_row(Product, row[:-1])
         product.units_here = row[-1]
         found[product.pk] = product
     return found

@@ -1,0 +1,44 @@
+"""Model instances from rows read with SQL written by hand, as the ORM would make them.
+
+A few reads of the checkout run for every shopper (and a flash sale's every refusal), and the ORM
+took longer to compile their queries than PostgreSQL took to answer them; those reads write their
+SQL themselves (orders.selectors.stores_to_offer, for_sale_with_units_at, catalog.selectors.
+products_for_sale) and make their instances here, each value converted as the ORM converts it.
+"""
+
+import functools
+
+from django.db import connection
+
+
+def from_row(model, values):
+    """An instance of `model` from the values of its concrete fields (in their order), converted
+    as the ORM converts them (SQLite's decimals, booleans and datetimes; PostgreSQL's need none)."""
+    converted = list(values)
+    for index, column, converters in _converters(model, connection.vendor):
+        for convert in converters:
+            converted[index] = convert(converted[index], column, connection)
+    return model.from_db(connection.alias, _attnames(model), converted)
+
+
+def columns(model, alias: str) -> str:
+    """The concrete fields' columns of `model` as `alias`."column", …, in their order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+@functools.cache
+def _attnames(model):
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+@functools.cache
+def _converters(model, vendor):
+    """(index, column, converters) of the concrete fields of `model` whose values need converting."""
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        converters = [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
+        if converters:
+            found.append((index, column, converters))
+    return found
