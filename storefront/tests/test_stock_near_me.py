@@ -139,6 +139,29 @@ def test_sold_out_at_my_store_the_nearest_stores_of_my_country_that_have_it_are_
     assert html.count('data-store="smaralind"') == 1
 
 
+def test_when_every_other_store_is_offered_above_the_page_does_not_say_there_are_none(client):
+    # given: sold out at my store; the two other stores of my country both have it
+    mine = StoreFactory(name="Laugavegur", latitude=Decimal("64.1458"), longitude=Decimal("-21.9290"))
+    kringlan = StoreFactory(name="Kringlan", latitude=Decimal("64.1300"), longitude=Decimal("-21.8950"))
+    smaralind = StoreFactory(
+        name="Smáralind", slug="smaralind", latitude=Decimal("64.1010"), longitude=Decimal("-21.8840")
+    )
+    product = ProductFactory(name="Arctic thyme tea")
+    for store, on_hand in ((mine, 0), (kringlan, 22), (smaralind, 26)):
+        StockLevelFactory(store=store, product=product, on_hand=on_hand)
+    remember_store(client, mine)
+
+    # when
+    html = client.get(product.get_absolute_url()).content.decode()
+
+    # then: both are offered for pickup, and the page does not contradict itself below
+    assert "Pick up at Smáralind" in html
+    assert "Pick up at Kringlan" in html
+    assert "We have no other stores yet." not in html
+    assert "In other stores near you" not in html
+    assert html.count('data-store="smaralind"') == 1
+
+
 def test_in_stock_at_my_store_no_other_store_is_pushed(client, reykjavik, sweater):
     # given
     StockLevelFactory(store=reykjavik["kringlan"], product=ProductFactory(), on_hand=1)
