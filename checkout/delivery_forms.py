@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from delivery.selectors import COUNTRY_NAMES, PostcodeProblem, check_postcode
 from delivery.windows import parse_window_key
 from o2o_site.money import PointsField
+from stores.models import Store
 
 from .forms import validate_phone
 
@@ -55,11 +56,12 @@ class DeliveryAddressForm(forms.Form):
         error_messages={"required": _("Enter a phone number the driver can call.")},
     )
 
-    def __init__(self, *args, cart: Mapping[int, int] | None = None, **kwargs):
-        """`cart` ({product id: units}): an unknown postcode names only stores that have all of it
-        (delivery.selectors.nearest_stores_message)."""
+    def __init__(self, *args, cart: Mapping[int, int] | None = None, my_store: Store | None = None, **kwargs) -> None:
+        """`cart` ({product id: units}): an unknown postcode names only stores that have all of it,
+        the shopper's own store (`my_store`) first (delivery.selectors.nearest_stores_message)."""
         super().__init__(*args, **kwargs)
         self.cart = cart
+        self.my_store = my_store
 
     def clean_street(self):
         return " ".join(self.cleaned_data["street"].split())
@@ -74,7 +76,9 @@ class DeliveryAddressForm(forms.Form):
         cleaned = super().clean()
         if "postcode" in cleaned and "country" in cleaned:
             try:
-                self.located = check_postcode(cleaned["postcode"], country=cleaned["country"], cart=self.cart)
+                self.located = check_postcode(
+                    cleaned["postcode"], country=cleaned["country"], cart=self.cart, my_store=self.my_store
+                )
             except PostcodeProblem as problem:
                 self.add_error("postcode", str(problem))
             else:

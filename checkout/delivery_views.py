@@ -15,6 +15,8 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
+from coupons.pricing import PricedLine
+from coupons.services import CouponRefused, preview_for_checkout
 from delivery.selectors import PostcodeProblem, delivery_options
 from delivery.services import DeliveryAddress
 from instore.services import attribution_of, customer_of
@@ -69,7 +71,12 @@ def delivery_checkout(request):
     if request.POST.get("action") != "place":
         if not lines:
             return _cart_is_empty(request)
-        return _page(request, lines=lines, form=DeliveryAddressForm(request.POST, cart=_quantities(lines)), token=None)
+        return _page(
+            request,
+            lines=lines,
+            form=DeliveryAddressForm(request.POST, cart=_quantities(lines), my_store=my_store(request)),
+            token=None,
+        )
 
     shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
     if shown is not None and shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
@@ -78,7 +85,7 @@ def delivery_checkout(request):
             return _already_placed(request, cart, placed, token=shown.token)
     if not lines:
         return _cart_is_empty(request)
-    form = DeliveryCheckoutForm(request.POST, cart=_quantities(lines))
+    form = DeliveryCheckoutForm(request.POST, cart=_quantities(lines), my_store=my_store(request))
     changes = ()
     if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
         form.is_valid()
@@ -123,7 +130,7 @@ def _ship(request, cart, lines):
     shown = ShownCheckout.from_signed(request.POST.get("checkout_token", ""))
     if not lines:
         return _cart_is_empty(request)
-    form = ShippingCheckoutForm(request.POST, cart=_quantities(lines))
+    form = ShippingCheckoutForm(request.POST, cart=_quantities(lines), my_store=my_store(request))
     changes = ()
     if shown is None or shown.token not in request.session.get(CHECKOUT_TOKENS_KEY, []):
         form.is_valid()
@@ -245,11 +252,12 @@ def _quantities(lines) -> dict[int, int]:
     return {line.product.pk: line.quantity for line in lines}
 
 
-def _offers(form, lines):
-    """The stores delivering to the address typed that have the whole cart, nearest first (an
-    error on the form instead when the address cannot be delivered to), or None."""
+def _offers(form, lines) -> tuple[list | None, tuple[str | None, str] | None]:
+    """The stores delivering to the address typed that have the whole cart, nearest first, or
+    None; and why none can deliver it there, (the form field it is about, the message), or None
+    when they can or the address itself is wrong."""
     if any(name in form.errors for name in DeliveryAddressForm.base_fields):
-        return None
+        return None, None
     data = form.cleaned_data
     quantities = _quantities(lines)
     try:
@@ -257,14 +265,13 @@ def _offers(form, lines):
             postcode=data["postcode"], country=data["country"], order_value=Cart.total(lines), cart=quantities
         )
     except PostcodeProblem as problem:
-        form.add_error("postcode", str(problem))
-        return None
+        return None, ("postcode", str(problem))
     holding = store_ids_holding(quantities, among=[option.store.pk for option in lookup.options])
     # The nearest few, as the pickup checkout lists its stores: a town centre's address is
     # covered by dozens of stores' zones (29 on the benchmark's), each with a week of windows.
     offers = [option for option in lookup.options if option.store.pk in holding][:CHECKOUT_STORES_SHOWN]
     if not offers:
-        form.add_error(
+        return None, (
             None,
             gettext(
                 "No store that delivers to %(postcode)s %(place)s has everything in your cart. Change your cart, "
@@ -272,7 +279,6 @@ def _offers(form, lines):
             )
             % {"postcode": lookup.located.postcode, "place": lookup.located.place_name},
         )
-        return None
     return [
         {
             "option": option,
@@ -282,7 +288,31 @@ def _offers(form, lines):
             ],
         }
         for option in offers
+    ], None
+
+
+def _coupon_on_fee(request, form, *, lines, store, fee) -> dict | None:
+    """What the coupon typed takes off this order delivered or shipped by `store` for `fee`, shown
+    where the fee is (nothing is held: the order's placing decides again): {"code", "fee_off",
+    "goods_off"}, or {"code", "refused": message}; None without a code."""
+    code = (form["coupon_code"].value() or "").strip()
+    if not code or not lines:
+        return None
+    priced = [
+        PricedLine(key=line.product.pk, amount=line.line_total, category_id=line.product.category_id) for line in lines
     ]
+    email = form["email"].value() if "email" in form.fields else ""
+    try:
+        applied = preview_for_checkout(
+            code=code, store=store, customer=request.user, email=email or "", lines=priced, fees={"fee": fee}
+        )
+    except CouponRefused as refused:
+        return {"code": code, "refused": refused.message}
+    return {
+        "code": applied.code.display,
+        "fee_off": applied.discount.fees.get("fee", Decimal(0)),
+        "goods_off": sum(applied.discount.lines.values(), Decimal(0)),
+    }
 
 
 def _window_choices(option) -> list[tuple[str, str]]:
@@ -311,10 +341,23 @@ def _page(request, *, lines, form, token):
         form.is_valid()
     # The address as typed and checked, before the delivery lookup says no store delivers there.
     address = dict(getattr(form, "cleaned_data", {}))
-    offers = _offers(form, lines) if form.is_bound else None
+    offers, no_delivery = _offers(form, lines) if form.is_bound else (None, None)
     # No store delivers it all there: a warehouse may ship it (the address itself must be valid).
     address_valid = form.is_bound and not any(name in form.errors for name in ("street", "city", "country", "phone"))
     shipping = _shipping_offer(address, lines) if address_valid and not offers else None
+    # Why no store delivers it is an error only when nothing else can be done here; with shipping
+    # offered below it is a notice leading to it, not a red mark on a postcode that is right.
+    if no_delivery is not None and not (shipping and "quote" in shipping):
+        form.add_error(*no_delivery)
+        no_delivery = None
+    for offer in offers or ():
+        offer["coupon"] = _coupon_on_fee(
+            request, form, lines=lines, store=offer["option"].store, fee=offer["option"].fee
+        )
+    if shipping and "quote" in shipping:
+        shipping["coupon"] = _coupon_on_fee(
+            request, form, lines=lines, store=shipping["quote"].warehouse, fee=shipping["quote"].fee
+        )
     page = ShownCheckout(
         token=token or _issue_token(request),
         lines=tuple(
@@ -347,6 +390,7 @@ def _page(request, *, lines, form, token):
             "checkout_page": page.signed(),
             "member": member_for_checkout(request.user),
             "shipping": shipping,
+            "no_delivery": no_delivery[1] if no_delivery else "",
             "shipping_form": form
             if isinstance(form, ShippingCheckoutForm)
             else ShippingCheckoutForm(initial=_initial(request)),

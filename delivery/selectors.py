@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from o2o_site.cache import stamps
 from orders.models import FulfilmentStatus
-from orders.selectors import store_ids_holding, stores_able_to_supply
+from orders.selectors import stores_able_to_supply
 from stores.models import PostcodeLocation, SpecialOpeningHours, Store
 from stores.postcodes import normalise_postcode
 from stores.selectors import KM_PER_DEGREE_LATITUDE, distance_km, nearest_stores, store_directory
@@ -248,10 +248,12 @@ def check_postcode(
     country: str,
     directory: DeliveryDirectory | None = None,
     cart: Mapping[int, int] | None = None,
+    my_store: Store | None = None,
 ) -> LocatedPostcode:
     """The postcode as the postcode table knows it, or PostcodeProblem saying what is wrong: none
     given, not a postcode of `country` (with the country it belongs to, if another), unknown (with
-    the stores to turn to: nearest_stores_message, for `cart` at a checkout)."""
+    the stores to turn to: nearest_stores_message, for `cart` at a checkout, the shopper's own
+    store first when it can serve)."""
     directory = directory or delivery_directory()
     country = (country or "").upper()
     typed = (postcode or "").strip()
@@ -276,10 +278,12 @@ def check_postcode(
         message = _("We do not know the postcode %(postcode)s in %(country)s. Please check it.") % names
         # Postcodes are numbered by region in both countries: the nearest number known is
         # somewhere near, enough to point the shopper to a store.
+        # Where the postcode is is only guessed, so no distance is named.
         nearby = directory.nearest_known(country, normalised)
-        raise PostcodeProblem(
-            " ".join(filter(None, (message, nearest_stores_message(nearby, directory, cart=cart) if nearby else "")))
+        turn_to = (
+            nearest_stores_message(nearby, directory, cart=cart, approximate=True, my_store=my_store) if nearby else ""
         )
+        raise PostcodeProblem(" ".join(filter(None, (message, turn_to))))
     return located
 
 
@@ -320,8 +324,8 @@ def delivery_options(
     """The stores that deliver to `postcode` (limited to `store_ids` if given: those with the
     cart in stock), nearest first, each by its cheapest zone covering it for `order_value`, with
     its windows and their room. Raises PostcodeProblem for a postcode that is missing, of another
-    country or unknown, and for one no store delivers to (naming the nearest store that delivers
-    or offers pickup; at a checkout, with `cart`, only stores that have all of it). One query (the
+    country or unknown, and for one no store delivers to (naming the nearest store that offers
+    pickup; at a checkout, with `cart`, only stores that have all of it). One query (the
     bookings), none when no store covers the address."""
     now = now or timezone.now()
     directory = delivery_directory()
@@ -394,17 +398,25 @@ def _no_store_delivers_message(
 
 
 def nearest_stores_message(
-    located: LocatedPostcode, directory: DeliveryDirectory, *, cart: Mapping[int, int] | None = None
+    located: LocatedPostcode,
+    directory: DeliveryDirectory,
+    *,
+    cart: Mapping[int, int] | None = None,
+    approximate: bool = False,
+    my_store: Store | None = None,
 ) -> str:
-    """The nearest store of the postcode's country that delivers anywhere, and the nearest that
-    offers pickup, so the shopper knows where to turn ("" when there is none). No query: both
-    directories are in memory.
+    """Where the shopper can turn when no store delivers to `located`: the nearest store of the
+    postcode's country that offers pickup ("" when there is none). No store that delivers
+    elsewhere is named: it does not deliver here, and naming it read as a contradiction ("No store
+    delivers to 270… The nearest store that delivers is…").
+
+    `approximate`: `located` is only the nearest postcode known to one the shop does not know, so
+    no distance is named, and the shopper's own store (`my_store`) comes first when it can serve.
 
     At a checkout, with `cart` ({product id: units}), a store is named only if it can supply all
-    of it (orders.selectors: store_ids_holding for the delivering stores, stores_able_to_supply
-    for pickup, as the checkout lists them): the nearest store is no help when it lacks half the
-    cart. When none can, the message says so and names none. Two queries then, on this refusal
-    only."""
+    of it (orders.selectors.stores_able_to_supply, as the checkout lists them): the nearest store
+    is no help when it lacks half the cart. When none can, the message says so and names none.
+    One query then, on this refusal only; none without `cart` (the directories are in memory)."""
 
     def nearest_first(stores: Iterable[Store]) -> list[tuple[float, Store]]:
         ranked = sorted(
@@ -414,7 +426,6 @@ def nearest_stores_message(
         )
         return [(distance, store) for distance, _pk, store in ranked]
 
-    delivering = nearest_first(directory.stores.values())
     if cart is None:
         pickup = [
             (nearby.distance_km, nearby.store)
@@ -424,29 +435,16 @@ def nearest_stores_message(
             if nearby.store.offers_pickup and nearby.store.country == located.country
         ]
     else:
-        holding = store_ids_holding(dict(cart), among=[store.pk for _distance, store in delivering])
-        delivering = [(distance, store) for distance, store in delivering if store.pk in holding]
         pickup = nearest_first(stores_able_to_supply(dict(cart)).filter(country=located.country))
-        if not delivering and not pickup:
+        if not pickup:
             return _("No store that could serve this address has everything in your cart right now.")
-    message = ""
-    if delivering:
-        distance, store = delivering[0]
-        names = {"store": store.name, "km": round(distance)}
-        if cart is None:
-            message += _("The nearest store that delivers is %(store)s (%(km)s km away).") % names
-        else:
-            message += (
-                _("The nearest store that delivers and has everything in your cart is %(store)s (%(km)s km away).")
-                % names
-            )
-    if pickup:
-        distance, store = pickup[0]
-        message += " " + _("You can pick up your order at %(store)s (%(km)s km away).") % {
-            "store": store.name,
-            "km": round(distance),
-        }
-    return message.strip()
+    if not pickup:
+        return ""
+    distance, store = pickup[0]
+    if approximate:
+        mine = next((store for _distance, store in pickup if my_store is not None and store.pk == my_store.pk), None)
+        return _("You can pick up your order at %(store)s.") % {"store": (mine or store).name}
+    return _("You can pick up your order at %(store)s (%(km)s km away).") % {"store": store.name, "km": round(distance)}
 
 
 def delivery_of(order) -> Delivery | None:

@@ -12,6 +12,8 @@ from payments.core import PROVIDER_CACHE
 
 from catalog.tests.factories import ProductFactory
 from checkout.cart import SESSION_KEY
+from coupons.models import CouponKind
+from coupons.tests.factories import CouponCodeFactory, CouponFactory
 from delivery.tests.factories import DeliveryZoneFactory
 from orders.models import FulfilmentMethod, Order
 from shipping.models import Shipment, ShippingRate
@@ -84,9 +86,13 @@ def test_no_store_delivers_there_so_the_warehouse_ships_it(client, world):
     # when Anna in Akureyri, which no store's van reaches, asks for delivery
     html = find(client).content.decode()
 
-    # then shipping from the warehouse is offered with its fee
+    # then shipping from the warehouse is offered with its fee, named once
     assert 'data-testid="shipping-option"' in html
     assert 'data-testid="shipping-fee">ISK\u00a01,490<' in html
+    assert html.count("ISK\u00a01,490") == 1
+    # and why no store delivers is a notice leading to it, not an error on the postcode
+    assert 'id="id_postcode_error"' not in html
+    assert 'data-testid="no-delivery-notice">No store delivers to 600 Akureyri yet.' in html
 
     # when she ships it
     response = ship(client, html)
@@ -106,6 +112,24 @@ def test_no_store_delivers_there_so_the_warehouse_ships_it(client, world):
     )
     assert StockLevel.objects.get(store=world["warehouse"]).reserved == 2
     assert StockLevel.objects.get(store=world["store"]).reserved == 0
+
+
+def test_a_free_delivery_coupon_is_shown_on_the_shipping_fee(client, world):
+    CouponCodeFactory(code="FRITT", coupon=CouponFactory(kind=CouponKind.FREE_DELIVERY, value=0))
+
+    html = find(client, coupon_code="FRITT").content.decode()
+
+    assert "<del>Shipping ISK\u00a01,490</del> Free shipping" in html
+    assert "Coupon FRITT accepted: ISK\u00a01,490 off." in html
+
+
+@pytest.mark.parametrize(("language", "fee"), [("is", "1.490\u00a0kr."), ("nb", "1\u00a0490\u00a0ISK")])
+def test_the_shipping_fee_is_written_once_in_every_language(client, world, language, fee):
+    response = client.post(reverse("checkout:delivery"), {**AKUREYRI, "action": "find"}, HTTP_ACCEPT_LANGUAGE=language)
+
+    panel = re.search(r'data-testid="shipping-option">(.*?)</fieldset>', response.content.decode(), re.S).group(1)
+    assert panel.count(fee) == 1
+    assert "kr.." not in panel
 
 
 def test_where_a_store_delivers_no_shipping_is_offered(client, world):

@@ -13,12 +13,15 @@ from payments.core import PROVIDER_CACHE
 
 from catalog.tests.factories import ProductFactory
 from checkout.cart import SESSION_KEY
+from coupons.models import CouponKind
+from coupons.tests.factories import CouponCodeFactory, CouponFactory
 from delivery.models import Delivery
 from delivery.selectors import delivery_options, forget_directory
 from delivery.tests.factories import DeliveryZoneFactory, evening_windows, place_delivery
 from orders.models import Notification, NotificationKind, Order, OrderStatus
 from payment.models import Payment
 from stores.models import StockLevel
+from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,11 +124,7 @@ def test_the_address_comes_first_then_the_stores_with_fee_and_earliest_window(cl
         ({"postcode": "0150"}, "0150 is a postcode in Norway, not in Iceland."),
         ({"postcode": "101", "country": "NO"}, "101 is a postcode in Iceland, not in Norway."),
         ({"postcode": "199"}, "We do not know the postcode 199 in Iceland."),
-        (
-            {"postcode": "600"},
-            "No store delivers to 600 Akureyri yet. "
-            "The nearest store that delivers and has everything in your cart is Laugavegur",
-        ),
+        ({"postcode": "600"}, "No store delivers to 600 Akureyri yet. You can pick up your order at Laugavegur"),
         ({"street": ""}, "Enter the street and house number"),
         ({"phone": "12"}, "Enter a phone number with 7 to 15 digits"),
         ({"country": "SE"}, "We deliver in Iceland and Norway only."),
@@ -159,10 +158,62 @@ def test_the_postcode_message_names_only_stores_that_have_the_whole_cart(client,
     fill_cart(client, mittens, units=2)
     # when she types a postcode no store delivers to (or one not in the table)
     message = postcode_error(find(client, postcode=postcode).content.decode())
-    # then only Glerártorg is named, for delivery and for pickup
+    # then only Glerártorg is named, for pickup
     assert "Laugavegur" not in message
-    assert "The nearest store that delivers and has everything in your cart is Glerártorg" in message
     assert "You can pick up your order at Glerártorg" in message
+
+
+def test_an_unknown_postcode_names_no_distance_and_offers_my_own_store_first(client, world):
+    # given Laugavegur is my store and has the sweater; Glerártorg, nearer the postcode guessed, has it too
+    glerartorg = StoreFactory(name="Glerártorg", latitude=Decimal("65.6885"), longitude=Decimal("-18.1100"))
+    StockLevelFactory(store=glerartorg, product=world["sweater"], on_hand=5)
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = world["store"].pk
+    session.save()
+    fill_cart(client, world["sweater"])
+
+    # when she types 699, not in the table (600, Akureyri, is the nearest number known)
+    message = postcode_error(find(client, postcode="699", city="Akureyri").content.decode())
+
+    # then the postcode is questioned, her own store is offered, and no distance from a guess is named
+    assert "We do not know the postcode 699 in Iceland. Please check it." in message
+    assert "You can pick up your order at Laugavegur." in message
+    assert "km" not in message
+    assert "Glerártorg" not in message
+
+
+def test_a_postcode_no_store_delivers_to_does_not_name_a_store_that_delivers(client, world):
+    fill_cart(client, world["sweater"])
+
+    message = postcode_error(find(client, postcode="600", city="Akureyri").content.decode())
+
+    assert message.startswith("<li>No store delivers to 600 Akureyri yet.")
+    assert "The nearest store that delivers" not in message
+    assert "You can pick up your order at Laugavegur (249 km away)." in message
+
+
+def test_a_free_delivery_coupon_is_shown_where_the_fee_is(client, world):
+    # given a coupon for free delivery
+    CouponCodeFactory(code="FRITT", coupon=CouponFactory(kind=CouponKind.FREE_DELIVERY, value=0))
+    fill_cart(client, world["sweater"])
+
+    # when she types it with the address
+    html = find(client, coupon_code="fritt").content.decode()
+
+    # then the delivery fee is shown waived, and the code accepted
+    fee = re.search(r'data-testid="delivery-fee">(.*?)</span>', html, re.S).group(1)
+    assert "<del>Delivery ISK\u00a0990</del> Free delivery" in fee
+    assert 'data-testid="coupon-applied"' in html
+    assert "Coupon FRITT accepted: ISK\u00a0990 off." in html
+
+
+def test_a_coupon_refused_here_says_why_where_the_fee_is(client, world):
+    fill_cart(client, world["sweater"])
+
+    html = find(client, coupon_code="NOSUCH").content.decode()
+
+    assert "Delivery ISK\u00a0990" in html
+    assert 'data-testid="coupon-refused"' in html
 
 
 def test_when_no_store_has_the_whole_cart_the_postcode_message_says_so_naming_none(client, world):
