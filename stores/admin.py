@@ -1,12 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
+from o2o_site.csv_import import ImportRejected
+
 from . import services
-from .admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
+from .admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin, managed_stores
 from .models import OpeningHours, PostcodeLocation, SpecialOpeningHours, StockLevel
+from .stock_import import REQUIRED_COLUMNS, import_stock_csv
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -139,9 +146,20 @@ class StockCountForm(forms.ModelForm):
         return on_hand
 
 
+class StockImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Stock counts (CSV)"),
+        help_text=_(
+            "UTF-8, with the header store,sku,on_hand: the store's slug, the product's SKU and the units on "
+            "hand. One bad row rejects the whole file, with every problem listed."
+        ),
+    )
+
+
 @admin.register(StockLevel)
 class StockLevelAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     form = StockCountForm
+    change_list_template = "admin/stores/stocklevel/change_list.html"
     list_display = ("product", "store", "on_hand", "reserved", "available_display")
     list_editable = ("on_hand",)
     list_filter = (("store", ManagedStoreListFilter),)
@@ -162,6 +180,56 @@ class StockLevelAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=StockCountForm, **kwargs)
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="stores_stocklevel_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self.has_change_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """ "Import stock": a stocktake's CSV for the manager's own stores (any store for a
+        superuser), through the same all-or-nothing service as manage.py import_stock."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = StockImportForm(request.POST or None, request.FILES or None)
+        errors = []
+        if request.method == "POST" and form.is_valid():
+            stores = None if request.user.is_superuser else managed_stores(request)
+            try:
+                result = import_stock_csv(data=form.cleaned_data["file"].read(), stores=stores)
+            except ImportRejected as rejected:
+                errors = rejected.errors
+            except services.StockError as error:  # a database guard refused it: nothing written
+                errors = [str(error)]
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(total)s stock count imported: %(updated)s updated, %(created)s new.",
+                        "%(total)s stock counts imported: %(updated)s updated, %(created)s new.",
+                        result.total,
+                    )
+                    % {"total": result.total, "updated": result.updated, "created": result.created},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:stores_stocklevel_changelist"))
+        stores = list(managed_stores(request).order_by("city", "name").values_list("slug", "name"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Import stock"),
+            "form": form,
+            "errors": errors,
+            "columns": ",".join(REQUIRED_COLUMNS),
+            "stores": stores if not request.user.is_superuser else [],
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/stores/stocklevel/import.html", context)
 
     @admin.display(description=_("available"))
     def available_display(self, level):

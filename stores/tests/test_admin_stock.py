@@ -2,9 +2,10 @@
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.tests.factories import StoreManagerFactory
+from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
 from stores import services
@@ -189,3 +190,71 @@ def test_a_superuser_adds_a_stock_row_through_the_service(admin_client, laugaveg
     assert response.status_code == 302
     level = StockLevel.objects.get(store=laugavegur, product=scarf)
     assert (level.on_hand, level.reserved) == (7, 0)
+
+
+# "Import stock": a stocktake's CSV uploaded on the stock list, through stores.stock_import.
+
+STOCK_IMPORT = reverse("admin:stores_stocklevel_import")
+
+
+def upload(client, text):
+    return client.post(STOCK_IMPORT, {"file": SimpleUploadedFile("stock.csv", text.encode(), "text/csv")})
+
+
+def stock_counts():
+    return sorted(StockLevel.objects.values_list("store__slug", "product__sku", "on_hand"))
+
+
+def test_a_manager_imports_their_stores_stock_from_the_stock_list(client, manager, laugavegur, mittens_with_an_order):
+    # given a hat with no stock row yet
+    ProductFactory(sku="HAT-1")
+
+    # the stock list links to the import page
+    assert STOCK_IMPORT in client.get(STOCK_LIST).content.decode()
+    assert laugavegur.slug in client.get(STOCK_IMPORT).content.decode()
+
+    # when the manager uploads a count for each
+    response = upload(client, f"store,sku,on_hand\n{laugavegur.slug},LOPI-1,12\n{laugavegur.slug},HAT-1,4\n")
+
+    # then both are written and the list says so
+    assert response.status_code == 302
+    assert stock_counts() == [(laugavegur.slug, "HAT-1", 4), (laugavegur.slug, "LOPI-1", 12)]
+    assert "2 stock counts imported: 1 updated, 1 new." in messages_of(response)
+
+
+def test_another_stores_rows_are_refused_for_a_manager_and_nothing_is_written(
+    client, manager, laugavegur, mittens_with_an_order
+):
+    oslo = StoreFactory(name="Grünerløkka", slug="grunerlokka", city="Oslo", country="NO")
+    before = stock_counts()
+
+    # when the Laugavegur manager's file also counts Grünerløkka, and one of theirs is below reserved
+    response = upload(
+        client, f"store,sku,on_hand\n{laugavegur.slug},LOPI-1,2\n{oslo.slug},LOPI-1,50\n{laugavegur.slug},NOPE,1\n"
+    )
+
+    # then the page lists every bad line, and nothing was written
+    assert response.status_code == 200
+    errors = [str(error) for error in response.context["errors"]]
+    assert errors == [
+        "line 2: on hand 2 is less than the 3 units reserved for open orders",
+        "line 3: store 'grunerlokka' is not one of the stores you manage",
+        "line 4: unknown SKU 'NOPE'",
+    ]
+    assert 'data-testid="import-errors"' in response.content.decode()
+    assert stock_counts() == before
+
+
+def test_a_superuser_imports_for_any_store(admin_client, laugavegur, mittens_with_an_order):
+    oslo = StoreFactory(name="Grünerløkka", slug="grunerlokka", city="Oslo", country="NO")
+
+    response = upload(admin_client, f"store,sku,on_hand\n{oslo.slug},LOPI-1,7\n{laugavegur.slug},LOPI-1,9\n")
+
+    assert response.status_code == 302
+    assert stock_counts() == [(oslo.slug, "LOPI-1", 7), (laugavegur.slug, "LOPI-1", 9)]
+
+
+def test_the_import_page_needs_the_stock_permission(client, laugavegur):
+    client.force_login(UserFactory(is_staff=True))
+
+    assert client.get(STOCK_IMPORT).status_code == 403

@@ -32,6 +32,14 @@ def csv_file(tmp_path, text, encoding="utf-8"):
     return path
 
 
+def messages_by_line(rejected):
+    """{line: its problems joined by "; "}: a row can be wrong in several ways."""
+    by_line = {}
+    for error in rejected.errors:
+        by_line[error.line] = f"{by_line[error.line]}; {error.message}" if error.line in by_line else error.message
+    return by_line
+
+
 def counts():
     return sorted(StockLevel.objects.values_list("store__slug", "product__sku", "on_hand", "reserved"))
 
@@ -66,10 +74,11 @@ def test_a_file_with_bad_rows_is_rejected_whole_with_every_problem(tmp_path, sho
     with pytest.raises(ImportRejected) as rejected:
         import_stock_file(path=path)
 
-    by_line = {error.line: error.message for error in rejected.value.errors}
+    by_line = messages_by_line(rejected.value)
     assert sorted(by_line) == [3, 4, 5, 6, 7, 8, 9]
     assert "cannot be negative" in by_line[3]
     assert "not a whole number" in by_line[4]
+    assert "appears twice (first on line 3)" in by_line[4]  # line 3 is bad, but the same row
     assert "unknown store 'nowhere'" in by_line[5]
     assert "unknown SKU 'NOPE-9'" in by_line[6]
     assert "appears twice (first on line 2)" in by_line[7]
@@ -91,6 +100,34 @@ def test_a_count_below_the_reserved_units_rejects_the_file(tmp_path, shop):
     assert [(e.line, e.message) for e in rejected.value.errors] == [
         (3, "on hand 3 is less than the 4 units reserved for open orders")
     ]
+    assert counts() == before
+
+
+def test_a_file_mixing_bad_rows_reports_each_of_them_by_its_line(tmp_path, shop):
+    # given 4 mittens reserved at Laugavegur
+    before = counts()
+    path = csv_file(
+        tmp_path,
+        HEADER + "laugavegur,LOPI-1,3\n"  # 2: below the 4 reserved
+        "laugavegur,HAT-1,-2\n"  # 3: negative
+        "laugavegur,HAT-1,5\n"  # 4: the same store and SKU as line 3 (itself bad)
+        "grunerlokka,HAT-1,1\n"  # 5: fine
+        "grunerlokka,HAT-1,2\n"  # 6: duplicate of line 5
+        "nowhere,LOPI-1,1\n",  # 7: unknown store
+    )
+
+    # when it is imported
+    with pytest.raises(ImportRejected) as rejected:
+        import_stock_file(path=path)
+
+    # then every bad row is named by its line, whatever else is wrong in the file, and nothing is written
+    by_line = messages_by_line(rejected.value)
+    assert sorted(by_line) == [2, 3, 4, 6, 7]
+    assert by_line[2] == "on hand 3 is less than the 4 units reserved for open orders"
+    assert "cannot be negative" in by_line[3]
+    assert "appears twice (first on line 3)" in by_line[4]
+    assert "appears twice (first on line 5)" in by_line[6]
+    assert "unknown store 'nowhere'" in by_line[7]
     assert counts() == before
 
 
