@@ -41,13 +41,21 @@ class CollectOrderForm(forms.Form):
                 ),
             )
         if offers_till:
+            # Not required by the form even when the order is paid at pickup: checkout.handover
+            # refuses a hand-over without it only after checking the pickup code, so a wrong code
+            # is said at once, whether or not a receipt number was typed.
             self.fields["till_receipt_number"] = forms.CharField(
                 label=_("Till receipt number"),
                 max_length=Payment._meta.get_field("till_receipt_number").max_length,
-                required=needs_till_receipt,
+                required=False,
                 help_text=_("Take the payment at the till, then type the number on the till's receipt."),
-                error_messages={"required": _("Enter the receipt number printed by the till.")},
-                widget=forms.TextInput(attrs={"autocomplete": "off", "data-testid": "till-receipt-input"}),
+                widget=forms.TextInput(
+                    attrs={
+                        "autocomplete": "off",
+                        "data-testid": "till-receipt-input",
+                        **({"aria-required": "true"} if needs_till_receipt else {}),
+                    }
+                ),
             )
 
     def clean_code(self):

@@ -54,6 +54,7 @@ from .views import (
     _forget_token,
     _issue_token,
     _lines_still_sold,
+    _placed_with_nothing_to_pay,
 )
 
 
@@ -106,7 +107,9 @@ def delivery_checkout(request):
         else:
             _forget_token(request, shown.token)
             cart.clear()
-            payment = order.payments.order_by("-created", "-pk").first()
+            if not order.is_awaiting_payment:
+                return _placed_with_nothing_to_pay(request, order)
+            payment = order.new_payment
             messages.info(
                 request,
                 gettext(
@@ -176,7 +179,9 @@ def _ship(request, cart, lines):
         else:
             _forget_token(request, shown.token)
             cart.clear()
-            payment = order.payments.order_by("-created", "-pk").first()
+            if not order.is_awaiting_payment:
+                return _placed_with_nothing_to_pay(request, order)
+            payment = order.new_payment
             messages.info(
                 request,
                 gettext("Your order %(number)s is reserved at our warehouse while you pay, until %(time)s.")

@@ -19,6 +19,8 @@ How an order is settled at hand-over:
   over.
 - **Pay at pickup** (no authorisation, or it failed): staff take the money at the store's till and
   type the till's receipt number, which is required and kept on a till payment (payment.till).
+- **Nothing to pay** (a total of 0, orders.models.PaymentChoice.NOTHING_TO_PAY): no card, no till,
+  no receipt number; only the pickup code.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Settlement:
     authorisation: Payment | None  # authorised online: captured at hand-over
     charged: Payment | None  # charged in full at checkout: what is not handed over is refunded
     capture_failure: str  # why the last capture of the authorisation failed, "" if it did not
+    nothing_to_pay: bool = False  # the order's total is 0: no card, no till
 
     @property
     def online(self) -> bool:
@@ -78,16 +81,21 @@ class Settlement:
     @property
     def offers_till(self) -> bool:
         """Staff may record a till payment: the order is paid at pickup, or its card failed."""
+        if self.nothing_to_pay:
+            return False
         return not self.online or bool(self.capture_failure)
 
     @property
     def needs_till_receipt(self) -> bool:
         """Nothing online to take the money from: the till's receipt number is required."""
-        return not self.online
+        return not self.online and not self.nothing_to_pay
 
 
 def settlement_for(order: Order) -> Settlement:
-    """What the hand-over of `order` will do with its money (two or three queries)."""
+    """What the hand-over of `order` will do with its money (two or three queries; none for an
+    order with nothing to pay)."""
+    if order.has_nothing_to_pay:
+        return Settlement(authorisation=None, charged=None, capture_failure="", nothing_to_pay=True)
     authorisation = payments.capturable_payment(order=order)
     charged = None
     if authorisation is None:
@@ -145,12 +153,17 @@ def hand_over(
     """
     settlement = settlement_for(order)
     till_receipt_number = (till_receipt_number or "").strip()
+    if till_receipt_number and settlement.nothing_to_pay:
+        raise HandOverError(_("This order has nothing to pay: take no payment and leave the till receipt empty."))
     if till_receipt_number and not settlement.offers_till:
         # Paid online: taking it at the till as well would charge the shopper twice.
         raise HandOverError(
             _("This order is paid online and the card payment is taken at hand-over: leave the till receipt empty.")
         )
     if settlement.needs_till_receipt and not till_receipt_number:
+        # The code is checked all the same (and counted), so a wrong one is said at once, not
+        # only once a receipt number is typed.
+        pickup_services.check_pickup_code(order=order, code=code, by=by, ip_address=ip_address)
         raise TillReceiptRequired(
             _("This order is paid at pickup: take the payment at the till and enter the till's receipt number.")
         )

@@ -385,14 +385,20 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
             vehicle_description=checkout.vehicle_description,
             collector_name=checkout.collector_name,
         )
-        if checkout.pays_online:
-            # The first payment attempt; the order is placed, and e-mailed, once it is paid. The
-            # order returned carries it (the view sends the shopper to it without reading it back).
-            placed.order.new_payment = create_payment(order=placed.order, variant=checkout.payment)
-        else:
-            # The shopper's "order received" e-mail: written with the order, sent after commit, once.
-            notify(order=placed.order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)
+        # The order returned carries its first payment attempt, if any (the view sends the
+        # shopper to it without reading it back).
+        placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
         return placed.order
+
+
+def _pay_or_confirm(order: Order, *, variant: str) -> Payment | None:
+    """A new order's first payment attempt with `variant` when it awaits payment (it is placed,
+    and e-mailed, once paid); else (paid at pickup, or nothing to pay: create_order placed it)
+    the shopper's "order received" e-mail, written with the order, sent after commit, once."""
+    if order.is_awaiting_payment:
+        return create_payment(order=order, variant=variant)
+    notify(order=order, kind=NotificationKind.ORDER_RECEIVED, order_is_new=True)
+    return None
 
 
 def _catalog_changes(checkout, products):
@@ -667,8 +673,7 @@ def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
             fees=(FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=booking.fee),),
         )
         create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
-        # The order is placed, and e-mailed, once it is paid.
-        create_payment(order=placed.order, variant=checkout.payment)
+        placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
         return placed.order
 
 
@@ -772,8 +777,7 @@ def _place_shipping_order(checkout: ConfirmedCheckout, *, shipping: ShippingChoi
             fees=(FeeSpec(name=_("Shipping"), sku=SHIPPING_FEE_SKU, amount=quote.fee),) if quote.fee else (),
         )
         create_shipment(fulfilment=placed.fulfilment, address=shipping.address, quote=quote)
-        # The order is placed, and e-mailed, once it is paid.
-        create_payment(order=placed.order, variant=checkout.payment)
+        placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
         return placed.order
 
 
@@ -1154,8 +1158,7 @@ def _place_split_order(checkout: SplitCheckout) -> Order:
             line_ids = dict(placed.order.lines.filter(product_id__in=list(by_product)).values_list("product_id", "pk"))
             _reserve_points(account, placed.order, {line_ids[pk]: share for pk, share in by_product.items()})
         _record_consent(checkout, placed.order)
-        # The order is placed, and e-mailed, once it is paid.
-        create_payment(order=placed.order, variant=checkout.payment)
+        placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
         return placed.order
 
 

@@ -54,6 +54,7 @@ from .views import (
     _forget_token,
     _issue_token,
     _lines_still_sold,
+    _placed_with_nothing_to_pay,
 )
 
 SPLIT_PLAN_SALT = "checkout.split-plan"
@@ -166,7 +167,9 @@ def split_checkout(request):
         else:
             _forget_token(request, shown.token)
             cart.clear()
-            payment = order.payments.order_by("-created", "-pk").first()
+            if not order.is_awaiting_payment:
+                return _placed_with_nothing_to_pay(request, order)
+            payment = order.new_payment
             messages.info(
                 request,
                 gettext("Your order %(number)s is reserved in its parts, at each store, until %(time)s while you pay.")

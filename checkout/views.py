@@ -274,6 +274,17 @@ def _to_payment(request, order, *, payment=None):
     return redirect("payment_page", token=payment.token)
 
 
+def _placed_with_nothing_to_pay(request, order):
+    """A delivery, shipping or split order whose total is 0 was placed at once, with no payment
+    step (orders.services.create_order): to its page."""
+    messages.success(
+        request,
+        gettext("Thank you! Your order %(number)s is placed, with nothing to pay. We have e-mailed %(email)s.")
+        % {"number": order.number, "email": order.contact_email},
+    )
+    return redirect(order.get_absolute_url())
+
+
 def _cart_is_empty(request):
     messages.info(request, gettext("Your cart is empty. Add something before checking out."))
     return redirect("checkout:cart")

@@ -58,10 +58,13 @@ STATUSES_TO_COLLECT = (OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
 
 
 class PaymentChoice(models.TextChoices):
-    """How the shopper pays for an order: online at checkout, or at the store's till at pickup."""
+    """How the shopper pays for an order: online at checkout, or at the store's till at pickup; or
+    not at all, for an order whose total is 0 (a coupon or points cover it): it needs no payment
+    step, no card and no till receipt (orders.services.create_order decides)."""
 
     AT_PICKUP = "at_pickup", _("Pay at pickup")
     ONLINE = "online", _("Paid online")
+    NOTHING_TO_PAY = "nothing", _("Nothing to pay")
 
 
 class Channel(models.TextChoices):
@@ -294,6 +297,11 @@ class Order(models.Model):
     @property
     def is_paid_online(self):
         return self.payment_choice == PaymentChoice.ONLINE
+
+    @property
+    def has_nothing_to_pay(self):
+        """Its total is 0: placed at once, paid neither online nor at the till."""
+        return self.payment_choice == PaymentChoice.NOTHING_TO_PAY
 
     def can_move_to(self, status: OrderStatus) -> bool:
         """Whether ORDER_TRANSITIONS allows this order's next step to `status` (what staff are

@@ -153,6 +153,8 @@ def create_order(
 
     With `payment_hold_until` the order is paid online: it is created awaiting payment, holding
     its stock and pickup time until then (mark_order_paid places it; an ended hold cancels it).
+    A total of 0 has nothing to pay, however it was to be paid: the order is placed at once
+    (PaymentChoice.NOTHING_TO_PAY, no hold); the caller sees it is not awaiting payment.
 
     Unit prices are the products' prices now, never the shopper's; each line keeps the VAT rate
     of its product's class in the store's country and the VAT in its total (o2o_site.vat: per
@@ -170,11 +172,11 @@ def create_order(
     order_lines += [
         _fee_line(fee, country=store.country, currency=settings.SHOP_CURRENCY) for fee in fees if fee.amount
     ]
-    status = OrderStatus.PLACED if payment_hold_until is None else OrderStatus.AWAITING_PAYMENT
+    total = sum((line.line_total for line in order_lines), Decimal("0"))
+    payment = _payment_terms(total=total, payment_hold_until=payment_hold_until)
+    status = payment["status"]
     order = _create_order_with_unique_number(
-        status=status,
-        payment_choice=PaymentChoice.AT_PICKUP if payment_hold_until is None else PaymentChoice.ONLINE,
-        payment_hold_until=payment_hold_until,
+        **payment,
         customer=signed_in(customer),
         contact_name=contact.name,
         contact_email=contact.email,
@@ -183,7 +185,7 @@ def create_order(
         store=store,
         currency=settings.SHOP_CURRENCY,
         # The sum of the lines, each from the price as shown: what every page and e-mail shows adds up.
-        total=sum((line.line_total for line in order_lines), Decimal("0")),
+        total=total,
         language=language,
         checkout_token=checkout_token,
     )
@@ -200,6 +202,26 @@ def create_order(
         order=order, fulfilment=fulfilment, from_status="", to_status=status, actor=order.customer
     )
     return PlacedOrder(order=order, fulfilment=fulfilment)
+
+
+def _payment_terms(*, total: Decimal, payment_hold_until: datetime.datetime | None) -> dict:
+    """How a new order of `total` is paid, as Order fields: online (awaiting payment, held until
+    `payment_hold_until`), at pickup (no hold), or, for a total of 0 (a coupon or points cover it),
+    not at all: placed at once, with no payment step and nothing held, whatever way to pay the
+    shopper chose (Shopify and Saleor complete such a checkout without a payment too)."""
+    if total == 0:
+        return {
+            "status": OrderStatus.PLACED,
+            "payment_choice": PaymentChoice.NOTHING_TO_PAY,
+            "payment_hold_until": None,
+        }
+    if payment_hold_until is None:
+        return {"status": OrderStatus.PLACED, "payment_choice": PaymentChoice.AT_PICKUP, "payment_hold_until": None}
+    return {
+        "status": OrderStatus.AWAITING_PAYMENT,
+        "payment_choice": PaymentChoice.ONLINE,
+        "payment_hold_until": payment_hold_until,
+    }
 
 
 @dataclass(frozen=True)
@@ -256,10 +278,9 @@ def create_split_order(
         + [_fee_line(fee, country=country, currency=currency) for fee in part.fees if fee.amount]
         for part in parts
     ]
+    total = sum((line.line_total for lines in lines_of_part for line in lines), Decimal("0"))
     order = _create_order_with_unique_number(
-        status=OrderStatus.AWAITING_PAYMENT,
-        payment_choice=PaymentChoice.ONLINE,
-        payment_hold_until=payment_hold_until,
+        **_payment_terms(total=total, payment_hold_until=payment_hold_until),
         customer=signed_in(customer),
         contact_name=contact.name,
         contact_email=contact.email,
@@ -267,7 +288,7 @@ def create_split_order(
         channel=Channel.WEB,
         store=store,
         currency=currency,
-        total=sum((line.line_total for lines in lines_of_part for line in lines), Decimal("0")),
+        total=total,
         language=language,
         checkout_token=checkout_token,
         is_split=True,

@@ -238,18 +238,8 @@ def collect_order(
     failure = None
     with transaction.atomic():
         _lock_order_row(order)
-        attempt = partial(
-            PickupCodeAttempt.objects.create, order=order, user=signed_in(by), ip_address=ip_address or None
-        )
-        locked = pickup_lock_reason(order=order, user=by)
-        if locked:
-            attempt(succeeded=False, refused_as_locked=True)
-            failure = PickupCodeLocked(locked)
-        elif not pickup_code_matches(order, code):
-            attempt(succeeded=False)
-            failure = WrongPickupCode(_wrong_code_message(order))
-        else:
-            attempt(succeeded=True)
+        failure = _attempt_code(order=order, code=code, by=by, ip_address=ip_address)
+        if failure is None:
             pickup = (
                 Pickup.objects.select_related("fulfilment__stock_location", "fulfilment__order")
                 .filter(fulfilment__order=order)
@@ -289,6 +279,33 @@ def collect_order(
     if failure is not None:
         raise failure
     return collected
+
+
+def check_pickup_code(*, order: Order, code: str, by: User | None, ip_address: str | None = None) -> None:
+    """Check `code` for `order` without handing anything over (a hand-over refused for something
+    else, say a till receipt not typed yet, still says at once whether the code is right).
+    Recorded and bounded as collect_order's attempts are; raises WrongPickupCode or
+    PickupCodeLocked, after the attempt is committed."""
+    with transaction.atomic():
+        _lock_order_row(order)
+        failure = _attempt_code(order=order, code=code, by=by, ip_address=ip_address)
+    if failure is not None:
+        raise failure
+
+
+def _attempt_code(*, order: Order, code: str, by: User | None, ip_address: str | None) -> WrongPickupCode | None:
+    """Record one code typed for `order` (its row locked by the caller); the refusal, or None when
+    it matches."""
+    attempt = partial(PickupCodeAttempt.objects.create, order=order, user=signed_in(by), ip_address=ip_address or None)
+    locked = pickup_lock_reason(order=order, user=by)
+    if locked:
+        attempt(succeeded=False, refused_as_locked=True)
+        return PickupCodeLocked(locked)
+    if not pickup_code_matches(order, code):
+        attempt(succeeded=False)
+        return WrongPickupCode(_wrong_code_message(order))
+    attempt(succeeded=True)
+    return None
 
 
 def _collect_ready_part(

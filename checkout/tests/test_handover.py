@@ -308,12 +308,18 @@ def test_a_pay_at_pickup_order_is_handed_over_with_the_tills_receipt_number(
         collect_url(order), collect_post(order, quantities={mittens.pk: 1}, till_receipt_number=" 4711 "), follow=True
     )
 
-    # then the first two hand nothing over (and cost no code attempt); the third records the till payment
-    assert missing.context["form"].errors["till_receipt_number"] == ["Enter the receipt number printed by the till."]
+    # then the first two hand nothing over; the third records the till payment. Without a number the
+    # code is still checked (it is right: no error on it, no failure counted); a number that is not
+    # one costs no code attempt.
+    assert "code" not in missing.context["form"].errors
+    assert missing.context["form"].errors["till_receipt_number"] == [
+        "This order is paid at pickup: take the payment at the till and enter the till's receipt number."
+    ]
     assert bad.context["form"].errors["till_receipt_number"] == [
         "“--” is not a till receipt number: use the number printed on the till's receipt."
     ]
-    assert PickupCodeAttempt.objects.filter(order=order).count() == 1
+    assert PickupCodeAttempt.objects.filter(order=order).count() == 2
+    assert not PickupCodeAttempt.objects.filter(order=order, succeeded=False).exists()
     order.refresh_from_db()
     assert order.status == OrderStatus.COLLECTED
     till = Payment.objects.get(order=order)
