@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0022_analytics_indexes'),
+        ('orders', '0023_order_event_pickup_lock_reset'),
     ]
 
     operations = [
