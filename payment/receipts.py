@@ -28,8 +28,9 @@ receipt (the Norwegian cash-register rules keep the till as the place of record 
 The right of withdrawal (`withdrawal_of`): an order paid online is a distance contract, so the
 shopper may withdraw within 14 days of taking the goods (Iceland: lög nr. 16/2016 um
 neytendasamninga; Norway: angrerettloven, LOV-2014-06-20-27, §§ 20–22). The period starts when
-the order is collected (its fulfilments' fulfilled_at); an order paid at pickup is a sale in the
-store and has no statutory right of withdrawal.
+the shopper receives the goods (its fulfilments' fulfilled_at): collects them at the store, or has
+them delivered or shipped to her, and says so in those words; an order paid at pickup is a sale in
+the store and has no statutory right of withdrawal.
 """
 
 from __future__ import annotations
@@ -47,14 +48,25 @@ from django.urls import reverse
 from django.utils import timezone
 
 from o2o_site.vat import VatSummary, vat_by_rate, vat_included
-from orders.models import Fulfilment, FulfilmentStatus, NotificationKind, Order, OrderLine, OrderStatus
+from orders.models import (
+    Fulfilment,
+    FulfilmentMethod,
+    FulfilmentStatus,
+    NotificationKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from orders.notifications.outbox import notify
 
 from .models import Payment, PaymentStatus, Receipt, ReceiptLine, ReceiptSequence
 from .selectors import PROVIDER_LABELS
 
-# The statutory period: 14 days from the day the goods are collected.
+# The statutory period: 14 days from the day the goods are received (collected, delivered).
 WITHDRAWAL_DAYS = 14
+
+# The goods come to the shopper's address: she receives them, she does not collect them.
+DELIVERED_METHODS = frozenset({FulfilmentMethod.LOCAL_DELIVERY, FulfilmentMethod.SHIPPING})
 
 # The law each country's right of withdrawal is in: proper names, the same in every language.
 WITHDRAWAL_LAWS = {
@@ -254,12 +266,14 @@ def receipts_for_order_page(order: Order) -> OrderReceipts:
 
 @dataclass(frozen=True)
 class Withdrawal:
-    """The shopper's right of withdrawal for an order paid online: the law, and, once the order was
-    collected, the date it was collected and the last day to withdraw (both in the store's zone)."""
+    """The shopper's right of withdrawal for an order paid online: the law, whether the goods come
+    to her (`delivered`: delivery or shipping) rather than being collected, and, once she has them,
+    the date she received them and the last day to withdraw (both in the store's zone)."""
 
     law: str
-    collected_on: datetime.date | None
+    received_on: datetime.date | None
     last_day: datetime.date | None
+    delivered: bool = False
 
 
 def withdrawal_of(order: Order, *, paid_online: bool) -> Withdrawal | None:
@@ -274,11 +288,15 @@ def withdrawal_of(order: Order, *, paid_online: bool) -> Withdrawal | None:
     handed_over = [f.fulfilled_at for f in fulfilments if f.status == FulfilmentStatus.FULFILLED and f.fulfilled_at]
     still_open = any(f.is_open for f in fulfilments)
     law = WITHDRAWAL_LAWS.get(order.store.country.upper(), WITHDRAWAL_LAWS["IS"])
+    delivered = any(f.method in DELIVERED_METHODS for f in fulfilments)
     if not handed_over or still_open:
-        return Withdrawal(law=law, collected_on=None, last_day=None)
-    collected_on = max(handed_over).astimezone(zoneinfo.ZoneInfo(order.store.time_zone)).date()
+        return Withdrawal(law=law, received_on=None, last_day=None, delivered=delivered)
+    received_on = max(handed_over).astimezone(zoneinfo.ZoneInfo(order.store.time_zone)).date()
     return Withdrawal(
-        law=law, collected_on=collected_on, last_day=collected_on + datetime.timedelta(days=WITHDRAWAL_DAYS)
+        law=law,
+        received_on=received_on,
+        last_day=received_on + datetime.timedelta(days=WITHDRAWAL_DAYS),
+        delivered=delivered,
     )
 
 
@@ -301,7 +319,7 @@ def receipt_link(receipt: Receipt) -> str:
 
 def receipt_context(receipt: Receipt) -> ReceiptView:
     """`receipt` (from receipts_with_lines) ready to show. Every receipt is for money taken online,
-    so the withdrawal period is always stated (it counts from the order's collection)."""
+    so the withdrawal period is always stated (it counts from when the goods are received)."""
     lines = list(receipt.lines.all())
     return ReceiptView(
         receipt=receipt,

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from catalog.tests.factories import ProductFactory
 from o2o_site.tests.po import english_left_in
+from orders.models import FulfilmentMethod, FulfilmentStatus
 from orders.tests.factories import place_order
 from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
@@ -159,6 +160,31 @@ def test_an_order_paid_online_but_not_collected_says_the_period_starts_at_pickup
     assert 'data-testid="withdrawal"' in html
     assert "The 14 days start on the day after you collect the order." in html
     assert 'data-testid="order-receipts"' not in html
+
+
+@pytest.mark.parametrize("method", [FulfilmentMethod.LOCAL_DELIVERY, FulfilmentMethod.SHIPPING])
+def test_an_order_delivered_or_shipped_counts_withdrawal_from_receiving_it_not_collecting(client, oslo_order, method):
+    # given the order is paid online and comes to Ola's door (by the store's van, or by post)
+    authorise(client, oslo_order.payments.get())
+    oslo_order.fulfilments.update(method=method)
+
+    # when it is on its way
+    html = client.get(oslo_order.get_absolute_url()).content.decode()
+
+    # then the period counts from its delivery, and nothing says he collects it
+    assert "within 14 days of receiving it. The 14 days start on the day after the order is delivered to you." in html
+    assert "collect" not in html.split('data-testid="withdrawal"')[1].split("</section>")[0]
+
+    # when it has been delivered (just after midnight, Oslo time)
+    oslo_order.fulfilments.update(status=FulfilmentStatus.FULFILLED, fulfilled_at=COLLECTED_AT)
+    html = client.get(oslo_order.get_absolute_url()).content.decode()
+
+    # then the date he received it and the last day are named
+    assert "You received it on 1 December 2026: the last day to withdraw is 15 December 2026." in html
+    # and in Icelandic and Norwegian alike
+    for language, received in (("is", "Þú fékkst þær"), ("nb", "Du mottok dem")):
+        html = client.get(oslo_order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert received in html
 
 
 def test_an_order_paid_at_pickup_has_no_withdrawal_notice(client, oslo_order):
