@@ -44,7 +44,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.notifications.outbox import notify
-from orders.selectors import for_sale_with_units_at
+from orders.selectors import for_sale_with_units_at, store_to_place_at
 from orders.services import (
     AlreadyPlaced,
     Contact,
@@ -335,7 +335,7 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         # Read again here, not taken from the caller: the store, its pickup settings and the
         # products as they are now. They are not locked: a price edited after this read is not
         # this order's price (the order keeps the price read here, which is the one confirmed).
-        store = Store.objects.select_related("pickup_settings").get(pk=checkout.store.pk)
+        store = store_to_place_at(checkout.store.pk)
         # With the units each has at the store now, read without a lock (units_here).
         products = for_sale_with_units_at(store, [line.product_id for line in checkout.lines])
         method_changes = _method_changes(checkout, store)

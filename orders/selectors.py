@@ -4,6 +4,7 @@ Each page's query count is decided here: a fixed number of queries whatever the 
 lines, stores or orders.
 """
 
+import functools
 import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from catalog.models import Product
-from o2o_site.rows import from_row
+from o2o_site.rows import columns, from_row
 from stores.models import OpeningHours, StockLevel, Store, StoreKind, home_country
 
 from .models import PICKUP_METHODS, Fulfilment, FulfilmentLine, FulfilmentStatus, Order, OrderLine
@@ -91,12 +92,8 @@ def stores_to_offer(quantities: dict[int, int], *, near: Store | None = None, li
     order (checkout/tests/test_checkout_reads.py compares them)."""
     if not quantities:
         return []
-    table, settings_relation = Store._meta.db_table, Store._meta.get_field("pickup_settings")
-    pickup_settings = settings_relation.related_model
-    store_fields, settings_fields = Store._meta.concrete_fields, pickup_settings._meta.concrete_fields
+    table, pickup_settings = Store._meta.db_table, Store._meta.get_field("pickup_settings").related_model
     quote = connection.ops.quote_name
-    columns = [f"s.{quote(field.column)}" for field in store_fields]
-    columns += [f"p.{quote(field.column)}" for field in settings_fields]
     enough = " OR ".join(["(product_id = %s AND on_hand >= reserved + %s)"] * len(quantities))
     params = [StoreKind.STORE.value, *[value for line in quantities.items() for value in line], len(quantities)]
     if near is not None:
@@ -122,7 +119,7 @@ def stores_to_offer(quantities: dict[int, int], *, near: Store | None = None, li
         where, order = "", "CASE WHEN s.country = %s THEN 0 ELSE 1 END, "
         params.append(home_country())
     sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(table)} s "
+        f"SELECT {columns(Store, 's')}, {columns(pickup_settings, 'p')} FROM {quote(table)} s "
         f"LEFT OUTER JOIN {quote(pickup_settings._meta.db_table)} p ON p.store_id = s.id "
         "WHERE s.is_active AND s.kind = %s AND s.offers_pickup AND s.id IN ("
         f"SELECT store_id FROM {quote(StockLevel._meta.db_table)} WHERE {enough} "
@@ -133,19 +130,48 @@ def stores_to_offer(quantities: dict[int, int], *, near: Store | None = None, li
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         rows = cursor.fetchall()
-    split, settings_pk = len(store_fields), settings_fields.index(pickup_settings._meta.pk)
-    stores = []
-    for row in rows:
-        store = from_row(Store, row[:split])
-        found = row[split:]
-        # As the ORM's select_related("pickup_settings") leaves them: None when the store has no row.
-        settings = None if found[settings_pk] is None else from_row(pickup_settings, found)
-        settings_relation.set_cached_value(store, settings)
-        if settings is not None:
-            settings_relation.field.set_cached_value(settings, store)
-        stores.append(store)
+    stores = [_store_from_row(row) for row in rows]
     prefetch_related_objects(stores, "opening_hours")
     return stores
+
+
+def store_to_place_at(pk: int) -> Store:
+    """The store `pk` as it is now, with its pickup settings, as
+    Store.objects.select_related("pickup_settings").get(pk=pk) reads them (Store.DoesNotExist
+    when there is none): every placing reads them again inside its transaction, so the statement
+    is written here, not compiled by the ORM each time (~1 ms; checkout/tests/test_checkout_reads.py
+    compares them)."""
+    quote = connection.ops.quote_name
+    pickup_settings = Store._meta.get_field("pickup_settings").related_model
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Store, 's')}, {columns(pickup_settings, 'p')} FROM {quote(Store._meta.db_table)} s "
+            f"LEFT OUTER JOIN {quote(pickup_settings._meta.db_table)} p ON p.store_id = s.id WHERE s.id = %s",
+            [pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Store.DoesNotExist(f"store {pk} does not exist")
+    return _store_from_row(row)
+
+
+def _store_from_row(row) -> Store:
+    """A store from a row of its columns then its pickup settings' (LEFT OUTER JOINed), as the
+    ORM's select_related("pickup_settings") leaves it: the settings None when the store has none."""
+    relation = Store._meta.get_field("pickup_settings")
+    split = len(Store._meta.concrete_fields)
+    store, found = from_row(Store, row[:split]), row[split:]
+    settings = None if found[_pickup_settings_pk_index()] is None else from_row(relation.related_model, found)
+    relation.set_cached_value(store, settings)
+    if settings is not None:
+        relation.field.set_cached_value(settings, store)
+    return store
+
+
+@functools.cache
+def _pickup_settings_pk_index() -> int:
+    model = Store._meta.get_field("pickup_settings").related_model
+    return model._meta.concrete_fields.index(model._meta.pk)
 
 
 def _nearness_to(store):

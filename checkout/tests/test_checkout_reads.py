@@ -1,6 +1,7 @@
 """The checkout's reads written in SQL of their own (orders.selectors) read what the ORM's
 queries read: the stores a page lists (stores_to_offer: stores_able_to_supply's, in the same
-order, with the same pickup settings) and the products an order places (for_sale_with_units_at).
+order, with the same pickup settings), the products an order places (for_sale_with_units_at)
+and the store it places them at (store_to_place_at).
 """
 
 from decimal import Decimal
@@ -11,10 +12,10 @@ from django.db.models.functions import Coalesce
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from orders.selectors import for_sale_with_units_at, stores_able_to_supply, stores_to_offer
+from orders.selectors import for_sale_with_units_at, store_to_place_at, stores_able_to_supply, stores_to_offer
 from pickup.models import PickupSettings
 from pickup.tests.factories import PickupSettingsFactory
-from stores.models import StockLevel, StoreKind
+from stores.models import StockLevel, Store, StoreKind
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +138,28 @@ def test_the_products_for_sale_with_their_units_are_the_orms(django_assert_num_q
         assert product.name == expected[pk].name
     assert [found[p.pk].units_here for p in on_sale] == [3, 3, 0, 0, 0]
     assert for_sale_with_units_at(store, []) == {}
+
+
+def test_the_store_to_place_at_is_the_orms(mittens_and_hats, django_assert_num_queries):
+    # given stores with pickup settings of their own (Smáralind: curbside, 15 minutes; Glerártorg)
+    # and without (the rest)
+    for store in Store.objects.all():
+        read = Store.objects.select_related("pickup_settings").get(pk=store.pk)
+
+        # when a placing reads it again
+        with django_assert_num_queries(1):
+            placing = store_to_place_at(store.pk)
+
+        # then every field of it and of its pickup settings is the ORM's, in the same types
+        store_columns = [field.attname for field in Store._meta.concrete_fields]
+        assert [getattr(placing, name) for name in store_columns] == [getattr(read, name) for name in store_columns]
+        assert [type(getattr(placing, name)) for name in store_columns] == [
+            type(getattr(read, name)) for name in store_columns
+        ]
+        with django_assert_num_queries(0):
+            assert settings_of(placing) == settings_of(read)
+
+
+def test_a_store_that_is_gone_is_not_found():
+    with pytest.raises(Store.DoesNotExist):
+        store_to_place_at(0)
