@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from o2o_site.rows import columns, from_row
 from orders.models import Fulfilment, FulfilmentStatus
 from stores.models import OpeningHours, SpecialOpeningHours, Store
 from stores.opening import hours_on, specials_by_date
@@ -93,8 +94,23 @@ def _special_hours(store, first_day, last_day):
     if "special_hours" in getattr(store, "_prefetched_objects_cache", {}):
         specials = store.special_hours.all()
     else:
-        specials = SpecialOpeningHours.objects.filter(store_id=store.pk, date__gte=first_day, date__lte=last_day)
+        specials = _special_hours_between(store, first_day, last_day)
     return specials_by_date(special for special in specials if first_day <= special.date <= last_day)
+
+
+def _special_hours_between(store, first_day, last_day):
+    """SpecialOpeningHours.objects.filter(store_id=store.pk, date__gte=first_day,
+    date__lte=last_day), in SQL written here: every placing lays out its store's pickup times,
+    and the ORM took ~0.8 ms to compile it (pickup/tests/test_slots.py compares them)."""
+    ops, table = connection.ops, SpecialOpeningHours._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(SpecialOpeningHours, 'h')} FROM {ops.quote_name(table)} h "
+            "WHERE h.store_id = %s AND h.date >= %s AND h.date <= %s ORDER BY h.date",
+            [store.pk, ops.adapt_datefield_value(first_day), ops.adapt_datefield_value(last_day)],
+        )
+        rows = cursor.fetchall()
+    return [from_row(SpecialOpeningHours, row) for row in rows]
 
 
 def slot_grid(

@@ -16,7 +16,7 @@ from pickup.models import Pickup
 from pickup.selectors import pickup_of
 from pickup.slots import SlotFull, SlotUnavailable, available_slots, book_slot, slot_grid
 from pickup.tests.factories import PickupSettingsFactory
-from stores.models import OpeningHours
+from stores.models import OpeningHours, SpecialOpeningHours
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +172,30 @@ def test_the_booked_counts_are_the_ones_the_orm_counts():
         assert slots._booked_counts(store, starts) == as_the_orm_counts(starts)
     assert slots._booked_counts(store, grid) == {grid[0]: 1, grid[1]: 1, grid[-1]: 1}
     assert slots._booked_counts(store, []) == {}
+
+
+def test_the_special_dates_read_for_a_store_are_the_orms():
+    # given a store's special dates (closed, shorter hours, a reason in two languages), one before
+    # and one after the days asked for, and another store's on a day asked for
+    store, other = oslo_store(), oslo_store()
+    first = datetime.date(2026, 12, 20)
+    SpecialOpeningHours.objects.create(store=store, date=first, reason_en="Stock-taking", reason_nb="Varetelling")
+    SpecialOpeningHours.objects.create(
+        store=store, date=datetime.date(2026, 12, 24), opens=datetime.time(10), closes=datetime.time(13, 30)
+    )
+    SpecialOpeningHours.objects.create(store=store, date=datetime.date(2026, 12, 19), reason_en="Before")
+    SpecialOpeningHours.objects.create(store=store, date=datetime.date(2026, 12, 28), reason_en="After")
+    SpecialOpeningHours.objects.create(store=other, date=datetime.date(2026, 12, 21), reason_en="Elsewhere")
+    last = datetime.date(2026, 12, 27)
+
+    # when they are read for the days asked for, then they are what the ORM reads, in the same types
+    read = list(SpecialOpeningHours.objects.filter(store_id=store.pk, date__gte=first, date__lte=last))
+    found = slots._special_hours_between(store, first, last)
+    names = [field.attname for field in SpecialOpeningHours._meta.concrete_fields]
+    assert [[getattr(row, name) for name in names] for row in found] == [
+        [getattr(row, name) for name in names] for row in read
+    ]
+    assert [[type(getattr(row, name)) for name in names] for row in found] == [
+        [type(getattr(row, name)) for name in names] for row in read
+    ]
+    assert len(found) == 2
