@@ -19,8 +19,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from o2o_site.admin_money import money_display
-from o2o_site.money import format_money
+from o2o_site.admin_money import AmountFieldsAdmin, money_display
+from o2o_site.money import format_money, is_representable, too_many_decimals
 from o2o_site.vat import format_rate
 from stores.admin_scoping import StoreScopedAdminMixin, managed_stores, scope_queryset_to_stores
 
@@ -98,6 +98,9 @@ class CouponForm(forms.ModelForm):
             self.add_error("value", _("A percent coupon takes off more than 0 and at most 100 per cent."))
         elif kind == CouponKind.AMOUNT and value is not None and value <= 0:
             self.add_error("value", _("An amount coupon takes off more than zero."))
+        elif kind == CouponKind.AMOUNT and value is not None and not is_representable(value):
+            # Money in the shop's currency: 10.5 ISK would be shown as ISK 11 and take that off.
+            self.add_error("value", too_many_decimals())
         elif kind == CouponKind.FREE_DELIVERY:
             cleaned["value"] = 0
         start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
@@ -126,8 +129,9 @@ RECEIPT_REFUSALS = (Refusal.BAD_RECEIPT, Refusal.RECEIPT_USED)
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(AmountFieldsAdmin, admin.ModelAdmin):
     form = CouponForm
+    amount_fields = ("minimum_order",)
     list_display = ["name", "kind", "value_shown", "valid_from", "valid_until", "is_active", "online", "in_store"]
     list_filter = ["kind", "is_active", "online", "in_store"]
     search_fields = ["name", "codes__code"]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from o2o_site.admin_money import money_display
+from o2o_site.admin_money import AmountFieldsAdmin, money_display
 from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
 
 from . import services
@@ -26,10 +26,12 @@ class DeliveryChangesAdminMixin:
 
 
 @admin.register(DeliveryZone)
-class DeliveryZoneAdmin(DeliveryChangesAdminMixin, StoreScopedAdminMixin, admin.ModelAdmin):
+class DeliveryZoneAdmin(AmountFieldsAdmin, DeliveryChangesAdminMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     """A store's delivery zones: by postcodes and ranges or by distance, with fee and limits.
 
     Orders already placed keep the fee and window they were placed with, whatever is changed here."""
+
+    amount_fields = ("fee", "free_above", "minimum_order")
 
     list_display = (
         "name",

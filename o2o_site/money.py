@@ -39,6 +39,7 @@ from babel.numbers import (
 )
 from django import forms
 from django.conf import settings
+from django.core import validators
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
@@ -274,6 +275,9 @@ class AmountField(forms.DecimalField):
         # decimal places" in ISK, or refuse a third decimal a currency has.
         kwargs["decimal_places"] = None
         super().__init__(**kwargs)
+        # The lower bound is said in the currency's terms in validate() (Django's "greater than or
+        # equal to 0.01" means nothing in ISK, which has no 0.01).
+        self.validators = [v for v in self.validators if not isinstance(v, validators.MinValueValidator)]
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -289,8 +293,24 @@ class AmountField(forms.DecimalField):
 
     def validate(self, value):
         super().validate(value)
-        if value not in self.empty_values and not is_representable(value, settings.SHOP_CURRENCY):
+        if value in self.empty_values:
+            return
+        if not is_representable(value, settings.SHOP_CURRENCY):
             raise ValidationError(too_many_decimals(points=self.points), code="too_many_decimals")
+        if self.min_value is not None and value < self.min_value:
+            raise ValidationError(below_minimum(self.min_value, points=self.points), code="min_value")
+
+
+def below_minimum(minimum: Decimal | int, currency: str | None = None, *, points: bool = False) -> str:
+    """Why an amount (or `points`) below `minimum` is refused, in the currency's terms and the
+    active language: at least 0 is "cannot be negative"; a minimum no larger than the currency's
+    smallest unit (ISK 1, NOK 0.01) is "above zero"; any other is named as money ("at least ISK 500")."""
+    currency = (currency or settings.SHOP_CURRENCY).upper()
+    if minimum <= 0:
+        return gettext("Points cannot be negative.") if points else gettext("An amount cannot be negative.")
+    if minimum <= Decimal(1).scaleb(-minor_unit_digits(currency)):
+        return gettext("Enter a number of points above zero.") if points else gettext("Enter an amount above zero.")
+    return gettext("Enter an amount of at least %(minimum)s.") % {"minimum": format_money(minimum, currency)}
 
 
 class PointsField(AmountField):

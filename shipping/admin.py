@@ -2,14 +2,14 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext
 
-from o2o_site.admin_money import money_display
+from o2o_site.admin_money import AmountFieldsAdmin, money_display
 
 from . import services
 from .models import Shipment, ShippingRate
 
 
 @admin.register(ShippingRate)
-class ShippingRateAdmin(admin.ModelAdmin):
+class ShippingRateAdmin(AmountFieldsAdmin, admin.ModelAdmin):
     """The shop's fee table for shipping from a warehouse (the cheapest row covering a parcel's
     postcode and weight applies). Shop-wide: only those given its permissions see it. Orders
     already placed keep the fee they were placed with."""
@@ -17,6 +17,7 @@ class ShippingRateAdmin(admin.ModelAdmin):
     list_display = ("country", "postcode_from", "postcode_to", "max_weight_grams", money_display(ShippingRate, "fee"))
     list_filter = ("country",)
     ordering = ("country", "postcode_from", "max_weight_grams")
+    amount_fields = ("fee",)
 
 
 class ShipmentForm(forms.ModelForm):

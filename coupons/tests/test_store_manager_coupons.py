@@ -4,6 +4,7 @@ chain-wide one or one shared with another store is not there for them to see, ch
 to or export."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -141,3 +142,33 @@ def test_head_office_sees_and_makes_every_kind_of_coupon(admin_client, world):
     response = admin_client.post(url, coupon_form(admin_client, url, name="Everywhere", stores=[]))
     assert response.status_code == 302
     assert not Coupon.objects.get(name="Everywhere").stores.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"kind": "amount", "value": "10.5"}, "value"),
+        ({"minimum_order": "4999.5"}, "minimum_order"),
+        ({"minimum_order": "-1"}, "minimum_order"),
+    ],
+)
+def test_a_coupons_amount_the_currency_cannot_pay_is_refused_in_its_words(client, manager, world, fields, field):
+    # given the manager makes a coupon with an amount finer than ISK has (or below zero)
+    url = reverse("admin:coupons_coupon_add")
+    response = client.post(url, coupon_form(client, url, name="Half a króna", stores=[world["own"].pk], **fields))
+    # then the field says why, as every amount field does, and nothing is made (not "ISK 11" off)
+    expected = (
+        "An amount cannot be negative."
+        if fields.get(field, "").startswith("-")
+        else "Amounts in ISK have no decimals: enter a whole number."
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == [expected]
+    assert not Coupon.objects.filter(name="Half a króna").exists()
+
+
+def test_a_percent_coupon_may_have_decimals(client, manager, world):
+    url = reverse("admin:coupons_coupon_add")
+    response = client.post(url, coupon_form(client, url, name="12.5 %", value="12.5", stores=[world["own"].pk]))
+    assert response.status_code == 302
+    assert Coupon.objects.get(name="12.5 %").value == Decimal("12.5")

@@ -57,7 +57,8 @@ def test_staff_redeem_a_scanned_code_at_their_store_and_are_told_the_discount(cl
     [
         ("NOPE", "1000", "There is no coupon with the code NOPE"),
         ("", "1000", "Scan or type the coupon&#x27;s code."),
-        ("VETUR20", "0", "Ensure this value is greater than or equal to 0.01."),
+        ("VETUR20", "0", "Enter an amount above zero."),
+        ("VETUR20", "-5", "Enter an amount above zero."),
         ("VETUR20", "10.5", "Amounts in ISK have no decimals: enter a whole number."),
     ],
 )

@@ -70,6 +70,13 @@ def test_a_manager_adds_a_zone_for_their_store_only(client, manager, stores):
     response = client.post(reverse("admin:delivery_deliveryzone_add"), form | {"store": own.pk, "fee": "990.50"})
     assert response.status_code == 200
     assert not DeliveryZone.objects.filter(name="Vesturbær").exists()
+    # each money field says so in the words every amount field uses (o2o_site.money.too_many_decimals)
+    for field in ("fee", "free_above", "minimum_order"):
+        response = client.post(reverse("admin:delivery_deliveryzone_add"), form | {"store": own.pk, field: "10.5"})
+        assert response.context["adminform"].form.errors[field] == [
+            "Amounts in ISK have no decimals: enter a whole number."
+        ]
+    assert not DeliveryZone.objects.filter(name="Vesturbær").exists()
 
     response = client.post(reverse("admin:delivery_deliveryzone_add"), form | {"store": own.pk})
     assert response.status_code == 302

@@ -384,3 +384,18 @@ def test_a_shipped_order_paid_online_says_the_amount_is_taken_when_it_is_shipped
     assert "when you pick up" not in page
     notes = list(order.events.values_list("note", flat=True))
     assert any(note.endswith("tekið þegar pöntunin er send.") for note in notes), notes
+
+
+def test_a_shipping_fee_the_currency_cannot_pay_is_refused_in_the_admin(admin_client):
+    # given head office adds a row to the fee table with half a króna
+    form = {"country": "IS", "postcode_from": "100", "postcode_to": "199", "max_weight_grams": "2000"}
+    response = admin_client.post(reverse("admin:shipping_shippingrate_add"), form | {"fee": "1490.5"})
+    # then the fee says why, in the words every amount field uses, and no row is made
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["fee"] == [
+        "Amounts in ISK have no decimals: enter a whole number."
+    ]
+    assert not ShippingRate.objects.filter(postcode_from=100, postcode_to=199).exists()
+    # and a whole amount is kept as typed
+    assert admin_client.post(reverse("admin:shipping_shippingrate_add"), form | {"fee": "1490"}).status_code == 302
+    assert ShippingRate.objects.get(postcode_from=100, postcode_to=199).fee == Decimal("1490")
