@@ -17,7 +17,6 @@ from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -350,9 +349,8 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         if changes:
             # Nothing will be placed, so nothing is booked or reserved.
             raise CheckoutChanged(changes, products=products)
-        # The store's opening hours lay out its pickup times; read only now, as a refusal above
-        # (a sold-out line) needs none of them.
-        prefetch_related_objects([store], "opening_hours")
+        # The store's opening hours lay out its pickup times: read by the booking (pickup.slots),
+        # only now, as a refusal above (a sold-out line) needs none of them.
         # The slot first, then the stock: every checkout takes its locks in this order.
         slot = _book_slot(checkout, store)
         try:

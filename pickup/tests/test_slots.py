@@ -12,11 +12,11 @@ from orders.models import CancelReason, FulfilmentStatus, OrderStatus
 from orders.services import OrderError, cancel_order
 from orders.tests.factories import place_order
 from pickup import slots
-from pickup.models import Pickup
+from pickup.models import Pickup, PickupSlot
 from pickup.selectors import pickup_of
 from pickup.slots import SlotFull, SlotUnavailable, available_slots, book_slot, slot_grid
 from pickup.tests.factories import PickupSettingsFactory
-from stores.models import OpeningHours, SpecialOpeningHours
+from stores.models import OpeningHours, SpecialOpeningHours, Store
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +199,37 @@ def test_the_special_dates_read_for_a_store_are_the_orms():
         [type(getattr(row, name)) for name in names] for row in read
     ]
     assert len(found) == 2
+
+
+def test_the_opening_hours_read_for_a_store_are_the_orms():
+    # given a store open in two intervals on some days, and another store
+    store, other = oslo_store(), oslo_store()
+    OpeningHours.objects.create(store=store, weekday=0, opens=datetime.time(14, 30), closes=datetime.time(18))
+    OpeningHours.objects.create(store=other, weekday=0, opens=datetime.time(8), closes=datetime.time(9))
+
+    # when they are read for laying out its times, then they are what the ORM reads, in its order and types
+    read = list(OpeningHours.objects.filter(store_id=store.pk))
+    found = slots._opening_hours(Store.objects.get(pk=store.pk))
+    names = [field.attname for field in OpeningHours._meta.concrete_fields]
+    assert [[getattr(row, name) for name in names] for row in found] == [
+        [getattr(row, name) for name in names] for row in read
+    ]
+    assert [[type(getattr(row, name)) for name in names] for row in found] == [
+        [type(getattr(row, name)) for name in names] for row in read
+    ]
+    assert len(found) == 7
+
+
+def test_booking_creates_the_slot_rows_it_locks_once():
+    # given a store with one slot row already made by an earlier booking
+    store = oslo_store(slot_minutes=30, lead_time_minutes=0, days_ahead=2)
+    grid = [starts for starts, _ends in slot_grid(store, now=local(OSLO, 2026, 11, 21, 9, 0))]
+    PickupSlot.objects.create(store=store, starts_at=grid[1])
+
+    # when the first three are locked for a booking, twice
+    for _ in range(2):
+        with transaction.atomic():
+            slots._lock_slot_rows(store, grid[:3])
+
+    # then each has one row, the earlier one kept
+    assert sorted(PickupSlot.objects.filter(store=store).values_list("starts_at", flat=True)) == grid[:3]
