@@ -23,6 +23,7 @@ EXPECTED_PERMISSIONS = {
     "orders.view_fulfilment",
     "orders.view_notification",
     "pickup.view_pickupcodeattempt",
+    "pickup.reset_pickup_code_lock",
     "stores.view_stocklevel",
     "stores.change_stocklevel",
     "stores.view_store",
