@@ -40,7 +40,13 @@ class ApiChannel(models.Model):
         ordering = ["name"]
         verbose_name = _("API channel")
         verbose_name_plural = _("API channels")
-        constraints = [models.CheckConstraint(condition=models.Q(requests_per_minute__gte=1), name="api_rate_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(requests_per_minute__gte=1),
+                name="api_rate_positive",
+                violation_error_message=_("The rate must be at least 1 request a minute."),
+            )
+        ]
 
     def __str__(self):
         return self.name

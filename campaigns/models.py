@@ -72,7 +72,11 @@ class EmailConsent(models.Model):
         verbose_name = _("e-mail consent")
         verbose_name_plural = _("e-mail consents")
         constraints = [
-            models.CheckConstraint(condition=Q(email=models.functions.Lower("email")), name="consent_email_lower"),
+            models.CheckConstraint(
+                condition=Q(email=models.functions.Lower("email")),
+                name="consent_email_lower",
+                violation_error_message=_("Type the e-mail address in lower case."),
+            ),
             models.CheckConstraint(
                 condition=~Q(source="store") | Q(store__isnull=False), name="consent_in_store_names_the_store"
             ),
@@ -214,13 +218,20 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         permissions = [("any_audience", "Can send campaigns to any audience, of any store")]
         constraints = [
-            models.CheckConstraint(condition=Q(rate_per_minute__gte=1), name="campaign_rate_positive"),
             models.CheckConstraint(
-                condition=~Q(audience="near_store") | Q(store__isnull=False), name="campaign_near_store_names_store"
+                condition=Q(rate_per_minute__gte=1),
+                name="campaign_rate_positive",
+                violation_error_message=_("The sending rate must be at least 1 e-mail a minute."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(audience="near_store") | Q(store__isnull=False),
+                name="campaign_near_store_names_store",
+                violation_error_message=_("Choose the store for a campaign to shoppers near a store."),
             ),
             models.CheckConstraint(
                 condition=~Q(audience="bought_in_category") | Q(category__isnull=False),
                 name="campaign_bought_in_names_category",
+                violation_error_message=_("Choose the category for a campaign to shoppers who bought in a category."),
             ),
         ]
 

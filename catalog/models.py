@@ -198,7 +198,11 @@ class Product(models.Model):
             models.Index(fields=["is_active", "created_at", "id"], name="product_active_created_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0),
+                name="product_price_not_negative",
+                violation_error_message=_("The price cannot be negative."),
+            ),
             models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="product_not_a_variant_of_itself"),
         ]
 

@@ -117,11 +117,20 @@ class Coupon(models.Model):
                     | Q(kind=CouponKind.FREE_DELIVERY, value=0)
                 ),
                 name="coupon_value_fits_kind",
+                violation_error_message=_(
+                    "The value does not fit the kind: a percentage from 1 to 100, an amount above 0, "
+                    "or 0 for free delivery."
+                ),
             ),
-            models.CheckConstraint(condition=Q(minimum_order__gte=0), name="coupon_minimum_not_negative"),
+            models.CheckConstraint(
+                condition=Q(minimum_order__gte=0),
+                name="coupon_minimum_not_negative",
+                violation_error_message=_("The minimum order cannot be negative."),
+            ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
                 name="coupon_valid_until_after_from",
+                violation_error_message=_("“Valid until” must be after “valid from”."),
             ),
         ]
 
@@ -191,7 +200,13 @@ class CouponCode(models.Model):
         verbose_name = _("coupon code")
         verbose_name_plural = _("coupon codes")
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z0-9]{3,32}$"), name="coupon_code_normalised"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z0-9]{3,32}$"),
+                name="coupon_code_normalised",
+                violation_error_message=_(
+                    "A code is 3 to 32 capital letters (A–Z) and digits, with no spaces or dashes."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -267,7 +282,9 @@ class Redemption(models.Model):
         indexes = [models.Index(fields=["coupon", "status"], name="redemption_coupon_status_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(discount__gte=0, purchase_amount__gte=0), name="redemption_amounts_not_negative"
+                condition=Q(discount__gte=0, purchase_amount__gte=0),
+                name="redemption_amounts_not_negative",
+                violation_error_message=_("The discount and the purchase amount cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(order__isnull=False) | Q(channel=Channel.IN_STORE),

@@ -88,11 +88,18 @@ class DeliveryZone(models.Model):
             models.CheckConstraint(
                 condition=Q(fee__gte=0, minimum_order__gte=0) & (Q(free_above__isnull=True) | Q(free_above__gte=0)),
                 name="delivery_zone_amounts_not_negative",
+                violation_error_message=_("The fee, the minimum order and “free above” cannot be negative."),
             ),
             models.CheckConstraint(
-                condition=Q(kind=ZoneKind.POSTCODES) | Q(radius_km__gt=0), name="delivery_zone_radius_given"
+                condition=Q(kind=ZoneKind.POSTCODES) | Q(radius_km__gt=0),
+                name="delivery_zone_radius_given",
+                violation_error_message=_("A zone by distance needs a radius above 0 km."),
             ),
-            models.CheckConstraint(condition=Q(days_ahead__gte=1), name="delivery_zone_days_ahead_min"),
+            models.CheckConstraint(
+                condition=Q(days_ahead__gte=1),
+                name="delivery_zone_days_ahead_min",
+                violation_error_message=_("Shoppers must be able to book at least 1 day ahead."),
+            ),
         ]
 
     def __str__(self):
@@ -140,9 +147,21 @@ class DeliveryWindow(models.Model):
         verbose_name_plural = _("delivery windows")
         constraints = [
             models.UniqueConstraint(fields=["store", "weekday", "starts"], name="delivery_window_unique_start"),
-            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="delivery_window_ends_after_start"),
-            models.CheckConstraint(condition=Q(cutoff__lte=F("starts")), name="delivery_window_cutoff_before_start"),
-            models.CheckConstraint(condition=Q(capacity__gte=1), name="delivery_window_capacity_min"),
+            models.CheckConstraint(
+                condition=Q(ends__gt=F("starts")),
+                name="delivery_window_ends_after_start",
+                violation_error_message=_("The window must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(cutoff__lte=F("starts")),
+                name="delivery_window_cutoff_before_start",
+                violation_error_message=_("The order deadline must be at or before the window's start."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1),
+                name="delivery_window_capacity_min",
+                violation_error_message=_("A delivery window takes at least 1 order."),
+            ),
         ]
 
     def __str__(self):

@@ -183,11 +183,31 @@ class PickupSettings(models.Model):
         verbose_name = _("pickup settings")
         verbose_name_plural = _("pickup settings")
         constraints = [
-            models.CheckConstraint(condition=Q(slot_minutes__gte=10), name="pickup_slot_minutes_min"),
-            models.CheckConstraint(condition=Q(orders_per_slot__gte=1), name="pickup_orders_per_slot_min"),
-            models.CheckConstraint(condition=Q(days_ahead__gte=1), name="pickup_days_ahead_min"),
-            models.CheckConstraint(condition=Q(remind_after_hours__gte=1), name="pickup_remind_after_min"),
-            models.CheckConstraint(condition=Q(expire_after_days__gte=1), name="pickup_expire_after_min"),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=10),
+                name="pickup_slot_minutes_min",
+                violation_error_message=_("A pickup time is at least 10 minutes long."),
+            ),
+            models.CheckConstraint(
+                condition=Q(orders_per_slot__gte=1),
+                name="pickup_orders_per_slot_min",
+                violation_error_message=_("A pickup time takes at least 1 order."),
+            ),
+            models.CheckConstraint(
+                condition=Q(days_ahead__gte=1),
+                name="pickup_days_ahead_min",
+                violation_error_message=_("Shoppers must be able to book at least 1 day ahead."),
+            ),
+            models.CheckConstraint(
+                condition=Q(remind_after_hours__gte=1),
+                name="pickup_remind_after_min",
+                violation_error_message=_("The reminder goes out 1 hour after the order is ready at the earliest."),
+            ),
+            models.CheckConstraint(
+                condition=Q(expire_after_days__gte=1),
+                name="pickup_expire_after_min",
+                violation_error_message=_("An uncollected order can be cancelled after 1 day at the earliest."),
+            ),
         ]
 
     def __str__(self):

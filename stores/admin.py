@@ -1,3 +1,4 @@
+import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,12 +43,43 @@ MANAGED_BY_HEAD_OFFICE = (
     "longitude",
     "time_zone",
     "managers",
+    # Store or warehouse: whether shoppers can see and come to it at all.
+    "kind",
     # Whether a store takes payments online is the shop's decision (its providers, its contracts).
     "payment_options",
 )
 
 
+class StoreForm(forms.ModelForm):
+    """The store page's form: the phone checked as a phone number and kept in one format."""
+
+    def clean(self):
+        """ "+354 555 0145": a real number, in international form (what the store page's tel: link
+        and shoppers read); without a country code, one of the store's country. In clean(), not
+        clean_phone(): the country comes after the phone on the form."""
+        cleaned = super().clean()
+        value = (cleaned.get("phone") or "").strip()
+        if "phone" not in cleaned or not value:
+            return cleaned
+        country = cleaned.get("country") or self.instance.country or None
+        try:
+            number = phonenumbers.parse(value, country)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            self.add_error(
+                "phone",
+                ValidationError(
+                    _("Enter a phone number, such as +354 555 0145 or +47 22 00 01 59."), code="invalid_phone"
+                ),
+            )
+            return cleaned
+        cleaned["phone"] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return cleaned
+
+
 class StoreAdmin(StoreScopedAdminMixin, TranslationAdmin):
+    form = StoreForm
     # TranslationAdmin: the parking directions have a field per shop language (stores/translation.py).
     store_path = "pk"
     list_display = ("name", "kind", "city", "country", "offers_pickup", "is_active")

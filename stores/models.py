@@ -150,6 +150,9 @@ class Store(models.Model):
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="store_coordinates_valid",
+                violation_error_message=_(
+                    "The latitude must be between −90 and 90 and the longitude between −180 and 180."
+                ),
             ),
             # Shoppers never come to a warehouse: it neither hands orders over nor takes returns.
             models.CheckConstraint(
@@ -226,7 +229,13 @@ class OpeningHours(models.Model):
         verbose_name_plural = _("opening hours")
         constraints = [
             models.UniqueConstraint(fields=["store", "weekday", "opens"], name="opening_hours_unique_start"),
-            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="opening_hours_closes_after_opens"),
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")),
+                name="opening_hours_closes_after_opens",
+                violation_error_message=_(
+                    "The store must close after it opens on that day; a day without opening hours is closed."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -261,6 +270,9 @@ class SpecialOpeningHours(models.Model):
                 condition=Q(opens__isnull=True, closes__isnull=True)
                 | Q(opens__isnull=False, closes__isnull=False, closes__gt=F("opens")),
                 name="special_hours_closed_or_closes_after_opens",
+                violation_error_message=_(
+                    "Leave both times empty for a day closed, or give both with closing after opening."
+                ),
             ),
         ]
 
@@ -323,7 +335,11 @@ class StockLevel(models.Model):
         verbose_name_plural = _("stock levels")
         constraints = [
             models.UniqueConstraint(fields=["store", "product"], name="stock_level_unique_store_product"),
-            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(on_hand__gte=0),
+                name="stock_on_hand_not_negative",
+                violation_error_message=_("The units on hand cannot be negative."),
+            ),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
         ]
