@@ -407,7 +407,7 @@ def _opening_week_table(store):
     shopper, so rendered once per process for its hours, time zone and language (0.6 ms a store,
     five stores a checkout page)."""
     week = opening_week(store)
-    hours = tuple((day.weekday, tuple((hours.opens, hours.closes) for hours in day.intervals)) for day in week)
+    hours = tuple((day.weekday, tuple((i.opens, i.closes) for i in day.intervals)) for day in week)
     return kept_render(
         "orders/includes/opening_week.html", {"store": store, "week": week}, key=(store.time_zone, hours)
     )
