@@ -11,8 +11,11 @@ Separators, patterns, local symbols, minus signs and each currency's minor unit 
 NOK has øre) come from CLDR through Babel. Our own choices on top of CLDR, made in `_pattern`:
 a language's own currency gets its local symbol and any other currency its ISO code (so English,
 which has no home currency here, always writes the code); and two CLDR rules Babel leaves out are
-applied: an ISO code is kept off the digits by a no-break space (CLDR's currency spacing), and a
-negative amount carries the language's own minus sign (Bokmål's is U+2212). The spaces are
+applied: an ISO code is kept off the digits by a no-break space (CLDR's currency spacing); and a
+negative amount carries the minus sign U+2212 in every language (CLDR's Bokmål one; English and
+Icelandic get a hyphen-minus from CLDR, which made "-ISK 333" beside "−ISK 333"). An amount taken
+off (a discount, a refund) is written as the negative amount (`format_money(-amount)`, the
+template filter `money_off`), never a sign put before a formatted price by hand. The spaces are
 no-break spaces, so a price never wraps across two lines.
 
 A price must be an amount the currency can be paid in: `validate_price` refuses 100.50 ISK. Amounts
@@ -32,7 +35,6 @@ from babel.numbers import (
     NumberFormatError,
     NumberPattern,
     get_currency_precision,
-    get_minus_sign_symbol,
     get_territory_currencies,
     parse_decimal,
     parse_pattern,
@@ -45,6 +47,10 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
 NBSP = "\u00a0"
+# The sign of a negative amount in every language: the true minus sign (U+2212), never the
+# hyphen-minus CLDR gives English and Icelandic, so a refund, a discount or a reversed entry reads
+# the same in every language and on every page (the shop's choice on top of CLDR, see _pattern).
+MINUS = "\u2212"
 
 # The CLDR locale whose conventions each language writes money in. A language not listed writes
 # it the English way; Norwegian without a variant (no) and Nynorsk are written as Bokmål. A locale
@@ -156,7 +162,7 @@ def _pattern(locale: Locale, currency: str) -> NumberPattern:
             positive = positive.replace("¤#", "¤" + NBSP + "#").replace("¤0", "¤" + NBSP + "0")
     elif ("0¤" in positive) and _kept_apart(symbol[0]):
         positive = positive.replace("0¤", "0" + NBSP + "¤")
-    return parse_pattern(f"{positive};{get_minus_sign_symbol(locale)}{positive}")
+    return parse_pattern(f"{positive};{MINUS}{positive}")
 
 
 def format_money(

@@ -102,10 +102,13 @@ def test_amounts_are_rounded_half_up_to_the_currencys_minor_unit():
     assert format_money(Decimal("12990.50"), "ISK", language="is") == f"12.991{NBSP}kr."
 
 
-def test_negative_amounts_carry_the_languages_minus_sign():
-    assert format_money(Decimal("-1000"), "ISK", language="is") == f"-1.000{NBSP}kr."
+def test_negative_amounts_carry_the_minus_sign_in_every_language():
+    # the true minus sign (U+2212), not the hyphen CLDR gives English and Icelandic: a rewards
+    # history said "-ISK 333" where checkout said "−ISK 333"
+    assert format_money(Decimal("-1000"), "ISK", language="is") == f"\u22121.000{NBSP}kr."
     assert format_money(Decimal("-1000"), "NOK", language="nb") == f"\u22121{NBSP}000,00{NBSP}kr"
-    assert format_money(Decimal("-1000"), "ISK", language="en") == f"-ISK{NBSP}1,000"
+    assert format_money(Decimal("-1000"), "ISK", language="en") == f"\u2212ISK{NBSP}1,000"
+    assert format_money(Decimal("-1000"), "NOK", language="en") == f"\u2212NOK{NBSP}1,000.00"
 
 
 def test_nothing_to_show_is_an_empty_string():

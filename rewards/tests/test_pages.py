@@ -219,3 +219,22 @@ def test_the_history_reads_in_the_members_language_whatever_language_wrote_it(
         assert word in history
     for english in ("Earned", "handed over", "Redeemed at the till", "Return ", "already spent", "Reversed"):
         assert english not in history
+
+
+@pytest.mark.parametrize(
+    ("language", "used"),
+    [("en", "\u2212ISK\xa0333"), ("is", "\u2212333\xa0kr."), ("nb", "\u2212333\xa0ISK")],
+)
+def test_points_used_show_the_same_minus_sign_as_checkout_in_every_language(
+    client, anna, member, pickup_store, language, used
+):
+    # given Anna earned points and used 333 of them at the till
+    services.earn_in_store(account=member, store=pickup_store, till_receipt_number="T-1", amount="20000", by=None)
+    services.redeem_at_till(account=member, store=pickup_store, amount="333", till_receipt_number="T-2", by=None)
+    # when she reads her history
+    client.force_login(anna)
+    page = client.get(reverse("rewards:member"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    history = page[page.index('data-testid="rewards-history"') :]
+    # then the amount used carries the minus sign (U+2212), as checkout and order pages write it, not a hyphen
+    assert used in history
+    assert "-ISK" not in history and "-333" not in history
