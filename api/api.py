@@ -15,6 +15,7 @@ from ninja.throttling import AnonRateThrottle
 
 from .endpoints import router
 from .security import ApiKeyAuth, KeyRateThrottle
+from .validation import message_of
 
 api = NinjaAPI(
     title="Norðurbúð API",
@@ -82,7 +83,7 @@ def _throttled(request, exc):
 @api.exception_handler(ValidationError)
 def _not_valid(request, exc):
     errors = [
-        {"field": ".".join(str(part) for part in error.get("loc", ())), "message": error.get("msg", "")}
+        {"field": ".".join(str(part) for part in error.get("loc", ())), "message": message_of(error)}
         for error in exc.errors
     ]
     return _error(request, 422, _("The request is not valid: see errors."), errors)

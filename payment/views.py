@@ -17,7 +17,8 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from payments import PaymentError, RedirectNeeded
@@ -34,6 +35,37 @@ from .services import Actor, IllegalPaymentTransition, PaymentRefused
 logger = logging.getLogger(__name__)
 
 OPEN = (PaymentStatus.WAITING, PaymentStatus.INPUT)
+
+
+# django-payments' Dummy form (the demo's provider) names its fields by their attribute names and
+# its gateway responses in plain strings, never through gettext: labelled here in the shopper's
+# language. The statuses' own labels are pgettext'd by django-payments ("payment status", "fraud
+# status") and translated in our catalogues.
+PROVIDER_FORM_LABELS = {
+    "status": _("Status"),
+    "fraud_status": _("Fraud status"),
+    "gateway_response": _("Gateway response"),
+    "verification_result": _("Verification result"),
+}
+PROVIDER_FORM_CHOICES = {
+    "gateway_response": {
+        "3ds-disabled": pgettext_lazy("demo payment gateway response", "3DS disabled"),
+        "3ds-redirect": pgettext_lazy("demo payment gateway response", "3DS redirect"),
+        "failure": pgettext_lazy("demo payment gateway response", "Gateway connection error"),
+        "payment-error": pgettext_lazy("demo payment gateway response", "Gateway returned unsupported response"),
+    },
+}
+
+
+def _in_the_shoppers_language(form):
+    """The provider's form with the labels and choices it leaves in English translated."""
+    for name, field in form.fields.items():
+        if name in PROVIDER_FORM_LABELS and field.label is None:
+            field.label = PROVIDER_FORM_LABELS[name]
+        if name in PROVIDER_FORM_CHOICES:
+            labels = PROVIDER_FORM_CHOICES[name]
+            field.choices = [(value, labels.get(value, label)) for value, label in field.choices]
+    return form
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,6 +96,8 @@ def pay(request, token):
             request, gettext("The payment could not be completed and nothing was charged. Please try again.")
         )
         payment.refresh_from_db()
+    if form is not None:
+        _in_the_shoppers_language(form)
     return render(request, "payment/pay.html", {"payment": payment, "order": payment.order, "form": form})
 
 

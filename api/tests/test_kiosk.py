@@ -98,3 +98,21 @@ def test_only_a_kiosk_at_its_own_stores_may_sell(kiosk_client, world):
     app_key = {"HTTP_X_API_KEY": world["app_key"]}
     assert cart(kiosk_client, "grunerlokka", [{"sku": "MIT-1", "quantity": 1}], **app_key).status_code == 403
     assert cart(kiosk_client, "grunerlokka", [{"sku": "MIT-1", "quantity": 1}]).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "quantity", "sku"),
+    [
+        ("is", "Sláðu inn heila tölu.", "Of stutt: lágmarkslengdin er 1 stafabil."),
+        ("nb", "Skriv inn et heltall.", "Skriv inn minst 1 tegn."),
+    ],
+)
+def test_a_request_that_is_not_valid_is_answered_per_field_in_its_language(
+    kiosk_client, world, language, quantity, sku
+):
+    refused = cart(kiosk_client, "laugavegur", [{"sku": "", "quantity": "two"}], HTTP_ACCEPT_LANGUAGE=language)
+
+    assert refused.status_code == 422
+    messages = [error["message"] for error in refused.json()["errors"]]
+    assert quantity in messages and sku in messages
+    assert not any("Input should" in message or "String should" in message for message in messages)

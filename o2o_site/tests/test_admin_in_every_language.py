@@ -2,6 +2,8 @@
 pages (the collect screen, the cancel confirmation, the pickup settings) carry no English."""
 
 import html
+import json
+import re
 
 import pytest
 from django.conf import settings
@@ -118,3 +120,20 @@ def test_the_curbside_queue_is_translated(client, language):
         text = html.unescape(response.content.decode())
         assert waiting.number in text and coming.number in text, name
         assert english_left_in(text, language) == [], name
+
+
+@pytest.mark.parametrize(
+    ("language", "choose", "remove_all"),
+    [
+        ("is", "Veldu %s með því að merkja við þau", "Fjarlægja öll %s"),
+        ("nb", "Velg %s ved å merke dem", "Fjern alle %s"),
+    ],
+)
+def test_the_admin_many_to_many_selector_is_translated_whole(admin_client, language, choose, remove_all):
+    # given the admin's JavaScript catalogue (the filter_horizontal selector's sentences)
+    response = admin_client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE=language)
+
+    # then the sentences Django's own catalogue lacks in is/nb are ours, not left in English
+    catalog = json.loads(re.search(r"const newcatalog = (\{.*?\});", response.content.decode(), re.S).group(1))
+    assert catalog['Choose %s by selecting them and then select the "Choose" arrow button.'].startswith(choose)
+    assert catalog["Remove all %s"] == remove_all

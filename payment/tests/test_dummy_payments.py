@@ -205,3 +205,27 @@ def test_a_payment_cannot_be_moved_outside_the_services(payment):
         payment.change_status(PaymentStatus.CONFIRMED)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.WAITING
+
+
+@pytest.mark.parametrize("language", ["is", "nb"])
+def test_the_demo_payment_form_is_in_the_shoppers_language(client, payment, language):
+    # when a shopper opens the Dummy provider's payment form in Icelandic or Norwegian
+    page = client.get(pay_page(payment), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    # then its labels and options are not left in English
+    form = page.split('<form method="post"')[1].split("</form>")[0]
+    # ("Status" is Norwegian too)
+    for english in (
+        *(("Status:",) if language == "is" else ()),
+        "Fraud status",
+        "Gateway response",
+        "Verification result",
+        "Waiting for confirmation",
+        "Pre-authorized",
+        "3DS disabled",
+        "Gateway connection error",
+        "Gateway returned unsupported response",
+        ">Passed<",
+        ">Review<",
+    ):
+        assert english not in form, english

@@ -48,6 +48,18 @@ def test_the_member_page_shows_balance_history_and_qr_in_fixed_queries(
     assert page.count('data-testid="rewards-entry"') == 13
 
 
+@pytest.mark.parametrize(
+    ("language", "worth"), [("en", "One point is worth ISK\xa01 off."), ("is", "Hver punktur er 1\xa0kr. afsláttur.")]
+)
+def test_the_member_page_says_what_a_point_is_worth_as_money_is_written(client, anna, member, language, worth):
+    client.force_login(anna)
+
+    page = client.get(reverse("rewards:member"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert worth in page
+    assert "1 kr off" not in page
+
+
 def test_a_customer_joins_from_the_join_page(client, anna):
     client.force_login(anna)
     response = client.post(reverse("rewards:join"))
