@@ -109,10 +109,15 @@ class VatSummary:
 
 
 def vat_by_rate(lines: Iterable[TaxedLine]) -> VatSummary:
-    """The lines' totals and VAT per rate, highest rate first: sums of the lines' own figures."""
+    """The lines' totals and VAT per rate, highest rate first: sums of the lines' own figures.
+
+    A line that costs nothing (a delivery fee waived, goods a coupon covers in full) carries no
+    VAT and adds no rate: no "of which VAT 24 % ISK 0" under a total."""
     gross: dict[Decimal, Decimal] = {}
     vat: dict[Decimal, Decimal] = {}
     for line in lines:
+        if not line.line_total and not line.vat_amount:
+            continue
         rate = plain_rate(line.vat_rate)
         gross[rate] = gross.get(rate, Decimal(0)) + line.line_total
         vat[rate] = vat.get(rate, Decimal(0)) + line.vat_amount

@@ -87,6 +87,8 @@ def test_the_order_page_says_nothing_to_pay_and_no_card_or_withdrawal_text(clien
     assert 'data-testid="nothing-to-pay"' in page and "Nothing to pay" in page
     assert "You paid online" not in page
     assert "authorised" not in page
+    # and a line that costs nothing shows no VAT: no "of which VAT 24% ISK 0"
+    assert "of which VAT" not in page
 
 
 def test_the_collect_screen_asks_for_no_till_receipt_and_hands_over_with_the_code(client, world, free_order):  # noqa: F811

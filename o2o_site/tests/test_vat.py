@@ -71,6 +71,18 @@ def test_the_sum_per_rate_is_the_sum_of_the_lines_own_vat():
     assert str(summary.rates[0].rate) == "24"  # one key per rate, printed plainly (not 2.4E+1)
 
 
+def test_a_line_that_costs_nothing_adds_no_vat_rate():
+    # given food at the reduced rate and a delivery fee at the standard rate, waived by a coupon
+    lines = [
+        Line(Decimal("1290"), Decimal("11.00"), Decimal("128")),
+        Line(Decimal("0"), Decimal("24.00"), Decimal("0")),
+    ]
+    # then only the food's rate is listed: no "of which VAT 24% ISK 0"
+    assert [at.rate for at in vat_by_rate(lines).rates] == [Decimal(11)]
+    # and an order that costs nothing lists none
+    assert vat_by_rate([Line(Decimal("0"), Decimal("24.00"), Decimal("0"))]).rates == ()
+
+
 def test_a_rate_is_written_as_each_language_writes_per_cent():
     with translation.override("is"):
         assert format_rate(Decimal("24.00")) == "24%"
