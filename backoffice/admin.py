@@ -63,7 +63,7 @@ from pickup.selectors import pickup_of
 from shipping.admin import ShipmentForm
 from shipping.models import Shipment
 from stores.admin import StoreAdmin
-from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin
+from stores.admin_scoping import ManagedStoreListFilter, StoreScopedAdminMixin, shared_time_zone
 from stores.models import Store
 from stores.services import StockError
 
@@ -145,7 +145,12 @@ class OrderEventInline(ReadOnlyInline):
 
 
 def _item_count():
-    units = OrderLine.objects.filter(order=OuterRef("pk")).values("order").annotate(units=Sum("quantity"))
+    # Goods only: a delivery or shipping fee is a line without a product, not an item.
+    units = (
+        OrderLine.objects.filter(order=OuterRef("pk"), product__isnull=False)
+        .values("order")
+        .annotate(units=Sum("quantity"))
+    )
     return Subquery(units.values("units"), output_field=IntegerField())
 
 
@@ -262,9 +267,30 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         """In the store's own time: what must be ready by when."""
         if order.pickup_slot_start is None:
             return "—"
+        return _slot_text(order.pickup_slot_start, order.pickup_slot_end, zone=order.store.zone)
+
+    # A list spanning stores in several time zones (a superuser's): each row's store time says
+    # its zone, or an Oslo order placed at 13:18 reads as an hour after a Reykjavík one at 12:18.
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if shared_time_zone(request) is not None:
+            return shown
+        zoned = {"created_display": "created_zoned_display", "pickup_slot_display": "pickup_slot_zoned_display"}
+        return tuple(zoned.get(column, column) for column in shown)
+
+    @admin.display(description=_("placed at"), ordering="created_at")
+    def created_zoned_display(self, order):
         zone = order.store.zone
-        start, end = order.pickup_slot_start, order.pickup_slot_end
-        return f"{dates.format_weekday_date(start, zone=zone)}, {dates.format_time_range(start, end, zone=zone)}"
+        return f"{dates.format_datetime(order.created_at, zone=zone)} {order.created_at.astimezone(zone).tzname()}"
+
+    @admin.display(description=_("pickup slot"), ordering="pickup_slot_start")
+    def pickup_slot_zoned_display(self, order):
+        if order.pickup_slot_start is None:
+            return "—"
+        zone = order.store.zone
+        slot = _slot_text(order.pickup_slot_start, order.pickup_slot_end, zone=zone)
+        return f"{slot} {order.pickup_slot_start.astimezone(zone).tzname()}"
 
     @admin.display(description=_("pickup method"), ordering="pickup_method")
     def method_display(self, order):
@@ -830,6 +856,7 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
                 needs_till_receipt=settlement.needs_till_receipt,
             )
 
+        pickup = pickup_of(order)
         form = hand_over_form(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -862,7 +889,10 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             "opts": self.opts,
             "original": order,
             "order": order,
-            "pickup": pickup_of(order),
+            "pickup": pickup,
+            "pickup_slot": _slot_text(pickup.slot_start, pickup.slot_end, zone=order.store.zone)
+            if pickup is not None and pickup.slot_start
+            else "",
             "lines": lines,
             "ready_part": ready_part,
             "total": format_money(sum((line.line_total for line in lines), Decimal("0")), order.currency),
@@ -981,6 +1011,12 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         ]
         lines = [(line, left) for line, left in lines if left > 0]
         return RefundForm(data, lines=lines, till=payment.is_till)
+
+
+def _slot_text(start, end, *, zone) -> str:
+    """A pickup slot as the order list and the collect screen show it, in the store's time:
+    "Tuesday 1 December, 13:30–14:00"."""
+    return f"{dates.format_weekday_date(start, zone=zone)}, {dates.format_time_range(start, end, zone=zone)}"
 
 
 def _handed_over_message(user, handed) -> str:

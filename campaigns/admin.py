@@ -14,7 +14,7 @@ import math
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -122,6 +122,23 @@ class EmailConsentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         return False  # the ledger is the proof of consent
 
 
+class OfferedCouponField(forms.ModelChoiceField):
+    """The campaign's coupon: the list offers only coupons not over yet (never an expired or
+    switched-off one, whose codes the checkout would refuse), while any of the user's coupons is
+    still accepted from a post, so the form can say why it does not fit (CampaignForm.clean)."""
+
+    def __init__(self, *args, offered, **kwargs):
+        self.offered = offered
+        super().__init__(*args, **kwargs)
+
+    def _get_choices(self):
+        choices = super()._get_choices()
+        choices.queryset = self.offered
+        return choices
+
+    choices = property(_get_choices, forms.ModelChoiceField.choices.fset)
+
+
 class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
@@ -226,11 +243,13 @@ class CampaignAdmin(admin.ModelAdmin):
         return type(form.__name__, (form,), {"own_store_ids": managed_store_ids(request)})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if not self.sees_every_audience(request):
-            if db_field.name == "store":
-                kwargs["queryset"] = managed_stores(request)
-            elif db_field.name == "coupon":
-                kwargs["queryset"] = Coupon.objects.for_stores_managed_by(request.user)
+        if db_field.name == "coupon":
+            coupons = Coupon.objects.all()
+            if not self.sees_every_audience(request):
+                coupons = coupons.for_stores_managed_by(request.user)
+            kwargs.update(queryset=coupons, form_class=OfferedCouponField, offered=coupons.not_over_at(timezone.now()))
+        elif db_field.name == "store" and not self.sees_every_audience(request):
+            kwargs["queryset"] = managed_stores(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):

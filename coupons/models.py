@@ -39,6 +39,11 @@ class CouponQuerySet(models.QuerySet):
             Q(valid_until__isnull=True) | Q(valid_until__gt=moment)
         )
 
+    def not_over_at(self, moment):
+        """Active coupons still valid at `moment` or later (live now, or starting later): what a
+        campaign may still hand out."""
+        return self.filter(is_active=True).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=moment))
+
     def for_stores_managed_by(self, user):
         """The coupons `user` may see, change and hand out in the admin: every coupon with
         ANY_STORE_PERMISSION; otherwise those restricted to one or more stores, all of them

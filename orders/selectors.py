@@ -269,7 +269,8 @@ def order_history(user: User) -> QuerySet[Order]:
     return (
         Order.objects.for_customer(user)
         .select_related("store")
-        .annotate(item_count=Sum("lines__quantity"))
+        # Goods only: a delivery or shipping fee is a line without a product, not an item.
+        .annotate(item_count=Sum("lines__quantity", filter=Q(lines__product__isnull=False)))
         .order_by("-created_at", "-pk")
     )
 

@@ -90,10 +90,17 @@ class LineFieldsMixin:
         return chosen
 
 
+# What the shopper chooses, in their own voice; staff see Resolution's labels.
+SHOPPER_RESOLUTION_CHOICES = [
+    (Resolution.ORIGINAL_PAYMENT, _("Refund to how I paid")),
+    *[(value, label) for value, label in Resolution.choices if value != Resolution.ORIGINAL_PAYMENT],
+]
+
+
 class StartReturnForm(LineFieldsMixin, forms.Form):
     resolution = forms.ChoiceField(
         label=_("What would you like back?"),
-        choices=Resolution.choices,
+        choices=SHOPPER_RESOLUTION_CHOICES,
         initial=Resolution.ORIGINAL_PAYMENT,
         widget=forms.RadioSelect,
     )

@@ -52,7 +52,9 @@ class ReturnReason(models.TextChoices):
 class Resolution(models.TextChoices):
     """What the shopper gets back. Store credit only when the shopper chooses it."""
 
-    ORIGINAL_PAYMENT = "original_payment", _("Refund to how I paid")
+    # In staff's words (the take-back screen, the admin's lists); the shopper's form says it in
+    # theirs (returns.forms.SHOPPER_RESOLUTION_CHOICES).
+    ORIGINAL_PAYMENT = "original_payment", _("Refund to the original payment")
     STORE_CREDIT = "store_credit", _("Store credit")
     # Another size or item from the returning store's stock, in one step: a dearer one is paid
     # for at the till, a cheaper one's difference goes back to how the shopper paid.

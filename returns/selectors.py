@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,8 @@ RETURN_QR = re.compile(r"^O2O-RETURN:(?P<code>R[A-Z0-9]{8})$")
 RETURN_CODE = re.compile(r"^R[A-Z0-9]{8}$")
 PICKUP_QR = re.compile(r"^O2O:(?P<number>[A-Z0-9]{8}):(?P<code>\w+)$")
 ORDER_LINK = re.compile(r"/orders/(?P<token>[^/]+)/")
+ORDER_NUMBER = re.compile(r"^[A-Z0-9]{8}$")
+TYPED_SEPARATORS = re.compile(r"[\s\-_.]+")
 
 
 def find_for_return(*, query: str, contact: str, user: User) -> Found:
@@ -107,12 +110,15 @@ def find_for_return(*, query: str, contact: str, user: User) -> Found:
     E-mail or phone alone finds the latest of their own stores' orders placed with it.
     Raises NotFound, with the same message whether the order exists or not.
     """
-    text = " ".join((query or "").split())
+    text = " ".join(unicodedata.normalize("NFKC", query or "").split())
     upper = text.upper()
+    # A code or number as typed from paper or read aloud: "rcgc-hvn3f", "ds8w f98h" (coupon
+    # codes are forgiven the same way).
+    compact = TYPED_SEPARATORS.sub("", upper)
     contact = " ".join((contact or "").split())
     orders = Order.objects.select_related("store")
-    if match := RETURN_QR.match(upper) or RETURN_CODE.match(upper):
-        code = match.groupdict().get("code") or upper
+    if match := RETURN_QR.match(upper) or RETURN_CODE.match(compact):
+        code = match.groupdict().get("code") or compact
         order_return = Return.objects.select_related("order__store", "store").filter(code=code).first()
         if order_return is None:
             raise NotFound(_("No return has the code %(code)s.") % {"code": code})
@@ -154,16 +160,17 @@ def find_for_return(*, query: str, contact: str, user: User) -> Found:
         return _with_open_request(order)
     own = orders if user.is_superuser else orders.filter(store__in=Store.objects.managed_by(user))
     if upper:
-        order = own.filter(number=upper).first()
+        number = compact if ORDER_NUMBER.match(compact) else upper
+        order = own.filter(number=number).first()
         if order is None and contact:
-            order = orders.filter(Q(number=upper) & _contact_matches(contact)).first()
+            order = orders.filter(Q(number=number) & _contact_matches(contact)).first()
         if order is None:
             raise NotFound(
                 _(
                     "No order %(number)s among your stores' orders. For an order picked up at another store, "
                     "ask the shopper for the e-mail or phone number it was placed with."
                 )
-                % {"number": upper}
+                % {"number": number}
             )
         return _with_open_request(order)
     if contact:

@@ -123,3 +123,23 @@ def test_the_send_time_is_the_recipients_over_the_rate():
     coupon = CouponFactory(valid_until=NOW + datetime.timedelta(minutes=10))
     assert coupon_refusal(coupon=coupon, recipients=5_000, rate_per_minute=600, now=NOW) is None  # 8⅓ minutes
     assert "ends on" in coupon_refusal(coupon=coupon, recipients=6_000, rate_per_minute=600, now=NOW)  # 10
+
+
+def test_the_campaign_form_offers_no_expired_or_switched_off_coupon(admin_client):
+    now = timezone.now()
+    live = CouponFactory(name="Live coupon")
+    later = CouponFactory(name="Later coupon", valid_from=now + datetime.timedelta(days=3))
+    CouponFactory(
+        name="Expired coupon",
+        valid_from=now - datetime.timedelta(days=30),
+        valid_until=now - datetime.timedelta(days=1),
+    )
+    CouponFactory(name="Switched-off coupon", is_active=False)
+
+    page = admin_client.get(reverse("admin:campaigns_campaign_add"))
+
+    offered = {choice.value for choice, _label in page.context["adminform"].form.fields["coupon"].choices if choice}
+    assert offered == {live.pk, later.pk}
+    html = page.content.decode()
+    assert "Live coupon" in html and "Later coupon" in html
+    assert "Expired coupon" not in html and "Switched-off coupon" not in html

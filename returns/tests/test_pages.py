@@ -213,3 +213,42 @@ def test_a_delivered_order_offers_return_items_too(client):
     )
     assert response.status_code == 302
     assert Return.objects.get(order=order).resolution == "exchange"
+
+
+def test_a_return_code_typed_in_lower_case_with_a_dash_is_found(client, collected, sigga):
+    # given a return started online, its code read out as "rabc-d1234" (as coupon codes are typed)
+    client.post(
+        reverse("returns:start", args=[collected.access_token]),
+        {
+            f"line-{line_of(collected, 'Lopi mittens').pk}-quantity": 1,
+            f"line-{line_of(collected, 'Lopi mittens').pk}-reason": "does_not_fit",
+            "resolution": "original_payment",
+        },
+    )
+    code = Return.objects.get().code
+    typed = f"{code[:4].lower()}-{code[4:].lower()}"
+    client.force_login(sigga)
+
+    # when staff type it so at "Take a return", and the order number likewise
+    by_code = find(client, query=typed)
+    by_number = find(client, query=f" {collected.number[:4].lower()}-{collected.number[4:]}", contact="")
+
+    # then the return is found, and the number is read as the order number it is (another store's
+    # order: the shopper's e-mail or phone is asked for)
+    assert by_code.status_code == 302
+    assert f"No order {collected.number} among your stores" in by_number.content.decode()
+
+
+def test_staff_see_the_refund_option_in_staff_words(client, collected, sigga):
+    client.force_login(sigga)
+    receive = find(client, query=collected.number, contact=collected.contact_email)["Location"]
+
+    page = client.get(receive).content.decode()
+
+    assert "Refund to the original payment" in page
+    assert "Refund to how I paid" not in page
+    # and the shopper's own form keeps the shopper's words
+    client.logout()
+    assert (
+        "Refund to how I paid" in client.get(reverse("returns:start", args=[collected.access_token])).content.decode()
+    )
