@@ -15,7 +15,7 @@ from ninja.throttling import AnonRateThrottle
 
 from .endpoints import router
 from .security import ApiKeyAuth, KeyRateThrottle
-from .validation import message_of
+from .validation import FieldErrors, field_of, message_of
 
 api = NinjaAPI(
     title="Norðurbúð API",
@@ -82,11 +82,13 @@ def _throttled(request, exc):
 
 @api.exception_handler(ValidationError)
 def _not_valid(request, exc):
-    errors = [
-        {"field": ".".join(str(part) for part in error.get("loc", ())), "message": message_of(error)}
-        for error in exc.errors
-    ]
+    errors = [{"field": field_of(error.get("loc", ())), "message": message_of(error)} for error in exc.errors]
     return _error(request, 422, _("The request is not valid: see errors."), errors)
+
+
+@api.exception_handler(FieldErrors)
+def _fields_not_valid(request, exc):
+    return _error(request, 422, _("The request is not valid: see errors."), exc.errors)
 
 
 @api.exception_handler(Http404)

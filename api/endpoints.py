@@ -47,6 +47,7 @@ from stores.selectors import locate_postcode, store_directory, store_listings
 from . import schemas
 from .models import ChannelKind
 from .security import CACHE_CONTROL, VARY, etag_of, not_modified
+from .validation import FieldErrors
 
 router = Router()
 
@@ -87,14 +88,29 @@ def takes_query(*names: str):
         def checked(request, *args, **kwargs):
             unknown = sorted(set(request.GET) - set(names))
             if unknown:
-                raise HttpError(
-                    422, _("Unknown query parameters: %(names)s.") % {"names": ", ".join(map(repr, unknown))}
+                raise FieldErrors(
+                    [
+                        {"field": name, "message": _("This operation takes no parameter “%(name)s”.") % {"name": name}}
+                        for name in unknown
+                    ]
                 )
             return view(request, *args, **kwargs)
 
         return checked
 
     return decorate
+
+
+def _one_place(*, postcode: str, lat: float | None, lon: float | None) -> None:
+    """Stores are listed nearest to a postcode or to a point (both `lat` and `lon`), never both
+    at once nor to half a point: refused (422) naming the fields, not one of them silently used."""
+    if postcode.strip() and (lat is not None or lon is not None):
+        message = _("Give a postcode or a point (lat and lon), not both.")
+        given = ["postcode", *(name for name, value in (("lat", lat), ("lon", lon)) if value is not None)]
+        raise FieldErrors([{"field": name, "message": message} for name in given])
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise FieldErrors([{"field": missing, "message": _("Give both lat and lon for a point.")}])
 
 
 def _respond(request, response, etag: str, payload):
@@ -258,13 +274,14 @@ def list_stores(
     response: HttpResponse,
     postcode: str = Query("", max_length=16, description="A postcode of the shop's countries, e.g. 101."),
     country: Literal["IS", "NO", ""] = Query("", description="The postcode's country; any when empty."),
-    lat: float | None = Query(None, ge=-90, le=90),
-    lon: float | None = Query(None, ge=-180, le=180),
+    lat: float | None = Query(None, ge=-90, le=90, description="With `lon`, a point; not with `postcode`."),
+    lon: float | None = Query(None, ge=-180, le=180, description="With `lat`, a point; not with `postcode`."),
     limit: int = Query(NEAREST_STORES, ge=1, le=100),
 ):
     """Without a postcode or both `lat` and `lon`: every store of the channel, the shop's home
     country's first, by city and name. "Open now" and the next opening follow each store's own
     time zone, its week's hours and its special dates (stores.opening)."""
+    _one_place(postcode=postcode, lat=lat, lon=lon)
     now = timezone.now()
     directory = store_directory()
     latitude = longitude = None
@@ -501,8 +518,20 @@ def kiosk_cart(request: HttpRequest, slug: str, cart: schemas.CartIn):
     exactly them, or says what changed. Nothing is reserved until the checkout."""
     store = _kiosk_store(request, slug)
     wanted: dict[str, int] = {}
-    for line in cart.lines:
+    too_many = []
+    for index, line in enumerate(cart.lines):
         wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        if wanted[line.sku] > schemas.MAX_LINE_QUANTITY:
+            names = {"sku": line.sku, "units": wanted[line.sku], "most": schemas.MAX_LINE_QUANTITY}
+            too_many.append(
+                {
+                    "field": f"lines.{index}.quantity",
+                    "message": _("“%(sku)s” is on more than one line, %(units)s units in all: at most %(most)s.")
+                    % names,
+                }
+            )
+    if too_many:
+        raise FieldErrors(too_many)
     products = {
         product.sku: product
         for product in Product.objects.for_sale().select_related("parent").filter(sku__in=list(wanted))
@@ -605,12 +634,13 @@ def kiosk_checkout(request: HttpRequest, slug: str, checkout: schemas.CheckoutIn
     store = _kiosk_store(request, slug)
     contact = _Contact({"name": checkout.name, "email": checkout.email, "phone": checkout.phone})
     if not contact.is_valid():
-        errors = [
-            {"field": field, "message": str(message)}
-            for field, messages in contact.errors.items()
-            for message in messages
-        ]
-        raise HttpError(422, " ".join(error["message"] for error in errors))
+        raise FieldErrors(
+            [
+                {"field": field, "message": str(message)}
+                for field, messages in contact.errors.items()
+                for message in messages
+            ]
+        )
     try:
         signed = signing.loads(checkout.cart_token, salt=CART_SALT, max_age=CART_TOKEN_SECONDS)
     except signing.SignatureExpired:

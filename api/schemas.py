@@ -131,9 +131,13 @@ class Order(Schema):
     history: list[StatusChange]
 
 
+# The most units of one product a kiosk's cart may hold: a line's, and a SKU's over its lines.
+MAX_LINE_QUANTITY = 99
+
+
 class CartLineIn(Schema):
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=99)
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
 class CartIn(Schema):

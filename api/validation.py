@@ -4,6 +4,8 @@ pydantic words its messages in English only; each error has a type ("int_parsing
 "less_than_equal"…) and its limits in `ctx`, so the message is written here from those, through
 gettext. A type not listed keeps pydantic's English rather than saying nothing."""
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy as _
 
 # pydantic error type -> the message, formatted with the error's ctx (its limits).
@@ -59,3 +61,24 @@ def message_of(error: dict) -> str:
         return str(template) % {key: value for key, value in (error.get("ctx") or {}).items()}
     except (KeyError, TypeError, ValueError):
         return str(error.get("msg", ""))
+
+
+def field_of(loc: Iterable) -> str:
+    """The field as the client sent it ("lines.0.quantity", "postcode"): without where django-ninja
+    found it ("body", "query", "path") nor, for a body, the view's parameter name it parsed it
+    into ("cart", "checkout"), which are no part of the request."""
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[2:]
+    elif parts and parts[0] in ("query", "path", "header", "cookie", "form", "file"):
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts)
+
+
+class FieldErrors(Exception):
+    """A request refused for what is in its fields, each {"field", "message"} with the field named
+    as the client sent it: answered 422 with them in `errors` (api.api), as pydantic's are."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{error['field']}: {error['message']}" for error in errors))

@@ -116,3 +116,42 @@ def test_a_request_that_is_not_valid_is_answered_per_field_in_its_language(
     messages = [error["message"] for error in refused.json()["errors"]]
     assert quantity in messages and sku in messages
     assert not any("Input should" in message or "String should" in message for message in messages)
+
+
+def test_bad_contact_details_are_each_a_field_error(kiosk_client, world):
+    token = cart(kiosk_client, "laugavegur", [{"sku": "MIT-1", "quantity": 1}]).json()["cart_token"]
+
+    refused = checkout(kiosk_client, "laugavegur", token, email="not-an-address", phone="12")
+
+    assert refused.status_code == 422
+    errors = {error["field"]: error["message"] for error in refused.json()["errors"]}
+    assert set(errors) == {"email", "phone"}
+    assert errors["email"] == "Enter an e-mail address such as anna@example.com."
+    assert errors["email"] not in refused.json()["detail"]
+    assert Order.objects.count() == 0
+
+
+def test_a_field_is_named_as_the_client_sent_it(kiosk_client, world):
+    refused = cart(kiosk_client, "laugavegur", [{"sku": "MIT-1", "quantity": 0}])
+    assert [error["field"] for error in refused.json()["errors"]] == ["lines.0.quantity"]
+
+    token = cart(kiosk_client, "laugavegur", [{"sku": "MIT-1", "quantity": 1}]).json()["cart_token"]
+    refused = kiosk_client.post(
+        "/api/v1/kiosk/stores/laugavegur/checkout", {"cart_token": token}, content_type="application/json"
+    )
+    assert sorted(error["field"] for error in refused.json()["errors"]) == ["email", "name", "phone"]
+
+
+def test_the_same_sku_on_two_lines_past_the_line_limit_is_refused(kiosk_client, world):
+    # when a scanner sends the same SKU twice, 60 and 60: 120 units, past the 99 a line allows
+    refused = cart(kiosk_client, "laugavegur", [{"sku": "MIT-1", "quantity": 60}, {"sku": "MIT-1", "quantity": 60}])
+
+    # then it is refused at the second line, not merged into a line of 120
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "lines.1.quantity"
+    assert "99" in error["message"] and "MIT-1" in error["message"]
+
+    # and two lines of the same SKU within the limit are still one line
+    merged = cart(kiosk_client, "laugavegur", [{"sku": "MIT-1", "quantity": 2}, {"sku": "MIT-1", "quantity": 1}])
+    assert [line["quantity"] for line in merged.json()["lines"]] == [3]

@@ -10,6 +10,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 pytestmark = pytest.mark.django_db
 
@@ -51,11 +52,30 @@ def run(operation, mode, check):
     each()
 
 
+# What an OpenAPI schema cannot say of query parameters: /stores is nearest to a postcode or to a
+# point, so a postcode with lat/lon, or half a point, is refused (422) although each parameter is
+# valid on its own. Such a refusal must name exactly those fields; any other 422 still fails.
+ONE_PLACE = {"postcode", "lat", "lon"}
+
+
+def call_and_validate(case, key, mode):
+    query = {name: value for name, value in (case.query or {}).items() if value not in (None, "")}
+    two_places = "postcode" in query and ({"lat", "lon"} & set(query))
+    half_point = len({"lat", "lon"} & set(query)) == 1
+    stores = case.operation.path == "/api/v1/stores" and mode == GenerationMode.POSITIVE
+    if stores and (two_places or half_point):
+        response = case.call_and_validate(headers=key, excluded_checks=[positive_data_acceptance])
+        assert response.status_code == 422, (query, response.status_code)
+        assert {error["field"] for error in response.json()["errors"]} <= ONE_PLACE
+        return
+    case.call_and_validate(headers=key)
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_with_the_kiosks_key_every_answer_is_as_the_schema_says(schema, world, mode):
     key = {"X-API-Key": world["kiosk_key"]}
     for operation in operations(schema):
-        run(operation, mode, lambda case: case.call_and_validate(headers=key))
+        run(operation, mode, lambda case: call_and_validate(case, key, mode))
 
 
 def test_without_the_right_key_no_operation_answers(schema, world):

@@ -32,6 +32,28 @@ def test_nearest_to_a_postcode_first(kiosk_client, world):
     assert unknown.status_code == 404 and "999" in unknown.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ({"postcode": "101", "lat": 64.14, "lon": -21.9}, ["postcode", "lat", "lon"]),
+        ({"lat": 64.14}, ["lon"]),
+        ({"lon": -21.9}, ["lat"]),
+    ],
+)
+def test_a_postcode_and_a_point_together_or_half_a_point_are_refused(kiosk_client, world, query, fields):
+    refused = kiosk_client.get("/api/v1/stores", query)
+
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == fields
+
+
+def test_an_unknown_query_parameter_is_a_field_error(kiosk_client, world):
+    refused = kiosk_client.get("/api/v1/stores", {"limt": 3})
+
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["limt"]
+
+
 def test_nearest_to_a_point_never_another_channels_store(app_client, world):
     stores = app_client.get("/api/v1/stores", {"lat": 64.14, "lon": -21.9}).json()
     assert [store["slug"] for store in stores] == ["grunerlokka"]
