@@ -163,6 +163,10 @@ class RefundForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if any(name == "amount" or name.startswith("line-") for name in self.errors):
+            # A quantity or the amount is wrong, and says so at its field: "choose what to refund"
+            # would be a second, wrong error about the same thing.
+            return data
         units = {line.pk: data.get(f"line-{line.pk}") or 0 for line, _left in self.lines}
         data["lines"] = {pk: count for pk, count in units.items() if count} or None
         if data["lines"] and data.get("amount"):

@@ -358,6 +358,11 @@ class OrderLine(models.Model):
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
 
+    @property
+    def paid_per_unit(self) -> Decimal:
+        """What one unit cost the shopper (value_of(1)): the unit price less its share of a coupon."""
+        return self.value_of(1)
+
     def value_of(self, units: int) -> Decimal:
         """What `units` of this line cost the shopper, in the order's currency: unit_price × units,
         less their share of the line's coupon discount. All its units are exactly line_total; fewer

@@ -769,13 +769,14 @@ def refund_order(
     """Give money back for `order`: for `lines` ({order line id: units}, their value from the
     order's unit prices, or `line_amounts` {order line id: money} where a line is worth less, as a
     return's share of an order-level discount; never more) or for an `amount`, never both; with a
-    reason (RefundReason; "other" needs a note). Each line's refunded units never exceed the units
-    handed over less those given back otherwise (units_given_back_otherwise; `refund_for` names
-    what this refund is for), and the money never exceeds what was captured: the order's row is
-    locked first, so two members of staff refunding the same order at once are served one after
-    the other and the second is measured against what the first gave back (a database constraint
-    stands behind it). A till payment is refunded at the till: `till_receipt_number` is then the
-    till's return receipt.
+    reason (RefundReason; "other" needs a note). Lines worth more than is left to refund (an amount
+    was refunded before, say as goodwill) are refunded with what is left. Each line's refunded units
+    never exceed the units handed over less those given back otherwise (units_given_back_otherwise;
+    `refund_for` names what this refund is for), and the money never exceeds what was captured: the
+    order's row is locked first, so two members of staff refunding the same order at once are served
+    one after the other and the second is measured against what the first gave back (a database
+    constraint stands behind it). A till payment is refunded at the till: `till_receipt_number` is
+    then the till's return receipt.
 
     Raises RefundRefused (a message for staff) and lets a provider's error through; either way
     nothing is changed.
@@ -801,6 +802,10 @@ def refund_order(
                 refund_for=refund_for,
             )
             amount = sum((line.amount for line in refund_lines), Decimal("0"))
+            if amount > payment.refundable_amount > 0:
+                # Money was given back already as an amount (a goodwill refund): these units are
+                # refunded with what is left, never more than was paid.
+                amount = _capped(refund_lines, payment.refundable_amount)
         if amount is None or amount <= 0:
             raise RefundRefused(gettext("Choose what to refund: at least one item, or an amount above zero."))
         if amount > payment.refundable_amount:
@@ -873,6 +878,16 @@ def _refund_lines(
             )
         found.append(RefundLine(order_line=line, quantity=count, amount=amount))
     return found
+
+
+def _capped(refund_lines: list[RefundLine], most: Decimal) -> Decimal:
+    """Lower the lines' amounts, last line first, until they come to `most`; returns `most`."""
+    over = sum((line.amount for line in refund_lines), Decimal("0")) - most
+    for line in reversed(refund_lines):
+        cut = min(over, line.amount)
+        line.amount -= cut
+        over -= cut
+    return most
 
 
 def _money(amount: Decimal, order: Order) -> str:

@@ -221,3 +221,66 @@ def test_the_order_page_shows_the_payment_history_at_a_fixed_number_of_queries(
         page = client.get(url).content.decode()
 
     assert page.count("Refunded: ISK\u00a0100 (Goodwill or price adjustment)") == refunds
+
+
+def test_a_line_refunded_after_a_goodwill_amount_gives_back_what_is_left(client, gudrun, collected, products):
+    # given ISK 2,000 was refunded as goodwill from the ISK 28,980 taken
+    sweater, _mittens = products
+    client.force_login(gudrun)
+    client.post(refund_url(collected), {"amount": "2000", "reason": "goodwill"})
+    sweater_line = collected.lines.get(product=sweater)
+    mittens_line = collected.lines.get(product=products[1])
+    client.post(refund_url(collected), {f"line-{mittens_line.pk}": "1", "reason": "returned"})
+    # when the sweater (ISK 24,990, with ISK 22,990 left to refund) comes back too
+    response = client.post(refund_url(collected), {f"line-{sweater_line.pk}": "1", "reason": "returned"}, follow=True)
+    # then what is left is refunded for it, not refused, and never more than was taken
+    refund = Refund.objects.order_by("-pk").first()
+    assert refund.amount == Decimal("22990")
+    assert list(refund.lines.values_list("order_line", "quantity", "amount")) == [
+        (sweater_line.pk, 1, Decimal("22990"))
+    ]
+    assert sum(Refund.objects.values_list("amount", flat=True)) == Decimal("28980")
+    assert f"ISK\u00a022,990 refunded for order {collected.number}." in [
+        str(message) for message in get_messages(response.wsgi_request)
+    ]
+
+
+def test_the_screen_shows_what_each_unit_was_paid_after_a_coupon(client, gudrun, laugavegur, products):
+    # given a sweater bought with ISK 1,000 off (a coupon's share of the line), paid and collected
+    sweater, _mittens = products
+    order = place_order(store=laugavegur, products_and_quantities=[(sweater, 1)])
+    order.lines.update(discount=Decimal("1000"), line_total=Decimal("23990"))
+    type(order).objects.filter(pk=order.pk).update(total=Decimal("23990"))
+    order.refresh_from_db()
+    authorised_payment(order)
+    mark_ready_for_pickup(order=order)
+    hand_over(order=order, code=pickup_of(order).code, by=gudrun)
+    client.force_login(gudrun)
+    # then the refund screen shows what a unit was paid, not its price before the discount
+    page = client.get(refund_url(order)).content.decode()
+    assert 'data-testid="refund-paid-per-unit">ISK\u00a023,990' in page
+
+
+@pytest.mark.parametrize(
+    ("units", "amount", "field", "error"),
+    [
+        ("2", "", "line", "Ensure this value is less than or equal to 1."),
+        ("-1", "", "line", "Ensure this value is greater than or equal to 0."),
+        ("0", "100.5", "amount", "Amounts in ISK have no decimals: enter a whole number."),
+    ],
+    ids=["more-than-bought", "negative", "part-of-a-krona"],
+)
+def test_a_wrong_quantity_or_amount_shows_only_its_own_error(
+    client, gudrun, collected, products, units, amount, field, error
+):
+    client.force_login(gudrun)
+    sweater_line = collected.lines.get(product=products[0])
+    name = f"line-{sweater_line.pk}" if field == "line" else "amount"
+    response = client.post(
+        refund_url(collected), {f"line-{sweater_line.pk}": units, "amount": amount, "reason": "goodwill"}
+    )
+    form = response.context["form"]
+    assert form.errors[name] == [error]
+    # no second, wrong error: "Choose what to refund: at least one item, or an amount above zero"
+    assert form.non_field_errors() == []
+    assert not Refund.objects.exists()
