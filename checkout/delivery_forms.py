@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delivery.selectors import COUNTRY_NAMES, PostcodeProblem, check_postcode
 from delivery.windows import parse_window_key
+from o2o_site.field_groups import QuickBoundField
 from o2o_site.money import PointsField
 from stores.models import Store
 
@@ -22,6 +23,9 @@ DELIVERY_QUOTE_SALT = "checkout.delivery-quote"
 class DeliveryAddressForm(forms.Form):
     """Where to deliver. The postcode is checked against the postcode table in the country chosen:
     a typo, the other country's postcode and an unknown one each say what is wrong."""
+
+    # Its text, e-mail and phone fields written in Python, as the templates write them (o2o_site.field_groups).
+    bound_field_class = QuickBoundField
 
     street = forms.CharField(
         label=_("Street address"),
