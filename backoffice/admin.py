@@ -312,15 +312,21 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
         pickup = self._pickup(order)
         return pickup.vehicle_description if pickup is not None else ""
 
+    # The admin writes a method's value on the change page with str(): "None", or a datetime
+    # in UTC with its microseconds. These say "—" until there is something, and the time as the
+    # page's other times are written, in the store's time.
+
     @admin.display(description=_("collected at"))
     def fulfilled_at(self, order):
         pickup = self._pickup(order)
-        return pickup.fulfilment.fulfilled_at if pickup is not None else None
+        at = pickup.fulfilment.fulfilled_at if pickup is not None else None
+        return dates.format_datetime(at, zone=order.store.zone) if at is not None else "—"
 
     @admin.display(description=_("handed over by"))
     def fulfilled_by(self, order):
         pickup = self._pickup(order)
-        return pickup.fulfilment.fulfilled_by if pickup is not None else None
+        by = pickup.fulfilment.fulfilled_by if pickup is not None else None
+        return str(by) if by is not None else "—"
 
     @admin.display(description=_("curbside"))
     def curbside(self, order):

@@ -189,7 +189,11 @@ class ReturnAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Exchanged at"))
     def exchanged_at(self, obj):
-        return obj.refunded_at
+        # A method's value is written with str() (UTC, microseconds, "None"): as the page's
+        # other times instead, in the store's time.
+        if obj.refunded_at is None:
+            return "—"
+        return format_datetime(obj.refunded_at, zone=obj.store.zone)
 
     def get_fields(self, request, obj=None):
         # An exchange with nothing to refund was settled, not refunded: its time says so.

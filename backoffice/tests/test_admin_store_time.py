@@ -13,7 +13,8 @@ from accounts.tests.factories import StoreManagerFactory, UserFactory
 from catalog.tests.factories import ProductFactory
 from orders.models import Fulfilment, Order, OrderEvent
 from orders.tests.factories import place_order
-from pickup.services import mark_ready_for_pickup
+from pickup.selectors import pickup_of
+from pickup.services import collect_order, mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +102,31 @@ def test_an_address_that_is_no_order_is_the_admins_usual_answer(client, orders):
     for object_id in ("not-a-number", str(orders["Atlantic/Reykjavik"].pk)):
         response = client.get(f"/admin/orders/order/{object_id}/change/")
         assert (response.status_code, response["Location"]) == (302, reverse("admin:index")), object_id
+
+
+def test_the_hand_over_says_nothing_yet_then_when_and_who_in_store_time(client, orders):
+    """The order page's "Hand-over": "None" before the collection, and after it the raw UTC
+    timestamp ("2026-07-01 10:25:00+00:00") beside every other time in the page's own format."""
+    order = orders["Europe/Oslo"]
+    manager = StoreManagerFactory(stores=[order.store], first_name="Kari", last_name="Nordmann")
+    client.force_login(manager)
+    url = reverse("admin:orders_order_change", args=[order.pk])
+
+    # given a ready order not yet collected
+    page = client.get(url).content.decode()
+    hand_over = page.split("Hand-over", 1)[1].split("</fieldset>", 1)[0]
+
+    # then its hand-over is empty, not "None"
+    assert "None" not in hand_over
+    assert hand_over.count("—") == 2
+
+    # when it is collected, at PLACED
+    collect_order(order=order, code=pickup_of(order).code, by=manager)
+    Fulfilment.objects.filter(order=order).update(fulfilled_at=PLACED)
+    page = client.get(url).content.decode()
+    hand_over = page.split("Hand-over", 1)[1].split("</fieldset>", 1)[0]
+
+    # then the time is 12:25 in Oslo, written as the page's other times, and by whom
+    assert shown(OSLO) in hand_over
+    assert "+00:00" not in hand_over and "None" not in hand_over
+    assert str(manager) in hand_over
