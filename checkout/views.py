@@ -52,6 +52,7 @@ from pickup.services import set_collector
 from pickup.slots import available_slots_by_store
 from rewards.services import member_for_checkout, redeemed_on
 from shipping.selectors import shipment_of
+from stores.models import Store
 from stores.selectors import my_store
 from stores.services import choose_my_store
 
@@ -351,12 +352,17 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
     total = Cart.total(lines)
     for message in _change_messages(changes, shown_total=shown.total if shown else None, total=total):
         form.add_error(None, message)
-    coupon = _coupon_preview(request, form, lines=lines, stores=stores)
-    times = PickupTimesForm(
-        stores=stores,
-        slots=available_slots_by_store(stores),
-        chosen={name: value for name, value in request.POST.items() if name.startswith("slot-")},
-    )
+    slots = available_slots_by_store(stores)
+    chosen_times = {name: value for name, value in request.POST.items() if name.startswith("slot-")}
+    chosen_store_id = str(form["store"].value() or "")
+    instead = _store_instead(chosen_store_id, stores=stores, slots=slots)
+    if instead is not None:
+        _say(request, form, _store_instead_message(form, chosen_store_id=chosen_store_id, instead=instead))
+        chosen_store_id = str(instead.pk)
+        # Its earliest time, not one the shopper's page happened to leave in its picker.
+        chosen_times.pop(f"slot-{instead.pk}", None)
+    coupon = _coupon_preview(request, form, lines=lines, stores=stores, chosen_store_id=chosen_store_id)
+    times = PickupTimesForm(stores=stores, slots=slots, chosen=chosen_times)
     page = ShownCheckout(
         token=token,
         lines=tuple(
@@ -395,7 +401,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
             "more_stores": more_stores,
             "offers_online": any(method != PAY_AT_PICKUP for store in stores for method in payment_methods_at(store)),
             "hold_minutes": settings.PAYMENT_HOLD_MINUTES,
-            "chosen_store_id": str(form["store"].value() or ""),
+            "chosen_store_id": chosen_store_id,
             "curbside_stores": [store.name for store in stores if FulfilmentMethod.CURBSIDE in page.methods[store.pk]],
             "offers_curbside": any(FulfilmentMethod.CURBSIDE in page.methods[store.pk] for store in stores),
         },
@@ -413,14 +419,41 @@ def _opening_week_table(store):
     )
 
 
-def _coupon_preview(request, form, *, lines, stores):
+def _store_instead(chosen_store_id: str, *, stores: list[Store], slots: dict) -> Store | None:
+    """The store the page checks instead of the one chosen, when that one is no longer listed (a
+    refused placing: it can no longer supply the cart): the first listed with a free pickup time,
+    the nearest that can, as the page first shown preselects. None while the chosen store is
+    listed, when none was chosen, or when no listed store can take the order."""
+    if not chosen_store_id.isdigit() or any(str(store.pk) == chosen_store_id for store in stores):
+        return None
+    return next((store for store in stores if slots.get(store.pk)), None)
+
+
+def _store_instead_message(form, *, chosen_store_id: str, instead: Store) -> str:
+    # The store as the form read it when the placing was refused; else (a coupon applied) read.
+    read = getattr(form, "cleaned_data", {}).get("store")
+    gone = read.name if read else Store.objects.filter(pk=chosen_store_id).values_list("name", flat=True).first()
+    return gettext(
+        "%(gone)s can no longer have your order ready; %(store)s, the nearest store that can, is chosen instead. "
+        "Check the pickup time."
+    ) % {"gone": gone, "store": instead.name}
+
+
+def _say(request, form, message: str):
+    """A notice above the checkout form: among its errors when it was submitted, else as a message."""
+    if form.is_bound:
+        form.add_error(None, message)
+    else:
+        messages.warning(request, message)
+
+
+def _coupon_preview(request, form, *, lines, stores, chosen_store_id):
     """What the coupon typed takes off this cart at the store chosen (else the first listed):
     {"code", "discount", "total"} or {"code", "refused": message}; None without a code."""
     code = (form["coupon_code"].value() or "").strip()
     if not code or not lines:
         return None
-    chosen = str(form["store"].value() or "")
-    store = next((store for store in stores if str(store.pk) == chosen), stores[0] if stores else None)
+    store = next((store for store in stores if str(store.pk) == chosen_store_id), stores[0] if stores else None)
     if store is None:
         return None
     priced = [

@@ -10,8 +10,11 @@ from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory
 from checkout.cart import SESSION_KEY
 from checkout.views import CHECKOUT_TOKENS_KEY
+from coupons.models import CouponKind
+from coupons.tests.factories import CouponCodeFactory, CouponFactory
 from orders.models import Order, OrderStatus
 from orders.selectors import CHECKOUT_STORES_SHOWN, stores_able_to_supply
+from pickup.slots import available_slots
 from stores import services as stock
 from stores.models import StockLevel
 from stores.selectors import MY_STORE_SESSION_KEY
@@ -268,6 +271,79 @@ def test_a_sold_out_refusal_reads_the_products_once(client, laugavegur, mittens,
     page = client.get(reverse("checkout:checkout")).content.decode()
     assert summary.search(html).group(0) == summary.search(page).group(0)
     assert Order.objects.count() == 0
+
+
+def checked_store(html):
+    found = re.findall(r'<input type="radio" name="store" id="pickup-store-(\d+)" value="\d+" checked', html)
+    return int(found[0]) if found else None
+
+
+def selected_time(html, store):
+    select = re.search(rf'<select name="slot-{store.pk}".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="([^"]+)" selected>', select)
+
+
+@pytest.mark.parametrize("taken", [3, 2], ids=["sold out", "fewer left"])
+def test_a_store_that_can_no_longer_supply_the_cart_gives_way_to_the_nearest_that_can(
+    client, laugavegur, mittens, taken
+):
+    # given a shopper who chose Smáralind, its second pickup time and a coupon, while Laugavegur
+    # also has the mittens
+    smaralind = StoreFactory(name="Smáralind", address="Hagasmári 1")
+    StockLevelFactory(store=smaralind, product=mittens, on_hand=3)
+    CouponCodeFactory(code="SUMAR", coupon=CouponFactory(kind=CouponKind.PERCENT, value=Decimal("10")))
+    fill_cart(client, {mittens: 2})
+    token = checkout_token(client)
+    later = available_slots(smaralind)[1]
+
+    # when another shopper takes Smáralind's mittens before "Place order"
+    stock.reserve_stock(store=smaralind, quantities={mittens.pk: taken})
+    data = {**CONTACT, "store": smaralind.pk, f"slot-{smaralind.pk}": later.key, "coupon_code": "SUMAR"}
+    response = client.post(reverse("checkout:checkout"), {**data, "checkout_token": token})
+
+    # then Laugavegur, the only store listed, is chosen with its earliest time, the shopper is
+    # told, and the coupon is previewed there
+    html = response.content.decode()
+    assert Order.objects.count() == 0
+    assert checked_store(html) == laugavegur.pk
+    assert selected_time(html, laugavegur) == []  # none selected: the first, the earliest, shows
+    assert (
+        "Smáralind can no longer have your order ready; Laugavegur, the nearest store that can, is chosen "
+        "instead. Check the pickup time." in html
+    )
+    assert "Coupon SUMAR (at Laugavegur)" in html
+
+    # and placing again places it there
+    response = client.post(
+        reverse("checkout:checkout"), {**data, "store": checked_store(html), "checkout_token": token}
+    )
+    assert response.status_code == 302
+    assert Order.objects.get().store == laugavegur
+
+
+def test_a_store_still_listed_after_a_refusal_stays_chosen_with_its_time(client, laugavegur, mittens, hat):
+    # given a shopper who chose Smáralind and its second time, for mittens and a hat
+    smaralind = StoreFactory(name="Smáralind", address="Hagasmári 1")
+    StockLevelFactory(store=smaralind, product=mittens, on_hand=3)
+    StockLevelFactory(store=smaralind, product=hat, on_hand=5)
+    fill_cart(client, {mittens: 1, hat: 1})
+    token = checkout_token(client)
+    later = available_slots(smaralind)[1]
+
+    # when the hat's price changes before "Place order"
+    hat.price = Decimal("3900")
+    hat.save()
+    response = client.post(
+        reverse("checkout:checkout"),
+        {**CONTACT, "store": smaralind.pk, f"slot-{smaralind.pk}": later.key, "checkout_token": token},
+    )
+
+    # then Smáralind and that time stay chosen, and no other store is put forward
+    html = response.content.decode()
+    assert Order.objects.count() == 0
+    assert checked_store(html) == smaralind.pk
+    assert selected_time(html, smaralind) == [later.key]
+    assert "the nearest store that can" not in html
 
 
 def test_a_price_posted_with_the_form_is_ignored(client, laugavegur, mittens):
