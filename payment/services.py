@@ -38,6 +38,7 @@ from o2o_site.money import format_money
 from o2o_site.rows import columns, from_row
 from orders.models import Fulfilment, FulfilmentMethod, Order, OrderLine, OrderStatus
 from orders.services import handed_over_by_line, mark_order_paid
+from orders.signals import goods_refunded
 
 from .models import (
     OPEN_PAYMENT_STATUSES,
@@ -841,6 +842,16 @@ def refund_order(
         for line in refund_lines:
             line.refund = refund
         RefundLine.objects.bulk_create(refund_lines)
+        if refund_lines and reason != RefundReason.NOT_HANDED_OVER and not refund_for:
+            # Units the shopper took (they earned, and may have redeemed, points) refunded without
+            # a return: a return reversed its own units when it was received, units not handed
+            # over never earned.
+            goods_refunded.send(
+                sender=Refund,
+                order_id=locked_order.pk,
+                units={line.order_line_id: line.quantity for line in refund_lines},
+                by=signed_in(by),
+            )
     return refund
 
 

@@ -5,7 +5,7 @@ import logging
 from django.dispatch import receiver
 
 from orders.models import Order
-from orders.signals import order_cancelled, order_completed
+from orders.signals import goods_refunded, order_cancelled, order_completed
 
 from . import services
 
@@ -27,3 +27,12 @@ def release_on_cancelled_order(sender, *, order_id: int, **kwargs) -> None:
     order = Order.objects.filter(pk=order_id).first()
     if order is not None:
         services.release_for_order(order=order)
+
+
+@receiver(goods_refunded, dispatch_uid="rewards.reverse_on_refunded_goods")
+def reverse_on_refunded_goods(sender, *, order_id: int, units: dict[int, int], by=None, **kwargs) -> None:
+    """Refunded units handed over no longer earn, nor keep the points they redeemed: reversed in
+    the refund's transaction, so a refund reverses once and a failed one reverses nothing."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is not None:
+        services.reverse_for_refund(order=order, units=units, by=by)

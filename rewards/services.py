@@ -533,19 +533,41 @@ def reverse_for_return(
     *, order: Order, units: dict[int, int], store: Store, by: User | None, reference: str = ""
 ) -> list[RewardEntry]:
     """Units of `order` came back at `store` ({order line id: units}, this return's): what those
-    units earned is taken back and what they redeemed is given back, each in proportion to the
-    units (cumulative over the order's returns, so rounding never takes or gives more than the
-    whole). To be called in the return's transaction (returns.services.receive_return). Giving
-    back comes first; taking back never takes the balance below zero: what was spent already is
-    taken as far as the balance goes and the entry says so. Returns the entries written."""
+    units earned is taken back and what they redeemed is given back (_reverse_units). To be called
+    in the return's transaction (returns.services.receive_return). Returns the entries written."""
+    returned = {"code": reference, "number": order.number}
+    return _reverse_units(order, units, RewardChannel.IN_STORE, store, by, EntryReason.RETURNED, returned)
+
+
+def reverse_for_refund(*, order: Order, units: dict[int, int], by: User | None) -> list[RewardEntry]:
+    """Units of `order` handed over and then refunded without a return ({order line id: units},
+    this refund's: a manager's refund of lines, capped or not): reversed as a return's units are
+    (_reverse_units), once per refund. To be called in the refund's transaction (rewards.receivers,
+    on orders.signals.goods_refunded). Returns the entries written."""
+    refunded = {"number": order.number}
+    return _reverse_units(order, units, RewardChannel.WEB, order.store, by, EntryReason.REFUNDED, refunded)
+
+
+def _reverse_units(
+    order: Order,
+    units: dict[int, int],
+    channel: RewardChannel,
+    store: Store | None,
+    by: User | None,
+    reason: EntryReason,
+    args: dict,
+) -> list[RewardEntry]:
+    """What `units` earned is taken back and what they redeemed is given back, each in proportion
+    to the units (cumulative over the order's returns and refunds, so rounding never takes or
+    gives more than the whole). Giving back comes first; taking back never takes the balance below
+    zero: what was spent already is taken as far as the balance goes and the entry says so."""
     entries: list[RewardEntry] = []
     earn = RewardEntry.objects.filter(order=order, kind=EntryKind.EARN).select_related("account").first()
     redeem = RewardEntry.objects.filter(order=order, kind=EntryKind.REDEEM).select_related("account").first()
     if earn is None and redeem is None:
         return entries
     account = (earn or redeem).account
-    returned = {"code": reference, "number": order.number}
-    where = Where(RewardChannel.IN_STORE, store, by, Why(EntryReason.RETURNED, returned))
+    where = Where(channel, store, by, Why(reason, args))
     with transaction.atomic():
         locked = _lock(account)
         if redeem is not None and order.status != OrderStatus.CANCELLED:
@@ -561,13 +583,13 @@ def reverse_for_return(
             total = sum(take.values(), Decimal(0))
             if total:
                 taken = min(total, locked.balance)
-                note = Why(EntryReason.RETURNED, returned | ({"spent": str(total - taken)} if taken < total else {}))
+                note = Why(reason, args | ({"spent": str(total - taken)} if taken < total else {}))
                 if taken > 0:
                     entry = _append(
                         locked,
                         kind=EntryKind.REVERSE,
                         points=-taken,
-                        where=Where(RewardChannel.IN_STORE, store, by, note),
+                        where=Where(channel, store, by, note),
                         order=order,
                         reverses=earn,
                     )

@@ -6,11 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db.models import Sum
 from django.utils import timezone
 
 from o2o_site.csv_import import ImportRejected
 from orders.models import CancelReason
 from orders.services import cancel_order
+from payment.models import RefundReason
+from payment.services import refund_order
 from returns.services import LineToReturn, receive_return
 from rewards import expiry, services
 from rewards.integrity import check_rewards
@@ -325,6 +328,47 @@ def test_a_return_gives_back_the_points_its_lines_redeemed(
     assert give.points == Decimal("879") and give.reverses.kind == EntryKind.REDEEM
     assert take.points == -(Decimal("1249") + Decimal("200")) and take.reverses.kind == EntryKind.EARN
     assert ledger_is_consistent()
+
+
+def test_a_refund_of_lines_reverses_what_they_earned_and_redeemed_once(
+    member, anna, order, pickup_manager, returns_store, sigga, django_capture_on_commit_callbacks
+):
+    # given Anna used 1,000 points on her order, collected it and earned on it (a fresh-eyes
+    # tester: a fully refunded order kept its +49 points)
+    services.earn_in_store(account=member, store=order.store, till_receipt_number="T-1", amount="20000", by=None)
+    sweater, mittens = order.lines.order_by("pk")
+    shares = services.share_points(Decimal("1000"), {sweater.pk: sweater.line_total, mittens.pk: mittens.line_total})
+    redeem = services.reserve_for_order(account=member, order=order, shares=shares, by=None)
+    type(order).objects.filter(pk=order.pk).update(customer=anna)
+    with django_capture_on_commit_callbacks(execute=True):
+        collect(order, pickup_manager)
+    earn = RewardEntry.objects.get(order=order, kind=EntryKind.EARN)
+    member.refresh_from_db()
+    before = member.balance
+
+    # when one pair of mittens comes back as a return (it reverses when received, and its refund
+    # does not reverse again)
+    receive_return(
+        order=order,
+        store=returns_store,
+        lines=[LineToReturn(order_line_id=mittens.pk, quantity=1, reason="faulty", damaged=1)],
+        by=sigga,
+    )
+    assert RewardEntry.objects.filter(kind=EntryKind.REVERSE).count() == 2
+    # and a manager refunds ISK 300 as goodwill, then the sweater and the other pair as returned
+    refund_order(order=order, reason=RefundReason.GOODWILL, amount=Decimal("300"), by=pickup_manager)
+    assert RewardEntry.objects.filter(kind=EntryKind.REVERSE).count() == 2  # money, not goods
+    refund_order(order=order, reason=RefundReason.RETURNED, lines={sweater.pk: 1, mittens.pk: 1}, by=pickup_manager)
+
+    # then everything the order earned is taken back and every point it used given back, once
+    taken = RewardEntry.objects.filter(reverses=earn).aggregate(points=Sum("points"))["points"]
+    given = RewardEntry.objects.filter(reverses=redeem).aggregate(points=Sum("points"))["points"]
+    assert (taken, given) == (-earn.points, -redeem.points)
+    refund_entries = RewardEntry.objects.filter(kind=EntryKind.REVERSE).order_by("pk")[2:]
+    assert len(refund_entries) == 2
+    assert all(entry.actor_id == pickup_manager.pk and order.number in entry.reason for entry in refund_entries)
+    member.refresh_from_db()
+    assert member.balance == before - earn.points - redeem.points and ledger_is_consistent()
 
 
 def test_points_expire_after_the_shops_period_with_a_notice_a_month_before(member, pickup_store, settings):
