@@ -40,14 +40,15 @@ def payment_history(order: Order, *, for_staff: bool = False) -> list[PaymentHis
     """The order's payment changes in words; the shopper's page leaves out the staff-only ones."""
     entries = []
     for event in payment_events(order):
-        text, staff_only = describe(event)
+        text, staff_only = describe(event, for_staff=for_staff)
         if text and (for_staff or not staff_only):
             entries.append(PaymentHistoryEntry(event.created_at, text, event, staff_only))
     return entries
 
 
-def describe(event: PaymentEvent) -> tuple[str, bool]:
-    """(what happened, whether only staff see it); ("", True) for a step worth no line."""
+def describe(event: PaymentEvent, *, for_staff: bool = False) -> tuple[str, bool]:
+    """(what happened, whether only staff see it); ("", True) for a step worth no line. Staff
+    read of the shopper in the third person: "when you collect" is the shopper's own page."""
     amount = format_money(event.amount, event.currency)
     values = {"amount": amount}
     if event.kind == PaymentEventKind.CAPTURE:
@@ -72,6 +73,8 @@ def describe(event: PaymentEvent) -> tuple[str, bool]:
         }, True
     # A status change reported by the provider (or the shopper's return from it).
     if event.to_status == PaymentStatus.PREAUTH:
+        if for_staff:
+            return gettext("Payment authorised: %(amount)s (taken when the order is collected)") % values, False
         return gettext("Payment authorised: %(amount)s (taken when you collect)") % values, False
     if event.to_status == PaymentStatus.CONFIRMED:
         return gettext("Paid online: %(amount)s") % values, False

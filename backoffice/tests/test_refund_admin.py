@@ -284,3 +284,20 @@ def test_a_wrong_quantity_or_amount_shows_only_its_own_error(
     # no second, wrong error: "Choose what to refund: at least one item, or an amount above zero"
     assert form.non_field_errors() == []
     assert not Refund.objects.exists()
+
+
+def test_the_staff_payment_history_speaks_of_the_shopper_not_to_them(client, laugavegur, products, gudrun):
+    # given an order paid online, not yet collected
+    sweater, _mittens = products
+    order = place_order(store=laugavegur, products_and_quantities=[(sweater, 1)])
+    authorised_payment(order)
+
+    # when Guðrún opens it in the admin
+    client.force_login(gudrun)
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    # then the hold is taken "when the order is collected": "when you collect" is the shopper's page
+    assert "Payment authorised: ISK\u00a024,990 (taken when the order is collected)" in page
+    assert "when you collect" not in page
+    shopper_page = client.get(order.get_absolute_url()).content.decode()
+    assert "Payment authorised: ISK\u00a024,990 (taken when you collect)" in shopper_page

@@ -80,3 +80,16 @@ def test_the_committed_mo_file_is_the_compiled_po_file(gettext_tools, tmp_path, 
         assert gettext.GNUTranslations(stored)._catalog == gettext.GNUTranslations(fresh)._catalog, (
             f"{committed} is out of date: run manage.py compilemessages and commit it"
         )
+
+
+def test_one_word_for_one_thing_in_each_language():
+    # Bokmål: the rewards points are "fordelspoeng" (as the programme's "fordeler"), never
+    # "bonuspoeng" on one page and "fordelspoeng" on the next
+    norwegian = " ".join(text for entry in read_po(po_path("nb")) for text in entry.msgstrs)
+    assert "fordelspoeng" in norwegian.lower() and "bonuspoeng" not in norwegian.lower()
+
+    # Icelandic: a payment hold runs "til kl. 13:41", for a pickup as for a delivery
+    holds = [entry for entry in read_po(po_path("is")) if "held for you until %(" in entry.msgid]
+    assert len(holds) == 4, [entry.msgid for entry in holds]  # pickup and delivery, reserved and waiting
+    for entry in holds:
+        assert "til kl. %(" in " ".join(entry.msgstrs[0].split()), entry.msgid
