@@ -341,6 +341,15 @@ def _window_choices(option) -> list[tuple[str, str]]:
     return choices
 
 
+def _store_instead(chosen: str, *, offers) -> Store | None:
+    """The store the page checks instead of the one chosen, when that one is no longer offered (a
+    refused placing: it no longer has the whole cart): the nearest offered that can deliver, as
+    the page first shown preselects. None while the chosen store is offered, or none can."""
+    if not chosen.isdigit() or any(str(offer["option"].store.pk) == chosen for offer in offers):
+        return None
+    return next((offer["option"].store for offer in offers if offer["option"].can_deliver and offer["payments"]), None)
+
+
 def _page(request, *, lines, form, token):
     if form.is_bound:
         form.is_valid()
@@ -375,6 +384,22 @@ def _page(request, *, lines, form, token):
     chosen = str(form["store"].value() or "") if "store" in form.fields else ""
     if offers and not chosen:
         chosen = str(offers[0]["option"].store.pk)
+    instead = _store_instead(chosen, offers=offers or ())
+    if instead is not None:
+        form.add_error(
+            None,
+            gettext(
+                "%(gone)s can no longer deliver your order; %(store)s, the nearest store that can, is chosen "
+                "instead. Check the delivery window."
+            )
+            % {"gone": Store.objects.filter(pk=chosen).values_list("name", flat=True).first(), "store": instead.name},
+        )
+        chosen = str(instead.pk)
+    for offer in offers or ():
+        # Each store's own window as its list posted it; the store chosen instead shows its earliest
+        # (window keys are times: another store's key may be one of its windows too).
+        store_id = offer["option"].store.pk
+        offer["chosen_window"] = "" if offer["option"].store == instead else request.POST.get(f"window-{store_id}", "")
     return render(
         request,
         "orders/checkout_delivery.html",
@@ -390,7 +415,6 @@ def _page(request, *, lines, form, token):
             # no "Place order" button to press for a refusal that would only say "choose a store".
             "offers_choosable": any(offer["option"].can_deliver and offer["payments"] for offer in offers or ()),
             "chosen_store_id": chosen,
-            "chosen_window": request.POST.get(f"window-{chosen}", ""),
             "quote": signed_quote({offer["option"].store.pk: offer["option"].fee for offer in offers or ()}),
             "checkout_page": page.signed(),
             "member": member_for_checkout(request.user),

@@ -20,6 +20,7 @@ from delivery.selectors import delivery_options, forget_directory
 from delivery.tests.factories import DeliveryZoneFactory, evening_windows, place_delivery
 from orders.models import Notification, NotificationKind, Order, OrderStatus
 from payment.models import Payment
+from stores import services as stock
 from stores.models import StockLevel
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
@@ -300,6 +301,70 @@ def test_a_window_that_filled_meanwhile_is_refused_with_the_cart_kept(client, wo
     assert client.session[SESSION_KEY] == {str(world["sweater"].pk): 1}
     assert Order.objects.count() == 1
     assert 'value="Bergstaðastræti 12"' in body
+
+
+def checked_store(html):
+    return [
+        int(pk)
+        for pk in re.findall(r'<input type="radio" name="store" id="delivery-store-(\d+)" value="\d+" checked', html)
+    ]
+
+
+def selected_window(html, store):
+    select = re.search(rf'<select name="window-{store.pk}".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="([^"]+)" selected>', select)
+
+
+def windows_of(store):
+    forget_directory()
+    return next(o for o in delivery_options(postcode="101", country="IS").options if o.store == store).windows
+
+
+def test_a_store_that_no_longer_has_the_cart_gives_way_to_the_nearest_that_delivers_it(client, world):
+    # given Kringlan delivering there too, chosen with its second window
+    kringlan = StoreFactory(name="Kringlan")
+    DeliveryZoneFactory(store=kringlan, name="Miðbær", postcodes="101-108", fee=Decimal("990"), lead_time_minutes=30)
+    evening_windows(kringlan, capacity=5, starts=datetime.time(20), ends=datetime.time(22), cutoff=datetime.time(20))
+    StockLevelFactory(store=kringlan, product=world["sweater"], on_hand=1)
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    second = windows_of(kringlan)[1]
+    assert second.key in [window.key for window in windows_of(world["store"])]  # the same times at both
+
+    # when another shopper buys Kringlan's last sweater before "Place order"
+    stock.reserve_stock(store=kringlan, quantities={world["sweater"].pk: 1})
+    response = place(client, html, store=kringlan, window_key=second.key)
+
+    # then Laugavegur, the only store offered, is chosen with its earliest window, and the page says so
+    body = response.content.decode()
+    assert Order.objects.count() == 0
+    assert checked_store(body) == [world["store"].pk]
+    assert selected_window(body, world["store"]) == []  # none selected: the first, the earliest, shows
+    assert (
+        "Kringlan can no longer deliver your order; Laugavegur, the nearest store that can, is chosen instead. "
+        "Check the delivery window." in body
+    )
+
+
+def test_a_store_still_offered_after_a_refusal_keeps_its_window(client, world):
+    # given Laugavegur chosen with its second window
+    evening_windows(
+        world["store"], capacity=5, starts=datetime.time(18), ends=datetime.time(20), cutoff=datetime.time(18)
+    )
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    second = windows_of(world["store"])[1]
+
+    # when the delivery fee changes before "Place order"
+    world["store"].delivery_zones.update(fee=Decimal("1490"))
+    response = place(client, html, store=world["store"], window_key=second.key)
+
+    # then Laugavegur and that window stay chosen
+    body = response.content.decode()
+    assert Order.objects.count() == 0
+    assert checked_store(body) == [world["store"].pk]
+    assert selected_window(body, world["store"]) == [second.key]
+    assert "the nearest store that can" not in body
 
 
 @pytest.mark.parametrize(
