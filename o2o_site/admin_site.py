@@ -18,6 +18,10 @@ from django.utils.translation import gettext
 
 
 class ShopAdminSite(admin.AdminSite):
+    # An empty field reads as our own screens write one (the order page's "collected at" before
+    # the collection), not Django's hyphen.
+    empty_value_display = "—"
+
     @property
     def site_header(self):
         return gettext("%(shop)s store admin") % {"shop": settings.SHOP_NAME}

@@ -116,9 +116,12 @@ def test_the_hand_over_says_nothing_yet_then_when_and_who_in_store_time(client, 
     page = client.get(url).content.decode()
     hand_over = page.split("Hand-over", 1)[1].split("</fieldset>", 1)[0]
 
-    # then its hand-over is empty, not "None"
+    # then its hand-over is empty, not "None", and an empty field elsewhere (the fulfilment's
+    # "fulfilled at") says so the same way
     assert "None" not in hand_over
     assert hand_over.count("—") == 2
+    fulfilments = page.split('id="fulfilments-group"', 1)[1].split("</fieldset>", 1)[0]
+    assert "—" in fulfilments and ">-<" not in fulfilments
 
     # when it is collected, at PLACED
     collect_order(order=order, code=pickup_of(order).code, by=manager)
