@@ -668,7 +668,9 @@ def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
             changes=changes,
             location=store,
             method=FulfilmentMethod.LOCAL_DELIVERY,
-            fees=(FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=booking.fee),),
+            # No window is booked when the cart already changed (a price, a product): then
+            # nothing is placed and CheckoutChanged names the changes, so there is no fee yet.
+            fees=(FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=booking.fee),) if booking else (),
         )
         create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
         placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)

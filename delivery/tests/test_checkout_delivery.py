@@ -393,6 +393,18 @@ def test_a_fee_changed_meanwhile_is_named_and_nothing_is_placed(client, world):
     assert not Order.objects.exists()
 
 
+def test_a_price_changed_meanwhile_is_named_and_nothing_is_placed(client, world):
+    """A changed price refuses the order before any window is booked, so there is no fee to
+    charge yet: the page names the change (it was a 500: the fee read from no booking)."""
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    type(world["sweater"]).objects.filter(pk=world["sweater"].pk).update(price=Decimal("9990"))
+    response = place(client, html, store=world["store"], window_key=earliest(world["store"]).key)
+    assert response.status_code == 200
+    assert "is now ISK\u00a09,990" in response.content.decode()
+    assert not Order.objects.exists()
+
+
 def _queries_for_the_options_page(client, stores, product):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
