@@ -64,6 +64,11 @@ class OrderPayments:
     def may_retry(self) -> bool:
         return self.outcome not in (Outcome.AUTHORISED, Outcome.CHARGED)
 
+    @property
+    def fully_refunded(self) -> bool:
+        """Everything taken was given back: nothing is left to withdraw from or return."""
+        return self.captured > 0 and self.refunded >= self.captured
+
 
 def _outcome(payment: Payment | None) -> str:
     if payment is None:

@@ -130,8 +130,9 @@ def refund_value(order: Order, line: OrderLine, units: int, *, lines: list[Order
 
 def may_start_a_return(order: Order, returns: list[Return], *, now: datetime.datetime | None = None) -> bool:
     """Whether the shopper may start a return now: the order was collected, its window is open
-    and a unit is left that was handed over and is not in `returns` (the order's returns, their
-    lines loaded: returns.selectors.returns_of). For the order page: one query, the hand-overs."""
+    and a unit is left that was handed over, is not in `returns` (the order's returns, their
+    lines loaded: returns.selectors.returns_of) and was not refunded. For the order page: one
+    query, the hand-overs, and one for the refunds while the window is open."""
     from_returns: dict[int, int] = {}
     for order_return in returns:
         if order_return.status in (*RECEIVED_STATUSES, ReturnStatus.REQUESTED):
@@ -148,4 +149,15 @@ def may_start_a_return(order: Order, returns: list[Return], *, now: datetime.dat
     if last_handed_over_at is None or not any(units > from_returns.get(pk, 0) for pk, units in taken.items()):
         return False
     today = (now or timezone.now()).astimezone(order.store.zone).date()
-    return return_window(order, last_handed_over_at=last_handed_over_at).open_on(today)
+    if not return_window(order, last_handed_over_at=last_handed_over_at).open_on(today):
+        return False
+    # Units refunded on the admin's refund screen were paid back already: nothing to return them
+    # for (one more query, only while a return would otherwise be offered).
+    through_returns: dict[int, int] = {}
+    for order_return in returns:
+        if order_return.refund_id is not None:
+            for line in order_return.lines.all():
+                through_returns[line.order_line_id] = through_returns.get(line.order_line_id, 0) + line.quantity
+    for pk, units in refunded_by_line(order=order).items():
+        from_returns[pk] = from_returns.get(pk, 0) + max(units - through_returns.get(pk, 0), 0)
+    return any(units > from_returns.get(pk, 0) for pk, units in taken.items())

@@ -141,9 +141,10 @@ def test_the_order_page_links_its_receipts_and_states_the_withdrawal_period(
     # an order paid online: the order page's queries with its payments and their events
     # (checkout/tests/test_pay_online.py), one of them for its receipts, one for the timeline's
     # payment history (payment.history); and two for the returns' part of a collected order's
-    # page, its returns and its hand-overs (returns.panels); one for the transfers' part, the
-    # order's transfers to its store (transfers.panels)
-    with django_assert_max_num_queries(12):
+    # page, its returns and its hand-overs (returns.panels), and while its return window is open
+    # one for what was refunded (no "Return items" for units paid back); one for the transfers'
+    # part, the order's transfers to its store (transfers.panels)
+    with django_assert_max_num_queries(13):
         response = client.get(oslo_order.get_absolute_url())
 
     html = response.content.decode()

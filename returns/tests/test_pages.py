@@ -13,6 +13,8 @@ from catalog.tests.factories import ProductFactory
 from delivery.services import mark_delivered, mark_packed, send_out
 from delivery.tests.factories import DeliveryZoneFactory, evening_windows, next_monday, place_delivery
 from orders.models import Fulfilment
+from payment.models import RefundReason
+from payment.services import refund_order
 from returns.models import Return, ReturnStatus, StockMovement
 from stores.models import StockLevel
 from stores.tests.factories import PostcodeLocationFactory, StockLevelFactory, StoreFactory
@@ -42,6 +44,26 @@ def receive_form(order, **lines):
             f"line-{pk}-to_inspect": to_inspect,
         }
     return data
+
+
+def test_a_refunded_order_page_says_what_was_refunded_and_offers_no_return_for_it(client, collected, pickup_manager):
+    # given Anna's collected order (ISK 32,970 taken), the sweater refunded on the refund screen
+    sweater, mittens = line_of(collected, "Hekla lopapeysa"), line_of(collected, "Lopi mittens")
+    refund_order(order=collected, reason=RefundReason.RETURNED, lines={sweater.pk: 1}, by=pickup_manager)
+    page = client.get(collected.get_absolute_url()).content.decode().replace("\xa0", " ")
+    # then the payment box says what was taken and what was refunded, and the mittens may still go back
+    assert "ISK 32,970 taken from your card, ISK 24,990 refunded to it." in page
+    assert "was taken from your card." not in page
+    assert 'data-testid="start-return"' in page and 'data-testid="withdrawal"' in page
+
+    # when ISK 300 goes back as goodwill and then the mittens, capped to what is left (a fresh-eyes tester)
+    refund_order(order=collected, reason=RefundReason.GOODWILL, amount=Decimal("300"), by=pickup_manager)
+    refund_order(order=collected, reason=RefundReason.RETURNED, lines={mittens.pk: 2}, by=pickup_manager)
+    page = client.get(collected.get_absolute_url()).content.decode().replace("\xa0", " ")
+
+    # then everything taken was refunded, and nothing is offered to return or withdraw from
+    assert "ISK 32,970 taken from your card, ISK 32,970 refunded to it." in page
+    assert 'data-testid="start-return"' not in page and 'data-testid="withdrawal"' not in page
 
 
 def test_the_shopper_starts_a_return_from_the_order_page(client, collected):
