@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_rela
 from django.utils.translation import gettext_lazy as _
 
 from o2o_site.cache import stamps
-from o2o_site.rows import columns, from_row
+from o2o_site.rows import columns, from_joined_row, from_row, width
 
 from .models import Category, Product, ProductImage, VariantAttribute, VariantAttributeValue
 
@@ -363,13 +363,11 @@ def products_for_sale(product_ids: Iterable[int]) -> dict[int, Product]:
     with connection.cursor() as cursor:
         cursor.execute(sql, product_ids)
         rows = cursor.fetchall()
-    split = len(Product._meta.concrete_fields)
-    pk_at = Product._meta.concrete_fields.index(Product._meta.pk)
+    split = width(Product)
     parent_field, found = Product._meta.get_field("parent"), {}
     for row in rows:
         product = from_row(Product, row[:split])
         # As select_related("parent") leaves it: None for a product that is no variant.
-        parent = None if row[split + pk_at] is None else from_row(Product, row[split:])
-        parent_field.set_cached_value(product, parent)
+        parent_field.set_cached_value(product, from_joined_row(Product, row[split:]))
         found[product.pk] = product
     return found

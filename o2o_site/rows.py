@@ -21,10 +21,28 @@ def from_row(model, values):
     return model.from_db(connection.alias, _attnames(model), converted)
 
 
+def width(model) -> int:
+    """How many values `from_row` takes for `model`: a row joining models is cut at these."""
+    return len(model._meta.concrete_fields)
+
+
+def from_joined_row(model, values):
+    """A model LEFT OUTER JOINed in a hand-written read (its columns as `columns` lists them), as
+    select_related leaves it: None when the join found no row (its primary key is NULL)."""
+    if values[_pk_index(model)] is None:
+        return None
+    return from_row(model, values)
+
+
 def columns(model, alias: str) -> str:
     """The concrete fields' columns of `model` as `alias`."column", …, in their order."""
     quote = connection.ops.quote_name
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+@functools.cache
+def _pk_index(model) -> int:
+    return model._meta.concrete_fields.index(model._meta.pk)
 
 
 @functools.cache

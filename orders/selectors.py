@@ -4,7 +4,6 @@ Each page's query count is decided here: a fixed number of queries whatever the 
 lines, stores or orders.
 """
 
-import functools
 import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from catalog.models import Product
-from o2o_site.rows import columns, from_row
+from o2o_site.rows import columns, from_joined_row, from_row, width
 from stores.models import OpeningHours, StockLevel, Store, StoreKind, home_country
 
 from .models import PICKUP_METHODS, Fulfilment, FulfilmentLine, FulfilmentStatus, Order, OrderLine
@@ -159,19 +158,12 @@ def _store_from_row(row) -> Store:
     """A store from a row of its columns then its pickup settings' (LEFT OUTER JOINed), as the
     ORM's select_related("pickup_settings") leaves it: the settings None when the store has none."""
     relation = Store._meta.get_field("pickup_settings")
-    split = len(Store._meta.concrete_fields)
-    store, found = from_row(Store, row[:split]), row[split:]
-    settings = None if found[_pickup_settings_pk_index()] is None else from_row(relation.related_model, found)
+    store = from_row(Store, row[: width(Store)])
+    settings = from_joined_row(relation.related_model, row[width(Store) :])
     relation.set_cached_value(store, settings)
     if settings is not None:
         relation.field.set_cached_value(settings, store)
     return store
-
-
-@functools.cache
-def _pickup_settings_pk_index() -> int:
-    model = Store._meta.get_field("pickup_settings").related_model
-    return model._meta.concrete_fields.index(model._meta.pk)
 
 
 def _nearness_to(store):
@@ -211,9 +203,8 @@ def for_sale_with_units_at(store: Store, product_ids: Iterable[int]) -> dict[int
         return {}
     quote = connection.ops.quote_name
     table, levels = quote(Product._meta.db_table), quote(StockLevel._meta.db_table)
-    columns = ", ".join(f"p.{quote(field.column)}" for field in Product._meta.concrete_fields)
     sql = (
-        f"SELECT {columns}, COALESCE((SELECT l.on_hand - l.reserved FROM {levels} l "
+        f"SELECT {columns(Product, 'p')}, COALESCE((SELECT l.on_hand - l.reserved FROM {levels} l "
         "WHERE l.store_id = %s AND l.product_id = p.id), 0) "
         f"FROM {table} p LEFT OUTER JOIN {table} parent ON p.parent_id = parent.id "
         # ProductQuerySet.for_sale: active, and a variant's product too.

@@ -35,7 +35,7 @@ from payments.core import provider_factory
 
 from accounts.services import signed_in
 from o2o_site.money import format_money
-from o2o_site.rows import columns, from_row
+from o2o_site.rows import columns, from_row, width
 from orders.models import Fulfilment, FulfilmentMethod, Order, OrderLine, OrderStatus
 from orders.services import handed_over_by_line, mark_order_paid
 from orders.signals import goods_refunded
@@ -183,9 +183,8 @@ def _lock(payment: Payment) -> Payment:
         row = cursor.fetchone()
     if row is None:
         raise Payment.DoesNotExist(f"payment {payment.pk} does not exist")
-    split = len(Payment._meta.concrete_fields)
-    locked = from_row(Payment, row[:split])
-    Payment.order.field.set_cached_value(locked, from_row(Order, row[split:]))
+    locked = from_row(Payment, row[: width(Payment)])
+    Payment.order.field.set_cached_value(locked, from_row(Order, row[width(Payment) :]))
     return locked
 
 
