@@ -55,6 +55,7 @@ from .views import (
     _issue_token,
     _lines_still_sold,
     _placed_with_nothing_to_pay,
+    store_instead,
 )
 
 
@@ -341,15 +342,6 @@ def _window_choices(option) -> list[tuple[str, str]]:
     return choices
 
 
-def _store_instead(chosen: str, *, offers) -> Store | None:
-    """The store the page checks instead of the one chosen, when that one is no longer offered (a
-    refused placing: it no longer has the whole cart): the nearest offered that can deliver, as
-    the page first shown preselects. None while the chosen store is offered, or none can."""
-    if not chosen.isdigit() or any(str(offer["option"].store.pk) == chosen for offer in offers):
-        return None
-    return next((offer["option"].store for offer in offers if offer["option"].can_deliver and offer["payments"]), None)
-
-
 def _page(request, *, lines, form, token):
     if form.is_bound:
         form.is_valid()
@@ -384,7 +376,11 @@ def _page(request, *, lines, form, token):
     chosen = str(form["store"].value() or "") if "store" in form.fields else ""
     if offers and not chosen:
         chosen = str(offers[0]["option"].store.pk)
-    instead = _store_instead(chosen, offers=offers or ())
+    # A store can take the order when it delivers there and takes a way to pay for deliveries.
+    deliverable = (
+        (offer["option"].store, offer["option"].can_deliver and bool(offer["payments"])) for offer in offers or ()
+    )
+    instead = store_instead(chosen, deliverable)
     if instead is not None:
         form.add_error(
             None,

@@ -5,6 +5,7 @@ Thin on purpose: forms validate, selectors read, checkout.services.place_pickup_
 
 import functools
 import secrets
+from collections.abc import Iterable
 from decimal import Decimal
 
 import segno
@@ -355,7 +356,7 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
     slots = available_slots_by_store(stores)
     chosen_times = {name: value for name, value in request.POST.items() if name.startswith("slot-")}
     chosen_store_id = str(form["store"].value() or "")
-    instead = _store_instead(chosen_store_id, stores=stores, slots=slots)
+    instead = store_instead(chosen_store_id, ((store, bool(slots.get(store.pk))) for store in stores))
     if instead is not None:
         _say(request, form, _store_instead_message(form, chosen_store_id=chosen_store_id, instead=instead))
         chosen_store_id = str(instead.pk)
@@ -419,14 +420,16 @@ def _opening_week_table(store):
     )
 
 
-def _store_instead(chosen_store_id: str, *, stores: list[Store], slots: dict) -> Store | None:
-    """The store the page checks instead of the one chosen, when that one is no longer listed (a
-    refused placing: it can no longer supply the cart): the first listed with a free pickup time,
-    the nearest that can, as the page first shown preselects. None while the chosen store is
-    listed, when none was chosen, or when no listed store can take the order."""
-    if not chosen_store_id.isdigit() or any(str(store.pk) == chosen_store_id for store in stores):
+def store_instead(chosen_store_id: str, listed: Iterable[tuple[Store, bool]]) -> Store | None:
+    """The store a refused checkout page checks instead of the one chosen, when that one is no
+    longer listed (it can no longer supply the cart): the first of `listed` ((store, can take the
+    order now), nearest first) that can, as the page first shown preselects. None while the chosen
+    store is listed, when none was chosen, or when no listed store can take the order. The pickup
+    and delivery checkouts both use it."""
+    listed = list(listed)
+    if not chosen_store_id.isdigit() or any(str(store.pk) == chosen_store_id for store, _can in listed):
         return None
-    return next((store for store in stores if slots.get(store.pk)), None)
+    return next((store for store, can in listed if can), None)
 
 
 def _store_instead_message(form, *, chosen_store_id: str, instead: Store) -> str:
