@@ -53,7 +53,7 @@ def product_list(request):
     versions = _versions(store)
     return SharedPage(
         stamps=("catalog:list", versions["catalog"], versions["store"]),
-        store_id=store.pk if store else None,
+        store=store,
         build=partial(_product_list_page, request, store, versions),
     )
 
@@ -153,7 +153,7 @@ def product_detail(request, slug):
     return SharedPage(
         # The chosen variant (?variant=) is in the page's address, which is part of its key.
         stamps=("catalog:product", page_stamps.catalog, page_stamps.product_id, page_stamps.stock, minute),
-        store_id=store.pk if store else None,
+        store=store,
         build=partial(_product_page, request, slug, store, page_stamps, minute),
     )
 

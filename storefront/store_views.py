@@ -64,7 +64,7 @@ def store_list(request):
     store = my_store(request)
     return SharedPage(
         stamps=("stores:list", directory.stamp, shown),
-        store_id=store.pk if store else None,
+        store=store,
         build=lambda extra_context: render(request, "stores/store_list.html", {**context, **extra_context}),
     )
 

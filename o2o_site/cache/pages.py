@@ -1,19 +1,25 @@
 """Whole shop pages rendered once and served to every shopper who would see the same HTML.
 
 A view decorated with @shared_page returns a SharedPage: the version stamps (and any other
-values) of what it shows, the shopper's store, and how to render it. The page is then kept in the
-fragments cache under a key of everything a page can differ by:
+values) of what it shows, the shopper's store, and how to render it. The page's body is then kept
+in the fragments cache under a key of everything the body can differ by:
 
 - its stamps, its path and query string (parameters sorted: the same page under any order);
 - the language and the shop's currency (stamps.variant());
-- the shopper's store, whether they are logged in, and how many items their cart holds (the
-  header shows all three);
+- the shopper's store, unless the page fills its store's parts in itself (SharedPage.fill);
 - the store the browser is in (instore: its banner and the endless aisle), and whether a member
-  of staff is selling from it.
+  of staff is selling from it; that store too while there.
 
-The one personal thing left is the CSRF token of its forms: the page is rendered with a
-placeholder where the token goes, and every response gets the shopper's own token (and CSRF
-cookie) in its place, so no shopper ever receives another's token.
+What is each shopper's own is never in the body, so it is not in the key either:
+
+- the header's nav ("My store: …", "Cart (n items)", log in or out): the body holds NAV_PLACEHOLDER
+  there, and each response gets the shopper's nav (includes/site_nav.html, rendered once per
+  process for each language, store, its name, cart count and login: site_nav);
+- with SharedPage.fill, the store's parts (its stock lines, the product page's "at my store"):
+  the body holds the view's placeholders and fill(body) puts the shopper's store's in, on a hit
+  as on a miss;
+- the CSRF token of its forms: rendered as CSRF_PLACEHOLDER, and every response gets the
+  shopper's own token (and CSRF cookie) in its place, so no shopper ever receives another's.
 
 Each shared answer says "hit" or "miss" in its X-Page-Cache header (CACHE_HEADER).
 
@@ -29,6 +35,8 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 
 from . import stamps
 
@@ -40,6 +48,13 @@ CSRF_PLACEHOLDER = "csrfPlaceholder7Vq2Lr9Xw4Kd8Nt1Gz6Hb3Jm5Pc0Sy"
 # X-Cache does: bench/run's traffic mix counts the hit rate from it (bench/mix.lua). A page not
 # shared (a POST, a message waiting, an error) has none.
 CACHE_HEADER = "X-Page-Cache"
+
+# Stands where each shopper's nav goes in a shared page (templates/base.html); letters and
+# digits only, as CSRF_PLACEHOLDER.
+NAV_PLACEHOLDER = "siteNavPlaceholder3Kw8Zr5Tq1Jd"
+# Navs this process has rendered, by (language, store pk, store name, cart units, logged in).
+_navs: dict[tuple, str] = {}
+NAVS_KEPT = 5_000
 
 # Where the cart keeps its lines in the session ({"product id": quantity}). The page cache reads
 # it by this key, so it needs nothing from the apps above it; the cart uses the same constant.
@@ -55,10 +70,16 @@ class SharedPage:
 
     # The version stamps (and any other values) of what the page shows.
     stamps: tuple
-    # The shopper's store (its pk), or None: the header names it and pages show its stock.
-    store_id: int | None
+    # The shopper's store (a stores.Store: its pk and name are read), or None: the header names
+    # it and pages show its stock.
+    store: object | None
     # build(extra_context) -> HttpResponse renders the page.
     build: Callable[[dict], HttpResponse]
+    # fill(body: bytes) -> bytes, for a body the same for every store: the build renders the
+    # store's parts as placeholders and fill puts the shopper's store's in (on every answer, so it
+    # must be cheap). Then the key leaves the store out; what makes the body itself differ by
+    # store (a list of what is in stock at my store) goes in `stamps`. None: the store is in the key.
+    fill: Callable[[bytes], bytes] | None = None
 
 
 def shared_page(view: Callable[..., SharedPage | HttpResponse]) -> Callable[..., HttpResponse]:
@@ -76,7 +97,7 @@ def shared_page(view: Callable[..., SharedPage | HttpResponse]) -> Callable[...,
         page_key = key_of(request, page)
         body = stamps.fragments().get(page_key)
         if body is None:
-            response = page.build({"csrf_token": CSRF_PLACEHOLDER})
+            response = page.build({"csrf_token": CSRF_PLACEHOLDER, "shared_nav": NAV_PLACEHOLDER})
             if response.status_code != 200 or response.streaming:
                 return response
             body = response.content
@@ -85,6 +106,9 @@ def shared_page(view: Callable[..., SharedPage | HttpResponse]) -> Callable[...,
         else:
             response = HttpResponse()
             response[CACHE_HEADER] = "hit"
+        if page.fill is not None:
+            body = page.fill(body)
+        body = body.replace(NAV_PLACEHOLDER.encode(), site_nav(request, page.store).encode())
         response.content = body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
         return response
 
@@ -100,14 +124,48 @@ def key_of(request: HttpRequest, page: SharedPage) -> str:
                 (
                     *page.stamps,
                     request.get_full_path(),
-                    "-" if page.store_id is None else page.store_id,
-                    request.user.is_authenticated,
-                    cart_item_count(request.session),
+                    _store_in_key(request, page),
                     in_store_of(request.session),
                 )
             )
         ),
     )
+
+
+def _store_in_key(request: HttpRequest, page: SharedPage):
+    # In a store, its banner names my store: the body is that store's.
+    if page.store is None or (page.fill is not None and not in_store_of(request.session)):
+        return "-"
+    return page.store.pk
+
+
+def site_nav(request: HttpRequest, store) -> str:
+    """The header's nav for this shopper (includes/site_nav.html), with CSRF_PLACEHOLDER for the
+    log-out form's token: rendered once per process for each language, store (pk and name), cart
+    units and login, as base.html would render it in place."""
+    units = cart_item_count(request.session)
+    authenticated = request.user.is_authenticated
+    nav_key = (get_language(), store.pk if store else None, store.name if store else None, units, authenticated)
+    nav = _navs.get(nav_key)
+    if nav is None:
+        if len(_navs) >= NAVS_KEPT:
+            _navs.clear()
+        nav = _navs[nav_key] = render_to_string(
+            "includes/site_nav.html",
+            {
+                "my_store": store,
+                "cart_item_count": units,
+                "user": _Visitor(authenticated),
+                "csrf_token": CSRF_PLACEHOLDER,
+            },
+        )
+    return nav
+
+
+@dataclass(frozen=True)
+class _Visitor:
+    # All the nav reads of the user: whether they are logged in.
+    is_authenticated: bool
 
 
 def cart_item_count(session) -> int:

@@ -240,3 +240,71 @@ def test_templates_cache_fragments_only_with_the_language_in_the_key():
         str(path) for path in templates if re.search(r"{%\s*(load\b[^%]*\bcache\b|cache\s)", path.read_text())
     ]
     assert not using_cache
+
+
+def test_one_page_body_serves_every_login_and_cart_each_with_its_own_nav(shop):
+    # given a guest with an empty cart has opened the home page (rendered and kept)
+    guest = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert guest.get("/")["X-Page-Cache"] == "miss"
+    # and a logged-in shopper with three units in the cart
+    member = Client(HTTP_ACCEPT_LANGUAGE="en")
+    member.force_login(shop["shopper"])
+    session = member.session
+    session[CART_SESSION_KEY] = {str(shop["products"][0].pk): 3}
+    session.save()
+
+    # when the member opens the same page
+    response = member.get("/")
+
+    # then the body kept for the guest serves them (only their nav rendered, once in this process),
+    # with their own nav: their cart and the log-out form with their own CSRF token
+    assert response["X-Page-Cache"] == "hit"
+    assert [template.name for template in response.templates] in ([], ["includes/site_nav.html"])
+    page = response.content.decode()
+    assert "Cart (3 items)" in page and "Log out" in page and "Log in" not in page
+    token = member.cookies["csrftoken"].value
+    assert page.count('name="csrfmiddlewaretoken"') == 2  # the language form's and the log-out form's
+    assert "csrfPlaceholder" not in page and "siteNavPlaceholder" not in page
+    assert token and all(
+        len(value) == 64 for value in re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    )
+
+
+def test_a_page_that_fills_its_stores_parts_is_one_body_for_every_store(rf, shop):
+    # given a view whose body is the same for every store, with a placeholder for the store's part
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+
+    from o2o_site.cache.pages import SharedPage, shared_page
+
+    builds = []
+
+    @shared_page
+    def view(request, store):
+        def build(extra_context):
+            builds.append(store.pk)
+            return HttpResponse(f"<p>storePart9Xk</p>{extra_context['shared_nav']}".encode())
+
+        return SharedPage(
+            stamps=("test:fill",),
+            store=store,
+            build=build,
+            fill=lambda body: body.replace(b"storePart9Xk", store.name.encode()),
+        )
+
+    def ask(store):
+        request = rf.get("/fill-test/")
+        request.session, request.user = SessionStore(), AnonymousUser()
+        return view(request, store)
+
+    reykjavik, oslo = shop["stores"]
+
+    # when a shopper of each store asks for it
+    first, second = ask(reykjavik), ask(oslo)
+
+    # then it was rendered once, and each got their own store's part and nav
+    assert builds == [reykjavik.pk]
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert first.content.startswith(b"<p>Laugavegur</p>") and b"My store: Laugavegur" in first.content
+    assert second.content.startswith(b"<p>Karl Johans gate</p>") and b"My store: Karl Johans gate" in second.content
