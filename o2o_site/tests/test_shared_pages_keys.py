@@ -265,9 +265,7 @@ def test_one_page_body_serves_every_login_and_cart_each_with_its_own_nav(shop):
     token = member.cookies["csrftoken"].value
     assert page.count('name="csrfmiddlewaretoken"') == 2  # the language form's and the log-out form's
     assert "csrfPlaceholder" not in page and "siteNavPlaceholder" not in page
-    assert token and all(
-        len(value) == 64 for value in re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    )
+    assert token and all(len(value) == 64 for value in re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
 
 
 def test_a_page_that_fills_its_stores_parts_is_one_body_for_every_store(rf, shop):
