@@ -35,7 +35,7 @@ from stores.selectors import (
 
 from .catalog_forms import ListingForm, VariantFilterForm
 from .endless_aisle import endless_aisle
-from .listing_html import category_menu, product_cards
+from .listing_html import STORE_LABEL, category_menu, fill_store_parts, product_cards
 from .shopper_input import shopper_input
 
 # The product page lists that many other stores: the nearest to mine, else the first by city and name.
@@ -51,10 +51,17 @@ SEARCH_MAX_LENGTH = 200
 def product_list(request):
     store = my_store(request, from_directory=True)
     versions = _versions(store)
+    # Only what is in stock at my store (?available=1): the products and their count are my
+    # store's, and without a store the page says to choose one. Otherwise the body is the same
+    # for every store, the store's parts put in by the fill.
+    listed_for = (store.pk if store else "-", versions["store"]) if request.GET.get("available") == "1" else ()
     return SharedPage(
-        stamps=("catalog:list", versions["catalog"], versions["store"]),
+        stamps=("catalog:list", versions["catalog"], *listed_for),
         store=store,
         build=partial(_product_list_page, request, store, versions),
+        fill=partial(
+            fill_store_parts, store=store, catalog_version=versions["catalog"], stock_version=versions["store"]
+        ),
     )
 
 
@@ -67,6 +74,7 @@ def _product_list_page(request, store, versions, extra_context):
             raise Http404(_("There is no such category."))
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     wants_available = request.GET.get("available") == "1"
+    filtering_available = wants_available and store is not None
     listing = ListingForm(request.GET, searching=bool(search))
     products = product_listing(
         search=search,
@@ -82,31 +90,30 @@ def _product_list_page(request, store, versions, extra_context):
     if chosen_values := variant_filter.chosen_values():
         # Size M in stock at my store: a variant in size M that my store has, not any size.
         variants = variants_with_values(chosen_values)
-        if store is not None and wants_available:
+        if filtering_available:
             variants = only_available_at(variants, store=store)
         products = having_variant_in(products, variants)
-    elif store is not None and wants_available:
+    elif filtering_available:
         products = only_available_at(products, store=store)
     # The filters without the page: what the category menu's links and the count depend on.
     filter_params = request.GET.copy()
     filter_params.pop("page", None)
     filters = filter_params.urlencode()
+    # What the products listed depend on besides the catalog and the filters: my store's stock,
+    # when only what it has is listed.
+    listed_at = f"{store.pk}:{versions['store']}" if filtering_available else "-"
     # The count of a search depends on the language: it looks at the names in the shopper's.
-    count_key = stamps.key(
-        "catalog:count", versions["catalog"], versions["store"], store.pk if store else "-", stamps.digest(filters)
-    )
+    count_key = stamps.key("catalog:count", versions["catalog"], listed_at, stamps.digest(filters))
     # get_page: a missing or malformed number is page 1, a number past the end the last page.
     page = CachedCountPaginator(products, PRODUCTS_PER_PAGE, count_key=count_key).get_page(request.GET.get("page"))
-    # Read only when the cached grid is missing (templates/catalog/product_list.html).
-    with_units = SimpleLazyObject(lambda: with_units_at(store, page.object_list))
     return render(
         request,
         "catalog/product_list.html",
         {
             "page": page,
             # Read only when the cached grid is missing (templates/catalog/product_list.html).
-            "products": with_units,
-            "product_cards": lambda: product_cards(with_units, store=store, catalog_version=versions["catalog"]),
+            "products": page.object_list,
+            "product_cards": lambda: product_cards(page.object_list, catalog_version=versions["catalog"]),
             "category_menu": category_menu(
                 roots=tree.roots, category=category, filters=filter_params, catalog_version=versions["catalog"]
             ),
@@ -115,12 +122,14 @@ def _product_list_page(request, store, versions, extra_context):
             "category_roots": tree.roots,
             "search": search,
             "store": store,
+            # The body is every store's: the store's name goes in with the fill (fill_store_parts).
+            "store_label": STORE_LABEL,
             "wants_available": wants_available,
             "variant_filter": variant_filter,
             "listing": listing,
-            "filtering_available": wants_available and store is not None,
+            "filtering_available": filtering_available,
             "catalog_version": versions["catalog"],
-            "stock_version": versions["store"],
+            "grid_store": listed_at,
             "filters_digest": stamps.digest(filters),
             "page_number": page.number,
             **extra_context,

@@ -6,12 +6,18 @@
   and price range shares the one rendering instead of rendering the tree afresh for each;
 - the product cards: each card kept per product, catalog version and language (name, picture,
   price: a price or picture change is a catalog change, which stamps a new catalog version), with
-  a placeholder where "n in stock at <my store>" goes, filled per page from the units the page
-  read. A card is rendered once for every list, search, sort and page that shows the product.
+  a placeholder where "n in stock at <my store>" goes. A card is rendered once for every list,
+  search, sort and page that shows the product.
 
-Both give the HTML the templates would render in place (storefront/tests/test_listing_html.py).
+A list page's body is the same for every store (o2o_site/cache/pages.py: SharedPage.fill): each
+card's placeholder carries its product's id (STOCK_LINE:1234:), and fill_store_parts puts in the
+shopper's store's lines, and its name in the "only in stock at" filter (STORE_LABEL), on every
+answer, a cached page's too.
+
+All give the HTML the templates would render in place (storefront/tests/test_listing_html.py).
 """
 
+import re
 from collections.abc import Iterable
 
 from django.http import QueryDict
@@ -24,17 +30,25 @@ from django.utils.translation import get_language
 from catalog.models import Category, Product
 from catalog.selectors import with_first_images
 from o2o_site.cache import stamps
+from stores.models import Store
+from stores.selectors import units_at
 
 # Letters and digits only: they pass HTML escaping unchanged.
 MENU_HEAD = "menuHead4Qz8Xv2Lk"
 MENU_TAIL = "menuTail9Rw3Jp6Ty"
 MENU_ALL = "menuAll5Hn7Bc1Gs"
 STOCK_LINE = "stockLine2Mf6Wd8Kq"
+# A card's STOCK_LINE in a page's body, with its product's id.
+_STOCK_LINE_OF = re.compile(rb"stockLine2Mf6Wd8Kq:(\d+):")
+# Where the filter's label "Only in stock at <my store>" goes (templates/catalog/product_list.html).
+STORE_LABEL = "storeLabel6Yt2Bq9Dh"
 # Ends each card of a page's cards rendered together (includes/product_cards.html).
 CARD_END = "cardEnd7Pv3Nx5Rb"
-# "n in stock at <store>" lines this process has rendered, by (language, store, its name, units).
-_stock_lines: dict[tuple, str] = {}
+# "n in stock at <store>" lines and filter labels this process has rendered, by (language,
+# store, its name, units).
+_stock_lines: dict[tuple, bytes] = {}
 STOCK_LINES_KEPT = 20_000
+_store_labels: dict[tuple, bytes] = {}
 
 
 class _Query:
@@ -76,11 +90,11 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
     )
 
 
-def product_cards(products: Iterable[Product], *, store, catalog_version: str) -> SafeString:
-    """The cards of a page of the list (each product with `available_here` when `store` is
-    given: stores.selectors.with_units_at), from the cache where another page rendered them: one
+def product_cards(products: Iterable[Product], *, catalog_version: str) -> SafeString:
+    """The cards of a page of the list, from the cache where another page rendered them: one
     round trip for them all. The pictures are read for the cards rendered here only, unless the
-    products came with their `first_images`."""
+    products came with their `first_images`. Where each card's "n in stock at <my store>" goes,
+    STOCK_LINE:<its id>: (fill_store_parts)."""
     products = list(products)
     keys = {product.pk: stamps.key("catalog:card", catalog_version, product.pk) for product in products}
     found = stamps.fragments().get_many(list(keys.values()))
@@ -101,18 +115,54 @@ def product_cards(products: Iterable[Product], *, store, catalog_version: str) -
             found[keys[product.pk]] = missing[keys[product.pk]] = html
         stamps.fragments().set_many(missing, stamps.CATALOG_SECONDS)
     return mark_safe(  # noqa: S308 - each card is the template's rendering
-        "".join(
-            found[keys[product.pk]].replace(STOCK_LINE, _stock_line(product.available_here, store) if store else "")
-            for product in products
-        )
+        "".join(found[keys[product.pk]].replace(STOCK_LINE, f"{STOCK_LINE}:{product.pk}:") for product in products)
     )
 
 
-def _stock_line(units: int, store) -> str:
+def fill_store_parts(body: bytes, *, store: Store | None, catalog_version: str, stock_version: str) -> bytes:
+    """A list page's body (every store's) with `store`'s parts put in: each card's "n in stock at
+    <my store>" (nothing without a store) and the filter's label. The units come from one query
+    (stores.selectors.units_at), kept per store, its stock version stamp and the page's products
+    (and the catalog's version: what is a variant for sale), so a page shown again to a shopper
+    of the same store costs none."""
+    body = body.replace(STORE_LABEL.encode(), _store_label(store))
+    product_ids = [int(pk) for pk in _STOCK_LINE_OF.findall(body)]
+    if not product_ids:
+        return body
+    if store is None:
+        return _STOCK_LINE_OF.sub(b"", body)
+    key = stamps.key(
+        "catalog:units-at",
+        catalog_version,
+        store.pk,
+        stock_version,
+        stamps.digest(",".join(map(str, product_ids))),
+        neutral=True,  # numbers
+    )
+    units = stamps.fragments().get(key)
+    if units is None:
+        units = units_at(store, product_ids)
+        stamps.fragments().set(key, units, stamps.FRAGMENT_SECONDS)
+    return _STOCK_LINE_OF.sub(lambda found: _stock_line(units.get(int(found[1]), 0), store), body)
+
+
+def _stock_line(units: int, store: Store) -> bytes:
     key = (get_language(), store.pk, store.name, units)
     line = _stock_lines.get(key)
     if line is None:
         if len(_stock_lines) >= STOCK_LINES_KEPT:
             _stock_lines.clear()
-        line = _stock_lines[key] = render_to_string("includes/stock_at_store.html", {"units": units, "store": store})
+        line = _stock_lines[key] = render_to_string(
+            "includes/stock_at_store.html", {"units": units, "store": store}
+        ).encode()
     return line
+
+
+def _store_label(store: Store | None) -> bytes:
+    key = (get_language(), store.pk, store.name) if store is not None else (get_language(),)
+    label = _store_labels.get(key)
+    if label is None:
+        if len(_store_labels) >= STOCK_LINES_KEPT:
+            _store_labels.clear()
+        label = _store_labels[key] = render_to_string("includes/available_filter_label.html", {"store": store}).encode()
+    return label

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -479,3 +480,31 @@ def with_units_at(store: Store | None, products: Iterable[Product]) -> list[Prod
         for product in products:
             product.available_here = units.get(product.pk, 0)
     return products
+
+
+def units_at(store: Store, product_ids: Iterable[int]) -> dict[int, int]:
+    """{product id: the units a shopper can buy at `store`} for the cards of a list page (0 when
+    none; a product with variants has the units of its variants for sale), as with_units_at
+    counts them: one query by the (store, product) index, its SQL written here because the ORM
+    took longer to compile it (~1.5 ms) than PostgreSQL to answer it. Read on every list page
+    shown, a whole-page cache hit too (storefront/listing_html.fill_store_parts)."""
+    product_ids = list(dict.fromkeys(product_ids))
+    if not product_ids:
+        return {}
+    quote = connection.ops.quote_name
+    table, levels = quote(Product._meta.db_table), quote(StockLevel._meta.db_table)
+    marks = ", ".join(["%s"] * len(product_ids))
+    sql = (
+        f"SELECT l.product_id, p.parent_id, l.on_hand - l.reserved FROM {levels} l "
+        f"INNER JOIN {table} p ON p.id = l.product_id "
+        f"WHERE l.store_id = %s AND (l.product_id IN ({marks}) OR (p.parent_id IN ({marks}) AND p.is_active))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [store.pk, *product_ids, *product_ids])
+        rows = cursor.fetchall()
+    shown = set(product_ids)
+    units = dict.fromkeys(product_ids, 0)
+    for product_id, parent_id, available in rows:
+        owner = product_id if product_id in shown else parent_id
+        units[owner] += max(available, 0)
+    return units

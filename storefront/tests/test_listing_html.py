@@ -127,3 +127,55 @@ def test_a_shared_card_shows_a_new_price_and_stock_at_once(client, admin_user, d
     ):
         assert format_money(Decimal("3990")) in card and format_money(Decimal("4990")) not in card
         assert "1 in stock at Laugavegur" in card
+
+
+def test_a_list_page_kept_once_for_every_store_shows_each_shopper_their_own_stores_parts():
+    # given a sweater with sizes (its units are its sizes' for sale), mittens sold out at one of
+    # two stores, and shoppers of each store and of none, in two languages
+    from django.core.cache import caches
+    from django.test import Client
+
+    from catalog import services as catalog_services
+    from catalog.tests.factories import sizes
+
+    small, medium = sizes("S", "M")
+    sweater = ProductFactory(name="Lopapeysa", slug="lopapeysa", price=Decimal("24990"))
+    sweater_s = catalog_services.create_variant(parent=sweater, sku="LOPI-S", values=[small])
+    sweater_m = catalog_services.create_variant(parent=sweater, sku="LOPI-M", values=[medium])
+    mittens = ProductFactory(name="Lopi mittens", slug="lopi-mittens", price=Decimal("4990"))
+    reykjavik, akureyri = StoreFactory(name="Laugavegur"), StoreFactory(name="Glerártorg & co")
+    StockLevelFactory(store=reykjavik, product=sweater_s, on_hand=2)
+    StockLevelFactory(store=reykjavik, product=sweater_m, on_hand=3, reserved=1)
+    StockLevelFactory(store=akureyri, product=sweater_m, on_hand=1)
+    StockLevelFactory(store=reykjavik, product=mittens, on_hand=0)
+    StockLevelFactory(store=akureyri, product=mittens, on_hand=5)
+    shoppers = []
+    for language in ("en", "is"):
+        for store in (None, reykjavik, akureyri):
+            shopper = Client(HTTP_ACCEPT_LANGUAGE=language)
+            if store is not None:
+                session = shopper.session
+                session[MY_STORE_SESSION_KEY] = store.pk
+                session.save()
+            shoppers.append(shopper)
+    pages = ["/", "/?q=lopi", "/?available=1", "/?size=m", "/?available=1&size=s", "/?sort=price&available=1"]
+
+    # when each opens each page, served from the cache after the first of each language
+    served = {(page, index): _masked(shopper.get(page)) for page in pages for index, shopper in enumerate(shoppers)}
+
+    # then each got what a fresh render gives them
+    for page in pages:
+        for index, shopper in enumerate(shoppers):
+            caches["template_fragments"].clear()
+            assert _masked(shopper.get(page)) == served[page, index], (page, index)
+    assert not [key for key, html in served.items() if b"stockLine" in html or b"storeLabel" in html]
+    home = {index: served["/", index].decode() for index in range(3)}  # in English
+    assert "Only in stock at my store" in home[0] and 'data-testid="availability"' not in home[0]
+    assert "4 in stock at Laugavegur" in home[1] and "Out of stock at Laugavegur" in home[1]
+    assert "1 in stock at Glerártorg &amp; co" in home[2] and "5 in stock at Glerártorg &amp; co" in home[2]
+    assert "Only in stock at Glerártorg &amp; co" in home[2]
+
+
+def _masked(response):
+    assert response.status_code == 200
+    return re.sub(rb'(name="csrfmiddlewaretoken" value=")[^"]+', rb"\1TOKEN", response.content)
