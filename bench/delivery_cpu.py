@@ -3,7 +3,12 @@ address posted, "find") and the placing (the order posted, "place"), as the rush
 shoppers send them (bench/rush.py), on a seeded bench database (bench/run --only none).
 
     .venv/bin/python -m bench.delivery_cpu --database-url postgres://postgres@127.0.0.1:5432/o2o_bench \
-        --redis-url redis://127.0.0.1:6379/12 [--placings 40] [--profile find|place]
+        --redis-url redis://127.0.0.1:6379/12 [--placings 40] [--profile find|place] [--queries]
+
+The placings take places in the hot stores' windows and units for a moment: while a bench run's
+rush may be running on that database, use a database of your own instead, created empty
+(createdb) and seeded small by --seed-small (1 000 products, 30 stores: the placing's reads are
+by index, so its figures are the large shop's).
 
 Runs Django's test Client with the bench's settings. Each shopper has a session with one or two
 of the rush's hot products in the cart, posts an address near a hot store, chooses that store's
@@ -14,9 +19,10 @@ window back, so the database's stock and windows are as before.
 Figures per request: CPU milliseconds of this process (its CPU clock, so they can be read on a
 busy machine), the wall time, the queries; for the placing also how long the rows other shoppers
 fight over were held: from the statement taking the delivery window's lock (the store's round
-for the day) to the commit, and from the statement locking the stock rows to the commit. Alone
-in the process, those are the time the next shopper of that window or those products would
-wait. --profile KIND prints cProfile's costliest functions for that request.
+for the day) to the commit, and from the statement locking the stock rows to the commit (wall
+time: alone in the process, what the next shopper of that window or those products would wait),
+with the CPU this process spent and the statements it ran meanwhile (the part a busy machine
+stretches). --profile KIND prints cProfile's costliest functions for that request.
 """
 
 import argparse
@@ -70,13 +76,19 @@ class Meter:
         self.keep_log = False
         self.began = 0.0
         self.window_locked = self.stock_locked = self.committed = None
+        # The process's CPU clock when the window's lock was taken and at the commit, and the
+        # statements run while it was held (the commit not counted).
+        self.window_locked_cpu = self.committed_cpu = None
+        self.held_queries = 0
 
     def __call__(self, execute, sql, params, many, context):
         self.queries += 1
         began = time.perf_counter()
+        if self.window_locked is not None and self.committed is None:
+            self.held_queries += 1
         if "FOR UPDATE" in sql:
             if "delivery_deliveryround" in sql and self.window_locked is None:
-                self.window_locked = began
+                self.window_locked, self.window_locked_cpu = began, time.process_time()
             elif "stores_stocklevel" in sql and self.stock_locked is None:
                 self.stock_locked = began
         try:
@@ -89,7 +101,7 @@ class Meter:
         def _commit():
             result = original()
             if (self.window_locked or self.stock_locked) and self.committed is None:
-                self.committed = time.perf_counter()
+                self.committed, self.committed_cpu = time.perf_counter(), time.process_time()
             return result
 
         return _commit
@@ -100,6 +112,19 @@ class Meter:
         return (self.committed - since) * 1000
 
 
+def seed_small():
+    """Migrate, then seed as bench/run --small does, unless the database has stores already."""
+    from django.core.management import call_command
+
+    from stores.models import Store
+
+    from .seed import Size, seed
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if not Store.objects.exists():
+        seed(Size.small())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
@@ -107,6 +132,11 @@ def main():
     parser.add_argument("--placings", type=int, default=40, help="shoppers measured")
     parser.add_argument("--warm", type=int, default=10, help="shoppers first, not measured")
     parser.add_argument("--profile", choices=KINDS, help="cProfile this request and print its costliest calls")
+    parser.add_argument(
+        "--seed-small",
+        action="store_true",
+        help="migrate and seed the database first if it has no store (bench/seed.py's small size)",
+    )
     parser.add_argument("--queries", action="store_true", help="print the SQL of the last shopper's requests")
     parser.add_argument("--language", default="is")
     parser.add_argument("--seed", type=int, default=5)
@@ -129,6 +159,8 @@ def main():
     from .rush import CHECKOUT_TOKEN_FIELD, QUOTE_FIELD, WINDOW_SELECT
     from .seed import HOT_PRODUCTS, HOT_STORES
 
+    if args.seed_small:
+        seed_small()
     rng = random.Random(args.seed)
     hot_stores = list(Store.objects.filter(slug__startswith="bench-store-").order_by("pk")[:HOT_STORES])
     hot_products = list(Product.objects.order_by("pk").values_list("pk", flat=True)[:HOT_PRODUCTS])
@@ -180,6 +212,7 @@ def main():
 
     def measured(kind, request, profiler):
         meter.queries, meter.window_locked, meter.stock_locked, meter.committed = 0, None, None, None
+        meter.window_locked_cpu, meter.committed_cpu, meter.held_queries = None, None, 0
         meter.log, meter.keep_log, meter.began = [], args.queries, time.perf_counter()
         if profiler is not None and args.profile == kind:
             profiler.enable()
@@ -195,6 +228,10 @@ def main():
             "queries": meter.queries,
             "window held": meter.held_ms(meter.window_locked),
             "stock held": meter.held_ms(meter.stock_locked),
+            "window held CPU": (meter.committed_cpu - meter.window_locked_cpu) * 1000
+            if meter.window_locked_cpu is not None and meter.committed_cpu is not None
+            else None,
+            "held statements": meter.held_queries if meter.window_locked is not None else None,
         }
         if args.queries:
             figures["log"] = meter.log
@@ -218,13 +255,19 @@ def main():
     for kind, index in (("find", 0), ("place", 1)):
         figures = [row[index] for row in rows]
         parts = []
-        for name in ("cpu", "wall", "window held", "stock held"):
+        for name in ("cpu", "wall", "window held", "stock held", "window held CPU"):
             values = sorted(value[name] for value in figures if value[name] is not None)
             if values:
                 p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
                 parts.append(f"{name} {statistics.median(values):6.2f} ms ({p95:6.2f})")
         queries = sorted({value["queries"] for value in figures})
-        print(f"  {kind:6} " + "  ".join(parts) + f"  queries {queries}")
+        held = sorted({value["held statements"] for value in figures if value["held statements"] is not None})
+        print(
+            f"  {kind:6} "
+            + "  ".join(parts)
+            + f"  queries {queries}"
+            + (f", under the window's lock {held}" if held else "")
+        )
     if args.queries:
         for kind, index in (("find", 0), ("place", 1)):
             print(f"\n{kind}, the last shopper's queries (ms into the request, ms taken, SQL):")
