@@ -229,7 +229,8 @@ def _confirmed(request, form, shown) -> ConfirmedCheckout:
     data = form.cleaned_data
     return ConfirmedCheckout(
         lines=shown.lines,
-        store=Store.objects.filter(pk=data["store"]).first() or Store(pk=data["store"]),
+        # Read by the placing, as it is now (checkout.services.store_to_place_at).
+        store=Store(pk=data["store"]),
         contact=Contact(name=data["name"], email=data["email"], phone=data["phone"]),
         customer=customer_of(request),
         language=get_language(),

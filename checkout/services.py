@@ -28,7 +28,16 @@ from coupons.pricing import PricedLine
 from coupons.services import CouponRefused, hold_for_order, record_order_redemption
 from delivery.models import Delivery
 from delivery.selectors import PostcodeProblem
-from delivery.services import DeliveryAddress, DeliveryUnavailable, book_window, create_delivery, hand_back_to_store
+from delivery.services import (
+    DeliveryAddress,
+    DeliveryUnavailable,
+    book_window,
+    check_room_now,
+    create_delivery,
+    hand_back_to_store,
+    hold_window,
+    plan_window,
+)
 from instore.services import Attribution, attribute_order
 from o2o_site.database_errors import is_busy, limit_lock_wait, retry_on_conflict
 from o2o_site.dates import format_datetime
@@ -632,49 +641,80 @@ def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
         placed = _lock_checkout(checkout.checkout_token)
         if placed is not None:
             raise AlreadyPlaced(placed)
-        store = Store.objects.get(pk=checkout.store.pk)
+        # Everything read and checked before a lock others wait for is taken (the window's day,
+        # the stock rows): the store, the products with their units here, the window as the zones
+        # and windows lay it out, its room as committed now. Read here, not taken from the caller:
+        # as they are now (store_to_place_at and for_sale_with_units_at, as the pickup placing).
+        store = store_to_place_at(checkout.store.pk)
         if checkout.payment not in delivery_payment_methods_at(store):
             raise OrderError(_("%(store)s takes payment online only for deliveries.") % {"store": store.name})
-        products = Product.objects.active().in_bulk([line.product_id for line in checkout.lines])
+        products = for_sale_with_units_at(store, [line.product_id for line in checkout.lines])
         changes = list(_catalog_changes(checkout, products))
         quantities = {line.product_id: line.quantity for line in checkout.lines if line.product_id in products}
+        # Lines already short are refused without queueing on the window and the stock rows.
+        changes.extend(_stock_changes_now(quantities, products=products, store=store))
+        if changes:
+            raise CheckoutChanged(changes, products=products)
         lines = [LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())]
-        booking = None
-        if not changes:
-            # The window first, then the stock: every checkout takes its locks in this order.
-            try:
-                booking = book_window(
-                    store=store,
-                    address=choice.address,
-                    starts_at=choice.window_start,
-                    order_value=sum((line.unit_price * line.quantity for line in lines), Decimal("0")),
-                )
-            except (PostcodeProblem, DeliveryUnavailable) as refused:
-                raise OrderError(str(refused)) from refused
-            _check_window_within_authorisation(booking.window.ends_at, store, checkout.payment)
-            if booking.fee != choice.fee_shown:
-                changes.append(
-                    Change(
-                        kind=ChangeKind.DELIVERY_FEE,
-                        message=_("The delivery fee is now %(new)s (it was %(old)s).")
-                        % {"old": format_money(choice.fee_shown), "new": format_money(booking.fee)},
-                    )
-                )
-        placed = _reserve_and_place_paid_online(
-            checkout=checkout,
-            lines=lines,
-            products=products,
-            quantities=quantities,
-            changes=changes,
-            location=store,
-            method=FulfilmentMethod.LOCAL_DELIVERY,
-            # No window is booked when the cart already changed (a price, a product): then
-            # nothing is placed and CheckoutChanged names the changes, so there is no fee yet.
-            fees=(FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=booking.fee),) if booking else (),
-        )
+        try:
+            plan = plan_window(
+                store=store,
+                address=choice.address,
+                starts_at=choice.window_start,
+                order_value=sum((line.unit_price * line.quantity for line in lines), Decimal("0")),
+            )
+            check_room_now(plan)
+        except (PostcodeProblem, DeliveryUnavailable) as refused:
+            raise OrderError(str(refused)) from refused
+        _check_window_within_authorisation(plan.window.ends_at, store, checkout.payment)
+        if plan.fee != choice.fee_shown:
+            message = _("The delivery fee is now %(new)s (it was %(old)s).") % {
+                "old": format_money(choice.fee_shown),
+                "new": format_money(plan.fee),
+            }
+            raise CheckoutChanged([Change(kind=ChangeKind.DELIVERY_FEE, message=message)], products=products)
+        fees = (FeeSpec(name=_("Delivery"), sku=DELIVERY_FEE_SKU, amount=plan.fee),)
+        # The locks, in the order every checkout takes them: the window's day, the stock rows,
+        # then a coupon's and the rewards account's rows (_create_order). The order's rows lock
+        # nothing others take, so without a coupon or points they are written before the window's
+        # lock: it is then held only to count the window's bookings, reserve the stock and write
+        # the delivery. A window or stock refusal after that rolls them back with the rest.
+        written_first = not (checkout.coupon_code.strip() or checkout.points)
+        placed = _write_delivery_order(checkout, lines=lines, store=store, fees=fees) if written_first else None
+        try:
+            booking = hold_window(plan)
+        except DeliveryUnavailable as refused:
+            raise OrderError(str(refused)) from refused
+        try:
+            stock.reserve_stock(store=store, quantities=quantities)
+        except stock.InsufficientStock as short:
+            raise CheckoutChanged(
+                list(_stock_changes(short, products=products, store=store)), products=products
+            ) from None
+        if placed is None:
+            placed = _write_delivery_order(checkout, lines=lines, store=store, fees=fees)
         create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
-        placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
         return placed.order
+
+
+def _write_delivery_order(checkout: ConfirmedCheckout, *, lines, store: Store, fees) -> PlacedOrder:
+    """The delivered order's rows, awaiting the online payment (held PAYMENT_HOLD_MINUTES), with
+    its first payment attempt as the order's `new_payment`."""
+    placed = _create_order(
+        checkout,
+        lines=lines,
+        store=store,
+        method=FulfilmentMethod.LOCAL_DELIVERY,
+        stock_location=store,
+        contact=checkout.contact,
+        customer=checkout.customer,
+        language=checkout.language,
+        checkout_token=checkout.checkout_token or None,
+        payment_hold_until=timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
+        fees=fees,
+    )
+    placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
+    return placed
 
 
 def _check_window_within_authorisation(ends_at, store, variant):

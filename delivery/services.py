@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -121,6 +122,90 @@ def zone_for(*, store: Store, located: LocatedPostcode, order_value: Decimal) ->
     return min(taking, key=lambda rule: (rule.fee_for(order_value), rule.lead_time, rule.zone_id))
 
 
+@dataclass(frozen=True)
+class WindowPlan:
+    """The window a checkout is about to book, as read without a lock (plan_window): the address
+    located, the store's zone delivering it for the order's value and the window as the store's
+    windows lay it out now. hold_window books it under the day's lock."""
+
+    store: Store
+    zone: ZoneRule
+    window: Window
+    located: LocatedPostcode
+    order_value: Decimal
+
+    @property
+    def fee(self) -> Decimal:
+        return self.zone.fee_for(self.order_value)
+
+    @property
+    def day(self) -> datetime.date:
+        """The store's local date of the window: the round its booking locks."""
+        return self.window.starts_at.astimezone(self.store.zone).date()
+
+
+def plan_window(
+    *,
+    store: Store,
+    address: DeliveryAddress,
+    starts_at: datetime.datetime,
+    order_value: Decimal,
+    now: datetime.datetime | None = None,
+) -> WindowPlan:
+    """The window starting at `starts_at` at `store` for a delivery to `address`, read as the
+    zones, windows and closed dates are now, with no lock: a checkout reads it before taking any,
+    so the day's lock (hold_window) is held only to count and book. Raises PostcodeProblem (the
+    address), DeliveryUnavailable (the store does not deliver there, or not for so small an
+    order) or WindowUnavailable (not offered: why)."""
+    now = now or timezone.now()
+    located = check_postcode(address.postcode, country=address.country)
+    zone = zone_for(store=store, located=located, order_value=order_value)
+    grid, closed = _store_grid(store=store, zone=zone, now=now)
+    window = next((window for window in grid if window.starts_at == starts_at), None)
+    if window is None:
+        raise WindowUnavailable(_why_not_offered(store=store, zone=zone, starts_at=starts_at, closed=closed, now=now))
+    return WindowPlan(store=store, zone=zone, window=window, located=located, order_value=order_value)
+
+
+def check_room_now(plan: WindowPlan) -> None:
+    """WindowFull when the planned window is full as its bookings are committed now, read without
+    a lock: a shopper too late for it is refused without queueing on the day's round behind the
+    shoppers who filled it. A window with room here may still fill before hold_window counts."""
+    if _booked(plan.store, plan.window) >= plan.window.capacity:
+        raise _window_full(plan.store)
+
+
+def hold_window(plan: WindowPlan) -> BookedWindow:
+    """Hold a place in the planned window: the store's round for the day locked, then the
+    deliveries overlapping the window counted. Must run inside transaction.atomic (the
+    checkout's): the round stays locked until the order is committed, so the next checkout
+    counts it. Raises WindowFull."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("book_window must run inside the checkout's transaction")
+    store, window = plan.store, plan.window
+    _lock_round(store, plan.day)
+    # A statement of its own after the lock, never a subquery of the locking statement: under
+    # READ COMMITTED that statement's snapshot is taken before it waits for the lock, so it would
+    # not count the booking of the checkout it waited for.
+    booked = _booked(store, window)
+    if booked >= window.capacity:
+        raise _window_full(store)
+    return BookedWindow(
+        store=store,
+        zone_id=plan.zone.zone_id,
+        zone_name=plan.zone.name,
+        fee=plan.fee,
+        window=Window(
+            starts_at=window.starts_at,
+            ends_at=window.ends_at,
+            cutoff_at=window.cutoff_at,
+            capacity=window.capacity,
+            booked=booked + 1,
+        ),
+        located=plan.located,
+    )
+
+
 def book_window(
     *,
     store: Store,
@@ -129,58 +214,70 @@ def book_window(
     order_value: Decimal,
     now: datetime.datetime | None = None,
 ) -> BookedWindow:
-    """Hold a place in the window starting at `starts_at` at `store` for a delivery to `address`.
-
-    Must run inside transaction.atomic (the checkout's): the store's round for the day stays
-    locked until the order is committed, so the next checkout counts it. Raises PostcodeProblem
-    (the address), DeliveryUnavailable (the store does not deliver there, or not for so small an
-    order), WindowUnavailable (not offered: why) or WindowFull.
+    """Hold a place in the window starting at `starts_at` at `store` for a delivery to `address`
+    (plan_window, then hold_window). Must run inside transaction.atomic (the checkout's): the
+    store's round for the day stays locked until the order is committed, so the next checkout
+    counts it. Raises PostcodeProblem (the address), DeliveryUnavailable (the store does not
+    deliver there, or not for so small an order), WindowUnavailable (not offered: why) or
+    WindowFull.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("book_window must run inside the checkout's transaction")
-    now = now or timezone.now()
-    located = check_postcode(address.postcode, country=address.country)
-    zone = zone_for(store=store, located=located, order_value=order_value)
-    grid, closed = _store_grid(store=store, zone=zone, now=now)
-    window = next((window for window in grid if window.starts_at == starts_at), None)
-    if window is None:
-        raise WindowUnavailable(_why_not_offered(store=store, zone=zone, starts_at=starts_at, closed=closed, now=now))
-    day = window.starts_at.astimezone(store.zone).date()
-    DeliveryRound.objects.bulk_create([DeliveryRound(store=store, date=day)], ignore_conflicts=True)
-    # Only the round's row: DeliveryRound is ordered by its store, and a FOR UPDATE over that join
-    # locked the store's row too, which every other checkout of the store needs (KEY SHARE, for
-    # its foreign keys) when it commits, while holding stock rows this one waits for: a deadlock
-    # in the bench's rush. Hence of=("self",) and no ordering.
-    DeliveryRound.objects.select_for_update(of=("self",)).filter(store=store, date=day).order_by().values_list(
-        "pk", flat=True
-    ).first()
-    booked = (
-        Delivery.objects.filter(store=store, window_start__lt=window.ends_at, window_end__gt=window.starts_at)
-        .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
-        .count()
-    )
-    if booked >= window.capacity:
-        raise WindowFull(
-            _(
-                "Sorry, the delivery window you chose from %(store)s has just been fully booked. Nothing was "
-                "reserved and your cart is unchanged. Please choose another window."
-            )
-            % {"store": store.name}
+    return hold_window(plan_window(store=store, address=address, starts_at=starts_at, order_value=order_value, now=now))
+
+
+def _window_full(store: Store) -> WindowFull:
+    return WindowFull(
+        _(
+            "Sorry, the delivery window you chose from %(store)s has just been fully booked. Nothing was "
+            "reserved and your cart is unchanged. Please choose another window."
         )
-    return BookedWindow(
-        store=store,
-        zone_id=zone.zone_id,
-        zone_name=zone.name,
-        fee=zone.fee_for(order_value),
-        window=Window(
-            starts_at=window.starts_at,
-            ends_at=window.ends_at,
-            cutoff_at=window.cutoff_at,
-            capacity=window.capacity,
-            booked=booked + 1,
-        ),
-        located=located,
+        % {"store": store.name}
     )
+
+
+def _lock_round(store: Store, day: datetime.date) -> None:
+    """Create the store's DeliveryRound row for `day` if there is none, then lock it (only its
+    row: a FOR UPDATE over a join to the store locked the store's row too, which every other
+    checkout of the store needs, KEY SHARE, for its foreign keys when it commits, while holding
+    stock rows this one waits for: a deadlock in the bench's rush). Every delivery placing runs
+    these two statements, so they are written here, as bulk_create(ignore_conflicts=True) and
+    select_for_update(of=("self",)) would write them, not compiled by the ORM each time."""
+    ops, quote = connection.ops, connection.ops.quote_name
+    table = quote(DeliveryRound._meta.db_table)
+    fields = [DeliveryRound._meta.get_field("store"), DeliveryRound._meta.get_field("date")]
+    on_conflict = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    date = ops.adapt_datefield_value(day)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} (store_id, {quote('date')}) "
+            f"VALUES (%s, %s) {on_conflict}",
+            [store.pk, date],
+        )
+        cursor.execute(f"SELECT id FROM {table} WHERE store_id = %s AND {quote('date')} = %s{lock}", [store.pk, date])
+        cursor.fetchall()
+
+
+def _booked(store: Store, window: Window) -> int:
+    """The deliveries of `store` not cancelled whose window overlaps `window` (what counts against
+    its places: windows may overlap, or change under orders booked), as
+    Delivery.objects.filter(...).exclude(fulfilment__status=CANCELLED).count() counts them; written
+    here, as every placing counts once or twice."""
+    ops, quote = connection.ops, connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {quote(Delivery._meta.db_table)} d "
+            f"INNER JOIN {quote(Fulfilment._meta.db_table)} f ON d.fulfilment_id = f.id "
+            "WHERE d.store_id = %s AND d.window_start < %s AND d.window_end > %s AND NOT (f.status = %s)",
+            [
+                store.pk,
+                ops.adapt_datetimefield_value(window.ends_at),
+                ops.adapt_datetimefield_value(window.starts_at),
+                FulfilmentStatus.CANCELLED.value,
+            ],
+        )
+        return cursor.fetchone()[0]
 
 
 def _why_not_offered(*, store, zone, starts_at, closed, now) -> str:

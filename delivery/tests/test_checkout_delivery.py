@@ -477,3 +477,57 @@ def test_an_order_below_every_stores_minimum_offers_no_place_button(client, worl
     # and with the goods above it, the button is back
     fill_cart(client, world["sweater"], units=2)
     assert 'data-testid="place-delivery"' in find(client).content.decode()
+
+
+# Placing a delivery of one line, no coupon: the session and the cart; the checkout page's lock
+# and token; the store, the products with their units here, the zones, windows and closed dates,
+# the window's room as committed (no lock: every check made before a lock others wait for); the
+# order's rows (a savepoint around the order for its number) and its payment; the window's day
+# made if new, then under its lock only its count, the stock's lock and reserve and the delivery;
+# after the commit, the session. The test's own transaction adds two savepoints (4 statements).
+PLACING_QUERIES = 28
+
+
+def _kind(sql):
+    for kind, marks in (
+        ("lock window", ('"delivery_deliveryround"', "FOR UPDATE")),
+        ("count window", ("COUNT(*)", '"delivery_delivery" d')),
+        ("lock stock", ('"stores_stocklevel"', "FOR UPDATE")),
+        ("reserve stock", ("UPDATE stores_stocklevel",)),
+        ("write delivery", ('INSERT INTO "delivery_delivery"',)),
+        ("write order", ('INSERT INTO "orders_order"',)),
+        ("write payment", ('INSERT INTO "payment_payment"',)),
+    ):
+        if all(mark in sql for mark in marks):
+            return kind
+    return "other"
+
+
+def test_placing_holds_the_windows_lock_only_to_count_reserve_and_write_the_delivery(
+    client, world, django_assert_num_queries
+):
+    fill_cart(client, world["sweater"])
+    html = find(client).content.decode()
+    key = earliest(world["store"]).key
+
+    with django_assert_num_queries(PLACING_QUERIES) as captured:
+        response = place(client, html, store=world["store"], window_key=key)
+
+    assert response.status_code == 302
+    kinds = [_kind(query["sql"]) for query in captured.captured_queries]
+    locked = kinds.index("lock window")
+    assert kinds[locked:][:5] == ["lock window", "count window", "lock stock", "reserve stock", "write delivery"]
+    assert {"write order", "write payment"} <= set(kinds[:locked])
+
+
+def test_with_a_coupon_the_order_is_written_after_the_stock_is_locked(client, world, django_assert_num_queries):
+    """The coupon's row is locked as the order is written (coupons.services.hold_for_order): after
+    the window's and the stock's, the order every checkout takes them in."""
+    CouponCodeFactory(coupon=CouponFactory(kind=CouponKind.PERCENT, value=10, limit_total=100), code="SUMAR")
+    fill_cart(client, world["sweater"])
+    html = find(client, coupon_code="SUMAR").content.decode()
+
+    response = place(client, html, store=world["store"], window_key=earliest(world["store"]).key, coupon_code="SUMAR")
+
+    assert response.status_code == 302
+    assert Order.objects.get().lines.get(product=world["sweater"]).discount == Decimal("2499")
