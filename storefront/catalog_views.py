@@ -111,7 +111,6 @@ def _product_list_page(request, store, versions, extra_context):
         "catalog/product_list.html",
         {
             "page": page,
-            # Read only when the cached grid is missing (templates/catalog/product_list.html).
             "products": page.object_list,
             "product_cards": lambda: product_cards(page.object_list, catalog_version=versions["catalog"]),
             "category_menu": category_menu(
@@ -128,10 +127,6 @@ def _product_list_page(request, store, versions, extra_context):
             "variant_filter": variant_filter,
             "listing": listing,
             "filtering_available": filtering_available,
-            "catalog_version": versions["catalog"],
-            "grid_store": listed_at,
-            "filters_digest": stamps.digest(filters),
-            "page_number": page.number,
             **extra_context,
         },
     )

@@ -77,10 +77,12 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
     key = stamps.key("catalog:menu", catalog_version, category.pk if category else "-")
     html = stamps.fragments().get(key)
     if html is None:
-        html = render_to_string(
-            "includes/category_menu_block.html",
+        # The tree (includes/category_menu.html) is shown twice, the same: rendered once.
+        menu = render_to_string(
+            "includes/category_menu.html",
             {"category_roots": roots, "category": category, "menu_head": MENU_HEAD, "menu_tail": MENU_TAIL},
         )
+        html = render_to_string("includes/category_menu_block.html", {"category": category, "menu": mark_safe(menu)})  # noqa: S308 - the template's rendering
         stamps.fragments().set(key, html, stamps.CATALOG_SECONDS)
     query = _Query(filters)
     return mark_safe(  # noqa: S308 - the rendering is the template's; the filters are escaped here
