@@ -197,6 +197,9 @@ class ProductPageStamps:
     variant_stocks: dict = field(default_factory=dict)
     # A variant's own address answers with its product's page, the variant chosen there.
     redirect_to: str | None = None
+    # The product, when these stamps had to read it (this process had not seen the slug under
+    # the catalog's version): the page's build then needs no second read of it from the cache.
+    product: Product | None = field(default=None, compare=False, repr=False)
 
 
 # {slug: (catalog version, product id, variant ids, redirect)} as this process last saw them:
@@ -216,6 +219,7 @@ def product_page_stamps(slug: str) -> ProductPageStamps:
     stock_keys = [stamps.product_stock_key(pk) for pk in (remembered[1], *remembered[2])] if remembered else []
     found = stamps.versions(stamps.CATALOG, *stock_keys)
     catalog_version = found[stamps.CATALOG]
+    product = None
     if not (remembered and remembered[0] == catalog_version):
         product = product_for_page(slug, catalog_version=catalog_version)
         if product is None:
@@ -239,6 +243,7 @@ def product_page_stamps(slug: str) -> ProductPageStamps:
         stock=stamps.digest(":".join([own, *variant_stocks.values()])) if variant_ids else own,
         variant_stocks=variant_stocks,
         redirect_to=redirect_to,
+        product=product,
     )
 
 

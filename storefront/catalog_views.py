@@ -1,12 +1,10 @@
 """The shopper's catalog: the product list and a product's page."""
 
 import json
-from functools import cache, partial
+from functools import partial
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
@@ -15,33 +13,25 @@ from catalog.selectors import (
     CachedCountPaginator,
     category_tree,
     having_variant_in,
-    product_for_page,
     product_listing,
     product_page_stamps,
     variant_attribute_choices,
     variants_with_values,
 )
-from instore.context import current_context
 from o2o_site.cache import stamps
 from o2o_site.cache.pages import SharedPage, shared_page
 from o2o_site.replica import reads_from_replica
 from stores.selectors import (
     cached_product_availability,
     my_store,
-    nearest_that_have_it,
     only_available_at,
-    with_units_at,
 )
 
 from .catalog_forms import ListingForm, VariantFilterForm
-from .endless_aisle import endless_aisle
 from .listing_html import STORE_LABEL, category_menu, fill_store_parts, product_cards
+from .product_page import ProductPage
 from .shopper_input import shopper_input
 
-# The product page lists that many other stores: the nearest to mine, else the first by city and name.
-OTHER_STORES_SHOWN = 10
-# Sold out at my store: that many of the nearest stores that have it, each with "Pick up at".
-PICKUP_ELSEWHERE_SHOWN = 3
 SEARCH_MAX_LENGTH = 200
 
 
@@ -153,97 +143,14 @@ def product_detail(request, slug):
     if page_stamps.redirect_to is not None:  # a variant: its product's page, with it chosen
         return redirect(page_stamps.redirect_to)
     store = my_store(request, from_directory=True)
-    minute = stamps.minute_bucket()  # "open now"
+    page = ProductPage(request, slug, store, page_stamps, minute=stamps.minute_bucket())  # the minute: "open now"
     return SharedPage(
-        # The chosen variant (?variant=) is in the page's address, which is part of its key.
-        stamps=("catalog:product", page_stamps.catalog, page_stamps.product_id, page_stamps.stock, minute),
+        # The body shows the catalog only (the chosen variant, ?variant=, is in its address, part
+        # of the key): the store's parts, stock and "open now" are filled in (ProductPage.fill).
+        stamps=("catalog:product", page_stamps.catalog, page_stamps.product_id),
         store=store,
-        build=partial(_product_page, request, slug, store, page_stamps, minute),
-    )
-
-
-def _chosen_variant(request, product):
-    """The variant the picker chose (?variant=<id>), if it is one of the product's for sale."""
-    try:
-        chosen_id = int(request.GET.get("variant", ""))
-    except ValueError:
-        return None
-    return next((variant for variant in product.active_variants if variant.pk == chosen_id), None)
-
-
-def _product_page(request, slug, store, page_stamps, minute, extra_context):
-    product = product_for_page(slug, catalog_version=page_stamps.catalog)
-    if product is None:  # taken off sale since the stamps were read
-        raise Http404(_("This product is not for sale."))
-    variants = product.active_variants
-    chosen = _chosen_variant(request, product)
-    # What the page sells and shows the stock of: the chosen variant, else the product itself
-    # (with variants, nothing until one is chosen).
-    shown = chosen or product
-    stock_stamp = page_stamps.variant_stocks.get(shown.pk, page_stamps.stock)
-    choose_first = bool(variants) and chosen is None
-
-    # Read only when the cached availability table (or my store's line) is missing.
-    @cache
-    def availability():
-        if choose_first:
-            return []
-        return cached_product_availability(product=shown, my_store=store, stock_stamp=stock_stamp)
-
-    at_my_store = next((row for row in availability() if row.is_my_store), None) if store is not None else None
-    # My store can supply it only when it has a unit and hands orders over.
-    my_store_supplies = at_my_store is not None and at_my_store.in_stock and at_my_store.store.offers_pickup
-
-    @cache
-    def pickup_elsewhere():
-        if at_my_store is None or my_store_supplies:
-            return None
-        return nearest_that_have_it(
-            [row for row in availability() if not row.is_my_store], limit=PICKUP_ELSEWHERE_SHOWN
-        )
-
-    @cache
-    def other_stores():
-        # The stores offered for pickup above the table are not listed in it a second time.
-        offered = {row.store.pk for row in pickup_elsewhere() or ()}
-        return [row for row in availability() if not row.is_my_store and row.store.pk not in offered]
-
-    prices = {variant.price for variant in variants}
-    # Standing in the store (instore): whether it is here, or how it can reach the shopper.
-    in_store = current_context(request)
-    aisle = (
-        endless_aisle(product=shown, store=store, rows=availability(), now=timezone.now())
-        if in_store is not None and store is not None and store.pk == in_store.store_id and not choose_first
-        else None
-    )
-    return render(
-        request,
-        "catalog/product_detail.html",
-        {
-            "product": product,
-            "shown": shown,
-            "images": list(shown.images.all()) or list(product.images.all()),  # a variant's own, else the product's
-            # The picker: each variant with its units at my store (one query for them all).
-            "variants": with_units_at(store, variants),
-            "variant_attributes": product.variant_attributes,
-            "chosen": chosen,
-            "choose_first": choose_first,
-            "unknown_variant": bool(variants) and chosen is None and "variant" in request.GET,
-            "price_from": min(prices) if len(prices) > 1 and chosen is None else None,
-            "can_add": not choose_first and (at_my_store is None or my_store_supplies),
-            "breadcrumb": category_tree(page_stamps.catalog).ancestors(product.category),
-            "store": store,
-            "at_my_store": at_my_store,
-            "pickup_elsewhere": pickup_elsewhere(),
-            # A chain has hundreds of stores: the nearest to mine (else the first by city and
-            # name), and how many more there are.
-            "elsewhere": SimpleLazyObject(lambda: other_stores()[:OTHER_STORES_SHOWN]),
-            "more_elsewhere": lambda: max(len(other_stores()) - OTHER_STORES_SHOWN, 0),
-            "stock_version": stock_stamp,
-            "minute": minute,
-            "aisle": aisle,
-            **extra_context,
-        },
+        build=page.build,
+        fill=page.fill,
     )
 
 

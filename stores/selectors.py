@@ -385,7 +385,8 @@ def product_availability(
     One query whatever the number of stores: the product's stock rows, by the (product, store)
     index; the stores and "open now" come from the store directory.
     """
-    return _arranged_rows(units=_units_per_store(product), my_store=my_store, now=now or timezone.now())
+    units = _units_per_store([product.pk])[product.pk]
+    return arranged_availability(units=units, my_store=my_store, now=now or timezone.now())
 
 
 def cached_product_availability(
@@ -397,25 +398,43 @@ def cached_product_availability(
     if stock_stamp is None:
         stock_key = stamps.product_stock_key(product.pk)
         stock_stamp = stamps.versions(stock_key)[stock_key]
-    key = stamps.key("stores:units", product.pk, stock_stamp, neutral=True)  # numbers, the same in every language
-    units = stamps.fragments().get(key)
-    if units is None:
-        units = _units_per_store(product)
-        stamps.fragments().set(key, units, stamps.FRAGMENT_SECONDS)
-    return _arranged_rows(units=units, my_store=my_store, now=timezone.now())
+    units = cached_units_per_store({product.pk: stock_stamp})[product.pk]
+    return arranged_availability(units=units, my_store=my_store, now=timezone.now())
 
 
-def _units_per_store(product) -> dict[int, int]:
-    """{store id: units a shopper can buy} for the product, from its stock rows only."""
-    return dict(
-        StockLevel.objects.filter(product=product)
+def cached_units_per_store(stock_stamps: dict[int, str]) -> dict[int, dict[int, int]]:
+    """{product id: {store id: units a shopper can buy}} for the products of `stock_stamps`
+    ({product id: its stock version stamp}), from the cache while each stamp holds: one cache
+    round trip, and one query for those it does not hold. For shop pages only, as
+    cached_product_availability."""
+    # Numbers, the same in every language.
+    keys = {pk: stamps.key("stores:units", pk, stamp, neutral=True) for pk, stamp in stock_stamps.items()}
+    found = stamps.fragments().get_many(list(keys.values())) if keys else {}
+    units = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [pk for pk in keys if pk not in units]
+    if missing:
+        read = _units_per_store(missing)
+        stamps.fragments().set_many({keys[pk]: read[pk] for pk in missing}, stamps.FRAGMENT_SECONDS)
+        units.update(read)
+    return units
+
+
+def _units_per_store(product_ids: list[int]) -> dict[int, dict[int, int]]:
+    """{product id: {store id: units a shopper can buy}} for the products, from their stock rows only."""
+    units = {pk: {} for pk in product_ids}
+    for product_id, store_id, available in (
+        StockLevel.objects.filter(product__in=product_ids)
         .order_by()  # Meta.ordering would join the stores and products only to sort
         .with_available()
-        .values_list("store_id", "available_quantity")
-    )
+        .values_list("product_id", "store_id", "available_quantity")
+    ):
+        units[product_id][store_id] = available
+    return units
 
 
-def _arranged_rows(*, units, my_store, now):
+def arranged_availability(
+    *, units: dict[int, int], my_store: Store | None, now: datetime.datetime
+) -> list[StoreAvailability]:
     """Fresh rows for this shopper: with a store, mine marked and first, then the other stores of
     my store's country by distance from it; without one, every store by city and name. A store
     abroad is never "near": the shopper picks up in the country they shop in (and a border can be

@@ -12,8 +12,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from catalog import services
 from catalog.selectors import PRODUCTS_PER_PAGE
-from catalog.tests.factories import CategoryFactory, ProductFactory
+from catalog.tests.factories import CategoryFactory, ProductFactory, sizes
 from checkout.cart import SESSION_KEY, Cart
 from o2o_site.cache import stamps
 from o2o_site.cache.pages import CART_SESSION_KEY, cart_item_count
@@ -70,13 +71,32 @@ def shop():
         StockLevelFactory(store=reykjavik, product=product, on_hand=index % 4)
         StockLevelFactory(store=oslo, product=product, on_hand=(index + 2) % 5)
         products.append(product)
-    return {"stores": (reykjavik, oslo), "products": products, "shopper": UserFactory(username="gudrun")}
+    # A sweater in two sizes: the picker shows each one's units at my store, the chosen one its
+    # stock here and elsewhere; the small one is sold out in Reykjavík, the medium one in Oslo.
+    sweater = ProductFactory(
+        category=knitwear, slug="sweater", name_en="Sweater", name_is="Peysa", name_nb="Genser", price=Decimal("24990")
+    )
+    small, medium = sizes("S", "M")
+    variants = [
+        services.create_variant(parent=sweater, sku="SWEATER-S", values=[small]),
+        services.create_variant(parent=sweater, sku="SWEATER-M", values=[medium], price=Decimal("25990")),
+    ]
+    for variant, (in_reykjavik, in_oslo) in zip(variants, ((0, 2), (3, 0)), strict=True):
+        StockLevelFactory(store=reykjavik, product=variant, on_hand=in_reykjavik)
+        StockLevelFactory(store=oslo, product=variant, on_hand=in_oslo)
+    return {
+        "stores": (reykjavik, oslo),
+        "products": products,
+        "sweater": (sweater, *variants),
+        "shopper": UserFactory(username="gudrun"),
+    }
 
 
 def cached_pages(shop):
     """Every page the shop caches, by its address: each view under @shared_page, with the query
     strings that change what it shows, and the availability JSON."""
     product = shop["products"][1]
+    sweater, small, medium = shop["sweater"]
     store_list = reverse("stores:store_list")
     return [
         "/",  # home: every product, page 1
@@ -89,6 +109,14 @@ def cached_pages(shop):
         "/?available=1",
         "/?page=1&q=Wool",  # parameters out of order: the same page as "?q=Wool&page=1"
         product.get_absolute_url(),
+        # Sold out at one store (Reykjavík), not at the other.
+        shop["products"][0].get_absolute_url(),
+        # A product with variants: none chosen (each one's units at my store), one chosen, and
+        # a choice no longer sold.
+        sweater.get_absolute_url(),
+        f"{sweater.get_absolute_url()}?variant={small.pk}",
+        f"{sweater.get_absolute_url()}?variant={medium.pk}",
+        f"{sweater.get_absolute_url()}?variant=0",
         store_list,
         f"{store_list}?postcode=101",  # the locator by postcode
         f"{store_list}?lat=59.91&lon=10.75",  # and by the browser's location
@@ -168,6 +196,31 @@ def test_the_pages_differ_where_the_shoppers_do(shop):
     assert "My store: Karl Johans gate" in seen["en, store karl-johans-gate, guest, cart 0"]
     assert "Log out" in seen["en, store -, logged in, cart 0"] and "Log out" not in guest_en
     assert "Cart (3 items)" in seen["en, store -, guest, cart 3"] and "Cart (0 items)" in guest_en
+
+
+def test_a_product_page_is_one_body_for_every_store_with_each_stores_stock_in_it(shop):
+    # given a shopper of Reykjavík opened the sweater with the small size chosen (none there)
+    reykjavik, oslo = shop["stores"]
+    sweater, small, _medium = shop["sweater"]
+    url = f"{sweater.get_absolute_url()}?variant={small.pk}"
+    first = next(
+        client for description, client in shoppers(shop) if description == "en, store laugavegur, guest, cart 0"
+    )
+    assert first.get(url)["X-Page-Cache"] == "miss"
+
+    # when a shopper of Oslo opens it
+    oslo_shopper = next(
+        client for description, client in shoppers(shop) if description == "en, store karl-johans-gate, guest, cart 3"
+    )
+    response = oslo_shopper.get(url)
+
+    # then the body came from the cache, with Oslo's stock, button and picker in it
+    page = response.content.decode()
+    assert response["X-Page-Cache"] == "hit"
+    assert "2 in stock at Karl Johans gate" in page and "Laugavegur has none" not in page
+    assert 'data-testid="add-to-cart">' in page  # not disabled
+    assert "2 here" in page and "none here" in page  # small: 2 in Oslo; medium: none
+    assert "My store: Karl Johans gate" in page and "Cart (3 items)" in page
 
 
 @pytest.mark.parametrize("language", ["is", "nb"])

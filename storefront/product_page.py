@@ -1,0 +1,205 @@
+"""A product's page, its body the same for every store (o2o_site.cache.pages: SharedPage.fill).
+
+What differs by the shopper's store is rendered apart (includes/product_store_parts.html): the
+"at my store" box (its stock, whether it is open, the stores to pick it up at instead, the endless
+aisle in a store), whether the cart button takes it and why not, the table of the other stores,
+and the picker's units of each variant at my store. The body holds a placeholder for each
+(letters and digits: escaping leaves them alone) and fill_store_parts puts them in, from one
+fragment kept per product, what is shown, stock versions, minute ("open now"), store and language:
+on a hit, one cache round trip and a replace.
+"""
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from catalog.selectors import ProductPageStamps, category_tree, product_for_page
+from instore.context import current_context
+from o2o_site.cache import stamps
+from o2o_site.cache.pages import CSRF_PLACEHOLDER
+from stores.models import Store
+from stores.selectors import arranged_availability, cached_units_per_store, nearest_that_have_it
+
+from .endless_aisle import endless_aisle
+
+# The page lists that many other stores: the nearest to mine, else the first by city and name.
+OTHER_STORES_SHOWN = 10
+# Sold out at my store: that many of the nearest stores that have it, each with "Pick up at".
+PICKUP_ELSEWHERE_SHOWN = 3
+
+# A store part's placeholder is PART, its name, "X"; includes/product_store_parts.html ends each
+# part it renders with PART_END.
+PART = "pdpPart7Jr4Xw"
+_PLACEHOLDER = re.compile(rb"pdpPart7Jr4Xw([a-z0-9]+)X")
+PART_END = "pdpPartEnd3Kc8Vm5Qs"
+# The parts every page has, in the order the template renders them; then each variant's two.
+PAGE_PARTS = ("box", "button", "cannot", "availability")
+
+
+def _placeholder(name: str) -> str:
+    return f"{PART}{name}X"
+
+
+@dataclass
+class ProductPage:
+    """One shopper's product page: what the body and the store's parts are of."""
+
+    request: HttpRequest
+    slug: str
+    store: Store | None
+    page_stamps: ProductPageStamps
+    minute: int
+    # The product as this request read it (by the stamps or the body), read once.
+    _product: Product | None = field(default=None, repr=False)
+
+    @cached_property
+    def chosen_id(self) -> int | None:
+        """The variant the picker chose (?variant=<id>), if it is one of the product's for sale."""
+        try:
+            chosen_id = int(self.request.GET.get("variant", ""))
+        except ValueError:
+            return None
+        return chosen_id if chosen_id in self.page_stamps.variant_stocks else None
+
+    @property
+    def choose_first(self) -> bool:
+        # With variants, nothing is shown (sold, stocked) until one is chosen.
+        return bool(self.page_stamps.variant_stocks) and self.chosen_id is None
+
+    @property
+    def shown_id(self) -> int:
+        return self.chosen_id or self.page_stamps.product_id
+
+    @property
+    def in_store_here(self) -> bool:
+        """Standing in my store (instore): the page says whether it is here or how it can come."""
+        in_store = current_context(self.request)
+        return in_store is not None and self.store is not None and self.store.pk == in_store.store_id
+
+    def product(self) -> Product:
+        if self._product is None:
+            self._product = self.page_stamps.product or product_for_page(
+                self.slug, catalog_version=self.page_stamps.catalog
+            )
+            if self._product is None:  # taken off sale since the stamps were read
+                raise Http404(_("This product is not for sale."))
+        return self._product
+
+    def build(self, extra_context: dict) -> HttpResponse:
+        """The page's body, with the store's parts as placeholders; filled here when the page is
+        not shared (serve() fills a shared one, o2o_site.cache.pages)."""
+        product = self.product()
+        variants = product.active_variants
+        chosen = next((variant for variant in variants if variant.pk == self.chosen_id), None)
+        shown = chosen or product
+        prices = {variant.price for variant in variants}
+        response = render(
+            self.request,
+            "catalog/product_detail.html",
+            {
+                "product": product,
+                "shown": shown,
+                "images": list(shown.images.all()) or list(product.images.all()),  # a variant's own, else the product's
+                "variants": variants,
+                # The picker: each variant with the placeholders of its units at my store.
+                "picker": [
+                    (variant, _placeholder(f"none{variant.pk}"), _placeholder(f"units{variant.pk}"))
+                    for variant in variants
+                ],
+                "variant_attributes": product.variant_attributes,
+                "chosen": chosen,
+                "choose_first": self.choose_first,
+                "unknown_variant": bool(variants) and chosen is None and "variant" in self.request.GET,
+                "price_from": min(prices) if len(prices) > 1 and chosen is None else None,
+                "breadcrumb": category_tree(self.page_stamps.catalog).ancestors(product.category),
+                "parts": {name: _placeholder(name) for name in PAGE_PARTS},
+                **extra_context,
+            },
+        )
+        if extra_context.get("csrf_token") != CSRF_PLACEHOLDER and response.status_code == 200:
+            # Not shared: no one else fills it.
+            response.content = self.fill(response.content).replace(
+                CSRF_PLACEHOLDER.encode(), get_token(self.request).encode()
+            )
+        return response
+
+    def fill(self, body: bytes) -> bytes:
+        """The body with my store's parts in place of their placeholders."""
+        key = stamps.key(
+            "catalog:product-store",
+            self.page_stamps.catalog,
+            self.shown_id,
+            # Every variant's stock version (the picker shows them all), else the product's.
+            self.page_stamps.stock,
+            self.minute,
+            self.store.pk if self.store else "-",
+            self.in_store_here,
+        )
+        parts = stamps.fragments().get(key)
+        if parts is None:
+            parts = self._render_parts()
+            stamps.fragments().set(key, parts, stamps.FRAGMENT_SECONDS)
+        return _PLACEHOLDER.sub(lambda match: parts[match.group(1)], body)
+
+    def _render_parts(self) -> dict[bytes, bytes]:
+        """{name: HTML} of the store's parts, with CSRF_PLACEHOLDER for the token of their forms
+        (the fragment is every shopper's of this store)."""
+        product, store, page_stamps = self.product(), self.store, self.page_stamps
+        variants = product.active_variants
+        shown = next((variant for variant in variants if variant.pk == self.chosen_id), product)
+        choose_first = self.choose_first
+        # The units of what is shown in every store, and of each variant for the picker.
+        wanted = {} if choose_first else {shown.pk: page_stamps.variant_stocks.get(shown.pk, page_stamps.stock)}
+        if store is not None:
+            wanted.update(page_stamps.variant_stocks)
+        units = cached_units_per_store(wanted)
+        rows = [] if choose_first else arranged_availability(units=units[shown.pk], my_store=store, now=timezone.now())
+        at_my_store = next((row for row in rows if row.is_my_store), None) if store is not None else None
+        # My store can supply it only when it has a unit and hands orders over.
+        my_store_supplies = at_my_store is not None and at_my_store.in_stock and at_my_store.store.offers_pickup
+        pickup_elsewhere = (
+            None
+            if at_my_store is None or my_store_supplies
+            else nearest_that_have_it([row for row in rows if not row.is_my_store], limit=PICKUP_ELSEWHERE_SHOWN)
+        )
+        # The stores offered for pickup above the table are not listed in it a second time.
+        offered = {row.store.pk for row in pickup_elsewhere or ()}
+        others = [row for row in rows if not row.is_my_store and row.store.pk not in offered]
+        aisle = (
+            endless_aisle(product=shown, store=store, rows=rows, now=timezone.now())
+            if self.in_store_here and not choose_first
+            else None
+        )
+        html = get_template("includes/product_store_parts.html").render(
+            {
+                "shown": shown,
+                "variant_attributes": product.variant_attributes,
+                "choose_first": choose_first,
+                "can_add": not choose_first and (at_my_store is None or my_store_supplies),
+                "store": store,
+                "at_my_store": at_my_store,
+                "pickup_elsewhere": pickup_elsewhere,
+                # A chain has hundreds of stores: the nearest to mine (else the first by city and
+                # name), and how many more there are.
+                "elsewhere": others[:OTHER_STORES_SHOWN],
+                "more_elsewhere": max(len(others) - OTHER_STORES_SHOWN, 0),
+                "aisle": aisle,
+                "variants": [
+                    {"available_here": max(units[variant.pk].get(store.pk, 0), 0) if store else 0}
+                    for variant in variants
+                ],
+                "part_end": PART_END,
+                "csrf_token": CSRF_PLACEHOLDER,
+            }
+        )
+        names = [*PAGE_PARTS, *(f"{kind}{variant.pk}" for variant in variants for kind in ("none", "units"))]
+        rendered = html.split(PART_END)
+        return {name.encode(): part.encode() for name, part in zip(names, rendered, strict=False)}
