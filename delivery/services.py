@@ -21,6 +21,7 @@ from accounts.models import User
 from o2o_site.cache import stamps
 from o2o_site.dates import format_date, format_time_range, format_weekday_date
 from o2o_site.money import format_money
+from o2o_site.rows import columns, from_row
 from orders.models import Fulfilment, FulfilmentStatus, NotificationKind, OrderActivity, OrderLine, OrderStatus
 from orders.notifications.outbox import notify
 from orders.services import hand_over_fulfilment, record_order_activity, transition_part
@@ -79,33 +80,70 @@ def delivery_changed() -> None:
     stamps.bump(stamps.DELIVERY)
 
 
-def _store_grid(*, store: Store, zone: ZoneRule, now: datetime.datetime) -> tuple[list[Window], set[datetime.date]]:
-    rules = [
-        WindowRule(window.weekday, window.starts, window.ends, window.cutoff, window.capacity)
-        for window in DeliveryWindow.objects.filter(store=store)
-    ]
-    today = now.astimezone(store.zone).date()
-    closed = set(
-        SpecialOpeningHours.objects.filter(
-            store=store, opens__isnull=True, date__range=(today, today + datetime.timedelta(days=zone.days_ahead))
-        ).values_list("date", flat=True)
-    )
-    grid = window_grid(
-        rules=rules, zone=store.zone, closed=closed, lead_time=zone.lead_time, days_ahead=zone.days_ahead, now=now
-    )
-    return grid, closed
+@dataclass(frozen=True)
+class StoreDeliveryRules:
+    """What booking a window at a store reads of it, as it is now: its active zones, its weekly
+    windows and its closed dates from today for as many days as a zone may offer (30)."""
+
+    zones: tuple[ZoneRule, ...]
+    windows: tuple[WindowRule, ...]
+    closed: frozenset[datetime.date]
 
 
-def zone_for(*, store: Store, located: LocatedPostcode, order_value: Decimal) -> ZoneRule:
-    """The store's zone that delivers to `located` for an order of `order_value` (the cheapest,
-    as the checkout showed it), read as the zones are now. Raises DeliveryUnavailable."""
+# DeliveryZone.days_ahead is at most this: the closed dates a booking may need.
+MOST_DAYS_AHEAD = 30
+
+
+def store_delivery_rules(store: Store, *, today: datetime.date) -> StoreDeliveryRules:
+    """The store's active zones, windows and closed dates from `today` (its local date), as
+    DeliveryZone.objects.filter(store=store, is_active=True), DeliveryWindow.objects.filter(
+    store=store) and its SpecialOpeningHours closed all day read them. Every delivery placing
+    reads them, so the statements are written here, not compiled by the ORM each time (~3 ms;
+    delivery/tests/test_booking.py compares them)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(DeliveryZone, 'z')} FROM {quote(DeliveryZone._meta.db_table)} z "
+            "WHERE z.store_id = %s AND z.is_active",
+            [store.pk],
+        )
+        zones = tuple(ZoneRule.of(from_row(DeliveryZone, row), country=store.country) for row in cursor.fetchall())
+        cursor.execute(
+            f"SELECT {columns(DeliveryWindow, 'w')} FROM {quote(DeliveryWindow._meta.db_table)} w "
+            "WHERE w.store_id = %s",
+            [store.pk],
+        )
+        windows = tuple(
+            WindowRule(window.weekday, window.starts, window.ends, window.cutoff, window.capacity)
+            for window in (from_row(DeliveryWindow, row) for row in cursor.fetchall())
+        )
+        ops = connection.ops
+        cursor.execute(
+            f"SELECT {quote('date')} FROM {quote(SpecialOpeningHours._meta.db_table)} "
+            f"WHERE store_id = %s AND opens IS NULL AND {quote('date')} BETWEEN %s AND %s",
+            [
+                store.pk,
+                ops.adapt_datefield_value(today),
+                ops.adapt_datefield_value(today + datetime.timedelta(days=MOST_DAYS_AHEAD)),
+            ],
+        )
+        closed = frozenset(_date(value) for (value,) in cursor.fetchall())
+    return StoreDeliveryRules(zones=zones, windows=windows, closed=closed)
+
+
+def _date(value) -> datetime.date:
+    """A date column's value: SQLite gives it as text."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def zone_for(*, store: Store, located: LocatedPostcode, order_value: Decimal, zones: tuple[ZoneRule, ...]) -> ZoneRule:
+    """The zone of `zones` (the store's active ones, store_delivery_rules) that delivers to
+    `located` for an order of `order_value`: the cheapest, as the checkout showed it. Raises
+    DeliveryUnavailable."""
     names = {"store": store.name, "postcode": located.postcode, "place": located.place_name}
     covering = [
         rule
-        for rule in (
-            ZoneRule.of(zone, country=store.country)
-            for zone in DeliveryZone.objects.filter(store=store, is_active=True)
-        )
+        for rule in zones
         if store.is_active
         and store.country == located.country
         and rule.covers(store=store, postcode=located.postcode, latitude=located.latitude, longitude=located.longitude)
@@ -159,11 +197,21 @@ def plan_window(
     order) or WindowUnavailable (not offered: why)."""
     now = now or timezone.now()
     located = check_postcode(address.postcode, country=address.country)
-    zone = zone_for(store=store, located=located, order_value=order_value)
-    grid, closed = _store_grid(store=store, zone=zone, now=now)
+    rules = store_delivery_rules(store, today=now.astimezone(store.zone).date())
+    zone = zone_for(store=store, located=located, order_value=order_value, zones=rules.zones)
+    grid = window_grid(
+        rules=rules.windows,
+        zone=store.zone,
+        closed=rules.closed,
+        lead_time=zone.lead_time,
+        days_ahead=zone.days_ahead,
+        now=now,
+    )
     window = next((window for window in grid if window.starts_at == starts_at), None)
     if window is None:
-        raise WindowUnavailable(_why_not_offered(store=store, zone=zone, starts_at=starts_at, closed=closed, now=now))
+        raise WindowUnavailable(
+            _why_not_offered(store=store, zone=zone, starts_at=starts_at, closed=rules.closed, now=now, rules=rules)
+        )
     return WindowPlan(store=store, zone=zone, window=window, located=located, order_value=order_value)
 
 
@@ -280,7 +328,7 @@ def _booked(store: Store, window: Window) -> int:
         return cursor.fetchone()[0]
 
 
-def _why_not_offered(*, store, zone, starts_at, closed, now) -> str:
+def _why_not_offered(*, store, zone, starts_at, closed, now, rules: StoreDeliveryRules) -> str:
     local = starts_at.astimezone(store.zone)
     names = {
         "store": store.name,
@@ -296,8 +344,7 @@ def _why_not_offered(*, store, zone, starts_at, closed, now) -> str:
         )
     if local.date() in closed:
         return _("%(store)s is closed on %(date)s and does not deliver that day.") % names
-    window = DeliveryWindow.objects.filter(store=store, weekday=local.weekday(), starts=local.time()).first()
-    if window is not None:
+    if any(rule.weekday == local.weekday() and rule.starts == local.time() for rule in rules.windows):
         return _("Orders for that delivery window are no longer taken. Please choose a later one.")
     return _("%(store)s does not deliver at that time. Please choose one of the windows offered.") % names
 

@@ -2,6 +2,7 @@
 deliveries keeping their fee and window when the zone changes or goes."""
 
 import datetime
+from dataclasses import astuple
 from decimal import Decimal
 
 import pytest
@@ -9,18 +10,21 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.tests.factories import ProductFactory
-from delivery.models import Delivery, DeliveryWindow
-from delivery.selectors import PostcodeProblem, delivery_options, forget_directory
+from delivery.models import Delivery, DeliveryWindow, DeliveryZone
+from delivery.selectors import PostcodeProblem, ZoneRule, delivery_options, forget_directory
 from delivery.services import (
     DeliveryAddress,
     DeliveryUnavailable,
     WindowFull,
     WindowUnavailable,
+    _booked,
     book_window,
     create_delivery,
+    store_delivery_rules,
 )
 from delivery.tests.factories import DeliveryWindowFactory, DeliveryZoneFactory, evening_windows, next_monday
-from orders.models import CancelReason, FulfilmentMethod
+from delivery.windows import Window, WindowRule
+from orders.models import CancelReason, FulfilmentMethod, FulfilmentStatus
 from orders.services import Contact, LineSpec, cancel_order, create_order
 from stores import services as stock
 from stores.models import SpecialOpeningHours
@@ -220,3 +224,89 @@ def test_booking_locks_the_days_round_and_not_the_stores_row(store):
     locking = [query["sql"] for query in captured.captured_queries if "FOR UPDATE" in query["sql"]]
     assert len(locking) == 1
     assert '"delivery_deliveryround"' in locking[0] and '"stores_store"' not in locking[0], locking
+
+
+def test_the_rules_a_booking_reads_are_the_orms(store, django_assert_num_queries):
+    # given a zone by distance with a minimum and free delivery, one switched off, a window with
+    # an early cut-off, closed dates near and far and a day open on special hours, and another
+    # store's zone, window and closed date
+    DeliveryZoneFactory(
+        store=store,
+        name="Around",
+        kind="radius",
+        postcodes="",
+        radius_km=Decimal("12.5"),
+        fee=Decimal("1490.00"),
+        free_above=Decimal("20000"),
+        minimum_order=Decimal("3000"),
+        lead_time_minutes=45,
+        days_ahead=3,
+    )
+    DeliveryZoneFactory(store=store, name="Off", is_active=False)
+    DeliveryWindowFactory(
+        store=store, weekday=2, starts=datetime.time(9, 30), ends=datetime.time(11), cutoff=datetime.time(7)
+    )
+    today = datetime.date(2026, 12, 7)
+    for days, opens in ((0, None), (4, None), (30, None), (31, None), (-1, None), (2, datetime.time(12))):
+        SpecialOpeningHours.objects.create(
+            store=store,
+            date=today + datetime.timedelta(days=days),
+            opens=opens,
+            closes=datetime.time(16) if opens else None,
+        )
+    other = StoreFactory(name="Kringlan")
+    DeliveryZoneFactory(store=other)
+    DeliveryWindowFactory(store=other, weekday=4)
+    SpecialOpeningHours.objects.create(store=other, date=today + datetime.timedelta(days=1))
+
+    # when a booking reads them
+    with django_assert_num_queries(3):
+        rules = store_delivery_rules(store, today=today)
+
+    # then the zones, windows and closed dates are the ORM's
+    assert sorted(rules.zones, key=lambda zone: zone.zone_id) == [
+        ZoneRule.of(zone, country=store.country)
+        for zone in DeliveryZone.objects.filter(store=store, is_active=True).order_by("pk")
+    ]
+    assert sorted(rules.windows, key=astuple) == sorted(
+        (
+            WindowRule(window.weekday, window.starts, window.ends, window.cutoff, window.capacity)
+            for window in DeliveryWindow.objects.filter(store=store)
+        ),
+        key=astuple,
+    )
+    assert rules.closed == {today, today + datetime.timedelta(days=4), today + datetime.timedelta(days=30)}
+    assert [type(value) for zone in rules.zones for value in (zone.fee, zone.minimum_order)] == [Decimal] * 4
+
+
+def test_the_window_counted_is_the_orms(store):
+    # given deliveries in the window, overlapping it, next to it, cancelled, and at another store
+    now = next_monday(10)
+    evening = now.replace(hour=17)
+    deliver(store=store, starts_at=evening, now=now)
+    cancelled = deliver(store=store, starts_at=evening, now=now)
+    cancel_order(order=cancelled.fulfilment.order, reason=CancelReason.SHOPPER)
+    DeliveryWindowFactory(store=store, weekday=0, starts=datetime.time(18), ends=datetime.time(20), capacity=5)
+    deliver(store=store, starts_at=now.replace(hour=18), now=now)
+    DeliveryWindowFactory(store=store, weekday=0, starts=datetime.time(19), ends=datetime.time(21), capacity=5)
+    deliver(store=store, starts_at=now.replace(hour=19), now=now)
+    other = StoreFactory(name="Kringlan")
+    DeliveryZoneFactory(store=other, postcodes="101-108")
+    evening_windows(other)
+    deliver(store=other, starts_at=evening, now=now)
+
+    for starts, ends in ((17, 19), (18, 20), (19, 21), (12, 14)):
+        window = Window(starts_at=now.replace(hour=starts), ends_at=now.replace(hour=ends), cutoff_at=now, capacity=9)
+        # when a booking counts the window, then it counts what the ORM counts
+        expected = (
+            Delivery.objects.filter(store=store, window_start__lt=window.ends_at, window_end__gt=window.starts_at)
+            .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
+            .count()
+        )
+        assert _booked(store, window) == expected
+    assert [_booked(store, Window(now.replace(hour=h), now.replace(hour=h + 2), now, 9)) for h in (17, 18, 19, 12)] == [
+        2,
+        3,
+        2,
+        0,
+    ]

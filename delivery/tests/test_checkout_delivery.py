@@ -503,8 +503,9 @@ def _kind(sql):
     return "other"
 
 
+@pytest.mark.postgres
 def test_placing_holds_the_windows_lock_only_to_count_reserve_and_write_the_delivery(
-    client, world, django_assert_num_queries
+    require_postgres, client, world, django_assert_num_queries
 ):
     fill_cart(client, world["sweater"])
     html = find(client).content.decode()
