@@ -285,26 +285,31 @@ def _window_full(store: Store) -> WindowFull:
 
 
 def _lock_round(store: Store, day: datetime.date) -> None:
-    """Create the store's DeliveryRound row for `day` if there is none, then lock it (only its
-    row: a FOR UPDATE over a join to the store locked the store's row too, which every other
-    checkout of the store needs, KEY SHARE, for its foreign keys when it commits, while holding
-    stock rows this one waits for: a deadlock in the bench's rush). Every delivery placing runs
-    these two statements, so they are written here, as bulk_create(ignore_conflicts=True) and
-    select_for_update(of=("self",)) would write them, not compiled by the ORM each time."""
+    """Lock the store's DeliveryRound row for `day`, made first if there is none (only its row: a
+    FOR UPDATE over a join to the store locked the store's row too, which every other checkout of
+    the store needs, KEY SHARE, for its foreign keys when it commits, while holding stock rows
+    this one waits for: a deadlock in the bench's rush). Every delivery placing runs it, so its
+    SQL is written here, as select_for_update(of=("self",)) and bulk_create(ignore_conflicts=True)
+    would write it, not compiled by the ORM each time; the day's first booking only makes the row
+    (one statement for the others)."""
     ops, quote = connection.ops, connection.ops.quote_name
     table = quote(DeliveryRound._meta.db_table)
-    fields = [DeliveryRound._meta.get_field("store"), DeliveryRound._meta.get_field("date")]
-    on_conflict = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     date = ops.adapt_datefield_value(day)
+    select = f"SELECT id FROM {table} WHERE store_id = %s AND {quote('date')} = %s{lock}"
     with connection.cursor() as cursor:
+        cursor.execute(select, [store.pk, date])
+        if cursor.fetchone() is not None:
+            return
+        fields = [DeliveryRound._meta.get_field("store"), DeliveryRound._meta.get_field("date")]
         cursor.execute(
             f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} (store_id, {quote('date')}) "
-            f"VALUES (%s, %s) {on_conflict}",
+            f"VALUES (%s, %s) {ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)}",
             [store.pk, date],
         )
-        cursor.execute(f"SELECT id FROM {table} WHERE store_id = %s AND {quote('date')} = %s{lock}", [store.pk, date])
-        cursor.fetchall()
+        # Made here, or by a checkout that got there first (its insert waited for it to commit).
+        cursor.execute(select, [store.pk, date])
+        cursor.fetchone()
 
 
 def _booked(store: Store, window: Window) -> int:
