@@ -21,6 +21,22 @@ def from_row(model, values):
     return model.from_db(connection.alias, _attnames(model), converted)
 
 
+def converted(model, name: str, value):
+    """`value` of `model`'s field `name` read by hand (alone, not in a whole row), converted as the
+    ORM converts it (SQLite's decimals, booleans and datetimes; PostgreSQL's need none)."""
+    index = _field_index(model, name)
+    for found, column, converters in _converters(model, connection.vendor):
+        if found == index:
+            for convert in converters:
+                value = convert(value, column, connection)
+    return value
+
+
+@functools.cache
+def _field_index(model, name: str) -> int:
+    return [field.name for field in model._meta.concrete_fields].index(name)
+
+
 def width(model) -> int:
     """How many values `from_row` takes for `model`: a row joining models is cut at these."""
     return len(model._meta.concrete_fields)

@@ -7,12 +7,18 @@ and the store it places them at (store_to_place_at).
 from decimal import Decimal
 
 import pytest
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from orders.selectors import for_sale_with_units_at, store_to_place_at, stores_able_to_supply, stores_to_offer
+from orders.selectors import (
+    for_sale_with_units_at,
+    store_ids_holding,
+    store_to_place_at,
+    stores_able_to_supply,
+    stores_to_offer,
+)
 from pickup.models import PickupSettings
 from pickup.tests.factories import PickupSettingsFactory
 from stores.models import StockLevel, Store, StoreKind
@@ -163,3 +169,29 @@ def test_the_store_to_place_at_is_the_orms(mittens_and_hats, django_assert_num_q
 def test_a_store_that_is_gone_is_not_found():
     with pytest.raises(Store.DoesNotExist):
         store_to_place_at(0)
+
+
+def the_orms_stores_holding(quantities, among):
+    enough = Q()
+    for product_id, units in quantities.items():
+        enough |= Q(product_id=product_id, on_hand__gte=F("reserved") + units)
+    return set(
+        StockLevel.objects.filter(enough, store_id__in=among)
+        .values("store_id")
+        .annotate(lines_in_stock=Count("pk"))
+        .filter(lines_in_stock__gte=len(quantities))
+        .values_list("store_id", flat=True)
+    )
+
+
+@pytest.mark.parametrize("units", [(1, 1), (2, 1), (1, None), (3, 3), (None, 1), (6, 6), (5, 2)])
+def test_the_stores_holding_a_cart_are_the_orms(mittens_and_hats, units, django_assert_num_queries):
+    mittens, hat, _mine = mittens_and_hats
+    quantities = {product.pk: count for product, count in zip((mittens, hat), units, strict=True) if count}
+    among = list(Store.objects.values_list("pk", flat=True))
+
+    for stores in (among, among[:3], among[-2:]):
+        with django_assert_num_queries(1):
+            found = store_ids_holding(quantities, among=stores)
+        assert found == the_orms_stores_holding(quantities, stores)
+    assert store_ids_holding({}, among=among) == store_ids_holding(quantities, among=[]) == set()

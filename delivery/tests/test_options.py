@@ -206,3 +206,67 @@ def test_a_lookup_is_one_query_whatever_the_number_of_stores_and_zones(postcodes
         delivery_options(postcode="600", country="IS", now=now)
     with django_assert_num_queries(0), pytest.raises(PostcodeProblem):
         delivery_options(postcode="1O1", country="IS", now=now)
+
+
+def test_the_bookings_a_lookup_counts_are_the_orms(laugavegur):
+    # given deliveries at two stores in several windows, one cancelled, one outside the grids
+    from django.db.models import Count
+
+    from catalog.tests.factories import ProductFactory
+    from delivery.models import Delivery
+    from delivery.selectors import _bookings
+    from delivery.tests.factories import place_delivery
+    from delivery.windows import Window
+    from orders.models import CancelReason, FulfilmentStatus
+    from orders.services import cancel_order
+    from stores.tests.factories import StockLevelFactory
+
+    kringlan = StoreFactory(name="Kringlan")
+    DeliveryZoneFactory(store=kringlan, postcodes="101-108")
+    evening_windows(kringlan)
+    now = next_monday(10)
+    product = ProductFactory(price=Decimal("1000"))
+    for store in (laugavegur, kringlan):
+        StockLevelFactory(store=store, product=product, on_hand=20)
+    placed = [
+        place_delivery(
+            store=store, products_and_quantities=[(product, 1)], starts_at=now.replace(hour=17) + shift, now=now
+        )
+        for store, shift in (
+            (laugavegur, datetime.timedelta(0)),
+            (laugavegur, datetime.timedelta(0)),
+            (laugavegur, datetime.timedelta(days=1)),
+            (kringlan, datetime.timedelta(days=1)),
+            (kringlan, datetime.timedelta(days=6)),
+        )
+    ]
+    cancel_order(order=placed[1].fulfilment.order, reason=CancelReason.SHOPPER)
+
+    def window(day, hour):
+        starts = now.replace(hour=hour) + datetime.timedelta(days=day)
+        return Window(starts_at=starts, ends_at=starts + datetime.timedelta(hours=2), cutoff_at=starts, capacity=9)
+
+    grids = {laugavegur.pk: [window(0, 17), window(1, 17)], kringlan.pk: [window(1, 17), window(2, 17)], 0: []}
+
+    # when a lookup counts them, then it finds what the ORM finds
+    found = _bookings(grids)
+    windows = [window for grid in grids.values() for window in grid]
+    expected = {}
+    for store_id, starts_at, ends_at, count in (
+        Delivery.objects.filter(
+            store_id__in=[laugavegur.pk, kringlan.pk],
+            window_start__lt=max(window.ends_at for window in windows),
+            window_end__gt=min(window.starts_at for window in windows),
+        )
+        .exclude(fulfilment__status=FulfilmentStatus.CANCELLED)
+        .values("store_id", "window_start", "window_end")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("store_id", "window_start", "window_end", "n")
+    ):
+        expected.setdefault(store_id, []).append((starts_at, ends_at, count))
+    assert {store: sorted(rows) for store, rows in found.items()} == {
+        store: sorted(rows) for store, rows in expected.items()
+    }
+    assert sum(count for rows in found.values() for _start, _end, count in rows) == 3
+    assert _bookings({laugavegur.pk: []}) == {}
