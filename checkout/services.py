@@ -677,14 +677,18 @@ def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
         # The locks, in the order every checkout takes them: the window's day, the stock rows,
         # then a coupon's and the rewards account's rows (_create_order). The order's rows lock
         # nothing others take, so without a coupon or points they are written before the window's
-        # lock: it is then held only to count the window's bookings, reserve the stock and write
-        # the delivery. A window or stock refusal after that rolls them back with the rest.
+        # lock, and the delivery (what the window's count counts) right after that count: the
+        # window's lock is then held to count, write the delivery and reserve the stock, and the
+        # stock rows, which every shopper of the store takes, only to be reserved. A window or
+        # stock refusal after that rolls them back with the rest.
         written_first = not (checkout.coupon_code.strip() or checkout.points)
         placed = _write_delivery_order(checkout, lines=lines, store=store, fees=fees) if written_first else None
         try:
             booking = hold_window(plan)
         except DeliveryUnavailable as refused:
             raise OrderError(str(refused)) from refused
+        if placed is not None:
+            create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
         try:
             stock.reserve_stock(store=store, quantities=quantities)
         except stock.InsufficientStock as short:
@@ -693,7 +697,7 @@ def _place_delivery_order(checkout: ConfirmedCheckout) -> Order:
             ) from None
         if placed is None:
             placed = _write_delivery_order(checkout, lines=lines, store=store, fees=fees)
-        create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
+            create_delivery(fulfilment=placed.fulfilment, booking=booking, address=choice.address)
         return placed.order
 
 

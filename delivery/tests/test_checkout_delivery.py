@@ -483,9 +483,9 @@ def test_an_order_below_every_stores_minimum_offers_no_place_button(client, worl
 # and token; the store, the products with their units here, the zones, windows and closed dates,
 # the window's room as committed (no lock: every check made before a lock others wait for); the
 # order's rows (a savepoint around the order for its number) and its payment; the window's day
-# locked (with a booking on it already), then under that lock only its count, the stock's lock
-# and reserve and the delivery; after the commit, the session. The test's own transaction adds
-# two savepoints (4 statements).
+# locked (with a booking on it already), then under that lock only its count, the delivery and
+# the stock's lock and reserve (the stock rows held for the last two only); after the commit,
+# the session. The test's own transaction adds two savepoints (4 statements).
 PLACING_QUERIES = 27
 
 
@@ -505,7 +505,7 @@ def _kind(sql):
 
 
 @pytest.mark.postgres
-def test_placing_holds_the_windows_lock_only_to_count_reserve_and_write_the_delivery(
+def test_placing_holds_the_windows_lock_only_to_count_write_the_delivery_and_reserve(
     require_postgres, client, world, django_assert_num_queries
 ):
     fill_cart(client, world["sweater"])
@@ -520,7 +520,7 @@ def test_placing_holds_the_windows_lock_only_to_count_reserve_and_write_the_deli
     assert response.status_code == 302
     kinds = [_kind(query["sql"]) for query in captured.captured_queries]
     locked = kinds.index("lock window")
-    assert kinds[locked:][:5] == ["lock window", "count window", "lock stock", "reserve stock", "write delivery"]
+    assert kinds[locked:][:5] == ["lock window", "count window", "write delivery", "lock stock", "reserve stock"]
     assert {"write order", "write payment"} <= set(kinds[:locked])
 
 
