@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_http_methods
@@ -343,6 +345,19 @@ def _window_choices(option) -> list[tuple[str, str]]:
     return choices
 
 
+def _window_options(windows: list[tuple[str, str]], *, chosen: str) -> str:
+    """The <option>s of a store's window list (_window_choices), `chosen` selected, as the template
+    wrote them: a store's week of windows is some 25 options, and three to five stores a page."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((key, SELECTED if key == chosen else "", label) for key, label in windows),
+    )
+
+
+SELECTED = mark_safe(" selected")
+
+
 def _page(request, *, lines, form, token):
     if form.is_bound:
         form.is_valid()
@@ -396,7 +411,8 @@ def _page(request, *, lines, form, token):
         # Each store's own window as its list posted it; the store chosen instead shows its earliest
         # (window keys are times: another store's key may be one of its windows too).
         store_id = offer["option"].store.pk
-        offer["chosen_window"] = "" if offer["option"].store == instead else request.POST.get(f"window-{store_id}", "")
+        chosen_window = "" if offer["option"].store == instead else request.POST.get(f"window-{store_id}", "")
+        offer["window_options"] = _window_options(offer["windows"], chosen=chosen_window)
     return render(
         request,
         "orders/checkout_delivery.html",
