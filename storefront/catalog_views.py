@@ -11,6 +11,7 @@ from catalog.models import Product
 from catalog.selectors import (
     PRODUCTS_PER_PAGE,
     CachedCountPaginator,
+    PlainListing,
     category_tree,
     having_variant_in,
     product_listing,
@@ -66,25 +67,29 @@ def _product_list_page(request, store, versions, extra_context):
     wants_available = request.GET.get("available") == "1"
     filtering_available = wants_available and store is not None
     listing = ListingForm(request.GET, searching=bool(search))
-    products = product_listing(
-        search=search,
-        category_ids=tree.descendant_ids(category) if category else None,
-        sort=listing.sort_order,
-        min_price=listing.price("min_price"),
-        max_price=listing.price("max_price"),
-        # The pictures only of the cards not cached (product_cards): the sliced prefetch costs
-        # more CPU than the page's products themselves.
-        images=False,
-    )
+    filters_of_listing = {
+        "category_ids": tree.descendant_ids(category) if category else None,
+        "sort": listing.sort_order,
+        "min_price": listing.price("min_price"),
+        "max_price": listing.price("max_price"),
+    }
     variant_filter = VariantFilterForm(request.GET, choices=variant_attribute_choices(versions["catalog"]))
-    if chosen_values := variant_filter.chosen_values():
-        # Size M in stock at my store: a variant in size M that my store has, not any size.
-        variants = variants_with_values(chosen_values)
-        if filtering_available:
-            variants = only_available_at(variants, store=store)
-        products = having_variant_in(products, variants)
-    elif filtering_available:
-        products = only_available_at(products, store=store)
+    chosen_values = variant_filter.chosen_values()
+    # The page's products are read as ids: the cards come from the cache, and product_cards reads
+    # the products only of those that are not.
+    if PlainListing.serves(search=search) and not chosen_values and not filtering_available:
+        products = PlainListing(**filters_of_listing)
+    else:
+        products = product_listing(search=search, **filters_of_listing)
+        if chosen_values:
+            # Size M in stock at my store: a variant in size M that my store has, not any size.
+            variants = variants_with_values(chosen_values)
+            if filtering_available:
+                variants = only_available_at(variants, store=store)
+            products = having_variant_in(products, variants)
+        elif filtering_available:
+            products = only_available_at(products, store=store)
+        products = products.values_list("pk", flat=True)
     # The filters without the page: what the category menu's links and the count depend on.
     filter_params = request.GET.copy()
     filter_params.pop("page", None)
@@ -101,7 +106,7 @@ def _product_list_page(request, store, versions, extra_context):
         "catalog/product_list.html",
         {
             "page": page,
-            "products": page.object_list,
+            "product_ids": page.object_list,
             "product_cards": lambda: product_cards(page.object_list, catalog_version=versions["catalog"]),
             "category_menu": category_menu(
                 roots=tree.roots, category=category, filters=filter_params, catalog_version=versions["catalog"]

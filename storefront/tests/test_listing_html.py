@@ -179,3 +179,63 @@ def test_a_list_page_kept_once_for_every_store_shows_each_shopper_their_own_stor
 def _masked(response):
     assert response.status_code == 200
     return re.sub(rb'(name="csrfmiddlewaretoken" value=")[^"]+', rb"\1TOKEN", response.content)
+
+
+# includes/product_card.html as the template rendered each card (commit e8f60fe), before
+# listing_html._card put each card's values into it rendered once: the reference the cards keep.
+CARD_AS_RENDERED = (
+    "{% load i18n money %}\n"
+    '<article class="product-card" data-testid="product-card" data-sku="{{ product.sku }}">\n'
+    '  <a class="product-card__image" href="{{ url }}" tabindex="-1" aria-hidden="true">\n'
+    "    {% with image=product.first_images|first %}\n"
+    "      {% if image %}\n"
+    '        <img src="{% if image.thumbnail %}{{ image.thumbnail.url }}{% else %}{{ image.image.url }}{%'
+    ' endif %}" alt="" loading="lazy" width="400" height="400">\n'
+    "      {% else %}\n"
+    '        <span class="placeholder">{{ name|slice:":1"|upper }}</span>\n'
+    "      {% endif %}\n"
+    "    {% endwith %}\n"
+    "  </a>\n"
+    '  <div class="product-card__body">\n'
+    '    <h2 class="product-card__name"><a href="{{ url }}" data-testid="product-link">{{ name }}</a></h2>\n'
+    '    <p class="price" data-testid="price">{{ product.price|money }}</p>\n'
+    "    {{ stock_line }}\n"
+    "  </div>\n"
+    "</article>\n"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "is", "nb"])
+def test_each_card_is_what_the_card_template_rendered(language):
+    # given products with names to escape, initials to upper-case, and each kind of picture
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from catalog.models import ProductImage
+    from catalog.selectors import with_first_images
+    from storefront.listing_html import STOCK_LINE, _card
+
+    plain = ProductFactory(name="úlpa <b>&</b> \"hat\" 'x'", slug="ulpa", price=Decimal("4990"))
+    pictured = ProductFactory(name="Lopi mittens", slug="lopi", price=Decimal("1234567"), sku="A&B<1>")
+    ProductImage.objects.create(product=pictured, image="products/1/a b&c.png", position=0)
+    thumbed = ProductFactory(name="ýsa", name_is="Ýsa", name_nb="Hyse", slug="ysa", price=Decimal("990.00"))
+    ProductImage.objects.create(product=thumbed, image="products/2/big.png", thumbnail="products/2/thumbs/s m.jpg")
+    ProductImage.objects.create(product=thumbed, image="products/2/second.png", position=1)
+    nameless = ProductFactory(name="", slug="nameless")
+    products = list(Product.objects.filter(pk__in=[plain.pk, pictured.pk, thumbed.pk, nameless.pk]))
+    with_first_images(products)
+
+    # when each card is made, then it is what the template rendered
+    with translation.override(language):
+        for product in products:
+            rendered = Template(CARD_AS_RENDERED).render(
+                Context(
+                    {
+                        "product": product,
+                        "url": product.get_absolute_url(),
+                        "name": product.name,
+                        "stock_line": STOCK_LINE,
+                    }
+                )
+            )
+            assert _card(product) == rendered, product.slug
