@@ -39,10 +39,10 @@ LIST_URL = reverse("catalog:product_list")
 PRODUCT_LIST_QUERIES = 11
 # A second visit of the same page: the session only; my store is the directory's, the rest cached.
 PRODUCT_LIST_CACHED_QUERIES = 1
-# A first visit: session, the product with its category, its images, the stores with their
-# available units, categories, and the store directory (my store and "open now": the stores,
+# A first visit: session, the product with its category and images (one query), the stores with
+# their available units, categories, and the store directory (my store and "open now": the stores,
 # their opening hours and special dates, read once per process while the stores do not change).
-PRODUCT_PAGE_QUERIES = 8
+PRODUCT_PAGE_QUERIES = 7
 # A second visit: the session; my store, the product, tree and availability are cached.
 PRODUCT_PAGE_CACHED_QUERIES = 1
 # The JSON: the product, the stores with their units, the store directory (stores, opening

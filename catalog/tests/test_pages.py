@@ -27,10 +27,11 @@ LIST_URL = reverse("catalog:product_list")
 # images, their units at my store (11, was 10 when the page read its products themselves: as ids,
 # a page whose cards are cached reads no product).
 PRODUCT_LIST_QUERIES = 11
-# The whole product page, whatever the number of stores: session, the product with its category,
-# its images, the stores with their available units, categories, and the store directory for my
-# store and "open now" (the stores, their opening hours and special dates, once per process).
-PRODUCT_PAGE_QUERIES = 8
+# The whole product page, whatever the number of stores: session, the product with its category
+# and images (one query: catalog.selectors.product_for_page joins them), the stores with their
+# available units, categories, and the store directory for my store and "open now" (the stores,
+# their opening hours and special dates, once per process).
+PRODUCT_PAGE_QUERIES = 7
 
 
 def remember_store(client, store):

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("catalog:product_list")
 # No size chosen, a first visit: session, the store directory my store comes from (stores, hours,
-# special dates), the product with its category, its pictures, its variants, their attribute
-# values, their pictures, their units in every store (the picker's at my store: one query for all
-# the sizes, kept per size's stock version), categories. No other stock is read.
-PRODUCT_WITH_VARIANTS_PAGE_QUERIES = 11
+# special dates), the product with its category and its pictures (one query), its variants, their
+# attribute values, their pictures, their units in every store (the picker's at my store: one
+# query for all the sizes, kept per size's stock version), categories. No other stock is read.
+PRODUCT_WITH_VARIANTS_PAGE_QUERIES = 10
 PRODUCT_WITH_VARIANTS_CACHED_QUERIES = 1
 # A size chosen, the product and the store directory read before: the session only. The page's
 # body is rendered again (another address), from the product kept in the cache; the size's units

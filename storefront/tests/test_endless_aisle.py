@@ -175,10 +175,10 @@ def test_the_product_page_in_a_store_costs_the_same_queries_for_any_number_of_st
     assert 'data-testid="aisle-ship"' in page
 
 
-# The session, the product (and its variants and pictures), the stock rows, the store directory
-# (stores, hours, specials; my store is its copy); the transfer's routes, hours and special
-# dates; the warehouses' stock.
-QUERIES_IN_A_STORE = 12
+# The session, the product (with its category and pictures: one query; its variants), the stock
+# rows, the store directory (stores, hours, specials; my store is its copy); the transfer's routes,
+# hours and special dates; the warehouses' stock.
+QUERIES_IN_A_STORE = 11
 
 
 def test_have_it_sent_to_me_puts_it_in_the_cart_and_goes_to_the_delivery_checkout(client, kringlan, warehouse, sweater):

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 # The product page with my store sold out, whatever the number of stores: as PRODUCT_PAGE_QUERIES
 # (catalog/tests/test_pages.py): the nearest stores that have it come from the same stock rows.
-PRODUCT_PAGE_QUERIES = 8
+PRODUCT_PAGE_QUERIES = 7
 # Monday 5 January 2026, 12:00 UTC: noon in Reykjavík, 13:00 in Oslo.
 MONDAY_NOON_UTC = datetime.datetime(2026, 1, 5, 12, 0, tzinfo=datetime.UTC)
 
