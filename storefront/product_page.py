@@ -51,6 +51,13 @@ PART_END = "pdpPartEnd3Kc8Vm5Qs"
 PAGE_PARTS = ("box", "button", "cannot", "availability")
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What the store's parts need of a product without variants: its pk."""
+
+    pk: int
+
+
 def _placeholder(name: str) -> str:
     return f"{PART}{name}X"
 
@@ -159,9 +166,15 @@ class ProductPage:
     def _render_parts(self) -> dict[bytes, bytes]:
         """{name: HTML} of the store's parts, with CSRF_PLACEHOLDER for the token of their forms
         (the fragment is every shopper's of this store)."""
-        product, store, page_stamps = self.product(), self.store, self.page_stamps
-        variants = product.active_variants
-        shown = next((variant for variant in variants if variant.pk == self.chosen_id), product)
+        store, page_stamps = self.store, self.page_stamps
+        if page_stamps.variant_stocks or self.in_store_here:
+            product = self.product()
+            variants, variant_attributes = product.active_variants, product.variant_attributes
+            shown = next((variant for variant in variants if variant.pk == self.chosen_id), product)
+        else:
+            # No variants and not in a store: the parts show the product's pk only (their forms'),
+            # so a body served from the cache needs no read of the product for them.
+            variants, variant_attributes, shown = [], [], _Shown(pk=page_stamps.product_id)
         choose_first = self.choose_first
         # The units of what is shown in every store, and of each variant for the picker.
         wanted = {} if choose_first else {shown.pk: page_stamps.variant_stocks.get(shown.pk, page_stamps.stock)}
@@ -190,7 +203,7 @@ class ProductPage:
         html = get_template("includes/product_store_parts.html").render(
             {
                 "shown": shown,
-                "variant_attributes": product.variant_attributes,
+                "variant_attributes": variant_attributes,
                 "choose_first": choose_first,
                 "can_add": not choose_first and (at_my_store is None or my_store_supplies),
                 "store": store,
