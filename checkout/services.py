@@ -358,44 +358,66 @@ def _place_pickup_order(checkout: ConfirmedCheckout) -> Order:
         if changes:
             # Nothing will be placed, so nothing is booked or reserved.
             raise CheckoutChanged(changes, products=products)
+        # The locks, in the order every checkout takes them: the pickup slot, the stock rows, then
+        # a coupon's and the rewards account's rows (_create_order). The order's rows lock nothing
+        # others take, so without a coupon or points they are written before the slot's lock, and
+        # the pickup right after the slot is booked: the stock rows, which every shopper of the
+        # store takes, are then held only to be reserved. A slot or stock refusal after that rolls
+        # them back with the rest (as delivery placings do: _place_delivery_order).
+        written_first = not (checkout.coupon_code.strip() or checkout.points)
+        placed = (
+            _write_pickup_order(checkout, store=store, products=products, quantities=quantities)
+            if written_first
+            else None
+        )
         # The store's opening hours lay out its pickup times: read by the booking (pickup.slots),
         # only now, as a refusal above (a sold-out line) needs none of them.
-        # The slot first, then the stock: every checkout takes its locks in this order.
         slot = _book_slot(checkout, store)
+        if placed is not None:
+            _create_pickup(checkout, placed, slot)
         try:
             stock.reserve_stock(store=store, quantities=quantities)
         except stock.InsufficientStock as short:
             raise CheckoutChanged(
                 list(_stock_changes(short, products=products, store=store)), products=products
             ) from None
-        # Paying online, the stock and the pickup time are held while the shopper pays.
-        hold_until = (
-            timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES) if checkout.pays_online else None
-        )
-        # One fulfilment, by the chosen pickup method, from the store's own stock.
-        placed = _create_order(
-            checkout,
-            lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
-            store=store,
-            method=checkout.fulfilment,
-            stock_location=store,
-            contact=checkout.contact,
-            customer=checkout.customer,
-            language=checkout.language,
-            checkout_token=checkout.checkout_token or None,
-            payment_hold_until=hold_until,
-        )
-        create_pickup(
-            fulfilment=placed.fulfilment,
-            slot_start=slot.starts_at if slot else None,
-            slot_end=slot.ends_at if slot else None,
-            vehicle_description=checkout.vehicle_description,
-            collector_name=checkout.collector_name,
-        )
-        # The order returned carries its first payment attempt, if any (the view sends the
-        # shopper to it without reading it back).
-        placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
+        if placed is None:
+            placed = _write_pickup_order(checkout, store=store, products=products, quantities=quantities)
+            _create_pickup(checkout, placed, slot)
         return placed.order
+
+
+def _write_pickup_order(checkout: ConfirmedCheckout, *, store: Store, products, quantities) -> PlacedOrder:
+    """The pickup order's rows: one fulfilment, by the chosen pickup method, from the store's own
+    stock; paying online, held while the shopper pays (the order carries its first payment
+    attempt as `new_payment`: the view sends the shopper to it without reading it back)."""
+    hold_until = (
+        timezone.now() + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES) if checkout.pays_online else None
+    )
+    placed = _create_order(
+        checkout,
+        lines=[LineSpec(product=products[pk], quantity=units) for pk, units in sorted(quantities.items())],
+        store=store,
+        method=checkout.fulfilment,
+        stock_location=store,
+        contact=checkout.contact,
+        customer=checkout.customer,
+        language=checkout.language,
+        checkout_token=checkout.checkout_token or None,
+        payment_hold_until=hold_until,
+    )
+    placed.order.new_payment = _pay_or_confirm(placed.order, variant=checkout.payment)
+    return placed
+
+
+def _create_pickup(checkout: ConfirmedCheckout, placed: PlacedOrder, slot) -> None:
+    create_pickup(
+        fulfilment=placed.fulfilment,
+        slot_start=slot.starts_at if slot else None,
+        slot_end=slot.ends_at if slot else None,
+        vehicle_description=checkout.vehicle_description,
+        collector_name=checkout.collector_name,
+    )
 
 
 def _pay_or_confirm(order: Order, *, variant: str) -> Payment | None:

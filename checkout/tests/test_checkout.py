@@ -556,12 +556,13 @@ def test_a_store_with_no_free_pickup_time_says_so_instead_of_an_empty_picker(cli
 # Placing an order (the POST of a checkout page, paid at pickup, with no time chosen), counted in a
 # test's transaction (each atomic block a savepoint): the session; the store as the form reads it;
 # the page's token lock with the look-up of its order; the store with its pickup settings; the
-# products with their units at the store; the store's opening hours; the special dates; the free times
-# counted; their slot rows created, locked, counted again; the stock rows locked, then updated in
-# one statement for every line; the order (in a savepoint: two more), its lines, fulfilment, their
-# lines, event, pickup and outbox row; the session saved. 31 for one line before the checkout's
-# token look-up, unlocked stock read, savepoints and slot rows went; a query more a line before
-# the stock was updated in one statement (1 December 2026).
+# products with their units at the store; the order (in a savepoint: two more), its lines,
+# fulfilment, their lines, event and outbox row (written before any lock others wait for); the
+# store's opening hours; the special dates; the free times counted; their slot rows created,
+# locked, counted again; the pickup; the stock rows locked, then updated in one statement for
+# every line; the session saved. 31 for one line before the checkout's token look-up, unlocked
+# stock read, savepoints and slot rows went; a query more a line before the stock was updated in
+# one statement (1 December 2026).
 PLACING_QUERIES = 27
 
 
@@ -574,7 +575,16 @@ def test_placing_an_order_takes_a_fixed_number_of_queries(
     data = {**CONTACT, "store": laugavegur.pk, "checkout_token": checkout_token(client)}
 
     # when the shopper places it, then it costs as many queries whatever the lines
-    with django_assert_num_queries(PLACING_QUERIES):
+    with django_assert_num_queries(PLACING_QUERIES) as captured:
         response = client.post(reverse("checkout:checkout"), data)
     assert response.status_code == 302
     assert Order.objects.get().lines.count() == lines
+    # and the slot's lock is held to count it again, write the pickup and reserve the stock, the
+    # stock rows only to be reserved: the order's rows were written before
+    sqls = [query["sql"] for query in captured.captured_queries]
+    locked = next(n for n, sql in enumerate(sqls) if "FOR UPDATE" in sql and "pickup_pickupslot" in sql)
+    assert any('INSERT INTO "orders_order"' in sql for sql in sqls[:locked])
+    after = sqls[locked + 1 : locked + 5]
+    assert 'INSERT INTO "pickup_pickup"' in after[1], after
+    assert '"stores_stocklevel"' in after[2] and "FOR UPDATE" in after[2], after
+    assert after[3].startswith("UPDATE stores_stocklevel"), after
