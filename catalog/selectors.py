@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db import connection, connections, models, router
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Window, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 from modeltranslation.utils import get_language as translated_language
@@ -111,6 +111,52 @@ class CachedCountPaginator(Paginator):
             self.__dict__["_cached_count"] = found
         return self.__dict__["_cached_count"]
 
+    def get_page(self, number):
+        """As Paginator.get_page (a missing or malformed number is page 1, a number past the end
+        the last page); of a CountingListing whose count is not cached yet, the page and the count
+        from one query, however far the page."""
+        if isinstance(self.object_list, CountingListing) and "_cached_count" not in self.__dict__:
+            found = stamps.fragments().get(self._count_key)
+            if found is not None:
+                self.__dict__["_cached_count"] = found
+                return super().get_page(number)
+            try:
+                wanted = int(number)
+            except (TypeError, ValueError):
+                wanted = 1
+            if wanted >= 1:
+                # Every id up to the page's end: past the end, the last page is among them.
+                ids, total = self.object_list.counted(wanted * self.per_page)
+                self.__dict__["_cached_count"] = total
+                stamps.fragments().set(self._count_key, total, stamps.FRAGMENT_SECONDS)
+                shown = min(wanted, self.num_pages)
+                bottom = (shown - 1) * self.per_page
+                return self._get_page(ids[bottom : bottom + self.per_page], shown, self)
+        return super().get_page(number)
+
+
+class CountingListing:
+    """A search's products (product_listing's queryset, perhaps narrowed further) as ids, a page
+    at a time (listing[24:48]), which can also count every product found as it reads them
+    (COUNT(*) OVER ()): a search ranks all it finds to order them anyway, so counting them there
+    costs PostgreSQL next to nothing, and spares the page a COUNT query of its own, which the ORM
+    took ~1 ms to build and compile (the search's conditions a second time).
+    CachedCountPaginator.get_page uses it."""
+
+    def __init__(self, products: QuerySet[Product]):
+        self._products = products
+
+    def count(self) -> int:
+        return self._products.count()
+
+    def __getitem__(self, page: slice) -> list[int]:
+        return list(self._products.values_list("pk", flat=True)[page])
+
+    def counted(self, stop: int) -> tuple[list[int], int]:
+        """The ids of products[:stop], and how many products there are."""
+        rows = list(self._products.annotate(listing_total=Window(Count("*"))).values_list("pk", "listing_total")[:stop])
+        return [pk for pk, _total in rows], rows[0][1] if rows else 0
+
 
 def _first_image():
     # A sliced Prefetch: one query for the first image of every product on the page.
@@ -126,10 +172,19 @@ def with_first_images(products: list[Product]) -> None:
     one query for them all: for the cards a list page has to render, when it read its products
     without them. Every image of these products, the first of each kept: a plain query costs a
     third of the CPU of _first_image's sliced prefetch (a window function), and a product has a
-    handful of pictures."""
+    handful of pictures. Its SQL is written here: the ORM took longer to compile it than
+    PostgreSQL to answer it (catalog/tests/test_plain_listing.py compares the two)."""
     first = {}
-    for image in ProductImage.objects.filter(product__in=products).order_by("position", "pk"):
-        first.setdefault(image.product_id, image)
+    if products:
+        sql = (
+            f"SELECT {columns(ProductImage, 'i')} FROM {connection.ops.quote_name(ProductImage._meta.db_table)} i "
+            f"WHERE i.product_id IN ({', '.join(['%s'] * len(products))}) ORDER BY i.position, i.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [product.pk for product in products])
+            for row in cursor.fetchall():
+                image = from_row(ProductImage, row)
+                first.setdefault(image.product_id, image)
     for product in products:
         product.first_images = [first[product.pk]] if product.pk in first else []
 

@@ -11,6 +11,7 @@ from catalog.models import Product
 from catalog.selectors import (
     PRODUCTS_PER_PAGE,
     CachedCountPaginator,
+    CountingListing,
     PlainListing,
     category_tree,
     having_variant_in,
@@ -89,7 +90,8 @@ def _product_list_page(request, store, versions, extra_context):
             products = having_variant_in(products, variants)
         elif filtering_available:
             products = only_available_at(products, store=store)
-        products = products.values_list("pk", flat=True)
+        # A search pages and counts what it finds in one query (CountingListing).
+        products = CountingListing(products) if search else products.values_list("pk", flat=True)
     # The filters without the page: what the category menu's links and the count depend on.
     filter_params = request.GET.copy()
     filter_params.pop("page", None)

@@ -60,3 +60,62 @@ def test_the_ids_and_count_are_the_orms_for_every_filter_and_order(catalog, lang
 def test_it_serves_listings_without_a_search_only():
     assert PlainListing.serves(search="") and PlainListing.serves(search="  ")
     assert not PlainListing.serves(search="hat")
+
+
+@pytest.mark.parametrize("number", [None, "1", "2", "3", "abc", "1.0", "0", "-1", "99"])
+def test_a_search_pages_and_counts_in_one_query_as_the_paginator_does_in_two(number, django_assert_num_queries):
+    # given 30 products a search finds (a page and a bit) among others
+    from django.core.paginator import Paginator
+
+    from catalog.selectors import PRODUCTS_PER_PAGE, CachedCountPaginator, CountingListing
+
+    for index in range(PRODUCTS_PER_PAGE + 6):
+        ProductFactory(name=f"Wool hat {index:02}")
+    ProductFactory(name="Dried fish")
+    found = product_listing(search="wool hat")
+
+    # when a page of it is asked for while its count is not cached
+    expected = Paginator(found.values_list("pk", flat=True), PRODUCTS_PER_PAGE).get_page(number)
+    # before the start (the last page, as Paginator.get_page has it): the count and the page
+    with django_assert_num_queries(2 if number in ("0", "-1") else 1):
+        page = CachedCountPaginator(CountingListing(found), PRODUCTS_PER_PAGE, count_key=f"t:{number}").get_page(number)
+        ids = list(page.object_list)
+
+    # then the page and count are the Paginator's, and the count is kept
+    assert (page.number, page.paginator.count, ids) == (expected.number, 30, list(expected.object_list))
+    again = CachedCountPaginator(CountingListing(found), PRODUCTS_PER_PAGE, count_key=f"t:{number}")
+    with django_assert_num_queries(1):
+        assert list(again.get_page(number).object_list) == ids
+
+
+def test_a_search_that_finds_nothing_counts_nothing_in_one_query(django_assert_num_queries):
+    from catalog.selectors import PRODUCTS_PER_PAGE, CachedCountPaginator, CountingListing
+
+    ProductFactory(name="Dried fish")
+    with django_assert_num_queries(1):
+        paginator = CachedCountPaginator(
+            CountingListing(product_listing(search="zzyzx")), PRODUCTS_PER_PAGE, count_key="t:none"
+        )
+        page = paginator.get_page("1")
+        assert (page.number, paginator.count, list(page.object_list)) == (1, 0, [])
+
+
+def test_the_first_images_are_the_orms(django_assert_num_queries):
+    # given products with pictures in another order than they were added, and one without
+    from catalog.models import ProductImage
+    from catalog.selectors import with_first_images
+
+    hat, scarf, bare = ProductFactory(), ProductFactory(), ProductFactory()
+    ProductImage.objects.create(product=hat, image="products/1/b.png", position=2)
+    first = ProductImage.objects.create(product=hat, image="products/1/a.png", thumbnail="t/a.jpg", position=1)
+    ProductImage.objects.create(product=hat, image="products/1/c.png", position=1)
+    only = ProductImage.objects.create(product=scarf, image="products/2/s.png")
+    products = list(Product.objects.filter(pk__in=[hat.pk, scarf.pk, bare.pk]).order_by("pk"))
+
+    # when their cards' pictures are read, then one query, each the first by position, then pk
+    with django_assert_num_queries(1):
+        with_first_images(products)
+    assert [product.first_images for product in products] == [[first], [only], []]
+    assert products[0].first_images[0].thumbnail.name == "t/a.jpg"
+    with django_assert_num_queries(0):
+        with_first_images([])
