@@ -245,8 +245,9 @@ class PlainListing:
     """The ids of product_listing(category_ids=…, sort=…, min_price=…, max_price=…) without a
     search, in its order, a page at a time (listing[24:48]), and their count: what the product
     list reads for a category or the home page (PlainListing.serves says when), in SQL written
-    here. The ORM took longer to build and compile the listing and its count (~1.7 ms a page) than
-    PostgreSQL took to answer them; catalog/tests/test_plain_listing.py compares the two."""
+    here; `conditions` narrow it further (stores.selectors.available_at_condition). The ORM took
+    longer to build and compile the listing and its count (~1.7 ms a page) than PostgreSQL took
+    to answer them; catalog/tests/test_plain_listing.py compares the two."""
 
     def __init__(
         self,
@@ -255,6 +256,7 @@ class PlainListing:
         sort: ListingSort | None = None,
         min_price: Decimal | None = None,
         max_price: Decimal | None = None,
+        conditions: Iterable[tuple[str, list]] = (),
     ):
         quote = connection.ops.quote_name
         price = Product._meta.get_field("price")
@@ -266,6 +268,10 @@ class PlainListing:
             if bound is not None:
                 where.append(f"p.price {operator} %s")
                 params.append(price.get_db_prep_value(bound, connection))
+        # A higher layer's own (SQL on the product `p`, and its parameters): what a store has.
+        for condition, condition_params in conditions:
+            where.append(f"({condition})")
+            params.extend(condition_params)
         # ProductQuerySet orders by the name in the active language (modeltranslation), as here.
         order = LISTING_ORDER.get(sort, ("name", "pk"))
         columns = {"name": build_localized_fieldname("name", translated_language()), "pk": "id"}

@@ -24,6 +24,7 @@ from o2o_site.cache import stamps
 from o2o_site.cache.pages import SharedPage, shared_page
 from o2o_site.replica import reads_from_replica
 from stores.selectors import (
+    available_at_condition,
     cached_product_availability,
     my_store,
     only_available_at,
@@ -78,8 +79,10 @@ def _product_list_page(request, store, versions, extra_context):
     chosen_values = variant_filter.chosen_values()
     # The page's products are read as ids: the cards come from the cache, and product_cards reads
     # the products only of those that are not.
-    if PlainListing.serves(search=search) and not chosen_values and not filtering_available:
-        products = PlainListing(**filters_of_listing)
+    if PlainListing.serves(search=search) and not chosen_values:
+        products = PlainListing(
+            **filters_of_listing, conditions=[available_at_condition(store)] if filtering_available else []
+        )
     else:
         products = product_listing(search=search, **filters_of_listing)
         if chosen_values:

@@ -199,7 +199,16 @@ def fill_store_parts(body: bytes, *, store: Store | None, catalog_version: str, 
     if units is None:
         units = units_at(store, product_ids)
         stamps.fragments().set(key, units, stamps.FRAGMENT_SECONDS)
-    return _STOCK_LINE_OF.sub(lambda found: _stock_line(units.get(int(found[1]), 0), store), body)
+    lines = {}  # by units: a page has a handful of different counts
+
+    def line(found):
+        count = units.get(int(found[1]), 0)
+        text = lines.get(count)
+        if text is None:
+            text = lines[count] = _stock_line(count, store)
+        return text
+
+    return _STOCK_LINE_OF.sub(line, body)
 
 
 def _stock_line(units: int, store: Store) -> bytes:

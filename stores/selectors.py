@@ -483,6 +483,19 @@ def only_available_at(products: QuerySet[Product], *, store: Store) -> QuerySet[
     )
 
 
+def available_at_condition(store: Store) -> tuple[str, list]:
+    """only_available_at's condition as SQL on the product `p`, with its parameters, for
+    catalog.selectors.PlainListing (stores/tests/test_available_at_condition.py compares them)."""
+    quote = connection.ops.quote_name
+    table, levels = quote(Product._meta.db_table), quote(StockLevel._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {levels} l WHERE l.store_id = %s AND l.on_hand > l.reserved AND l.product_id = p.id) "
+        f"OR EXISTS (SELECT 1 FROM {levels} l INNER JOIN {table} v ON v.id = l.product_id "
+        "WHERE l.store_id = %s AND l.on_hand > l.reserved AND v.parent_id = p.id AND v.is_active)",
+        [store.pk, store.pk],
+    )
+
+
 def with_units_at(store: Store | None, products: Iterable[Product]) -> list[Product]:
     """`products` (a page of the list) as a list, each with `available_here`, the units a shopper
     can buy at `store` (no attribute without a store): one query by the (store, product) index.
