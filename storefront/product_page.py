@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.defaultfilters import floatformat
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
@@ -208,6 +208,8 @@ class ProductPage:
                 "can_add": not choose_first and (at_my_store is None or my_store_supplies),
                 "store": store,
                 "at_my_store": at_my_store,
+                # includes/stock_at_store.html, kept per process as the rows' pieces are.
+                "my_stock_line": _stock_line(at_my_store) if at_my_store is not None else "",
                 "pickup_elsewhere": pickup_elsewhere,
                 # A chain has hundreds of stores: the nearest to mine (else the first by city and
                 # name), and how many more there are.
@@ -269,6 +271,14 @@ def _kept(key: tuple, render: Callable[[], object]):
             _row_pieces.clear()
         found = _row_pieces[key] = render()
     return found
+
+
+def _stock_line(row: StoreAvailability) -> str:
+    store = row.store
+    return _kept(
+        ("stock", get_language(), store.pk, store.name, row.available),
+        partial(render_to_string, "includes/stock_at_store.html", {"units": row.available, "store": store}),
+    )
 
 
 def _labels() -> tuple[str, str, str]:
