@@ -47,6 +47,10 @@ PICKUP_ELSEWHERE_SHOWN = 3
 PART = "pdpPart7Jr4Xw"
 _PLACEHOLDER = re.compile(rb"pdpPart7Jr4Xw([a-z0-9]+)X")
 PART_END = "pdpPartEnd3Kc8Vm5Qs"
+# Where the table's rows go in the parts (availability_rows).
+ROWS_PLACEHOLDER = "pdpRows6Tb2Wn9Lx"
+# Where my store's stock line goes in them (_stock_line).
+STOCK_PLACEHOLDER = "pdpStock4Hy8Zc3Jd"
 # The parts every page has, in the order the template renders them; then each variant's two.
 PAGE_PARTS = ("box", "button", "cannot", "availability")
 
@@ -200,31 +204,57 @@ class ProductPage:
             if self.in_store_here and not choose_first
             else None
         )
-        html = get_template("includes/product_store_parts.html").render(
-            {
-                "shown": shown,
-                "variant_attributes": variant_attributes,
-                "choose_first": choose_first,
-                "can_add": not choose_first and (at_my_store is None or my_store_supplies),
-                "store": store,
-                "at_my_store": at_my_store,
-                # includes/stock_at_store.html, kept per process as the rows' pieces are.
-                "my_stock_line": _stock_line(at_my_store) if at_my_store is not None else "",
-                "pickup_elsewhere": pickup_elsewhere,
-                # A chain has hundreds of stores: the nearest to mine (else the first by city and
-                # name), and how many more there are.
-                "elsewhere": others[:OTHER_STORES_SHOWN],
-                "elsewhere_rows": availability_rows(others[:OTHER_STORES_SHOWN], with_distance=store is not None),
-                "more_elsewhere": max(len(others) - OTHER_STORES_SHOWN, 0),
-                "aisle": aisle,
-                "variants": [
-                    {"available_here": max(units[variant.pk].get(store.pk, 0), 0) if store else 0}
-                    for variant in variants
-                ],
-                "part_end": PART_END,
-                "csrf_token": CSRF_PLACEHOLDER,
-            }
-        )
+        elsewhere = others[:OTHER_STORES_SHOWN]
+        picker_units = [max(units[variant.pk].get(store.pk, 0), 0) if store else 0 for variant in variants]
+        context = {
+            "shown": shown,
+            "variant_attributes": variant_attributes,
+            "choose_first": choose_first,
+            "can_add": not choose_first and (at_my_store is None or my_store_supplies),
+            "store": store,
+            "at_my_store": at_my_store,
+            # includes/stock_at_store.html, kept per process as the rows' pieces are (put in below).
+            "my_stock_line": STOCK_PLACEHOLDER,
+            "pickup_elsewhere": pickup_elsewhere,
+            # A chain has hundreds of stores: the nearest to mine (else the first by city and
+            # name), and how many more there are.
+            "elsewhere": elsewhere,
+            "elsewhere_rows": ROWS_PLACEHOLDER,
+            "more_elsewhere": max(len(others) - OTHER_STORES_SHOWN, 0),
+            "aisle": aisle,
+            "variants": [{"available_here": units_here} for units_here in picker_units],
+            "part_end": PART_END,
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        render = partial(get_template("includes/product_store_parts.html").render, context)
+        if store is None or aisle is not None:
+            html = render()
+        else:
+            # The parts around the table's rows and my store's stock line depend on these alone:
+            # kept per process, so a product at my store renders no template for them once
+            # another has been shown there alike (the rows and the line are put in below).
+            html = _kept(
+                (
+                    "parts",
+                    stamps.variant(),
+                    choose_first,
+                    tuple(str(attribute) for attribute in variant_attributes),
+                    _store_key(store),
+                    # Not its units (put in below): whether it has any.
+                    None
+                    if at_my_store is None
+                    else (_store_key(at_my_store.store), at_my_store.in_stock, at_my_store.is_open),
+                    None if pickup_elsewhere is None else (shown.pk, *(_row_key(row) for row in pickup_elsewhere)),
+                    bool(elsewhere),
+                    context["more_elsewhere"],
+                    tuple(picker_units),
+                ),
+                render,
+                kept=_parts_kept,
+            )
+        html = html.replace(ROWS_PLACEHOLDER, availability_rows(elsewhere, with_distance=store is not None))
+        if at_my_store is not None:
+            html = html.replace(STOCK_PLACEHOLDER, _stock_line(at_my_store))
         names = [*PAGE_PARTS, *(f"{kind}{variant.pk}" for variant in variants for kind in ("none", "units"))]
         rendered = html.split(PART_END)
         return {name.encode(): part.encode() for name, part in zip(names, rendered, strict=False)}
@@ -234,7 +264,9 @@ class ProductPage:
 
 # The pieces of a row this process has rendered, by what each shows (and the language).
 _row_pieces: dict[tuple, str] = {}
-ROW_PIECES_KEPT = 20_000
+# A store's parts of the page around the table's rows, by all they show (ProductPage._render_parts).
+_parts_kept: dict[tuple, str] = {}
+ROW_PIECES_KEPT = 50_000
 
 
 def availability_rows(rows: list[StoreAvailability], *, with_distance: bool) -> SafeString:
@@ -264,13 +296,23 @@ def availability_rows(rows: list[StoreAvailability], *, with_distance: bool) -> 
     return mark_safe("".join(html))  # noqa: S308 - every value in it is escaped as the template escapes it
 
 
-def _kept(key: tuple, render: Callable[[], object]):
-    found = _row_pieces.get(key)
+def _kept(key: tuple, render: Callable[[], object], *, kept: dict | None = None):
+    kept = _row_pieces if kept is None else kept
+    found = kept.get(key)
     if found is None:
-        if len(_row_pieces) >= ROW_PIECES_KEPT:
-            _row_pieces.clear()
-        found = _row_pieces[key] = render()
+        if len(kept) >= ROW_PIECES_KEPT:
+            kept.clear()
+        found = kept[key] = render()
     return found
+
+
+def _store_key(store: Store) -> tuple:
+    # What the parts show of a store: its name, its address (slug), whether it hands orders over.
+    return (store.pk, store.slug, store.name, store.city, store.offers_pickup)
+
+
+def _row_key(row: StoreAvailability) -> tuple:
+    return (_store_key(row.store), row.available, row.is_open, row.distance_km)
 
 
 def _stock_line(row: StoreAvailability) -> str:
