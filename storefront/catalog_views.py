@@ -102,8 +102,9 @@ def _product_list_page(request, store, versions, extra_context):
     # What the products listed depend on besides the catalog and the filters: my store's stock,
     # when only what it has is listed.
     listed_at = f"{store.pk}:{versions['store']}" if filtering_available else "-"
-    # The count of a search depends on the language: it looks at the names in the shopper's.
-    count_key = stamps.key("catalog:count", versions["catalog"], listed_at, stamps.digest(filters))
+    # The count of a search depends on the language: it looks at the names in the shopper's;
+    # without a search it is the same in every language, counted once for all three.
+    count_key = stamps.key("catalog:count", versions["catalog"], listed_at, stamps.digest(filters), neutral=not search)
     # get_page: a missing or malformed number is page 1, a number past the end the last page.
     page = CachedCountPaginator(products, PRODUCTS_PER_PAGE, count_key=count_key).get_page(request.GET.get("page"))
     return render(
