@@ -21,7 +21,7 @@ from accounts.models import User
 from o2o_site.cache import stamps
 from o2o_site.dates import format_date, format_time_range, format_weekday_date
 from o2o_site.money import format_money
-from o2o_site.rows import columns, from_row
+from o2o_site.rows import columns, from_row, insert
 from orders.models import Fulfilment, FulfilmentStatus, NotificationKind, OrderActivity, OrderLine, OrderStatus
 from orders.notifications.outbox import notify
 from orders.services import hand_over_fulfilment, record_order_activity, transition_part
@@ -358,22 +358,29 @@ def create_delivery(*, fulfilment: Fulfilment, booking: BookedWindow, address: D
     """The delivery details of a new local-delivery fulfilment, inside the caller's transaction
     (checkout.services): the address, the window booked and the zone's name and fee as they are
     now (kept, whatever becomes of the zone)."""
-    return Delivery.objects.create(
-        fulfilment=fulfilment,
-        store=booking.store,
-        zone_id=booking.zone_id,
-        zone_name=booking.zone_name,
-        fee=booking.fee,
-        window_start=booking.window.starts_at,
-        window_end=booking.window.ends_at,
-        street=" ".join(address.street.split()),
-        postcode=booking.located.postcode,
-        city=" ".join(address.city.split()),
-        country=booking.located.country,
-        phone=address.phone.strip(),
-        latitude=Decimal(str(booking.located.latitude)),
-        longitude=Decimal(str(booking.located.longitude)),
+    # Written in SQL not compiled each time (o2o_site.rows.insert): the last statement under the
+    # window's lock but the stock's.
+    (delivery,) = insert(
+        [
+            Delivery(
+                fulfilment=fulfilment,
+                store=booking.store,
+                zone_id=booking.zone_id,
+                zone_name=booking.zone_name,
+                fee=booking.fee,
+                window_start=booking.window.starts_at,
+                window_end=booking.window.ends_at,
+                street=" ".join(address.street.split()),
+                postcode=booking.located.postcode,
+                city=" ".join(address.city.split()),
+                country=booking.located.country,
+                phone=address.phone.strip(),
+                latitude=Decimal(str(booking.located.latitude)),
+                longitude=Decimal(str(booking.located.longitude)),
+            )
+        ]
     )
+    return delivery
 
 
 # --- the delivery's journey: packed → out for delivery → delivered, or failed → rebooked ---------

@@ -76,3 +76,48 @@ def _converters(model, vendor):
         if converters:
             found.append((index, column, converters))
     return found
+
+
+def insert(objs: list) -> list:
+    """Write `objs`, new instances of one model, in one INSERT as bulk_create() writes them (each
+    field's pre_save, so auto_now_add is set, and its value prepared for the database), and set
+    each one's primary key when the database draws it. Every placing writes an order's lines,
+    fulfilment, their lines, its event and its delivery or pickup, and the ORM took ~0.5-1 ms to
+    compile each statement. Like bulk_create, it sends no signal and calls no save(). Where the
+    database cannot return the keys of a multi-row insert, it is bulk_create."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if not connection.features.can_return_rows_from_bulk_insert:
+        return model.objects.bulk_create(objs)
+    fields, drawn = _insert_fields(model)
+    quote = connection.ops.quote_name
+    values = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        values += [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields]
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([row] * len(objs))}"
+    )
+    with connection.cursor() as cursor:
+        if drawn is None:
+            cursor.execute(sql, values)
+        else:
+            cursor.execute(f"{sql} RETURNING {quote(drawn.column)}", values)
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                setattr(obj, drawn.attname, pk)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+@functools.cache
+def _insert_fields(model):
+    """The concrete fields an INSERT of `model` writes, and its primary key when the database
+    draws it (an auto field: left out, returned), else None (given, as a one-to-one key)."""
+    pk = model._meta.pk
+    drawn = pk if getattr(pk, "db_returning", False) else None
+    return [field for field in model._meta.concrete_fields if field is not drawn], drawn
