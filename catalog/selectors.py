@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection, connections, models, router
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Window, prefetch_related_objects
@@ -13,7 +14,7 @@ from modeltranslation.utils import build_localized_fieldname
 from modeltranslation.utils import get_language as translated_language
 
 from o2o_site.cache import stamps
-from o2o_site.rows import columns, from_joined_row, from_row, width
+from o2o_site.rows import columns, converted, from_joined_row, from_row, width
 
 from .models import Category, Product, ProductImage, VariantAttribute, VariantAttributeValue
 
@@ -497,6 +498,41 @@ def having_variant_in(products: QuerySet[Product], variants: QuerySet[Product]) 
     """`products` narrowed to those with one of `variants` (variants_with_values, perhaps narrowed
     further to those in stock at a store by stores.selectors.only_available_at)."""
     return products.filter(Exists(variants.filter(parent=OuterRef("pk"))))
+
+
+# What a product card shows (storefront/listing_html._card): its address, name in every
+# language, SKU and price; its pictures are read beside (with_first_images).
+CARD_FIELDS = frozenset(
+    ("id", "parent_id", "slug", "sku", "price", "name")
+    + tuple(f"name_{code}" for code in settings.MODELTRANSLATION_LANGUAGES)
+)
+
+
+def products_for_cards(product_ids: Iterable[int]) -> dict[int, Product]:
+    """The products of `product_ids` a list shows (active, not variants) with what their cards
+    show only ({pk: product}; the other fields deferred: reading one costs a query), for the
+    cards of a list page not cached yet. One query, SQL written here: half the CPU of reading
+    whole products (twenty fields, descriptions in three languages) for a page's cards."""
+    product_ids = list(dict.fromkeys(product_ids))
+    if not product_ids:
+        return {}
+    fields = [field for field in Product._meta.concrete_fields if field.attname in CARD_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {', '.join(f'p.{quote(field.column)}' for field in fields)} "
+        f"FROM {quote(Product._meta.db_table)} p WHERE p.is_active AND p.parent_id IS NULL "
+        f"AND p.id IN ({', '.join(['%s'] * len(product_ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, product_ids)
+        rows = cursor.fetchall()
+    names = [field.attname for field in fields]
+    found = {}
+    for row in rows:
+        values = [converted(Product, field.name, value) for field, value in zip(fields, row, strict=True)]
+        product = Product.from_db(connection.alias, names, values)
+        found[product.pk] = product
+    return found
 
 
 def products_for_sale(product_ids: Iterable[int]) -> dict[int, Product]:

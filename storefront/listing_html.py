@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from catalog.models import Category
-from catalog.selectors import products_for_sale, with_first_images
+from catalog.selectors import products_for_cards, with_first_images
 from o2o_site.cache import stamps
 from o2o_site.money import format_money
 from stores.models import Store
@@ -102,7 +102,7 @@ def product_cards(product_ids: Iterable[int], *, catalog_version: str) -> SafeSt
     found = stamps.fragments().get_many(list(keys.values()))
     to_render = [pk for pk in product_ids if keys[pk] not in found]
     if to_render:
-        products = list(products_for_sale(to_render).values())
+        products = list(products_for_cards(to_render).values())
         with_first_images(products)
         missing = {keys[product.pk]: _card(product) for product in products}
         found.update(missing)

@@ -38,3 +38,28 @@ def test_the_products_and_their_parents_are_the_orms(django_assert_num_queries):
     assert [getattr(parents[small.pk], name) for name in FIELDS] == [getattr(sweater, name) for name in FIELDS]
     assert found[small.pk].get_absolute_url() == expected[small.pk].get_absolute_url()
     assert products_for_sale([]) == {}
+
+
+def test_a_cards_products_are_the_listed_ones_with_what_their_cards_show(django_assert_num_queries):
+    # given a product, one with variants, a variant and a withdrawn product
+    from catalog.selectors import CARD_FIELDS, products_for_cards
+
+    hat = ProductFactory(name_en="Hat", name_is="Húfa", price=Decimal("3990.50"))
+    sweater = ProductFactory(name="Lopi sweater")
+    small = ProductFactory(parent=sweater, name="Lopi sweater S")
+    withdrawn = ProductFactory(is_active=False)
+
+    # when a page's cards read them, then one query, the listed ones only
+    with django_assert_num_queries(1):
+        found = products_for_cards([hat.pk, sweater.pk, small.pk, withdrawn.pk, 0, hat.pk])
+    assert sorted(found) == sorted([hat.pk, sweater.pk])
+
+    # and what a card shows is the ORM's, without a query more
+    expected = Product.objects.in_bulk(list(found))
+    with django_assert_num_queries(0):
+        for pk, product in found.items():
+            assert [getattr(product, name) for name in sorted(CARD_FIELDS)] == [
+                getattr(expected[pk], name) for name in sorted(CARD_FIELDS)
+            ]
+            assert product.get_absolute_url() == expected[pk].get_absolute_url()
+    assert products_for_cards([]) == {}
