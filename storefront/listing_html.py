@@ -35,15 +35,16 @@ from o2o_site.money import format_money
 from stores.models import Store
 from stores.selectors import units_at
 
-# Letters and digits only: they pass HTML escaping unchanged.
-MENU_HEAD = "menuHead4Qz8Xv2Lk"
-MENU_TAIL = "menuTail9Rw3Jp6Ty"
-MENU_ALL = "menuAll5Hn7Bc1Gs"
-STOCK_LINE = "stockLine2Mf6Wd8Kq"
+# Placeholders (stamps.marker: letters and digits only, so they pass HTML escaping unchanged, and
+# no shopper can type one into a search the page echoes).
+MENU_HEAD = stamps.marker("menuHead")
+MENU_TAIL = stamps.marker("menuTail")
+MENU_ALL = stamps.marker("menuAll")
+STOCK_LINE = stamps.marker("stockLine")
 # A card's STOCK_LINE in a page's body, with its product's id.
-_STOCK_LINE_OF = re.compile(rb"stockLine2Mf6Wd8Kq:(\d+):")
+_STOCK_LINE_OF = re.compile(re.escape(STOCK_LINE.encode()) + rb":(\d+):")
 # Where the filter's label "Only in stock at <my store>" goes (templates/catalog/product_list.html).
-STORE_LABEL = "storeLabel6Yt2Bq9Dh"
+STORE_LABEL = stamps.marker("storeLabel")
 # "n in stock at <store>" lines and filter labels this process has rendered, by (language,
 # store, its name, units).
 _stock_lines: dict[tuple, bytes] = {}
@@ -80,7 +81,13 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
         # The tree (includes/category_menu.html) is shown twice, the same: rendered once.
         menu = render_to_string(
             "includes/category_menu.html",
-            {"category_roots": roots, "category": category, "menu_head": MENU_HEAD, "menu_tail": MENU_TAIL},
+            {
+                "category_roots": roots,
+                "category": category,
+                "menu_head": MENU_HEAD,
+                "menu_tail": MENU_TAIL,
+                "menu_all": MENU_ALL,
+            },
         )
         html = render_to_string("includes/category_menu_block.html", {"category": category, "menu": mark_safe(menu)})  # noqa: S308 - the template's rendering
         stamps.fragments().set(key, html, stamps.CATALOG_SECONDS)

@@ -44,13 +44,13 @@ PICKUP_ELSEWHERE_SHOWN = 3
 
 # A store part's placeholder is PART, its name, "X"; includes/product_store_parts.html ends each
 # part it renders with PART_END.
-PART = "pdpPart7Jr4Xw"
-_PLACEHOLDER = re.compile(rb"pdpPart7Jr4Xw([a-z0-9]+)X")
-PART_END = "pdpPartEnd3Kc8Vm5Qs"
+PART = stamps.marker("pdpPart")
+_PLACEHOLDER = re.compile(re.escape(PART.encode()) + rb"([a-z0-9]+)X")
+PART_END = stamps.marker("pdpPartEnd")
 # Where the table's rows go in the parts (availability_rows).
-ROWS_PLACEHOLDER = "pdpRows6Tb2Wn9Lx"
+ROWS_PLACEHOLDER = stamps.marker("pdpRows")
 # Where my store's stock line goes in them (_stock_line).
-STOCK_PLACEHOLDER = "pdpStock4Hy8Zc3Jd"
+STOCK_PLACEHOLDER = stamps.marker("pdpStock")
 # The parts every page has, in the order the template renders them; then each variant's two.
 PAGE_PARTS = ("box", "button", "cannot", "availability")
 

@@ -42,16 +42,15 @@ from . import stamps
 
 # Stands where each shopper's CSRF token goes in a shared page; letters and digits only, so it
 # survives HTML escaping unchanged.
-CSRF_PLACEHOLDER = "csrfPlaceholder7Vq2Lr9Xw4Kd8Nt1Gz6Hb3Jm5Pc0Sy"
+CSRF_PLACEHOLDER = stamps.marker("csrfPlaceholder")
 
 # Says whether a shared page came from the cache ("hit") or was rendered ("miss"), as a CDN's
 # X-Cache does: bench/run's traffic mix counts the hit rate from it (bench/mix.lua). A page not
 # shared (a POST, a message waiting, an error) has none.
 CACHE_HEADER = "X-Page-Cache"
 
-# Stands where each shopper's nav goes in a shared page (templates/base.html); letters and
-# digits only, as CSRF_PLACEHOLDER.
-NAV_PLACEHOLDER = "siteNavPlaceholder3Kw8Zr5Tq1Jd"
+# Stands where each shopper's nav goes in a shared page (templates/base.html).
+NAV_PLACEHOLDER = stamps.marker("siteNav")
 # Navs this process has rendered, by (language, store pk, store name, cart units, logged in).
 _navs: dict[tuple, str] = {}
 NAVS_KEPT = 5_000
@@ -93,7 +92,12 @@ def shared_page(view: Callable[..., SharedPage | HttpResponse]) -> Callable[...,
         if not isinstance(page, SharedPage):
             return page
         if request.method != "GET" or _message_waiting(request):
-            return page.build({})
+            # Rendered for this shopper alone (their nav and token in place); the store's parts
+            # are placeholders all the same.
+            response = page.build({})
+            if page.fill is not None and response.status_code == 200 and not response.streaming:
+                response.content = page.fill(response.content)
+            return response
         page_key = key_of(request, page)
         body = stamps.fragments().get(page_key)
         if body is None:

@@ -26,6 +26,7 @@ from functools import partial
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 
 from o2o_site import replica
@@ -56,8 +57,29 @@ def fragments():
 
 def variant() -> str:
     """What changes the text of anything rendered, besides its data: the active language
-    (gettext, translated names, a search in the shopper's language) and the shop's currency."""
-    return f"{get_language()}:{settings.SHOP_CURRENCY}"
+    (gettext, translated names, a search in the shopper's language), the shop's currency, and
+    the placeholders cached HTML holds (marker(): they change with the SECRET_KEY)."""
+    return f"{get_language()}:{settings.SHOP_CURRENCY}:{_markers_epoch()}"
+
+
+def marker(name: str) -> str:
+    """A placeholder for cached HTML, filled in per request (a shopper's nav, CSRF token, stock
+    line): `name` followed by 16 hex digits of an HMAC of it under the SECRET_KEY. Letters and
+    digits only, so HTML escaping leaves it as it is; and no shopper can type one into an
+    address or form that a page echoes, so nothing they type is ever replaced by a fill (a search
+    for a constant placeholder once put the shopper's CSRF token into the page's links)."""
+    return name + salted_hmac("o2o_site.cache.stamps.marker", name).hexdigest()[:16]
+
+
+_epochs: dict[str, str] = {}
+
+
+def _markers_epoch() -> str:
+    # Cached HTML made under another SECRET_KEY holds other placeholders: never read it again.
+    epoch = _epochs.get(settings.SECRET_KEY)
+    if epoch is None:
+        epoch = _epochs[settings.SECRET_KEY] = marker("epoch")[-8:]
+    return epoch
 
 
 def key(name: str, *parts: object, neutral: bool = False) -> str:

@@ -359,3 +359,38 @@ def test_a_page_that_fills_its_stores_parts_is_one_body_for_every_store(rf, shop
     assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
     assert first.content.startswith(b"<p>Laugavegur</p>") and b"My store: Laugavegur" in first.content
     assert second.content.startswith(b"<p>Karl Johans gate</p>") and b"My store: Karl Johans gate" in second.content
+
+
+def test_a_page_rendered_with_a_message_waiting_has_its_stores_parts_filled(shop):
+    # given a shopper of a store with a message waiting (as after choosing a store, or signing up)
+    reykjavik, _oslo = shop["stores"]
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.post(reverse("stores:choose_store"), {"store_id": reykjavik.pk, "next": "/?category=clothing"})
+
+    # when the list page shows it (rendered for them alone, not from the cache)
+    response = client.get("/?category=clothing")
+    page = response.content.decode()
+
+    # then the message is there, and so are their store's parts: no placeholder left
+    assert "Laugavegur is now your store." in page
+    assert "Only in stock at Laugavegur" in page and "in stock at Laugavegur" in page
+    assert not re.search(r"(storeLabel|stockLine|siteNav|csrfPlaceholder)[0-9a-f]{16}", page)
+
+
+@pytest.mark.parametrize("name", ["siteNav", "csrfPlaceholder", "stockLine", "storeLabel", "pdpPart", "menuTail"])
+def test_nothing_a_shopper_types_is_taken_for_a_placeholder(shop, name):
+    # given the placeholders the code names, as someone without the SECRET_KEY could make them
+    with override_settings(SECRET_KEY="not-this-shops-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"):
+        guessed = stamps.marker(name)
+    assert guessed != stamps.marker(name) and re.fullmatch(r"[A-Za-z0-9]+", stamps.marker(name))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.get("/")  # the shopper has a CSRF cookie
+
+    # when a shopper searches for one, or puts it in any parameter a page echoes
+    for address in (f"/?q={guessed}", f"/?zzz={guessed}", f"{shop['products'][1].get_absolute_url()}?zzz={guessed}"):
+        page = client.get(address).content.decode()
+
+        # then the page shows what they typed where it echoes it, and nothing was put in its place
+        assert guessed in page, address
+        assert page.count('class="site-nav"') == 1, address
+        assert client.cookies["csrftoken"].value not in page, address
