@@ -112,7 +112,8 @@ def enter_store(request: HttpRequest, *, store: Store, staff: User | None = None
     request.session[IN_STORE_SESSION_KEY] = {
         "store": store.pk,
         "since": time.time(),
-        "previous_store": back_to if back_to != store.pk else None,
+        # The same store when the shopper had chosen this one: leaving keeps it their store.
+        "previous_store": back_to,
         "staff": staff.pk if staff is not None else None,
     }
 

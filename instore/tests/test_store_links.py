@@ -69,6 +69,23 @@ def test_a_store_link_puts_the_browser_in_the_store_with_a_banner(client, kringl
     assert client.session[MY_STORE_SESSION_KEY] == laugavegur.pk
 
 
+def test_leaving_the_store_one_had_chosen_keeps_it_as_ones_store(client, kringlan, sweater):
+    # given a guest whose chosen store is Kringlan, who opens Kringlan's link at the door
+    session = client.session
+    session[MY_STORE_SESSION_KEY] = kringlan.pk
+    session.save()
+    client.get(link_path(store=kringlan))
+    assert in_store_of(client)["store"] == kringlan.pk
+
+    # when they leave store mode
+    response = client.post(reverse("instore:leave"), {"next": sweater.get_absolute_url()}, follow=True)
+
+    # then Kringlan is still their store (found by a fresh-eyes test: it was "Choose your store")
+    assert in_store_of(client) is None
+    assert client.session[MY_STORE_SESSION_KEY] == kringlan.pk
+    assert "My store: Norðurbúð Kringlan" in response.content.decode()
+
+
 def test_a_shelf_label_counts_the_scan_and_opens_the_product_in_the_store(client, kringlan, sweater):
     # when a shopper scans the sweater's shelf label at Kringlan
     response = client.get(link_path(store=kringlan, product=sweater))
