@@ -14,6 +14,7 @@ from delivery.models import Delivery
 from o2o_site.rows import insert
 from orders.models import Fulfilment, FulfilmentLine, FulfilmentMethod, OrderEvent, OrderLine, OrderStatus
 from orders.tests.factories import place_order
+from pickup.models import Pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,4 +141,33 @@ def test_a_delivery_written_by_insert_is_the_orms():
         ]
 
     (written,) = _same_rows(delivery)
+    assert written.pk == written.fulfilment_id
+
+
+def test_a_pickup_written_by_insert_is_the_orms():
+    # given two pickup fulfilments of an order
+    store = StoreFactory()
+    sweater = ProductFactory(price=Decimal("24990"))
+    StockLevelFactory(store=store, product=sweater, on_hand=5)
+    order = place_order(store=store, products_and_quantities=[(sweater, 1)])
+    fulfilments = iter(
+        Fulfilment.objects.create(order=order, method=FulfilmentMethod.CURBSIDE, stock_location=store) for _ in range(2)
+    )
+    starts = timezone.now().replace(microsecond=0) + datetime.timedelta(hours=3)
+
+    # then a pickup (its key given: the fulfilment's) is written as the ORM's create() writes it
+    def pickup():
+        return [
+            Pickup(
+                fulfilment=next(fulfilments),
+                store_id=store.pk,
+                code="ABC123",
+                slot_start=starts,
+                slot_end=starts + datetime.timedelta(minutes=15),
+                vehicle_description="Rauður Yaris",
+                collector_name="Jón",
+            )
+        ]
+
+    (written,) = _same_rows(pickup)
     assert written.pk == written.fulfilment_id
