@@ -51,8 +51,15 @@ PART_END = stamps.marker("pdpPartEnd")
 ROWS_PLACEHOLDER = stamps.marker("pdpRows")
 # Where my store's stock line goes in them (_stock_line).
 STOCK_PLACEHOLDER = stamps.marker("pdpStock")
-# The parts every page has, in the order the template renders them; then each variant's two.
-PAGE_PARTS = ("box", "button", "cannot", "availability")
+# The parts every page has: those the template renders, in its order (then each variant's units
+# here), and the attributes written into the page's tags (then each variant's class), which are
+# Python's: in a template's text they would be read as words to translate
+# (o2o_site/tests/test_templates_have_no_raw_text.py).
+RENDERED_PARTS = ("box", "cannot", "availability")
+PAGE_PARTS = (*RENDERED_PARTS, "button")
+# The cart button's when it cannot take the product, and a variant's none of which is here.
+CANNOT_ADD_ATTRIBUTES = ' disabled aria-describedby="cannot-add"'
+NONE_HERE_CLASS = " variant-option--none-here"
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class ProductPage:
     minute: int
     # The product as this request read it (by the stamps or the body), read once.
     _product: Product | None = field(default=None, repr=False)
+    _filled: bool = field(default=False, repr=False)
 
     @cached_property
     def chosen_id(self) -> int | None:
@@ -143,14 +151,18 @@ class ProductPage:
             },
         )
         if extra_context.get("csrf_token") != CSRF_PLACEHOLDER and response.status_code == 200:
-            # Not shared: no one else fills it.
+            # Rendered for this shopper alone (a message waiting): filled here, with their own
+            # CSRF token in the parts' forms, which serve() puts in a shared page only.
             response.content = self.fill(response.content).replace(
                 CSRF_PLACEHOLDER.encode(), get_token(self.request).encode()
             )
+            self._filled = True
         return response
 
     def fill(self, body: bytes) -> bytes:
         """The body with my store's parts in place of their placeholders."""
+        if self._filled:  # a page rendered for one shopper alone: build() filled it
+            return body
         key = stamps.key(
             "catalog:product-store",
             self.page_stamps.catalog,
@@ -255,9 +267,12 @@ class ProductPage:
         html = html.replace(ROWS_PLACEHOLDER, availability_rows(elsewhere, with_distance=store is not None))
         if at_my_store is not None:
             html = html.replace(STOCK_PLACEHOLDER, _stock_line(at_my_store))
-        names = [*PAGE_PARTS, *(f"{kind}{variant.pk}" for variant in variants for kind in ("none", "units"))]
-        rendered = html.split(PART_END)
-        return {name.encode(): part.encode() for name, part in zip(names, rendered, strict=False)}
+        names = [*RENDERED_PARTS, *(f"units{variant.pk}" for variant in variants)]
+        parts = dict(zip(names, html.split(PART_END), strict=False))
+        parts["button"] = "" if context["can_add"] else CANNOT_ADD_ATTRIBUTES
+        for variant, units_here in zip(variants, picker_units, strict=True):
+            parts[f"none{variant.pk}"] = NONE_HERE_CLASS if store and not units_here else ""
+        return {name.encode(): part.encode() for name, part in parts.items()}
 
 
 # --- the table of other stores, row by row -----------------------------------------------------
