@@ -317,6 +317,9 @@ class ProductPageStamps:
     variant_stocks: dict = field(default_factory=dict)
     # A variant's own address answers with its product's page, the variant chosen there.
     redirect_to: str | None = None
+    # The stores' version (names, hours, open or not: stores.services.stores_changed): the page's
+    # store parts and in-store banner show them.
+    stores: str = "-"
     # The product, when these stamps had to read it (this process had not seen the slug under
     # the catalog's version): the page's build then needs no second read of it from the cache.
     product: Product | None = field(default=None, compare=False, repr=False)
@@ -330,14 +333,14 @@ PRODUCT_IDS_KEPT = 20_000
 
 def product_page_stamps(slug: str) -> ProductPageStamps:
     """The catalog's version, the product's id and its stock version (with variants: all of
-    theirs, in the same round trip) for a product page.
+    theirs, in the same round trip), and the stores' version, for a product page.
 
     A page needs the product's id for its stock version. Once this process has seen the slug
     under the current catalog version, all versions come in one cache round trip, and the
     product itself is read only if the page has to be rendered."""
     remembered = _product_ids.get(slug)
     stock_keys = [stamps.product_stock_key(pk) for pk in (remembered[1], *remembered[2])] if remembered else []
-    found = stamps.versions(stamps.CATALOG, *stock_keys)
+    found = stamps.versions(stamps.CATALOG, stamps.STORES, *stock_keys)
     catalog_version = found[stamps.CATALOG]
     product = None
     if not (remembered and remembered[0] == catalog_version):
@@ -363,6 +366,7 @@ def product_page_stamps(slug: str) -> ProductPageStamps:
         stock=stamps.digest(":".join([own, *variant_stocks.values()])) if variant_ids else own,
         variant_stocks=variant_stocks,
         redirect_to=redirect_to,
+        stores=found[stamps.STORES],
         product=product,
     )
 

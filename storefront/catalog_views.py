@@ -49,7 +49,8 @@ def product_list(request):
     # for every store, the store's parts put in by the fill.
     listed_for = (store.pk if store else "-", versions["store"]) if request.GET.get("available") == "1" else ()
     return SharedPage(
-        stamps=("catalog:list", versions["catalog"], *listed_for),
+        # The stores' version for the in-store banner, which names the store.
+        stamps=("catalog:list", versions["catalog"], versions["stores"], *listed_for),
         store=store,
         build=partial(_product_list_page, request, store, versions),
         fill=partial(
@@ -134,12 +135,13 @@ def _product_list_page(request, store, versions, extra_context):
 
 
 def _versions(store):
-    keys = [stamps.CATALOG]
+    keys = [stamps.CATALOG, stamps.STORES]
     if store is not None:
         keys.append(stamps.store_stock_key(store.pk))
     found = stamps.versions(*keys)
     return {
         "catalog": found[stamps.CATALOG],
+        "stores": found[stamps.STORES],
         "store": found[stamps.store_stock_key(store.pk)] if store is not None else "-",
     }
 
@@ -158,7 +160,8 @@ def product_detail(request, slug):
     return SharedPage(
         # The body shows the catalog only (the chosen variant, ?variant=, is in its address, part
         # of the key): the store's parts, stock and "open now" are filled in (ProductPage.fill).
-        stamps=("catalog:product", page_stamps.catalog, page_stamps.product_id),
+        # The stores' version for the in-store banner, which names the store.
+        stamps=("catalog:product", page_stamps.catalog, page_stamps.stores, page_stamps.product_id),
         store=store,
         build=page.build,
         fill=page.fill,

@@ -170,6 +170,8 @@ class ProductPage:
             # Every variant's stock version (the picker shows them all), else the product's.
             self.page_stamps.stock,
             self.minute,
+            # Store names, hours, open or not: a store renamed or closed shows at once.
+            self.page_stamps.stores,
             self.store.pk if self.store else "-",
             self.in_store_here,
         )

@@ -31,8 +31,7 @@ from django.utils.translation import get_language
 
 from o2o_site import replica
 
-# Fragments expire on their own too: a store's "open now" and a store renamed in the admin
-# (which bumps nothing) are at most this late.
+# Fragments expire on their own too: what no stamp follows is at most this late.
 FRAGMENT_SECONDS = 60
 # What shows the catalog only (a product as its page reads it, a product card, the category menu)
 # and is kept under the catalog's version stamp is never stale, so it lives longer: a shop of

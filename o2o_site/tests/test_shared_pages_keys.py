@@ -394,3 +394,33 @@ def test_nothing_a_shopper_types_is_taken_for_a_placeholder(shop, name):
         assert guessed in page, address
         assert page.count('class="site-nav"') == 1, address
         assert client.cookies["csrftoken"].value not in page, address
+
+
+def test_a_store_renamed_shows_at_once_on_every_page_that_names_it(shop, django_capture_on_commit_callbacks):
+    # given a shopper of Laugavegur who has seen a product page and the list, in the store
+    from instore.context import link_path
+    from stores.services import stores_changed
+
+    reykjavik, _oslo = shop["stores"]
+    product = shop["products"][1]
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.get(link_path(store=reykjavik))
+    for address in (product.get_absolute_url(), "/"):
+        assert "You are in Laugavegur" in client.get(address).content.decode()
+    shopper = Client(HTTP_ACCEPT_LANGUAGE="en")
+    session = shopper.session
+    session[MY_STORE_SESSION_KEY] = reykjavik.pk
+    session.save()
+    assert "at Laugavegur" in shopper.get(product.get_absolute_url()).content.decode()
+
+    # when the store is renamed (the admin's save calls stores_changed)
+    with django_capture_on_commit_callbacks(execute=True):
+        reykjavik.name = "Laugavegur 77"
+        reykjavik.save()
+        stores_changed()
+
+    # then the next page names it so: the product page's store parts and the in-store banner
+    page = shopper.get(product.get_absolute_url()).content.decode()
+    assert "at Laugavegur 77" in page and not re.search(r"at Laugavegur(?! 77)", page)
+    for address in (product.get_absolute_url(), "/"):
+        assert "You are in Laugavegur 77" in client.get(address).content.decode(), address
