@@ -27,42 +27,16 @@ stretches). --profile KIND prints cProfile's costliest functions for that reques
 
 import argparse
 import cProfile
-import os
 import pstats
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# The bench's production settings on its database and Redis, as the page misses are measured.
+from .miss_cpu import configure
+
 KINDS = ("find", "place")
-
-
-def configure(args):
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "o2o_site.settings",
-            "DATABASE_URL": args.database_url,
-            "CONN_MAX_AGE": "600",
-            "CACHE_URL": args.redis_url,
-            "CELERY_BROKER_URL": args.redis_url,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "DEBUG": "false",
-            "HTTPS": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdefghijklmnop",
-            "PAYMENT_PROVIDERS": "dummy",
-            "BENCH_BARE_VIEW": "true",
-            "SERVE_MEDIA": "false",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
 
 
 class Meter:
