@@ -225,7 +225,7 @@ def product_listing(
     price.
 
     Stock is a higher layer's business: stores.selectors.only_available_at narrows this to what a
-    store has, and stores.selectors.with_units_at reads the units for the page shown only.
+    store has, and stores.selectors.units_at reads the units for the page shown only.
     """
     products = Product.objects.active().styles().search(search)
     if images:

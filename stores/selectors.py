@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, connections, router
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -496,36 +496,12 @@ def available_at_condition(store: Store) -> tuple[str, list]:
     )
 
 
-def with_units_at(store: Store | None, products: Iterable[Product]) -> list[Product]:
-    """`products` (a page of the list) as a list, each with `available_here`, the units a shopper
-    can buy at `store` (no attribute without a store): one query by the (store, product) index.
-    Read for the page shown only: a subquery per row would run for every row an OFFSET skips,
-    ten thousand of them on a deep page."""
-    products = list(products)
-    # Nothing to read for a product without variants (the picker's list): building the query
-    # that finds nothing cost its page 0.85 ms of CPU.
-    if store is not None and products:
-        # A product with variants has the units of its variants for sale (one card per style).
-        units, shown = {}, {product.pk for product in products}
-        for product_id, parent_id, available in (
-            StockLevel.objects.filter(store=store)
-            .filter(Q(product__in=products) | Q(product__parent__in=products, product__is_active=True))
-            .order_by()
-            .with_available()
-            .values_list("product_id", "product__parent_id", "available_quantity")
-        ):
-            owner = product_id if product_id in shown else parent_id
-            units[owner] = units.get(owner, 0) + max(available, 0)
-        for product in products:
-            product.available_here = units.get(product.pk, 0)
-    return products
-
-
 def units_at(store: Store, product_ids: Iterable[int]) -> dict[int, int]:
     """{product id: the units a shopper can buy at `store`} for the cards of a list page (0 when
-    none; a product with variants has the units of its variants for sale), as with_units_at
-    counts them: one query by the (store, product) index, its SQL written here because the ORM
-    took longer to compile it (~1.5 ms) than PostgreSQL to answer it. Read on every list page
+    none; a product with variants has the units of its variants for sale): one query by the
+    (store, product) index, its SQL written here because the ORM took longer to compile it
+    (~1.5 ms) than PostgreSQL to answer it. Read for the page shown only: a subquery per row would
+    run for every row an OFFSET skips, ten thousand of them on a deep page. Read on every list page
     shown, a whole-page cache hit too (storefront/listing_html.fill_store_parts)."""
     product_ids = list(dict.fromkeys(product_ids))
     if not product_ids:
