@@ -498,24 +498,32 @@ def available_at_condition(store: Store) -> tuple[str, list]:
 
 def units_at(store: Store, product_ids: Iterable[int]) -> dict[int, int]:
     """{product id: the units a shopper can buy at `store`} for the cards of a list page (0 when
-    none; a product with variants has the units of its variants for sale): one query by the
-    (store, product) index, its SQL written here because the ORM took longer to compile it
-    (~1.5 ms) than PostgreSQL to answer it. Read for the page shown only: a subquery per row would
-    run for every row an OFFSET skips, ten thousand of them on a deep page. Read on every list page
-    shown, a whole-page cache hit too (storefront/listing_html.fill_store_parts)."""
+    none; a product with variants has the units of its variants for sale, a variant shown on its
+    own counting to itself): one query reading the page's rows only, whatever the catalogue's
+    size, its SQL written here because the ORM took longer to compile it (~1.5 ms) than
+    PostgreSQL to answer it. Read for the page shown only: a subquery per row would run for every
+    row an OFFSET skips, ten thousand of them on a deep page. Read on every list page shown, a
+    whole-page cache hit too (storefront/listing_html.fill_store_parts)."""
     product_ids = list(dict.fromkeys(product_ids))
     if not product_ids:
         return {}
     quote = connection.ops.quote_name
     table, levels = quote(Product._meta.db_table), quote(StockLevel._meta.db_table)
     marks = ", ".join(["%s"] * len(product_ids))
+    # Two branches, each answered by an index: the products shown by (store, product), their
+    # variants by the variants' parent. One condition with an OR across the join made PostgreSQL
+    # read every stock row of the store and every product (27 ms with 10 000 products; growing
+    # with the catalogue), for the page's 24 rows (0.5 ms).
     sql = (
-        f"SELECT l.product_id, p.parent_id, l.on_hand - l.reserved FROM {levels} l "
-        f"INNER JOIN {table} p ON p.id = l.product_id "
-        f"WHERE l.store_id = %s AND (l.product_id IN ({marks}) OR (p.parent_id IN ({marks}) AND p.is_active))"
+        f"SELECT l.product_id, NULL, l.on_hand - l.reserved FROM {levels} l "
+        f"WHERE l.store_id = %s AND l.product_id IN ({marks}) "
+        f"UNION ALL "
+        f"SELECT l.product_id, p.parent_id, l.on_hand - l.reserved FROM {table} p "
+        f"INNER JOIN {levels} l ON l.product_id = p.id AND l.store_id = %s "
+        f"WHERE p.parent_id IN ({marks}) AND p.is_active AND p.id NOT IN ({marks})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [store.pk, *product_ids, *product_ids])
+        cursor.execute(sql, [store.pk, *product_ids, store.pk, *product_ids, *product_ids])
         rows = cursor.fetchall()
     shown = set(product_ids)
     units = dict.fromkeys(product_ids, 0)

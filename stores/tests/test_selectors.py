@@ -115,3 +115,30 @@ def test_open_now_is_worked_out_once_a_minute_and_right_at_each_minute(django_as
     assert store.pk not in directory.open_now(monday.replace(hour=17, minute=0, second=1))
     with django_assert_num_queries(0):
         directory.open_now(monday.replace(hour=12))
+
+
+def test_units_at_counts_the_shown_products_and_their_active_variants_at_that_store_only(django_assert_num_queries):
+    # given a plain product, a product with variants (one taken off sale) and a variant shown on
+    # its own beside its product: each row counts once, to itself where it is shown on its own
+    from stores.selectors import units_at
+
+    store, other = StoreFactory(), StoreFactory()
+    plain = ProductFactory()
+    style = ProductFactory()
+    small = ProductFactory(parent=style)
+    large = ProductFactory(parent=style)
+    withdrawn = ProductFactory(parent=style, is_active=False)
+    never_stocked = ProductFactory()
+    StockLevelFactory(store=store, product=plain, on_hand=5, reserved=2)
+    StockLevelFactory(store=store, product=small, on_hand=4, reserved=1)
+    StockLevelFactory(store=store, product=large, on_hand=2, reserved=0)
+    StockLevelFactory(store=store, product=withdrawn, on_hand=9, reserved=0)
+    StockLevelFactory(store=other, product=plain, on_hand=50, reserved=0)
+    StockLevelFactory(store=other, product=small, on_hand=50, reserved=0)
+
+    # when
+    with django_assert_num_queries(1):
+        units = units_at(store, [plain.pk, style.pk, large.pk, never_stocked.pk, plain.pk])
+
+    # then
+    assert units == {plain.pk: 3, style.pk: 3, large.pk: 2, never_stocked.pk: 0}
