@@ -204,6 +204,25 @@ class Plan:
                     step = next(active[slot], None)
                 out.write("\t".join(step) + "\n")
 
+    def repeat_share(self, path: Path, *, lines: int) -> float:
+        """Of the first `lines` requests of the file, the share of page views (GET) asking for a
+        page some earlier one asked for: the same address, language and, for "in stock at my
+        store", store. No cache can answer more of them than this from an empty start (a page
+        seen for the first time is a miss however the cache is built): the hit rate's ceiling."""
+        shoppers = {shopper.cookie: shopper for shopper in self.shoppers}
+        seen, views, repeats = set(), 0, 0
+        with path.open() as lines_file:
+            for line in itertools.islice(lines_file, lines):
+                method, address, cookie, _body = line.rstrip("\n").split("\t")
+                if method != "GET":
+                    continue
+                shopper = shoppers[cookie]
+                page = (address, shopper.language, shopper.store_id if "available=1" in address else None)
+                views += 1
+                repeats += page in seen
+                seen.add(page)
+        return repeats / views if views else 0.0
+
     def _visit(self):
         shopper = self.rng.choice(self.shoppers)
         rng, params = self.rng, self.params
@@ -471,6 +490,7 @@ def measure(args, server, *, params: Params, uniform: bool, flush_cache):
         figures[key] = sum(page[key] for page in pages)
     shared = figures["hits"] + figures["misses"]
     figures["hit_rate"] = figures["hits"] / shared if shared else 0.0
+    figures["repeat_share"] = plan.repeat_share(requests_file, lines=offset)
     figures["wrapped"] = any(page["wrapped"] for page in pages) or offset > args.mix_lines
     figures["ratio_to_bare"] = bench.statistics.median(
         page["requests_per_second"] / bare["requests_per_second"] if bare["requests_per_second"] else 0.0
@@ -521,7 +541,8 @@ def line(name: str, figures: dict) -> str:
         f"{name:<7} {figures['requests_per_second']:7.0f} req/s  p50 {figures['p50_ms']:6.2f}  "
         f"p95 {figures['p95_ms']:6.2f}  p99 {figures['p99_ms']:6.2f} ms  {figures['ratio_to_bare']:.2f} × bare "
         f"({figures['bare_requests_per_second']:.0f} req/s)  hit rate {figures['hit_rate']:.1%} "
-        f"({figures['hits']} hits, {figures['misses']} misses, {figures['unshared']} not shared)  "
+        f"({figures['hits']} hits, {figures['misses']} misses, {figures['unshared']} not shared; "
+        f"asked for before: {figures.get('repeat_share', float('nan')):.1%})  "
         f"errors {figures['status_4xx_5xx'] + figures['socket_errors']}  "
         f"load {' '.join(f'{load:.1f}' for load in figures['load_average'])}"
     )

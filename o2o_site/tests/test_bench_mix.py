@@ -80,6 +80,12 @@ def test_the_mix_is_answered_and_its_checkouts_place_and_pay(
     assert {status for method, status, _cache in answers if method == "POST"} == {302}
     assert all(cache in ("hit", "miss") for method, _status, cache in answers if method == "GET")
     assert any(cache == "hit" for _method, _status, cache in answers)
+    # and no more were hits than the pages asked for before in the run (the hit rate's ceiling
+    # the report prints beside it)
+    views = sum(method == "GET" for method, _status, _cache in answers)
+    hits = sum(cache == "hit" for _method, _status, cache in answers)
+    repeats = plan.repeat_share(requests_file, lines=150) * views
+    assert 0 < hits <= round(repeats) < views
     assert {"product page", "category", "search", "add to cart"} <= set(plan.kinds)
     # and a shopper checking out beside places an order at their store and pays for it
     checkouts = mix.Checkouts(
