@@ -57,7 +57,7 @@ from stores.models import Store
 from stores.selectors import my_store
 from stores.services import choose_my_store
 
-from .cart import Cart, CartLine
+from .cart import Cart
 from .forms import CartLineForm, CheckoutForm, CollectorForm, PickupTimesForm, ShownCheckout
 from .services import (
     PAY_AT_PICKUP,
@@ -247,7 +247,7 @@ def _lines_as_read(cart, shown, products):
     Product}, all still sold), when they are the whole cart; else None (the page reads them)."""
     if products is None or shown.withdrawn or set(cart.quantities) != set(products):
         return None
-    return [CartLine(product=products[pk], quantity=units) for pk, units in sorted(cart.quantities.items())]
+    return cart.lines_of(products)
 
 
 def _expire_ended_holds_in_process():

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # request.cart_item_count(): the header's cart count, read only where a page shows it.
+    "checkout.cart.CartCountMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # With DEBUG on and DEBUG_PAGES off: the shop's 404/400/500 pages, not Django's debug pages.

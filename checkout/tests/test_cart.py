@@ -6,8 +6,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from catalog.services import catalog_changed
 from catalog.tests.factories import ProductFactory
 from checkout.cart import SESSION_KEY
+from stores.models import StockLevel
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -254,3 +256,30 @@ def test_a_product_taken_out_of_the_catalog_leaves_the_cart_with_a_note(client, 
 
     assert "no longer sold" in response.content.decode()
     assert cart_in(client) == {}
+
+
+@pytest.mark.parametrize("page", ["home", "product"])
+def test_the_header_counts_the_cart_as_the_cart_page_does(client, laugavegur, mittens, page):
+    # given a shopper with 2 mittens, 1 hat and 3 scarves in the cart
+    choose_store(client, laugavegur)
+    hat = ProductFactory(name="Hat", price=Decimal("2990"))
+    scarf = ProductFactory(name="Scarf", price=Decimal("3990"))
+    sweater = ProductFactory(name="Sweater", price=Decimal("19990"))
+    for product in (hat, scarf, sweater):
+        StockLevelFactory(store=laugavegur, product=product, on_hand=5)
+    session = client.session
+    session[SESSION_KEY] = {str(mittens.pk): 2, str(hat.pk): 1, str(scarf.pk): 3}
+    session.save()
+    url = "/" if page == "home" else sweater.get_absolute_url()
+    assert "Cart (6 items)" in client.get(url).content.decode()
+
+    # when the hat is taken off sale, the scarf deleted, and the mittens sell out
+    hat.is_active = False
+    hat.save()
+    scarf.delete()
+    StockLevel.objects.filter(product=mittens).update(on_hand=0)
+    catalog_changed()
+
+    # then every page's header counts the 2 mittens the cart page still shows, before /cart/ is opened
+    assert "Cart (2 items)" in client.get(url).content.decode()
+    assert "Cart (2 items)" in client.get(reverse("checkout:cart")).content.decode()

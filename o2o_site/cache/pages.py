@@ -147,7 +147,10 @@ def site_nav(request: HttpRequest, store) -> str:
     """The header's nav for this shopper (includes/site_nav.html), with CSRF_PLACEHOLDER for the
     log-out form's token: rendered once per process for each language, store (pk and name), cart
     units and login, as base.html would render it in place."""
-    units = cart_item_count(request.session)
+    # checkout.cart.CartCountMiddleware counts only what the cart page would show (products
+    # taken off sale or deleted are not); the session's raw count where it is not installed.
+    count = getattr(request, "cart_item_count", None)
+    units = count() if count is not None else cart_item_count(request.session)
     authenticated = request.user.is_authenticated
     nav_key = (get_language(), store.pk if store else None, store.name if store else None, units, authenticated)
     nav = _navs.get(nav_key)
