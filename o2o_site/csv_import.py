@@ -81,9 +81,12 @@ class _CountedLines:
 
 def read_csv(text: str, *, required: Iterable[str]) -> list[CsvRow]:
     """Rows of a CSV text as CsvRows keyed by the (stripped, lower-case) header, each with the
-    line it starts on; the header must have `required`, else ImportRejected (line 1)."""
+    line it starts on; the header must have `required`, else ImportRejected (line 1).
+
+    Values are separated by commas, or by semicolons when the header is: Excel saves "CSV" so
+    where the decimal mark is a comma (Iceland, Norway), and a manager should not have to know."""
     lines = _CountedLines(text)
-    reader = csv.DictReader(lines)
+    reader = csv.DictReader(lines, delimiter=_delimiter(text, required=required))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in required if column not in header]
     if missing:
@@ -102,6 +105,16 @@ def read_csv(text: str, *, required: Iterable[str]) -> list[CsvRow]:
         # The first line csv took for this row that is not blank (it skips blank lines).
         row.line = next((number for number, line in lines.taken if line.strip("\r\n")), lines.count)
         rows.append(row)
+
+
+def _delimiter(text: str, *, required: Iterable[str]) -> str:
+    """ ";" when the header is separated by semicolons (it has no comma, or names every required
+    column between semicolons), else ","."""
+    header = text.split("\n", 1)[0]
+    if ";" not in header:
+        return ","
+    names = {name.strip().lower() for name in next(csv.reader([header], delimiter=";"), [])}
+    return ";" if "," not in header or set(required) <= names else ","
 
 
 def extra_values_problem(row) -> list[str]:

@@ -219,3 +219,23 @@ def test_a_product_with_sizes_gets_no_units_of_its_own_its_sizes_do(tmp_path, sh
     assert ("laugavegur", "PEYSA-M", 4, 0) in counts()
     assert ("laugavegur", "PEYSA", 0, 0) in counts()
     assert medium.parent == sweater
+
+
+def test_a_file_excel_saved_with_semicolons_is_read_and_its_bad_rows_reported(tmp_path, shop):
+    # given a stocktake Excel saved as "CSV" in Iceland or Norway: separated by ";", a BOM, CRLF
+    good = "\ufeffStore;SKU;On_hand\r\nlaugavegur;LOPI-1;7\r\nlaugavegur;HAT-1;3\r\n"
+
+    # when it is imported
+    result = import_stock_file(path=csv_file(tmp_path, good))
+
+    # then it is read as the comma-separated file would be
+    assert (result.updated, result.created) == (1, 1)
+    assert ("laugavegur", "HAT-1", 3, 0) in counts()
+
+    # and one with a bad row is rejected whole, the row named, nothing changed
+    before = counts()
+    bad = "store;sku;on_hand\nlaugavegur;LOPI-1;5\nlaugavegur;NOPE-9;1\n"
+    with pytest.raises(ImportRejected) as rejected:
+        import_stock_file(path=csv_file(tmp_path, bad))
+    assert messages_by_line(rejected.value) == {3: "unknown SKU 'NOPE-9'"}
+    assert counts() == before
