@@ -11,7 +11,8 @@ request asked for before (distinct addresses: every one a whole-page miss), besi
 --cold flushes the cache's Redis database before every request (no shared fragment either: the
 worst case); without it the shared fragments (cards, menu, tree) fill as in a run of misses.
 --profile KIND prints cProfile's costliest functions for that kind of page. The figures are CPU
-milliseconds per request and × the bare view's; queries per request are counted too.
+milliseconds per request and × the bare view's; queries per request are counted too, and the
+CPU the PostgreSQL backend spent on them (a mean: /proc's clock ticks in 10 ms).
 """
 
 import argparse
@@ -107,6 +108,24 @@ class Addresses:
         return "/bench/bare/"
 
 
+def database_clock():
+    """A clock of the CPU this process's PostgreSQL backend spent (ms; /proc, the database on this
+    machine): what a page's queries cost the machine beside the page's Python. Its ticks are
+    10 ms, so only a mean over many requests says anything."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / ticks
+
+    return read
+
+
 def client_for(store_id, cart, language):
     from django.conf import settings
     from django.test import Client
@@ -158,14 +177,17 @@ def main():
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(count):
-            started = time.process_time()
+            started, database_started = time.process_time(), database_cpu()
             response = client.get(address)
             spent = time.process_time() - started
+        database_ms.setdefault(kind, []).append(database_cpu() - database_started)
         assert response.status_code == 200, (address, response.status_code)
         if kind not in ("bare", "home"):
             assert response.get("X-Page-Cache") == "miss", address
         return spent * 1000, len(queries)
 
+    database_ms = {}
+    database_cpu = database_clock()
     for kind in kinds:  # the process warmed up: imports, templates, connections, fragments
         for _number in range(args.warm if kind != "home" else 1):
             ask(kind)
@@ -179,6 +201,7 @@ def main():
         pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
         return
     figures = {}
+    database_ms.clear()
     for _round in range(args.requests):  # interleaved, so a burst of load hits every kind alike
         for kind in kinds:
             figures.setdefault(kind, []).append(ask(kind))
@@ -190,7 +213,8 @@ def main():
         queries = sorted({count for _ms, count in rows})
         print(
             f"  {kind:9} median {statistics.median(cpu):6.2f}  mean {statistics.fmean(cpu):6.2f}  "
-            f"× bare {statistics.median(cpu) / bare:5.1f}  queries {queries}"
+            f"× bare {statistics.median(cpu) / bare:5.1f}  queries {queries}  "
+            f"PostgreSQL's CPU mean {statistics.fmean(database_ms[kind]):6.2f}"
         )
 
 
