@@ -47,7 +47,9 @@ class Category(models.Model):
         return found
 
 
-def _search_languages():
+def search_languages() -> list[str]:
+    """The languages a search looks in: the shopper's, then English (shown where a translation
+    is missing)."""
     active = translation.get_language() or settings.LANGUAGE_CODE
     languages = [code for code, _name in settings.LANGUAGES]
     base = active.split("-")[0]
@@ -75,7 +77,7 @@ class ProductQuerySet(models.QuerySet):
         text = (text or "").strip()
         if not text:
             return self
-        return search_products(self, text, languages=_search_languages())
+        return search_products(self, text, languages=search_languages())
 
 
 class VatClass(models.TextChoices):

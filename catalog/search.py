@@ -17,11 +17,17 @@ costs the same with 500 or 50 000 products, and ranking reads the stored documen
 products found without parsing any text. The expressions below are
 those indexes' expressions, to the letter.
 
+The search page reads its products with SQL of its own (search_sql, catalog.selectors.
+SearchListing): the same conditions and rank, in one statement for the page and its count, which
+reads, ranks and counts at most SEARCH_CANDIDATES + 1 of the products found, those named for the
+words first, so a search costs the same however many products mention a word.
+
 SQLite (`make run`'s embedded default) has no full-text search: `plain_search` looks for every
 word, anywhere, in the names and descriptions, in name order: no stemming, no typos, no ranking.
 """
 
 import re
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.db import connections
@@ -176,3 +182,76 @@ def plain_search(products: QuerySet, text: str, *, languages: list[str]) -> Quer
         found &= anywhere
     found |= Q(sku__iexact=text) | Q(sku__istartswith=text) | Q(pk__in=_variant_sku_is(products, text))
     return products.filter(found).annotate(search_rank=Value(0.0, output_field=FloatField()))
+
+
+# --- the search page's own SQL (catalog.selectors.SearchListing) ---------------------------------
+
+# A search page ranks at most this many of the products a search finds, and counts no further
+# (the page says "more than 500"): ranking and counting every product found cost PostgreSQL time
+# in proportion to the catalogue (a word in half the descriptions of 10 000 products: 120 ms,
+# of 30 000: 290 ms), and 500 are twenty pages. Those with the words in their names come first
+# among them (SearchListing).
+SEARCH_CANDIDATES = 500
+
+
+@dataclass(frozen=True)
+class SearchSQL:
+    """search_products' conditions and rank as SQL on the product `p`, each with its parameters.
+
+    `tiers` find, in turn: the products with the words in their names; those whose SKU is the
+    search or starts with it; those with a variant of that SKU; those with the words in their
+    documents (names and descriptions, stemmed). Together they find what search_products finds,
+    the best first (SearchListing keeps the first SEARCH_CANDIDATES + 1). Each is a scan of its
+    own: PostgreSQL tests the conditions of one scan twice on every row its indexes found when
+    it cannot prove the index's recheck did it (a SKU's prefix is a range in its index, a
+    variant's a subquery), and the names' test folds them (unaccent), the dearest of all.
+    `rank` is search_products' search_rank, to the letter."""
+
+    tiers: list[tuple[str, list]]
+    rank: tuple[str, list]
+
+
+def search_sql(text: str, *, languages: list[str]) -> SearchSQL:
+    words = search_words(text)
+    in_names, in_names_params, described, described_params, rank, rank_params = [], [], [], [], [], []
+    for language in languages:
+        config = TEXT_SEARCH_CONFIGS[language]
+        query = "websearch_to_tsquery(%s::regconfig, %s)"
+        document = f"p.search_document_{language}"
+        name = f"o2o_fold(p.name_{language})"
+        in_name, in_name_params = [], []
+        for word in words:
+            if len(word) < PARTIAL_WORD_MIN_LENGTH:
+                continue
+            if len(word) >= PART_OF_WORD_MIN_LENGTH:
+                in_name.append(f"({name} %%> o2o_fold(%s) OR {name} LIKE o2o_fold(%s))")
+                in_name_params += [word, f"%{_escape_like(word)}%"]
+            else:
+                in_name.append(f"{name} %%> o2o_fold(%s)")
+                in_name_params.append(word)
+        if in_name:
+            in_names.append(f"({' AND '.join(in_name)})")
+            in_names_params += in_name_params
+        described.append(f"{document} @@ {query}")
+        described_params += [config, text]
+        rank.append(f"ts_rank({document}, {query}) + word_similarity(o2o_fold(%s), o2o_fold(p.name_{language}))")
+        rank_params += [config, text, text]
+    tiers = [(" OR ".join(in_names), in_names_params)] if in_names else []
+    if not any(character.isspace() for character in text):  # a SKU has no spaces
+        tiers.append(
+            ("UPPER(p.sku::text) = UPPER(%s) OR UPPER(p.sku::text) LIKE UPPER(%s)", [text, f"{_escape_like(text)}%"])
+        )
+        # A variant's SKU finds its product, the card the listing shows.
+        tiers.append(
+            (
+                "p.id IN (SELECT v.parent_id FROM catalog_product v "
+                "WHERE v.is_active AND v.parent_id IS NOT NULL AND UPPER(v.sku::text) = UPPER(%s))",
+                [text],
+            )
+        )
+    tiers.append((" OR ".join(described), described_params))
+    return SearchSQL(
+        tiers=tiers,
+        # search_products' sum, in its order and its type: ((0.0 + rank) + similarity) + …
+        rank=("CAST(0 AS double precision) + " + " + ".join(rank), rank_params),
+    )
