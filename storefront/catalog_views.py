@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 from catalog.selectors import (
     PRODUCTS_PER_PAGE,
+    SEARCH_CANDIDATES,
     CachedCountPaginator,
     CountingListing,
     PlainListing,
+    SearchListing,
     category_tree,
     having_variant_in,
     product_listing,
@@ -80,10 +82,13 @@ def _product_list_page(request, store, versions, extra_context):
     chosen_values = variant_filter.chosen_values()
     # The page's products are read as ids: the cards come from the cache, and product_cards reads
     # the products only of those that are not.
+    # What is in stock at my store, as SQL on the product (PlainListing, SearchListing).
+    conditions = [available_at_condition(store)] if filtering_available else []
     if PlainListing.serves(search=search) and not chosen_values:
-        products = PlainListing(
-            **filters_of_listing, conditions=[available_at_condition(store)] if filtering_available else []
-        )
+        products = PlainListing(**filters_of_listing, conditions=conditions)
+    elif not chosen_values and SearchListing.serves():
+        # A search: its page and count in one statement, at most SEARCH_CANDIDATES ranked.
+        products = SearchListing(search=search, **filters_of_listing, conditions=conditions)
     else:
         products = product_listing(search=search, **filters_of_listing)
         if chosen_values:
@@ -94,7 +99,7 @@ def _product_list_page(request, store, versions, extra_context):
             products = having_variant_in(products, variants)
         elif filtering_available:
             products = only_available_at(products, store=store)
-        # A search pages and counts what it finds in one query (CountingListing).
+        # A search by sizes pages and counts what it finds in one query (CountingListing).
         products = CountingListing(products) if search else products.values_list("pk", flat=True)
     # The filters without the page: what the category menu's links and the count depend on.
     filter_params = request.GET.copy()
@@ -122,6 +127,12 @@ def _product_list_page(request, store, versions, extra_context):
             "breadcrumb": tree.ancestors(category) if category else [],
             "category_roots": tree.roots,
             "search": search,
+            # More found than a search ranks and counts: the page says "more than" the cap.
+            "found_more_than": (
+                SEARCH_CANDIDATES
+                if isinstance(products, SearchListing) and page.paginator.count > SEARCH_CANDIDATES
+                else None
+            ),
             "store": store,
             # The body is every store's: the store's name goes in with the fill (fill_store_parts).
             "store_label": STORE_LABEL,
