@@ -198,13 +198,13 @@ SEARCH_CANDIDATES = 500
 class SearchSQL:
     """search_products' conditions and rank as SQL on the product `p`, each with its parameters.
 
-    `tiers` find, in turn: the products with the words in their names; those whose SKU is the
-    search or starts with it; those with a variant of that SKU; those with the words in their
-    documents (names and descriptions, stemmed). Together they find what search_products finds,
-    the best first (SearchListing keeps the first SEARCH_CANDIDATES + 1). Each is a scan of its
-    own: PostgreSQL tests the conditions of one scan twice on every row its indexes found when
-    it cannot prove the index's recheck did it (a SKU's prefix is a range in its index, a
-    variant's a subquery), and the names' test folds them (unaccent), the dearest of all.
+    `tiers` find, in turn: the product whose SKU is the search, the product with a variant of
+    that SKU, the products with the words in their names, those whose SKU starts with the search,
+    those with the words in their documents (names and descriptions, stemmed). Together they
+    find what search_products finds (SearchListing keeps the first SEARCH_CANDIDATES + 1). Each
+    is a scan of its own: PostgreSQL tests the conditions of one scan twice on every row its
+    indexes found when it cannot prove the index's recheck did it (a SKU's prefix is a range in
+    its index, a variant's a subquery), and the names' test folds them (unaccent), the dearest.
     `rank` is search_products' search_rank, to the letter."""
 
     tiers: list[tuple[str, list]]
@@ -236,19 +236,22 @@ def search_sql(text: str, *, languages: list[str]) -> SearchSQL:
         described_params += [config, text]
         rank.append(f"ts_rank({document}, {query}) + word_similarity(o2o_fold(%s), o2o_fold(p.name_{language}))")
         rank_params += [config, text, text]
-    tiers = [(" OR ".join(in_names), in_names_params)] if in_names else []
-    if not any(character.isspace() for character in text):  # a SKU has no spaces
-        tiers.append(
-            ("UPPER(p.sku::text) = UPPER(%s) OR UPPER(p.sku::text) LIKE UPPER(%s)", [text, f"{_escape_like(text)}%"])
-        )
-        # A variant's SKU finds its product, the card the listing shows.
-        tiers.append(
+    names = [(" OR ".join(in_names), in_names_params)] if in_names else []
+    if any(character.isspace() for character in text):  # a SKU has no spaces
+        tiers = names
+    else:
+        tiers = [
+            # The SKU itself first, and a variant's (its product, the card the listing shows): a
+            # few products at most, never crowded out by names like it.
+            ("UPPER(p.sku::text) = UPPER(%s)", [text]),
             (
                 "p.id IN (SELECT v.parent_id FROM catalog_product v "
                 "WHERE v.is_active AND v.parent_id IS NOT NULL AND UPPER(v.sku::text) = UPPER(%s))",
                 [text],
-            )
-        )
+            ),
+            *names,
+            ("UPPER(p.sku::text) LIKE UPPER(%s)", [f"{_escape_like(text)}%"]),
+        ]
     tiers.append((" OR ".join(described), described_params))
     return SearchSQL(
         tiers=tiers,

@@ -331,14 +331,15 @@ class SearchListing:
     search; `conditions` narrow it further (stores.selectors.available_at_condition).
 
     The same cost whatever the catalogue's size: at most SEARCH_CANDIDATES + 1 of the products
-    found are read, ranked, sorted and counted, those with the words in their names first, then
-    those with the search as their SKU (or a variant's), then those with the words in their
-    descriptions. Up to SEARCH_CANDIDATES found, its ids, order and count are product_listing's
-    (catalog/tests/test_search_listing.py compares them); past it the count is
-    SEARCH_CANDIDATES + 1 (the page says "more than SEARCH_CANDIDATES") and those listed are the
-    candidates, in the order asked for. Ranking and counting every product found took PostgreSQL
-    time in proportion to what it found (a word in half the descriptions: 120 ms of 10 000
-    products, 290 ms of 30 000), and the ORM ~3 ms of CPU to build and compile the query."""
+    found are read, ranked, sorted and counted: the product with the search as its SKU (or a
+    variant's) first, then those with the words in their names, those whose SKU starts with
+    it, and those with the words in their descriptions. Up to SEARCH_CANDIDATES found, its ids,
+    order and count are product_listing's (catalog/tests/test_search_listing.py compares them);
+    past it the count is SEARCH_CANDIDATES + 1 (the page says "more than SEARCH_CANDIDATES")
+    and those listed are the candidates, in the order asked for. Ranking and counting every
+    product found took PostgreSQL time in proportion to what it found (a word in half the
+    descriptions: 120 ms of 10 000 products, 290 ms of 30 000), and the ORM ~3 ms of CPU to
+    build and compile the query."""
 
     def __init__(
         self,
@@ -366,7 +367,7 @@ class SearchListing:
         limit = SEARCH_CANDIDATES + 1
         # Each tier (search_sql) at most the cap and one, without the products an earlier one
         # found; read in turn until there are as many: a search that names more products than
-        # the cap reads no SKU and no description. Nothing is ranked but what is kept.
+        # the cap reads no SKU prefix and no description. Nothing is ranked but what is kept.
         tiers, params = [], []
         for number, (condition, condition_params) in enumerate(found.tiers):
             earlier = "".join(

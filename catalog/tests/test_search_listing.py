@@ -153,6 +153,16 @@ def test_past_the_cap_the_named_are_ranked_and_counted_as_one_more(many_hats, dj
     assert len(ids) == 6 and set(ids) <= {product.pk for product in named}
 
 
+def test_past_the_cap_a_product_whose_sku_is_the_search_is_never_crowded_out(many_hats):
+    # given a product whose SKU is the word, named otherwise, made last
+    bag = ProductFactory(name_en="Dome tent bag", description_en="Light.", sku="HAT")
+
+    with translation.override("en"):
+        ids, total = SearchListing(search="hat").counted(100)
+
+    assert total == 6 and bag.pk in ids
+
+
 def test_past_the_cap_a_sort_orders_the_candidates(many_hats):
     named, _described = many_hats
     with translation.override("en"):
