@@ -8,6 +8,7 @@ from weakref import WeakKeyDictionary
 
 from catalog.models import Product
 from catalog.selectors import products_for_sale
+from o2o_site.cache import stamps
 from o2o_site.cache.pages import CART_SESSION_KEY
 from o2o_site.money import round_to_minor_unit
 
@@ -114,19 +115,38 @@ class Cart:
     def units_for_sale(self) -> int:
         """The units the cart page would show: products deactivated, or deleted, since they were
         put in are not counted (the page takes them out); sold-out ones are (the page shows them,
-        saying how many are left). One query of ids, none for an empty cart."""
+        saying how many are left). One query of ids per catalog stamp and set of products in
+        this process, none for an empty cart."""
         if not self._quantities:
             return 0
         known = _read_for_sale.get(self.session, {})
         if not known.keys() >= self._quantities.keys():
-            sold = Product.objects.for_sale().filter(pk__in=list(self._quantities)).values_list("pk", flat=True)
-            known = dict.fromkeys(sold, True)
+            known = dict.fromkeys(_for_sale(frozenset(self._quantities)), True)
         return sum(quantity for pk, quantity in self._quantities.items() if known.get(pk))
 
     def _remember_for_sale(self, for_sale: dict[int, bool]) -> None:
         # A plain dict as the session (a test's) cannot be weakly referenced: nothing remembered.
         with suppress(TypeError):
             _read_for_sale.setdefault(self.session, {}).update(for_sale)
+
+
+# {(catalog stamp, the cart's product ids): those of them for sale}: what is for sale changes only
+# with the catalog (catalog.services.catalog_changed stamps it), so a shopper's cart counted once
+# is counted again with no query on every page they see until it changes: the page's own stamps
+# read answers the stamp (o2o_site.cache.stamps.versions, once a request).
+_for_sale_by_stamp: dict[tuple[str, frozenset[int]], frozenset[int]] = {}
+FOR_SALE_KEPT = 10_000
+
+
+def _for_sale(product_ids: frozenset[int]) -> frozenset[int]:
+    key = (stamps.versions(stamps.CATALOG)[stamps.CATALOG], product_ids)
+    found = _for_sale_by_stamp.get(key)
+    if found is None:
+        found = frozenset(Product.objects.for_sale().filter(pk__in=list(product_ids)).values_list("pk", flat=True))
+        if len(_for_sale_by_stamp) >= FOR_SALE_KEPT:
+            _for_sale_by_stamp.clear()
+        _for_sale_by_stamp[key] = found
+    return found
 
 
 class CartCountMiddleware:

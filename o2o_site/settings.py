@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # With a read replica: read-your-writes for catalog pages (o2o_site/replica.py); before the
     # session middleware, so a session saved at the end of a request counts as its write.
     "o2o_site.replica.ReplicaMiddleware",
+    # The cache's version stamps read once a request (o2o_site/cache/stamps.py).
+    "o2o_site.cache.stamps.RequestStampsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

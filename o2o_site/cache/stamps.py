@@ -19,6 +19,7 @@ which is fine for one process only (o2o_site.checks refuses several processes wi
 """
 
 import hashlib
+import threading
 import time
 import uuid
 from functools import partial
@@ -108,8 +109,35 @@ def store_stock_key(store_id: int) -> str:
     return f"v:stock:store:{store_id}"
 
 
+# The stamps read in the request this thread serves (RequestStampsMiddleware): a page's parts,
+# its nav (the cart's count) and the store directory each ask for the catalog's or the stores'
+# stamp, which one round trip for the page then answers.
+_request = threading.local()
+
+
+class RequestStampsMiddleware:
+    """Keeps the stamps read during a request for the rest of it (versions()), so its later
+    reads cost no round trip. A stamp bumped in the request (after its commit) is kept as the new
+    one; one bumped by another process meanwhile is seen by the next request, as any stamp read
+    a moment before is."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        _request.stamps = {}
+        try:
+            return self.get_response(request)
+        finally:
+            _request.stamps = None
+
+
 def versions(*keys: str) -> dict[str, str]:
-    """The current stamp of each key, from one cache round trip; missing stamps are created."""
+    """The current stamp of each key, from one cache round trip (none for those read earlier in
+    the same request); missing stamps are created."""
+    known = getattr(_request, "stamps", None)
+    if known is not None and all(key in known for key in keys):
+        return {key: known[key] for key in keys}
     found = cache.get_many(keys)
     missing = {key: _new_stamp() for key in keys if key not in found}
     if missing:
@@ -122,6 +150,8 @@ def versions(*keys: str) -> dict[str, str]:
         # What is cached under these stamps may be read from the replica only once it has
         # replayed the writes that stamped them (o2o_site/replica.py).
         replica.require_lsn(max(_lsn_of(stamp) for stamp in found.values()))
+    if known is not None:
+        known.update(found)
     return found
 
 
@@ -134,6 +164,9 @@ def bump(*keys: str) -> None:
 def _stamp(*, keys):
     stamp = _new_stamp()
     cache.set_many({stamp_key: stamp for stamp_key in keys}, VERSION_SECONDS)
+    known = getattr(_request, "stamps", None)
+    if known is not None:
+        known.update(dict.fromkeys(keys, stamp))
 
 
 def _new_stamp() -> str:
