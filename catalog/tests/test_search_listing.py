@@ -233,3 +233,45 @@ def _nodes(plan):
     yield plan
     for child in plan.get("Plans", []):
         yield from _nodes(child)
+
+
+def test_every_tier_is_answered_from_its_index(require_postgres):
+    # given a catalog of 3 000 products with a paragraph each, analysed
+    category = CategoryFactory()
+    Product.objects.bulk_create(
+        Product(
+            category=category,
+            name=f"Enamel mug {n}",
+            name_is=f"Glerungskrús {n}",
+            slug=f"mug-{n}",
+            sku=f"MUG-{n:05d}",
+            description="A sturdy enamel mug for coffee by the fjord, warm in the hand on a cold morning. " * 3,
+            price=Decimal("1990"),
+        )
+        for n in range(3000)
+    )
+    ProductFactory(name_en="Wool sweater", name_is="Lopapeysa frá Álafossi", category=category)
+    with connection.cursor() as cursor:
+        # What autovacuum does to a live catalog: new rows leave GIN's pending list for the index.
+        cursor.execute(
+            "SELECT gin_clean_pending_list(indexname::regclass) FROM pg_indexes "
+            "WHERE indexname LIKE 'product_%_trgm' OR indexname LIKE 'product_document_%'"
+        )
+        cursor.execute("ANALYZE catalog_product")
+
+    for language, text in (("is", "lopapeysa"), ("is", "lopapeisa alafoss"), ("en", "sweters"), ("nb", "genser")):
+        # when the search's statement is explained, sequential scans ruled out
+        with translation.override(language), CaptureQueriesContext(connection) as captured:
+            SearchListing(search=text).counted(PRODUCTS_PER_PAGE)
+        (sql,) = [query["sql"] for query in captured.captured_queries]
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+
+        # then every tier is answered by an index of migrations 0006, 0010 and 0011
+        assert "Seq Scan on catalog_product" not in plan, plan
+        for index in (f"product_document_{language}", f"product_folded_name_{language}_trgm"):
+            assert index in plan, plan
+        # and the SKU's only for what could be a SKU (no spaces)
+        assert ("product_sku_upper_prefix" in plan) is (" " not in text), plan
