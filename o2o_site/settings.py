@@ -538,6 +538,7 @@ O2O_NOTIFICATION_EMAILS = {
     "delivered": "delivery.emails.delivered_email",
     "return_requested": "returns.emails.return_requested_email",
     "return_receipt": "returns.emails.return_receipt_email",
+    "refund": "payment.emails.refund_email",
 }
 
 # Parts of the shopper's order page (checkout's) that apps above checkout add: the dotted path of a

@@ -550,6 +550,9 @@ class NotificationKind(models.TextChoices):
     # "2 of 3 items are ready": one per change (Notification.reference is "ready/total" units).
     PARTLY_READY = "partly_ready", _("Some items ready for pickup")
     SHIPPED = "shipped", _("Shipped")
+    # Money given back without a return (a return's receipt says it): one per refund
+    # (Notification.reference is the payment.Refund's id).
+    REFUND = "refund", _("Refund")
 
 
 class NotificationStatus(models.TextChoices):

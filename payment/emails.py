@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from orders.emails import render_email
 from orders.models import Order
 
-from .receipts import receipt_context, receipts_with_lines
+from .models import TILL_VARIANT, Refund
+from .receipts import provider_label, receipt_context, receipts_with_lines
 
 
 def receipt_email(order: Order) -> EmailMultiAlternatives:
@@ -20,4 +21,22 @@ def receipt_email(order: Order) -> EmailMultiAlternatives:
         template="payment/email/receipt",
         subject=lambda: _("Your receipt for order %(number)s") % {"number": order.number},
         context={"receipts": [receipt_context(receipt) for receipt in receipts]},
+    )
+
+
+def refund_email(order: Order, *, reference: str) -> EmailMultiAlternatives:
+    """Money given back without a return (payment.services.refund_order; `reference` is the
+    Refund's id): how much, for what and why, where it goes and when it shows there."""
+    refund = Refund.objects.select_related("payment").get(order=order, pk=int(reference))
+    at_till = refund.payment.variant == TILL_VARIANT
+    return render_email(
+        order,
+        template="payment/email/refund",
+        subject=lambda: _("Your refund for order %(number)s") % {"number": order.number},
+        context={
+            "refund": refund,
+            "lines": list(refund.lines.select_related("order_line").order_by("order_line_id")),
+            "at_till": at_till,
+            "refunded_to": _("at the till") if at_till else provider_label(refund.payment.variant),
+        },
     )

@@ -36,7 +36,8 @@ from payments.core import provider_factory
 from accounts.services import signed_in
 from o2o_site.money import format_money
 from o2o_site.rows import columns, from_row, width
-from orders.models import Fulfilment, FulfilmentMethod, Order, OrderLine, OrderStatus
+from orders.models import Fulfilment, FulfilmentMethod, NotificationKind, Order, OrderLine, OrderStatus
+from orders.notifications.outbox import notify
 from orders.services import handed_over_by_line, mark_order_paid
 from orders.signals import goods_refunded
 
@@ -841,6 +842,10 @@ def refund_order(
         for line in refund_lines:
             line.refund = refund
         RefundLine.objects.bulk_create(refund_lines)
+        if not refund_for:
+            # The shopper is told what was refunded and when the money arrives (a return's
+            # refund is told by its return receipt): as Shopify's refund notification does.
+            notify(order=locked_order, kind=NotificationKind.REFUND, reference=str(refund.pk))
         if refund_lines and reason != RefundReason.NOT_HANDED_OVER and not refund_for:
             # Units the shopper took (they earned, and may have redeemed, points) refunded without
             # a return: a return reversed its own units when it was received, units not handed

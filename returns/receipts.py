@@ -133,6 +133,12 @@ class ReturnReceiptView:
     def is_exchange(self) -> bool:
         return bool(self.exchange_lines)
 
+    @property
+    def refunded_to_payment(self) -> bool:
+        """Money went back to the card or account paid with (not at the till, not as store credit,
+        not nothing): the e-mail says when the bank usually shows it."""
+        return self.receipt.refunded_to not in (REFUNDED_TO_STORE_CREDIT, REFUNDED_TO_NOTHING, TILL_VARIANT)
+
 
 def return_receipt_link(receipt: ReturnReceipt) -> str:
     return reverse("returns:receipt", kwargs={"token": receipt.order.access_token, "code": receipt.order_return.code})

@@ -136,3 +136,41 @@ def test_a_till_payment_is_refunded_with_the_tills_return_receipt(order, manager
     # then the refund names the return receipt, as does its payment event
     assert (refund.amount, refund.till_receipt_number, refund.payment.variant) == (Decimal("24990"), "R-4720", "till")
     assert refund.event.provider_reference == "R-4720"
+
+
+def test_the_shopper_is_e_mailed_what_was_refunded_and_when_the_money_arrives(
+    order, manager, collected, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given Anna's order paid online and collected in part
+    mittens = lines_of(order)["Lopi mittens"]
+
+    # when a manager refunds a faulty pair of mittens, and later gives ISK 1,000 back as goodwill
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_order(order=order, lines={mittens.pk: 1}, reason=RefundReason.FAULTY, by=manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_order(order=order, amount=Decimal("1000"), reason=RefundReason.GOODWILL, note="Late", by=manager)
+
+    # then she got one e-mail for each: the amount, what it was for, why, where and when it arrives
+    first, second = [message for message in mailoutbox if "refund" in message.subject]
+    assert first.subject == f"Your refund for order {order.number}" and first.to == [order.contact_email]
+    assert "We have refunded ISK\u00a03,990 for your order" in first.body
+    assert f"- 1 × Lopi mittens ({mittens.sku}): −ISK\u00a03,990" in first.body
+    assert "Reason: Faulty or damaged" in first.body
+    assert "Refunded to: Test payment (Dummy provider)" in first.body
+    assert "usually shows it within 5–10 working days" in first.body
+    assert order.absolute_link() in first.body and "ISK\u00a03,990" in first.alternatives[0][0]
+    assert "We have refunded ISK\u00a01,000" in second.body and "Goodwill or price adjustment (Late)" in second.body
+    assert "What was refunded" not in second.body
+
+
+def test_a_refund_e_mail_is_in_the_orders_language(
+    order, manager, collected, mailoutbox, django_capture_on_commit_callbacks
+):
+    order.language = "nb"
+    order.save(update_fields=["language"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_order(order=order, amount=Decimal("1000"), reason=RefundReason.GOODWILL, by=manager)
+
+    [sent] = [message for message in mailoutbox if order.number in message.subject and "ISK" in message.body]
+    assert "5–10 virkedager" in sent.body and "Refund" not in sent.subject

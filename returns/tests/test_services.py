@@ -103,6 +103,10 @@ def test_units_go_back_into_the_returning_stores_stock_and_the_money_to_the_card
     assert [message.subject for message in mail.outbox if "return receipt" in message.subject] == [
         f"Your return receipt for order {collected.number}"
     ]
+    # saying when the money shows on her card, and no second e-mail about the same refund
+    [sent] = [message for message in mail.outbox if "return receipt" in message.subject]
+    assert "Your bank usually shows it within 5–10 working days" in sent.body
+    assert not Notification.objects.filter(order=collected, kind=NotificationKind.REFUND).exists()
     # and the order's history tells it
     kinds = list(OrderEvent.objects.filter(order=collected).values_list("kind", flat=True))
     assert OrderActivity.RETURN_RECEIVED in kinds and OrderActivity.RETURN_REFUNDED in kinds
