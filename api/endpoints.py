@@ -33,12 +33,15 @@ from checkout.services import (
     pickup_methods_at,
     place_pickup_order,
 )
-from delivery.selectors import PostcodeProblem, check_postcode, delivery_options
+from delivery.selectors import PostcodeProblem, check_postcode, delivery_of, delivery_options
 from o2o_site.cache import stamps
 from orders.models import Channel, Order, OrderActivity, OrderStatus
 from orders.selectors import orders_for_page
 from orders.services import AlreadyPlaced, Contact, OrderError
+from payment.models import Refund, RefundLine
+from payment.selectors import order_payments
 from pickup.selectors import pickup_of, with_pickups
+from shipping.selectors import shipment_of
 from stores.models import SpecialOpeningHours, StockLevel
 from stores.models import Store as StoreModel
 from stores.opening import opening_status, specials_by_date
@@ -456,6 +459,77 @@ def _order_payload(order: Order) -> dict:
             for event in sorted(order.events.all(), key=lambda event: (event.created_at, event.pk))
             if event.kind == OrderActivity.STATUS
         ],
+        # What the order page shows besides (checkout.views.order_detail): how it reaches the
+        # shopper, what happened to the money and what was refunded, as Saleor's Order has its
+        # delivery method, fulfilments and refunds.
+        **_delivery_payload(order, pickup=pickup),
+        "payment": _payment_payload(order),
+        "refunds": [
+            {
+                "amount": _money(refund.amount),
+                "reason": refund.reason,
+                "reason_label": str(refund.get_reason_display()),
+                "at": refund.created_at,
+                "lines": [
+                    {
+                        "sku": line.order_line.sku,
+                        "name": line.order_line.product_name,
+                        "quantity": line.quantity,
+                        "amount": _money(line.amount),
+                    }
+                    for line in refund.lines.all()
+                ],
+            }
+            for refund in Refund.objects.filter(order=order).prefetch_related(
+                Prefetch("lines", queryset=RefundLine.objects.select_related("order_line").order_by("pk"))
+            )
+        ],
+    }
+
+
+def _delivery_payload(order: Order, *, pickup) -> dict:
+    """{"delivery": …, "shipment": …}: a picked-up order has neither (no query)."""
+    delivery = delivery_of(order) if pickup is None else None
+    shipment = shipment_of(order) if pickup is None and delivery is None else None
+    return {
+        "delivery": None
+        if delivery is None
+        else {
+            "state": delivery.state,
+            "state_label": str(delivery.get_state_display()),
+            "failure_reason": delivery.failure_reason,
+            "window_start": delivery.window_start,
+            "window_end": delivery.window_end,
+            "street": delivery.street,
+            "postcode": delivery.postcode,
+            "city": delivery.city,
+            "fee": _money(delivery.fee),
+        },
+        "shipment": None
+        if shipment is None
+        else {
+            "name": shipment.name,
+            "address": shipment.address,
+            "postcode": shipment.postcode,
+            "city": shipment.city,
+            "country": shipment.country,
+            "fee": _money(shipment.fee),
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "shipped_at": shipment.shipped_at,
+        },
+    }
+
+
+def _payment_payload(order: Order) -> dict | None:
+    paid = order_payments(order)
+    if paid is None:
+        return None
+    return {
+        "authorised": _money(paid.authorised),
+        "captured": _money(paid.captured),
+        "released": _money(paid.released),
+        "refunded": _money(paid.refunded),
     }
 
 

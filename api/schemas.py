@@ -112,6 +112,52 @@ class StatusChange(Schema):
     at: datetime.datetime
 
 
+class Delivery(Schema):
+    state: str = Field(description="to_pack, packed, out_for_delivery, delivered, failed or to_collect.")
+    state_label: str
+    failure_reason: str = Field(description="Why a delivery failed (empty unless it did).")
+    window_start: datetime.datetime
+    window_end: datetime.datetime
+    street: str
+    postcode: str
+    city: str
+    fee: str
+
+
+class Shipment(Schema):
+    name: str
+    address: str
+    postcode: str
+    city: str
+    country: str
+    fee: str
+    carrier: str
+    tracking_number: str = Field(description="Empty until the parcel has left.")
+    shipped_at: datetime.datetime | None
+
+
+class Payment(Schema):
+    authorised: str = Field(description="Reserved on the shopper's card.")
+    captured: str = Field(description="Taken from it.")
+    released: str = Field(description="Reserved, then let go without being taken.")
+    refunded: str = Field(description="Given back to it.")
+
+
+class RefundLine(Schema):
+    sku: str
+    name: str
+    quantity: int
+    amount: str
+
+
+class Refund(Schema):
+    amount: str
+    reason: str
+    reason_label: str
+    at: datetime.datetime
+    lines: list[RefundLine] = Field(description="Empty for an amount given back without lines (goodwill).")
+
+
 class Order(Schema):
     number: str
     token: str = Field(description="The signed order link's token: GET /orders/{token} answers with this order.")
@@ -129,6 +175,10 @@ class Order(Schema):
     pickup_until: datetime.datetime | None
     lines: list[OrderLine]
     history: list[StatusChange]
+    delivery: Delivery | None = Field(description="An order delivered by a store's van: its window, address and state.")
+    shipment: Shipment | None = Field(description="An order shipped from a warehouse: its address and tracking.")
+    payment: Payment | None = Field(description="The money of an order paid online; null when paid in store.")
+    refunds: list[Refund]
 
 
 # The most units of one product a kiosk's cart may hold: a line's, and a SKU's over its lines.

@@ -1,8 +1,21 @@
 """Delivery options for a postcode, and an order's status by its signed link token."""
 
-import pytest
+import contextlib
+from decimal import Decimal
 
+import pytest
+from payments import RedirectNeeded
+from payments.core import PROVIDER_CACHE
+
+from accounts.tests.factories import StoreManagerFactory
+from checkout.handover import hand_over
+from delivery.tests.factories import next_monday, place_delivery
 from orders.tests.factories import place_order
+from payment.models import RefundReason
+from payment.services import Actor, payment_form, refund_order
+from payment.tests.factories import DUMMY
+from pickup.selectors import pickup_of
+from pickup.services import mark_ready_for_pickup
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +73,63 @@ def test_an_order_of_another_channels_store_or_a_forged_token_is_not_found(app_c
     order = place_order(store=world["laugavegur"], products_and_quantities=[(world["mittens"], 1)])
     assert app_client.get(f"/api/v1/orders/{order.access_token}").status_code == 404
     assert app_client.get(f"/api/v1/orders/{order.number}:forged").status_code == 404
+
+
+def test_a_delivered_orders_window_address_and_state_as_its_page_shows_them(kiosk_client, world):
+    # given an order delivered by Laugavegur's van next Monday evening
+    delivery = place_delivery(
+        store=world["laugavegur"],
+        products_and_quantities=[(world["mittens"], 1)],
+        starts_at=next_monday(17),
+        now=None,
+    )
+
+    # when a channel reads it
+    found = kiosk_client.get(f"/api/v1/orders/{delivery.fulfilment.order.access_token}").json()
+
+    # then it has the delivery the order page shows, and no shipment, payment or refund
+    assert found["fulfilment"] == "local_delivery" and found["pickup_from"] is None
+    assert found["delivery"]["state"] == "to_pack" and found["delivery"]["state_label"] == "To be packed"
+    assert (found["delivery"]["street"], found["delivery"]["postcode"], found["delivery"]["city"]) == (
+        "Bergstaðastræti 12",
+        "101",
+        "Reykjavík",
+    )
+    assert found["delivery"]["window_start"].startswith(next_monday(17).date().isoformat())
+    assert found["delivery"]["fee"] == "990.00"
+    assert (found["shipment"], found["payment"], found["refunds"]) == (None, None, [])
+
+
+def test_an_orders_payment_and_refunds_as_its_page_shows_them(kiosk_client, world, settings):
+    # given an order paid online, collected, then one pair refunded as faulty and ISK 500 as goodwill
+    settings.PAYMENT_VARIANTS = {"dummy": DUMMY}
+    PROVIDER_CACHE.clear()
+    order = place_order(store=world["laugavegur"], products_and_quantities=[(world["mittens"], 2)], payment="dummy")
+    with contextlib.suppress(RedirectNeeded):
+        payment_form(
+            payment=order.payments.get(),
+            data={"status": "preauth", "fraud_status": "accept", "gateway_response": "3ds-disabled"},
+            by=Actor.shopper(),
+        )
+    manager = StoreManagerFactory(stores=[world["laugavegur"]])
+    mark_ready_for_pickup(order=order)
+    hand_over(order=order, code=pickup_of(order).code, by=manager)
+    line = order.lines.get()
+    refund_order(order=order, lines={line.pk: 1}, reason=RefundReason.FAULTY, by=manager)
+    refund_order(order=order, amount=Decimal("500"), reason=RefundReason.GOODWILL, by=manager)
+
+    # when a channel reads it
+    found = kiosk_client.get(f"/api/v1/orders/{order.access_token}").json()
+
+    # then it says what was taken and given back, and each refund with its lines
+    assert found["payment"] == {
+        "authorised": "9980.00",
+        "captured": "9980.00",
+        "released": "0.00",
+        "refunded": "5490.00",
+    }
+    faulty, goodwill = found["refunds"]
+    assert (faulty["amount"], faulty["reason"], faulty["reason_label"]) == ("4990.00", "faulty", "Faulty or damaged")
+    assert faulty["lines"] == [{"sku": "MIT-1", "name": "Lopi mittens", "quantity": 1, "amount": "4990.00"}]
+    assert (goodwill["amount"], goodwill["lines"]) == ("500.00", [])
+    assert found["delivery"] is None and found["shipment"] is None
