@@ -2,6 +2,7 @@
 
 import json
 from functools import partial
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -101,10 +102,12 @@ def _product_list_page(request, store, versions, extra_context):
             products = only_available_at(products, store=store)
         # A search by sizes pages and counts what it finds in one query (CountingListing).
         products = CountingListing(products) if search else products.values_list("pk", flat=True)
-    # The filters without the page: what the category menu's links and the count depend on.
+    # The filters without the page: what the category menu's links depend on.
     filter_params = request.GET.copy()
     filter_params.pop("page", None)
-    filters = filter_params.urlencode()
+    # What the count depends on: the filters without the order, in one order of their own, so
+    # every sort of a list (and the same filters written in another order) counts once.
+    filters = urlencode(sorted((name, value) for name, value in filter_params.lists() if name != "sort"), doseq=True)
     # What the products listed depend on besides the catalog and the filters: my store's stock,
     # when only what it has is listed.
     listed_at = f"{store.pk}:{versions['store']}" if filtering_available else "-"

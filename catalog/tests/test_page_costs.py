@@ -90,6 +90,22 @@ def test_every_page_of_the_list_costs_the_same_queries_however_large_the_catalog
     assert first.content.count(b'data-testid="product-card"') == again.content.count(b'data-testid="product-card"') > 0
 
 
+def test_every_sort_of_a_list_shares_its_count(client, reykjavik):
+    # given a category of 30 products and a list of it shown sorted by price
+    knitwear = CategoryFactory(slug="knitwear")
+    ProductFactory.create_batch(30, category=knitwear)
+    remember_store(client, reykjavik)
+    client.get(LIST_URL, {"category": "knitwear", "sort": "price"})
+
+    # when the same list is shown in the other orders, its parameters written in another order too
+    with CaptureQueriesContext(connection) as queries:
+        for sort in ("-price", "newest", "name"):
+            client.get(LIST_URL, {"sort": sort, "category": "knitwear", "page": 2})
+
+    # then none of them counted the products again
+    assert not [query for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+
+
 @pytest.mark.parametrize("store_count", [10, 200])
 def test_the_product_page_costs_the_same_queries_first_and_again(client, django_assert_num_queries, store_count):
     # given a product stocked in 10 or 200 stores
