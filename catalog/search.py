@@ -19,8 +19,9 @@ those indexes' expressions, to the letter.
 
 The search page reads its products with SQL of its own (search_sql, catalog.selectors.
 SearchListing): the same conditions and rank, in one statement for the page and its count, which
-reads, ranks and counts at most SEARCH_CANDIDATES + 1 of the products found, those named for the
-words first, so a search costs the same however many products mention a word.
+reads, ranks and counts at most SEARCH_CANDIDATES + 1 of the products found (the product whose
+SKU it is first, then those named for the words), so a search costs the same however many
+products mention a word.
 
 SQLite (`make run`'s embedded default) has no full-text search: `plain_search` looks for every
 word, anywhere, in the names and descriptions, in name order: no stemming, no typos, no ranking.
@@ -189,8 +190,7 @@ def plain_search(products: QuerySet, text: str, *, languages: list[str]) -> Quer
 # A search page ranks at most this many of the products a search finds, and counts no further
 # (the page says "more than 500"): ranking and counting every product found cost PostgreSQL time
 # in proportion to the catalogue (a word in half the descriptions of 10 000 products: 120 ms,
-# of 30 000: 290 ms), and 500 are twenty pages. Those with the words in their names come first
-# among them (SearchListing).
+# of 30 000: 290 ms), and 500 are twenty pages. Which come first among them: SearchSQL.tiers.
 SEARCH_CANDIDATES = 500
 
 
