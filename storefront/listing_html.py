@@ -1,7 +1,8 @@
 """The product list's two costliest pieces of HTML, rendered once and shared between pages:
 
 - the category menu (the tree, shown twice: folded on phones, a sidebar on wider screens): kept
-  per catalog version, current category and language, with placeholders where each link's query
+  per catalog version, current category and language (the tree itself rendered once for every
+  category's menu, each marking its own link), with placeholders where each link's query
   string goes; a page puts its own filters in (a replace, not a render), so every search, sort
   and price range shares the one rendering instead of rendering the tree afresh for each;
 - the product cards: each card kept per product, catalog version and language (name, picture,
@@ -21,6 +22,7 @@ import re
 from collections.abc import Iterable
 
 from django.http import QueryDict
+from django.template.defaultfilters import urlencode
 from django.template.defaulttags import querystring
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
@@ -78,17 +80,14 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
     key = stamps.key("catalog:menu", catalog_version, category.pk if category else "-")
     html = stamps.fragments().get(key)
     if html is None:
-        # The tree (includes/category_menu.html) is shown twice, the same: rendered once.
-        menu = render_to_string(
-            "includes/category_menu.html",
-            {
-                "category_roots": roots,
-                "category": category,
-                "menu_head": MENU_HEAD,
-                "menu_tail": MENU_TAIL,
-                "menu_all": MENU_ALL,
-            },
-        )
+        # The tree (includes/category_menu.html) is shown twice, the same: rendered once, and
+        # from the tree every category's menu shares (_tree), its own link marked current.
+        menu = _tree(roots, catalog_version)
+        if category is None:
+            link = f'{MENU_ALL}"'
+        else:
+            link = f'category={conditional_escape(urlencode(category.slug))}{MENU_TAIL}"'
+        menu = menu.replace(f"{link}>", f'{link} aria-current="true" class="is-current">', 1)
         html = render_to_string("includes/category_menu_block.html", {"category": category, "menu": mark_safe(menu)})  # noqa: S308 - the template's rendering
         stamps.fragments().set(key, html, stamps.CATALOG_SECONDS)
     query = _Query(filters)
@@ -97,6 +96,33 @@ def category_menu(*, roots: list, category: Category | None, filters: QueryDict,
         .replace(MENU_TAIL, escape(f"&{query.tail}" if query.tail else ""))
         .replace(MENU_ALL, escape(query.all_products))
     )
+
+
+class _NoCategory:
+    """A current category that is none of the tree's, nor "all products"."""
+
+    pk = None
+
+
+def _tree(roots: list, catalog_version: str) -> str:
+    """includes/category_menu.html with no link marked current: rendered once per catalog
+    version and language (the tree of 50 categories took ~5 ms), where each category's menu
+    marks its own."""
+    key = stamps.key("catalog:menu-tree", catalog_version)
+    tree = stamps.fragments().get(key)
+    if tree is None:
+        tree = render_to_string(
+            "includes/category_menu.html",
+            {
+                "category_roots": roots,
+                "category": _NoCategory(),
+                "menu_head": MENU_HEAD,
+                "menu_tail": MENU_TAIL,
+                "menu_all": MENU_ALL,
+            },
+        )
+        stamps.fragments().set(key, tree, stamps.CATALOG_SECONDS)
+    return tree
 
 
 def product_cards(product_ids: Iterable[int], *, catalog_version: str) -> SafeString:

@@ -239,3 +239,42 @@ def test_each_card_is_what_the_card_template_rendered(language):
                 )
             )
             assert _card(product) == rendered, product.slug
+
+
+@pytest.mark.parametrize("language", ["en", "is", "nb"])
+def test_each_categorys_menu_is_what_the_templates_render_for_it(language, tree):
+    # given the tree (a category with a child, another without; a slug a link must quote)
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+
+    from catalog.selectors import category_tree
+    from storefront import listing_html
+
+    CategoryFactory(name="Ull & prjón", slug="ull-og-prjon")
+    filters = QueryDict("q=h%C3%BAfa&sort=price&category=food")
+    with translation.override(language):
+        version = stamps.versions(stamps.CATALOG)[stamps.CATALOG]
+        categories = category_tree(version)
+        for category in [None, *(categories.get(slug) for slug in ("clothing", "knitwear", "food", "ull-og-prjon"))]:
+            # when its menu is made from the tree every category's menu shares
+            shared = listing_html.category_menu(
+                roots=categories.roots, category=category, filters=filters, catalog_version=version
+            )
+
+            # then it is what the templates render with it current, byte for byte
+            menu = render_to_string(
+                "includes/category_menu.html",
+                {
+                    "category_roots": categories.roots,
+                    "category": category,
+                    "menu_head": "q=h%C3%BAfa&sort=price&",
+                    "menu_tail": "",
+                    "menu_all": "?q=h%C3%BAfa&sort=price",
+                },
+            )
+            expected = render_to_string(
+                "includes/category_menu_block.html", {"category": category, "menu": mark_safe(menu)}
+            )
+            assert shared == expected, category
+            assert shared.count('class="is-current"') == 2  # the phone menu's and the sidebar's
