@@ -21,7 +21,6 @@ from django.utils.module_loading import import_string
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coupons.models import Redemption, RedemptionStatus
 from coupons.pricing import PricedLine
 from coupons.services import CouponRefused, preview_for_checkout
 from delivery.selectors import delivery_of
@@ -51,7 +50,7 @@ from pickup.models import PickupSettings
 from pickup.selectors import pickup_of, with_pickups
 from pickup.services import set_collector
 from pickup.slots import available_slots_by_store
-from rewards.services import member_for_checkout, redeemed_on
+from rewards.services import member_for_checkout
 from shipping.selectors import shipment_of
 from stores.models import Store
 from stores.selectors import my_store
@@ -59,6 +58,7 @@ from stores.services import choose_my_store
 
 from .cart import Cart
 from .forms import CartLineForm, CheckoutForm, CollectorForm, PickupTimesForm, ShownCheckout
+from .selectors import order_discounts
 from .services import (
     PAY_AT_PICKUP,
     ChangeKind,
@@ -563,22 +563,6 @@ def _forget_token(request, token):
         del request.session[CURRENT_CHECKOUT_TOKEN_KEY]
 
 
-def _discounts(order) -> dict | None:
-    """What the order's line discounts came from: its coupon (the code in the one form the shop
-    made it, CouponCode.display, as the checkout and the till print it, and what it took off)
-    and the points redeemed with it. No query for an order without a discount; two for one
-    with."""
-    if not any(line.discount for line in order.lines.all()):
-        return None
-    redemption = Redemption.objects.filter(order=order, status=RedemptionStatus.REDEEMED).select_related("code").first()
-    points = redeemed_on(order)
-    return {
-        "coupon_code": redemption.code.display if redemption else "",
-        "coupon_amount": redemption.discount if redemption else None,
-        "points": points or None,
-    }
-
-
 @require_GET
 def order_detail(request, token):
     number = Order.number_from_token(token)
@@ -599,7 +583,7 @@ def order_detail(request, token):
     # Neither: it is shipped from a warehouse (the shipping app).
     shipment = shipment_of(order) if pickup is None and delivery is None else None
     receipts = receipts_for_order_page(order)
-    discounts = _discounts(order)
+    discounts = order_discounts(order)
     qr_code = segno.make(pickup.qr_payload, micro=False).svg_data_uri(scale=6) if pickup and order.is_open else None
     response = render(
         request,

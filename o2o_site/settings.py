@@ -541,6 +541,11 @@ O2O_NOTIFICATION_EMAILS = {
     "refund": "payment.emails.refund_email",
 }
 
+# What the order's e-mails show of its coupon and points, as its page does: the dotted path of a
+# callable taking the order and returning {"coupon_code", "coupon_amount", "points"} or None.
+# Read by orders.emails.render_email (coupons and rewards are layers above orders).
+O2O_ORDER_EMAIL_DISCOUNTS = "checkout.selectors.order_discounts"
+
 # Parts of the shopper's order page (checkout's) that apps above checkout add: the dotted path of a
 # callable taking the request and the order and returning HTML (a SafeString), shown in this order
 # after the receipts. Imported once by checkout.views; the system check checkout.E001 stops the

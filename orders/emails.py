@@ -7,12 +7,14 @@ Declared in O2O_NOTIFICATION_EMAILS (settings) and sent through the outbox
 order's language; fulfilment apps build theirs with render_email too.
 """
 
+import functools
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .models import Fulfilment, Order, OrderLine
@@ -27,6 +29,8 @@ def render_email(order: Order, *, template: str, subject: Callable[[], str], con
             "store": order.store,
             "order_link": order.absolute_link(),
             "shop_name": settings.SHOP_NAME,
+            # Its coupon and points, listed above the total as on the order page.
+            "discounts": _order_discounts()(order),
             **(context or {}),
         }
         text = render_to_string(f"{template}.txt", context)
@@ -35,6 +39,11 @@ def render_email(order: Order, *, template: str, subject: Callable[[], str], con
     message = EmailMultiAlternatives(subject=subject, body=text, to=[order.contact_email])
     message.attach_alternative(html, "text/html")
     return message
+
+
+@functools.cache
+def _order_discounts() -> Callable[[Order], dict | None]:
+    return import_string(settings.O2O_ORDER_EMAIL_DISCOUNTS)
 
 
 def lines_of_part(order: Order, fulfilment: Fulfilment | None) -> dict:

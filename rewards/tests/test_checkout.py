@@ -11,9 +11,11 @@ from django.utils import translation
 
 from checkout.services import CheckoutChanged
 from checkout.tests.test_checkout import CONTACT, fill_cart
+from coupons.tests.factories import CouponCodeFactory, CouponFactory
 from orders.models import Order
 from orders.tests.factories import place_order
 from payment.models import Payment, Receipt
+from pickup.services import mark_ready_for_pickup
 from rewards import services
 from rewards.models import EntryKind, RewardAccount, RewardEntry
 from stores.models import StockLevel
@@ -136,3 +138,44 @@ def test_points_with_decimals_are_refused_at_the_field_kept_and_nothing_is_place
     assert not Order.objects.exists()
     assert RewardEntry.objects.filter(kind=EntryKind.REDEEM).count() == 0
     assert RewardAccount.objects.get(pk=with_points.pk).balance == Decimal("1000")
+
+
+def test_the_order_e_mails_list_the_coupon_and_points_as_the_order_page_does(
+    client, with_points, anna, pickup_store, products, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given Anna places a sweater with a 10 % coupon and her 1,000 points, paying online
+    CouponCodeFactory(code="VETUR10", coupon=CouponFactory(value=Decimal("10")))
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order(
+            store=pickup_store,
+            products_and_quantities=[(products["sweater"], 1)],
+            customer=anna,
+            payment="dummy",
+            points=Decimal("1000"),
+            coupon_code="VETUR10",
+        )
+    payment = order.payments.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(f"/payments/{payment.token}/")
+        client.post(
+            f"/payments/{payment.token}/",
+            {"status": "preauth", "fraud_status": "accept", "gateway_response": "3ds-disabled"},
+        )
+        # when it is ready for pickup
+        mark_ready_for_pickup(order=Order.objects.get(pk=order.pk))
+
+    # then the order page shows the coupon and the points above the total
+    page = client.get(order.get_absolute_url()).content.decode()
+    coupon = re.search(r'data-testid="order-coupon">.*?Coupon VETUR10.*?<td class="number">([^<]+)</td>', page, re.S)
+    points = re.search(r'data-testid="order-points">.*?<td class="number">([^<]+)</td>', page, re.S)
+    assert coupon and points
+    # and the "order received" and "ready" e-mails show the same lines, as text and as HTML
+    received, ready = (
+        next(message for message in mailoutbox if subject in message.subject)
+        for subject in ("We have received your order", "is ready for pickup")
+    )
+    for message in (received, ready):
+        assert f"Coupon VETUR10: {coupon.group(1)}" in message.body, message.body
+        assert f"Reward points used: {points.group(1)}" in message.body, message.body
+        html = message.alternatives[0][0]
+        assert "Coupon VETUR10" in html and coupon.group(1) in html and "Reward points used" in html
