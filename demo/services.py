@@ -100,7 +100,7 @@ def seed_demo(*, reset: bool = False, country: str | None = None) -> SeedReport:
     report = SeedReport()
     # Model translation fields are written explicitly per language; English is the default.
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
-        stores = _seed_stores(report)
+        stores = _seed_stores(report, country)
         _seed_store_pages(stores)
         _seed_delivery(stores, currency)
         stores_changed()
@@ -118,9 +118,15 @@ def seed_demo(*, reset: bool = False, country: str | None = None) -> SeedReport:
 CURBSIDE_DEMO_STORES = ("kringlan", "smaralind", "majorstuen")
 
 
-def _seed_stores(report) -> dict[str, Store]:
+def _seed_stores(report, country: str) -> dict[str, Store]:
+    """The demo country's stores only: the shop has one currency (SHOP_CURRENCY), so Oslo's
+    stores in the Icelandic demo sold in krónur (and Reykjavík's in the Norwegian one in kroner).
+    As a Shopify market or a Saleor channel is one currency with its own locations, each demo
+    is one country's shop, like its warehouse (DEMO_WAREHOUSES)."""
     stores = {}
     for spec in data.STORES:
+        if spec.country != country:
+            continue
         store, created = Store.objects.get_or_create(
             slug=spec.slug,
             defaults={
@@ -509,7 +515,7 @@ def _seed_logins(stores) -> list[DemoLogin]:
         },
     )
     if created:
-        set_preferred_store(user=shopper, store=stores[data.STORES[0].slug])
+        set_preferred_store(user=shopper, store=next(iter(stores.values())))
     logins.append(DemoLogin(SHOPPER_USERNAME, SHOPPER_PASSWORD, "shopper account"))
     return logins
 
