@@ -24,17 +24,22 @@ def from_row(model, values):
 def converted(model, name: str, value):
     """`value` of `model`'s field `name` read by hand (alone, not in a whole row), converted as the
     ORM converts it (SQLite's decimals, booleans and datetimes; PostgreSQL's need none)."""
-    index = _field_index(model, name)
-    for found, column, converters in _converters(model, connection.vendor):
-        if found == index:
-            for convert in converters:
-                value = convert(value, column, connection)
+    for column, convert in _field_converters(model, name, connection.vendor):
+        value = convert(value, column, connection)
     return value
 
 
 @functools.cache
-def _field_index(model, name: str) -> int:
-    return [field.name for field in model._meta.concrete_fields].index(name)
+def _field_converters(model, name: str, vendor: str) -> list:
+    """[(column, converter)] of `model`'s field `name` (none for most on PostgreSQL): looked up
+    once, not for every value of every row."""
+    index = [field.name for field in model._meta.concrete_fields].index(name)
+    return [
+        (column, convert)
+        for found, column, converters in _converters(model, vendor)
+        if found == index
+        for convert in converters
+    ]
 
 
 def width(model) -> int:
