@@ -8,7 +8,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection, connections, models, router
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Window, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Window,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 from modeltranslation.utils import get_language as translated_language
@@ -222,8 +233,9 @@ def product_listing(
     """Active products for the list page, each with `first_images` (unless `images` is False:
     with_first_images then reads them for the cards not cached), in the order `sort` says: by
     default, or by relevance, the best found first for a search (catalog/search.py), else by
-    name. Variants are not listed: their product is, once (ProductQuerySet.styles), at its own
-    price.
+    name. Variants are not listed: their product is, once (ProductQuerySet.styles), at its
+    listed price (listed_price_sql: the lowest of its variants for sale, else its own), which the
+    price filter and the price sort go by, as the card and the product page show it.
 
     Stock is a higher layer's business: stores.selectors.only_available_at narrows this to what a
     store has, and stores.selectors.units_at reads the units for the page shown only.
@@ -233,14 +245,40 @@ def product_listing(
         products = products.prefetch_related(_first_image())
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
+    by_price = sort in (ListingSort.PRICE_LOW_TO_HIGH, ListingSort.PRICE_HIGH_TO_LOW)
+    if by_price or min_price is not None or max_price is not None:
+        products = products.annotate(listed_price=_listed_price())
     if min_price is not None:
-        products = products.filter(price__gte=min_price)
+        products = products.filter(listed_price__gte=min_price)
     if max_price is not None:
-        products = products.filter(price__lte=max_price)
+        products = products.filter(listed_price__lte=max_price)
     searching = bool(search.strip())
     if sort in (None, ListingSort.RELEVANCE):
         return products.order_by("-search_rank", "name", "pk") if searching else products.order_by("name", "pk")
-    return products.order_by(*LISTING_ORDER[sort])
+    return products.order_by(*(name.replace("price", "listed_price") for name in LISTING_ORDER[sort]))
+
+
+def _listed_price():
+    """listed_price_sql for the ORM: the lowest price of the product's variants for sale, else its own."""
+    lowest = (
+        Product.objects.filter(parent=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("parent")
+        .annotate(lowest=Min("price"))
+        .values("lowest")
+    )
+    return Coalesce(Subquery(lowest), "price")
+
+
+def listed_price_sql(alias: str = "p") -> str:
+    """A product's price as the shop lists it, in SQL on the product `alias`: the lowest price of
+    its variants for sale, else its own. The card ("From" it when its variants' prices differ),
+    the product page, the list's price filter and its price sort all go by it, as Saleor's
+    product listing has the lowest of its variants' prices (its "minimal variant price")."""
+    table = connection.ops.quote_name(Product._meta.db_table)
+    return (
+        f"COALESCE((SELECT MIN(v.price) FROM {table} v WHERE v.parent_id = {alias}.id AND v.is_active), {alias}.price)"
+    )
 
 
 def _listing_where(
@@ -259,7 +297,7 @@ def _listing_where(
         params.extend(category_ids)
     for bound, operator in ((min_price, ">="), (max_price, "<=")):
         if bound is not None:
-            where.append(f"p.price {operator} %s")
+            where.append(f"{listed_price_sql('p')} {operator} %s")
             params.append(price.get_db_prep_value(bound, connection))
     # A higher layer's own (SQL on the product `p`, and its parameters): what a store has.
     for condition, condition_params in conditions:
@@ -273,10 +311,13 @@ def _listing_order(order: Iterable[str], table: str = "p") -> str:
     the active language (modeltranslation), as here."""
     quote = connection.ops.quote_name
     columns = {"name": build_localized_fieldname("name", translated_language()), "pk": "id"}
-    return ", ".join(
-        f"{table}.{quote(columns.get(name.lstrip('-'), name.lstrip('-')))} {'DESC' if name.startswith('-') else 'ASC'}"
-        for name in order
-    )
+
+    def column(name: str) -> str:
+        if name == "price" and table == "p":  # SearchListing's `found` holds the listed price
+            return listed_price_sql(table)
+        return f"{table}.{quote(columns.get(name, name))}"
+
+    return ", ".join(f"{column(name.lstrip('-'))} {'DESC' if name.startswith('-') else 'ASC'}" for name in order)
 
 
 class PlainListing:
@@ -362,7 +403,7 @@ class SearchListing:
         rank, rank_params = found.rank if by_relevance else ("NULL", [])
         quote = self._database.ops.quote_name
         table, name = quote(Product._meta.db_table), quote(build_localized_fieldname("name", translated_language()))
-        shown = f"p.id, p.{name}, p.price, p.created_at, {rank} AS search_rank"
+        shown = f"p.id, p.{name}, {listed_price_sql('p')} AS price, p.created_at, {rank} AS search_rank"
         base = " AND ".join(where)
         limit = SEARCH_CANDIDATES + 1
         # Each tier (search_sql) at most the cap and one, without the products an earlier one
@@ -637,9 +678,14 @@ def products_for_cards(product_ids: Iterable[int]) -> dict[int, Product]:
         return {}
     fields = [field for field in Product._meta.concrete_fields if field.attname in CARD_FIELDS]
     quote = connection.ops.quote_name
+    table = quote(Product._meta.db_table)
     sql = (
-        f"SELECT {', '.join(f'p.{quote(field.column)}' for field in fields)} "
-        f"FROM {quote(Product._meta.db_table)} p WHERE p.is_active AND p.parent_id IS NULL "
+        f"SELECT {', '.join(f'p.{quote(field.column)}' for field in fields)}, "
+        # The lowest and highest price of its variants for sale (NULL without any): the card
+        # shows the listed price (listed_price_sql), "From" it when they differ.
+        f"(SELECT MIN(v.price) FROM {table} v WHERE v.parent_id = p.id AND v.is_active), "
+        f"(SELECT MAX(v.price) FROM {table} v WHERE v.parent_id = p.id AND v.is_active) "
+        f"FROM {table} p WHERE p.is_active AND p.parent_id IS NULL "
         f"AND p.id IN ({', '.join(['%s'] * len(product_ids))})"
     )
     with connection.cursor() as cursor:
@@ -648,8 +694,13 @@ def products_for_cards(product_ids: Iterable[int]) -> dict[int, Product]:
     names = [field.attname for field in fields]
     found = {}
     for row in rows:
-        values = [converted(Product, field.name, value) for field, value in zip(fields, row, strict=True)]
+        values = [
+            converted(Product, field.name, value) for field, value in zip(fields, row[: len(fields)], strict=True)
+        ]
         product = Product.from_db(connection.alias, names, values)
+        lowest, highest = (converted(Product, "price", value) for value in row[len(fields) :])
+        product.listed_price = product.price if lowest is None else lowest
+        product.price_varies = lowest is not None and lowest != highest
         found[product.pk] = product
     return found
 

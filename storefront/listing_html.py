@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from catalog.models import Category
 from catalog.selectors import products_for_cards, with_first_images
@@ -157,12 +157,18 @@ def _card(product) -> str:
         "image": (image.thumbnail.url if image.thumbnail else image.image.url) if image is not None else "",
         "initial": name[:1].upper(),
         "name": name,
-        "price": format_money(product.price),
+        # The listed price (catalog.selectors.listed_price_sql), as the product page shows it.
+        "price": _listed_price(product),
     }
     return "".join(
         conditional_escape(values[part]) if index % 2 else part
         for index, part in enumerate(_card_parts(image is not None))
     )
+
+
+def _listed_price(product) -> str:
+    price = format_money(getattr(product, "listed_price", product.price))
+    return gettext("From %(price)s") % {"price": price} if getattr(product, "price_varies", False) else price
 
 
 # A product's address (catalog:product_detail) as reverse() makes it, cut where the slug goes, by

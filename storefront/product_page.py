@@ -144,7 +144,11 @@ class ProductPage:
                 "chosen": chosen,
                 "choose_first": self.choose_first,
                 "unknown_variant": bool(variants) and chosen is None and "variant" in self.request.GET,
+                # The listed price, as the list's card, filter and sort have it
+                # (catalog.selectors.listed_price_sql): the lowest of the variants for sale, "From"
+                # it when they differ; the variant's own once one is chosen.
                 "price_from": min(prices) if len(prices) > 1 and chosen is None else None,
+                "listed_price": min(prices) if prices and chosen is None else shown.price,
                 "breadcrumb": category_tree(self.page_stamps.catalog).ancestors(product.category),
                 "parts": {name: _placeholder(name) for name in PAGE_PARTS},
                 **extra_context,
