@@ -404,7 +404,10 @@ class SearchListing:
         rank, rank_params = found.rank if by_relevance else ("NULL", [])
         quote = self._database.ops.quote_name
         table, name = quote(Product._meta.db_table), quote(build_localized_fieldname("name", translated_language()))
-        shown = f"p.id, p.{name}, {listed_price_sql('p')} AS price, p.created_at, {rank} AS search_rank"
+        # The listed price is read only for the price sort (it reads the variants of each candidate).
+        by_price = sort in (ListingSort.PRICE_LOW_TO_HIGH, ListingSort.PRICE_HIGH_TO_LOW)
+        price = listed_price_sql("p") if by_price else "p.price"
+        shown = f"p.id, p.{name}, {price} AS price, p.created_at, {rank} AS search_rank"
         base = " AND ".join(where)
         limit = SEARCH_CANDIDATES + 1
         # Each tier (search_sql) at most the cap and one, without the products an earlier one
