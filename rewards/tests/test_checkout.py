@@ -9,9 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from checkout.selectors import order_discounts
 from checkout.services import CheckoutChanged
 from checkout.tests.test_checkout import CONTACT, fill_cart
 from coupons.tests.factories import CouponCodeFactory, CouponFactory
+from o2o_site.money import format_money
 from orders.models import Order
 from orders.tests.factories import place_order
 from payment.models import Payment, Receipt
@@ -169,13 +171,26 @@ def test_the_order_e_mails_list_the_coupon_and_points_as_the_order_page_does(
     coupon = re.search(r'data-testid="order-coupon">.*?Coupon VETUR10.*?<td class="number">([^<]+)</td>', page, re.S)
     points = re.search(r'data-testid="order-points">.*?<td class="number">([^<]+)</td>', page, re.S)
     assert coupon and points
+    # and what the lines came to before them, so the rows add up to the total (found by a
+    # fresh-eyes test: the lines are after the discounts, and the rows took them off again)
+    order = Order.objects.get(pk=order.pk)
+    line = order.lines.get()
+    before = format_money(line.line_total + line.discount, order.currency)
+    assert re.search(
+        r'data-testid="order-before-discounts">.*?Before discounts.*?<td class="number">' + re.escape(before),
+        page,
+        re.S,
+    )
+    discounts = order_discounts(order)
+    assert discounts["before_discounts"] - discounts["coupon_amount"] - discounts["points"] == order.total
     # and the "order received" and "ready" e-mails show the same lines, as text and as HTML
     received, ready = (
         next(message for message in mailoutbox if subject in message.subject)
         for subject in ("We have received your order", "is ready for pickup")
     )
     for message in (received, ready):
-        assert f"Coupon VETUR10: {coupon.group(1)}" in message.body, message.body
+        assert f"Before discounts: {before}\nCoupon VETUR10: {coupon.group(1)}" in message.body, message.body
         assert f"Reward points used: {points.group(1)}" in message.body, message.body
         html = message.alternatives[0][0]
         assert "Coupon VETUR10" in html and coupon.group(1) in html and "Reward points used" in html
+        assert "Before discounts" in html and before in html
