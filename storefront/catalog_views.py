@@ -4,6 +4,7 @@ import json
 from functools import partial
 from urllib.parse import urlencode
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -39,6 +40,9 @@ from .product_page import ProductPage
 from .shopper_input import shopper_input
 
 SEARCH_MAX_LENGTH = 200
+# A list of only what the shopper's store has (?available=1) counts this many and one at most:
+# the page then says "more than" (PlainListing's count_at_most).
+AVAILABLE_COUNTED_AT_MOST = 500
 
 
 @reads_from_replica
@@ -60,6 +64,17 @@ def product_list(request):
             fill_store_parts, store=store, catalog_version=versions["catalog"], stock_version=versions["store"]
         ),
     )
+
+
+def _counted_at_most(products: PlainListing | SearchListing | CountingListing | QuerySet, count: int) -> int | None:
+    """The cap the listing's count passed (the page then says "more than" it), or None."""
+    if isinstance(products, SearchListing):
+        cap = SEARCH_CANDIDATES
+    elif isinstance(products, PlainListing):
+        cap = products.count_at_most
+    else:
+        cap = None
+    return cap if cap is not None and count > cap else None
 
 
 def _product_list_page(request, store, versions, extra_context):
@@ -86,7 +101,13 @@ def _product_list_page(request, store, versions, extra_context):
     # What is in stock at my store, as SQL on the product (PlainListing, SearchListing).
     conditions = [available_at_condition(store)] if filtering_available else []
     if PlainListing.serves(search=search) and not chosen_values:
-        products = PlainListing(**filters_of_listing, conditions=conditions)
+        # What a store has is counted up to a cap, as a search is: counting it all grows with
+        # the catalogue (PlainListing).
+        products = PlainListing(
+            **filters_of_listing,
+            conditions=conditions,
+            count_at_most=AVAILABLE_COUNTED_AT_MOST if filtering_available else None,
+        )
     elif not chosen_values and SearchListing.serves():
         # A search: its page and count in one statement, at most SEARCH_CANDIDATES ranked.
         products = SearchListing(search=search, **filters_of_listing, conditions=conditions)
@@ -130,12 +151,9 @@ def _product_list_page(request, store, versions, extra_context):
             "breadcrumb": tree.ancestors(category) if category else [],
             "category_roots": tree.roots,
             "search": search,
-            # More found than a search ranks and counts: the page says "more than" the cap.
-            "found_more_than": (
-                SEARCH_CANDIDATES
-                if isinstance(products, SearchListing) and page.paginator.count > SEARCH_CANDIDATES
-                else None
-            ),
+            # More found than a search ranks and counts, or than a list of what a store has
+            # counts: the page says "more than" the cap.
+            "found_more_than": _counted_at_most(products, page.paginator.count),
             "store": store,
             # The body is every store's: the store's name goes in with the fill (fill_store_parts).
             "store_label": STORE_LABEL,
