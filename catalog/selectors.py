@@ -106,6 +106,10 @@ def _kept_here(key: str, read: Callable[[], object]) -> object:
     return found
 
 
+# The largest LIMIT sent: PostgreSQL's and SQLite's integers hold it.
+LIMIT_MAX = 2**31 - 1
+
+
 class CachedCountPaginator(Paginator):
     """A Paginator whose count (a COUNT over the filtered catalog) is cached under `count_key`,
     a key that carries the version stamps of what it counts (stamps.key(): and the language)."""
@@ -138,8 +142,10 @@ class CachedCountPaginator(Paginator):
             except (TypeError, ValueError):
                 wanted = 1
             if wanted >= 1:
-                # Every id up to the page's end: past the end, the last page is among them.
-                ids, total = self.object_list.counted(wanted * self.per_page)
+                # Every id up to the page's end: past the end, the last page is among them. A
+                # LIMIT past what a database's integers hold is refused (a page number of 20
+                # digits): no catalogue has that many, so that many is the end.
+                ids, total = self.object_list.counted(min(wanted * self.per_page, LIMIT_MAX))
                 self.__dict__["_cached_count"] = total
                 stamps.fragments().set(self._count_key, total, stamps.FRAGMENT_SECONDS)
                 shown = min(wanted, self.num_pages)

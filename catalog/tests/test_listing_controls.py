@@ -183,3 +183,22 @@ def test_a_sorted_price_range_costs_the_same_queries_for_10_or_200_products(
     with django_assert_num_queries(PRODUCT_LIST_QUERIES):
         response = client.get(LIST_URL, {"available": "1", "sort": sort, "min_price": "100", "max_price": "100000"})
     assert len(response.context["product_ids"]) == min(product_count, PRODUCTS_PER_PAGE)
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "9223372036854775807", "2147483648"])
+@pytest.mark.parametrize(
+    "filters",
+    [{"q": "hat"}, {"q": "hat", "sort": "price"}, {"category": "the hat's"}, {}],
+    ids=["search", "sorted search", "category", "everything"],
+)
+def test_a_page_number_past_any_integer_shows_the_last_page(client, shelf, filters, page):
+    if "category" in filters:
+        filters = {"category": shelf["Wool hat"].category.slug}
+
+    # when a list is asked for a page number no database integer holds (typed, or a crawler's)
+    response = client.get(LIST_URL, {**filters, "page": page})
+
+    # then it shows its last page, as for any number past the end (found by a fresh-eyes test:
+    # a search answered 500, "bigint out of range")
+    assert response.status_code == 200
+    assert response.context["page"].number == response.context["page"].paginator.num_pages
