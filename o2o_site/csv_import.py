@@ -81,7 +81,8 @@ class _CountedLines:
 
 def read_csv(text: str, *, required: Iterable[str]) -> list[CsvRow]:
     """Rows of a CSV text as CsvRows keyed by the (stripped, lower-case) header, each with the
-    line it starts on; the header must have `required`, else ImportRejected (line 1).
+    line it starts on; the header must have `required`, else ImportRejected (line 1). Rows with
+    nothing but separators are skipped as blank lines are.
 
     Values are separated by commas, or by semicolons when the header is: Excel saves "CSV" so
     where the decimal mark is a comma (Iceland, Norway), and a manager should not have to know."""
@@ -101,10 +102,21 @@ def read_csv(text: str, *, required: Iterable[str]) -> list[CsvRow]:
             values = next(reader)
         except StopIteration:
             return rows
+        if _all_empty(values):
+            # Only separators (";;", ",,"): Excel writes them for formatted rows left empty. Such a
+            # row is a blank line, which csv skips, not a row missing every value.
+            continue
         row = CsvRow(values)
         # The first line csv took for this row that is not blank (it skips blank lines).
         row.line = next((number for number, line in lines.taken if line.strip("\r\n")), lines.count)
         rows.append(row)
+
+
+def _all_empty(values: dict) -> bool:
+    """Whether every value of a csv.DictReader row is blank, those past the header (a list under
+    the key None) included."""
+    texts = [value for key, value in values.items() if key is not None] + list(values.get(None) or [])
+    return not any((text or "").strip() for text in texts)
 
 
 def _delimiter(text: str, *, required: Iterable[str]) -> str:

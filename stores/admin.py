@@ -182,8 +182,9 @@ class StockImportForm(forms.Form):
     file = forms.FileField(
         label=_("Stock counts (CSV)"),
         help_text=_(
-            "UTF-8, with the header store,sku,on_hand: the store's slug, the product's SKU and the units on "
-            "hand. One bad row rejects the whole file, with every problem listed."
+            "UTF-8, with the header store,sku,on_hand, or store;sku;on_hand as Excel saves CSV in Iceland and "
+            "Norway: the store's slug, the product's SKU and the units on hand. Empty rows are skipped. One bad "
+            "row rejects the whole file, with every problem listed."
         ),
     )
 

@@ -222,6 +222,21 @@ def test_a_manager_imports_their_stores_stock_from_the_stock_list(client, manage
     assert "2 stock counts imported: 1 updated, 1 new." in messages_of(response)
 
 
+def test_an_excel_file_with_empty_rows_is_imported_and_the_help_says_semicolons_work(
+    client, manager, laugavegur, mittens_with_an_order
+):
+    # the page says a ';' file works as well as a ',' one
+    page = client.get(STOCK_IMPORT).content.decode()
+    assert "store;sku;on_hand" in page
+
+    # when the manager uploads Excel's file: ';', and a formatted empty row at the end
+    response = upload(client, f"store;sku;on_hand\r\n{laugavegur.slug};LOPI-1;42\r\n;;\r\n")
+
+    # then the count is written and the empty row is not an error
+    assert response.status_code == 302
+    assert stock_counts() == [(laugavegur.slug, "LOPI-1", 42)]
+
+
 def test_another_stores_rows_are_refused_for_a_manager_and_nothing_is_written(
     client, manager, laugavegur, mittens_with_an_order
 ):

@@ -239,3 +239,23 @@ def test_a_file_excel_saved_with_semicolons_is_read_and_its_bad_rows_reported(tm
         import_stock_file(path=csv_file(tmp_path, bad))
     assert messages_by_line(rejected.value) == {3: "unknown SKU 'NOPE-9'"}
     assert counts() == before
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_rows_of_nothing_but_separators_are_skipped_as_blank_lines_are(tmp_path, shop, separator):
+    # given a file Excel saved with formatted empty rows (";;", ",," and one with more separators
+    # than columns) between and after its counts, and a bad row after them
+    s = separator
+    text = f"store{s}sku{s}on_hand\nlaugavegur{s}LOPI-1{s}7\n{s}{s}\n \t{s} {s}\nlaugavegur{s}HAT-1{s}3\n{s}{s}{s}{s}\n"
+
+    # when it is imported
+    result = import_stock_file(path=csv_file(tmp_path, text))
+
+    # then the empty rows are skipped, not reported as missing every value
+    assert (result.updated, result.created) == (1, 1)
+    assert ("laugavegur", "HAT-1", 3, 0) in counts()
+
+    # and a bad row after empty ones is still named by the line an editor shows
+    with pytest.raises(ImportRejected) as rejected:
+        import_stock_file(path=csv_file(tmp_path, f"{text}laugavegur{s}NOPE-9{s}1\n"))
+    assert messages_by_line(rejected.value) == {7: "unknown SKU 'NOPE-9'"}
