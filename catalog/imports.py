@@ -33,6 +33,8 @@ from o2o_site.csv_import import (
     decode_csv,
     extra_values_problem,
     read_csv,
+    read_decimal,
+    read_yes_no,
     write_in_batches,
 )
 from o2o_site.money import validate_price
@@ -45,7 +47,6 @@ REQUIRED_COLUMNS = ("sku", "name", "category", "price")
 SKU_MAX = Product._meta.get_field("sku").max_length
 NAME_MAX = Product._meta.get_field("name").max_length
 PRICE_MAX = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
-TRUE_VALUES, FALSE_VALUES = {"", "1", "true", "yes", "y"}, {"0", "false", "no", "n"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _checked_row(row: Mapping, categories: dict) -> tuple[dict | None, list[str]
     category = categories.get(row["category"].strip())
     if category is None:
         problems.append(_("unknown category %(value)r") % {"value": row["category"].strip()})
-    price = _checked_price(row["price"], problems)
+    price = _checked_price(row["price"], problems, row=row)
     active = _checked_active(row, problems)
     vat_class = (row.get("vat_class") or "").strip().lower()
     if vat_class and vat_class not in VatClass.values:
@@ -89,19 +90,23 @@ def _checked_row(row: Mapping, categories: dict) -> tuple[dict | None, list[str]
         "category": category,
         "price": price,
         "description": (row.get("description") or "").strip(),
-        "is_active": active in TRUE_VALUES,
+        "is_active": active,
     }
     if vat_class:
         values["vat_class"] = vat_class
     return values, []
 
 
-def _checked_price(text: str, problems: list[str]) -> Decimal | None:
-    """The price in `text` (two decimals), or None with what is wrong added to `problems`."""
+def _checked_price(text: str, problems: list[str], *, row: Mapping) -> Decimal | None:
+    """The price in `text` (two decimals; a decimal comma in a file separated by ';':
+    read_decimal), or None with what is wrong added to `problems`."""
     try:
-        price = Decimal(text.strip())
+        price = read_decimal(text, row=row)
     except InvalidOperation:
-        problems.append(_("price %(value)r is not a number") % {"value": text})
+        problems.append(
+            _("price %(value)r is not a number: write it as 1234.50 (or 1234,50 in a file separated by ';')")
+            % {"value": text}
+        )
         return None
     if not price.is_finite() or price < 0 or price > PRICE_MAX:
         problems.append(_("price %(value)s must be between 0 and %(max)s") % {"value": text, "max": PRICE_MAX})
@@ -117,10 +122,15 @@ def _checked_price(text: str, problems: list[str]) -> Decimal | None:
     return price.quantize(Decimal("0.01"))
 
 
-def _checked_active(row: Mapping, problems: list[str]) -> str:
-    active = (row.get("active") or "").strip().lower()
-    if active not in TRUE_VALUES | FALSE_VALUES:
-        problems.append(_("active %(value)r must be yes or no") % {"value": row.get("active")})
+def _checked_active(row: Mapping, problems: list[str]) -> bool:
+    """The row's `active` (blank is yes), or False with what is wrong added to `problems`."""
+    text = row.get("active") or ""
+    if not text.strip():
+        return True
+    active = read_yes_no(text)
+    if active is None:
+        problems.append(_("active %(value)r must be yes or no (já or nei, ja or nei)") % {"value": text})
+        return False
     return active
 
 
@@ -177,7 +187,7 @@ def _checked_variant_row(row: Mapping, attributes: AttributeValues) -> tuple[dic
         else:
             values.append(value)
     price_text = (row.get("price") or "").strip()
-    price = _checked_price(price_text, problems) if price_text else None
+    price = _checked_price(price_text, problems, row=row) if price_text else None
     active = _checked_active(row, problems)
     if problems:
         return None, problems
@@ -186,7 +196,7 @@ def _checked_variant_row(row: Mapping, attributes: AttributeValues) -> tuple[dic
         "parent_sku": parent_sku,
         "values": values,
         "price": price,
-        "is_active": active in TRUE_VALUES,
+        "is_active": active,
     }, []
 
 

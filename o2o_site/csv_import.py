@@ -9,9 +9,12 @@ import_stock, import_postcodes), with a progress line on the terminal.
 
 import csv
 import io
+import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
@@ -56,9 +59,11 @@ def decode_csv(data: bytes) -> str:
 class CsvRow(dict):
     """A row of a CSV file keyed by the header, with `line`: the file's line it starts on (the
     header is line 1). Blank lines, which csv skips, and values quoted over several lines are
-    counted, so an error names the line an editor shows."""
+    counted, so an error names the line an editor shows. `delimiter`: the file's separator, which
+    tells whether a comma in a number can be its decimal mark (read_decimal)."""
 
     line: int
+    delimiter: str = ","
 
 
 class _CountedLines:
@@ -87,7 +92,8 @@ def read_csv(text: str, *, required: Iterable[str]) -> list[CsvRow]:
     Values are separated by commas, or by semicolons when the header is: Excel saves "CSV" so
     where the decimal mark is a comma (Iceland, Norway), and a manager should not have to know."""
     lines = _CountedLines(text)
-    reader = csv.DictReader(lines, delimiter=_delimiter(text, required=required))
+    delimiter = _delimiter(text, required=required)
+    reader = csv.DictReader(lines, delimiter=delimiter)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in required if column not in header]
     if missing:
@@ -109,6 +115,7 @@ def read_csv(text: str, *, required: Iterable[str]) -> list[CsvRow]:
         row = CsvRow(values)
         # The first line csv took for this row that is not blank (it skips blank lines).
         row.line = next((number for number, line in lines.taken if line.strip("\r\n")), lines.count)
+        row.delimiter = delimiter
         rows.append(row)
 
 
@@ -127,6 +134,33 @@ def _delimiter(text: str, *, required: Iterable[str]) -> str:
         return ","
     names = {name.strip().lower() for name in next(csv.reader([header], delimiter=";"), [])}
     return ";" if "," not in header or set(required) <= names else ","
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def read_decimal(text: str, *, row: Mapping) -> Decimal:
+    """The number in `text`, "249.90"; in a file separated by ';' also "249,90": Excel saves
+    "CSV" with semicolons where the comma is the decimal mark (Iceland, Norway), and writes its
+    decimals so. In a file separated by ',' a comma is never read as one: it could as well group
+    thousands. Raises InvalidOperation when `text` is not a number (so "1.234,50", grouped)."""
+    text = text.strip()
+    if getattr(row, "delimiter", ",") == ";" and _DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(",", ".")
+    return Decimal(text)
+
+
+# Yes and no in the shop's languages (is, nb) as well as English, and Excel's TRUE and FALSE in
+# each of them, as its "CSV" writes a cell holding one.
+YES_WORDS = frozenset({"1", "true", "yes", "y", "já", "ja", "satt", "sann"})
+NO_WORDS = frozenset({"0", "false", "no", "n", "nei", "ósatt", "usann"})
+
+
+def read_yes_no(text: str) -> bool | None:
+    """True or False for a yes/no value of YES_WORDS or NO_WORDS (case and spaces aside), None for
+    anything else."""
+    word = unicodedata.normalize("NFC", text or "").strip().lower()
+    return True if word in YES_WORDS else False if word in NO_WORDS else None
 
 
 def extra_values_problem(row) -> list[str]:

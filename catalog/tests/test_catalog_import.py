@@ -190,3 +190,56 @@ def test_an_unknown_vat_class_rejects_the_file(tmp_path, knitwear):
 
     assert "VAT class 'luxury' must be one of standard, reduced" in str(rejected.value.errors[0].message)
     assert not Product.objects.exists()
+
+
+def test_an_excel_file_from_norway_reads_its_decimal_commas_and_yes_no_words(tmp_path, knitwear, settings):
+    # given Norwegian Excel's "CSV": ';'-separated, prices with a decimal comma, ja/nei, já/nei and
+    # Excel's own TRUE/FALSE words; a variant's price too
+    settings.SHOP_CURRENCY = "NOK"
+    path = csv_file(
+        tmp_path,
+        "\ufeffsku;name;category;price;description;active;parent_sku\r\n"
+        "LUE-1;Fresh lue;knitwear;249,90;Varm lue;ja\r\n"
+        "LUE-2;Lue to;knitwear;1990;;Nei\r\n"
+        "LUE-3;Lue tre;knitwear;99.50;;JÁ\r\n"
+        "LUE-4;Lue fire;knitwear;10,5;;usann\r\n",
+    )
+
+    # when it is imported
+    result = import_catalog_file(path=path)
+
+    # then the prices are the file's kroner and øre, and active follows the words
+    assert result.created == 4
+    assert sorted(Product.objects.values_list("sku", "price", "is_active")) == [
+        ("LUE-1", Decimal("249.90"), True),
+        ("LUE-2", Decimal("1990.00"), False),
+        ("LUE-3", Decimal("99.50"), True),
+        ("LUE-4", Decimal("10.50"), False),
+    ]
+
+
+def test_a_comma_is_never_read_as_a_decimal_mark_in_a_comma_file_and_the_error_says_how_to_write_it(
+    tmp_path, knitwear, settings
+):
+    # given a ','-separated file with a quoted "249,90" (a decimal comma, or a thousands
+    # separator?), one grouped price in a ';' file, and an active that is no yes/no word
+    settings.SHOP_CURRENCY = "NOK"
+    comma_file = csv_file(tmp_path, HEADER + 'LUE-1,Lue,knitwear,"249,90",,yes\nLUE-2,Lue,knitwear,10,,kanskje\n')
+
+    # when it is imported, then it is refused, saying how to write a price and what yes/no may be
+    with pytest.raises(ImportRejected) as rejected:
+        import_catalog_file(path=comma_file)
+    messages = {error.line: error.message for error in rejected.value.errors}
+    assert messages == {
+        2: "price '249,90' is not a number: write it as 1234.50 (or 1234,50 in a file separated by ';')",
+        3: "active 'kanskje' must be yes or no (já or nei, ja or nei)",
+    }
+    assert not Product.objects.exists()
+
+    # and a grouped price in a ';' file is not guessed at either
+    semicolon_file = csv_file(tmp_path, "sku;name;category;price\nLUE-1;Lue;knitwear;1.249,90\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_catalog_file(path=semicolon_file)
+    assert [error.message for error in rejected.value.errors] == [
+        "price '1.249,90' is not a number: write it as 1234.50 (or 1234,50 in a file separated by ';')"
+    ]

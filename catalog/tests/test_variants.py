@@ -341,7 +341,7 @@ def test_a_file_with_bad_variant_rows_is_refused_whole_with_every_problem(tmp_pa
     assert messages[7] == "the same values as the variant on line 6 of HAT"
     assert messages[8] == "product HAT-M is itself a variant"
     assert messages[9].startswith("size given without a parent_sku")
-    assert messages[10] == "price 'abc' is not a number"
+    assert messages[10].startswith("price 'abc' is not a number")
     assert set(messages) == {3, 4, 5, 7, 8, 9, 10}
     assert sorted(Product.objects.values_list("sku", "name", "price", "parent_id")) == before
 
