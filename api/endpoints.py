@@ -25,6 +25,7 @@ from ninja.errors import HttpError
 from catalog.models import Product, VariantAttributeValue
 from catalog.selectors import category_tree, product_listing
 from checkout.forms import validate_phone
+from checkout.selectors import order_discounts
 from checkout.services import (
     PAY_AT_PICKUP,
     CheckoutChanged,
@@ -450,10 +451,12 @@ def _order_payload(order: Order) -> dict:
                 "name": line.product_name,
                 "quantity": line.quantity,
                 "unit_price": _money(line.unit_price),
+                "discount": _money(line.discount),
                 "line_total": _money(line.line_total),
             }
             for line in order.lines.all()
         ],
+        "discounts": _discounts_payload(order),
         "history": [
             {"status": event.to_status, "at": event.created_at}
             for event in sorted(order.events.all(), key=lambda event: (event.created_at, event.pk))
@@ -485,6 +488,22 @@ def _order_payload(order: Order) -> dict:
             )
         ],
     }
+
+
+def _discounts_payload(order: Order) -> list[dict]:
+    """The coupon and the points the lines' discounts came from, read as the order page and the
+    order's e-mails read them (checkout.selectors.order_discounts): none without a discount."""
+    discounts = order_discounts(order)
+    if discounts is None:
+        return []
+    payload = []
+    if discounts["coupon_amount"] is not None:
+        payload.append(
+            {"kind": "coupon", "code": discounts["coupon_code"], "amount": _money(discounts["coupon_amount"])}
+        )
+    if discounts["points"] is not None:
+        payload.append({"kind": "points", "code": "", "amount": _money(discounts["points"])})
+    return payload
 
 
 def _delivery_payload(order: Order, *, pickup) -> dict:

@@ -3,6 +3,7 @@ schema at /api/v1/openapi.json publishes. Money is a string of the decimal amoun
 `currency` (ISO 4217), never a float; times are ISO 8601 with their offset."""
 
 import datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
@@ -104,7 +105,17 @@ class OrderLine(Schema):
     name: str
     quantity: int
     unit_price: str
+    discount: str = Field(
+        description="The line's share of the order's discounts (its coupon and points): "
+        "unit_price × quantity − discount = line_total."
+    )
     line_total: str
+
+
+class OrderDiscount(Schema):
+    kind: Literal["coupon", "points"]
+    code: str = Field(description="The coupon's code as the shop prints it; empty for points.")
+    amount: str = Field(description="What it took off the order, shared over the lines' discounts.")
 
 
 class StatusChange(Schema):
@@ -174,6 +185,9 @@ class Order(Schema):
     pickup_from: datetime.datetime | None
     pickup_until: datetime.datetime | None
     lines: list[OrderLine]
+    discounts: list[OrderDiscount] = Field(
+        description="What the lines' discounts came from, as the order page shows them: the coupon, the points used."
+    )
     history: list[StatusChange]
     delivery: Delivery | None = Field(description="An order delivered by a store's van: its window, address and state.")
     shipment: Shipment | None = Field(description="An order shipped from a warehouse: its address and tracking.")

@@ -7,8 +7,9 @@ import pytest
 from payments import RedirectNeeded
 from payments.core import PROVIDER_CACHE
 
-from accounts.tests.factories import StoreManagerFactory
+from accounts.tests.factories import StoreManagerFactory, UserFactory
 from checkout.handover import hand_over
+from coupons.tests.factories import CouponCodeFactory, CouponFactory
 from delivery.tests.factories import next_monday, place_delivery
 from orders.tests.factories import place_order
 from payment.models import RefundReason
@@ -16,6 +17,7 @@ from payment.services import Actor, payment_form, refund_order
 from payment.tests.factories import DUMMY
 from pickup.selectors import pickup_of
 from pickup.services import mark_ready_for_pickup
+from rewards import services as rewards
 
 pytestmark = pytest.mark.django_db
 
@@ -64,9 +66,62 @@ def test_an_order_by_its_token(kiosk_client, world):
     assert found["number"] == order.number and found["status"] == "placed" and found["status_label"] == "Placed"
     assert found["store"]["slug"] == "laugavegur" and found["total"] == "9980.00" and found["channel"] == "web"
     assert found["lines"] == [
-        {"sku": "MIT-1", "name": "Lopi mittens", "quantity": 2, "unit_price": "4990.00", "line_total": "9980.00"}
+        {
+            "sku": "MIT-1",
+            "name": "Lopi mittens",
+            "quantity": 2,
+            "unit_price": "4990.00",
+            "discount": "0.00",
+            "line_total": "9980.00",
+        }
     ]
+    assert found["discounts"] == []
     assert found["fulfilment"] == "in_store" and [change["status"] for change in found["history"]] == ["placed"]
+
+
+def test_a_coupon_and_points_orders_lines_add_up_with_their_discounts_and_say_where_from(kiosk_client, world, settings):
+    # given Anna, a member with 1,000 points, orders 2 pairs of mittens (ISK 4,990) with a 10 %
+    # coupon (ISK 998 off) and 500 of her points, paying online
+    settings.PAYMENT_VARIANTS = {"dummy": DUMMY}
+    PROVIDER_CACHE.clear()
+    anna = UserFactory(username="anna", email="anna@example.com")
+    member = rewards.join(email=anna.email, user=anna)
+    rewards.earn_in_store(account=member, store=world["laugavegur"], till_receipt_number="T-0", amount="20000", by=None)
+    CouponCodeFactory(code="VETUR10", coupon=CouponFactory(value=Decimal("10")))
+    order = place_order(
+        store=world["laugavegur"],
+        products_and_quantities=[(world["mittens"], 2)],
+        customer=anna,
+        payment="dummy",
+        points=Decimal("500"),
+        coupon_code="VETUR10",
+    )
+
+    # when a partner reads it
+    found = kiosk_client.get(f"/api/v1/orders/{order.access_token}").json()
+
+    # then its line says what came off it, and the order where that came from, as its page does
+    [line] = found["lines"]
+    assert (line["unit_price"], line["quantity"], line["discount"], line["line_total"]) == (
+        "4990.00",
+        2,
+        "1498.00",
+        "8482.00",
+    )
+    assert found["discounts"] == [
+        {"kind": "coupon", "code": "VETUR10", "amount": "998.00"},
+        {"kind": "points", "code": "", "amount": "500.00"},
+    ]
+    assert found["total"] == "8482.00"
+    # and the figures reconcile: price × quantity − discount per line, the discounts' sum
+    assert Decimal(line["unit_price"]) * line["quantity"] - Decimal(line["discount"]) == Decimal(line["line_total"])
+    assert sum(Decimal(discount["amount"]) for discount in found["discounts"]) == Decimal(line["discount"])
+
+    # and the OpenAPI schema publishes both
+    components = kiosk_client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "discount" in components["OrderLine"]["required"]
+    assert "discounts" in components["Order"]["required"]
+    assert set(components["OrderDiscount"]["properties"]) == {"kind", "code", "amount"}
 
 
 def test_an_order_of_another_channels_store_or_a_forged_token_is_not_found(app_client, world):
