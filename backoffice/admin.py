@@ -1016,7 +1016,7 @@ class OrderAdmin(CurbsideQueueMixin, DriverRoundMixin, StoreScopedAdminMixin, ad
             for line in order.lines.all()
         ]
         lines = [(line, left) for line, left in lines if left > 0]
-        return RefundForm(data, lines=lines, till=payment.is_till)
+        return RefundForm(data, lines=lines, till=payment.is_till, handed_over=any(taken.values()))
 
 
 def _slot_text(start, end, *, zone) -> str:

@@ -135,10 +135,12 @@ class RefundForm(forms.Form):
         label=_("Note"), max_length=255, required=False, widget=forms.TextInput(attrs={"data-testid": "refund-note"})
     )
 
-    def __init__(self, *args, lines=(), refundable=None, till=False, **kwargs):
-        """`lines`: (order line, units that may still be refunded) pairs."""
+    def __init__(self, *args, lines=(), refundable=None, till=False, handed_over=False, **kwargs):
+        """`lines`: (order line, units that may still be refunded) pairs; `handed_over`: whether
+        any unit was handed over (the screen says why no item can be refunded when none can)."""
         super().__init__(*args, **kwargs)
         self.lines = [(line, left) for line, left in lines]
+        self.handed_over = handed_over
         for line, left in self.lines:
             self.fields[f"line-{line.pk}"] = forms.IntegerField(
                 label=line.product_name,

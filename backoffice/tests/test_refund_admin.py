@@ -301,3 +301,19 @@ def test_the_staff_payment_history_speaks_of_the_shopper_not_to_them(client, lau
     assert "when you collect" not in page
     shopper_page = client.get(order.get_absolute_url()).content.decode()
     assert "Payment authorised: ISK\u00a024,990 (taken when you collect)" in shopper_page
+
+
+def test_an_order_not_yet_handed_over_says_so_not_that_its_items_are_refunded(client, gudrun, laugavegur, products):
+    # given an order charged at checkout and not handed over yet
+    sweater, _mittens = products
+    order = place_order(store=laugavegur, products_and_quantities=[(sweater, 1)])
+    authorised_payment(order, status="confirmed")
+    client.force_login(gudrun)
+
+    # when its manager opens the refund screen
+    response = client.get(refund_url(order))
+
+    # then it says nothing was handed over (only an amount can be refunded), not "refunded already"
+    page = response.content.decode()
+    assert "Nothing has been handed over yet, so no item can be refunded" in page
+    assert "refunded already" not in page
