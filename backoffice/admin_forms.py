@@ -132,7 +132,12 @@ class RefundForm(forms.Form):
         widget=forms.Select(attrs={"data-testid": "refund-reason"}),
     )
     note = forms.CharField(
-        label=_("Note"), max_length=255, required=False, widget=forms.TextInput(attrs={"data-testid": "refund-note"})
+        label=_("Note"),
+        max_length=255,
+        required=False,
+        # The shopper's refund e-mail gives the reason, never this note.
+        help_text=_("For staff only: the shopper is told the reason, not this note."),
+        widget=forms.TextInput(attrs={"data-testid": "refund-note"}),
     )
 
     def __init__(self, *args, lines=(), refundable=None, till=False, handed_over=False, **kwargs):

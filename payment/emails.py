@@ -4,6 +4,7 @@ order's language, with the receipt itself and the link to its printable page."""
 
 from django.core.mail import EmailMultiAlternatives
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from orders.emails import render_email
 from orders.models import Order
@@ -26,7 +27,8 @@ def receipt_email(order: Order) -> EmailMultiAlternatives:
 
 def refund_email(order: Order, *, reference: str) -> EmailMultiAlternatives:
     """Money given back without a return (payment.services.refund_order; `reference` is the
-    Refund's id): how much, for what and why, where it goes and when it shows there."""
+    Refund's id): how much, for what and why, where it goes and when it shows there. The staff's
+    note is not sent: it is staff's own (the refund screen says so), as Shopify's refund reason is."""
     refund = Refund.objects.select_related("payment").get(order=order, pk=int(reference))
     at_till = refund.payment.variant == TILL_VARIANT
     return render_email(
@@ -37,6 +39,8 @@ def refund_email(order: Order, *, reference: str) -> EmailMultiAlternatives:
             "refund": refund,
             "lines": list(refund.lines.select_related("order_line").order_by("order_line_id")),
             "at_till": at_till,
-            "refunded_to": _("at the till") if at_till else provider_label(refund.payment.variant),
+            # Lazy, as provider_label is: render_email translates it in the order's language, not
+            # in the language of the member of staff whose refund queued the e-mail.
+            "refunded_to": gettext_lazy("at the till") if at_till else provider_label(refund.payment.variant),
         },
     )

@@ -4,6 +4,7 @@ more than was taken, per line never more than was handed over; each refund recor
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from accounts.tests.factories import StoreManagerFactory
 from checkout.handover import hand_over
@@ -154,12 +155,15 @@ def test_the_shopper_is_e_mailed_what_was_refunded_and_when_the_money_arrives(
     first, second = [message for message in mailoutbox if "refund" in message.subject]
     assert first.subject == f"Your refund for order {order.number}" and first.to == [order.contact_email]
     assert "We have refunded ISK\u00a03,990 for your order" in first.body
-    assert f"- 1 × Lopi mittens ({mittens.sku}): −ISK\u00a03,990" in first.body
+    assert f"- 1 × Lopi mittens ({mittens.sku}): ISK\u00a03,990" in first.body  # given back, not charged
+    assert "−ISK" not in first.body and "−ISK" not in first.alternatives[0][0]
     assert "Reason: Faulty or damaged" in first.body
     assert "Refunded to: Test payment (Dummy provider)" in first.body
     assert "usually shows it within 5–10 working days" in first.body
     assert order.absolute_link() in first.body and "ISK\u00a03,990" in first.alternatives[0][0]
-    assert "We have refunded ISK\u00a01,000" in second.body and "Goodwill or price adjustment (Late)" in second.body
+    assert "We have refunded ISK\u00a01,000" in second.body and "Reason: Goodwill or price adjustment" in second.body
+    # the staff's note is theirs: not sent to the shopper
+    assert "Late" not in second.body and "Late" not in second.alternatives[0][0]
     assert "What was refunded" not in second.body
 
 
@@ -174,3 +178,25 @@ def test_a_refund_e_mail_is_in_the_orders_language(
 
     [sent] = [message for message in mailoutbox if order.number in message.subject and "ISK" in message.body]
     assert "5–10 virkedager" in sent.body and "Refund" not in sent.subject
+
+
+def test_a_till_refund_e_mail_says_where_in_the_orders_language_not_the_staffs(
+    order, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given Anna's Icelandic order, paid at the till when she collected
+    order.language = "is"
+    order.save(update_fields=["language"])
+    mark_ready_for_pickup(order=order)
+    hand_over(order=order, code=pickup_of(order).code, by=manager, till_receipt_number="4711")
+    sweater = lines_of(order)["Hekla lopapeysa"]
+
+    # when a manager using the admin in English refunds the sweater at the till
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        refund_order(
+            order=order, lines={sweater.pk: 1}, reason=RefundReason.FAULTY, till_receipt_number="R-4720", by=manager
+        )
+
+    # then the e-mail says where the money went in Icelandic, as the rest of it
+    [sent] = [message for message in mailoutbox if "R-4720" in message.body]
+    assert "Endurgreitt á: í kassa" in sent.body and "at the till" not in sent.body
+    assert "í kassa" in sent.alternatives[0][0]
