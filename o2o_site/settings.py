@@ -545,6 +545,10 @@ O2O_NOTIFICATION_EMAILS = {
 # callable taking the order and returning {"coupon_code", "coupon_amount", "points"} or None.
 # Read by orders.emails.render_email (coupons and rewards are layers above orders).
 O2O_ORDER_EMAIL_DISCOUNTS = "checkout.selectors.order_discounts"
+# What a refund did to the shopper's reward points, for the refund's e-mail: the dotted path of a
+# callable taking the order and the refund's id and returning {"taken_back", "spent",
+# "given_back"} or None. Read by payment.emails.refund_email (rewards is a layer above payment).
+O2O_REFUND_EMAIL_POINTS = "rewards.selectors.points_of_refund"
 
 # Parts of the shopper's order page (checkout's) that apps above checkout add: the dotted path of a
 # callable taking the request and the order and returning HTML (a SafeString), shown in this order

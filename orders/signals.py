@@ -9,11 +9,11 @@ receives it and settles the order's payments (payment.receivers).
 collected, delivered or shipped commits (orders.services.transition_order): its goods are the
 shopper's now. The rewards app receives it and the order's member earns (rewards.receivers).
 
-`goods_refunded(order_id=…, units={order line id: units}, by=…)` is sent by
+`goods_refunded(order_id=…, units={order line id: units}, by=…, refund_id=…)` is sent by
 payment.services.refund_order, in the refund's transaction, for a refund of units handed over that
 no return took back (a return reverses its own units when it is received): the rewards app takes
 back what those units earned and gives back what they redeemed, in that transaction, once per
-refund.
+refund, naming the refund (payment.Refund's id) so the refund's e-mail can tell the points.
 """
 
 from django.dispatch import Signal

@@ -2,7 +2,12 @@
 in O2O_NOTIFICATION_EMAILS) when payment.receipts.issue_receipt issues the order's receipt, in the
 order's language, with the receipt itself and the link to its printable page."""
 
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -39,8 +44,16 @@ def refund_email(order: Order, *, reference: str) -> EmailMultiAlternatives:
             "refund": refund,
             "lines": list(refund.lines.select_related("order_line").order_by("order_line_id")),
             "at_till": at_till,
+            # The reward points the refunded items earned, taken back, and those they redeemed,
+            # given back: the shopper's balance drops, and the e-mail says why.
+            "points": _points_of_refund()(order, refund.pk),
             # Lazy, as provider_label is: render_email translates it in the order's language, not
             # in the language of the member of staff whose refund queued the e-mail.
             "refunded_to": gettext_lazy("at the till") if at_till else provider_label(refund.payment.variant),
         },
     )
+
+
+@functools.cache
+def _points_of_refund() -> Callable[[Order, int], dict | None]:
+    return import_string(settings.O2O_REFUND_EMAIL_POINTS)

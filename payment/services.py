@@ -855,6 +855,7 @@ def refund_order(
                 order_id=locked_order.pk,
                 units={line.order_line_id: line.quantity for line in refund_lines},
                 by=signed_in(by),
+                refund_id=refund.pk,
             )
     return refund
 

@@ -47,7 +47,7 @@ class EntryReason(models.TextChoices):
     ORDER_HANDED_OVER = "handed_over", _("Order %(number)s handed over")
     # args: code, number, and spent (points already spent that a return could not take back).
     RETURNED = "returned", _("Return %(code)s of order %(number)s")
-    # args: number, and spent (as RETURNED's).
+    # args: number, refund (the payment.Refund's id), and spent (as RETURNED's).
     REFUNDED = "refunded", _("Refund of order %(number)s")
     EXPIRED = "expired", _("Points older than %(days)s days")
 

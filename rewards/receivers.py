@@ -30,9 +30,11 @@ def release_on_cancelled_order(sender, *, order_id: int, **kwargs) -> None:
 
 
 @receiver(goods_refunded, dispatch_uid="rewards.reverse_on_refunded_goods")
-def reverse_on_refunded_goods(sender, *, order_id: int, units: dict[int, int], by=None, **kwargs) -> None:
+def reverse_on_refunded_goods(
+    sender, *, order_id: int, units: dict[int, int], by=None, refund_id: int | None = None, **kwargs
+) -> None:
     """Refunded units handed over no longer earn, nor keep the points they redeemed: reversed in
     the refund's transaction, so a refund reverses once and a failed one reverses nothing."""
     order = Order.objects.filter(pk=order_id).first()
     if order is not None:
-        services.reverse_for_refund(order=order, units=units, by=by)
+        services.reverse_for_refund(order=order, units=units, by=by, refund_id=refund_id)

@@ -539,12 +539,15 @@ def reverse_for_return(
     return _reverse_units(order, units, RewardChannel.IN_STORE, store, by, EntryReason.RETURNED, returned)
 
 
-def reverse_for_refund(*, order: Order, units: dict[int, int], by: User | None) -> list[RewardEntry]:
+def reverse_for_refund(
+    *, order: Order, units: dict[int, int], by: User | None, refund_id: int | None = None
+) -> list[RewardEntry]:
     """Units of `order` handed over and then refunded without a return ({order line id: units},
     this refund's: a manager's refund of lines, capped or not): reversed as a return's units are
     (_reverse_units), once per refund. To be called in the refund's transaction (rewards.receivers,
-    on orders.signals.goods_refunded). Returns the entries written."""
-    refunded = {"number": order.number}
+    on orders.signals.goods_refunded; `refund_id`, the refund's, is kept in the entries' reason so
+    its e-mail finds them: points_of_refund). Returns the entries written."""
+    refunded = {"number": order.number} | ({"refund": refund_id} if refund_id is not None else {})
     return _reverse_units(order, units, RewardChannel.WEB, order.store, by, EntryReason.REFUNDED, refunded)
 
 

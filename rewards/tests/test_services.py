@@ -420,3 +420,45 @@ def test_a_store_of_another_chain_member_is_not_in_the_file(member, pickup_manag
     data = f"member,store,receipt,amount\n{member.number},{elsewhere.slug},T-1,100\n".encode()
     with pytest.raises(ImportRejected, match="is not one of your stores"):
         services.import_till_purchases(data=data, by=pickup_manager, stores=[])
+
+
+def test_a_refunds_e_mail_tells_the_points_taken_back_and_those_spent_already(
+    member, anna, order, pickup_manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given Anna collected her order and earned on it, then spent all but ISK 100 of her points
+    type(order).objects.filter(pk=order.pk).update(customer=anna)
+    with django_capture_on_commit_callbacks(execute=True):
+        collect(order, pickup_manager)
+    earn = RewardEntry.objects.get(order=order, kind=EntryKind.EARN)
+    member.refresh_from_db()
+    services.redeem_at_till(
+        account=member, store=order.store, amount=member.balance - 100, till_receipt_number="T-9", by=None
+    )
+    sweater = line_of(order, "Hekla lopapeysa")
+
+    # when a manager refunds the faulty sweater (no return)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_order(order=order, reason=RefundReason.FAULTY, lines={sweater.pk: 1}, by=pickup_manager)
+
+    # then the refund's e-mail says the ISK 100 left were taken back, of what the sweater earned
+    [entry] = RewardEntry.objects.filter(reverses=earn)
+    assert entry.points == Decimal("-100")
+    earned = Decimal(entry.reason_args["spent"]) + 100
+    [sent] = [message for message in mailoutbox if "Your refund" in message.subject]
+    assert "Reward points taken back: ISK\u00a0100" in sent.body
+    assert f"of the ISK\u00a0{earned:,.0f} the refunded items earned; the rest was spent already" in sent.body
+    assert "Reward points taken back" in sent.alternatives[0][0]
+
+
+def test_a_refund_without_points_says_nothing_of_them(
+    order, pickup_manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a guest's order, collected: no member, no points
+    with django_capture_on_commit_callbacks(execute=True):
+        collect(order, pickup_manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_order(order=order, reason=RefundReason.GOODWILL, amount=Decimal("300"), by=pickup_manager)
+
+    [sent] = [message for message in mailoutbox if "Your refund" in message.subject]
+    assert "Reward points" not in sent.body
