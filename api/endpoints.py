@@ -627,7 +627,11 @@ def kiosk_cart(request: HttpRequest, slug: str, cart: schemas.CartIn):
         raise FieldErrors(too_many)
     products = {
         product.sku: product
-        for product in Product.objects.for_sale().select_related("parent").filter(sku__in=list(wanted))
+        # A SKU with a NUL character is no product's (the database's text cannot hold one): not
+        # asked for, it is an unknown SKU as any other (api/middleware.py refuses NUL elsewhere).
+        for product in Product.objects.for_sale()
+        .select_related("parent")
+        .filter(sku__in=[sku for sku in wanted if "\x00" not in sku])
     }
     with_variants = set(
         Product.objects.active().filter(parent__in=list(products.values())).values_list("parent_id", flat=True)

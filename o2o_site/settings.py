@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "checkout.cart.CartCountMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The JSON API refuses the NUL character, which PostgreSQL's text cannot hold (api/middleware.py).
+    "api.middleware.RefuseNulMiddleware",
     # With DEBUG on and DEBUG_PAGES off: the shop's 404/400/500 pages, not Django's debug pages.
     "o2o_site.error_pages.ShopErrorPagesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
