@@ -184,7 +184,7 @@ def test_the_page_says_more_than_the_cap_in_the_shoppers_language(many_hats, cli
     assert "Fleiri en 5 vörur passa við „hat“" in icelandic
     assert "More than 5 products match “hat”" in english
     assert icelandic.count('data-testid="product-card"') == english.count('data-testid="product-card"') == 5
-    assert "Showing the 5 best matches." in english and "5 bestu niðurstöðurnar" in icelandic
+    assert "Showing the 5 best matches: narrow the search" in english and "5 bestu niðurstöðurnar" in icelandic
     # a search that finds fewer says how many
     assert f"1 product matches “{named[3].sku}”" in one and "More than" not in one
 
