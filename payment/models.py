@@ -342,6 +342,12 @@ class ReceiptLine(models.Model):
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
 
+    @property
+    def discount(self) -> Decimal:
+        """What the units' price was lowered by (their share of a coupon or points): unit_price ×
+        quantity − line_total, so a receipt's line explains its amount."""
+        return max(self.unit_price * self.quantity - self.line_total, Decimal(0))
+
 
 # --- refunds (payment.services.refund_order) ----------------------------------------------------
 

@@ -233,3 +233,44 @@ def test_the_receipt_e_mail_goes_once_per_order_in_its_language(
     assert "Virðisaukaskattur alls: 4.837\u00a0kr." in sent.body
     assert f"/payments/receipts/{reykjavik_order.access_token}/{receipt.number}/" in sent.body
     assert "14 daga" in sent.body and "Lög nr. 16/2016 um neytendasamninga" in sent.body
+
+
+def test_the_receipt_e_mail_and_page_show_each_lines_unit_price_and_discount(
+    client, reykjavik_order, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given Anna's two bags of liquorice (ISK 1,290 each) were ISK 500 off (a coupon's share)
+    payment = authorise(client, reykjavik_order.payments.get())
+    sweater, liquorice = lines_of(reykjavik_order)
+    type(liquorice).objects.filter(pk=liquorice.pk).update(discount=Decimal("500"), line_total=Decimal("2080"))
+    liquorice.refresh_from_db()
+
+    # when both lines are handed over and receipted
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = hand_over(payment, [(sweater, 1), (liquorice, 2)])
+
+    # then the e-mail says what each unit cost and the discount, so 2 × 1,290 − 500 = 2,080 adds up
+    [sent] = [message for message in mailoutbox if "receipt" in message.subject]
+    assert "2 × Lakkrís (LAK-1), VAT 11%: ISK\u00a02,080 (ISK\u00a01,290 each, discount −ISK\u00a0500)" in sent.body
+    assert "1 × Hekla lopapeysa (PEY-1), VAT 24%: ISK\u00a024,990 (ISK\u00a024,990 each)\n" in sent.body
+    assert "discount −ISK\u00a0500" in sent.alternatives[0][0]
+    # and so does the printable receipt
+    page = client.get(f"/payments/receipts/{reykjavik_order.access_token}/{receipt.number}/").content.decode()
+    assert page.count('data-testid="line-discount"') == 1 and "−ISK\u00a0500" in page
+
+
+def test_the_receipt_e_mail_names_the_orders_coupon_and_points(
+    client, reykjavik_order, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given an order whose discount came from a coupon and points (as checkout.selectors says)
+    discounts = {"before_discounts": Decimal("27570"), "coupon_code": "FRESH1000", "coupon_amount": Decimal("1000")}
+    monkeypatch.setattr("orders.emails._order_discounts", lambda: lambda order: {**discounts, "points": Decimal("500")})
+    payment = authorise(client, reykjavik_order.payments.get())
+    sweater, _liquorice = lines_of(reykjavik_order)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hand_over(payment, [(sweater, 1)])
+
+    # then its receipt e-mail names them, as the order e-mails do
+    [sent] = [message for message in mailoutbox if "receipt" in message.subject]
+    assert "The order's discounts: Coupon FRESH1000 −ISK\u00a01,000; Reward points used −ISK\u00a0500" in sent.body
+    assert "Coupon FRESH1000" in sent.alternatives[0][0]
