@@ -16,9 +16,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
+
+from .checks import PROCESS_LOCAL_CACHES
 
 BATCH_SIZE = 500
 
@@ -208,6 +211,13 @@ def write_in_batches(
             progress(done, total)
 
 
+PROCESS_LOCAL_NOTICE = (
+    "The cache is in each process's memory (no CACHE_URL: the embedded defaults), so a shop "
+    "already running shows this import when it is restarted or its cached pages expire (in at "
+    "most an hour). With CACHE_URL (Redis), every process shows it at once."
+)
+
+
 class CsvImportCommand(BaseCommand):
     """`manage.py import_<what> FILE`: all or nothing, every bad row listed, progress on a terminal.
 
@@ -247,3 +257,7 @@ class CsvImportCommand(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Imported {result.total} {self.what} from {file}: {self.summary(result)}.")
         )
+        if settings.CACHES["default"]["BACKEND"] in PROCESS_LOCAL_CACHES:
+            # The embedded defaults (make run): the pages' version stamps live in the web
+            # server's memory, which this process cannot reach (o2o_site/cache/stamps.py).
+            self.stdout.write(self.style.WARNING(PROCESS_LOCAL_NOTICE))

@@ -136,6 +136,24 @@ def test_the_command_reports_rows_and_fails_or_succeeds(tmp_path, knitwear):
     assert "1 created" in out.getvalue()
 
 
+def test_the_command_says_when_a_running_shop_cannot_see_the_import_yet(tmp_path, knitwear, settings):
+    # given the embedded defaults' cache, in each process's memory (make run): a running demo
+    # keeps its version stamps where this command cannot bump them (found by a fresh-eyes test:
+    # the demo showed the old price for minutes while the cart charged the new one)
+    good = csv_file(tmp_path, HEADER + "HAT-1,Hat,knitwear,10,,yes\n")
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    out = io.StringIO()
+    call_command("import_catalog", str(good), stdout=out, stderr=io.StringIO())
+    assert "shows this import when it is restarted" in out.getvalue()
+
+    # and with a cache every process shares, it says nothing of the kind
+    shared = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path / "cache")}
+    settings.CACHES = {**settings.CACHES, "default": shared}
+    out = io.StringIO()
+    call_command("import_catalog", str(good), stdout=out, stderr=io.StringIO())
+    assert "restarted" not in out.getvalue()
+
+
 class Terminal(io.StringIO):
     def isatty(self):
         return True
