@@ -57,6 +57,7 @@ from .views import (
     _issue_token,
     _lines_still_sold,
     _placed_with_nothing_to_pay,
+    shopper_store_name,
     store_instead,
 )
 
@@ -398,14 +399,18 @@ def _page(request, *, lines, form, token):
     )
     instead = store_instead(chosen, deliverable)
     if instead is not None:
-        form.add_error(
-            None,
-            gettext(
-                "%(gone)s can no longer deliver your order; %(store)s, the nearest store that can, is chosen "
-                "instead. Check the delivery window."
+        gone = shopper_store_name(chosen)
+        if gone is None:  # an id no page lists (made up, or a warehouse's): never named
+            form.add_error("store", gettext("Choose one of the stores listed."))
+        else:
+            form.add_error(
+                None,
+                gettext(
+                    "%(gone)s can no longer deliver your order; %(store)s, the nearest store that can, is chosen "
+                    "instead. Check the delivery window."
+                )
+                % {"gone": gone, "store": instead.name},
             )
-            % {"gone": Store.objects.filter(pk=chosen).values_list("name", flat=True).first(), "store": instead.name},
-        )
         chosen = str(instead.pk)
     for offer in offers or ():
         # Each store's own window as its list posted it; the store chosen instead shows its earliest

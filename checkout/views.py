@@ -52,7 +52,7 @@ from pickup.services import set_collector
 from pickup.slots import available_slots_by_store
 from rewards.services import member_for_checkout
 from shipping.selectors import shipment_of
-from stores.models import Store
+from stores.models import Store, StoreKind
 from stores.selectors import my_store
 from stores.services import choose_my_store
 
@@ -358,7 +358,8 @@ def _checkout_page(request, *, token, lines=None, form=None, changes=(), shown=N
     chosen_store_id = str(form["store"].value() or "")
     instead = store_instead(chosen_store_id, ((store, bool(slots.get(store.pk))) for store in stores))
     if instead is not None:
-        _say(request, form, _store_instead_message(form, chosen_store_id=chosen_store_id, instead=instead))
+        if message := _store_instead_message(form, chosen_store_id=chosen_store_id, instead=instead):
+            _say(request, form, message)
         chosen_store_id = str(instead.pk)
         # Its earliest time, not one the shopper's page happened to leave in its picker.
         chosen_times.pop(f"slot-{instead.pk}", None)
@@ -432,10 +433,25 @@ def store_instead(chosen_store_id: str, listed: Iterable[tuple[Store, bool]]) ->
     return next((store for store, can in listed if can), None)
 
 
-def _store_instead_message(form, *, chosen_store_id: str, instead: Store) -> str:
+def shopper_store_name(chosen_store_id: str) -> str | None:
+    """The name of the store a checkout page posted, if it is one a shopper may be shown (a store,
+    not a warehouse); None for an id no page lists (made up, or a warehouse's): such a choice is
+    refused as "Choose one of the stores listed", never named as a store gone from the list."""
+    return (
+        Store.objects.filter(pk=chosen_store_id, kind=StoreKind.STORE).values_list("name", flat=True).first()
+        if chosen_store_id.isdigit()
+        else None
+    )
+
+
+def _store_instead_message(form, *, chosen_store_id: str, instead: Store) -> str | None:
+    """Why another store is chosen, or None when the chosen one was never a store to list (its
+    field says "Choose one of the stores listed")."""
     # The store as the form read it when the placing was refused; else (a coupon applied) read.
     read = getattr(form, "cleaned_data", {}).get("store")
-    gone = read.name if read else Store.objects.filter(pk=chosen_store_id).values_list("name", flat=True).first()
+    gone = read.name if read else shopper_store_name(chosen_store_id)
+    if gone is None:
+        return None
     return gettext(
         "%(gone)s can no longer have your order ready; %(store)s, the nearest store that can, is chosen instead. "
         "Check the pickup time."

@@ -16,7 +16,7 @@ from orders.models import Order, OrderStatus
 from orders.selectors import CHECKOUT_STORES_SHOWN, stores_able_to_supply
 from pickup.slots import available_slots
 from stores import services as stock
-from stores.models import StockLevel
+from stores.models import StockLevel, StoreKind
 from stores.selectors import MY_STORE_SESSION_KEY
 from stores.tests.factories import StockLevelFactory, StoreFactory
 
@@ -588,3 +588,27 @@ def test_placing_an_order_takes_a_fixed_number_of_queries(
     assert 'INSERT INTO "pickup_pickup"' in after[1], after
     assert '"stores_stocklevel"' in after[2] and "FOR UPDATE" in after[2], after
     assert after[3].startswith("UPDATE stores_stocklevel"), after
+
+
+@pytest.mark.parametrize("chosen", ["no such store", "a warehouse"])
+def test_a_store_id_no_page_lists_is_refused_without_naming_a_store(client, laugavegur, mittens, chosen):
+    # given a shopper's page whose store radio was changed (dev tools) to a made-up id or a
+    # warehouse's, which shoppers are never shown
+    warehouse = StoreFactory(
+        name="Vöruhús Hafnarfirði", kind=StoreKind.WAREHOUSE, offers_pickup=False, accepts_returns=False
+    )
+    StockLevelFactory(store=warehouse, product=mittens, on_hand=3)
+    fill_cart(client, {mittens: 1})
+    token = checkout_token(client)
+    store_id = 999999 if chosen == "no such store" else warehouse.pk
+
+    # when the order is placed
+    data = {**CONTACT, "store": store_id, "checkout_token": token}
+    html = client.post(reverse("checkout:checkout"), data).content.decode()
+
+    # then nothing is placed, the page says to choose a store listed, and names neither "None"
+    # nor the warehouse as a store gone from the list
+    assert Order.objects.count() == 0
+    assert "Choose one of the stores listed." in html
+    assert "can no longer have your order ready" not in html
+    assert "Vöruhús" not in html and "None" not in html
