@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +18,7 @@ from accounts.services import EmailChangeRefused, change_email, email_change_of,
 from checkout.cart import Cart
 from orders.models import Order
 from orders.selectors import order_history
+from payment.models import Refund
 from stores.selectors import my_store
 
 from .order_again import put_order_in_cart
@@ -58,7 +60,17 @@ def signup(request):
 @require_GET
 @login_required
 def order_list(request):
-    page = Paginator(order_history(request.user), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    # What each order had refunded, as its page says it (a subquery: beside the lines' sum, a
+    # join would count each refund once per line).
+    refunded = (
+        Refund.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    orders = order_history(request.user).annotate(refunded=Subquery(refunded))
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "accounts/orders.html", {"page": page, "orders": page.object_list})
 
 

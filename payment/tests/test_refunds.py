@@ -200,3 +200,25 @@ def test_a_till_refund_e_mail_says_where_in_the_orders_language_not_the_staffs(
     [sent] = [message for message in mailoutbox if "R-4720" in message.body]
     assert "Endurgreitt á: í kassa" in sent.body and "at the till" not in sent.body
     assert "í kassa" in sent.alternatives[0][0]
+
+
+def test_my_orders_says_what_each_order_had_refunded(client, order, manager, collected):
+    # given Anna's collected order, refunded twice by amount
+    from django.urls import reverse
+
+    from accounts.tests.factories import UserFactory
+    from o2o_site.money import format_money
+    from orders.models import Order
+
+    anna = UserFactory(username="anna")
+    Order.objects.filter(pk=order.pk).update(customer=anna)
+    refund_order(order=order, amount=Decimal("5000"), reason=RefundReason.GOODWILL, by=manager)
+    refund_order(order=order, amount=Decimal("3000"), reason=RefundReason.GOODWILL, by=manager)
+    client.force_login(anna)
+
+    # when she opens My orders
+    html = client.get(reverse("accounts:orders")).content.decode()
+
+    # then the order says what was refunded in all, beside its total (found by a fresh-eyes test)
+    assert f'data-testid="order-refunded">{format_money(Decimal("8000"), order.currency)} refunded' in html
+    assert html.count('data-testid="order-refunded"') == 1
