@@ -30,6 +30,10 @@ from .services import PAY_AT_PICKUP, ConfirmedLine, payment_methods_at, pickup_m
 # A shopper does not buy a pallet for pickup; this also keeps absurd numbers out of the session.
 MAX_UNITS_PER_LINE = 99
 
+# A quantity the cart refused, as typed, for the page the shopper is sent back to (one shot):
+# {"product_id": "12", "quantity": "1000"}. The product page shows it again beside the message.
+TYPED_QUANTITY_SESSION_KEY = "checkout:typed_quantity"
+
 QUANTITY_ERRORS = {
     "required": _("Enter how many you want."),
     "invalid": _("Enter the quantity as a whole number, such as 1 or 2."),

@@ -57,7 +57,7 @@ from stores.selectors import my_store
 from stores.services import choose_my_store
 
 from .cart import Cart
-from .forms import CartLineForm, CheckoutForm, CollectorForm, PickupTimesForm, ShownCheckout
+from .forms import TYPED_QUANTITY_SESSION_KEY, CartLineForm, CheckoutForm, CollectorForm, PickupTimesForm, ShownCheckout
 from .selectors import order_discounts
 from .services import (
     PAY_AT_PICKUP,
@@ -141,8 +141,14 @@ def cart_add(request):
     if not form.is_valid():
         for error in _form_errors(form):
             messages.error(request, error)
+        # The page the shopper is sent back to keeps what they typed, as every form does.
+        request.session[TYPED_QUANTITY_SESSION_KEY] = {
+            "product_id": request.POST.get("product_id", "")[:20],
+            "quantity": request.POST.get("quantity", "")[:20],
+        }
         return redirect(_next_url(request, reverse("checkout:cart")))
     product, quantity = form.product, form.cleaned_data["quantity"]
+    request.session.pop(TYPED_QUANTITY_SESSION_KEY, None)  # an earlier refusal's, not shown since
     cart.set(product.pk, cart.quantity_of(product.pk) + quantity)
     names = {"quantity": quantity, "product": product.name}
     if (pickup_store := form.cleaned_data.get("pickup_store")) is not None:

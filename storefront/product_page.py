@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from catalog.selectors import ProductPageStamps, category_tree, product_for_page
+from checkout.forms import TYPED_QUANTITY_SESSION_KEY
 from instore.context import current_context
 from o2o_site.cache import stamps
 from o2o_site.cache.pages import CSRF_PLACEHOLDER
@@ -127,6 +128,11 @@ class ProductPage:
         chosen = next((variant for variant in variants if variant.pk == self.chosen_id), None)
         shown = chosen or product
         prices = {variant.price for variant in variants}
+        # Rendered for this shopper alone (a message waiting, never shared): a quantity the cart
+        # refused for this product is shown again as typed, beside the message that says why.
+        alone = extra_context.get("csrf_token") != CSRF_PLACEHOLDER
+        typed = self.request.session.pop(TYPED_QUANTITY_SESSION_KEY, None) if alone else None
+        typed_quantity = typed["quantity"] if typed and typed.get("product_id") == str(shown.pk) else None
         response = render(
             self.request,
             "catalog/product_detail.html",
@@ -151,10 +157,11 @@ class ProductPage:
                 "listed_price": min(prices) if prices and chosen is None else shown.price,
                 "breadcrumb": category_tree(self.page_stamps.catalog).ancestors(product.category),
                 "parts": {name: _placeholder(name) for name in PAGE_PARTS},
+                "typed_quantity": typed_quantity,
                 **extra_context,
             },
         )
-        if extra_context.get("csrf_token") != CSRF_PLACEHOLDER and response.status_code == 200:
+        if alone and response.status_code == 200:
             # Rendered for this shopper alone (a message waiting): filled here, with their own
             # CSRF token in the parts' forms, which serve() puts in a shared page only.
             response.content = self.fill(response.content).replace(

@@ -287,3 +287,21 @@ def test_the_header_counts_the_cart_as_the_cart_page_does(
     # then every page's header counts the 2 mittens the cart page still shows, before /cart/ is opened
     assert "Cart (2 items)" in client.get(url).content.decode()
     assert "Cart (2 items)" in client.get(reverse("checkout:cart")).content.decode()
+
+
+@pytest.mark.parametrize("typed", ["1000", "0", "abc"])
+def test_the_product_page_keeps_a_refused_quantity_as_typed(client, laugavegur, mittens, typed):
+    # given a shopper on the product page
+    choose_store(client, laugavegur)
+    page = mittens.get_absolute_url()
+    assert 'name="quantity" value="1"' in client.get(page).content.decode()
+
+    # when they add a quantity the cart refuses, and are sent back
+    response = add(client, mittens, typed, next_url=page)
+    html = client.get(response["Location"]).content.decode()
+
+    # then the page says what is wrong and the field holds what they typed, marked invalid
+    assert f'name="quantity" value="{typed}"' in html and 'aria-invalid="true"' in html
+    assert "Lopi mittens" in html
+    # and once seen, the page is as it was
+    assert 'name="quantity" value="1"' in client.get(page).content.decode()
