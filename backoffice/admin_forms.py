@@ -7,6 +7,16 @@ from payment.models import Payment, RefundReason
 from pickup.models import Pickup
 
 
+def _units_errors(most: str) -> dict:
+    """The shop's words for a line's units on a staff screen, not Django's "Ensure this value is
+    less than or equal to 1": `most` says what the limit is ("At most %(limit_value)s …")."""
+    return {
+        "invalid": _("Enter a whole number of units, such as 0, 1 or 2."),
+        "min_value": _("Enter 0 or more units."),
+        "max_value": most,
+    }
+
+
 class CollectOrderForm(forms.Form):
     """What staff type at the counter: the code the shopper shows (from the e-mail or order page),
     how many of each line the shopper takes (all, unless staff change it), and, for an order paid
@@ -36,6 +46,7 @@ class CollectOrderForm(forms.Form):
                 max_value=line.quantity,
                 initial=line.quantity,
                 required=False,  # left out: the whole line is handed over
+                error_messages=_units_errors(_("The order has %(limit_value)s of this; no more can be handed over.")),
                 widget=forms.NumberInput(
                     attrs={"class": "vIntegerField", "data-testid": f"hand-over-quantity-{line.sku}"}
                 ),
@@ -153,6 +164,7 @@ class RefundForm(forms.Form):
                 max_value=left,
                 initial=0,
                 required=False,
+                error_messages=_units_errors(_("At most %(limit_value)s of this can be refunded.")),
                 widget=forms.NumberInput(
                     attrs={"class": "vIntegerField", "data-testid": f"refund-quantity-{line.sku}"}
                 ),

@@ -264,8 +264,8 @@ def test_the_screen_shows_what_each_unit_was_paid_after_a_coupon(client, gudrun,
 @pytest.mark.parametrize(
     ("units", "amount", "field", "error"),
     [
-        ("2", "", "line", "Ensure this value is less than or equal to 1."),
-        ("-1", "", "line", "Ensure this value is greater than or equal to 0."),
+        ("2", "", "line", "At most 1 of this can be refunded."),
+        ("-1", "", "line", "Enter 0 or more units."),
         ("0", "100.5", "amount", "Amounts in ISK have no decimals: enter a whole number."),
     ],
     ids=["more-than-bought", "negative", "part-of-a-krona"],

@@ -462,3 +462,18 @@ def test_the_shoppers_order_page_tells_every_payment_change_at_a_fixed_cost(
     ]
     assert all(text in page for text in told)
     assert [page.index(text) for text in told] == sorted(page.index(text) for text in told)
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [("5", "The order has 1 of this; no more can be handed over."), ("-1", "Enter 0 or more units.")],
+)
+def test_a_wrong_handed_over_quantity_is_said_in_the_shops_words(client, manager, sweater, order, typed, error):
+    authorised_payment(order)
+
+    response = client.post(collect_url(order), collect_post(order, quantities={sweater.pk: typed}))
+
+    [line] = [line for line in order.lines.all() if line.product_id == sweater.pk]
+    assert response.context["form"].errors[f"line-{line.pk}"] == [error]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.READY_FOR_PICKUP
