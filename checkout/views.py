@@ -29,7 +29,8 @@ from o2o_site.dates import format_datetime, format_time
 from o2o_site.money import format_money
 from o2o_site.templatetags.fragments import kept_render
 from o2o_site.vat import vat_by_rate
-from orders.models import STAFF_ONLY_ACTIVITIES, FulfilmentMethod, Order, OrderStatus
+from orders.models import STAFF_ONLY_ACTIVITIES, FulfilmentMethod, Order, OrderActivity, OrderStatus
+from orders.notifications.delivery import emailed_note_shown
 from orders.selectors import (
     CHECKOUT_STORES_SHOWN,
     available_units_at,
@@ -666,14 +667,30 @@ def order_timeline(order: Order) -> list:
 
     An order paid at checkout already says so in its own history (awaiting payment → placed,
     "Paid online: … authorised"), so the payment's authorisation or charge is not told twice. What
-    is for the store's audit only (a pickup-code lock reset) is left out."""
+    is for the store's audit only (a pickup-code lock reset) is left out.
+
+    Notes are written in the order's language (orders.services.note_in_order_language). Read in
+    another language, an e-mail's name is worded again in the reader's, and the placing's payment
+    note ("Paid online: 3.980 kr. …", words and money format frozen) gives way to the payment's
+    own entries, worded as they are read. The notes are changed on this page's copies only."""
     events = [event for event in order.events.all() if event.kind not in STAFF_ONLY_ACTIVITIES]
     paid_at_checkout = any(event.from_status == OrderStatus.AWAITING_PAYMENT for event in events)
+    in_order_language = (get_language() or "").split("-")[0] == order.language.split("-")[0]
+    for event in events:
+        if event.kind == OrderActivity.EMAILED:
+            event.note = emailed_note_shown(event.note)
+        elif (
+            not in_order_language
+            and event.from_status == OrderStatus.AWAITING_PAYMENT
+            and event.to_status == OrderStatus.PLACED
+        ):
+            event.note = ""
     payments = [
         entry
         for entry in payment_history(order)
         if not (
             paid_at_checkout
+            and in_order_language
             and entry.event.kind == PaymentEventKind.STATUS
             and entry.event.to_status in (PaymentStatus.PREAUTH, PaymentStatus.CONFIRMED)
         )

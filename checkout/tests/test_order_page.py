@@ -6,12 +6,22 @@ from decimal import Decimal
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils import translation
+from payments.core import PROVIDER_CACHE
 
 from accounts.tests.factories import StoreManagerFactory
 from catalog.tests.factories import ProductFactory
-from orders.models import ORDER_LINK_SALT, CancelReason, OrderEvent
+from orders.models import (
+    ORDER_LINK_SALT,
+    CancelReason,
+    NotificationKind,
+    OrderActivity,
+    OrderEvent,
+    OrderStatus,
+)
 from orders.services import cancel_order
 from orders.tests.factories import place_order
+from payment.tests.factories import DUMMY, authorised_payment
 from pickup.selectors import pickup_of
 from pickup.services import collect_order, mark_ready_for_pickup
 from stores.tests.factories import StockLevelFactory, StoreFactory
@@ -146,3 +156,35 @@ def test_the_order_page_shows_the_vat_in_the_total_per_rate(client, order):
     # then the VAT included in the total is shown for its rate, from the lines' own VAT
     assert "of which VAT 25%" in html
     assert 'data-testid="order-vat">ISK\u00a01,996<' in html
+
+
+def test_an_order_placed_in_icelandic_reads_wholly_in_english(client, oslo, settings):
+    # given an order placed and paid online in Icelandic, its confirmation e-mail sent
+    settings.PAYMENT_VARIANTS = {"dummy": DUMMY}
+    PROVIDER_CACHE.clear()
+    mittens = ProductFactory(name="Lopi mittens", sku="MIT-1", price=Decimal("4990"))
+    StockLevelFactory(store=oslo, product=mittens, on_hand=5)
+    order = place_order(store=oslo, products_and_quantities=[(mittens, 2)], payment="dummy")
+    type(order).objects.filter(pk=order.pk).update(language="is")
+    order.refresh_from_db()
+    authorised_payment(order)
+    with translation.override("is"):
+        received = str(NotificationKind.ORDER_RECEIVED.label)
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderActivity.EMAILED,
+        from_status=OrderStatus.PLACED,
+        to_status=OrderStatus.PLACED,
+        note=received,
+    )
+    placed = OrderEvent.objects.get(order=order, from_status=OrderStatus.AWAITING_PAYMENT)
+    assert "Greitt á netinu" in placed.note  # written in the order's language
+
+    # when the page is read in English
+    html = client.get(order.get_absolute_url()).content.decode()
+
+    # then its history is all English: the e-mail's name and the payment, worded as read
+    timeline = html.split('data-testid="order-timeline"')[1].split("</ol>")[0]
+    assert "E-mail sent: Order received" in timeline
+    assert "Payment authorised: ISK\u00a09,980" in timeline
+    assert received not in timeline and "Greitt" not in timeline and "kr." not in timeline

@@ -28,6 +28,7 @@ Celery task retries itself with that countdown. After NOTIFICATION_MAX_ATTEMPTS 
 """
 
 import datetime
+import functools
 import logging
 import random
 import uuid
@@ -102,6 +103,24 @@ def add_to_timeline(notification: Notification) -> OrderEvent:
     return OrderEvent.objects.create(
         order=order, kind=OrderActivity.EMAILED, from_status=order.status, to_status=order.status, note=note
     )
+
+
+def emailed_note_shown(note: str) -> str:
+    """An "E-mail sent" note (add_to_timeline: the e-mail's name in the order's language) in the
+    reader's language: a page read in another language than the order's shows "E-mail sent: Order
+    received", not "Tölvupóstur sendur: Pöntun móttekin". A note that names no kind is kept."""
+    kind = _kinds_by_label().get(note)
+    return str(NotificationKind(kind).label) if kind else note
+
+
+@functools.cache
+def _kinds_by_label() -> dict[str, str]:
+    """{an e-mail kind's name in any of the shop's languages: the kind}, read once per process."""
+    found = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            found.update({str(label): value for value, label in NotificationKind.choices})
+    return found
 
 
 def _claim(*, notification_id: int, token: str) -> Notification | None:
